@@ -1,0 +1,45 @@
+import { metricsPorts, servicePorts } from '@paymesh/platform/service-config';
+import { freePort } from './free-port.ts';
+
+export const serviceNames = ['auth', 'users', 'payments', 'notifications'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface PortPlan {
+  readonly gateway: number;
+  readonly gatewayMetrics: number;
+  readonly http: Record<ServiceName, number>;
+  readonly metrics: Record<ServiceName, number>;
+}
+
+/** The documented ports, or free ones (tests). The gateway honours PORT either way. */
+export async function planPorts(mode: 'default' | 'random', gatewayPort?: number): Promise<PortPlan> {
+  if (mode === 'default') {
+    return {
+      gateway: gatewayPort ?? servicePorts.gateway,
+      gatewayMetrics: metricsPorts.gateway,
+      http: { auth: servicePorts.auth, users: servicePorts.users, payments: servicePorts.payments, notifications: servicePorts.notifications },
+      metrics: { auth: metricsPorts.auth, users: metricsPorts.users, payments: metricsPorts.payments, notifications: metricsPorts.notifications },
+    };
+  }
+  const pick = async () => Object.fromEntries(await Promise.all(serviceNames.map(async (name) => [name, await freePort()] as const))) as Record<ServiceName, number>;
+  return { gateway: gatewayPort ?? (await freePort()), gatewayMetrics: await freePort(), http: await pick(), metrics: await pick() };
+}
+
+/** The environment each service needs to find the others on this machine. */
+export function serviceEnv(plan: PortPlan, service: ServiceName, base: Record<string, string | undefined>): Record<string, string | undefined> {
+  const url = (name: ServiceName) => `http://127.0.0.1:${plan.http[name]}`;
+  return {
+    ...base,
+    HTTP_PORT: String(plan.http[service]),
+    METRICS_PORT: String(plan.metrics[service]),
+    AUTH_URL: url('auth'),
+    USERS_URL: url('users'),
+    PAYMENTS_URL: url('payments'),
+    NOTIFICATIONS_URL: url('notifications'),
+    AUTH_ISSUER: base.AUTH_ISSUER ?? `http://localhost:${plan.gateway}/auth`,
+  };
+}
+
+export function gatewayEnv(plan: PortPlan, base: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { ...serviceEnv(plan, 'auth', base), PORT: String(plan.gateway), METRICS_PORT: String(plan.gatewayMetrics) };
+}

@@ -1,0 +1,85 @@
+// Embedded mode: every service in this one process, each with its own PGlite database (or its
+// own PostgreSQL database when given), the in-process event transport between them, and the
+// gateway in front. Same code and same HTTP hops as the distributed mode.
+import { resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { authService } from '@paymesh/auth/app';
+import { buildGateway } from '@paymesh/gateway/app';
+import { gatewayConfigSpec } from '@paymesh/gateway/config';
+import { notificationsService } from '@paymesh/notifications/app';
+import { paymentsService } from '@paymesh/payments/app';
+import { usersService } from '@paymesh/users/app';
+import { loadConfig } from '@paymesh/platform/config';
+import { varDir } from '@paymesh/platform/dev-secrets';
+import { InProcessTransport } from '@paymesh/platform/events/in-process-transport';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import { createLogger } from '@paymesh/platform/logger';
+import { createMetrics, startMetricsServer } from '@paymesh/platform/metrics';
+import { hostService, type HostedService } from '@paymesh/platform/service-host';
+import { gatewayEnv, planPorts, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
+
+export interface EmbeddedOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly ports?: 'default' | 'random';
+  /** Parent of the PGlite folders; `memory://` keeps everything in memory. */
+  readonly dataRoot?: string;
+  /** One PostgreSQL URL per service instead of PGlite (tests against the real server). */
+  readonly databaseUrls?: Partial<Record<ServiceName, string>>;
+}
+
+export interface EmbeddedPlatform {
+  readonly gatewayUrl: string;
+  readonly plan: PortPlan;
+  readonly services: Record<ServiceName, HostedService>;
+  stop(): Promise<void>;
+}
+
+const definitions = { auth: authService, users: usersService, payments: paymentsService, notifications: notificationsService } as const;
+
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedPlatform> {
+  const base = options.env ?? process.env;
+  const plan = await planPorts(options.ports ?? 'default', base.PORT === undefined ? undefined : Number(base.PORT));
+  const dataRoot = options.dataRoot ?? resolve(varDir, 'data');
+  const transport = new InProcessTransport();
+  const hosted = {} as Record<ServiceName, HostedService>;
+  try {
+    // Started one after another: PGlite's start-up is CPU-bound, so in parallel it is no faster.
+    for (const name of serviceNames) {
+      const env = serviceEnv(plan, name, {
+        ...base,
+        DATA_DIR: dataRoot === 'memory://' ? 'memory://' : resolve(dataRoot, name),
+        DATABASE_URL: options.databaseUrls?.[name] ?? base.DATABASE_URL,
+      });
+      hosted[name] = await hostService(definitions[name] as never, { env, transport, holdRelay: true }) as HostedService;
+      await hosted[name].listen();
+    }
+    // Every consumer is subscribed now; events may flow.
+    for (const name of serviceNames) hosted[name].runtime.relay.start();
+  } catch (error) {
+    for (const service of Object.values(hosted)) await service.close({ closeTransport: false }).catch(() => {});
+    throw error;
+  }
+
+  const logger = createLogger('gateway');
+  const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
+  const metrics = createMetrics('gateway');
+  const gateway: HttpServer = await buildGateway(config, logger, metrics);
+  await gateway.listen({ host: config.host, port: config.port });
+  const gatewayMetrics: Server = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${plan.gateway}`,
+    plan,
+    services: hosted,
+    async stop() {
+      // Outside in: stop taking requests, let in-flight ones finish, flush every outbox while all
+      // consumers are still there, then close the databases.
+      await gateway.close();
+      gatewayMetrics.close();
+      await Promise.all(serviceNames.map((name) => hosted[name].stopServing()));
+      for (const name of serviceNames) await hosted[name].runtime.relay.stop();
+      for (const name of serviceNames) await hosted[name].close({ closeTransport: false });
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// Access tokens are JWTs verified without calling auth, so a revoked token would stay valid until
+// it expires. Auth announces revocations as events; every service keeps them (in memory for the
+// hot path, in its own database across restarts) and refuses matching tokens. An entry only
+// needs to live as long as the longest access token.
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/open-database.ts';
+import { queryRows } from '../db/open-database.ts';
+import type { Logger } from '../logger.ts';
+import type { EventEnvelope, EventTransport, Subscription } from '../events/event.ts';
+
+export const tokenRevokedSubject = 'auth.token.revoked';
+
+/** The payload of `auth.token.revoked`: one token by id, or all of a subject's older tokens. */
+export interface TokenRevoked {
+  readonly jti?: string;
+  readonly sub?: string;
+  /** Epoch seconds; with `sub`, tokens issued before this are refused. */
+  readonly issuedBefore?: number;
+  /** Epoch seconds after which the entry is useless (every token it can match has expired). */
+  readonly expiresAt: number;
+}
+
+export class RevocationList {
+  readonly #tokens = new Map<string, number>();
+  readonly #subjects = new Map<string, { issuedBefore: number; expiresAt: number }>();
+  readonly #db: Db;
+  readonly #logger: Logger;
+  #subscription: Subscription | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(db: Db, logger: Logger) {
+    this.#db = db;
+    this.#logger = logger;
+  }
+
+  isRevoked(jti: string, sub: string, issuedAtSec: number): boolean {
+    if (this.#tokens.has(jti)) return true;
+    const subject = this.#subjects.get(sub);
+    return subject !== undefined && issuedAtSec < subject.issuedBefore;
+  }
+
+  /** Loads what this service stored, then follows the event (replaying `replayMs` of history). */
+  async start(transport: EventTransport, replayMs: number): Promise<void> {
+    const rows = await queryRows<{ key: string; issued_before: string | Date | null; expires_at: string | Date }>(this.#db,
+      sql`select key, issued_before, expires_at from revocations where expires_at > now()`);
+    for (const row of rows) {
+      const expiresAt = toSeconds(row.expires_at);
+      if (row.key.startsWith('jti:')) this.#tokens.set(row.key.slice(4), expiresAt);
+      else this.#subjects.set(row.key.slice(4), { issuedBefore: toSeconds(row.issued_before ?? row.expires_at), expiresAt });
+    }
+    this.#subscription = await transport.broadcast(tokenRevokedSubject, (event) => this.#onEvent(event as EventEnvelope<TokenRevoked>), { replayMs });
+    this.#pruneTimer = setInterval(() => void this.prune(), 60_000);
+    this.#pruneTimer.unref();
+  }
+
+  /** Records a revocation locally (auth calls this for its own tokens before the event travels). */
+  async add(revoked: TokenRevoked, tx: Db = this.#db): Promise<void> {
+    const expiresAt = new Date(revoked.expiresAt * 1000).toISOString();
+    if (revoked.jti !== undefined) {
+      await tx.execute(sql`insert into revocations (key, expires_at) values (${'jti:' + revoked.jti}, ${expiresAt}) on conflict (key) do nothing`);
+      this.#tokens.set(revoked.jti, revoked.expiresAt);
+    }
+    if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
+      const issuedBefore = new Date(revoked.issuedBefore * 1000).toISOString();
+      await tx.execute(sql`insert into revocations (key, issued_before, expires_at) values (${'sub:' + revoked.sub}, ${issuedBefore}, ${expiresAt})
+        on conflict (key) do update set issued_before = greatest(revocations.issued_before, excluded.issued_before), expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
+      const current = this.#subjects.get(revoked.sub);
+      this.#subjects.set(revoked.sub, {
+        issuedBefore: Math.max(current?.issuedBefore ?? 0, revoked.issuedBefore),
+        expiresAt: Math.max(current?.expiresAt ?? 0, revoked.expiresAt),
+      });
+    }
+  }
+
+  async #onEvent(event: EventEnvelope<TokenRevoked>): Promise<void> {
+    await this.add(event.data);
+    this.#logger.info({ eventId: event.id, jti: event.data.jti, sub: event.data.sub }, 'token revocation recorded');
+  }
+
+  async prune(nowSec = Math.floor(Date.now() / 1000)): Promise<void> {
+    for (const [jti, expiresAt] of this.#tokens) if (expiresAt < nowSec) this.#tokens.delete(jti);
+    for (const [sub, entry] of this.#subjects) if (entry.expiresAt < nowSec) this.#subjects.delete(sub);
+    await this.#db.execute(sql`delete from revocations where expires_at < now()`).catch((error: unknown) => this.#logger.warn({ err: error }, 'pruning revocations failed'));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    await this.#subscription?.stop();
+  }
+}
+
+function toSeconds(value: string | Date): number {
+  return Math.floor(new Date(value).getTime() / 1000);
+}

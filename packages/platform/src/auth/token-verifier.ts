@@ -1,0 +1,81 @@
+// Verifies RFC 9068 access tokens locally: signature against the issuer's JWKS (fetched, cached,
+// refetched for an unknown kid at most once per cooldown), an algorithm allowlist (never `none`,
+// never HMAC, so a public key cannot be used as a shared secret), issuer, audience, typ at+jwt,
+// exp/nbf with a small leeway, then the revocation list. jose never follows jku/x5u/jwk headers.
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { platformErrors } from '../errors.ts';
+import type { Caller } from './caller.ts';
+import type { RevocationList } from './revocation-list.ts';
+
+export interface TrustedIssuer {
+  readonly issuer: string;
+  /** Where the keys are fetched (may differ from the public issuer URL inside a cluster). */
+  readonly jwksUrl: string;
+  readonly audience: string;
+}
+
+export interface TokenVerifierOptions {
+  readonly issuers: readonly TrustedIssuer[];
+  readonly algorithms?: readonly string[];
+  readonly clockToleranceSec?: number;
+  readonly jwksCooldownMs?: number;
+  readonly revocations: RevocationList | undefined;
+}
+
+export class InvalidTokenError extends Error {}
+
+export type TokenVerifier = (token: string) => Promise<Caller>;
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const algorithms = [...(options.algorithms ?? ['ES256', 'EdDSA'])];
+  if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) throw new Error('symmetric and unsigned algorithms are never allowed for access tokens');
+  const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: createRemoteJWKSet(new URL(i.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 }) }]));
+
+  return async (token) => {
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new InvalidTokenError('malformed token');
+    }
+    const issuer = trusted.get(String(unverified.iss));
+    if (issuer === undefined) throw new InvalidTokenError('untrusted issuer');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, issuer.keys, {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms,
+        typ: 'at+jwt',
+        clockTolerance: options.clockToleranceSec ?? 5,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      }));
+    } catch (error) {
+      // The keys could not be fetched: that is our outage, not the caller's bad token.
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw platformErrors.serviceUnavailable('The token issuer cannot be reached; retry later.');
+      throw new InvalidTokenError((error as Error).message);
+    }
+    const caller = toCaller(payload);
+    if (options.revocations?.isRevoked(caller.tokenId, caller.subject, caller.issuedAtSec)) throw new InvalidTokenError('revoked');
+    return caller;
+  };
+}
+
+function toCaller(payload: JWTPayload): Caller {
+  const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
+  const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []);
+  const role = payload.role === 'admin' || payload.role === 'user' ? payload.role : undefined;
+  // client_credentials tokens carry the client as subject and no user role.
+  const kind = payload.sub === clientId && role === undefined ? 'service' : 'user';
+  return {
+    kind,
+    subject: String(payload.sub),
+    clientId,
+    role,
+    scopes,
+    tokenId: String(payload.jti),
+    issuer: String(payload.iss),
+    issuedAtSec: Number(payload.iat),
+    expiresAtSec: Number(payload.exp),
+  };
+}

@@ -1,0 +1,107 @@
+// Typed configuration read from the environment and checked once at boot. Every key carries its
+// documentation so that `describeConfig` can print the whole surface (docs/configuration.md is
+// generated from it) and an insecure value is warned about loudly instead of silently accepted.
+
+export interface ConfigKey<T> {
+  readonly env: string;
+  readonly doc: string;
+  readonly parse: (raw: string) => T;
+  readonly fallback: (() => T) | undefined;
+  /** Returns a warning when the value is unsafe for production, otherwise undefined. */
+  readonly insecure?: (value: T) => string | undefined;
+}
+
+type Options<T> = { default?: T | (() => T); insecure?: (value: T) => string | undefined };
+
+function key<T>(env: string, doc: string, parse: (raw: string) => T, options: Options<T>): ConfigKey<T> {
+  const d = options.default;
+  const fallback = d === undefined ? undefined : typeof d === 'function' ? (d as () => T) : () => d;
+  return { env, doc, parse, fallback, insecure: options.insecure };
+}
+
+export function str(env: string, doc: string, options: Options<string> = {}): ConfigKey<string> {
+  return key(env, doc, (raw) => raw, options);
+}
+
+export function optionalStr(env: string, doc: string): ConfigKey<string | undefined> {
+  return key<string | undefined>(env, doc, (raw) => (raw === '' ? undefined : raw), { default: () => undefined });
+}
+
+export function int(env: string, doc: string, options: Options<number> & { min?: number; max?: number } = {}): ConfigKey<number> {
+  return key(env, doc, (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new Error(`expected an integer, got "${raw}"`);
+    const value = Number(raw);
+    if (options.min !== undefined && value < options.min) throw new Error(`must be at least ${options.min}`);
+    if (options.max !== undefined && value > options.max) throw new Error(`must be at most ${options.max}`);
+    return value;
+  }, options);
+}
+
+export function bool(env: string, doc: string, options: Options<boolean> = {}): ConfigKey<boolean> {
+  return key(env, doc, (raw) => {
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new Error(`expected true or false, got "${raw}"`);
+  }, options);
+}
+
+export function url(env: string, doc: string, options: Options<string> = {}): ConfigKey<string> {
+  return key(env, doc, (raw) => {
+    const parsed = URL.parse(raw);
+    if (parsed === null) throw new Error(`expected a URL, got "${raw}"`);
+    return raw.replace(/\/$/, '');
+  }, options);
+}
+
+export function optionalUrl(env: string, doc: string): ConfigKey<string | undefined> {
+  return key<string | undefined>(env, doc, (raw) => {
+    if (raw === '') return undefined;
+    if (URL.parse(raw) === null) throw new Error(`expected a URL, got "${raw}"`);
+    return raw;
+  }, { default: () => undefined });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- keys of any value type
+export type ConfigSpec = Record<string, ConfigKey<any>>;
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: S[K] extends ConfigKey<infer T> ? T : never };
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads every key of `spec` from `env`. All problems are reported at once so that an operator
+ * fixes a deployment in one round trip; insecure values are returned as warnings for the caller
+ * to log (the logger does not exist yet when config is read).
+ */
+export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, string | undefined> = process.env): { config: ConfigOf<S>; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, k] of Object.entries(spec)) {
+    const raw = env[k.env];
+    try {
+      if (raw === undefined || raw === '') {
+        if (k.fallback === undefined) throw new Error('is required');
+        config[name] = k.fallback();
+      } else {
+        config[name] = k.parse(raw);
+      }
+      const warning = k.insecure?.(config[name]);
+      if (warning !== undefined) warnings.push(`${k.env}: ${warning}`);
+    } catch (error) {
+      errors.push(`${k.env} ${(error as Error).message} (${k.doc})`);
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(`invalid configuration:\n  ${errors.join('\n  ')}`);
+  return { config: config as ConfigOf<S>, warnings };
+}
+
+export function describeConfig(spec: ConfigSpec): string {
+  return Object.values(spec)
+    .map((k) => `| \`${k.env}\` | ${k.doc} | ${k.fallback === undefined ? 'required' : formatDefault(k)} |`)
+    .join('\n');
+}
+
+function formatDefault(k: ConfigKey<unknown>): string {
+  const value = k.fallback?.();
+  return value === undefined ? '(unset)' : `\`${String(value)}\``;
+}

@@ -1,0 +1,129 @@
+// One database per service: PGlite (embedded PostgreSQL, in a data folder) by default and
+// PostgreSQL when a URL is given. The same SQL migrations run on both; PGlite is told to return
+// int8 as text like node-postgres does, so money (bigint) never passes through a float.
+import { mkdir } from 'node:fs/promises';
+import { PGlite, types } from '@electric-sql/pglite';
+import pg from 'pg';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Logger } from '../logger.ts';
+import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
+
+const migrationLockKey = 7_320_461_923; // arbitrary, constant across releases
+
+/** A drizzle handle: the database itself or a transaction, which share one interface. */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  readonly migrations: MigrationDriver;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; when absent PGlite is used. */
+  readonly url: string | undefined;
+  /** PGlite data folder; `memory://` keeps it in memory (tests). */
+  readonly dataDir: string;
+  /** Migration folders applied in order (the platform's first, then the service's). */
+  readonly migrations: readonly { readonly scope: string; readonly dir: string }[];
+  readonly logger: Logger;
+  readonly poolSize?: number;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const database = options.url === undefined ? await openPglite(options.dataDir) : openPostgres(options.url, options.poolSize ?? 10);
+  try {
+    await applyMigrations(database.migrations, options.migrations, options.logger);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, {
+    parsers: { [types.INT8]: (value: string) => value },
+    // Four of these share one process in embedded mode: small buffers keep the platform within
+    // its 1.5 GB budget (docs/benchmarks.md); 128 MiB is the smallest memory the build accepts.
+    postgresqlconf: ['shared_buffers=16MB', 'work_mem=4MB', 'maintenance_work_mem=16MB'],
+    initialMemory: 128 * 1024 * 1024,
+  });
+  const db = drizzlePglite({ client }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    migrations: {
+      async applied() {
+        await client.exec(bookkeeping);
+        return new Set((await client.query<{ name: string }>('select name from schema_migrations')).rows.map((r) => r.name));
+      },
+      async apply(name, script) {
+        // One process owns a PGlite folder, so nobody can apply the same file meanwhile.
+        await client.transaction(async (tx) => {
+          await tx.exec(script);
+          await tx.query('insert into schema_migrations (name) values ($1)', [name]);
+        });
+        return true;
+      },
+    },
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: () => client.close(),
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = drizzlePg({ client: pool }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    migrations: {
+      async applied() {
+        await pool.query(bookkeeping);
+        return new Set((await pool.query<{ name: string }>('select name from schema_migrations')).rows.map((r) => r.name));
+      },
+      async apply(name, script) {
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          await client.query('select pg_advisory_xact_lock($1)', [migrationLockKey]);
+          const done = await client.query('select 1 from schema_migrations where name = $1', [name]);
+          if (done.rowCount === 0) {
+            await client.query(script);
+            await client.query('insert into schema_migrations (name) values ($1)', [name]);
+          }
+          await client.query('commit');
+          return done.rowCount === 0;
+        } catch (error) {
+          await client.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      },
+    },
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Runs a query and returns its rows; both drivers answer with `{ rows }`. */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export { sql };

@@ -1,0 +1,19 @@
+// Development secrets: generated once per checkout into var/dev-secrets.json (gitignored, mode
+// 600) so that services started separately on one machine agree on them without anyone choosing
+// a fixed default. Production sets every secret explicitly; config warns when this is used.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export const varDir = resolve(import.meta.dirname, '../../../var');
+
+export function devSecret(name: string, file = resolve(varDir, 'dev-secrets.json')): string {
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const existing = secrets[name];
+  if (existing !== undefined) return existing;
+  const value = randomBytes(32).toString('base64url');
+  secrets[name] = value;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return value;
+}

@@ -1,0 +1,70 @@
+// One error shape for the whole platform, modelled on Stripe's error object:
+//   {"error": {"type", "code", "message", "param"?}}
+// Each service keeps its own catalogue of codes (src/errors.ts) built from `AppError`; codes are
+// stable API, messages are for people. 5xx details stay in the logs (`expose` is false).
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'rate_limit_error'
+  | 'idempotency_error'
+  | 'api_error';
+
+export interface ErrorBody {
+  error: { type: ErrorType; code: string; message: string; param?: string };
+  /** Present where the compatibility contract fixes a top-level `message` (401s) or `success`. */
+  [legacy: string]: unknown;
+}
+
+export class AppError extends Error {
+  readonly statusCode: number;
+  readonly type: ErrorType;
+  readonly code: string;
+  readonly param: string | undefined;
+  /** Extra top-level fields that the compatibility contract requires beside `error`. */
+  readonly legacy: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(statusCode: number, type: ErrorType, code: string, message: string, options: { param?: string; legacy?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.statusCode = statusCode;
+    this.type = type;
+    this.code = code;
+    this.param = options.param;
+    this.legacy = options.legacy;
+    this.headers = options.headers;
+  }
+
+  get expose(): boolean {
+    return this.statusCode < 500;
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { type: this.type, code: this.code, message: this.message };
+    if (this.param !== undefined) error.param = this.param;
+    return { ...this.legacy, error };
+  }
+}
+
+// Codes every service shares. Service catalogues add their own beside these.
+export const platformErrors = {
+  authorizationMissing: () =>
+    new AppError(401, 'authentication_error', 'authorization_missing', 'Authorization header missing', { legacy: { message: 'Authorization header missing' }, headers: { 'www-authenticate': 'Bearer' } }),
+  invalidToken: () =>
+    new AppError(401, 'authentication_error', 'invalid_token', 'Invalid token', { legacy: { message: 'Invalid token' }, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }),
+  insufficientScope: (scope: string) =>
+    new AppError(403, 'permission_error', 'insufficient_scope', `This request needs the scope ${scope}.`, { headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` } }),
+  forbidden: (message = 'You are not allowed to do this.') => new AppError(403, 'permission_error', 'forbidden', message),
+  notFound: (what = 'resource') => new AppError(404, 'invalid_request_error', 'resource_missing', `No such ${what}.`),
+  routeNotFound: (method: string, url: string) => new AppError(404, 'invalid_request_error', 'route_not_found', `No route for ${method} ${url.split('?')[0]}.`),
+  invalidParameter: (param: string, message: string) => new AppError(400, 'invalid_request_error', 'parameter_invalid', message, { param }),
+  missingParameter: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param }),
+  unknownParameter: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_unknown', `Received unknown parameter: ${param}.`, { param }),
+  malformedBody: (message: string) => new AppError(400, 'invalid_request_error', 'body_malformed', message),
+  unsupportedMediaType: (type: string) => new AppError(415, 'invalid_request_error', 'media_type_unsupported', `Unsupported content type: ${type}.`),
+  payloadTooLarge: () => new AppError(413, 'invalid_request_error', 'body_too_large', 'The request body is too large.'),
+  serviceUnavailable: (message = 'A service this request depends on is unavailable; retry later.') => new AppError(503, 'api_error', 'service_unavailable', message),
+  internal: () => new AppError(500, 'api_error', 'internal_error', 'Something went wrong on our side; it has been logged.'),
+} as const;

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+
+/** What travels on the event transport. `id` is unique per event and is the dedupe key everywhere. */
+export interface EventEnvelope<T = unknown> {
+  readonly id: string;
+  readonly subject: string;
+  readonly occurredAt: string;
+  readonly requestId: string | undefined;
+  readonly data: T;
+}
+
+export function newEvent<T>(subject: string, data: T, requestId: string | undefined, now = new Date()): EventEnvelope<T> {
+  return { id: randomUUID(), subject, occurredAt: now.toISOString(), requestId, data };
+}
+
+export type EventHandler = (event: EventEnvelope) => Promise<void>;
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * Moves published events to consumers. Two implementations: in-process (embedded mode) and NATS
+ * JetStream (distributed mode).
+ */
+export interface EventTransport {
+  readonly kind: 'in-process' | 'nats';
+  /** Resolves once the transport has durably accepted the event (in-process: once delivered). */
+  publish(event: EventEnvelope): Promise<void>;
+  /** A durable, work-sharing consumer: among the replicas of `consumer`, one handles each event. A throwing handler gets the event again later. */
+  consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription>;
+  /** Every instance receives every event; on start it first replays the last `replayMs` of them. */
+  broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

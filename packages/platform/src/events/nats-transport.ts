@@ -1,0 +1,150 @@
+// Distributed mode's transport: NATS JetStream. One stream holds every subject under a prefix;
+// `Nats-Msg-Id` (the event id) lets the server drop a republished duplicate within its window;
+// durable pull consumers with explicit ack give at-least-once delivery shared among replicas.
+// Written for nats-server 2.9 (Debian's): one filter subject per consumer, no 2.10 features.
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from '../logger.ts';
+import type { EventEnvelope, EventHandler, EventTransport, Subscription } from './event.ts';
+
+export interface NatsTransportOptions {
+  readonly url: string;
+  /** Stream name; its lower-case form prefixes every subject, so tests can run side by side. */
+  readonly stream: string;
+  readonly connectionName: string;
+  readonly logger: Logger;
+  /** How long the server remembers message ids to drop duplicates. */
+  readonly duplicateWindowMs?: number;
+  /** How long a delivered but unacknowledged event waits before redelivery. */
+  readonly ackWaitMs?: number;
+}
+
+export class NatsTransport implements EventTransport {
+  readonly kind = 'nats' as const;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #options: NatsTransportOptions;
+  readonly #prefix: string;
+  readonly #subscriptions = new Set<ConsumerMessages>();
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsTransportOptions) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc);
+    this.#options = options;
+    this.#prefix = options.stream.toLowerCase();
+  }
+
+  static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
+    const nc = await connect({ servers: options.url, name: options.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const jsm = await jetstreamManager(nc);
+    const transport = new NatsTransport(nc, jsm, options);
+    await transport.#ensureStream();
+    return transport;
+  }
+
+  async #ensureStream(): Promise<void> {
+    const config = {
+      name: this.#options.stream,
+      subjects: [`${this.#prefix}.>`],
+      storage: StorageType.File,
+      duplicate_window: nanos(this.#options.duplicateWindowMs ?? 10 * 60_000),
+      max_age: nanos(7 * 24 * 60 * 60_000),
+    };
+    try {
+      await this.#jsm.streams.info(config.name);
+    } catch {
+      try {
+        await this.#jsm.streams.add(config);
+      } catch (error) {
+        // Another service created it between our look and our add.
+        await this.#jsm.streams.info(config.name).catch(() => Promise.reject(error));
+      }
+    }
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(event), { msgID: event.id, timeout: 5_000 });
+  }
+
+  async consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription> {
+    const durable = `${consumer}__${subject}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const config = {
+      durable_name: durable,
+      filter_subject: `${this.#prefix}.${subject}`,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(this.#options.ackWaitMs ?? 30_000),
+      deliver_policy: DeliverPolicy.All,
+      max_deliver: -1,
+    };
+    try {
+      await this.#jsm.consumers.info(this.#options.stream, durable);
+    } catch {
+      await this.#jsm.consumers.add(this.#options.stream, config).catch(async (error: unknown) => {
+        await this.#jsm.consumers.info(this.#options.stream, durable).catch(() => Promise.reject(error));
+      });
+    }
+    const c = await this.#js.consumers.get(this.#options.stream, durable);
+    const messages = await c.consume({ max_messages: 64 });
+    return this.#pump(messages, handler, true);
+  }
+
+  async broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription> {
+    const c = await this.#js.consumers.get(this.#options.stream, {
+      filter_subjects: `${this.#prefix}.${subject}`,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(Date.now() - options.replayMs).toISOString(),
+    });
+    const messages = await c.consume();
+    return this.#pump(messages, handler, false);
+  }
+
+  #pump(messages: ConsumerMessages, handler: EventHandler, explicitAck: boolean): Subscription {
+    this.#subscriptions.add(messages);
+    const done = (async () => {
+      for await (const m of messages) {
+        let event: EventEnvelope;
+        try {
+          event = m.json<EventEnvelope>();
+        } catch (error) {
+          // A message nobody can parse would be redelivered forever; drop it loudly.
+          this.#options.logger.error({ err: error, subject: m.subject, seq: m.seq }, 'unparseable event dropped');
+          if (explicitAck) m.term();
+          continue;
+        }
+        try {
+          await handler(event);
+          if (explicitAck) m.ack();
+        } catch (error) {
+          const delayMs = Math.min(30_000, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
+          this.#options.logger.warn({ err: error, eventId: event.id, subject: event.subject, deliveries: m.info.deliveryCount, delayMs }, 'event handler failed; redelivery scheduled');
+          if (explicitAck) m.nak(delayMs);
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        this.#subscriptions.delete(messages);
+        await messages.close();
+        await done;
+      },
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.#nc.flush();
+    await this.#jsm.streams.info(this.#options.stream);
+  }
+
+  /** Deletes the stream (tests only: every test run has its own). */
+  async destroyStream(): Promise<void> {
+    await this.#jsm.streams.delete(this.#options.stream);
+  }
+
+  async close(): Promise<void> {
+    for (const messages of this.#subscriptions) await messages.close();
+    this.#subscriptions.clear();
+    await this.#nc.drain();
+  }
+}

@@ -1,0 +1,120 @@
+// Publishes what the outbox holds and keeps retrying what the transport refused, with backoff,
+// until it is accepted: an event committed with its change is never stranded (the weakness of an
+// outbox without a relay). Rows are leased, not locked, so replicas share the work without a
+// transaction held open across the publish.
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/open-database.ts';
+import { queryRows } from '../db/open-database.ts';
+import type { Logger } from '../logger.ts';
+import type { EventTransport } from './event.ts';
+
+interface OutboxRow {
+  id: string;
+  subject: string;
+  payload: unknown;
+  request_id: string | null;
+  created_at: string | Date;
+  attempts: number;
+}
+
+export interface OutboxRelayOptions {
+  readonly db: Db;
+  readonly transport: EventTransport;
+  readonly logger: Logger;
+  /** How often to look for work when nobody kicks the relay. */
+  readonly pollIntervalMs?: number;
+  readonly batchSize?: number;
+  readonly leaseMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export class OutboxRelay {
+  readonly #options: Required<OutboxRelayOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = { pollIntervalMs: 1_000, batchSize: 100, leaseMs: 30_000, maxBackoffMs: 60_000, ...options };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+    this.kick();
+  }
+
+  /** Asks for a publish pass now (called after a transaction that enqueued events commits). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Publishes what is pending (bounded by `deadlineMs`), then stops polling. */
+  async stop(deadlineMs = 5_000): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running;
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until && (await this.#publishBatch()) > 0) {
+      // keep flushing while the deadline allows
+    }
+  }
+
+  /** One pass over everything due; returns how many events went out. Exposed for tests. */
+  async #drain(): Promise<void> {
+    try {
+      while (!this.#stopped && (await this.#publishBatch()) === this.#options.batchSize) {
+        // a full batch means there may be more
+      }
+    } catch (error) {
+      this.#options.logger.error({ err: error }, 'outbox relay pass failed; will retry');
+    }
+  }
+
+  async #publishBatch(): Promise<number> {
+    const { db, transport, logger, batchSize, leaseMs, maxBackoffMs } = this.#options;
+    const rows = await queryRows<OutboxRow>(db, sql`
+      update outbox set locked_until = now() + make_interval(secs => ${leaseMs / 1000})
+      where id in (
+        select id from outbox
+        where published_at is null and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+        order by created_at
+        limit ${batchSize}
+        for update skip locked)
+      returning id, subject, payload, request_id, created_at, attempts`);
+    rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
+    let published = 0;
+    for (const row of rows) {
+      const event = { id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString() };
+      try {
+        await transport.publish(event);
+        await db.execute(sql`update outbox set published_at = now(), locked_until = null, attempts = attempts + 1, last_error = null where id = ${row.id}`);
+        published++;
+      } catch (error) {
+        const backoffMs = Math.min(maxBackoffMs, 250 * 2 ** Math.min(row.attempts, 16));
+        logger.warn({ err: error, eventId: row.id, subject: row.subject, attempts: row.attempts + 1, backoffMs }, 'event publish failed; will retry');
+        await db.execute(sql`update outbox set attempts = attempts + 1, last_error = ${String(error)}, locked_until = null,
+          next_attempt_at = now() + make_interval(secs => ${backoffMs / 1000}) where id = ${row.id}`);
+      }
+    }
+    return rows.length;
+  }
+
+  #schedule(): void {
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.kick(), this.#options.pollIntervalMs);
+    this.#timer.unref();
+  }
+}

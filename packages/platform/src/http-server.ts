@@ -1,0 +1,118 @@
+// The Fastify instance every service starts from: strict validation (no silent stripping or
+// coercion), the platform error shape, request ids that cross services, the request duration
+// histogram, and /healthz + /readyz.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { AppError, platformErrors } from './errors.ts';
+import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
+
+export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly check: () => Promise<void>;
+}
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly readiness: readonly ReadinessCheck[];
+  readonly bodyLimitBytes?: number;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // The request id is already on every line through the logger's mixin; don't bind it twice.
+    childLoggerFactory: (logger, _bindings, childOptions) => logger.child({}, childOptions),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    requestIdHeader: false,
+    genReqId: (req) => acceptRequestId(req.headers['x-request-id']) ?? newRequestId(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
+    // Trust X-Forwarded-* from the gateway / ingress only; services are never exposed directly.
+    trustProxy: true,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    requestContext.run({ requestId: request.id }, done);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    options.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    request.log[level]({ method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, appError);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const { name, check } of options.readiness) {
+      try {
+        await check();
+        checks[name] = 'ok';
+      } catch (error) {
+        ready = false;
+        checks[name] = 'failing';
+        request.log.warn({ err: error, check: name }, 'readiness check failed');
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  return app;
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers !== undefined) reply.headers(error.headers);
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send(error.toBody());
+}
+
+/** Maps Fastify's and ajv's errors onto the platform catalogue; anything unknown is a 500. */
+export function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation !== undefined && error.validation.length > 0) {
+    const first = error.validation[0]!;
+    const params = first.params as Record<string, unknown>;
+    const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    if (first.keyword === 'required') return platformErrors.missingParameter(joinParam(path, String(params.missingProperty)));
+    if (first.keyword === 'additionalProperties') return platformErrors.unknownParameter(joinParam(path, String(params.additionalProperty)));
+    const param = path === '' ? (error.validationContext ?? 'body') : path;
+    return platformErrors.invalidParameter(param, `Invalid ${param}: ${first.message ?? 'not valid'}.`);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return platformErrors.unsupportedMediaType(String(error.message.split(': ').at(-1)));
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return platformErrors.payloadTooLarge();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return platformErrors.malformedBody('The JSON body is empty.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return platformErrors.malformedBody('The request body is not valid JSON.');
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) return platformErrors.malformedBody('The request body is not valid JSON.');
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
+  }
+  return platformErrors.internal();
+}
+
+function joinParam(path: string, name: string): string {
+  return path === '' ? name : `${path}.${name}`;
+}

@@ -1,0 +1,23 @@
+import { pino, type Logger } from 'pino';
+import { currentRequestId } from './request-context.ts';
+
+export type { Logger };
+
+/**
+ * JSON logs with the service name on every line and the current request id mixed in, so one
+ * request can be followed across services and events with a single filter.
+ */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    mixin() {
+      const reqId = currentRequestId();
+      return reqId === undefined ? {} : { reqId };
+    },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.client_secret', '*.card.number', '*.cvc'],
+      censor: '[redacted]',
+    },
+  });
+}

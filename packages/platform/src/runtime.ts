@@ -1,0 +1,79 @@
+// What a service needs around its routes, opened from the shared configuration: logger, metrics,
+// its own database (migrated), the event transport, the outbox relay, the revocation list and the
+// token verifier. main.ts opens it; app.ts receives it; tests open it against PGlite or PostgreSQL.
+import { resolve } from 'node:path';
+import type { ConfigOf } from './config.ts';
+import { openDatabase, type Database } from './db/open-database.ts';
+import type { EventTransport } from './events/event.ts';
+import { NatsTransport } from './events/nats-transport.ts';
+import { OutboxRelay } from './events/outbox-relay.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { RevocationList } from './auth/revocation-list.ts';
+import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
+import type { serviceConfigSpec } from './service-config.ts';
+
+export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSpec>>;
+
+/** Longest access-token lifetime anywhere; revocations older than this can be forgotten. */
+export const maxAccessTokenTtlSec = 15 * 60;
+
+export interface Runtime {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly database: Database;
+  readonly transport: EventTransport;
+  readonly relay: OutboxRelay;
+  readonly revocations: RevocationList;
+  readonly verify: TokenVerifier;
+}
+
+export interface OpenRuntimeOptions {
+  readonly service: string;
+  readonly config: ServiceConfig;
+  readonly migrationsDir: string;
+  /** Embedded mode passes the shared in-process transport; otherwise NATS is opened from config. */
+  readonly transport?: EventTransport;
+  readonly logger?: Logger;
+}
+
+const platformMigrations = resolve(import.meta.dirname, '../migrations');
+
+export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
+  const { service, config } = options;
+  const logger = options.logger ?? createLogger(service);
+  const metrics = createMetrics(service);
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: options.migrationsDir }],
+    logger,
+  });
+  let transport = options.transport;
+  if (transport === undefined) {
+    if (config.natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
+    transport = await NatsTransport.connect({ url: config.natsUrl, stream: config.natsStream, connectionName: service, logger });
+  }
+  const relay = new OutboxRelay({ db: database.db, transport, logger });
+  const revocations = new RevocationList(database.db, logger);
+  const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: config.authAudience }];
+  if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
+    issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience });
+  }
+  const verify = createTokenVerifier({ issuers, revocations });
+  return { service, logger, metrics, database, transport, relay, revocations, verify };
+}
+
+/** Starts following revocations. The relay is started separately (see hostService's `holdRelay`). */
+export async function startRuntime(runtime: Runtime): Promise<void> {
+  await runtime.revocations.start(runtime.transport, (maxAccessTokenTtlSec + 60) * 1000);
+}
+
+/** Stops in the order that loses nothing: relay flushes the outbox, then transport and database close. */
+export async function closeRuntime(runtime: Runtime, options: { closeTransport: boolean; flushMs?: number }): Promise<void> {
+  await runtime.revocations.stop();
+  await runtime.relay.stop(options.flushMs ?? 5_000);
+  if (options.closeTransport) await runtime.transport.close();
+  await runtime.database.close();
+}

@@ -1,0 +1,32 @@
+// Configuration keys every service shares. Each service adds its own beside these.
+import { resolve } from 'node:path';
+import { int, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
+import { devSecret, varDir } from './dev-secrets.ts';
+
+export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
+export const metricsPorts = { gateway: 9100, auth: 9101, users: 9102, payments: 9103, notifications: 9104 } as const;
+export type ServiceName = keyof typeof servicePorts;
+
+const devSecretWarning = (name: string) => (value: string) =>
+  value === devSecret(name) ? `using the development secret from var/dev-secrets.json; set a real secret in production` : undefined;
+
+export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
+  return {
+    host: str('HOST', 'Interface the HTTP and metrics servers bind to (0.0.0.0 in containers).', { default: '127.0.0.1' }),
+    httpPort: int('HTTP_PORT', 'Port of the service API.', { default: servicePorts[service], min: 0, max: 65535 }),
+    metricsPort: int('METRICS_PORT', 'Port of the Prometheus /metrics endpoint (never routed by the gateway).', { default: metricsPorts[service], min: 0, max: 65535 }),
+    databaseUrl: optionalUrl('DATABASE_URL', "PostgreSQL URL of this service's own database; unset means embedded PGlite."),
+    dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset (`memory://` keeps nothing).', { default: resolve(varDir, 'data', service) }),
+    natsUrl: optionalUrl('NATS_URL', 'NATS server with JetStream; unset means the in-process event transport (embedded mode only).'),
+    natsStream: str('NATS_STREAM', 'JetStream stream name; its lower-case form prefixes every subject.', { default: 'PAYMESH' }),
+    authIssuer: url('AUTH_ISSUER', 'Issuer of access tokens (`iss`), also the public base of the auth service.', { default: 'http://localhost:8080/auth' }),
+    authUrl: url('AUTH_URL', 'Internal base URL of the auth service (token endpoint and JWKS are fetched there).', { default: `http://127.0.0.1:${servicePorts.auth}` }),
+    authAudience: str('AUTH_AUDIENCE', 'Audience (`aud`) this service requires in access tokens; also the resource indicator (an absolute URI) of the platform API.', { default: 'urn:paymesh:api' }),
+    externalIssuer: optionalStr('EXTERNAL_ISSUER', 'An additional trusted issuer (Auth0, Okta, Keycloak): its `iss` value.'),
+    externalJwksUrl: optionalUrl('EXTERNAL_JWKS_URL', "The external issuer's JWKS URL."),
+    externalAudience: optionalStr('EXTERNAL_AUDIENCE', 'Audience required in tokens from the external issuer.'),
+    clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
+    clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), insecure: devSecretWarning(`${service}-service`) }),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'How long in-flight requests and the outbox get to finish on SIGTERM.', { default: 10_000, min: 0 }),
+  } satisfies ConfigSpec;
+}

@@ -1,0 +1,50 @@
+// `npm start`: the whole platform in one process on its embedded defaults (PGlite under var/,
+// in-process events), the gateway on http://localhost:8080 (PORT overrides). Ctrl-C stops it
+// gracefully: in-flight requests finish and every outbox is flushed.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startEmbedded } from '@paymesh/launcher/start-embedded';
+import { varDir } from '@paymesh/platform/dev-secrets';
+
+const startedAt = performance.now();
+const platform = await startEmbedded();
+const readyMs = Math.round(performance.now() - startedAt);
+const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
+const gateway = `http://localhost:${platform.plan.gateway}`;
+const adminFile = resolve(varDir, 'bootstrap-admin.txt');
+
+const lines = [
+  '',
+  `Paymesh is up in ${readyMs} ms (${rssMb} MB RSS) — embedded mode`,
+  '',
+  `  gateway        ${gateway}`,
+  `  auth           ${gateway}/auth   (discovery: ${gateway}/auth/.well-known/openid-configuration)`,
+  `  users          ${gateway}/users`,
+  `  payments       ${gateway}/payments`,
+  `  notifications  ${gateway}/notifications`,
+  `  metrics        ${Object.entries(platform.plan.metrics).map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${platform.plan.gatewayMetrics}  (GET /metrics)`,
+  `  data           ${resolve(varDir, 'data')}`,
+  `  admin          ${process.env.BOOTSTRAP_ADMIN_USERNAME ?? 'admin'}` + (process.env.BOOTSTRAP_ADMIN_PASSWORD !== undefined ? ' (password from BOOTSTRAP_ADMIN_PASSWORD)' : existsSync(adminFile) ? ` (generated password in ${adminFile})` : ''),
+  '',
+  'Ctrl-C stops it gracefully.',
+  '',
+];
+process.stderr.write(lines.join('\n') + '\n');
+// A machine-readable line for scripts and the start-up benchmark.
+if (process.env.PAYMESH_READY_LINE === '1') process.stdout.write(JSON.stringify({ ready: true, readyMs, rssMb, gateway }) + '\n');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: finishing in-flight requests and flushing outboxes…\n`);
+    platform.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,75 @@
+// The auth service: an OAuth 2.1 / OpenID Connect provider (oidc-provider) mounted under /auth,
+// plus the contract's first-party login and logout.
+import { resolve } from 'node:path';
+import formbody from '@fastify/formbody';
+import middie from '@fastify/middie';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHttpServer } from '@paymesh/platform/http-server';
+import { ServiceClient } from '@paymesh/platform/service-client';
+import { defineService } from '@paymesh/platform/service-host';
+import { authConfigSpec } from './config.ts';
+import { loadSigningKeys } from './keys/load-signing-keys.ts';
+import { loginRoutes } from './login/login-routes.ts';
+import { MintedTokenSource } from './login/minted-token-source.ts';
+import { pendingClaims } from './login/mint-user-token.ts';
+import { createProvider } from './oidc/create-provider.ts';
+import { deleteExpiredModels } from './oidc/create-adapter.ts';
+import { revokeDeletedUsers } from './revoke-deleted-users.ts';
+import type { Subscription } from '@paymesh/platform/events/event';
+
+/** Paths under /auth that are ours, not the provider's. */
+const ownPaths = new Set(['/login', '/logout']);
+
+export const authService = defineService({
+  name: 'auth',
+  configSpec: authConfigSpec,
+  migrationsDir: resolve(import.meta.dirname, '../migrations'),
+  async build(runtime, config) {
+    const { db } = runtime.database;
+    const serviceClients = config.serviceClients.split(',').filter(Boolean).map((pair) => {
+      const [clientId, secret] = pair.split(':');
+      if (clientId === undefined || secret === undefined || secret.length < 16) throw new Error('SERVICE_CLIENTS must be client_id:secret pairs with secrets of 16+ characters');
+      return { clientId, secret };
+    });
+    const { provider, resourceServer } = createProvider({
+      issuer: config.authIssuer,
+      audience: config.authAudience,
+      db,
+      signingKeys: await loadSigningKeys(db),
+      serviceClients,
+      cookieKeys: config.cookieKeys.split(','),
+      accessTokenTtlSec: config.accessTokenTtlSec,
+      extraTokenClaims: async (_accountId, token) => pendingClaims.get(token as object),
+    });
+    const users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServer) });
+
+    const app = createHttpServer({
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
+    });
+    await app.register(formbody);
+    await app.register(middie);
+    const callback = provider.callback();
+    app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (ownPaths.has((req.url ?? '').split('?')[0]!.replace(/\/$/, ''))) return next();
+      callback(req, res);
+    });
+    loginRoutes(app, runtime, provider, resourceServer, users);
+
+    const cleanup = setInterval(() => void deleteExpiredModels(db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'expired model cleanup failed')), 10 * 60_000);
+    cleanup.unref();
+    const state: { subscription?: Subscription } = {};
+    return {
+      app,
+      extra: state,
+      close: async () => {
+        clearInterval(cleanup);
+        await state.subscription?.stop();
+      },
+    };
+  },
+  async onStart(runtime, _config, state) {
+    state.subscription = await revokeDeletedUsers(runtime);
+  },
+});

@@ -1,0 +1,4 @@
+import { runMain } from '@paymesh/platform/service-host';
+import { authService } from './app.ts';
+
+await runMain(authService);

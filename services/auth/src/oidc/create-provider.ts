@@ -1,0 +1,88 @@
+// The OAuth 2.1 / OpenID Connect provider (oidc-provider). Access tokens are RFC 9068 JWTs for
+// the platform's resource server, signed with the keys from the database.
+import { randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
+import Provider, { type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import type { Db } from '@paymesh/platform/db/open-database';
+import { apiScopes, serviceClientScopes } from './scopes.ts';
+import { createAdapter } from './create-adapter.ts';
+
+export interface ProviderOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly db: Db;
+  readonly signingKeys: JWK[];
+  readonly serviceClients: { clientId: string; secret: string }[];
+  readonly cookieKeys: string[];
+  readonly accessTokenTtlSec: number;
+  /** Claims added to an access token (the user's role). */
+  readonly extraTokenClaims: (accountId: string | undefined, token: unknown) => Promise<Record<string, unknown> | undefined>;
+}
+
+export const loginClientId = 'paymesh-login';
+export const authServiceClientId = 'auth-service';
+
+export function createProvider(options: ProviderOptions): { provider: Provider; resourceServer: ResourceServer } {
+  const clients: ClientMetadata[] = options.serviceClients.map(({ clientId, secret }) => ({
+    client_id: clientId,
+    client_secret: secret,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: serviceClientScopes[clientId] ?? '',
+  }));
+  // auth's own client: its calls to users are minted in process; the secret is never used.
+  clients.push({ client_id: authServiceClientId, client_secret: randomBytes(32).toString('base64url'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: serviceClientScopes[authServiceClientId]! });
+  // The first-party client behind the contract's POST /auth/login (see docs/adr/0003).
+  clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://localhost:8080/callback'], scope: apiScopes.join(' ') });
+
+  const resourceServer: ResourceServer = {
+    scope: apiScopes.join(' '),
+    audience: options.audience,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: options.accessTokenTtlSec,
+    jwt: { sign: { alg: 'ES256' } },
+  };
+
+  const provider = new Provider(options.issuer, {
+    adapter: createAdapter(options.db),
+    clients,
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    // OAuth 2.1: the authorization code flow only; no implicit or hybrid responses.
+    responseTypes: ['code'],
+    scopes: ['openid', 'offline_access', ...apiScopes],
+    jwks: { keys: options.signingKeys as never },
+    cookies: { keys: options.cookieKeys },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => options.audience,
+        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string) => {
+          if (resourceIndicator !== options.audience) throw new Error(`unknown resource ${resourceIndicator}`);
+          return resourceServer;
+        },
+        useGrantedResource: async () => true,
+      },
+    },
+    ttl: { AccessToken: options.accessTokenTtlSec, ClientCredentials: options.accessTokenTtlSec },
+    extraTokenClaims: (_ctx, token) => options.extraTokenClaims((token as { accountId?: string }).accountId, token),
+    enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
+    routes: {
+      authorization: '/authorize',
+      jwks: '/jwks',
+      token: '/token',
+      introspection: '/token/introspection',
+      revocation: '/token/revocation',
+      userinfo: '/me',
+      end_session: '/session/end',
+    },
+  });
+  // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
+  provider.proxy = true;
+  return { provider, resourceServer };
+}

@@ -1,0 +1,54 @@
+// The gateway: the one public entry point in embedded mode, routing by path prefix exactly as the
+// Kubernetes Ingress does (deploy/k8s), keeping the prefix, passing the request id on. It holds
+// no state and checks no tokens: every service verifies tokens itself.
+import proxy from '@fastify/http-proxy';
+import type { ConfigOf } from '@paymesh/platform/config';
+import { createHttpServer, type HttpServer } from '@paymesh/platform/http-server';
+import type { Logger } from '@paymesh/platform/logger';
+import type { Metrics } from '@paymesh/platform/metrics';
+import type { gatewayConfigSpec } from './config.ts';
+
+/** Path prefix → upstream, the same table as the Ingress. */
+export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix: string, upstream: string][] {
+  return [
+    ['/auth', config.authUrl],
+    ['/users', config.usersUrl],
+    ['/payments', config.paymentsUrl],
+    ['/notifications', config.notificationsUrl],
+  ];
+}
+
+export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, logger: Logger, metrics: Metrics): Promise<HttpServer> {
+  const routes = routeTable(config);
+  const app = createHttpServer({
+    logger,
+    metrics,
+    readiness: routes.map(([prefix, upstream]) => ({
+      name: prefix.slice(1),
+      check: async () => {
+        const response = await fetch(`${upstream}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        if (!response.ok) throw new Error(`status ${response.status}`);
+      },
+    })),
+    // Bodies are streamed to the upstream, which applies its own limit.
+    bodyLimitBytes: 10 * 1024 * 1024,
+  });
+  for (const [prefix, upstream] of routes) {
+    await app.register(proxy, {
+      upstream,
+      prefix,
+      rewritePrefix: prefix,
+      http: { requestOptions: { timeout: config.upstreamTimeoutMs } },
+      replyOptions: {
+        rewriteRequestHeaders: (request, headers) => ({
+          ...headers,
+          'x-request-id': request.id,
+          'x-forwarded-host': request.headers.host ?? '',
+          'x-forwarded-proto': request.protocol,
+          'x-forwarded-for': request.ip,
+        }),
+      },
+    });
+  }
+  return app;
+}

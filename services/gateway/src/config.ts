@@ -1,0 +1,13 @@
+import { int, str, url } from '@paymesh/platform/config';
+import { metricsPorts, servicePorts } from '@paymesh/platform/service-config';
+
+export const gatewayConfigSpec = {
+  host: str('HOST', 'Interface the gateway binds to.', { default: '127.0.0.1' }),
+  port: int('PORT', 'Port of the public entry point.', { default: servicePorts.gateway, min: 0, max: 65535 }),
+  metricsPort: int('METRICS_PORT', 'Port of the gateway /metrics endpoint.', { default: metricsPorts.gateway, min: 0, max: 65535 }),
+  authUrl: url('AUTH_URL', 'Upstream for /auth.', { default: `http://127.0.0.1:${servicePorts.auth}` }),
+  usersUrl: url('USERS_URL', 'Upstream for /users.', { default: `http://127.0.0.1:${servicePorts.users}` }),
+  paymentsUrl: url('PAYMENTS_URL', 'Upstream for /payments and /wallet.', { default: `http://127.0.0.1:${servicePorts.payments}` }),
+  notificationsUrl: url('NOTIFICATIONS_URL', 'Upstream for /notifications.', { default: `http://127.0.0.1:${servicePorts.notifications}` }),
+  upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'How long the gateway waits for an upstream answer.', { default: 30_000, min: 100 }),
+};

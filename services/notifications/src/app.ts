@@ -1,0 +1,27 @@
+// The notifications service: the in-app inbox, fed by events from the other services.
+import { resolve } from 'node:path';
+import type { Subscription } from '@paymesh/platform/events/event';
+import { createHttpServer } from '@paymesh/platform/http-server';
+import { defineService } from '@paymesh/platform/service-host';
+import { serviceConfigSpec } from '@paymesh/platform/service-config';
+import { inboxRoutes } from './inbox/inbox-routes.ts';
+import { notifyPaymentSucceeded } from './producers/notify-payment-succeeded.ts';
+
+export const notificationsService = defineService({
+  name: 'notifications',
+  configSpec: serviceConfigSpec('notifications'),
+  migrationsDir: resolve(import.meta.dirname, '../migrations'),
+  async build(runtime) {
+    const app = createHttpServer({
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
+    });
+    inboxRoutes(app, runtime);
+    const subscriptions: Subscription[] = [];
+    return { app, extra: subscriptions, close: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) };
+  },
+  async onStart(runtime, _config, subscriptions) {
+    subscriptions.push(await notifyPaymentSucceeded(runtime));
+  },
+});

@@ -1,0 +1,8 @@
+// The notifications service's error catalogue.
+import { AppError } from '@paymesh/platform/errors';
+
+export const notificationsErrors = {
+  // The contract's PUT answers a bare 404 for another user's or an unknown id; the message says so.
+  notificationNotFound: () => new AppError(404, 'invalid_request_error', 'notification_not_found', 'No such notification.', { legacy: { message: 'Notification not found.' } }),
+  invalidCursor: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'starting_after is not a notification in this inbox.', { param: 'starting_after' }),
+};

@@ -1,0 +1,75 @@
+// The contract's inbox: GET /notifications/ and PUT /notifications/<id>/, plus POST
+// /notifications for admins and services.
+import { Type } from '@fastify/type-provider-typebox';
+import { isAdmin } from '@paymesh/platform/auth/caller';
+import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { platformErrors } from '@paymesh/platform/errors';
+import { sql } from '@paymesh/platform/db/open-database';
+import { queryRows } from '@paymesh/platform/db/open-database';
+import { notificationsErrors } from '../errors.ts';
+import { insertNotification, publicNotification, type NotificationRow } from './notification.ts';
+
+export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
+  const { db } = runtime.database;
+
+  protectedRoutes(app, runtime.verify, (scope) => {
+    scope.get('/notifications', {
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
+          starting_after: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+        }, { additionalProperties: false }),
+      },
+    }, async (request, reply) => {
+      const { caller } = request;
+      requireScope(caller, 'notifications:read');
+      const limit = Number(request.query.limit ?? 50);
+      const cursor = request.query.starting_after === undefined ? sql`true` : sql`id < ${request.query.starting_after}`;
+      const unread = request.query.unread === 'true' ? sql`read_at is null` : sql`true`;
+      const rows = await queryRows<NotificationRow>(db, sql`
+        select * from notifications where recipient_id = ${caller.kind === 'user' ? caller.subject : '0'} and ${cursor} and ${unread}
+        order by id desc limit ${limit + 1}`);
+      // The contract's body is a bare array; the next page is announced in a header.
+      reply.header('paymesh-has-more', String(rows.length > limit));
+      return rows.slice(0, limit).map(publicNotification);
+    });
+
+    scope.put('/notifications/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 20 }) }) } }, async (request) => {
+      const { caller } = request;
+      requireScope(caller, 'notifications:write');
+      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id) || caller.kind !== 'user') throw notificationsErrors.notificationNotFound();
+      // Only the recipient can mark it; the first read time is kept.
+      const rows = await queryRows<{ id: string }>(db, sql`
+        update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${caller.subject} returning id`);
+      if (rows.length === 0) throw notificationsErrors.notificationNotFound();
+      return { message: 'Notification marked as read.' };
+    });
+
+    scope.post('/notifications', {
+      schema: {
+        body: Type.Object({
+          user_id: Type.Integer({ minimum: 1 }),
+          message: Type.String({ minLength: 1, maxLength: 2000 }),
+          title: Type.Optional(Type.String({ maxLength: 200 })),
+          type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' })),
+          data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        }, { additionalProperties: false }),
+      },
+    }, async (request, reply) => {
+      const { caller } = request;
+      if (!(isAdmin(caller) || caller.kind === 'service')) throw platformErrors.forbidden('Only admins and services may send notifications.');
+      requireScope(caller, 'notifications:write');
+      const row = await insertNotification(db, {
+        recipientId: String(request.body.user_id),
+        type: request.body.type ?? 'message',
+        title: request.body.title,
+        message: request.body.message,
+        data: request.body.data ?? {},
+      });
+      return reply.code(201).send(publicNotification(row));
+    });
+  });
+}

@@ -1,0 +1,30 @@
+// Exact decimal parsing into integer minor units: the text is split, never multiplied as a float.
+// JSON numbers reach here as their source text (see json-with-exact-amounts.ts), so 100.10 is
+// "100.10", not 100.09999999999999.
+import { paymentsErrors } from '../errors.ts';
+import { currencyExponents } from './currencies.ts';
+
+export function parseAmount(raw: unknown, currency: string, maxMinor: bigint): bigint {
+  if (typeof raw !== 'string') throw paymentsErrors.invalidAmount('Amount must be a decimal number such as 100.00.');
+  const match = /^(\d{1,20})(?:\.(\d{1,20}))?$/.exec(raw);
+  if (match === null) throw paymentsErrors.invalidAmount(raw.startsWith('-') ? 'Amount must be greater than zero.' : 'Amount must be a decimal number such as 100.00.');
+  const exponent = currencyExponents[currency]!;
+  const fraction = (match[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > exponent) throw paymentsErrors.invalidAmount(exponent === 0 ? `${currency} amounts have no decimals.` : `${currency} amounts have at most ${exponent} decimals.`);
+  const minor = BigInt(match[1]!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  if (minor <= 0n) throw paymentsErrors.invalidAmount('Amount must be greater than zero.');
+  if (minor > maxMinor) throw paymentsErrors.invalidAmount(`Amount must be at most ${formatAmount(maxMinor, currency)}.`);
+  return minor;
+}
+
+/** "$100.00", "¥100", "KWD 1.500": locale formatting from an exact decimal string. */
+export function formatAmount(minor: bigint, currency: string): string {
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(toDecimalString(minor, currency) as unknown as number);
+}
+
+export function toDecimalString(minor: bigint, currency: string): string {
+  const exponent = currencyExponents[currency]!;
+  if (exponent === 0) return minor.toString();
+  const digits = minor.toString().padStart(exponent + 1, '0');
+  return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}

@@ -1,0 +1,41 @@
+// The first start creates the admin account from BOOTSTRAP_ADMIN_USERNAME / _PASSWORD. With no
+// password given one is generated, printed once and stored for the developer: never a fixed
+// default.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { varDir } from '@paymesh/platform/dev-secrets';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { usersErrors } from '../errors.ts';
+import { createUser } from './create-user.ts';
+import { findUserByLogin } from './user.ts';
+
+export interface BootstrapAdminOptions {
+  readonly username: string;
+  readonly email: string;
+  readonly password: string | undefined;
+  /** Where a generated password is stored; tests point it elsewhere. */
+  readonly passwordFile?: string;
+}
+
+export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOptions): Promise<void> {
+  if ((await findUserByLogin(runtime.database.db, options.username)) !== undefined) return;
+  const generated = options.password === undefined;
+  const password = options.password ?? randomBytes(18).toString('base64url');
+  try {
+    await createUser(runtime.database.db, { username: options.username, email: options.email, password }, 'admin');
+  } catch (error) {
+    // Another replica bootstrapped it at the same moment.
+    if ((error as { code?: string }).code === usersErrors.identityTaken().code) return;
+    throw error;
+  }
+  runtime.relay.kick();
+  if (generated) {
+    const file = options.passwordFile ?? resolve(varDir, 'bootstrap-admin.txt');
+    mkdirSync(resolve(file, '..'), { recursive: true });
+    writeFileSync(file, `username=${options.username}\npassword=${password}\n`, { mode: 0o600 });
+    runtime.logger.warn({ username: options.username, passwordFile: file }, `admin account created with a generated password (printed once, also stored in ${file}): ${password}`);
+  } else {
+    runtime.logger.info({ username: options.username }, 'admin account created');
+  }
+}

@@ -1,0 +1,19 @@
+import { sql } from '@paymesh/platform/db/open-database';
+import type { Db } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { usersErrors } from '../errors.ts';
+import { findUserById } from './user.ts';
+
+/**
+ * Erases a user's personal data and keeps the row as a tombstone (ids are never reused).
+ * `user.deleted` tells auth to revoke their tokens and the other services to stop serving them.
+ */
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const user = await findUserById(tx, id, { forUpdate: true });
+    if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
+    await tx.execute(sql`update users set username = null, email = null, password_hash = null, display_name = null,
+      status = 'deleted', deleted_at = now(), updated_at = now() where id = ${id}`);
+    await enqueueEvent(tx, 'user.deleted', { user_id: Number(id) });
+  });
+}

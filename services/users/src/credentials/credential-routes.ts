@@ -1,0 +1,27 @@
+// The internal credential check that auth calls on login. Only a service token with the
+// `users:credentials` scope (auth's client) may call it; it answers the same way, in about the
+// same time, whether the account is unknown, deleted, disabled or the password is wrong.
+import { Type } from '@fastify/type-provider-typebox';
+import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { platformErrors } from '@paymesh/platform/errors';
+import { usersErrors } from '../errors.ts';
+import { findUserByLogin } from '../accounts/user.ts';
+import { verifyPassword } from './password-hash.ts';
+
+export function credentialRoutes(app: HttpServer, runtime: Runtime): void {
+  protectedRoutes(app, runtime.verify, (scope) => {
+    scope.post('/users/internal/verify-credentials', {
+      schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }) },
+    }, async (request) => {
+      if (request.caller.kind !== 'service') throw platformErrors.forbidden('Only services may check credentials.');
+      requireScope(request.caller, 'users:credentials');
+      const user = await findUserByLogin(runtime.database.db, request.body.username);
+      const usable = user !== undefined && user.status === 'active';
+      const ok = await verifyPassword(usable ? user.password_hash : null, request.body.password);
+      if (!ok || !usable) throw usersErrors.invalidCredentials();
+      return { user_id: Number(user.id), username: user.username, role: user.role };
+    });
+  });
+}
