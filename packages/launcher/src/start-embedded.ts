@@ -60,7 +60,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     throw error;
   }
 
-  const logger = createLogger('gateway');
+  const logger = createLogger('gateway', base.LOG_LEVEL ?? 'info');
   const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
   const metrics = createMetrics('gateway');
   const gateway: HttpServer = await buildGateway(config, logger, metrics);

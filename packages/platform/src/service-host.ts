@@ -55,8 +55,9 @@ export async function hostService<S extends BaseSpec, Extra>(
     holdRelay?: boolean;
   } = {},
 ): Promise<HostedService<Extra>> {
-  const logger = options.logger ?? createLogger(definition.name);
-  const { config, warnings } = loadConfig(definition.configSpec, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger(definition.name, env.LOG_LEVEL ?? 'info');
+  const { config, warnings } = loadConfig(definition.configSpec, env);
   for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
   // The shared keys, seen through their own type (TypeScript cannot resolve them through S).
   const base = config as unknown as ServiceConfig;

@@ -24,6 +24,6 @@ export const usersService = defineService({
     return { app, extra: undefined };
   },
   async onStart(runtime, config) {
-    await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword });
+    await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, passwordFile: config.bootstrapAdminPasswordFile });
   },
 });

@@ -69,7 +69,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
         useGrantedResource: async () => true,
       },
     },
-    ttl: { AccessToken: options.accessTokenTtlSec, ClientCredentials: options.accessTokenTtlSec },
+    ttl: { AccessToken: options.accessTokenTtlSec, ClientCredentials: options.accessTokenTtlSec, Grant: 14 * 24 * 60 * 60 },
     extraTokenClaims: (_ctx, token) => options.extraTokenClaims((token as { accountId?: string }).accountId, token),
     enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
     routes: {

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { varDir } from '@paymesh/platform/dev-secrets';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { createUser } from './create-user.ts';
@@ -14,8 +13,8 @@ export interface BootstrapAdminOptions {
   readonly username: string;
   readonly email: string;
   readonly password: string | undefined;
-  /** Where a generated password is stored; tests point it elsewhere. */
-  readonly passwordFile?: string;
+  /** Where a generated password is stored for the developer. */
+  readonly passwordFile: string;
 }
 
 export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOptions): Promise<void> {
@@ -31,7 +30,7 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
   }
   runtime.relay.kick();
   if (generated) {
-    const file = options.passwordFile ?? resolve(varDir, 'bootstrap-admin.txt');
+    const file = options.passwordFile;
     mkdirSync(resolve(file, '..'), { recursive: true });
     writeFileSync(file, `username=${options.username}\npassword=${password}\n`, { mode: 0o600 });
     runtime.logger.warn({ username: options.username, passwordFile: file }, `admin account created with a generated password (printed once, also stored in ${file}): ${password}`);

@@ -1,0 +1,158 @@
+// Test helpers: the whole platform on free ports, on PGlite (always) and on the machine's
+// PostgreSQL when TEST_DATABASE_URL is given, in process or as separate processes over NATS
+// (TEST_NATS_URL). Tests speak HTTP to the gateway like any client.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropDatabase, ensureDatabase } from './ensure-database.ts';
+import { serviceNames, type ServiceName } from './ports.ts';
+import { startDistributed } from './start-distributed.ts';
+import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';
+
+export type Backend = 'pglite' | 'postgres';
+
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+export const testNatsUrl = process.env.TEST_NATS_URL;
+
+/** PGlite always; PostgreSQL too when CI gives TEST_DATABASE_URL. */
+export function backends(): Backend[] {
+  return testDatabaseUrl === undefined ? ['pglite'] : ['pglite', 'postgres'];
+}
+
+export const adminPassword = 'admin-test-password-0123';
+
+export interface TestPlatform {
+  readonly gatewayUrl: string;
+  readonly embedded: EmbeddedPlatform | undefined;
+  readonly api: Api;
+  stop(): Promise<void>;
+}
+
+async function createDatabases(): Promise<{ urls: Record<ServiceName, string>; drop: () => Promise<void> }> {
+  if (testDatabaseUrl === undefined) throw new Error('TEST_DATABASE_URL is not set');
+  const suffix = randomBytes(4).toString('hex');
+  const urls = {} as Record<ServiceName, string>;
+  for (const name of serviceNames) urls[name] = await ensureDatabase(testDatabaseUrl, `t_${suffix}_${name}`);
+  return { urls, drop: async () => void (await Promise.all(serviceNames.map((name) => dropDatabase(testDatabaseUrl, `t_${suffix}_${name}`)))) };
+}
+
+function testEnv(): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+    BOOTSTRAP_ADMIN_PASSWORD_FILE: join(mkdtempSync(join(tmpdir(), 'paymesh-')), 'admin.txt'),
+    DATABASE_URL: undefined,
+    NATS_URL: undefined,
+  };
+}
+
+export async function startTestPlatform(backend: Backend = 'pglite'): Promise<TestPlatform> {
+  const databases = backend === 'postgres' ? await createDatabases() : undefined;
+  const embedded = await startEmbedded({ env: testEnv(), ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls });
+  return {
+    gatewayUrl: embedded.gatewayUrl,
+    embedded,
+    api: new Api(embedded.gatewayUrl),
+    async stop() {
+      await embedded.stop();
+      await databases?.drop();
+    },
+  };
+}
+
+/** Every service its own process, PostgreSQL databases of their own, events over NATS. */
+export async function startDistributedTestPlatform(): Promise<TestPlatform> {
+  if (testNatsUrl === undefined) throw new Error('TEST_NATS_URL is not set');
+  const databases = await createDatabases();
+  const stream = `T${randomBytes(4).toString('hex').toUpperCase()}`;
+  const logDir = mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
+  const platform = await startDistributed({ env: { ...testEnv(), LOG_LEVEL: 'info' }, databaseUrls: databases.urls, natsUrl: testNatsUrl, natsStream: stream, ports: 'random', logDir });
+  return {
+    gatewayUrl: platform.gatewayUrl,
+    embedded: undefined,
+    api: new Api(platform.gatewayUrl),
+    async stop() {
+      await platform.stop();
+      await databases.drop();
+      await deleteStream(testNatsUrl, stream);
+    },
+  };
+}
+
+async function deleteStream(natsUrl: string, stream: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
+
+export interface ApiResponse<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+/** A small HTTP client for tests: JSON by default, form-encoded on request, bearer optional. */
+export class Api {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl;
+  }
+
+  async call<T = any>(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = typeof options.json === 'string' ? options.json : JSON.stringify(options.json);
+    } else if (options.form !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(options.form).toString();
+    }
+    const response = await fetch(this.baseUrl + path, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /** Registers a user and logs them in; returns their id and token. */
+  async signUp(username = `u${randomBytes(5).toString('hex')}`, password = `pw-${randomBytes(8).toString('hex')}`): Promise<{ id: number; token: string; username: string; password: string }> {
+    const created = await this.call('POST', '/users', { json: { username, email: `${username}@example.com`, password } });
+    if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
+    return { id: created.body.id, token: await this.login(username, password), username, password };
+  }
+
+  async login(username: string, password: string): Promise<string> {
+    const response = await this.call('POST', '/auth/login', { json: { username, password } });
+    if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.token;
+  }
+
+  adminToken(): Promise<string> {
+    return this.login('admin', adminPassword);
+  }
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 25));
+  }
+}
