@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { metricsPorts, servicePorts } from '@paymesh/platform/service-config';
 import { freePort } from './free-port.ts';
 
@@ -25,11 +26,26 @@ export async function planPorts(mode: 'default' | 'random', gatewayPort?: number
   return { gateway: gatewayPort ?? (await freePort()), gatewayMetrics: await freePort(), http: await pick(), metrics: await pick() };
 }
 
+/**
+ * Client secrets for one run of the platform, so that processes started together never race to
+ * create the development secrets file. An operator's own SERVICE_CLIENTS wins.
+ */
+export function runSecrets(base: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (base.SERVICE_CLIENTS !== undefined) return base;
+  const secrets = Object.fromEntries(serviceNames.filter((n) => n !== 'auth').map((name) => [name, randomBytes(32).toString('base64url')]));
+  return {
+    ...base,
+    SERVICE_CLIENTS: Object.entries(secrets).map(([name, secret]) => `${name}-service:${secret}`).join(','),
+    ...Object.fromEntries(Object.entries(secrets).map(([name, secret]) => [`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`, secret])),
+  };
+}
+
 /** The environment each service needs to find the others on this machine. */
 export function serviceEnv(plan: PortPlan, service: ServiceName, base: Record<string, string | undefined>): Record<string, string | undefined> {
   const url = (name: ServiceName) => `http://127.0.0.1:${plan.http[name]}`;
   return {
     ...base,
+    SERVICE_CLIENT_SECRET: base[`${service.toUpperCase()}_SERVICE_CLIENT_SECRET`] ?? base.SERVICE_CLIENT_SECRET,
     HTTP_PORT: String(plan.http[service]),
     METRICS_PORT: String(plan.metrics[service]),
     AUTH_URL: url('auth'),

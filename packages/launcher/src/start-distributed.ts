@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { gatewayEnv, planPorts, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
+import { gatewayEnv, planPorts, runSecrets, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
@@ -27,7 +27,7 @@ export interface DistributedPlatform {
 }
 
 export async function startDistributed(options: DistributedOptions): Promise<DistributedPlatform> {
-  const base = options.env ?? process.env;
+  const base = runSecrets(options.env ?? process.env);
   const plan = await planPorts(options.ports ?? 'default', base.PORT === undefined ? undefined : Number(base.PORT));
   if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
   const processes = {} as Record<ServiceName | 'gateway', ChildProcess>;

@@ -16,7 +16,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import { createLogger } from '@paymesh/platform/logger';
 import { createMetrics, startMetricsServer } from '@paymesh/platform/metrics';
 import { hostService, type HostedService } from '@paymesh/platform/service-host';
-import { gatewayEnv, planPorts, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
+import { gatewayEnv, planPorts, runSecrets, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
 
 export interface EmbeddedOptions {
   readonly env?: Record<string, string | undefined>;
@@ -37,7 +37,7 @@ export interface EmbeddedPlatform {
 const definitions = { auth: authService, users: usersService, payments: paymentsService, notifications: notificationsService } as const;
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedPlatform> {
-  const base = options.env ?? process.env;
+  const base = runSecrets(options.env ?? process.env);
   const plan = await planPorts(options.ports ?? 'default', base.PORT === undefined ? undefined : Number(base.PORT));
   const dataRoot = options.dataRoot ?? resolve(varDir, 'data');
   const transport = new InProcessTransport();
