@@ -7,7 +7,10 @@ import { startEmbedded } from '@paymesh/launcher/start-embedded';
 import { varDir } from '@paymesh/platform/dev-secrets';
 
 const startedAt = performance.now();
-const platform = await startEmbedded();
+// PAYMESH_DATA_ROOT moves the PGlite folders (benchmarks use a fresh one); PAYMESH_PORTS=random
+// picks free ports for the services (the gateway still honours PORT).
+const dataRoot = process.env.PAYMESH_DATA_ROOT ?? resolve(varDir, 'data');
+const platform = await startEmbedded({ dataRoot, ports: process.env.PAYMESH_PORTS === 'random' ? 'random' : 'default' });
 const readyMs = Math.round(performance.now() - startedAt);
 const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
 const gateway = `http://localhost:${platform.plan.gateway}`;
@@ -23,7 +26,7 @@ const lines = [
   `  payments       ${gateway}/payments`,
   `  notifications  ${gateway}/notifications`,
   `  metrics        ${Object.entries(platform.plan.metrics).map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${platform.plan.gatewayMetrics}  (GET /metrics)`,
-  `  data           ${resolve(varDir, 'data')}`,
+  `  data           ${dataRoot}`,
   `  admin          ${process.env.BOOTSTRAP_ADMIN_USERNAME ?? 'admin'}` + (process.env.BOOTSTRAP_ADMIN_PASSWORD !== undefined ? ' (password from BOOTSTRAP_ADMIN_PASSWORD)' : existsSync(adminFile) ? ` (generated password in ${adminFile})` : ''),
   '',
   'Ctrl-C stops it gracefully.',

@@ -60,8 +60,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     throw error;
   }
 
-  const logger = createLogger('gateway', base.LOG_LEVEL ?? 'info');
   const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
+  const logger = createLogger('gateway', config.logLevel);
   const metrics = createMetrics('gateway');
   const gateway: HttpServer = await buildGateway(config, logger, metrics);
   await gateway.listen({ host: config.host, port: config.port });

@@ -7,24 +7,34 @@ export interface ConfigKey<T> {
   readonly doc: string;
   readonly parse: (raw: string) => T;
   readonly fallback: (() => T) | undefined;
+  /** How the default is documented (never the value of a generated secret). */
+  readonly shownDefault: string;
   /** Returns a warning when the value is unsafe for production, otherwise undefined. */
   readonly insecure?: (value: T) => string | undefined;
 }
 
-type Options<T> = { default?: T | (() => T); insecure?: (value: T) => string | undefined };
+type Options<T> = { default?: T | (() => T); shownDefault?: string; insecure?: (value: T) => string | undefined };
 
 function key<T>(env: string, doc: string, parse: (raw: string) => T, options: Options<T>): ConfigKey<T> {
   const d = options.default;
   const fallback = d === undefined ? undefined : typeof d === 'function' ? (d as () => T) : () => d;
-  return { env, doc, parse, fallback, insecure: options.insecure };
+  const shownDefault = options.shownDefault ?? (d === undefined ? 'required' : typeof d === 'function' ? '(computed at boot)' : `\`${String(d)}\``);
+  return { env, doc, parse, fallback, shownDefault, insecure: options.insecure };
 }
 
 export function str(env: string, doc: string, options: Options<string> = {}): ConfigKey<string> {
   return key(env, doc, (raw) => raw, options);
 }
 
+export function oneOf<const V extends string>(env: string, doc: string, values: readonly V[], options: Options<V> = {}): ConfigKey<V> {
+  return key(env, doc, (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as V;
+  }, options);
+}
+
 export function optionalStr(env: string, doc: string): ConfigKey<string | undefined> {
-  return key<string | undefined>(env, doc, (raw) => (raw === '' ? undefined : raw), { default: () => undefined });
+  return key<string | undefined>(env, doc, (raw) => (raw === '' ? undefined : raw), { default: () => undefined, shownDefault: '(unset)' });
 }
 
 export function int(env: string, doc: string, options: Options<number> & { min?: number; max?: number } = {}): ConfigKey<number> {
@@ -58,7 +68,7 @@ export function optionalUrl(env: string, doc: string): ConfigKey<string | undefi
     if (raw === '') return undefined;
     if (URL.parse(raw) === null) throw new Error(`expected a URL, got "${raw}"`);
     return raw;
-  }, { default: () => undefined });
+  }, { default: () => undefined, shownDefault: '(unset)' });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- keys of any value type
@@ -97,11 +107,6 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, st
 
 export function describeConfig(spec: ConfigSpec): string {
   return Object.values(spec)
-    .map((k) => `| \`${k.env}\` | ${k.doc} | ${k.fallback === undefined ? 'required' : formatDefault(k)} |`)
+    .map((k) => `| \`${k.env}\` | ${k.doc} | ${k.shownDefault} |`)
     .join('\n');
-}
-
-function formatDefault(k: ConfigKey<unknown>): string {
-  const value = k.fallback?.();
-  return value === undefined ? '(unset)' : `\`${String(value)}\``;
 }

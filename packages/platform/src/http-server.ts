@@ -46,6 +46,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     requestContext.run({ requestId: request.id }, done);
   });
 
+  // A response finished while the server is closing must not leave its connection in keep-alive:
+  // close() would wait for it to idle out (72 s) instead of returning once requests are done.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -1,10 +1,11 @@
 // Configuration keys every service shares. Each service adds its own beside these.
 import { resolve } from 'node:path';
-import { int, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
+import { int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
 import { devSecret, varDir } from './dev-secrets.ts';
 
 export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
 export const metricsPorts = { gateway: 9100, auth: 9101, users: 9102, payments: 9103, notifications: 9104 } as const;
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type ServiceName = keyof typeof servicePorts;
 
 const devSecretWarning = (name: string) => (value: string) =>
@@ -16,7 +17,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     httpPort: int('HTTP_PORT', 'Port of the service API.', { default: servicePorts[service], min: 0, max: 65535 }),
     metricsPort: int('METRICS_PORT', 'Port of the Prometheus /metrics endpoint (never routed by the gateway).', { default: metricsPorts[service], min: 0, max: 65535 }),
     databaseUrl: optionalUrl('DATABASE_URL', "PostgreSQL URL of this service's own database; unset means embedded PGlite."),
-    dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset (`memory://` keeps nothing).', { default: resolve(varDir, 'data', service) }),
+    dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset (`memory://` keeps nothing).', { default: resolve(varDir, 'data', service), shownDefault: '`var/data/<service>`' }),
     natsUrl: optionalUrl('NATS_URL', 'NATS server with JetStream; unset means the in-process event transport (embedded mode only).'),
     natsStream: str('NATS_STREAM', 'JetStream stream name; its lower-case form prefixes every subject.', { default: 'PAYMESH' }),
     authIssuer: url('AUTH_ISSUER', 'Issuer of access tokens (`iss`), also the public base of the auth service.', { default: 'http://localhost:8080/auth' }),
@@ -26,7 +27,8 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     externalJwksUrl: optionalUrl('EXTERNAL_JWKS_URL', "The external issuer's JWKS URL."),
     externalAudience: optionalStr('EXTERNAL_AUDIENCE', 'Audience required in tokens from the external issuer.'),
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
-    clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), insecure: devSecretWarning(`${service}-service`) }),
+    clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
+    logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'How long in-flight requests and the outbox get to finish on SIGTERM.', { default: 10_000, min: 0 }),
   } satisfies ConfigSpec;
 }

@@ -55,12 +55,11 @@ export async function hostService<S extends BaseSpec, Extra>(
     holdRelay?: boolean;
   } = {},
 ): Promise<HostedService<Extra>> {
-  const env = options.env ?? process.env;
-  const logger = options.logger ?? createLogger(definition.name, env.LOG_LEVEL ?? 'info');
-  const { config, warnings } = loadConfig(definition.configSpec, env);
-  for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
+  const { config, warnings } = loadConfig(definition.configSpec, options.env ?? process.env);
   // The shared keys, seen through their own type (TypeScript cannot resolve them through S).
   const base = config as unknown as ServiceConfig;
+  const logger = options.logger ?? createLogger(definition.name, base.logLevel);
+  for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
   const runtime = await openRuntime({ service: definition.name, config: base, migrationsDir: definition.migrationsDir, transport: options.transport, logger });
   const { app, extra, close: closeExtra } = await definition.build(runtime, config);
   await app.ready();

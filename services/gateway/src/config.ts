@@ -1,5 +1,5 @@
-import { int, str, url } from '@paymesh/platform/config';
-import { metricsPorts, servicePorts } from '@paymesh/platform/service-config';
+import { int, oneOf, str, url } from '@paymesh/platform/config';
+import { logLevels, metricsPorts, servicePorts } from '@paymesh/platform/service-config';
 
 export const gatewayConfigSpec = {
   host: str('HOST', 'Interface the gateway binds to.', { default: '127.0.0.1' }),
@@ -9,5 +9,6 @@ export const gatewayConfigSpec = {
   usersUrl: url('USERS_URL', 'Upstream for /users.', { default: `http://127.0.0.1:${servicePorts.users}` }),
   paymentsUrl: url('PAYMENTS_URL', 'Upstream for /payments and /wallet.', { default: `http://127.0.0.1:${servicePorts.payments}` }),
   notificationsUrl: url('NOTIFICATIONS_URL', 'Upstream for /notifications.', { default: `http://127.0.0.1:${servicePorts.notifications}` }),
+  logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
   upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'How long the gateway waits for an upstream answer.', { default: 30_000, min: 100 }),
 };

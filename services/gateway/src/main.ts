@@ -4,8 +4,8 @@ import { createMetrics, startMetricsServer } from '@paymesh/platform/metrics';
 import { buildGateway } from './app.ts';
 import { gatewayConfigSpec } from './config.ts';
 
-const logger = createLogger('gateway');
 const { config } = loadConfig(gatewayConfigSpec);
+const logger = createLogger('gateway', config.logLevel);
 const metrics = createMetrics('gateway');
 const app = await buildGateway(config, logger, metrics);
 await app.listen({ host: config.host, port: config.port });

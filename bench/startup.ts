@@ -1,0 +1,75 @@
+// Start-up benchmark for `npm start`: time until the platform is ready and its RSS, on a fresh
+// data folder (first start: four initdb runs) and on the same folder again (every later start),
+// then the graceful stop on SIGINT. Beside it, in the same run, the floor of embedded mode: a
+// bare Node process that only opens the same four PGlite databases. Results are printed as a
+// Markdown table for docs/benchmarks.md.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+interface Sample { readyMs: number; rssMb: number; peakRssMb: number; stopMs: number }
+
+function rssOf(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '')?.[1] ?? 0);
+  return { rssMb: Math.round(kb('VmRSS:') / 1024), peakRssMb: Math.round(kb('VmHWM:') / 1024) };
+}
+
+function startOnce(script: string, args: string[], env: Record<string, string>): Promise<Sample> {
+  return new Promise((resolvePromise, reject) => {
+    const startedAt = performance.now();
+    const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let buffer = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('not ready within 60 s')); }, 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (!buffer.includes('"ready":true')) return;
+      buffer = '';
+      const readyMs = Math.round(performance.now() - startedAt);
+      const memory = rssOf(child.pid!);
+      const stopAt = performance.now();
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code !== 0) reject(new Error(`exit code ${code}`));
+        else resolvePromise({ readyMs, ...memory, stopMs: Math.round(performance.now() - stopAt) });
+      });
+      child.kill('SIGINT');
+    });
+  });
+}
+
+const floorScript = join(root, 'bench/pglite-floor.ts');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: string[] = [];
+const measure = async (label: string, script: string, args: (dir: string) => string[], env: (dir: string) => Record<string, string>) => {
+  const cold: Sample[] = [];
+  const warm: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'paymesh-bench-'));
+    try {
+      cold.push(await startOnce(script, args(dir), env(dir)));
+      warm.push(await startOnce(script, args(dir), env(dir)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  for (const [kind, samples] of [['first start (initdb)', cold], ['later start', warm]] as const) {
+    rows.push(`| ${label} | ${kind} | ${median(samples.map((s) => s.readyMs))} | ${median(samples.map((s) => s.rssMb))} | ${median(samples.map((s) => s.peakRssMb))} | ${median(samples.map((s) => s.stopMs))} |`);
+  }
+};
+
+await measure('`npm start` (whole platform)', join(root, 'scripts/start.ts'), () => [], (dir) => ({
+  PAYMESH_READY_LINE: '1', PAYMESH_DATA_ROOT: dir, PAYMESH_PORTS: 'random', PORT: '0', LOG_LEVEL: 'warn',
+  BOOTSTRAP_ADMIN_PASSWORD: 'bench-admin-password',
+}));
+await measure('floor: 4 bare PGlite databases', floorScript, (dir) => [dir], () => ({}));
+
+console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; median of ${runs} runs`);
+console.log('');
+console.log('| what | start | ready (ms) | RSS at ready (MB) | peak RSS (MB) | SIGINT → exit (ms) |');
+console.log('|---|---|---|---|---|---|');
+for (const row of rows) console.log(row);

@@ -1,0 +1,438 @@
+// The outbox and the inbox together promise effectively-once events: an event commits or rolls back
+// with the change it announces, the relay keeps publishing until the transport accepts it, and a
+// consumer applies a redelivered event once. Runs on PGlite always and on PostgreSQL when CI gives
+// TEST_DATABASE_URL (a fresh database per run, dropped afterwards).
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import pg from 'pg';
+import { openDatabase, queryRows, sql, type Database, type Db } from '../src/db/open-database.ts';
+import { consumeEvents } from '../src/events/consume-events.ts';
+import { enqueueEvent } from '../src/events/enqueue-event.ts';
+import type { EventEnvelope, EventHandler, EventTransport, Subscription } from '../src/events/event.ts';
+import { InProcessTransport } from '../src/events/in-process-transport.ts';
+import { OutboxRelay } from '../src/events/outbox-relay.ts';
+import { createLogger } from '../src/logger.ts';
+import { currentRequestId, requestContext } from '../src/request-context.ts';
+import { eventually, sleep } from './eventually.ts';
+
+const logger = createLogger('test', 'silent');
+const platformMigrations = resolve(import.meta.dirname, '../migrations');
+const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+
+/**
+ * Fault injection around a real transport: the first `failures` publishes throw before reaching it,
+ * and every publish that does reach it is counted by event id.
+ */
+class FailingFirstTransport implements EventTransport {
+  readonly kind = 'in-process' as const;
+  readonly inner: InProcessTransport;
+  readonly published = new Map<string, number>();
+  failuresLeft: number;
+  refused = 0;
+
+  constructor(inner: InProcessTransport, failures: number) {
+    this.inner = inner;
+    this.failuresLeft = failures;
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      this.refused++;
+      throw new Error('transport unavailable (injected)');
+    }
+    await this.inner.publish(event);
+    this.published.set(event.id, (this.published.get(event.id) ?? 0) + 1);
+  }
+
+  consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription> {
+    return this.inner.consume(consumer, subject, handler);
+  }
+
+  broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription> {
+    return this.inner.broadcast(subject, handler, options);
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+interface OutboxRow {
+  id: string;
+  published_at: unknown;
+  attempts: number;
+  last_error: string | null;
+}
+
+const backends = [
+  { name: 'PGlite', url: () => undefined as string | undefined, skip: false as string | false },
+  { name: 'PostgreSQL', url: () => testDatabaseUrl, skip: testDatabaseUrl === undefined ? 'needs TEST_DATABASE_URL' : (false as string | false) },
+];
+
+for (const backend of backends) {
+  describe(`outbox and inbox on ${backend.name}`, { skip: backend.skip }, () => {
+    let database: Database;
+    let db: Db;
+    let serviceMigrations: string;
+    let dropDatabase: (() => Promise<void>) | undefined;
+
+    before(async () => {
+      serviceMigrations = mkdtempSync(join(tmpdir(), 'paymesh-outbox-test-'));
+      writeFileSync(join(serviceMigrations, '0001_effects.sql'), `
+        create table effects (id serial primary key, consumer text not null, event_id uuid not null, note text);
+        create table orders (id uuid primary key, amount_minor bigint not null);`);
+      let url = backend.url();
+      if (url !== undefined) {
+        const created = await createScratchDatabase(url);
+        url = created.url;
+        dropDatabase = created.drop;
+      }
+      database = await openDatabase({
+        url,
+        dataDir: 'memory://',
+        migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: 'test', dir: serviceMigrations }],
+        logger,
+        poolSize: 8,
+      });
+      db = database.db;
+    });
+
+    after(async () => {
+      await database?.close();
+      await dropDatabase?.();
+      rmSync(serviceMigrations, { recursive: true, force: true });
+    });
+
+    beforeEach(async () => {
+      await db.execute(sql`delete from outbox`);
+      await db.execute(sql`delete from inbox`);
+      await db.execute(sql`delete from effects`);
+      await db.execute(sql`delete from orders`);
+    });
+
+    /** Subscribes `consumer` to `subject`, recording one row in `effects` per handled event. */
+    async function recordEffects(transport: EventTransport, consumer: string, subject: string, options: { failFirst?: number } = {}) {
+      const delivered: EventEnvelope[] = [];
+      const requestIds: (string | undefined)[] = [];
+      let failuresLeft = options.failFirst ?? 0;
+      const subscription = await consumeEvents<{ note: string }>({
+        db,
+        transport,
+        logger,
+        consumer,
+        subject,
+        handle: async (tx, event) => {
+          delivered.push(event);
+          requestIds.push(currentRequestId());
+          await tx.execute(sql`insert into effects (consumer, event_id, note) values (${consumer}, ${event.id}, ${event.data.note})`);
+          if (failuresLeft > 0) {
+            failuresLeft--;
+            throw new Error('consumer failed after writing its effect (injected)');
+          }
+        },
+      });
+      return { delivered, requestIds, subscription };
+    }
+
+    async function effects(consumer?: string): Promise<{ event_id: string; note: string }[]> {
+      return queryRows(db, consumer === undefined
+        ? sql`select event_id, note from effects order by id`
+        : sql`select event_id, note from effects where consumer = ${consumer} order by id`);
+    }
+
+    async function outbox(): Promise<OutboxRow[]> {
+      return queryRows<OutboxRow>(db, sql`select id, published_at, attempts, last_error from outbox order by created_at`);
+    }
+
+    function placeOrder(amountMinor: number, note: string): Promise<EventEnvelope<{ note: string }>> {
+      return db.transaction(async (tx) => {
+        const id = randomUUID();
+        await tx.execute(sql`insert into orders (id, amount_minor) values (${id}, ${amountMinor})`);
+        return enqueueEvent(tx, 'orders.placed', { note });
+      });
+    }
+
+    function fastRelay(transport: EventTransport, options: { pollIntervalMs?: number } = {}): OutboxRelay {
+      return new OutboxRelay({ db, transport, logger, pollIntervalMs: options.pollIntervalMs ?? 20, maxBackoffMs: 40, batchSize: 10 });
+    }
+
+    test('an event enqueued in a committed transaction is delivered once, as it was enqueued, with its request id', async () => {
+      const transport = new InProcessTransport();
+      const { delivered, requestIds } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const enqueued = await requestContext.run({ requestId: 'req-committed-1' }, () => placeOrder(1250, 'first order'));
+      assert.equal(enqueued.requestId, 'req-committed-1');
+      const relay = fastRelay(transport);
+      relay.start();
+      try {
+        await eventually(async () => ((await outbox())[0]?.published_at != null ? true : undefined), { what: 'event published' });
+      } finally {
+        await relay.stop();
+      }
+      assert.equal(delivered.length, 1);
+      assert.deepEqual({ ...delivered[0] }, { ...enqueued });
+      assert.deepEqual(requestIds, ['req-committed-1'], 'the consumer runs under the request id of the request that caused the event');
+      assert.deepEqual(await effects(), [{ event_id: enqueued.id, note: 'first order' }]);
+      const [row] = await outbox();
+      assert.equal(row?.attempts, 1);
+      assert.equal(row?.last_error, null);
+    });
+
+    test('an event enqueued in a transaction that rolls back is never published', async () => {
+      const transport = new FailingFirstTransport(new InProcessTransport(), 0);
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      let rolledBack: EventEnvelope | undefined;
+      await assert.rejects(db.transaction(async (tx) => {
+        await tx.execute(sql`insert into orders (id, amount_minor) values (${randomUUID()}, 999)`);
+        rolledBack = await enqueueEvent(tx, 'orders.placed', { note: 'rolled back' });
+        throw new Error('the change failed after the event was written');
+      }), /the change failed/);
+      assert.ok(rolledBack !== undefined);
+      const committed = await placeOrder(100, 'committed');
+
+      const relay = fastRelay(transport);
+      relay.start();
+      await eventually(() => (delivered.length >= 1 ? true : undefined), { what: 'committed event delivered' });
+      await relay.stop();
+
+      assert.deepEqual(delivered.map((e) => e.id), [committed.id]);
+      assert.equal(transport.published.has(rolledBack.id), false);
+      assert.deepEqual((await outbox()).map((r) => r.id), [committed.id], 'the rolled-back event left no row behind');
+      assert.deepEqual(await queryRows(db, sql`select amount_minor from orders`), [{ amount_minor: '100' }], 'and neither did its change');
+    });
+
+    test('when the transport refuses, the relay retries until every event is published and none is lost or doubled', async () => {
+      const failures = 3;
+      const transport = new FailingFirstTransport(new InProcessTransport(), failures);
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const events = [];
+      for (let i = 0; i < 5; i++) events.push(await placeOrder(100 + i, `order ${i}`));
+
+      const relay = fastRelay(transport);
+      relay.start();
+      try {
+        await eventually(async () => ((await outbox()).every((r) => r.published_at != null) ? true : undefined), { what: 'every event published', timeoutMs: 5_000 });
+      } finally {
+        await relay.stop();
+      }
+
+      assert.equal(transport.refused, failures);
+      assert.deepEqual(new Set(delivered.map((e) => e.id)), new Set(events.map((e) => e.id)));
+      assert.equal(delivered.length, events.length, 'each event reached the consumer exactly once');
+      for (const [id, count] of transport.published) assert.equal(count, 1, `event ${id} published once`);
+      const rows = await outbox();
+      assert.equal(rows.reduce((sum, r) => sum + r.attempts, 0), events.length + failures, 'every refusal counted as an attempt');
+      assert.ok(rows.some((r) => r.attempts > 1), 'some event needed a retry');
+      assert.ok(rows.every((r) => r.last_error === null), 'the error of a refused attempt is cleared once published');
+      assert.equal((await effects()).length, events.length);
+    });
+
+    test('an event the transport never accepts stays in the outbox with its error; stopping does not drop it', async () => {
+      const transport = new FailingFirstTransport(new InProcessTransport(), Number.MAX_SAFE_INTEGER);
+      const event = await placeOrder(100, 'never accepted');
+      const relay = fastRelay(transport);
+      relay.start();
+      await eventually(async () => ((await outbox())[0]?.attempts ?? 0) >= 2 ? true : undefined, { what: 'two refused attempts' });
+      const startedStop = Date.now();
+      await relay.stop(500);
+      assert.ok(Date.now() - startedStop < 2_000, 'stop gives up at its deadline');
+      const [row] = await outbox();
+      assert.equal(row?.id, event.id);
+      assert.equal(row?.published_at, null);
+      assert.match(row?.last_error ?? '', /transport unavailable \(injected\)/);
+
+      // A relay started later (a restart) publishes it once the transport accepts.
+      transport.failuresLeft = 0;
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const restarted = fastRelay(transport);
+      restarted.start();
+      try {
+        await eventually(() => (delivered.length === 1 ? true : undefined), { what: 'delivered after restart' });
+      } finally {
+        await restarted.stop();
+      }
+      assert.equal(delivered[0]?.id, event.id);
+    });
+
+    test('a consumer that fails is given the event again, and its effect is recorded once', async () => {
+      const transport = new InProcessTransport();
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed', { failFirst: 2 });
+      const event = await placeOrder(100, 'needs three tries');
+      const relay = fastRelay(transport);
+      relay.start();
+      try {
+        await eventually(async () => ((await outbox())[0]?.published_at != null ? true : undefined), { what: 'event published' });
+      } finally {
+        await relay.stop();
+      }
+      assert.equal(delivered.length, 3, 'two failed deliveries, then the one that committed');
+      assert.deepEqual(await effects(), [{ event_id: event.id, note: 'needs three tries' }], 'the failed attempts rolled their effect back');
+      assert.equal((await outbox())[0]?.attempts, 3);
+    });
+
+    test('a redelivered event causes one effect only', async () => {
+      const transport = new InProcessTransport();
+      const handled: string[] = [];
+      await consumeEvents<{ note: string }>({
+        db, transport, logger, consumer: 'test.redelivery', subject: 'orders.placed',
+        handle: async (tx, event) => {
+          await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.redelivery', ${event.id}, ${event.data.note})`);
+        },
+        afterCommit: () => handled.push('committed'),
+      });
+      const event = await placeOrder(100, 'delivered three times');
+      const envelope = { id: event.id, subject: event.subject, occurredAt: event.occurredAt, requestId: event.requestId, data: event.data };
+      await transport.publish(envelope);
+      await transport.publish(envelope);
+      await transport.publish({ ...envelope, data: { note: 'a replay with other data' } });
+      assert.deepEqual(await effects(), [{ event_id: event.id, note: 'delivered three times' }]);
+      assert.deepEqual(handled, ['committed'], 'afterCommit runs for the delivery that had an effect only');
+      assert.deepEqual(await queryRows(db, sql`select consumer, event_id from inbox`), [{ consumer: 'test.redelivery', event_id: event.id }]);
+    });
+
+    test('two deliveries of one event racing each other cause one effect only', async () => {
+      const transport = new InProcessTransport();
+      let started = 0;
+      await consumeEvents<{ note: string }>({
+        db, transport, logger, consumer: 'test.race', subject: 'orders.placed',
+        handle: async (tx, event) => {
+          started++;
+          await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.race', ${event.id}, ${event.data.note})`);
+          await sleep(20); // hold the transaction open so the other delivery meets it
+        },
+      });
+      const event = await placeOrder(100, 'raced');
+      const results = await Promise.allSettled(Array.from({ length: 4 }, () => transport.publish({ ...event })));
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'], 'a duplicate is not an error');
+      assert.equal(started, 1, 'the duplicates found the id in the inbox and never ran the handler');
+      assert.deepEqual(await effects(), [{ event_id: event.id, note: 'raced' }]);
+    });
+
+    test('the inbox is kept per consumer: two consumers of one event each apply it once', async () => {
+      const transport = new InProcessTransport();
+      await recordEffects(transport, 'test.ledger', 'orders.placed');
+      await recordEffects(transport, 'test.mailer', 'orders.placed');
+      const event = await placeOrder(100, 'fan out');
+      await transport.publish({ ...event });
+      await transport.publish({ ...event });
+      assert.deepEqual(await effects('test.ledger'), [{ event_id: event.id, note: 'fan out' }]);
+      assert.deepEqual(await effects('test.mailer'), [{ event_id: event.id, note: 'fan out' }]);
+    });
+
+    test('stopping the relay publishes the events still pending', async () => {
+      const transport = new InProcessTransport();
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      // Polls rarely and is never kicked: only stop() can publish what is enqueued below.
+      const relay = fastRelay(transport, { pollIntervalMs: 60_000 });
+      relay.start();
+      await sleep(50); // the first pass, which found nothing, is over
+      const events = [];
+      for (let i = 0; i < 25; i++) events.push(await placeOrder(100 + i, `pending ${i}`));
+      assert.equal(delivered.length, 0, 'nothing went out before stop');
+      await relay.stop();
+      assert.deepEqual(new Set(delivered.map((e) => e.id)), new Set(events.map((e) => e.id)));
+      assert.equal(delivered.length, 25);
+      assert.ok((await outbox()).every((r) => r.published_at != null));
+    });
+
+    test('a stopped relay publishes nothing more until it is started again', async () => {
+      const transport = new InProcessTransport();
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const relay = fastRelay(transport);
+      relay.start();
+      await relay.stop();
+      const event = await placeOrder(100, 'after stop');
+      relay.kick();
+      await sleep(100);
+      assert.equal(delivered.length, 0);
+      relay.start();
+      try {
+        await eventually(() => (delivered.length === 1 ? true : undefined), { what: 'delivered after start' });
+      } finally {
+        await relay.stop();
+      }
+      assert.equal(delivered[0]?.id, event.id);
+    });
+
+    test('an event leased by a relay that stalls is published by another once the lease runs out, and applied once', async () => {
+      const inner = new InProcessTransport();
+      const { delivered } = await recordEffects(inner, 'test.orders', 'orders.placed');
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let lateDeliveries = 0;
+      const stalling = new FailingFirstTransport(inner, 0);
+      stalling.publish = async (event) => {
+        await released; // a relay stuck in a publish (a hung connection, a paused process)
+        await inner.publish(event);
+        lateDeliveries++;
+      };
+      const event = await placeOrder(100, 'stalled');
+      const stalled = new OutboxRelay({ db, transport: stalling, logger, pollIntervalMs: 60_000, leaseMs: 100 });
+      stalled.start();
+      await sleep(30);
+      const healthy = fastRelay(inner);
+      healthy.start();
+      try {
+        await eventually(() => (delivered.length === 1 ? true : undefined), { what: 'published by the second relay' });
+      } finally {
+        release();
+        await Promise.all([healthy.stop(), stalled.stop()]);
+      }
+      assert.equal(lateDeliveries, 1, 'the stalled relay delivered it again when it woke up');
+      assert.equal(delivered.length, 1, 'the consumer handled it once');
+      assert.deepEqual(await effects(), [{ event_id: event.id, note: 'stalled' }], 'the inbox absorbed the second delivery');
+      assert.notEqual((await outbox())[0]?.published_at, null);
+    });
+
+    test('two relays sharing one outbox publish each event once', async () => {
+      const transport = new FailingFirstTransport(new InProcessTransport(), 0);
+      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const events = [];
+      for (let i = 0; i < 30; i++) events.push(await placeOrder(100 + i, `shared ${i}`));
+      const relays = [fastRelay(transport), fastRelay(transport)];
+      for (const relay of relays) relay.start();
+      try {
+        await eventually(async () => ((await outbox()).every((r) => r.published_at != null) ? true : undefined), { what: 'every event published' });
+      } finally {
+        await Promise.all(relays.map((relay) => relay.stop()));
+      }
+      assert.equal(transport.published.size, events.length);
+      for (const [id, count] of transport.published) assert.equal(count, 1, `event ${id} published once`);
+      assert.equal(delivered.length, events.length);
+    });
+  });
+}
+
+/** A database of its own on the CI server, so runs never see each other's rows. */
+async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `t_platform_outbox_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
