@@ -48,8 +48,10 @@ for (const mode of modes) {
       assert.equal(me.status, 200);
       const aliceId: number = me.body.id;
 
-      // pay
-      const payment = await api.call('POST', '/payments', { token, json: `{"amount": 100.00, "user_id": ${aliceId}}` });
+      // pay (with our own request id, which must follow the work across services and events)
+      const requestId = `contract-${suffix}`;
+      const payment = await api.call('POST', '/payments', { token, json: `{"amount": 100.00, "user_id": ${aliceId}}`, headers: { 'x-request-id': requestId } });
+      assert.equal(payment.headers.get('x-request-id'), requestId);
       assert.equal(payment.status, 200);
       assert.equal(payment.body.success, true);
       assert.equal(payment.body.message, `Payment of $100.00 received from user ${aliceId}`);
@@ -65,6 +67,13 @@ for (const mode of modes) {
       assert.deepEqual(Object.keys(notification).slice(0, 4), ['id', 'message', 'sent_at', 'read_at']);
       assert.equal(notification.read_at, null);
       assert.match(notification.message, /\$100\.00/);
+      if (platform.logs !== undefined) {
+        // One request id in the logs of the payment, the payer check it caused, and the event it published.
+        const logged = (service: 'payments' | 'users' | 'notifications') => platform.logs!(service).split('\n').filter((line) => line.includes(`"reqId":"${requestId}"`));
+        assert.ok(logged('payments').some((line) => line.includes('"route":"/payments"')), 'payments logged the request');
+        assert.ok(logged('users').some((line) => line.includes('"route":"/users/:id"')), 'users logged the payer check with the same id');
+        assert.ok(logged('notifications').some((line) => line.includes('event handled')), 'notifications logged the event with the same id');
+      }
 
       // mark it read
       const marked = await api.call('PUT', `/notifications/${notification.id}/`, { token });

@@ -2,7 +2,7 @@
 // PostgreSQL when TEST_DATABASE_URL is given, in process or as separate processes over NATS
 // (TEST_NATS_URL). Tests speak HTTP to the gateway like any client.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabase } from './ensure-database.ts';
@@ -26,6 +26,8 @@ export interface TestPlatform {
   readonly gatewayUrl: string;
   readonly embedded: EmbeddedPlatform | undefined;
   readonly api: Api;
+  /** Distributed mode: what a service's process logged so far. */
+  readonly logs: ((service: ServiceName | 'gateway') => string) | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startTestPlatform(backend: Backend = 'pglite'): Promise<Te
     gatewayUrl: embedded.gatewayUrl,
     embedded,
     api: new Api(embedded.gatewayUrl),
+    logs: undefined,
     async stop() {
       await embedded.stop();
       await databases?.drop();
@@ -73,6 +76,7 @@ export async function startDistributedTestPlatform(): Promise<TestPlatform> {
     gatewayUrl: platform.gatewayUrl,
     embedded: undefined,
     api: new Api(platform.gatewayUrl),
+    logs: (service) => readFileSync(join(logDir, `${service}.log`), 'utf8'),
     async stop() {
       await platform.stop();
       await databases.drop();
