@@ -21,6 +21,11 @@ export interface HttpServerOptions {
   readonly metrics: Metrics;
   readonly readiness: readonly ReadinessCheck[];
   readonly bodyLimitBytes?: number;
+  /**
+   * Whether X-Forwarded-* headers are believed. Services sit behind the gateway or the ingress
+   * and trust them; the gateway is the public edge and must not.
+   */
+  readonly trustProxy?: boolean;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -35,8 +40,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     requestIdHeader: false,
     genReqId: (req) => acceptRequestId(req.headers['x-request-id']) ?? newRequestId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
-    // Trust X-Forwarded-* from the gateway / ingress only; services are never exposed directly.
-    trustProxy: true,
+    trustProxy: options.trustProxy ?? true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -65,7 +69,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(error);
+    const appError = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? platformErrors.unsupportedMediaType(request.headers['content-type'] ?? '(none)') : toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     return sendError(reply, appError);
   });
@@ -109,7 +113,7 @@ export function toAppError(error: FastifyError): AppError {
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return platformErrors.unsupportedMediaType(String(error.message.split(': ').at(-1)));
+      return platformErrors.unsupportedMediaType('(unknown)');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return platformErrors.payloadTooLarge();
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -3,6 +3,7 @@
 // no state and checks no tokens: every service verifies tokens itself.
 import proxy from '@fastify/http-proxy';
 import type { ConfigOf } from '@paymesh/platform/config';
+import { platformErrors } from '@paymesh/platform/errors';
 import { createHttpServer, type HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { Metrics } from '@paymesh/platform/metrics';
@@ -32,6 +33,12 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     })),
     // Bodies are streamed to the upstream, which applies its own limit.
     bodyLimitBytes: 10 * 1024 * 1024,
+    // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
+    trustProxy: false,
+  });
+  // Service-to-service endpoints are never reachable from outside (the Ingress has the same rule).
+  app.all('/users/internal/*', async (request) => {
+    throw platformErrors.routeNotFound(request.method, request.url);
   });
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {

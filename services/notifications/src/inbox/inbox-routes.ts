@@ -27,17 +27,24 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const { caller } = request;
       requireScope(caller, 'notifications:read');
       const limit = Number(request.query.limit ?? 50);
-      const cursor = request.query.starting_after === undefined ? sql`true` : sql`id < ${request.query.starting_after}`;
+      const recipient = caller.kind === 'user' ? caller.subject : '0';
+      let cursor = sql`true`;
+      if (request.query.starting_after !== undefined) {
+        // The cursor must be one of the caller's own notifications.
+        const [found] = await queryRows<{ id: string }>(db, sql`select id from notifications where id = ${request.query.starting_after} and recipient_id = ${recipient}`);
+        if (found === undefined) throw notificationsErrors.invalidCursor();
+        cursor = sql`id < ${found.id}`;
+      }
       const unread = request.query.unread === 'true' ? sql`read_at is null` : sql`true`;
       const rows = await queryRows<NotificationRow>(db, sql`
-        select * from notifications where recipient_id = ${caller.kind === 'user' ? caller.subject : '0'} and ${cursor} and ${unread}
+        select * from notifications where recipient_id = ${recipient} and ${cursor} and ${unread}
         order by id desc limit ${limit + 1}`);
       // The contract's body is a bare array; the next page is announced in a header.
       reply.header('paymesh-has-more', String(rows.length > limit));
       return rows.slice(0, limit).map(publicNotification);
     });
 
-    scope.put('/notifications/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 20 }) }) } }, async (request) => {
+    scope.put('/notifications/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;
       requireScope(caller, 'notifications:write');
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id) || caller.kind !== 'user') throw notificationsErrors.notificationNotFound();

@@ -30,10 +30,13 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
   const { db } = runtime.database;
   const requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments).', registers: [runtime.metrics.registry] });
   const maxMinor = BigInt(config.maxAmountMinor);
+  // Every POST /payments counts, refused ones too (before authentication and validation run).
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST' && request.routeOptions.url === '/payments') requests.inc();
+  });
 
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/payments', { schema: { body: createBody } }, async (request) => {
-      requests.inc();
       const { caller } = request;
       requireScope(caller, 'payments:write');
       const userId = String(request.body.user_id);

@@ -21,7 +21,14 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
     return { success: true, message: 'User created successfully' };
   });
 
-  app.post('/users', async (request, reply) => {
+  // The REST registration is strict (unknown fields such as `role` are refused); create_user
+  // above stays as lenient as the Django form it replaces, and ignores them.
+  const registration = Type.Object({
+    username: Type.String({ maxLength: 64 }),
+    email: Type.String({ maxLength: 254 }),
+    password: Type.String({ maxLength: 1024 }),
+  }, { additionalProperties: false });
+  app.post('/users', { schema: { body: registration } }, async (request, reply) => {
     const user = await createUser(db, validateRegistration(request.body));
     runtime.relay.kick();
     return reply.code(201).send(publicUser(user));
