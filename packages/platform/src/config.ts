@@ -41,6 +41,7 @@ export function int(env: string, doc: string, options: Options<number> & { min?:
   return key(env, doc, (raw) => {
     if (!/^-?\d+$/.test(raw)) throw new Error(`expected an integer, got "${raw}"`);
     const value = Number(raw);
+    if (!Number.isSafeInteger(value)) throw new Error(`must be a safe integer, got "${raw}"`);
     if (options.min !== undefined && value < options.min) throw new Error(`must be at least ${options.min}`);
     if (options.max !== undefined && value > options.max) throw new Error(`must be at most ${options.max}`);
     return value;
@@ -55,20 +56,21 @@ export function bool(env: string, doc: string, options: Options<boolean> = {}): 
   }, options);
 }
 
+// `localhost:3001` parses as a URL whose scheme is `localhost:`: only these schemes are URLs here.
+const knownSchemes = new Set(['http:', 'https:', 'postgres:', 'postgresql:', 'nats:', 'tls:', 'smtp:', 'smtps:']);
+
+function parseUrl(raw: string): string {
+  const parsed = URL.parse(raw);
+  if (parsed === null || !knownSchemes.has(parsed.protocol)) throw new Error(`expected a URL, got "${raw}"`);
+  return raw;
+}
+
 export function url(env: string, doc: string, options: Options<string> = {}): ConfigKey<string> {
-  return key(env, doc, (raw) => {
-    const parsed = URL.parse(raw);
-    if (parsed === null) throw new Error(`expected a URL, got "${raw}"`);
-    return raw.replace(/\/$/, '');
-  }, options);
+  return key(env, doc, (raw) => parseUrl(raw).replace(/\/$/, ''), options);
 }
 
 export function optionalUrl(env: string, doc: string): ConfigKey<string | undefined> {
-  return key<string | undefined>(env, doc, (raw) => {
-    if (raw === '') return undefined;
-    if (URL.parse(raw) === null) throw new Error(`expected a URL, got "${raw}"`);
-    return raw;
-  }, { default: () => undefined, shownDefault: '(unset)' });
+  return key<string | undefined>(env, doc, (raw) => (raw === '' ? undefined : parseUrl(raw)), { default: () => undefined, shownDefault: '(unset)' });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- keys of any value type

@@ -42,6 +42,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
     trustProxy: options.trustProxy ?? true,
     return503OnClosing: true,
+    // Errors raised before routing (a malformed URL, say) get the platform shape and a request id too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      void sendError(reply, toAppError(error));
+    },
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 

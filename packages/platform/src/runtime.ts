@@ -57,9 +57,9 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   }
   const relay = new OutboxRelay({ db: database.db, transport, logger });
   const revocations = new RevocationList(database.db, logger);
-  const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: config.authAudience }];
+  const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: config.authAudience, ownIssuer: true }];
   if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
-    issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience });
+    issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
   const verify = createTokenVerifier({ issuers, revocations });
   return { service, logger, metrics, database, transport, relay, revocations, verify };

@@ -343,6 +343,23 @@ for (const backend of backends) {
       assert.ok((await outbox()).every((r) => r.published_at != null));
     });
 
+    test('stop returns within its deadline even while a slow pass is running, leaving the rest for later', async () => {
+      const inner = new InProcessTransport();
+      const slow = new FailingFirstTransport(inner, 0);
+      slow.publish = async (event) => {
+        await sleep(100); // a transport that answers slowly (or times out)
+        await inner.publish(event);
+      };
+      for (let i = 0; i < 10; i++) await placeOrder(100 + i, `slow ${i}`);
+      const relay = fastRelay(slow);
+      relay.start();
+      await sleep(50);
+      const startedStop = Date.now();
+      await relay.stop(100);
+      const tookMs = Date.now() - startedStop;
+      assert.ok(tookMs < 400, `stop(100) took ${tookMs} ms`);
+    });
+
     test('a stopped relay publishes nothing more until it is started again', async () => {
       const transport = new InProcessTransport();
       const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');

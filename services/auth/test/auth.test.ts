@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 // Client secrets known to this test, so that the client_credentials grant can be exercised with
@@ -252,7 +252,9 @@ for (const backend of backends()) {
         const token: string = body.access_token;
         const me = await platform.api.call('GET', '/users/me', { token });
         assert.equal(me.status, 404);
-        const credentials = await platform.api.call('POST', '/users/internal/verify-credentials', { token, json: { username: 'admin', password: 'whatever-password' } });
+        // On the users service itself: the gateway does not route /users/internal/.
+        const users = new Api(platform.embedded!.services.users.url);
+        const credentials = await users.call('POST', '/users/internal/verify-credentials', { token, json: { username: 'admin', password: 'whatever-password' } });
         assert.equal(credentials.status, 403);
       });
     });

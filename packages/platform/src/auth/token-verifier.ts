@@ -12,6 +12,12 @@ export interface TrustedIssuer {
   /** Where the keys are fetched (may differ from the public issuer URL inside a cluster). */
   readonly jwksUrl: string;
   readonly audience: string;
+  /**
+   * Whether this issuer vouches for the platform's own services (client_credentials tokens are
+   * trusted to act for any user). Only our own auth does; an external issuer's tokens are always
+   * users, with subjects prefixed by `external:` so they can never be mistaken for a local user id.
+   */
+  readonly ownIssuer: boolean;
 }
 
 export interface TokenVerifierOptions {
@@ -29,7 +35,7 @@ export type TokenVerifier = (token: string) => Promise<Caller>;
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const algorithms = [...(options.algorithms ?? ['ES256', 'EdDSA'])];
   if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) throw new Error('symmetric and unsigned algorithms are never allowed for access tokens');
-  const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: createRemoteJWKSet(new URL(i.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 }) }]));
+  const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: keysOf(i.jwksUrl, options.jwksCooldownMs ?? 30_000) }]));
 
   return async (token) => {
     let unverified: JWTPayload;
@@ -52,24 +58,42 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }));
     } catch (error) {
       // The keys could not be fetched: that is our outage, not the caller's bad token.
-      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw platformErrors.serviceUnavailable('The token issuer cannot be reached; retry later.');
+      if (error instanceof JwksUnavailableError || !(error instanceof errors.JOSEError)) throw platformErrors.serviceUnavailable('The token issuer cannot be reached; retry later.');
       throw new InvalidTokenError((error as Error).message);
     }
-    const caller = toCaller(payload);
+    const caller = toCaller(payload, issuer.ownIssuer);
     if (options.revocations?.isRevoked(caller.tokenId, caller.subject, caller.issuedAtSec)) throw new InvalidTokenError('revoked');
     return caller;
   };
 }
 
-function toCaller(payload: JWTPayload): Caller {
+class JwksUnavailableError extends Error {}
+
+/**
+ * The issuer's keys. Every failure to get them (timeout, refused connection, a 5xx answer) is an
+ * outage on our side; only "no key matches this token" says something about the token.
+ */
+function keysOf(jwksUrl: string, cooldownMs: number) {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: cooldownMs, timeoutDuration: 5_000 });
+  return async (...args: Parameters<typeof remote>) => {
+    try {
+      return await remote(...args);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) throw error;
+      throw new JwksUnavailableError(`JWKS at ${jwksUrl}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+}
+
+function toCaller(payload: JWTPayload, ownIssuer: boolean): Caller {
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
   const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []);
-  const role = payload.role === 'admin' || payload.role === 'user' ? payload.role : undefined;
+  const role = ownIssuer && (payload.role === 'admin' || payload.role === 'user') ? payload.role : undefined;
   // client_credentials tokens carry the client as subject and no user role.
-  const kind = payload.sub === clientId && role === undefined ? 'service' : 'user';
+  const kind = ownIssuer && clientId !== '' && payload.sub === clientId && role === undefined ? 'service' : 'user';
   return {
     kind,
-    subject: String(payload.sub),
+    subject: ownIssuer ? String(payload.sub) : `external:${String(payload.sub)}`,
     clientId,
     role,
     scopes,

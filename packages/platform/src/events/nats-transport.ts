@@ -19,6 +19,15 @@ export interface NatsTransportOptions {
   readonly ackWaitMs?: number;
 }
 
+/**
+ * A durable name for (consumer, subject) that no other pair shares: every character outside
+ * [A-Za-z0-9-] is escaped as `_xx` (its hex code), and `__` separates the two parts.
+ */
+export function durableName(consumer: string, subject: string): string {
+  const escape = (text: string) => text.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${escape(consumer)}__${escape(subject)}`;
+}
+
 export class NatsTransport implements EventTransport {
   readonly kind = 'nats' as const;
   readonly #nc: NatsConnection;
@@ -69,7 +78,7 @@ export class NatsTransport implements EventTransport {
   }
 
   async consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription> {
-    const durable = `${consumer}__${subject}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const durable = durableName(consumer, subject);
     const config = {
       durable_name: durable,
       filter_subject: `${this.#prefix}.${subject}`,

@@ -34,6 +34,8 @@ export class OutboxRelay {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  /** While stopping: no new publish starts after this time (epoch ms). */
+  #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: OutboxRelayOptions) {
     this.#options = { pollIntervalMs: 1_000, batchSize: 100, leaseMs: 30_000, maxBackoffMs: 60_000, ...options };
@@ -41,6 +43,7 @@ export class OutboxRelay {
 
   start(): void {
     this.#stopped = false;
+    this.#deadline = Number.POSITIVE_INFINITY;
     this.#schedule();
     this.kick();
   }
@@ -61,13 +64,16 @@ export class OutboxRelay {
     });
   }
 
-  /** Publishes what is pending (bounded by `deadlineMs`), then stops polling. */
+  /**
+   * Publishes what is pending, starting no publish after `deadlineMs`, then stops polling. What is
+   * left stays in the outbox (its lease released) for the next start or another replica.
+   */
   async stop(deadlineMs = 5_000): Promise<void> {
     this.#stopped = true;
+    this.#deadline = Date.now() + deadlineMs;
     clearInterval(this.#timer);
     await this.#running;
-    const until = Date.now() + deadlineMs;
-    while (Date.now() < until && (await this.#publishBatch()) > 0) {
+    while (Date.now() < this.#deadline && (await this.#publishBatch()) > 0) {
       // keep flushing while the deadline allows
     }
   }
@@ -96,7 +102,12 @@ export class OutboxRelay {
       returning id, subject, payload, request_id, created_at, attempts`);
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
     let published = 0;
-    for (const row of rows) {
+    for (const [index, row] of rows.entries()) {
+      if (Date.now() >= this.#deadline) {
+        const rest = rows.slice(index).map((r) => r.id);
+        await db.execute(sql`update outbox set locked_until = null where id in (${sql.join(rest.map((id) => sql`${id}`), sql`, `)})`);
+        return published;
+      }
       const event = { id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString() };
       try {
         await transport.publish(event);
