@@ -3,7 +3,7 @@
 // (default postgres://postgres@127.0.0.1:5432/postgres), NATS_URL the broker.
 import { resolve } from 'node:path';
 import { varDir } from '@paymesh/platform/dev-secrets';
-import { ensureDatabase } from '@paymesh/launcher/ensure-database';
+import { ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { startDistributed } from '@paymesh/launcher/start-distributed';
 import { serviceNames, type ServiceName } from '@paymesh/launcher/ports';
 

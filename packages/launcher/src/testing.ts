@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropDatabase, ensureDatabase } from './ensure-database.ts';
+import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { serviceNames, type ServiceName } from './ports.ts';
 import { startDistributed } from './start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';

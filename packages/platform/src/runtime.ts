@@ -3,6 +3,7 @@
 // token verifier. main.ts opens it; app.ts receives it; tests open it against PGlite or PostgreSQL.
 import { resolve } from 'node:path';
 import type { ConfigOf } from './config.ts';
+import { createHttpServer, type HttpServer } from './http-server.ts';
 import { openDatabase, type Database } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
@@ -63,6 +64,15 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   }
   const verify = createTokenVerifier({ issuers, revocations });
   return { service, logger, metrics, database, transport, relay, revocations, verify };
+}
+
+/** The service's HTTP server, ready when its database and its event transport answer. */
+export function createServiceServer(runtime: Runtime): HttpServer {
+  return createHttpServer({
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
+  });
 }
 
 /** Starts following revocations. The relay is started separately (see hostService's `holdRelay`). */

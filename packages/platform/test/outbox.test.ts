@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import pg from 'pg';
+import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database, type Db } from '../src/db/open-database.ts';
 import { consumeEvents } from '../src/events/consume-events.ts';
 import { enqueueEvent } from '../src/events/enqueue-event.ts';
@@ -431,25 +431,5 @@ for (const backend of backends) {
 /** A database of its own on the CI server, so runs never see each other's rows. */
 async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `t_platform_outbox_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  return { url: await ensureDatabase(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
 }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHttpServer } from '@paymesh/platform/http-server';
+import { createServiceServer } from '@paymesh/platform/runtime';
 import { ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
 import { authConfigSpec } from './config.ts';
@@ -43,11 +43,7 @@ export const authService = defineService({
     });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServer) });
 
-    const app = createHttpServer({
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
-    });
+    const app = createServiceServer(runtime);
     await app.register(formbody);
     await app.register(middie);
     const callback = provider.callback();

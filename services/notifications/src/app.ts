@@ -1,7 +1,7 @@
 // The notifications service: the in-app inbox, fed by events from the other services.
 import { resolve } from 'node:path';
 import type { Subscription } from '@paymesh/platform/events/event';
-import { createHttpServer } from '@paymesh/platform/http-server';
+import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { serviceConfigSpec } from '@paymesh/platform/service-config';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
@@ -12,11 +12,7 @@ export const notificationsService = defineService({
   configSpec: serviceConfigSpec('notifications'),
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
   async build(runtime) {
-    const app = createHttpServer({
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
-    });
+    const app = createServiceServer(runtime);
     inboxRoutes(app, runtime);
     const subscriptions: Subscription[] = [];
     return { app, extra: subscriptions, close: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) };

@@ -1,6 +1,6 @@
 // The payments service: payments over a double-entry ledger.
 import { resolve } from 'node:path';
-import { createHttpServer } from '@paymesh/platform/http-server';
+import { createServiceServer } from '@paymesh/platform/runtime';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
 import { paymentsConfigSpec } from './config.ts';
@@ -14,11 +14,7 @@ export const paymentsService = defineService({
   async build(runtime, config) {
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read' });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
-    const app = createHttpServer({
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
-    });
+    const app = createServiceServer(runtime);
     useExactAmountParser(app);
     paymentRoutes(app, runtime, users, config);
     return { app, extra: undefined };

@@ -1,7 +1,7 @@
 // The users service: identities (username, email, argon2id hash, role, status).
 import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
-import { createHttpServer } from '@paymesh/platform/http-server';
+import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { accountRoutes } from './accounts/account-routes.ts';
 import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
@@ -13,11 +13,7 @@ export const usersService = defineService({
   configSpec: usersConfigSpec,
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
   async build(runtime) {
-    const app = createHttpServer({
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-      readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
-    });
+    const app = createServiceServer(runtime);
     await app.register(formbody);
     accountRoutes(app, runtime);
     credentialRoutes(app, runtime);
