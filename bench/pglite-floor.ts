@@ -10,5 +10,6 @@ const databases: Awaited<ReturnType<typeof openDatabase>>[] = [];
 for (const name of ['auth', 'users', 'payments', 'notifications']) {
   databases.push(await openDatabase({ url: undefined, dataDir: resolve(dir, name), migrations: [], logger }));
 }
-process.stdout.write('{"ready":true}\n');
+// The handler is installed before saying ready: a SIGINT sent on reading that line must find it.
 process.once('SIGINT', () => void Promise.all(databases.map((d) => d.close())).then(() => process.exit(0)));
+process.stdout.write('{"ready":true}\n');

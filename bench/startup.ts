@@ -34,7 +34,7 @@ function startOnce(script: string, args: string[], env: Record<string, string>):
       const stopAt = performance.now();
       child.once('exit', (code) => {
         clearTimeout(timer);
-        if (code !== 0) reject(new Error(`exit code ${code}`));
+        if (code !== 0) reject(new Error(`${script} exited with code ${code}, signal ${child.signalCode}`));
         else resolvePromise({ readyMs, ...memory, stopMs: Math.round(performance.now() - stopAt) });
       });
       child.kill('SIGINT');

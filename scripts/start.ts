@@ -13,7 +13,7 @@ const dataRoot = process.env.PAYMESH_DATA_ROOT ?? resolve(varDir, 'data');
 const platform = await startEmbedded({ dataRoot, ports: process.env.PAYMESH_PORTS === 'random' ? 'random' : 'default' });
 const readyMs = Math.round(performance.now() - startedAt);
 const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
-const gateway = `http://localhost:${platform.plan.gateway}`;
+const gateway = platform.gatewayUrl.replace('127.0.0.1', 'localhost');
 const adminFile = resolve(varDir, 'bootstrap-admin.txt');
 
 const lines = [
@@ -32,10 +32,7 @@ const lines = [
   'Ctrl-C stops it gracefully.',
   '',
 ];
-process.stderr.write(lines.join('\n') + '\n');
-// A machine-readable line for scripts and the start-up benchmark.
-if (process.env.PAYMESH_READY_LINE === '1') process.stdout.write(JSON.stringify({ ready: true, readyMs, rssMb, gateway }) + '\n');
-
+// Signal handlers first: whoever reads the ready line may send SIGINT at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -51,3 +48,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+process.stderr.write(lines.join('\n') + '\n');
+// A machine-readable line for scripts and the start-up benchmark.
+if (process.env.PAYMESH_READY_LINE === '1') process.stdout.write(JSON.stringify({ ready: true, readyMs, rssMb, gateway }) + '\n');

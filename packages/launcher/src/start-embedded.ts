@@ -68,7 +68,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const gatewayMetrics: Server = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
 
   return {
-    gatewayUrl: `http://127.0.0.1:${plan.gateway}`,
+    // The port actually bound (PORT=0 asks for any free one).
+    gatewayUrl: `http://127.0.0.1:${(gateway.server.address() as { port: number }).port}`,
     plan,
     services: hosted,
     async stop() {
