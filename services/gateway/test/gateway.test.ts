@@ -139,6 +139,9 @@ for (const backend of backends()) {
           const healthz = new RegExp(`^http_request_duration_seconds_count\\{[^}]*route="/healthz"[^}]*\\} [1-9]`, 'm');
           assert.match(metrics.text, healthz, name);
           assert.match(metrics.text, new RegExp(`service="${name}"`), name);
+          // prom-client's default process metrics are there too
+          assert.match(metrics.text, /^process_resident_memory_bytes\{[^}]*\} \d+/m, name);
+          assert.match(metrics.text, /^nodejs_eventloop_lag_seconds\{[^}]*\} /m, name);
           assert.notEqual(new URL(service.metricsUrl).port, new URL(service.url).port, name);
         }
       });
