@@ -57,5 +57,5 @@ export function serviceEnv(plan: PortPlan, service: ServiceName, base: Record<st
 }
 
 export function gatewayEnv(plan: PortPlan, base: Record<string, string | undefined>): Record<string, string | undefined> {
-  return { ...serviceEnv(plan, 'auth', base), PORT: String(plan.gateway), METRICS_PORT: String(plan.gatewayMetrics) };
+  return { ...serviceEnv(plan, 'auth', base), PORT: String(plan.gateway), METRICS_PORT: String(plan.gatewayMetrics), PUBLIC_URL: base.PUBLIC_URL ?? `http://localhost:${plan.gateway}` };
 }

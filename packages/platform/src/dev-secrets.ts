@@ -7,6 +7,12 @@ import { dirname, resolve } from 'node:path';
 
 export const varDir = resolve(import.meta.dirname, '../../../var');
 
+/** The development secret `name` if one was generated, without creating anything (for checks). */
+export function existingDevSecret(name: string, file = resolve(varDir, 'dev-secrets.json')): string | undefined {
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)[name];
+}
+
 export function devSecret(name: string, file = resolve(varDir, 'dev-secrets.json')): string {
   const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const existing = secrets[name];

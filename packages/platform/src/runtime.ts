@@ -59,6 +59,9 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const relay = new OutboxRelay({ db: database.db, transport, logger });
   const revocations = new RevocationList(database.db, logger);
   const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: config.authAudience, ownIssuer: true }];
+  if ((config.externalIssuer === undefined) !== (config.externalJwksUrl === undefined)) {
+    throw new Error('EXTERNAL_ISSUER and EXTERNAL_JWKS_URL go together: set both or neither');
+  }
   if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }

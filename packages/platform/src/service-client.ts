@@ -92,8 +92,10 @@ export class ServiceClient {
       const token = await this.#tokens.getToken();
       try {
         const response = await this.#send(req, token);
-        if (response.status === 401 && !refreshedToken) {
-          // Our cached token may have been rotated or revoked: one fresh try, whatever the method.
+        if (response.status === 401 && !refreshedToken && /invalid_token/.test(response.headers.get('www-authenticate') ?? '')) {
+          // The callee refused *our* token (expired, rotated keys, revoked): one fresh try, whatever
+          // the method, since the request was refused before it did anything. Any other 401 (bad
+          // user credentials, say) is the callee's answer and goes back to the caller.
           refreshedToken = true;
           this.#tokens.invalidate();
           attempt--;

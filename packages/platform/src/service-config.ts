@@ -1,7 +1,7 @@
 // Configuration keys every service shares. Each service adds its own beside these.
 import { resolve } from 'node:path';
 import { int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
-import { devSecret, varDir } from './dev-secrets.ts';
+import { devSecret, existingDevSecret, varDir } from './dev-secrets.ts';
 
 export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
 export const metricsPorts = { gateway: 9100, auth: 9101, users: 9102, payments: 9103, notifications: 9104 } as const;
@@ -9,7 +9,7 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 's
 export type ServiceName = keyof typeof servicePorts;
 
 const devSecretWarning = (name: string) => (value: string) =>
-  value === devSecret(name) ? `using the development secret from var/dev-secrets.json; set a real secret in production` : undefined;
+  value === existingDevSecret(name) ? `using the development secret from var/dev-secrets.json; set a real secret in production` : undefined;
 
 export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
   return {
@@ -29,6 +29,6 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
-    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'How long in-flight requests and the outbox get to finish on SIGTERM.', { default: 10_000, min: 0 }),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { default: 10_000, min: 0 }),
   } satisfies ConfigSpec;
 }

@@ -27,6 +27,7 @@ export interface HostedService<Extra = unknown> {
   readonly runtime: Runtime;
   readonly app: HttpServer;
   readonly extra: Extra;
+  readonly shutdownGraceMs: number;
   /** Base URL the API listens on (after `listen`). */
   url: string;
   metricsUrl: string;
@@ -68,12 +69,14 @@ export async function hostService<S extends BaseSpec, Extra>(
   if (options.holdRelay !== true) runtime.relay.start();
   let metricsServer: Server | undefined;
   let serving = false;
+  let closedApp = false;
 
   const hosted: HostedService<Extra> = {
     name: definition.name,
     runtime,
     app,
     extra,
+    shutdownGraceMs: base.shutdownGraceMs,
     url: '',
     metricsUrl: '',
     async listen() {
@@ -88,12 +91,14 @@ export async function hostService<S extends BaseSpec, Extra>(
     async stopServing() {
       if (!serving) return;
       serving = false;
+      closedApp = true;
       // Fastify's close waits for in-flight requests; idle keep-alive sockets are closed.
       await app.close();
     },
     async close(closeOptions = {}) {
       await hosted.stopServing();
-      if (!app.server.listening) await app.close().catch(() => {});
+      // Built but never listened (a failed start): close it all the same.
+      if (!serving && !closedApp) await app.close();
       await closeExtra?.();
       await new Promise<void>((resolve) => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
       await closeRuntime(runtime, { closeTransport: closeOptions.closeTransport ?? options.transport === undefined, flushMs: base.shutdownGraceMs });
@@ -112,6 +117,12 @@ export async function runMain<S extends BaseSpec, Extra>(definition: ServiceDefi
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // A stuck close (a request that never ends) must not keep the pod from terminating.
+    const graceMs = hosted.shutdownGraceMs;
+    setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, 2 * graceMs).unref();
     hosted.close().then(
       () => process.exit(0),
       (error: unknown) => {

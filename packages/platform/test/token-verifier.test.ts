@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportSPKI, SignJWT } from 'jose';
+import { localUserId } from '../src/auth/caller.ts';
 import { RevocationList, tokenRevokedSubject, type TokenRevoked } from '../src/auth/revocation-list.ts';
 import { createTokenVerifier, InvalidTokenError, type TokenVerifier } from '../src/auth/token-verifier.ts';
 import { openDatabase, type Database } from '../src/db/open-database.ts';
@@ -100,6 +101,16 @@ describe('a valid access token', () => {
     const asAdmin = await external(await issuer.token({ claims: { sub: '1', role: 'admin' } }));
     assert.equal(asAdmin.subject, 'external:1');
     assert.equal(asAdmin.role, undefined);
+  });
+
+  test('a caller is a local user only with a local numeric subject: external identities and services are refused (403)', async () => {
+    const external = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: false }], revocations: undefined });
+    const outsider = await external(await issuer.token({ claims: { sub: '42' } }));
+    assert.throws(() => localUserId(outsider), (error: unknown) => error instanceof AppError && error.statusCode === 403);
+    const service = await verify(await issuer.token({ claims: { sub: 'payments-service', client_id: 'payments-service', role: undefined } }));
+    assert.throws(() => localUserId(service), (error: unknown) => error instanceof AppError && error.statusCode === 403);
+    const local = await verify(await issuer.token({ claims: { sub: '42', role: 'user' } }));
+    assert.equal(localUserId(local), '42');
   });
 
   test('an unknown role is dropped rather than trusted', async () => {
@@ -288,7 +299,7 @@ describe('revoked tokens', () => {
     const jti = randomUUID();
     await list.add({ jti, expiresAt: nowSec() + 60 });
     assert.equal(list.isRevoked(jti, 'user-42', nowSec()), true);
-    await list.prune(nowSec() + 120);
+    await list.prune(nowSec() + 60 + 61); // past its expiry and the verifier's leeway
     assert.equal(list.isRevoked(jti, 'user-42', nowSec()), false);
   });
 });

@@ -27,7 +27,9 @@ export const authService = defineService({
   async build(runtime, config) {
     const { db } = runtime.database;
     const serviceClients = config.serviceClients.split(',').filter(Boolean).map((pair) => {
-      const [clientId, secret] = pair.split(':');
+      const colon = pair.indexOf(':');
+      const clientId = colon > 0 ? pair.slice(0, colon) : undefined;
+      const secret = colon > 0 ? pair.slice(colon + 1) : undefined;
       if (clientId === undefined || secret === undefined || secret.length < 16) throw new Error('SERVICE_CLIENTS must be client_id:secret pairs with secrets of 16+ characters');
       return { clientId, secret };
     });

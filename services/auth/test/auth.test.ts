@@ -247,11 +247,12 @@ for (const backend of backends()) {
         }
       });
 
-      test('a service token is not a user: /users/me is 404 and a user-only action is refused', async () => {
+      test('a service token is not a user: /users/me is 403 and a user-only action is refused', async () => {
         const { body } = await clientCredentials('notifications-service', secrets.notifications, { scope: 'users:read' });
         const token: string = body.access_token;
         const me = await platform.api.call('GET', '/users/me', { token });
-        assert.equal(me.status, 404);
+        assert.equal(me.status, 403);
+        assert.equal(me.body.error.type, 'permission_error');
         // On the users service itself: the gateway does not route /users/internal/.
         const users = new Api(platform.embedded!.services.users.url);
         const credentials = await users.call('POST', '/users/internal/verify-credentials', { token, json: { username: 'admin', password: 'whatever-password' } });

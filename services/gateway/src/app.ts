@@ -1,6 +1,6 @@
-// The gateway: the one public entry point in embedded mode, routing by path prefix exactly as the
-// Kubernetes Ingress does (deploy/k8s), keeping the prefix, passing the request id on. It holds
-// no state and checks no tokens: every service verifies tokens itself.
+// The gateway: the one public entry point in embedded mode, routing by path prefix as a
+// Kubernetes Ingress does, keeping the prefix, passing the request id on. It holds no state and
+// checks no tokens: every service verifies tokens itself.
 import proxy from '@fastify/http-proxy';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { platformErrors } from '@paymesh/platform/errors';
@@ -21,6 +21,7 @@ export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix:
 
 export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, logger: Logger, metrics: Metrics): Promise<HttpServer> {
   const routes = routeTable(config);
+  const publicOrigin = new URL(config.publicUrl);
   const app = createHttpServer({
     logger,
     metrics,
@@ -36,7 +37,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
     trustProxy: false,
   });
-  // Service-to-service endpoints are never reachable from outside (the Ingress has the same rule).
+  // Service-to-service endpoints are never reachable from outside (an Ingress needs the same rule).
   app.all('/users/internal/*', async (request) => {
     throw platformErrors.routeNotFound(request.method, request.url);
   });
@@ -50,8 +51,8 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         rewriteRequestHeaders: (request, headers) => ({
           ...headers,
           'x-request-id': request.id,
-          'x-forwarded-host': request.headers.host ?? '',
-          'x-forwarded-proto': request.protocol,
+          'x-forwarded-host': publicOrigin.host,
+          'x-forwarded-proto': publicOrigin.protocol.replace(':', ''),
           'x-forwarded-for': request.ip,
         }),
       },

@@ -96,6 +96,15 @@ for (const backend of backends()) {
         assert.equal(spoofed.body.token_endpoint, plain.body.token_endpoint);
       });
 
+      test("a client's Host header does not choose the URLs auth publishes (PUBLIC_URL does)", async () => {
+        const honest = await platform.api.call('GET', '/auth/.well-known/openid-configuration');
+        const poisoned = await platform.api.call('GET', '/auth/.well-known/openid-configuration', { headers: { host: 'evil.test', 'x-forwarded-host': 'evil.test' } });
+        assert.equal(poisoned.status, 200);
+        assert.equal(new URL(poisoned.body.jwks_uri).host, new URL(honest.body.jwks_uri).host);
+        assert.notEqual(new URL(poisoned.body.jwks_uri).host, 'evil.test');
+        assert.equal(new URL(honest.body.jwks_uri).host, new URL(honest.body.issuer).host);
+      });
+
       test('the query string and the body reach the service unchanged', async () => {
         const alice = await platform.api.signUp();
         const limited = await platform.api.call('GET', '/payments?limit=0', { token: alice.token });

@@ -43,7 +43,3 @@ export async function authenticateRequest(request: FastifyRequest, verify: Token
 export function requireScope(caller: Caller, scope: string): void {
   if (!caller.scopes.has(scope)) throw platformErrors.insufficientScope(scope);
 }
-
-export function bearerOf(request: FastifyRequest): string | undefined {
-  return /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-}

@@ -1,3 +1,5 @@
+import { platformErrors } from '../errors.ts';
+
 /** Who is calling, as established from a verified access token. */
 export interface Caller {
   readonly kind: 'user' | 'service';
@@ -10,6 +12,15 @@ export interface Caller {
   readonly issuer: string;
   readonly issuedAtSec: number;
   readonly expiresAtSec: number;
+}
+
+/**
+ * The caller's local user id. A user signed in at an external issuer has a subject like
+ * `external:<sub>` that names no account here: they are refused until accounts can be linked.
+ */
+export function localUserId(caller: Caller): string {
+  if (caller.kind !== 'user' || !/^[1-9][0-9]{0,17}$/.test(caller.subject)) throw platformErrors.forbidden('This identity is not linked to a Paymesh user.');
+  return caller.subject;
 }
 
 export function isAdmin(caller: Caller): boolean {

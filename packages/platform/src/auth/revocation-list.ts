@@ -10,6 +10,9 @@ import type { EventEnvelope, EventTransport, Subscription } from '../events/even
 
 export const tokenRevokedSubject = 'auth.token.revoked';
 
+/** Longer than the token verifier's clock leeway (5 s). */
+const keepAfterExpirySec = 60;
+
 /** The payload of `auth.token.revoked`: one token by id, or all of a subject's older tokens. */
 export interface TokenRevoked {
   readonly jti?: string;
@@ -55,20 +58,24 @@ export class RevocationList {
 
   /** Records a revocation locally (auth calls this for its own tokens before the event travels). */
   async add(revoked: TokenRevoked, tx: Db = this.#db): Promise<void> {
-    const expiresAt = new Date(revoked.expiresAt * 1000).toISOString();
-    if (revoked.jti !== undefined) {
-      await tx.execute(sql`insert into revocations (key, expires_at) values (${'jti:' + revoked.jti}, ${expiresAt}) on conflict (key) do nothing`);
-      this.#tokens.set(revoked.jti, revoked.expiresAt);
-    }
+    // Memory first: this instance refuses the token from now on even if the write below fails
+    // (the write only serves restarts, which the transport's replay also covers).
+    if (revoked.jti !== undefined) this.#tokens.set(revoked.jti, revoked.expiresAt);
     if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
-      const issuedBefore = new Date(revoked.issuedBefore * 1000).toISOString();
-      await tx.execute(sql`insert into revocations (key, issued_before, expires_at) values (${'sub:' + revoked.sub}, ${issuedBefore}, ${expiresAt})
-        on conflict (key) do update set issued_before = greatest(revocations.issued_before, excluded.issued_before), expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
       const current = this.#subjects.get(revoked.sub);
       this.#subjects.set(revoked.sub, {
         issuedBefore: Math.max(current?.issuedBefore ?? 0, revoked.issuedBefore),
         expiresAt: Math.max(current?.expiresAt ?? 0, revoked.expiresAt),
       });
+    }
+    const expiresAt = new Date(revoked.expiresAt * 1000).toISOString();
+    if (revoked.jti !== undefined) {
+      await tx.execute(sql`insert into revocations (key, expires_at) values (${'jti:' + revoked.jti}, ${expiresAt}) on conflict (key) do nothing`);
+    }
+    if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
+      const issuedBefore = new Date(revoked.issuedBefore * 1000).toISOString();
+      await tx.execute(sql`insert into revocations (key, issued_before, expires_at) values (${'sub:' + revoked.sub}, ${issuedBefore}, ${expiresAt})
+        on conflict (key) do update set issued_before = greatest(revocations.issued_before, excluded.issued_before), expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
     }
   }
 
@@ -78,9 +85,11 @@ export class RevocationList {
   }
 
   async prune(nowSec = Math.floor(Date.now() / 1000)): Promise<void> {
-    for (const [jti, expiresAt] of this.#tokens) if (expiresAt < nowSec) this.#tokens.delete(jti);
-    for (const [sub, entry] of this.#subjects) if (entry.expiresAt < nowSec) this.#subjects.delete(sub);
-    await this.#db.execute(sql`delete from revocations where expires_at < now()`).catch((error: unknown) => this.#logger.warn({ err: error }, 'pruning revocations failed'));
+    // Kept past `exp` by more than the verifier's clock leeway, which still accepts a token then.
+    const until = nowSec - keepAfterExpirySec;
+    for (const [jti, expiresAt] of this.#tokens) if (expiresAt < until) this.#tokens.delete(jti);
+    for (const [sub, entry] of this.#subjects) if (entry.expiresAt < until) this.#subjects.delete(sub);
+    await this.#db.execute(sql`delete from revocations where expires_at < now() - make_interval(secs => ${keepAfterExpirySec})`).catch((error: unknown) => this.#logger.warn({ err: error }, 'pruning revocations failed'));
   }
 
   async stop(): Promise<void> {

@@ -36,7 +36,7 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const database = options.url === undefined ? await openPglite(options.dataDir) : openPostgres(options.url, options.poolSize ?? 10);
+  const database = options.url === undefined ? await openPglite(options.dataDir) : openPostgres(options.url, options.poolSize ?? 10, options.logger);
   try {
     await applyMigrations(database.migrations, options.migrations, options.logger);
   } catch (error) {
@@ -80,10 +80,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-function openPostgres(url: string, poolSize: number): Database {
+function openPostgres(url: string, poolSize: number, logger: Logger): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const db = drizzlePg({ client: pool }) as unknown as Db;
   return {
     kind: 'postgres',

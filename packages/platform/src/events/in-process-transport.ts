@@ -12,18 +12,23 @@ export class InProcessTransport implements EventTransport {
   readonly kind = 'in-process' as const;
   readonly #consumers = new Map<string, Registration[]>();
   readonly #broadcasts = new Set<Registration>();
-  /** Recent events kept for broadcast replay; bounded by age on every publish. */
+  /**
+   * Recent events, for the replay a broadcast subscriber asks for when it starts; bounded by age
+   * and by count so that a busy platform does not keep them all (the outbox is the durable copy).
+   */
   readonly #recent: { at: number; event: EventEnvelope }[] = [];
   readonly #retainMs: number;
+  readonly #retainCount: number;
 
-  constructor(options: { retainMs?: number } = {}) {
-    this.#retainMs = options.retainMs ?? 60 * 60 * 1000;
+  constructor(options: { retainMs?: number; retainCount?: number } = {}) {
+    this.#retainMs = options.retainMs ?? 20 * 60 * 1000;
+    this.#retainCount = options.retainCount ?? 10_000;
   }
 
   async publish(event: EventEnvelope): Promise<void> {
     const now = Date.now();
     this.#recent.push({ at: now, event });
-    while (this.#recent.length > 0 && this.#recent[0]!.at < now - this.#retainMs) this.#recent.shift();
+    while (this.#recent.length > 0 && (this.#recent[0]!.at < now - this.#retainMs || this.#recent.length > this.#retainCount)) this.#recent.shift();
     const failures: unknown[] = [];
     for (const registrations of this.#consumers.values()) {
       // Replicas of one consumer share events: in one process there is one replica, take the first.

@@ -7,6 +7,7 @@ import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';
 import type { EventTransport } from './event.ts';
+import { pruneEventTables } from './prune-event-tables.ts';
 
 interface OutboxRow {
   id: string;
@@ -31,9 +32,12 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
   #timer: NodeJS.Timeout | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
-  #stopped = false;
+  // Stopped until start(): a kick before then (a request served while the embedded launcher still
+  // holds the relays) must not publish to consumers that have not subscribed yet.
+  #stopped = true;
   /** While stopping: no new publish starts after this time (epoch ms). */
   #deadline = Number.POSITIVE_INFINITY;
 
@@ -72,13 +76,14 @@ export class OutboxRelay {
     this.#stopped = true;
     this.#deadline = Date.now() + deadlineMs;
     clearInterval(this.#timer);
+    clearInterval(this.#pruneTimer);
     await this.#running;
     while (Date.now() < this.#deadline && (await this.#publishBatch()) > 0) {
       // keep flushing while the deadline allows
     }
   }
 
-  /** One pass over everything due; returns how many events went out. Exposed for tests. */
+  /** Publishes batches until one comes back short: everything due now has been tried. */
   async #drain(): Promise<void> {
     try {
       while (!this.#stopped && (await this.#publishBatch()) === this.#options.batchSize) {
@@ -125,7 +130,12 @@ export class OutboxRelay {
 
   #schedule(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#pruneTimer);
     this.#timer = setInterval(() => this.kick(), this.#options.pollIntervalMs);
     this.#timer.unref();
+    this.#pruneTimer = setInterval(() => {
+      pruneEventTables(this.#options.db).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'pruning outbox and inbox failed; will retry'));
+    }, 60 * 60_000);
+    this.#pruneTimer.unref();
   }
 }

@@ -1,7 +1,7 @@
-// The contract's first-party login and logout (see docs/adr/0003-first-party-login.md).
+// The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md).
 import type Provider from 'oidc-provider';
 import type { ResourceServer } from 'oidc-provider';
-import { authenticateRequest } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
@@ -14,8 +14,11 @@ import { mintUserToken } from './mint-user-token.ts';
 export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provider, resourceServer: ResourceServer, users: ServiceClient): void {
   app.post('/auth/login', async (request) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-    for (const param of ['username', 'password']) {
-      if (typeof body[param] !== 'string' || body[param] === '') throw authErrors.invalidLoginInput(param);
+    for (const [param, maxLength] of [['username', 254], ['password', 1024]] as const) {
+      const value = body[param];
+      if (typeof value !== 'string' || value === '') throw authErrors.invalidLoginInput(param);
+      // Longer than any account can have: the same answer as wrong credentials, without asking users.
+      if (value.length > maxLength) throw authErrors.invalidCredentials();
     }
     const checked = await users.request<{ user_id: number; role: 'user' | 'admin' }>({
       method: 'POST',
@@ -31,15 +34,17 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provide
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
   });
 
-  // Revokes the presented token on every service: recorded here, announced by event.
-  app.post('/auth/logout', async (request) => {
-    const caller = await authenticateRequest(request, runtime.verify);
-    const revoked: TokenRevoked = { jti: caller.tokenId, expiresAt: caller.expiresAtSec };
-    await runtime.database.db.transaction(async (tx) => {
-      await runtime.revocations.add(revoked, tx);
-      await enqueueEvent(tx, tokenRevokedSubject, revoked);
+  protectedRoutes(app, runtime.verify, (scope) => {
+    // Revokes the presented token on every service: recorded here, announced by event.
+    scope.post('/auth/logout', async (request) => {
+      const { caller } = request;
+      const revoked: TokenRevoked = { jti: caller.tokenId, expiresAt: caller.expiresAtSec };
+      await runtime.database.db.transaction(async (tx) => {
+        await runtime.revocations.add(revoked, tx);
+        await enqueueEvent(tx, tokenRevokedSubject, revoked);
+      });
+      runtime.relay.kick();
+      return { success: true, message: 'Logged out' };
     });
-    runtime.relay.kick();
-    return { success: true, message: 'Logged out' };
   });
 }

@@ -57,8 +57,10 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Off until they understand our JWT access tokens, which oidc-provider does not store
+      // (issue 3); POST /auth/logout revokes a token meanwhile.
+      introspection: { enabled: false },
+      revocation: { enabled: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => options.audience,
@@ -76,8 +78,6 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       authorization: '/authorize',
       jwks: '/jwks',
       token: '/token',
-      introspection: '/token/introspection',
-      revocation: '/token/revocation',
       userinfo: '/me',
       end_session: '/session/end',
     },

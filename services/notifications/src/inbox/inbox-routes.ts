@@ -1,7 +1,7 @@
 // The contract's inbox: GET /notifications/ and PUT /notifications/<id>/, plus POST
 // /notifications for admins and services.
 import { Type } from '@fastify/type-provider-typebox';
-import { isAdmin } from '@paymesh/platform/auth/caller';
+import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -27,7 +27,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const { caller } = request;
       requireScope(caller, 'notifications:read');
       const limit = Number(request.query.limit ?? 50);
-      const recipient = caller.kind === 'user' ? caller.subject : '0';
+      const recipient = localUserId(caller);
       let cursor = sql`true`;
       if (request.query.starting_after !== undefined) {
         // The cursor must be one of the caller's own notifications.
@@ -47,10 +47,11 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
     scope.put('/notifications/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;
       requireScope(caller, 'notifications:write');
-      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id) || caller.kind !== 'user') throw notificationsErrors.notificationNotFound();
+      const recipient = localUserId(caller);
+      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       // Only the recipient can mark it; the first read time is kept.
       const rows = await queryRows<{ id: string }>(db, sql`
-        update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${caller.subject} returning id`);
+        update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${recipient} returning id`);
       if (rows.length === 0) throw notificationsErrors.notificationNotFound();
       return { message: 'Notification marked as read.' };
     });

@@ -1,7 +1,7 @@
 // POST /payments (the contract), GET /payments/:id, GET /payments.
 import { Type } from '@fastify/type-provider-typebox';
 import { Counter } from 'prom-client';
-import { isAdmin, mayActFor } from '@paymesh/platform/auth/caller';
+import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -84,7 +84,7 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
       requireScope(caller, 'payments:read');
       // Users see their own; admins and services may filter by user or see all.
       const privileged = isAdmin(caller) || caller.kind === 'service';
-      const userId = privileged ? request.query.user_id : caller.subject;
+      const userId = privileged ? request.query.user_id : localUserId(caller);
       const page = await listPayments(db, { userId, limit: Number(request.query.limit ?? 10), startingAfter: request.query.starting_after });
       return { object: 'list', data: page.rows.map(publicPayment), has_more: page.hasMore };
     });

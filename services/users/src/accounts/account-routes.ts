@@ -1,6 +1,6 @@
 // Registration, the contract's create_user / delete_user, and reading accounts.
 import { Type } from '@fastify/type-provider-typebox';
-import { mayActFor } from '@paymesh/platform/auth/caller';
+import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -36,8 +36,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
 
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/users/me', async (request) => {
-      const user = await findUserById(db, request.caller.subject);
-      if (user === undefined || user.status === 'deleted' || request.caller.kind !== 'user') throw usersErrors.userNotFound();
+      const user = await findUserById(db, localUserId(request.caller));
+      if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
       return publicUser(user);
     });
 

@@ -30,10 +30,15 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
   }
   runtime.relay.kick();
   if (generated) {
+    // Printed before the file is written: a read-only disk must not cost the only copy.
     const file = options.passwordFile;
-    mkdirSync(resolve(file, '..'), { recursive: true });
-    writeFileSync(file, `username=${options.username}\npassword=${password}\n`, { mode: 0o600 });
     runtime.logger.warn({ username: options.username, passwordFile: file }, `admin account created with a generated password (printed once, also stored in ${file}): ${password}`);
+    try {
+      mkdirSync(resolve(file, '..'), { recursive: true });
+      writeFileSync(file, `username=${options.username}\npassword=${password}\n`, { mode: 0o600 });
+    } catch (error) {
+      runtime.logger.warn({ err: error, passwordFile: file }, 'could not store the generated admin password; it is only in the line above');
+    }
   } else {
     runtime.logger.info({ username: options.username }, 'admin account created');
   }

@@ -15,7 +15,8 @@ export async function createUser(db: Db, registration: Registration, role: 'user
         insert into users (username, email, password_hash, role)
         values (${registration.username}, ${registration.email}, ${passwordHash}, ${role})
         returning *`);
-      await enqueueEvent(tx, 'user.registered', { user_id: Number(user!.id), username: user!.username, email: user!.email, role });
+      // Ids only: events outlive a deletion (outbox, stream), personal data must not.
+      await enqueueEvent(tx, 'user.registered', { user_id: Number(user!.id), role });
       return user!;
     });
   } catch (error) {
