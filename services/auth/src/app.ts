@@ -15,10 +15,14 @@ import { pendingClaims } from './login/mint-user-token.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
 import { revokeDeletedUsers } from './revoke-deleted-users.ts';
+import { interactionRoutes } from './interactions/interaction-routes.ts';
+import { LoginThrottle, loginThrottleLimits } from './throttle/login-throttle.ts';
+import { lookupAccount } from './oidc/find-account.ts';
+import { parseRegisteredClients } from './oidc/registered-clients.ts';
 import type { Subscription } from '@paymesh/platform/events/event';
 
-/** Paths under /auth that are ours, not the provider's. */
-const ownPaths = new Set(['/login', '/logout']);
+/** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
+const isOwnPath = (path: string) => path === '/login' || path === '/logout' || path.startsWith('/interaction/');
 
 export const authService = defineService({
   name: 'auth',
@@ -33,6 +37,12 @@ export const authService = defineService({
       if (clientId === undefined || secret === undefined || secret.length < 16) throw new Error('SERVICE_CLIENTS must be client_id:secret pairs with secrets of 16+ characters');
       return { clientId, secret };
     });
+    // Declared before the provider, which looks accounts up through it; assigned right after.
+    let users: ServiceClient | undefined;
+    const usersClient = () => {
+      if (users === undefined) throw new Error('users client used before it was built');
+      return users;
+    };
     const { provider, resourceServer } = createProvider({
       issuer: config.authIssuer,
       audience: config.authAudience,
@@ -41,21 +51,44 @@ export const authService = defineService({
       serviceClients,
       cookieKeys: config.cookieKeys.split(','),
       accessTokenTtlSec: config.accessTokenTtlSec,
-      extraTokenClaims: async (_accountId, token) => pendingClaims.get(token as object),
+      refreshTokenTtlSec: config.refreshTokenTtlSec,
+      extraClients: parseRegisteredClients(config.oauthClients),
+      // The role of a user token: known at POST /auth/login, looked up for the other grants.
+      extraTokenClaims: async (accountId, token) => {
+        const pending = pendingClaims.get(token as object);
+        if (pending !== undefined || accountId === undefined) return pending;
+        const account = await lookupAccount(usersClient(), accountId);
+        return account === undefined ? undefined : { role: account.role };
+      },
+      findAccount: (accountId) => lookupAccount(usersClient(), accountId),
     });
-    const users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServer) });
+    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServer) });
 
     const app = createServiceServer(runtime);
     await app.register(formbody);
     await app.register(middie);
     const callback = provider.callback();
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-      if (ownPaths.has((req.url ?? '').split('?')[0]!.replace(/\/$/, ''))) return next();
+      if (isOwnPath((req.url ?? '').split('?')[0]!.replace(/\/$/, ''))) return next();
       callback(req, res);
     });
-    loginRoutes(app, runtime, provider, resourceServer, users);
+    // One throttle for both password logins: the contract's POST /auth/login and the login page.
+    const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
+    loginRoutes(app, runtime, provider, resourceServer, users, throttle);
+    interactionRoutes(app, {
+      provider,
+      users,
+      throttle,
+      logger: runtime.logger,
+      csrfKey: config.cookieKeys.split(',')[0]!,
+      firstPartyClients: new Set(config.firstPartyClients.split(',').filter(Boolean)),
+      publicOrigin: new URL(config.authIssuer).origin,
+    });
 
-    const cleanup = setInterval(() => void deleteExpiredModels(db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'expired model cleanup failed')), 10 * 60_000);
+    const cleanup = setInterval(() => {
+      deleteExpiredModels(db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'expired model cleanup failed'));
+      throttle.deleteExpired().catch((error: unknown) => runtime.logger.warn({ err: error }, 'login throttle cleanup failed'));
+    }, 10 * 60_000);
     cleanup.unref();
     const state: { subscription?: Subscription } = {};
     return {

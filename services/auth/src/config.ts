@@ -22,4 +22,12 @@ export const authConfigSpec = {
     insecure: (value) => (value === existingDevSecret('auth-cookies') ? 'using the development cookie key; set COOKIE_KEYS in production' : undefined),
   }),
   accessTokenTtlSec: int('ACCESS_TOKEN_TTL_SECONDS', 'Lifetime of access tokens (at most 15 minutes).', { default: 900, min: 60, max: 900 }),
+  // Brute-force protection of the password logins (services/auth/src/throttle/login-throttle.ts, docs/security.md).
+  loginMaxFailuresPerAccount: int('LOGIN_MAX_FAILURES_PER_ACCOUNT', 'Failed logins for one username or email (any case, from any address) within `LOGIN_FAILURE_WINDOW_SECONDS` before that login is locked for `LOGIN_LOCKOUT_SECONDS` (429 with Retry-After, even for the right password). At most 50.', { default: 10, min: 1, max: 50 }),
+  loginMaxFailuresPerIp: int('LOGIN_MAX_FAILURES_PER_IP', 'Failed logins from one client address (an IPv6 /64), over all usernames, within `LOGIN_FAILURE_WINDOW_SECONDS` before that address is locked for `LOGIN_LOCKOUT_SECONDS`. Successful logins do not count.', { default: 50, min: 1, max: 10_000 }),
+  loginFailureWindowSec: int('LOGIN_FAILURE_WINDOW_SECONDS', 'How long failed logins are counted from the first one; the count starts again after it.', { default: 900, min: 1, max: 86_400 }),
+  loginLockoutSec: int('LOGIN_LOCKOUT_SECONDS', 'How long a username or address stays locked once it has used up its failed logins.', { default: 900, min: 1, max: 86_400 }),
+  refreshTokenTtlSec: int('REFRESH_TOKEN_TTL_SECONDS', 'Absolute lifetime of a refresh token chain (rotation never extends it).', { default: 14 * 24 * 60 * 60, min: 300 }),
+  oauthClients: str('OAUTH_CLIENTS', 'JSON array of OAuth client metadata (RFC 7591 names: client_id, client_secret or token_endpoint_auth_method "none", redirect_uris, grant_types, scope…) registered at start: the apps that use the authorization code flow.', { default: '[]' }),
+  firstPartyClients: str('FIRST_PARTY_CLIENTS', 'Comma-separated client ids of the platform\'s own apps: their users are not asked for consent.', { default: '' }),
 };

@@ -3,5 +3,8 @@ import { AppError } from '@paymesh/platform/errors';
 
 export const authErrors = {
   invalidCredentials: () => new AppError(401, 'authentication_error', 'invalid_credentials', 'Invalid username or password.', { legacy: { message: 'Invalid credentials' } }),
+  // The same for a known and an unknown username: a lockout must not tell which accounts exist.
+  tooManyAttempts: (retryAfterSec: number) =>
+    new AppError(429, 'rate_limit_error', 'too_many_attempts', 'Too many failed logins; try again later.', { headers: { 'retry-after': String(retryAfterSec) } }),
   invalidLoginInput: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param }),
 };

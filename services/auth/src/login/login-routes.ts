@@ -1,4 +1,5 @@
-// The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md).
+// The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md),
+// the login guarded against password guessing (throttle/login-throttle.ts, docs/security.md).
 import type Provider from 'oidc-provider';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
@@ -7,30 +8,28 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
-import { platformErrors } from '@paymesh/platform/errors';
 import { authErrors } from '../errors.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
+import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
-export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provider, resourceServer: ResourceServer, users: ServiceClient): void {
+export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provider, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle): void {
   app.post('/auth/login', async (request) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-    for (const [param, maxLength] of [['username', 254], ['password', 1024]] as const) {
-      const value = body[param];
-      if (typeof value !== 'string' || value === '') throw authErrors.invalidLoginInput(param);
-      // Longer than any account can have: the same answer as wrong credentials, without asking users.
-      if (value.length > maxLength) throw authErrors.invalidCredentials();
-    }
-    const checked = await users.request<{ user_id: number; role: 'user' | 'admin' }>({
-      method: 'POST',
-      path: '/users/internal/verify-credentials',
-      body: { username: body.username, password: body.password },
+    const username = requiredString(body, 'username');
+    const password = requiredString(body, 'password');
+    // Counted before anything about the account is looked at, so that a known and an unknown
+    // username are counted, refused and answered alike.
+    const outcome = await throttle.attempt(username, request.ip, async () => {
+      // Longer than any account can have: a wrong credential (counted as one), without asking users.
+      if (username.length > 254) return undefined;
+      if (password.length > 1024) return undefined;
+      return checkCredentials(users, runtime.logger, username, password);
     });
-    if (checked.status === 401) throw authErrors.invalidCredentials();
-    if (checked.status !== 200) {
-      request.log.error({ status: checked.status, body: checked.body }, 'credential check failed');
-      throw platformErrors.serviceUnavailable();
-    }
-    const minted = await mintUserToken(provider, resourceServer, { id: String(checked.body.user_id), role: checked.body.role });
+    if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);
+    if (outcome.status === 'failed') throw authErrors.invalidCredentials();
+    const user = outcome.value;
+    const minted = await mintUserToken(provider, resourceServer, { id: user.id, role: user.role });
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
   });
 
@@ -47,4 +46,10 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provide
       return { success: true, message: 'Logged out' };
     });
   });
+}
+
+function requiredString(body: Record<string, unknown>, param: 'username' | 'password'): string {
+  const value = body[param];
+  if (typeof value !== 'string' || value === '') throw authErrors.invalidLoginInput(param);
+  return value;
 }

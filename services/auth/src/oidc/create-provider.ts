@@ -6,6 +6,7 @@ import Provider, { type ClientMetadata, type KoaContextWithOIDC, type ResourceSe
 import type { Db } from '@paymesh/platform/db/open-database';
 import { apiScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
+import type { Account } from './find-account.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -15,8 +16,14 @@ export interface ProviderOptions {
   readonly serviceClients: { clientId: string; secret: string }[];
   readonly cookieKeys: string[];
   readonly accessTokenTtlSec: number;
+  /** Lifetime of a refresh token chain: rotation never extends it. */
+  readonly refreshTokenTtlSec: number;
+  /** Registered OAuth clients beyond the platform's own (apps using the authorization code flow). */
+  readonly extraClients: ClientMetadata[];
   /** Claims added to an access token (the user's role). */
   readonly extraTokenClaims: (accountId: string | undefined, token: unknown) => Promise<Record<string, unknown> | undefined>;
+  /** The account behind a subject, for sessions and ID tokens. */
+  readonly findAccount: (accountId: string) => Promise<Account | undefined>;
 }
 
 export const loginClientId = 'paymesh-login';
@@ -34,6 +41,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   }));
   // auth's own client: its calls to users are minted in process; the secret is never used.
   clients.push({ client_id: authServiceClientId, client_secret: randomBytes(32).toString('base64url'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: serviceClientScopes[authServiceClientId]! });
+  clients.push(...options.extraClients);
   // The first-party client behind the contract's POST /auth/login (see docs/adr/0003).
   clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://localhost:8080/callback'], scope: apiScopes.join(' ') });
 
@@ -71,8 +79,32 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
         useGrantedResource: async () => true,
       },
     },
-    ttl: { AccessToken: options.accessTokenTtlSec, ClientCredentials: options.accessTokenTtlSec, Grant: 14 * 24 * 60 * 60 },
+    ttl: {
+      AccessToken: options.accessTokenTtlSec,
+      ClientCredentials: options.accessTokenTtlSec,
+      Grant: options.refreshTokenTtlSec,
+      // A rotated refresh token keeps what was left of its chain's lifetime: the lifetime is absolute.
+      RefreshToken: (ctx, token) => {
+        const rotated = ctx?.oidc.entities.RotatedRefreshToken;
+        return rotated === undefined ? options.refreshTokenTtlSec : rotated.remainingTTL;
+      },
+    },
     extraTokenClaims: (_ctx, token) => options.extraTokenClaims((token as { accountId?: string }).accountId, token),
+    findAccount: async (_ctx, sub) => {
+      const account = await options.findAccount(sub);
+      if (account === undefined) return undefined;
+      return {
+        accountId: account.id,
+        claims: async () => ({ sub: account.id, preferred_username: account.username, email: account.email ?? undefined, role: account.role }),
+      };
+    },
+    claims: { openid: ['sub'], profile: ['preferred_username', 'role'], email: ['email'] },
+    interactions: { url: (_ctx, interaction) => `/auth/interaction/${interaction.uid}` },
+    // OAuth 2.1: PKCE (S256 only) for every authorization code, public or confidential client.
+    pkce: { required: () => true },
+    // Refresh tokens rotate on every use; presenting a used one revokes the whole grant.
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
     routes: {
       authorization: '/authorize',

@@ -1,0 +1,149 @@
+// The authorization code flow's interactions: the login page, and consent (skipped for the
+// platform's first-party clients). oidc-provider sends the browser here with an interaction
+// cookie; we answer with a page, and finish the interaction with its result.
+import { Type } from '@fastify/type-provider-typebox';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import type { Logger } from '@paymesh/platform/logger';
+import type { ServiceClient } from '@paymesh/platform/service-client';
+import { checkCredentials } from '../login/check-credentials.ts';
+import type { LoginThrottle } from '../throttle/login-throttle.ts';
+import { lookupAccount } from '../oidc/find-account.ts';
+import { userScopes } from '../oidc/scopes.ts';
+import { consentPage, errorPage, loginPage } from './render-page.ts';
+import { csrfToken, csrfTokenMatches } from './csrf-token.ts';
+
+export interface InteractionOptions {
+  readonly provider: Provider;
+  readonly users: ServiceClient;
+  readonly logger: Logger;
+  /** Shared with POST /auth/login: failures count the same wherever they happen. */
+  readonly throttle: LoginThrottle;
+  /** Signs the forms' CSRF tokens (the provider's newest cookie key). */
+  readonly csrfKey: string;
+  /** Clients whose users are not asked for consent (the platform's own apps). */
+  readonly firstPartyClients: ReadonlySet<string>;
+  /** The public origin of the pages, for the Origin check. */
+  readonly publicOrigin: string;
+}
+
+const formBody = Type.Object({
+  csrf: Type.String({ maxLength: 200 }),
+  username: Type.Optional(Type.String({ maxLength: 1000 })),
+  password: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+const params = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+export function interactionRoutes(app: HttpServer, options: InteractionOptions): void {
+  const { provider, users, logger, csrfKey, firstPartyClients, throttle } = options;
+  const base = (uid: string) => `/auth/interaction/${uid}`;
+
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'").header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(body);
+
+  /** The interaction this browser is in, or an error page (expired, another tab, no cookie). */
+  const details = async (request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
+    try {
+      const found = await provider.interactionDetails(request.raw, reply.raw);
+      if (found.uid !== request.params.uid) return undefined;
+      return found;
+    } catch (error) {
+      logger.info({ err: error }, 'interaction not found');
+      return undefined;
+    }
+  };
+
+  const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResults, merge: boolean) => {
+    // The provider answers the browser itself (a redirect back into the authorization flow).
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+  };
+
+  const sameOrigin = (request: FastifyRequest) => {
+    const origin = request.headers.origin;
+    return origin === undefined || origin === options.publicOrigin;
+  };
+
+  /** The consent result: what the client asked for, limited to what this user's role allows. */
+  const grantFor = async (interaction: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<string | undefined> => {
+    const accountId = interaction.session?.accountId;
+    if (accountId === undefined) return undefined;
+    const account = await lookupAccount(users, accountId);
+    if (account === undefined) return undefined;
+    const allowed = new Set(userScopes(account.role));
+    const clientId = String(interaction.params.client_id);
+    const grant = interaction.grantId === undefined ? new provider.Grant({ accountId, clientId }) : await provider.Grant.find(interaction.grantId);
+    if (grant === undefined) return undefined;
+    const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims !== undefined) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      const granted = scopes.filter((s) => allowed.has(s));
+      const refused = scopes.filter((s) => !allowed.has(s));
+      if (granted.length > 0) grant.addResourceScope(indicator, granted.join(' '));
+      // Recorded as refused so that the provider does not ask again (and loop).
+      if (refused.length > 0) grant.rejectResourceScope(indicator, refused.join(' '));
+    }
+    return grant.save();
+  };
+
+  app.get('/auth/interaction/:uid', { schema: { params } }, async (request, reply) => {
+    const interaction = await details(request, reply);
+    if (interaction === undefined) return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    const clientName = client?.clientName ?? String(interaction.params.client_id);
+    const csrf = csrfToken(csrfKey, interaction.uid);
+    if (interaction.prompt.name === 'login') {
+      return html(reply, 200, loginPage({ action: `${base(interaction.uid)}/login`, csrf, clientName }));
+    }
+    if (interaction.prompt.name === 'consent') {
+      if (firstPartyClients.has(String(interaction.params.client_id))) {
+        const grantId = await grantFor(interaction);
+        if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
+        return finish(request, reply, { consent: { grantId } }, true);
+      }
+      const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
+      return html(reply, 200, consentPage({ action: `${base(interaction.uid)}/confirm`, abortAction: `${base(interaction.uid)}/abort`, csrf, clientName, scopes }));
+    }
+    return html(reply, 400, errorPage('This step of sign-in is not supported.'));
+  });
+
+  app.post('/auth/interaction/:uid/login', { schema: { params, body: formBody } }, async (request, reply) => {
+    const interaction = await details(request, reply);
+    if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    const { username = '', password = '' } = request.body;
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    const retry = (status: number, error: string) =>
+      html(reply, status, loginPage({ action: `${base(interaction.uid)}/login`, csrf: csrfToken(csrfKey, interaction.uid), clientName: client?.clientName ?? String(interaction.params.client_id), username, error }));
+    if (username === '' || password === '') return retry(401, 'Invalid username or password.');
+    // Counted like POST /auth/login: before the account is looked at, known or not.
+    const outcome = await throttle.attempt(username, request.ip, async () =>
+      username.length > 254 || password.length > 1024 ? undefined : checkCredentials(users, logger, username, password));
+    if (outcome.status === 'refused') {
+      reply.header('retry-after', String(outcome.retryAfterSec));
+      return retry(429, 'Too many failed sign-ins; try again later.');
+    }
+    if (outcome.status === 'failed') return retry(401, 'Invalid username or password.');
+    return finish(request, reply, { login: { accountId: outcome.value.id } }, false);
+  });
+
+  app.post('/auth/interaction/:uid/confirm', { schema: { params, body: formBody } }, async (request, reply) => {
+    const interaction = await details(request, reply);
+    if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    const grantId = await grantFor(interaction);
+    if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
+    return finish(request, reply, { consent: { grantId } }, true);
+  });
+
+  app.post('/auth/interaction/:uid/abort', { schema: { params, body: formBody } }, async (request, reply) => {
+    const interaction = await details(request, reply);
+    if (interaction === undefined) return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    return finish(request, reply, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
+  });
+}

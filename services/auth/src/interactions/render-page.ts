@@ -1,0 +1,62 @@
+// The server-rendered pages of the authorization flow: login and consent. Plain, accessible HTML
+// (labels, autocomplete, an alert region for errors, no script), every value escaped.
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)} · Paymesh</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem;color:#111}
+label{display:block;margin-top:1rem;font-weight:600}
+input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}
+[role=alert]{color:#a00;margin-top:1rem}
+:focus{outline:3px solid #36c;outline-offset:2px}
+</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function loginPage(options: { action: string; csrf: string; clientName: string; username?: string; error?: string }): string {
+  return layout('Sign in', `<h1>Sign in</h1>
+<p>to continue to <strong>${escapeHtml(options.clientName)}</strong></p>
+${options.error === undefined ? '' : `<p role="alert" id="error">${escapeHtml(options.error)}</p>`}
+<form method="post" action="${escapeHtml(options.action)}" autocomplete="on"${options.error === undefined ? '' : ' aria-describedby="error"'}>
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
+<label for="username">Username or email</label>
+<input id="username" name="username" type="text" autocomplete="username" required maxlength="254" value="${escapeHtml(options.username ?? '')}" autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<button type="submit">Sign in</button>
+</form>`);
+}
+
+export function consentPage(options: { action: string; abortAction: string; csrf: string; clientName: string; scopes: string[] }): string {
+  return layout('Allow access', `<h1>Allow access</h1>
+<p><strong>${escapeHtml(options.clientName)}</strong> asks to:</p>
+<ul>${options.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
+<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
+<button type="submit">Allow</button>
+</form>
+<form method="post" action="${escapeHtml(options.abortAction)}">
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
+<button type="submit">Deny</button>
+</form>`);
+}
+
+export function errorPage(message: string): string {
+  return layout('Sign-in problem', `<h1>Sign-in problem</h1><p role="alert">${escapeHtml(message)}</p>`);
+}

@@ -1,0 +1,22 @@
+// Accounts live in the users service; auth looks them up there (with its own service token)
+// whenever the provider needs one: to resume a session, to fill the ID token, to put the role
+// into an access token.
+import type { ServiceClient } from '@paymesh/platform/service-client';
+import { platformErrors } from '@paymesh/platform/errors';
+
+export interface Account {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly role: 'user' | 'admin';
+}
+
+/** The active account with this id, or undefined (unknown, deleted, disabled). */
+export async function lookupAccount(users: ServiceClient, id: string): Promise<Account | undefined> {
+  if (!/^[1-9][0-9]{0,17}$/.test(id)) return undefined;
+  const response = await users.request<{ id: number; username: string; email: string | null; role: 'user' | 'admin'; status: string }>({ method: 'GET', path: `/users/${id}` });
+  if (response.status === 404) return undefined;
+  if (response.status !== 200) throw platformErrors.serviceUnavailable();
+  if (response.body.status !== 'active') return undefined;
+  return { id: String(response.body.id), username: response.body.username, email: response.body.email, role: response.body.role };
+}

@@ -1,0 +1,249 @@
+// The authorization code flow with PKCE, driven by openid-client (a certified relying-party
+// library nobody here wrote) through the real login page: discovery, authorization, login form,
+// consent (skipped for first-party apps), code exchange, refresh with rotation and reuse detection.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+
+const webRedirect = 'http://localhost:5173/callback';
+const partnerRedirect = 'https://partner.example/cb';
+const partnerSecret = 'partner-secret-0123456789abcdef';
+process.env.OAUTH_CLIENTS = JSON.stringify([
+  { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
+  { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
+]);
+process.env.FIRST_PARTY_CLIENTS = 'paymesh-web';
+
+/** A minimal browser: a cookie jar and no automatic redirects, so each hop can be inspected. */
+class Browser {
+  readonly #cookies = new Map<string, string>();
+
+  async request(url: string | URL, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.form !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(url, { method: init.method ?? 'GET', headers, body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(cookie) || value === '') this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    const text = await response.text();
+    const location = response.headers.get('location');
+    return { status: response.status, text, headers: response.headers, location: location === null ? undefined : new URL(location, url).toString() };
+  }
+
+  /** Follows redirects until a page is shown or the browser is sent to `stopAt`. */
+  async follow(url: string, stopAt: string) {
+    let current = await this.request(url);
+    for (let hops = 0; hops < 10 && current.location !== undefined && !current.location.startsWith(stopAt); hops++) {
+      current = await this.request(current.location);
+    }
+    return current;
+  }
+}
+
+function form(html: string): { action: string; csrf: string } {
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  assert.ok(action !== undefined && csrf !== undefined, 'the page has a form with a CSRF token');
+  return { action: action.replaceAll('&amp;', '&'), csrf };
+}
+
+for (const backend of backends()) {
+  describe(`authorization code + PKCE through the login page (${backend})`, () => {
+    let platform: TestPlatform;
+    let issuer: URL;
+    let web: oidc.Configuration;
+    let alice: { id: number; username: string; password: string };
+
+    before(async () => {
+      platform = await startTestPlatform(backend);
+      issuer = new URL(`http://localhost:${new URL(platform.gatewayUrl).port}/auth`);
+      web = await oidc.discovery(issuer, 'paymesh-web', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+      alice = await platform.api.signUp();
+    });
+    after(async () => {
+      await platform?.stop();
+    });
+
+    /** Runs the browser part for `config`: returns the URL the browser lands on at the redirect URI. */
+    const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
+      const browser = new Browser();
+      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: 'urn:paymesh:api', ...params });
+      const loginPage = await browser.follow(url.toString(), redirectUri);
+      assert.equal(loginPage.status, 200, loginPage.text.slice(0, 300));
+      assert.match(loginPage.text, /<label for="username">/);
+      const { action, csrf } = form(loginPage.text);
+      const afterLogin = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: credentials.username, password: credentials.password } });
+      assert.equal(afterLogin.status, 303, afterLogin.text.slice(0, 300));
+      const landed = await browser.follow(afterLogin.location!, redirectUri);
+      return { browser, landed };
+    };
+
+    const pkce = async () => {
+      const verifier = oidc.randomPKCECodeVerifier();
+      return { verifier, challenge: await oidc.calculatePKCECodeChallenge(verifier), state: oidc.randomState() };
+    };
+
+    test('a first-party app signs a user in: code → tokens that every service accepts, no consent asked', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid profile offline_access payments:read users:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      assert.ok(landed.location?.startsWith(webRedirect), `redirected to the app, got ${landed.status} ${landed.location}`);
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+      assert.ok(tokens.refresh_token !== undefined);
+      assert.equal(tokens.claims()?.sub, String(alice.id));
+      const me = await platform.api.call('GET', '/users/me', { token: tokens.access_token });
+      assert.equal(me.status, 200);
+      assert.equal(me.body.id, alice.id);
+      assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
+    });
+
+    test('a user never gets scopes beyond their role, whatever the app asks for', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid users:admin payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const scopes = new Set(String(tokens.scope ?? '').split(' '));
+      assert.ok(scopes.has('payments:read'));
+      assert.ok(!scopes.has('users:admin'));
+    });
+
+    test('a refresh token rotates, and presenting a used one revokes the whole grant', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid offline_access payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const second = await oidc.refreshTokenGrant(web, first.refresh_token!);
+      assert.notEqual(second.refresh_token, first.refresh_token);
+      assert.equal((await platform.api.call('GET', '/payments', { token: second.access_token })).status, 200);
+      // An attacker replays the first (already used) refresh token:
+      await assert.rejects(oidc.refreshTokenGrant(web, first.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+      // … and the legitimate chain is dead too: the grant was revoked.
+      await assert.rejects(oidc.refreshTokenGrant(web, second.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+    });
+
+    test('an authorization code works once: the second exchange is refused', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+    });
+
+    test('a wrong PKCE verifier is refused at the token endpoint', async () => {
+      const { challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+    });
+
+    test('an authorization request without PKCE, or with the plain method, is refused', async () => {
+      for (const params of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Record<string, string>[]) {
+        const browser = new Browser();
+        const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', state: 's', ...params });
+        const response = await browser.request(url);
+        assert.equal(response.status, 303);
+        const back = new URL(response.location!);
+        assert.equal(`${back.origin}${back.pathname}`, webRedirect);
+        assert.equal(back.searchParams.get('error'), 'invalid_request');
+      }
+    });
+
+    test('a wrong password shows the login page again with an error, and no code is issued', async () => {
+      const { challenge, state } = await pkce();
+      const browser = new Browser();
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
+      const page = await browser.follow(url.toString(), webRedirect);
+      const { action, csrf } = form(page.text);
+      const wrong = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: 'not-the-password' } });
+      assert.equal(wrong.status, 401);
+      assert.match(wrong.text, /role="alert"[^>]*>Invalid username or password\./);
+      const unknown = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: 'nobody-at-all', password: 'not-the-password' } });
+      assert.equal(unknown.status, 401);
+      assert.equal(unknown.text.replace('nobody-at-all', alice.username), wrong.text, 'unknown user and wrong password look the same');
+    });
+
+    test('the login page shares the brute-force count of POST /auth/login: a locked account is refused there too (429, Retry-After)', async () => {
+      const bob = await platform.api.signUp();
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: bob.username, password: `wrong-${i}` } })).status, 401);
+      }
+      const { challenge, state } = await pkce();
+      const browser = new Browser();
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
+      const page = await browser.follow(url.toString(), webRedirect);
+      const { action, csrf } = form(page.text);
+      const locked = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: bob.username, password: bob.password } });
+      assert.equal(locked.status, 429);
+      assert.ok(Number(locked.headers.get('retry-after')) > 0);
+      assert.match(locked.text, /role="alert"[^>]*>Too many failed sign-ins/);
+    });
+
+    test('the login form refuses a missing or forged CSRF token and a cross-site Origin', async () => {
+      const { challenge, state } = await pkce();
+      const browser = new Browser();
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
+      const page = await browser.follow(url.toString(), webRedirect);
+      const { action, csrf } = form(page.text);
+      for (const attempt of [
+        { form: { csrf: 'forged', username: alice.username, password: alice.password } },
+        { form: { csrf, username: alice.username, password: alice.password }, headers: { origin: 'https://evil.example' } },
+      ]) {
+        const response = await browser.request(new URL(action, issuer), { method: 'POST', ...attempt });
+        assert.equal(response.status, 403);
+      }
+      const missing = await browser.request(new URL(action, issuer), { method: 'POST', form: { username: alice.username, password: alice.password } });
+      assert.equal(missing.status, 400);
+    });
+
+    test('a login form posted without the interaction cookie (another browser) is refused', async () => {
+      const { challenge, state } = await pkce();
+      const victim = new Browser();
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
+      const page = await victim.follow(url.toString(), webRedirect);
+      const { action, csrf } = form(page.text);
+      const response = await new Browser().request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
+      assert.equal(response.status, 400);
+      assert.match(response.text, /expired or belongs to another window/);
+    });
+
+    test('a third-party app gets a consent page; Deny sends access_denied back, Allow a working code', async () => {
+      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
+      for (const choice of ['deny', 'allow'] as const) {
+        const { verifier, challenge, state } = await pkce();
+        const { browser, landed } = await authorize(partner, partnerRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+        assert.equal(landed.status, 200);
+        assert.match(landed.text, /Partner &lt;App&gt;/, 'the client name is shown, escaped');
+        assert.match(landed.text, /payments:read/);
+        const forms = [...landed.text.matchAll(/<form method="post" action="([^"]+)">\s*<input type="hidden" name="csrf" value="([^"]+)">/g)];
+        const [allowForm, denyForm] = forms;
+        const chosen = choice === 'allow' ? allowForm! : denyForm!;
+        const answered = await browser.request(new URL(chosen[1]!, issuer), { method: 'POST', form: { csrf: chosen[2]! } });
+        const back = await browser.follow(answered.location!, partnerRedirect);
+        const redirect = new URL(back.location!);
+        if (choice === 'deny') {
+          assert.equal(redirect.searchParams.get('error'), 'access_denied');
+        } else {
+          const tokens = await oidc.authorizationCodeGrant(partner, redirect, { pkceCodeVerifier: verifier, expectedState: state });
+          assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
+        }
+      }
+    });
+
+    test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {
+      for (const variant of [`${webRedirect}/`, `${webRedirect}x`, 'http://evil.localhost:5173/callback', webRedirect.replace('http://localhost', 'http://127.0.0.1'), 'https://localhost:5173/callback']) {
+        const browser = new Browser();
+        const url = oidc.buildAuthorizationUrl(web, { redirect_uri: variant, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
+        const response = await browser.request(url);
+        assert.equal(response.status, 400, variant);
+        assert.equal(response.location, undefined, `no redirect to ${variant}`);
+      }
+    });
+  });
+}
