@@ -6,6 +6,7 @@ import { defineService } from '@paymesh/platform/service-host';
 import { paymentsConfigSpec } from './config.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
+import { deleteExpiredIdempotencyKeys } from './idempotency/idempotency-key.ts';
 
 export const paymentsService = defineService({
   name: 'payments',
@@ -17,6 +18,11 @@ export const paymentsService = defineService({
     const app = createServiceServer(runtime);
     useExactAmountParser(app);
     paymentRoutes(app, runtime, users, config);
-    return { app, extra: undefined };
+    // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
+    const reaper = setInterval(() => {
+      deleteExpiredIdempotencyKeys(runtime.database.db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'idempotency key clean-up failed'));
+    }, 60 * 60_000);
+    reaper.unref();
+    return { app, extra: undefined, close: async () => clearInterval(reaper) };
   },
 });

@@ -20,7 +20,11 @@ export function newPaymentId(): string {
   return `pay_${randomBytes(12).toString('base64url')}`;
 }
 
-export async function createPayment(db: Db, input: NewPayment): Promise<PaymentRow> {
+/**
+ * `inTransaction` runs last, inside the same transaction (the idempotency key stores its response
+ * there, so a committed payment always has it).
+ */
+export async function createPayment(db: Db, input: NewPayment, inTransaction?: (tx: Db, payment: PaymentRow) => Promise<void>): Promise<PaymentRow> {
   return db.transaction(async (tx) => {
     const id = newPaymentId();
     const [payment] = await queryRows<PaymentRow>(tx, sql`
@@ -42,6 +46,7 @@ export async function createPayment(db: Db, input: NewPayment): Promise<PaymentR
       currency: input.currency,
       amount_display: formatAmount(input.amountMinor, input.currency),
     });
+    await inTransaction?.(tx, payment!);
     return payment!;
   });
 }

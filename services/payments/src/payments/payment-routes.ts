@@ -6,7 +6,7 @@ import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authentica
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
-import { platformErrors } from '@paymesh/platform/errors';
+import { AppError, platformErrors } from '@paymesh/platform/errors';
 import type { ConfigOf } from '@paymesh/platform/config';
 import type { paymentsConfigSpec } from '../config.ts';
 import { paymentsErrors } from '../errors.ts';
@@ -16,7 +16,8 @@ import { createPayment } from './create-payment.ts';
 import { listPayments } from './list-payments.ts';
 import { publicPayment, type PaymentRow } from './payment.ts';
 import { sql } from '@paymesh/platform/db/open-database';
-import { queryRows } from '@paymesh/platform/db/open-database';
+import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+import { claimIdempotencyKey, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from '../idempotency/idempotency-key.ts';
 
 const createBody = Type.Object({
   // A string after the exact-amount parser; a JSON string is accepted too.
@@ -29,6 +30,7 @@ const createBody = Type.Object({
 export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceClient, config: ConfigOf<typeof paymentsConfigSpec>): void {
   const { db } = runtime.database;
   const requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments).', registers: [runtime.metrics.registry] });
+  const replays = new Counter({ name: 'idempotent_replays_total', help: 'POST /payments answered from a stored response (same Idempotency-Key, same parameters).', registers: [runtime.metrics.registry] });
   const maxMinor = BigInt(config.maxAmountMinor);
   // Every POST /payments counts, refused ones too (before authentication and validation run).
   app.addHook('onRequest', async (request) => {
@@ -36,31 +38,56 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
   });
 
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.post('/payments', { schema: { body: createBody } }, async (request) => {
+    scope.post('/payments', { schema: { body: createBody } }, async (request, reply) => {
       const { caller } = request;
       requireScope(caller, 'payments:write');
+      const idempotencyKey = validateIdempotencyKey(request.headers['idempotency-key']);
       const userId = String(request.body.user_id);
       if (!mayActFor(caller, userId)) throw paymentsErrors.notYourUser();
       const currency = (request.body.currency ?? config.defaultCurrency).toUpperCase();
       if (!isSupportedCurrency(currency)) throw paymentsErrors.invalidCurrency(currency);
       const amountMinor = parseAmount(request.body.amount, currency, maxMinor);
 
-      // The payer must exist and be active: the users service is the authority.
-      const payer = await users.request<{ status: string }>({ method: 'GET', path: `/users/${userId}` });
-      if (payer.status === 404) throw paymentsErrors.userNotFound();
-      if (payer.status !== 200) {
-        request.log.error({ status: payer.status }, 'payer check failed');
-        throw platformErrors.serviceUnavailable();
-      }
-      if (payer.body.status !== 'active') throw paymentsErrors.userNotFound();
-
-      const payment = await createPayment(db, { userId, amountMinor, currency, description: request.body.description, createdBy: `${caller.kind}:${caller.subject}` });
-      runtime.relay.kick();
-      return {
-        success: true,
-        message: `Payment of ${formatAmount(amountMinor, currency)} received from user ${userId}`,
-        payment: publicPayment(payment),
+      // Validation is over: from here the request executes, and its outcome is what a repeat with
+      // the same Idempotency-Key gets (a request that failed validation stored nothing).
+      const execute = async (inTransaction?: (tx: Db, body: string) => Promise<void>): Promise<string> => {
+        // The payer must exist and be active: the users service is the authority.
+        const payer = await users.request<{ status: string }>({ method: 'GET', path: `/users/${userId}` });
+        if (payer.status === 404) throw paymentsErrors.userNotFound();
+        if (payer.status !== 200) {
+          request.log.error({ status: payer.status }, 'payer check failed');
+          throw platformErrors.serviceUnavailable();
+        }
+        if (payer.body.status !== 'active') throw paymentsErrors.userNotFound();
+        let body = '';
+        await createPayment(db, { userId, amountMinor, currency, description: request.body.description, createdBy: `${caller.kind}:${caller.subject}` }, async (tx, payment) => {
+          body = JSON.stringify({
+            success: true,
+            message: `Payment of ${formatAmount(amountMinor, currency)} received from user ${userId}`,
+            payment: publicPayment(payment),
+          });
+          await inTransaction?.(tx, body);
+        });
+        runtime.relay.kick();
+        return body;
       };
+      const sendJson = (status: number, body: string) => reply.code(status).type('application/json; charset=utf-8').send(body);
+
+      if (idempotencyKey === undefined) return sendJson(200, await execute());
+      const keyScope = `${caller.kind}:${caller.subject}`;
+      const claim = await claimIdempotencyKey(db, keyScope, idempotencyKey, requestFingerprint('POST', '/payments', request.body));
+      if (claim.kind === 'replay') {
+        replays.inc();
+        return reply.header('idempotent-replayed', 'true').code(claim.status).type('application/json; charset=utf-8').send(claim.body);
+      }
+      try {
+        return sendJson(200, await execute((tx, body) => storeIdempotentResponse(tx, keyScope, idempotencyKey, 200, body)));
+      } catch (error) {
+        // A refusal is the request's outcome and is replayed; an outage is not (a retry runs anew).
+        if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, keyScope, idempotencyKey, error.statusCode, JSON.stringify(error.toBody()));
+        else await releaseIdempotencyKey(db, keyScope, idempotencyKey);
+        throw error;
+      }
     });
 
     scope.get('/payments/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => {

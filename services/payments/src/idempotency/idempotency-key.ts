@@ -1,0 +1,69 @@
+// Idempotency keys with Stripe's semantics. The first request with a key claims it by inserting
+// the row (a unique constraint, never check-then-insert); a repeat with the same parameters gets
+// the first response back byte for byte; other parameters are an error; a repeat while the first
+// is still running is a 409. Keys are scoped to the caller and kept 24 hours.
+import { createHash } from 'node:crypto';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { paymentsErrors } from '../errors.ts';
+
+export const idempotencyKeyTtlHours = 24;
+/** A claim older than this whose outcome was never stored died with its process: take it over. */
+const abandonedAfterSec = 60;
+
+export type Claim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'replay'; readonly status: number; readonly body: string };
+
+/** Fingerprint of what the request asks for: method, path and the parsed body, keys sorted. */
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function validateIdempotencyKey(raw: string | string[] | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw) || raw.length < 1 || raw.length > 255 || !/^[\x21-\x7e]+$/.test(raw)) throw paymentsErrors.invalidIdempotencyKey();
+  return raw;
+}
+
+export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string): Promise<Claim> {
+  const claimed = await queryRows(db, sql`
+    insert into idempotency_keys (scope, key, request_fingerprint, state) values (${scope}, ${key}, ${fingerprint}, 'in_flight')
+    on conflict (scope, key) do nothing returning key`);
+  if (claimed.length > 0) return { kind: 'claimed' };
+  const [existing] = await queryRows<{ request_fingerprint: string; state: 'in_flight' | 'done'; response_status: number | null; response_body: string | null; stale: boolean }>(db, sql`
+    select request_fingerprint, state, response_status, response_body,
+      created_at < now() - make_interval(secs => ${abandonedAfterSec}) as stale
+    from idempotency_keys where scope = ${scope} and key = ${key}`);
+  if (existing === undefined) return claimIdempotencyKey(db, scope, key, fingerprint); // reaped meanwhile
+  if (existing.request_fingerprint !== fingerprint) throw paymentsErrors.idempotencyKeyReused();
+  if (existing.state === 'done') return { kind: 'replay', status: existing.response_status!, body: existing.response_body! };
+  if (existing.stale) {
+    const taken = await queryRows(db, sql`update idempotency_keys set created_at = now()
+      where scope = ${scope} and key = ${key} and state = 'in_flight' and created_at < now() - make_interval(secs => ${abandonedAfterSec}) returning key`);
+    if (taken.length > 0) return { kind: 'claimed' };
+  }
+  throw paymentsErrors.idempotencyKeyInUse();
+}
+
+/** Stores the outcome; call it in the transaction that makes the change, when there is one. */
+export async function storeIdempotentResponse(db: Db, scope: string, key: string, status: number, body: string): Promise<void> {
+  await db.execute(sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
+    where scope = ${scope} and key = ${key}`);
+}
+
+/** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */
+export async function releaseIdempotencyKey(db: Db, scope: string, key: string): Promise<void> {
+  await db.execute(sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and state = 'in_flight'`);
+}
+
+export async function deleteExpiredIdempotencyKeys(db: Db): Promise<void> {
+  await db.execute(sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${idempotencyKeyTtlHours})`);
+}

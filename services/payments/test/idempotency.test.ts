@@ -1,0 +1,123 @@
+// Idempotency-Key on POST /payments, with Stripe's semantics: the first response is replayed byte
+// for byte, other parameters are refused, a duplicate in flight is a 409, keys belong to their
+// caller, and a request that failed validation stores nothing.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+
+for (const backend of backends()) {
+  describe(`Idempotency-Key (${backend})`, () => {
+    let platform: TestPlatform;
+    let db: Db;
+    let alice: { id: number; token: string };
+    let bob: { id: number; token: string };
+    let adminToken: string;
+
+    before(async () => {
+      platform = await startTestPlatform(backend);
+      db = platform.embedded!.services.payments.runtime.database.db;
+      alice = await platform.api.signUp();
+      bob = await platform.api.signUp();
+      adminToken = await platform.api.adminToken();
+    });
+    after(async () => {
+      await platform?.stop();
+    });
+
+    /** Raw POST so that bodies can be compared byte for byte. */
+    const post = async (token: string, body: string, key?: string) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      if (key !== undefined) headers['idempotency-key'] = key;
+      const response = await fetch(`${platform.gatewayUrl}/payments`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+      return { status: response.status, text: await response.text(), replayed: response.headers.get('idempotent-replayed') };
+    };
+    const paymentsFor = async (userId: number) => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
+
+    test('the same key and body replay the first response byte for byte, marked Idempotent-Replayed, and move money once', async () => {
+      const key = randomUUID();
+      const before = await paymentsFor(alice.id);
+      const body = `{"amount": 12.34, "user_id": ${alice.id}}`;
+      const first = await post(alice.token, body, key);
+      const again = await post(alice.token, body, key);
+      // The same parameters in another key order are the same request.
+      const reordered = await post(alice.token, `{"user_id": ${alice.id}, "amount": 12.34}`, key);
+      assert.equal(first.status, 200);
+      assert.equal(first.replayed, null);
+      for (const replay of [again, reordered]) {
+        assert.equal(replay.status, 200);
+        assert.equal(replay.text, first.text);
+        assert.equal(replay.replayed, 'true');
+      }
+      assert.equal(await paymentsFor(alice.id), before + 1);
+    });
+
+    test('the same key with other parameters is refused with idempotency_error and changes nothing', async () => {
+      const key = randomUUID();
+      assert.equal((await post(alice.token, `{"amount": 5, "user_id": ${alice.id}}`, key)).status, 200);
+      const before = await paymentsFor(alice.id);
+      const other = await post(alice.token, `{"amount": 6, "user_id": ${alice.id}}`, key);
+      assert.equal(other.status, 400);
+      const error = JSON.parse(other.text).error;
+      assert.equal(error.type, 'idempotency_error');
+      assert.equal(error.code, 'idempotency_key_reused');
+      assert.equal(await paymentsFor(alice.id), before);
+    });
+
+    test("keys belong to their caller: another user's identical key is a new request", async () => {
+      const key = randomUUID();
+      const mine = await post(alice.token, `{"amount": 1, "user_id": ${alice.id}}`, key);
+      const theirs = await post(bob.token, `{"amount": 1, "user_id": ${bob.id}}`, key);
+      assert.equal(mine.status, 200);
+      assert.equal(theirs.status, 200);
+      assert.equal(theirs.replayed, null);
+      assert.notEqual(JSON.parse(theirs.text).payment.id, JSON.parse(mine.text).payment.id);
+    });
+
+    test('a request that failed validation stores nothing: the key is still free afterwards', async () => {
+      const key = randomUUID();
+      const invalid = await post(alice.token, `{"amount": 1.001, "user_id": ${alice.id}}`, key);
+      assert.equal(invalid.status, 400);
+      const forbidden = await post(alice.token, `{"amount": 1, "user_id": ${bob.id}}`, key);
+      assert.equal(forbidden.status, 403);
+      const valid = await post(alice.token, `{"amount": 2, "user_id": ${alice.id}}`, key);
+      assert.equal(valid.status, 200);
+      assert.equal(valid.replayed, null);
+    });
+
+    test('a refusal after execution began (unknown payer) is the outcome a repeat gets back', async () => {
+      const key = randomUUID();
+      const body = '{"amount": 3, "user_id": 987654321}';
+      const first = await post(adminToken, body, key);
+      assert.equal(first.status, 404);
+      const again = await post(adminToken, body, key);
+      assert.equal(again.status, 404);
+      assert.equal(again.text, first.text);
+      assert.equal(again.replayed, 'true');
+    });
+
+    test('concurrent requests with one key create exactly one payment; the others get the same response or a 409', async () => {
+      const key = randomUUID();
+      const before = await paymentsFor(bob.id);
+      const body = `{"amount": 9.99, "user_id": ${bob.id}}`;
+      const responses = await Promise.all(Array.from({ length: 20 }, () => post(bob.token, body, key)));
+      assert.equal(await paymentsFor(bob.id), before + 1);
+      const succeeded = responses.filter((r) => r.status === 200);
+      const inFlight = responses.filter((r) => r.status === 409);
+      assert.equal(succeeded.length + inFlight.length, responses.length, responses.map((r) => r.status).join(','));
+      assert.ok(succeeded.length >= 1);
+      for (const r of succeeded) assert.equal(r.text, succeeded[0]!.text);
+      for (const r of inFlight) assert.equal(JSON.parse(r.text).error.code, 'idempotency_key_in_use');
+      // Once the first has finished, every retry gets its response.
+      const retry = await post(bob.token, body, key);
+      assert.equal(retry.text, succeeded[0]!.text);
+    });
+
+    test('a malformed Idempotency-Key is refused with 400', async () => {
+      const response = await post(alice.token, `{"amount": 1, "user_id": ${alice.id}}`, 'k'.repeat(256));
+      assert.equal(response.status, 400);
+      assert.equal(JSON.parse(response.text).error.code, 'idempotency_key_invalid');
+    });
+  });
+}
