@@ -52,6 +52,7 @@ export const authService = defineService({
       cookieKeys: config.cookieKeys.split(','),
       accessTokenTtlSec: config.accessTokenTtlSec,
       refreshTokenTtlSec: config.refreshTokenTtlSec,
+      authorizationCodeTtlSec: config.authorizationCodeTtlSec,
       extraClients: parseRegisteredClients(config.oauthClients),
       // The role of a user token: known at POST /auth/login, looked up for the other grants.
       extraTokenClaims: async (accountId, token) => {

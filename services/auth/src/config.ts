@@ -27,6 +27,7 @@ export const authConfigSpec = {
   loginMaxFailuresPerIp: int('LOGIN_MAX_FAILURES_PER_IP', 'Failed logins from one client address (an IPv6 /64), over all usernames, within `LOGIN_FAILURE_WINDOW_SECONDS` before that address is locked for `LOGIN_LOCKOUT_SECONDS`. Successful logins do not count.', { default: 50, min: 1, max: 10_000 }),
   loginFailureWindowSec: int('LOGIN_FAILURE_WINDOW_SECONDS', 'How long failed logins are counted from the first one; the count starts again after it.', { default: 900, min: 1, max: 86_400 }),
   loginLockoutSec: int('LOGIN_LOCKOUT_SECONDS', 'How long a username or address stays locked once it has used up its failed logins.', { default: 900, min: 1, max: 86_400 }),
+  authorizationCodeTtlSec: int('AUTHORIZATION_CODE_TTL_SECONDS', 'Lifetime of an authorization code (RFC 9700 asks for a short one).', { default: 60, min: 1, max: 600 }),
   refreshTokenTtlSec: int('REFRESH_TOKEN_TTL_SECONDS', 'Absolute lifetime of a refresh token chain (rotation never extends it).', { default: 14 * 24 * 60 * 60, min: 300 }),
   oauthClients: str('OAUTH_CLIENTS', 'JSON array of OAuth client metadata (RFC 7591 names: client_id, client_secret or token_endpoint_auth_method "none", redirect_uris, grant_types, scope…) registered at start: the apps that use the authorization code flow.', { default: '[]' }),
   firstPartyClients: str('FIRST_PARTY_CLIENTS', 'Comma-separated client ids of the platform\'s own apps: their users are not asked for consent.', { default: '' }),

@@ -14,6 +14,8 @@ process.env.OAUTH_CLIENTS = JSON.stringify([
   { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
 ]);
 process.env.FIRST_PARTY_CLIENTS = 'paymesh-web';
+// Short enough to watch a code expire within the test.
+process.env.AUTHORIZATION_CODE_TTL_SECONDS = '2';
 
 /** A minimal browser: a cookie jar and no automatic redirects, so each hop can be inspected. */
 class Browser {
@@ -134,6 +136,13 @@ for (const backend of backends()) {
       const { verifier, challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
       await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+    });
+
+    test('an expired authorization code is refused', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 

@@ -16,6 +16,7 @@ export interface ProviderOptions {
   readonly serviceClients: { clientId: string; secret: string }[];
   readonly cookieKeys: string[];
   readonly accessTokenTtlSec: number;
+  readonly authorizationCodeTtlSec: number;
   /** Lifetime of a refresh token chain: rotation never extends it. */
   readonly refreshTokenTtlSec: number;
   /** Registered OAuth clients beyond the platform's own (apps using the authorization code flow). */
@@ -82,6 +83,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     ttl: {
       AccessToken: options.accessTokenTtlSec,
       ClientCredentials: options.accessTokenTtlSec,
+      AuthorizationCode: options.authorizationCodeTtlSec,
       Grant: options.refreshTokenTtlSec,
       // A rotated refresh token keeps what was left of its chain's lifetime: the lifetime is absolute.
       RefreshToken: (ctx, token) => {
