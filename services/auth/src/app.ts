@@ -16,13 +16,14 @@ import { createProvider } from './oidc/create-provider.ts';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
 import { revokeDeletedUsers } from './revoke-deleted-users.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
+import { clientRoutes } from './clients/client-routes.ts';
 import { LoginThrottle, loginThrottleLimits } from './throttle/login-throttle.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
 import type { Subscription } from '@paymesh/platform/events/event';
 
 /** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
-const isOwnPath = (path: string) => path === '/login' || path === '/logout' || path.startsWith('/interaction/');
+const isOwnPath = (path: string) => path === '/login' || path === '/logout' || path.startsWith('/interaction/') || path === '/clients' || path.startsWith('/clients/');
 
 export const authService = defineService({
   name: 'auth',
@@ -76,6 +77,7 @@ export const authService = defineService({
     // One throttle for both password logins: the contract's POST /auth/login and the login page.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
     loginRoutes(app, runtime, provider, resourceServer, users, throttle);
+    clientRoutes(app, runtime, provider);
     interactionRoutes(app, {
       provider,
       users,

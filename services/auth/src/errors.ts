@@ -6,5 +6,8 @@ export const authErrors = {
   // The same for a known and an unknown username: a lockout must not tell which accounts exist.
   tooManyAttempts: (retryAfterSec: number) =>
     new AppError(429, 'rate_limit_error', 'too_many_attempts', 'Too many failed logins; try again later.', { headers: { 'retry-after': String(retryAfterSec) } }),
+  clientNotFound: () => new AppError(404, 'invalid_request_error', 'client_not_found', 'No such OAuth client.'),
+  invalidClientMetadata: (message: string) => new AppError(400, 'invalid_request_error', 'client_metadata_invalid', message),
+  publicClientHasNoSecret: () => new AppError(400, 'invalid_request_error', 'client_is_public', 'A public client has no secret to rotate.'),
   invalidLoginInput: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param }),
 };

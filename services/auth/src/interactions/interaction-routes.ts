@@ -99,7 +99,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
       return html(reply, 200, loginPage({ action: `${base(interaction.uid)}/login`, csrf, clientName }));
     }
     if (interaction.prompt.name === 'consent') {
-      if (firstPartyClients.has(String(interaction.params.client_id))) {
+      if (firstPartyClients.has(String(interaction.params.client_id)) || client?.metadata().paymesh_first_party === true) {
         const grantId = await grantFor(interaction);
         if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
         return finish(request, reply, { consent: { grantId } }, true);

@@ -57,6 +57,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   const provider = new Provider(options.issuer, {
     adapter: createAdapter(options.db),
     clients,
+    // Our one extension to client metadata: whether the app is the platform's own (no consent).
+    extraClientMetadata: { properties: ['paymesh_first_party'] },
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     // OAuth 2.1: the authorization code flow only; no implicit or hybrid responses.
     responseTypes: ['code'],
