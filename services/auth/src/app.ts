@@ -14,16 +14,19 @@ import { MintedTokenSource } from './login/minted-token-source.ts';
 import { pendingClaims } from './login/mint-user-token.ts';
 import { createProvider } from './oidc/create-provider.ts';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
-import { revokeDeletedUsers } from './revoke-deleted-users.ts';
+import { revokeDeletedUsers } from './revocation/revoke-deleted-users.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { clientRoutes } from './clients/client-routes.ts';
+import { tokenEndpointRoutes } from './revocation/token-endpoint-routes.ts';
+import { revokeGrantTokens } from './revocation/revoke-grant-tokens.ts';
 import { LoginThrottle, loginThrottleLimits } from './throttle/login-throttle.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
 import type { Subscription } from '@paymesh/platform/events/event';
 
 /** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
-const isOwnPath = (path: string) => path === '/login' || path === '/logout' || path.startsWith('/interaction/') || path === '/clients' || path.startsWith('/clients/');
+const ownPaths = new Set(['/login', '/logout', '/clients', '/token/revocation', '/token/introspection']);
+const isOwnPath = (path: string) => ownPaths.has(path) || path.startsWith('/interaction/') || path.startsWith('/clients/');
 
 export const authService = defineService({
   name: 'auth',
@@ -57,10 +60,13 @@ export const authService = defineService({
       extraClients: parseRegisteredClients(config.oauthClients),
       // The role of a user token: known at POST /auth/login, looked up for the other grants.
       extraTokenClaims: async (accountId, token) => {
+        // `gid` lets every service refuse the token when its grant ends (logout, revocation).
+        const grantId = (token as { grantId?: string }).grantId;
         const pending = pendingClaims.get(token as object);
-        if (pending !== undefined || accountId === undefined) return pending;
+        if (accountId === undefined) return pending;
+        if (pending !== undefined) return { ...pending, gid: grantId };
         const account = await lookupAccount(usersClient(), accountId);
-        return account === undefined ? undefined : { role: account.role };
+        return account === undefined ? undefined : { role: account.role, gid: grantId };
       },
       findAccount: (accountId) => lookupAccount(usersClient(), accountId),
     });
@@ -78,6 +84,11 @@ export const authService = defineService({
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
     loginRoutes(app, runtime, provider, resourceServer, users, throttle);
     clientRoutes(app, runtime, provider);
+    tokenEndpointRoutes(app, runtime, provider);
+    // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
+    provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
+      revokeGrantTokens(runtime, grantId).catch((error: unknown) => runtime.logger.error({ err: error, grantId }, 'revoking the access tokens of an ended grant failed'));
+    });
     interactionRoutes(app, {
       provider,
       users,

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { Browser, form } from './browser.ts';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';
 const partnerSecret = 'partner-secret-0123456789abcdef';
 process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
+  { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
   { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
 ]);
 process.env.FIRST_PARTY_CLIENTS = 'paymesh-web';
@@ -201,6 +201,82 @@ for (const backend of backends()) {
           assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
         }
       }
+    });
+
+    /** Signs alice in with `config` and returns the tokens. */
+    const signIn = async (config: oidc.Configuration, redirectUri: string, scope: string) => {
+      const { verifier, challenge, state } = await pkce();
+      const { browser, landed } = await authorize(config, redirectUri, { scope, code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      let location = landed.location;
+      if (location === undefined || !location.startsWith(redirectUri)) {
+        // A third-party app: allow on the consent page.
+        const allow = form(landed.text);
+        const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
+        location = (await browser.follow(answered.location!, redirectUri)).location;
+      }
+      return { browser, tokens: await oidc.authorizationCodeGrant(config, new URL(location!), { pkceCodeVerifier: verifier, expectedState: state }) };
+    };
+    const refusedEverywhere = (token: string) =>
+      eventually(async () => {
+        const statuses = await Promise.all(['/payments', '/users/me', '/notifications/'].map((path) => platform.api.call('GET', path, { token })));
+        return statuses.every((r) => r.status === 401) ? true : undefined;
+      }, { timeoutMs: 1_000 });
+
+    test('revoking an access token (RFC 7009) makes every service refuse it; only its own client can', async () => {
+      const { tokens } = await signIn(web, webRedirect, 'openid payments:read users:read notifications:read');
+      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
+      await oidc.tokenRevocation(partner, tokens.access_token); // not partner's token: a no-op
+      assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
+      await oidc.tokenRevocation(web, tokens.access_token);
+      await refusedEverywhere(tokens.access_token);
+    });
+
+    test("revoking a refresh token ends its grant: the refresh token and the grant's access tokens are refused", async () => {
+      const { tokens } = await signIn(web, webRedirect, 'openid offline_access payments:read users:read notifications:read');
+      await oidc.tokenRevocation(web, tokens.refresh_token!);
+      await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+      await refusedEverywhere(tokens.access_token);
+    });
+
+    test('a reused refresh token kills the live access tokens of its grant too', async () => {
+      const { tokens } = await signIn(web, webRedirect, 'openid offline_access payments:read users:read notifications:read');
+      const rotated = await oidc.refreshTokenGrant(web, tokens.refresh_token!);
+      await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!));
+      await refusedEverywhere(rotated.access_token);
+    });
+
+    test('introspection (RFC 7662) for confidential clients: active tokens described, revoked or foreign ones inactive', async () => {
+      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
+      const { tokens } = await signIn(partner, partnerRedirect, 'openid payments:read');
+      const active = await oidc.tokenIntrospection(partner, tokens.access_token);
+      assert.equal(active.active, true);
+      assert.equal(active.sub, String(alice.id));
+      assert.equal(active.client_id, 'partner-app');
+      assert.match(String(active.scope), /payments:read/);
+      assert.equal((await oidc.tokenIntrospection(partner, 'not-a-token')).active, false);
+      await oidc.tokenRevocation(partner, tokens.access_token);
+      assert.equal((await oidc.tokenIntrospection(partner, tokens.access_token)).active, false);
+      // A public client cannot introspect.
+      await assert.rejects(oidc.tokenIntrospection(web, tokens.access_token), (error: { status?: number }) => error.status === 401);
+      // A wrong secret is refused.
+      const impostor = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic('wrong-secret-wrong-secret'), { execute: [oidc.allowInsecureRequests] });
+      await assert.rejects(oidc.tokenIntrospection(impostor, tokens.access_token), (error: { status?: number }) => error.status === 401);
+      const raw = await fetch(`${platform.gatewayUrl}/auth/token/introspection`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('partner-app:wrong').toString('base64')}` }, body: new URLSearchParams({ token: tokens.access_token }) });
+      assert.equal(raw.status, 401);
+      assert.equal(((await raw.json()) as { error: string }).error, 'invalid_client');
+    });
+
+    test('RP-initiated logout ends the session: its refresh tokens are revoked and its access tokens refused everywhere', async () => {
+      const { browser, tokens } = await signIn(web, webRedirect, 'openid offline_access payments:read users:read notifications:read');
+      const confirm = await browser.request(oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:5173/' }));
+      assert.equal(confirm.status, 200, confirm.text.slice(0, 200));
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)?.[1];
+      assert.ok(xsrf !== undefined, 'the logout confirmation has its own CSRF token');
+      const action = /<form[^>]*action="([^"]+)"/.exec(confirm.text)?.[1]!;
+      const done = await browser.request(new URL(action, issuer), { method: 'POST', form: { xsrf, logout: 'yes' } });
+      assert.ok(done.status === 303 || done.status === 302 || done.status === 200, String(done.status));
+      await refusedEverywhere(tokens.access_token);
+      await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
     test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {

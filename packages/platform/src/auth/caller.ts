@@ -9,6 +9,8 @@ export interface Caller {
   readonly role: 'user' | 'admin' | undefined;
   readonly scopes: ReadonlySet<string>;
   readonly tokenId: string;
+  /** The grant (authorization) the token was issued under, when the issuer says so (`gid`). */
+  readonly grantId: string | undefined;
   readonly issuer: string;
   readonly issuedAtSec: number;
   readonly expiresAtSec: number;

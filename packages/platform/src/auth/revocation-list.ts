@@ -13,9 +13,13 @@ export const tokenRevokedSubject = 'auth.token.revoked';
 /** Longer than the token verifier's clock leeway (5 s). */
 const keepAfterExpirySec = 60;
 
-/** The payload of `auth.token.revoked`: one token by id, or all of a subject's older tokens. */
+/**
+ * The payload of `auth.token.revoked`: one token by id, every token of a grant (a logout, a
+ * revoked refresh token), or all of a subject's older tokens (a deleted user).
+ */
 export interface TokenRevoked {
   readonly jti?: string;
+  readonly grantId?: string;
   readonly sub?: string;
   /** Epoch seconds; with `sub`, tokens issued before this are refused. */
   readonly issuedBefore?: number;
@@ -25,6 +29,7 @@ export interface TokenRevoked {
 
 export class RevocationList {
   readonly #tokens = new Map<string, number>();
+  readonly #grants = new Map<string, number>();
   readonly #subjects = new Map<string, { issuedBefore: number; expiresAt: number }>();
   readonly #db: Db;
   readonly #logger: Logger;
@@ -36,10 +41,11 @@ export class RevocationList {
     this.#logger = logger;
   }
 
-  isRevoked(jti: string, sub: string, issuedAtSec: number): boolean {
-    if (this.#tokens.has(jti)) return true;
-    const subject = this.#subjects.get(sub);
-    return subject !== undefined && issuedAtSec < subject.issuedBefore;
+  isRevoked(token: { tokenId: string; subject: string; issuedAtSec: number; grantId: string | undefined }): boolean {
+    if (this.#tokens.has(token.tokenId)) return true;
+    if (token.grantId !== undefined && this.#grants.has(token.grantId)) return true;
+    const subject = this.#subjects.get(token.subject);
+    return subject !== undefined && token.issuedAtSec < subject.issuedBefore;
   }
 
   /** Loads what this service stored, then follows the event (replaying `replayMs` of history). */
@@ -49,6 +55,7 @@ export class RevocationList {
     for (const row of rows) {
       const expiresAt = toSeconds(row.expires_at);
       if (row.key.startsWith('jti:')) this.#tokens.set(row.key.slice(4), expiresAt);
+      else if (row.key.startsWith('gid:')) this.#grants.set(row.key.slice(4), expiresAt);
       else this.#subjects.set(row.key.slice(4), { issuedBefore: toSeconds(row.issued_before ?? row.expires_at), expiresAt });
     }
     this.#subscription = await transport.broadcast(tokenRevokedSubject, (event) => this.#onEvent(event as EventEnvelope<TokenRevoked>), { replayMs });
@@ -61,6 +68,7 @@ export class RevocationList {
     // Memory first: this instance refuses the token from now on even if the write below fails
     // (the write only serves restarts, which the transport's replay also covers).
     if (revoked.jti !== undefined) this.#tokens.set(revoked.jti, revoked.expiresAt);
+    if (revoked.grantId !== undefined) this.#grants.set(revoked.grantId, Math.max(this.#grants.get(revoked.grantId) ?? 0, revoked.expiresAt));
     if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
       const current = this.#subjects.get(revoked.sub);
       this.#subjects.set(revoked.sub, {
@@ -72,6 +80,10 @@ export class RevocationList {
     if (revoked.jti !== undefined) {
       await tx.execute(sql`insert into revocations (key, expires_at) values (${'jti:' + revoked.jti}, ${expiresAt}) on conflict (key) do nothing`);
     }
+    if (revoked.grantId !== undefined) {
+      await tx.execute(sql`insert into revocations (key, expires_at) values (${'gid:' + revoked.grantId}, ${expiresAt})
+        on conflict (key) do update set expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
+    }
     if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
       const issuedBefore = new Date(revoked.issuedBefore * 1000).toISOString();
       await tx.execute(sql`insert into revocations (key, issued_before, expires_at) values (${'sub:' + revoked.sub}, ${issuedBefore}, ${expiresAt})
@@ -81,13 +93,14 @@ export class RevocationList {
 
   async #onEvent(event: EventEnvelope<TokenRevoked>): Promise<void> {
     await this.add(event.data);
-    this.#logger.info({ eventId: event.id, jti: event.data.jti, sub: event.data.sub }, 'token revocation recorded');
+    this.#logger.info({ eventId: event.id, jti: event.data.jti, grantId: event.data.grantId, sub: event.data.sub }, 'token revocation recorded');
   }
 
   async prune(nowSec = Math.floor(Date.now() / 1000)): Promise<void> {
     // Kept past `exp` by more than the verifier's clock leeway, which still accepts a token then.
     const until = nowSec - keepAfterExpirySec;
     for (const [jti, expiresAt] of this.#tokens) if (expiresAt < until) this.#tokens.delete(jti);
+    for (const [grantId, expiresAt] of this.#grants) if (expiresAt < until) this.#grants.delete(grantId);
     for (const [sub, entry] of this.#subjects) if (entry.expiresAt < until) this.#subjects.delete(sub);
     await this.#db.execute(sql`delete from revocations where expires_at < now() - make_interval(secs => ${keepAfterExpirySec})`).catch((error: unknown) => this.#logger.warn({ err: error }, 'pruning revocations failed'));
   }

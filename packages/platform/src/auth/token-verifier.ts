@@ -62,7 +62,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new InvalidTokenError((error as Error).message);
     }
     const caller = toCaller(payload, issuer.ownIssuer);
-    if (options.revocations?.isRevoked(caller.tokenId, caller.subject, caller.issuedAtSec)) throw new InvalidTokenError('revoked');
+    if (options.revocations?.isRevoked(caller)) throw new InvalidTokenError('revoked');
     return caller;
   };
 }
@@ -98,6 +98,7 @@ function toCaller(payload: JWTPayload, ownIssuer: boolean): Caller {
     role,
     scopes,
     tokenId: String(payload.jti),
+    grantId: ownIssuer && typeof payload.gid === 'string' ? payload.gid : undefined,
     issuer: String(payload.iss),
     issuedAtSec: Number(payload.iat),
     expiresAtSec: Number(payload.exp),

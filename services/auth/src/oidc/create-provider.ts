@@ -57,6 +57,13 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   const provider = new Provider(options.issuer, {
     adapter: createAdapter(options.db),
     clients,
+    // Our own revocation and introspection endpoints, announced like the provider's would be.
+    discovery: {
+      revocation_endpoint: `${options.issuer}/token/revocation`,
+      introspection_endpoint: `${options.issuer}/token/introspection`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    },
     // Our one extension to client metadata: whether the app is the platform's own (no consent).
     extraClientMetadata: { properties: ['paymesh_first_party'] },
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
@@ -68,8 +75,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      // Off until they understand our JWT access tokens, which oidc-provider does not store
-      // (issue 3); POST /auth/logout revokes a token meanwhile.
+      // Served by our own routes (revocation/token-endpoint-routes.ts), which understand the JWT
+      // access tokens oidc-provider does not store.
       introspection: { enabled: false },
       revocation: { enabled: false },
       resourceIndicators: {
@@ -108,6 +115,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     pkce: { required: () => true },
     // Refresh tokens rotate on every use; presenting a used one revokes the whole grant.
     rotateRefreshToken: true,
+    // Logging out ends every grant of the session, refresh tokens included (offline_access too).
+    expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
     routes: {

@@ -1,0 +1,86 @@
+// Token revocation (RFC 7009) and introspection (RFC 7662) that understand our JWT access tokens,
+// which oidc-provider does not store and so cannot find. Refresh tokens are looked up in the
+// provider's storage. Revoking a refresh token ends its whole grant, access tokens included.
+import { decodeJwt } from 'jose';
+import type Provider from 'oidc-provider';
+import type { Runtime } from '@paymesh/platform/runtime';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import type { FastifyReply } from 'fastify';
+import { authenticateClient } from './authenticate-client.ts';
+import { revokeGrantTokens } from './revoke-grant-tokens.ts';
+
+export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider: Provider): void {
+  /** Our access token, verified (signature, issuer, audience, expiry, revocation), or undefined. */
+  const accessToken = async (token: string) => {
+    if (token.split('.').length !== 3) return undefined;
+    try {
+      return { caller: await runtime.verify(token), claims: decodeJwt(token) };
+    } catch {
+      return undefined;
+    }
+  };
+
+  const refreshToken = async (token: string) => {
+    const found = await provider.RefreshToken.find(token);
+    if (found === undefined || found.isExpired || found.consumed !== undefined) return undefined;
+    return found;
+  };
+
+  const tokenParam = (body: unknown): string | undefined => {
+    const token = (body as Record<string, unknown> | undefined)?.token;
+    return typeof token !== 'string' || token === '' || token.length > 8_192 ? undefined : token;
+  };
+
+  // These endpoints answer errors in OAuth's own shape (RFC 6749 §5.2), which OAuth clients parse.
+  const oauthError = (reply: FastifyReply, status: number, error: string, description: string) => {
+    if (status === 401) reply.header('www-authenticate', 'Basic realm="paymesh"');
+    return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: description });
+  };
+
+  // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
+  // token was issued to may revoke it.
+  app.post('/auth/token/revocation', async (request, reply) => {
+    const client = await authenticateClient(provider, request);
+    if (client === undefined) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
+    const token = tokenParam(request.body);
+    if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
+    const access = await accessToken(token);
+    if (access !== undefined && access.caller.clientId === client.clientId) {
+      const revoked: TokenRevoked = { jti: access.caller.tokenId, expiresAt: access.caller.expiresAtSec };
+      await runtime.database.db.transaction(async (tx) => {
+        await runtime.revocations.add(revoked, tx);
+        await enqueueEvent(tx, tokenRevokedSubject, revoked);
+      });
+      runtime.relay.kick();
+    } else {
+      const refresh = await refreshToken(token);
+      if (refresh !== undefined && refresh.clientId === client.clientId && refresh.grantId !== undefined) {
+        await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(refresh.grantId), provider.Grant.adapter.destroy(refresh.grantId)]);
+        await revokeGrantTokens(runtime, refresh.grantId);
+      }
+    }
+    return reply.code(200).header('cache-control', 'no-store').send({});
+  });
+
+  // RFC 7662, for confidential clients (resource servers, back ends).
+  app.post('/auth/token/introspection', async (request, reply) => {
+    const client = await authenticateClient(provider, request);
+    if (client === undefined || !client.confidential) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
+    const token = tokenParam(request.body);
+    if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
+    reply.header('cache-control', 'no-store');
+    const access = await accessToken(token);
+    if (access !== undefined) {
+      const { claims, caller } = access;
+      return { active: true, token_type: 'access_token', scope: [...caller.scopes].join(' '), client_id: caller.clientId, sub: caller.subject, iss: caller.issuer, aud: claims.aud, exp: caller.expiresAtSec, iat: caller.issuedAtSec, jti: caller.tokenId };
+    }
+    const refresh = await refreshToken(token);
+    // A refresh token is only described to the client it belongs to.
+    if (refresh !== undefined && refresh.clientId === client.clientId) {
+      return { active: true, token_type: 'refresh_token', scope: refresh.scope, client_id: refresh.clientId, sub: refresh.accountId, iss: provider.issuer, exp: refresh.exp, iat: refresh.iat };
+    }
+    return { active: false };
+  });
+}
