@@ -62,11 +62,12 @@ function validClaims(overrides: Record<string, unknown> = {}): Record<string, un
 describe('a valid access token', () => {
   test('yields the caller it describes', async () => {
     const iat = nowSec();
-    const token = await issuer.token({ claims: { jti: 'jti-user-1', iat, exp: iat + 300, role: 'admin', scope: 'payments:read  payments:write' } });
+    const token = await issuer.token({ claims: { jti: 'jti-user-1', iat, exp: iat + 300, role: 'admin', scope: 'payments:read  payments:write', gid: 'grant-7' } });
     assert.deepEqual(await verify(token), {
       kind: 'user',
       subject: 'user-42',
       clientId: 'web-app',
+      grantId: 'grant-7',
       role: 'admin',
       scopes: new Set(['payments:read', 'payments:write']),
       tokenId: 'jti-user-1',
@@ -292,6 +293,15 @@ describe('revoked tokens', () => {
     } finally {
       await list.stop();
     }
+  });
+
+  test("a revoked grant refuses every token issued under it, and only those", async () => {
+    const list = new RevocationList(database.db, logger);
+    const grantVerifier = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
+    await list.add({ grantId: 'grant-ended', expiresAt: nowSec() + 900 });
+    await refused(issuer.token({ claims: { gid: 'grant-ended' } }), /revoked/, grantVerifier);
+    await refused(issuer.token({ claims: { gid: 'grant-ended', jti: randomUUID() } }), /revoked/, grantVerifier);
+    assert.equal((await grantVerifier(await issuer.token({ claims: { gid: 'grant-live' } }))).grantId, 'grant-live');
   });
 
   test('an expired revocation is pruned and forgotten', async () => {
