@@ -65,7 +65,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
-  const verify = createTokenVerifier({ issuers, revocations });
+  const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000 });
   return { service, logger, metrics, database, transport, relay, revocations, verify };
 }
 

@@ -26,6 +26,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     externalIssuer: optionalStr('EXTERNAL_ISSUER', 'An additional trusted issuer (Auth0, Okta, Keycloak): its `iss` value.'),
     externalJwksUrl: optionalUrl('EXTERNAL_JWKS_URL', "The external issuer's JWKS URL."),
     externalAudience: optionalStr('EXTERNAL_AUDIENCE', 'Audience required in tokens from the external issuer.'),
+    jwksCooldownSec: int('JWKS_COOLDOWN_SECONDS', 'A token with an unknown key id refetches the issuer\'s JWKS at most once per this many seconds.', { default: 30, min: 0, max: 3600 }),
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),

@@ -12,7 +12,9 @@ import { loadSigningKeys } from './keys/load-signing-keys.ts';
 import { loginRoutes } from './login/login-routes.ts';
 import { MintedTokenSource } from './login/minted-token-source.ts';
 import { pendingClaims } from './login/mint-user-token.ts';
-import { createProvider } from './oidc/create-provider.ts';
+import type Provider from 'oidc-provider';
+import type { JWK } from 'jose';
+import { createProvider, type ProviderOptions } from './oidc/create-provider.ts';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
 import { revokeDeletedUsers } from './revocation/revoke-deleted-users.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
@@ -47,11 +49,11 @@ export const authService = defineService({
       if (users === undefined) throw new Error('users client used before it was built');
       return users;
     };
-    const { provider, resourceServer } = createProvider({
+    const providerOptions = (signingKeys: JWK[]): ProviderOptions => ({
       issuer: config.authIssuer,
       audience: config.authAudience,
       db,
-      signingKeys: await loadSigningKeys(db),
+      signingKeys,
       serviceClients,
       cookieKeys: config.cookieKeys.split(','),
       accessTokenTtlSec: config.accessTokenTtlSec,
@@ -70,27 +72,49 @@ export const authService = defineService({
       },
       findAccount: (accountId) => lookupAccount(usersClient(), accountId),
     });
-    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServer) });
+    const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec };
+    let keyIds = '';
+    /** Builds the provider on the current keys; a built provider never changes its keys. */
+    const build = (signingKeys: JWK[]) => {
+      keyIds = signingKeys.map((k) => k.kid).join(',');
+      const built = createProvider(providerOptions(signingKeys));
+      // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
+      built.provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
+        revokeGrantTokens(runtime, grantId).catch((error: unknown) => runtime.logger.error({ err: error, grantId }, 'revoking the access tokens of an ended grant failed'));
+      });
+      return built;
+    };
+    const first = build(await loadSigningKeys(db, keyPolicy));
+    const { resourceServer } = first;
+    const providerRef: { current: Provider } = { current: first.provider };
+    let callback = first.provider.callback();
+    // Keys change (schedule, `npm run keys:rotate`, another replica): swap in a provider built on them.
+    const refreshKeys = async () => {
+      const keys = await loadSigningKeys(db, keyPolicy);
+      if (keys.map((k) => k.kid).join(',') === keyIds) return;
+      const next = build(keys);
+      providerRef.current = next.provider;
+      callback = next.provider.callback();
+      runtime.logger.info({ signingKid: keys[0]?.kid, published: keys.length }, 'signing keys changed; provider reloaded');
+    };
+    const keyTimer = setInterval(() => void refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
+    keyTimer.unref();
+    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServer) });
 
     const app = createServiceServer(runtime);
     await app.register(formbody);
     await app.register(middie);
-    const callback = provider.callback();
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       if (isOwnPath((req.url ?? '').split('?')[0]!.replace(/\/$/, ''))) return next();
       callback(req, res);
     });
     // One throttle for both password logins: the contract's POST /auth/login and the login page.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
-    loginRoutes(app, runtime, provider, resourceServer, users, throttle);
-    clientRoutes(app, runtime, provider);
-    tokenEndpointRoutes(app, runtime, provider);
-    // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
-    provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
-      revokeGrantTokens(runtime, grantId).catch((error: unknown) => runtime.logger.error({ err: error, grantId }, 'revoking the access tokens of an ended grant failed'));
-    });
+    loginRoutes(app, runtime, providerRef, resourceServer, users, throttle);
+    clientRoutes(app, runtime, providerRef);
+    tokenEndpointRoutes(app, runtime, providerRef);
     interactionRoutes(app, {
-      provider,
+      provider: providerRef,
       users,
       throttle,
       logger: runtime.logger,
@@ -110,6 +134,7 @@ export const authService = defineService({
       extra: state,
       close: async () => {
         clearInterval(cleanup);
+        clearInterval(keyTimer);
         await state.subscription?.stop();
       },
     };

@@ -5,7 +5,7 @@
 // configuration and not managed here.
 import { randomBytes } from 'node:crypto';
 import { Type } from '@fastify/type-provider-typebox';
-import type Provider from 'oidc-provider';
+import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { ClientMetadata } from 'oidc-provider';
 import { isAdmin } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
@@ -51,7 +51,7 @@ function publicClient(client: StoredClient) {
   };
 }
 
-export function clientRoutes(app: HttpServer, runtime: Runtime, provider: Provider): void {
+export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef): void {
   const { db } = runtime.database;
   const store = new (createAdapter(db))('Client');
 
@@ -64,7 +64,7 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, provider: Provid
   /** Saves after the provider's own validation; a refusal names the offending metadata. */
   const save = async (client: StoredClient) => {
     try {
-      await provider.Client.validate(client);
+      await providerRef.current.Client.validate(client);
     } catch (error) {
       const { error_description: description } = error as { error_description?: string };
       throw authErrors.invalidClientMetadata(description ?? 'The client metadata is not valid.');

@@ -3,6 +3,7 @@
 // cookie; we answer with a page, and finish the interaction with its result.
 import { Type } from '@fastify/type-provider-typebox';
 import type Provider from 'oidc-provider';
+import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { InteractionResults } from 'oidc-provider';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '@paymesh/platform/http-server';
@@ -16,7 +17,7 @@ import { consentPage, errorPage, loginPage } from './render-page.ts';
 import { csrfToken, csrfTokenMatches } from './csrf-token.ts';
 
 export interface InteractionOptions {
-  readonly provider: Provider;
+  readonly provider: ProviderRef;
   readonly users: ServiceClient;
   readonly logger: Logger;
   /** Shared with POST /auth/login: failures count the same wherever they happen. */
@@ -37,7 +38,7 @@ const formBody = Type.Object({
 const params = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
 export function interactionRoutes(app: HttpServer, options: InteractionOptions): void {
-  const { provider, users, logger, csrfKey, firstPartyClients, throttle } = options;
+  const { provider: providerRef, users, logger, csrfKey, firstPartyClients, throttle } = options;
   const base = (uid: string) => `/auth/interaction/${uid}`;
 
   const html = (reply: FastifyReply, status: number, body: string) =>
@@ -46,7 +47,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   /** The interaction this browser is in, or an error page (expired, another tab, no cookie). */
   const details = async (request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
     try {
-      const found = await provider.interactionDetails(request.raw, reply.raw);
+      const found = await providerRef.current.interactionDetails(request.raw, reply.raw);
       if (found.uid !== request.params.uid) return undefined;
       return found;
     } catch (error) {
@@ -58,7 +59,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResults, merge: boolean) => {
     // The provider answers the browser itself (a redirect back into the authorization flow).
     reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
+    await providerRef.current.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
   };
 
   const sameOrigin = (request: FastifyRequest) => {
@@ -74,7 +75,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     if (account === undefined) return undefined;
     const allowed = new Set(userScopes(account.role));
     const clientId = String(interaction.params.client_id);
-    const grant = interaction.grantId === undefined ? new provider.Grant({ accountId, clientId }) : await provider.Grant.find(interaction.grantId);
+    const grant = interaction.grantId === undefined ? new providerRef.current.Grant({ accountId, clientId }) : await providerRef.current.Grant.find(interaction.grantId);
     if (grant === undefined) return undefined;
     const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
@@ -92,7 +93,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   app.get('/auth/interaction/:uid', { schema: { params } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined) return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
-    const client = await provider.Client.find(String(interaction.params.client_id));
+    const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const clientName = client?.clientName ?? String(interaction.params.client_id);
     const csrf = csrfToken(csrfKey, interaction.uid);
     if (interaction.prompt.name === 'login') {
@@ -116,7 +117,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
     if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
     const { username = '', password = '' } = request.body;
-    const client = await provider.Client.find(String(interaction.params.client_id));
+    const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const retry = (status: number, error: string) =>
       html(reply, status, loginPage({ action: `${base(interaction.uid)}/login`, csrf: csrfToken(csrfKey, interaction.uid), clientName: client?.clientName ?? String(interaction.params.client_id), username, error }));
     if (username === '' || password === '') return retry(401, 'Invalid username or password.');

@@ -1,6 +1,6 @@
 // The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md),
 // the login guarded against password guessing (throttle/login-throttle.ts, docs/security.md).
-import type Provider from 'oidc-provider';
+import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
@@ -13,7 +13,7 @@ import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
-export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provider, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle): void {
+export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle): void {
   app.post('/auth/login', async (request) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
     const username = requiredString(body, 'username');
@@ -29,7 +29,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, provider: Provide
     if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);
     if (outcome.status === 'failed') throw authErrors.invalidCredentials();
     const user = outcome.value;
-    const minted = await mintUserToken(provider, resourceServer, { id: user.id, role: user.role });
+    const minted = await mintUserToken(providerRef.current, resourceServer, { id: user.id, role: user.role });
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
   });
 

@@ -27,6 +27,11 @@ export interface ProviderOptions {
   readonly findAccount: (accountId: string) => Promise<Account | undefined>;
 }
 
+/** The provider in use; replaced when the signing keys change (rotation), so hold this, not the instance. */
+export interface ProviderRef {
+  readonly current: Provider;
+}
+
 export const loginClientId = 'paymesh-login';
 export const authServiceClientId = 'auth-service';
 

@@ -2,7 +2,7 @@
 // which oidc-provider does not store and so cannot find. Refresh tokens are looked up in the
 // provider's storage. Revoking a refresh token ends its whole grant, access tokens included.
 import { decodeJwt } from 'jose';
-import type Provider from 'oidc-provider';
+import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
@@ -11,7 +11,7 @@ import type { FastifyReply } from 'fastify';
 import { authenticateClient } from './authenticate-client.ts';
 import { revokeGrantTokens } from './revoke-grant-tokens.ts';
 
-export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider: Provider): void {
+export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef): void {
   /** Our access token, verified (signature, issuer, audience, expiry, revocation), or undefined. */
   const accessToken = async (token: string) => {
     if (token.split('.').length !== 3) return undefined;
@@ -23,7 +23,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider:
   };
 
   const refreshToken = async (token: string) => {
-    const found = await provider.RefreshToken.find(token);
+    const found = await providerRef.current.RefreshToken.find(token);
     if (found === undefined || found.isExpired || found.consumed !== undefined) return undefined;
     return found;
   };
@@ -42,7 +42,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider:
   // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
   // token was issued to may revoke it.
   app.post('/auth/token/revocation', async (request, reply) => {
-    const client = await authenticateClient(provider, request);
+    const client = await authenticateClient(providerRef.current, request);
     if (client === undefined) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
     const token = tokenParam(request.body);
     if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
@@ -57,7 +57,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider:
     } else {
       const refresh = await refreshToken(token);
       if (refresh !== undefined && refresh.clientId === client.clientId && refresh.grantId !== undefined) {
-        await Promise.all([provider.RefreshToken.adapter.revokeByGrantId(refresh.grantId), provider.Grant.adapter.destroy(refresh.grantId)]);
+        await Promise.all([providerRef.current.RefreshToken.adapter.revokeByGrantId(refresh.grantId), providerRef.current.Grant.adapter.destroy(refresh.grantId)]);
         await revokeGrantTokens(runtime, refresh.grantId);
       }
     }
@@ -66,7 +66,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider:
 
   // RFC 7662, for confidential clients (resource servers, back ends).
   app.post('/auth/token/introspection', async (request, reply) => {
-    const client = await authenticateClient(provider, request);
+    const client = await authenticateClient(providerRef.current, request);
     if (client === undefined || !client.confidential) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
     const token = tokenParam(request.body);
     if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
@@ -79,7 +79,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, provider:
     const refresh = await refreshToken(token);
     // A refresh token is only described to the client it belongs to.
     if (refresh !== undefined && refresh.clientId === client.clientId) {
-      return { active: true, token_type: 'refresh_token', scope: refresh.scope, client_id: refresh.clientId, sub: refresh.accountId, iss: provider.issuer, exp: refresh.exp, iat: refresh.iat };
+      return { active: true, token_type: 'refresh_token', scope: refresh.scope, client_id: refresh.clientId, sub: refresh.accountId, iss: providerRef.current.issuer, exp: refresh.exp, iat: refresh.iat };
     }
     return { active: false };
   });
