@@ -34,7 +34,7 @@ for (const backend of backends()) {
     const jwks = async () => (await platform.api.call<{ keys: JWK[] }>('GET', '/auth/jwks')).body;
     const signingKey = async () => {
       const [row] = await queryRows<{ private_jwk: JWK }>(platform.embedded!.services.auth.runtime.database.db,
-        sql`select private_jwk from signing_keys where retired_at is null order by created_at desc limit 1`);
+        sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
       return row!.private_jwk;
     };
     const clientCredentials = (clientId: string, secret: string, form: Record<string, string>) =>

@@ -37,7 +37,7 @@ for (const backend of backends()) {
      */
     const serviceToken = async (clientId: string, scope: string) => {
       const authDb = platform.embedded!.services.auth.runtime.database.db;
-      const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where retired_at is null order by created_at desc limit 1`);
+      const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
       const jwk = row!.private_jwk;
       return new SignJWT({ client_id: clientId, scope })
         .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
