@@ -394,3 +394,35 @@ describe('createTokenVerifier', () => {
     }
   });
 });
+
+describe('the verified-token cache', () => {
+  test('a token verified once still expires: past exp (and the leeway) it is refused', async () => {
+    let clockMs = Date.now();
+    const cached = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: undefined, now: () => clockMs });
+    const iat = Math.floor(clockMs / 1000);
+    const token = await issuer.token({ claims: { iat, exp: iat + 60 } });
+    assert.equal((await cached(token)).expiresAtSec, iat + 60);
+    assert.equal((await cached(token)).expiresAtSec, iat + 60);
+    clockMs += 66_000;
+    await refused(token, /exp/, cached);
+  });
+
+  test('a token verified once is refused as soon as it is revoked', async () => {
+    const list = new RevocationList(database.db, logger);
+    const cached = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
+    const jti = randomUUID();
+    const token = await issuer.token({ claims: { jti } });
+    await cached(token);
+    await list.add({ jti, expiresAt: nowSec() + 300 });
+    await refused(token, /revoked/, cached);
+  });
+
+  test('only the exact token string is remembered: a tampered copy is verified (and refused)', async () => {
+    const cached = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: undefined });
+    const token = await issuer.token({ claims: { role: 'user' } });
+    await cached(token);
+    const [header, payload, signature] = token.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })).toString('base64url');
+    await refused(`${header}.${forgedPayload}.${signature}`, undefined, cached);
+  });
+});

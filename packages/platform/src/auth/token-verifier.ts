@@ -24,6 +24,10 @@ export interface TokenVerifierOptions {
   readonly issuers: readonly TrustedIssuer[];
   readonly algorithms?: readonly string[];
   readonly clockToleranceSec?: number;
+  /** How many verified tokens to remember (see below); 0 turns the cache off. */
+  readonly cacheSize?: number;
+  /** The clock, in epoch milliseconds (tests freeze it). */
+  readonly now?: () => number;
   readonly jwksCooldownMs?: number;
   readonly revocations: RevocationList | undefined;
 }
@@ -37,7 +41,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) throw new Error('symmetric and unsigned algorithms are never allowed for access tokens');
   const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: keysOf(i.jwksUrl, options.jwksCooldownMs ?? 30_000) }]));
 
+  // A token is usually presented many times in its life. Having verified the signature and the
+  // claims once, the exact same token string needs only its expiry and the revocation list checked
+  // again: the signature check costs ~5 % of a cheap request's CPU (docs/benchmarks.md).
+  const cacheSize = options.cacheSize ?? 10_000;
+  const toleranceSec = options.clockToleranceSec ?? 5;
+  const now = options.now ?? Date.now;
+  const verified = new Map<string, Caller>();
+
   return async (token) => {
+    const cached = verified.get(token);
+    if (cached !== undefined) {
+      if (now() / 1000 > cached.expiresAtSec + toleranceSec) {
+        verified.delete(token);
+        throw new InvalidTokenError('"exp" claim timestamp check failed');
+      }
+      if (options.revocations?.isRevoked(cached)) throw new InvalidTokenError('revoked');
+      return cached;
+    }
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
@@ -53,7 +74,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         audience: issuer.audience,
         algorithms,
         typ: 'at+jwt',
-        clockTolerance: options.clockToleranceSec ?? 5,
+        clockTolerance: toleranceSec,
+        currentDate: new Date(now()),
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       }));
     } catch (error) {
@@ -63,6 +85,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const caller = toCaller(payload, issuer.ownIssuer);
     if (options.revocations?.isRevoked(caller)) throw new InvalidTokenError('revoked');
+    if (cacheSize > 0) {
+      // Oldest first out: a Map iterates in insertion order.
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+      verified.set(token, caller);
+    }
     return caller;
   };
 }
