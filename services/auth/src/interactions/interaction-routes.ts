@@ -40,6 +40,8 @@ const params = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$'
 export function interactionRoutes(app: HttpServer, options: InteractionOptions): void {
   const { provider: providerRef, users, logger, csrfKey, firstPartyClients, throttle } = options;
   const base = (uid: string) => `/auth/interaction/${uid}`;
+  const expired = 'This sign-in link has expired or belongs to another window. Start again from the application.';
+  const notFromPage = 'This form was not sent from the sign-in page. Start again from the application.';
 
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply.code(status).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'").header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(body);
@@ -92,7 +94,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
 
   app.get('/auth/interaction/:uid', { schema: { params } }, async (request, reply) => {
     const interaction = await details(request, reply);
-    if (interaction === undefined) return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
+    if (interaction === undefined) return html(reply, 400, errorPage(expired));
     const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const clientName = client?.clientName ?? String(interaction.params.client_id);
     const csrf = csrfToken(csrfKey, interaction.uid);
@@ -114,8 +116,8 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
 
   app.post('/auth/interaction/:uid/login', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
-    if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage(expired));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
     const { username = '', password = '' } = request.body;
     const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const retry = (status: number, error: string) =>
@@ -134,8 +136,8 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
 
   app.post('/auth/interaction/:uid/confirm', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
-    if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage(expired));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
     const grantId = await grantFor(interaction);
     if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
     return finish(request, reply, { consent: { grantId } }, true);
@@ -143,8 +145,8 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
 
   app.post('/auth/interaction/:uid/abort', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
-    if (interaction === undefined) return html(reply, 400, errorPage('This sign-in link has expired or belongs to another window. Start again from the application.'));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage('This form was not sent from the sign-in page. Start again from the application.'));
+    if (interaction === undefined) return html(reply, 400, errorPage(expired));
+    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
     return finish(request, reply, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
   });
 }

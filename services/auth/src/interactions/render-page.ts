@@ -4,7 +4,7 @@
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -55,6 +55,19 @@ export function consentPage(options: { action: string; abortAction: string; csrf
 <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <button type="submit">Deny</button>
 </form>`);
+}
+
+/** The RP-initiated logout confirmation; `providerForm` is oidc-provider's form (with its xsrf token). */
+export function logoutPage(providerForm: string): string {
+  return layout('Sign out', `<h1>Sign out?</h1>
+<p>You will be signed out of Paymesh and of the apps you signed in to with it.</p>
+${providerForm}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+}
+
+export function signedOutPage(): string {
+  return layout('Signed out', '<h1>Signed out</h1><p>You are signed out of Paymesh.</p>');
 }
 
 export function errorPage(message: string): string {

@@ -7,6 +7,7 @@ import type { Db } from '@paymesh/platform/db/open-database';
 import { apiScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
 import type { Account } from './find-account.ts';
+import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -72,6 +73,10 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     // Our one extension to client metadata: whether the app is the platform's own (no consent).
     extraClientMetadata: { properties: ['paymesh_first_party'] },
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(`${out.error}: ${out.error_description ?? 'the request could not be completed'}`);
+    },
     // OAuth 2.1: the authorization code flow only; no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: ['openid', 'offline_access', ...apiScopes],
@@ -80,6 +85,18 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Our own pages (no third-party fonts or scripts), like the login page.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = logoutPage(form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = signedOutPage();
+        },
+      },
       // Served by our own routes (revocation/token-endpoint-routes.ts), which understand the JWT
       // access tokens oidc-provider does not store.
       introspection: { enabled: false },
