@@ -126,7 +126,7 @@ try {
   // Two of them: the first presentation of a token (full check; cache off) and every later one
   // (the verified-token cache: expiry and revocation only), which is what a client re-using its
   // token pays, and what the services do.
-  const verifierOptions = { issuers: [{ issuer: String(claims.iss), jwksUrl: `${platform.services.auth.url}/auth/jwks`, audience: 'urn:paymesh:api', ownIssuer: true }], revocations: undefined };
+  const verifierOptions = { issuers: [{ issuer: String(claims.iss), jwksUrl: `${platform.services.auth.url}/auth/jwks`, audience: 'urn:paymesh:platform', ownIssuer: true }], revocations: undefined };
   const verifyToken = createTokenVerifier({ ...verifierOptions, cacheSize: 0 });
   const verifyCached = createTokenVerifier(verifierOptions);
   for (let i = 0; i < 1000; i++) await verifyToken(token); // warm-up, the JWKS fetched once

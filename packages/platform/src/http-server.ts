@@ -76,6 +76,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? platformErrors.unsupportedMediaType(request.headers['content-type'] ?? '(none)') : toAppError(error);
     if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else if (!(error instanceof AppError)) request.log.warn({ err: error }, 'request refused by a library error');
     return sendError(reply, appError);
   });
 
@@ -126,7 +127,7 @@ export function toAppError(error: FastifyError): AppError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return platformErrors.malformedBody('The request body is not valid JSON.');
   }
-  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) return platformErrors.malformedBody('The request body is not valid JSON.');
+  if (error instanceof SyntaxError) return platformErrors.malformedBody('The request body is not valid JSON.');
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
   }

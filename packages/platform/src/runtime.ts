@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
-import type { serviceConfigSpec } from './service-config.ts';
+import { platformWideAudience, type serviceConfigSpec } from './service-config.ts';
 
 export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSpec>>;
 
@@ -58,7 +58,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   }
   const relay = new OutboxRelay({ db: database.db, transport, logger });
   const revocations = new RevocationList(database.db, logger);
-  const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: config.authAudience, ownIssuer: true }];
+  // Our own tokens: for this service, or first-party tokens for the whole platform.
+  const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: [config.authAudience, platformWideAudience], ownIssuer: true }];
   if ((config.externalIssuer === undefined) !== (config.externalJwksUrl === undefined)) {
     throw new Error('EXTERNAL_ISSUER and EXTERNAL_JWKS_URL go together: set both or neither');
   }

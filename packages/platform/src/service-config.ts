@@ -8,6 +8,12 @@ export const metricsPorts = { gateway: 9100, auth: 9101, users: 9102, payments: 
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type ServiceName = keyof typeof servicePorts;
 
+/** Accepted by every service beside its own audience (see auth's oidc/scopes.ts). */
+export const platformWideAudience = 'urn:paymesh:platform';
+
+/** The audience a service requires, also its resource indicator at auth (RFC 8707). */
+export const serviceAudience = (service: Exclude<ServiceName, 'gateway'>) => `urn:paymesh:${service}`;
+
 const devSecretWarning = (name: string) => (value: string) =>
   value === existingDevSecret(name) ? `using the development secret from var/dev-secrets.json; set a real secret in production` : undefined;
 
@@ -22,7 +28,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     natsStream: str('NATS_STREAM', 'JetStream stream name; its lower-case form prefixes every subject.', { default: 'PAYMESH' }),
     authIssuer: url('AUTH_ISSUER', 'Issuer of access tokens (`iss`), also the public base of the auth service.', { default: 'http://localhost:8080/auth' }),
     authUrl: url('AUTH_URL', 'Internal base URL of the auth service (token endpoint and JWKS are fetched there).', { default: `http://127.0.0.1:${servicePorts.auth}` }),
-    authAudience: str('AUTH_AUDIENCE', 'Audience (`aud`) this service requires in access tokens; also the resource indicator (an absolute URI) of the platform API.', { default: 'urn:paymesh:api' }),
+    authAudience: str('AUTH_AUDIENCE', 'Audience (`aud`) this service requires in access tokens: its resource indicator at auth (RFC 8707), so a token minted for another service is refused.', { default: serviceAudience(service) }),
     externalIssuer: optionalStr('EXTERNAL_ISSUER', 'An additional trusted issuer (Auth0, Okta, Keycloak): its `iss` value.'),
     externalJwksUrl: optionalUrl('EXTERNAL_JWKS_URL', "The external issuer's JWKS URL."),
     externalAudience: optionalStr('EXTERNAL_AUDIENCE', 'Audience required in tokens from the external issuer.'),

@@ -14,7 +14,9 @@ import { MintedTokenSource } from './login/minted-token-source.ts';
 import { pendingClaims } from './login/mint-user-token.ts';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
-import { createProvider, type ProviderOptions } from './oidc/create-provider.ts';
+import { createProvider, loginClientId, type ProviderOptions } from './oidc/create-provider.ts';
+import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
+import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
 import { revokeDeletedUsers } from './revocation/revoke-deleted-users.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
@@ -49,9 +51,11 @@ export const authService = defineService({
       if (users === undefined) throw new Error('users client used before it was built');
       return users;
     };
+    const firstPartyClients = new Set(config.firstPartyClients.split(',').filter(Boolean));
+    const isFirstParty = (clientId: string, metadata: Record<string, unknown>) =>
+      clientId === loginClientId || firstPartyClients.has(clientId) || metadata.paymesh_first_party === true;
     const providerOptions = (signingKeys: JWK[]): ProviderOptions => ({
       issuer: config.authIssuer,
-      audience: config.authAudience,
       db,
       signingKeys,
       serviceClients,
@@ -71,6 +75,7 @@ export const authService = defineService({
         return account === undefined ? undefined : { role: account.role, gid: grantId };
       },
       findAccount: (accountId) => lookupAccount(usersClient(), accountId),
+      isFirstParty,
     });
     const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec };
     let keyIds = '';
@@ -85,7 +90,7 @@ export const authService = defineService({
       return built;
     };
     const first = build(await loadSigningKeys(db, keyPolicy));
-    const { resourceServer } = first;
+    const { resourceServers } = first;
     const providerRef: { current: Provider } = { current: first.provider };
     let callback = first.provider.callback();
     // Keys change (schedule, `npm run keys:rotate`, another replica): swap in a provider built on them.
@@ -99,7 +104,7 @@ export const authService = defineService({
     };
     const keyTimer = setInterval(() => void refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
     keyTimer.unref();
-    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServer) });
+    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServers.get(usersAudience)!) });
 
     const app = createServiceServer(runtime);
     await app.register(formbody);
@@ -110,16 +115,19 @@ export const authService = defineService({
     });
     // One throttle for both password logins: the contract's POST /auth/login and the login page.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
-    loginRoutes(app, runtime, providerRef, resourceServer, users, throttle);
+    loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle);
     clientRoutes(app, runtime, providerRef);
-    tokenEndpointRoutes(app, runtime, providerRef);
+    tokenEndpointRoutes(app, runtime, providerRef, createTokenVerifier({
+      issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
+      revocations: runtime.revocations,
+    }));
     interactionRoutes(app, {
       provider: providerRef,
       users,
       throttle,
       logger: runtime.logger,
       csrfKey: config.cookieKeys.split(',')[0]!,
-      firstPartyClients: new Set(config.firstPartyClients.split(',').filter(Boolean)),
+      isFirstParty,
       publicOrigin: new URL(config.authIssuer).origin,
     });
 

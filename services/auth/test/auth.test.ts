@@ -15,7 +15,9 @@ const secrets = { users: randomBytes(32).toString('base64url'), payments: random
 process.env.SERVICE_CLIENTS = Object.entries(secrets).map(([name, secret]) => `${name}-service:${secret}`).join(',');
 for (const [name, secret] of Object.entries(secrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
 
-const audience = 'urn:paymesh:api';
+// The contract's login token is first-party and platform-wide; service tokens name one service.
+const audience = 'urn:paymesh:platform';
+const usersAudience = 'urn:paymesh:users';
 const basic = (clientId: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 for (const backend of backends()) {
@@ -95,7 +97,7 @@ for (const backend of backends()) {
         assert.equal(payload.sub, String(alice.id));
       });
 
-      test("the login token's claims: iss, aud urn:paymesh:api, sub = user id, role, scope, jti, lifetime at most 15 minutes", async () => {
+      test("the login token's claims: iss, aud urn:paymesh:platform, sub = user id, role, scope, jti, lifetime at most 15 minutes", async () => {
         const alice = await platform.api.signUp();
         const response = await platform.api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password } });
         assert.equal(response.status, 200);
@@ -227,11 +229,11 @@ for (const backend of backends()) {
       });
 
       test('client_credentials with the right secret gives a service token with no role and only the allowed scope', async () => {
-        const response = await clientCredentials('payments-service', secrets.payments, { scope: 'users:read' });
+        const response = await clientCredentials('payments-service', secrets.payments, { scope: 'users:read', resource: usersAudience });
         assert.equal(response.status, 200);
         const token: string = response.body.access_token;
         assert.equal(decodeProtectedHeader(token).typ, 'at+jwt');
-        const { payload } = await jwtVerify(token, createLocalJWKSet(await jwks()), { issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
+        const { payload } = await jwtVerify(token, createLocalJWKSet(await jwks()), { issuer, audience: usersAudience, typ: 'at+jwt', algorithms: ['ES256'] });
         assert.equal(payload.sub, 'payments-service');
         assert.equal(payload.client_id, 'payments-service');
         assert.equal(payload.role, undefined);
@@ -241,14 +243,24 @@ for (const backend of backends()) {
 
       test('a service cannot obtain a scope beyond its own (users:credentials, users:admin)', async () => {
         for (const scope of ['users:credentials', 'users:admin', 'users:read users:credentials']) {
-          const response = await clientCredentials('payments-service', secrets.payments, { scope });
+          const response = await clientCredentials('payments-service', secrets.payments, { scope, resource: usersAudience });
           assert.equal(response.status, 400, scope);
           assert.equal(response.body.error, 'invalid_scope', scope);
         }
       });
 
+      test("a service token is for the one service it names: another service refuses it (audience), and no service may ask for the platform-wide audience", async () => {
+        const { body } = await clientCredentials('payments-service', secrets.payments, { scope: 'users:read', resource: usersAudience });
+        const token: string = body.access_token;
+        assert.notEqual((await platform.api.call('GET', '/users/1', { token })).status, 401, 'users accepts it');
+        for (const path of ['/payments', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token })).status, 401, path);
+        const platformWide = await clientCredentials('payments-service', secrets.payments, { scope: 'users:read', resource: 'urn:paymesh:platform' });
+        assert.equal(platformWide.status, 400);
+        assert.equal(platformWide.body.error, 'invalid_target');
+      });
+
       test('a service token is not a user: /users/me is 403 and a user-only action is refused', async () => {
-        const { body } = await clientCredentials('notifications-service', secrets.notifications, { scope: 'users:read' });
+        const { body } = await clientCredentials('notifications-service', secrets.notifications, { scope: 'users:read', resource: usersAudience });
         const token: string = body.access_token;
         const me = await platform.api.call('GET', '/users/me', { token });
         assert.equal(me.status, 403);

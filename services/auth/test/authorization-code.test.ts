@@ -36,9 +36,11 @@ for (const backend of backends()) {
     });
 
     /** Runs the browser part for `config`: returns the URL the browser lands on at the redirect URI. */
+    // First-party apps may ask for the platform-wide audience; a third-party app names one service.
+    const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'paymesh-web' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
     const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
       const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: 'urn:paymesh:api', ...params });
+      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: resourceFor(config), ...params });
       const loginPage = await browser.follow(url.toString(), redirectUri);
       assert.equal(loginPage.status, 200, loginPage.text.slice(0, 300));
       assert.match(loginPage.text, /<label for="username">/);
@@ -280,6 +282,16 @@ for (const backend of backends()) {
       assert.equal(done.location, 'http://localhost:5173/', 'back to the app after signing out');
       await refusedEverywhere(tokens.access_token);
       await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+    });
+
+    test('a third-party token is for one service: payments accepts it, users and notifications refuse it; the platform-wide audience is not for third parties', async () => {
+      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
+      const { tokens } = await signIn(partner, partnerRedirect, 'openid payments:read');
+      assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
+      for (const path of ['/users/me', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token: tokens.access_token })).status, 401, path);
+      const { challenge, state } = await pkce();
+      const response = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
+      assert.equal(new URL(response.location!).searchParams.get('error'), 'invalid_target');
     });
 
     test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {

@@ -64,7 +64,7 @@ for (const backend of backends()) {
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid payments:read', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, resource: 'urn:paymesh:api' });
+      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid payments:read', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, resource: 'urn:paymesh:platform' });
       const page = await browser.follow(url.toString(), redirect);
       const { action, csrf } = form(page.text);
       const loggedIn = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
+import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
@@ -13,7 +14,7 @@ export const paymentsService = defineService({
   configSpec: paymentsConfigSpec,
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
   async build(runtime, config) {
-    const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read' });
+    const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
     const app = createServiceServer(runtime);
     useExactAmountParser(app);

@@ -42,7 +42,7 @@ for (const backend of backends()) {
       return new SignJWT({ client_id: clientId, scope })
         .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
         .setIssuer(`http://localhost:${platform.embedded!.plan.gateway}/auth`)
-        .setAudience('urn:paymesh:api')
+        .setAudience('urn:paymesh:users')
         .setSubject(clientId)
         .setJti(randomUUID())
         .setIssuedAt()

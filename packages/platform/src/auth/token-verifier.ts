@@ -11,7 +11,8 @@ export interface TrustedIssuer {
   readonly issuer: string;
   /** Where the keys are fetched (may differ from the public issuer URL inside a cluster). */
   readonly jwksUrl: string;
-  readonly audience: string;
+  /** The audience required; with several, any one of them. */
+  readonly audience: string | readonly string[];
   /**
    * Whether this issuer vouches for the platform's own services (client_credentials tokens are
    * trusted to act for any user). Only our own auth does; an external issuer's tokens are always
@@ -71,7 +72,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     try {
       ({ payload } = await jwtVerify(token, issuer.keys, {
         issuer: issuer.issuer,
-        audience: issuer.audience,
+        audience: typeof issuer.audience === 'string' ? issuer.audience : [...issuer.audience],
         algorithms,
         typ: 'at+jwt',
         clockTolerance: toleranceSec,

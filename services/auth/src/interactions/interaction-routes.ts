@@ -24,8 +24,8 @@ export interface InteractionOptions {
   readonly throttle: LoginThrottle;
   /** Signs the forms' CSRF tokens (the provider's newest cookie key). */
   readonly csrfKey: string;
-  /** Clients whose users are not asked for consent (the platform's own apps). */
-  readonly firstPartyClients: ReadonlySet<string>;
+  /** Whether a client is one of the platform's own apps, whose users are not asked for consent. */
+  readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
   /** The public origin of the pages, for the Origin check. */
   readonly publicOrigin: string;
 }
@@ -38,7 +38,7 @@ const formBody = Type.Object({
 const params = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
 export function interactionRoutes(app: HttpServer, options: InteractionOptions): void {
-  const { provider: providerRef, users, logger, csrfKey, firstPartyClients, throttle } = options;
+  const { provider: providerRef, users, logger, csrfKey, isFirstParty, throttle } = options;
   const base = (uid: string) => `/auth/interaction/${uid}`;
   const expired = 'This sign-in link has expired or belongs to another window. Start again from the application.';
   const notFromPage = 'This form was not sent from the sign-in page. Start again from the application.';
@@ -102,7 +102,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
       return html(reply, 200, loginPage({ action: `${base(interaction.uid)}/login`, csrf, clientName }));
     }
     if (interaction.prompt.name === 'consent') {
-      if (firstPartyClients.has(String(interaction.params.client_id)) || client?.metadata().paymesh_first_party === true) {
+      if (client !== undefined && isFirstParty(client.clientId, client.metadata())) {
         const grantId = await grantFor(interaction);
         if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
         return finish(request, reply, { consent: { grantId } }, true);

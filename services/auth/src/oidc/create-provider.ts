@@ -2,16 +2,15 @@
 // the platform's resource server, signed with the keys from the database.
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { apiScopes, serviceClientScopes } from './scopes.ts';
+import { apiScopes, platformAudience, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
-  readonly audience: string;
   readonly db: Db;
   readonly signingKeys: JWK[];
   readonly serviceClients: { clientId: string; secret: string }[];
@@ -24,6 +23,8 @@ export interface ProviderOptions {
   readonly extraClients: ClientMetadata[];
   /** Claims added to an access token (the user's role). */
   readonly extraTokenClaims: (accountId: string | undefined, token: unknown) => Promise<Record<string, unknown> | undefined>;
+  /** Whether a client is one of the platform's own apps (no consent, platform-wide tokens). */
+  readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
   /** The account behind a subject, for sessions and ID tokens. */
   readonly findAccount: (accountId: string) => Promise<Account | undefined>;
 }
@@ -36,7 +37,7 @@ export interface ProviderRef {
 export const loginClientId = 'paymesh-login';
 export const authServiceClientId = 'auth-service';
 
-export function createProvider(options: ProviderOptions): { provider: Provider; resourceServer: ResourceServer } {
+export function createProvider(options: ProviderOptions): { provider: Provider; resourceServers: ReadonlyMap<string, ResourceServer> } {
   const clients: ClientMetadata[] = options.serviceClients.map(({ clientId, secret }) => ({
     client_id: clientId,
     client_secret: secret,
@@ -52,13 +53,13 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   // The first-party client behind the contract's POST /auth/login (see docs/adr/0003).
   clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://localhost:8080/callback'], scope: apiScopes.join(' ') });
 
-  const resourceServer: ResourceServer = {
-    scope: apiScopes.join(' '),
-    audience: options.audience,
+  const resourceServers = new Map(Object.entries(resourceScopes).map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
+    scope: scopes.join(' '),
+    audience: indicator,
     accessTokenFormat: 'jwt',
     accessTokenTTL: options.accessTokenTtlSec,
     jwt: { sign: { alg: 'ES256' } },
-  };
+  }]));
 
   const provider = new Provider(options.issuer, {
     adapter: createAdapter(options.db),
@@ -101,12 +102,18 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       // access tokens oidc-provider does not store.
       introspection: { enabled: false },
       revocation: { enabled: false },
+      // One resource per service: a client names the service its token is for (RFC 8707), and
+      // the token's audience is that service alone.
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => options.audience,
-        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string) => {
-          if (resourceIndicator !== options.audience) throw new Error(`unknown resource ${resourceIndicator}`);
-          return resourceServer;
+        defaultResource: () => undefined as unknown as string,
+        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string; metadata(): Record<string, unknown> }) => {
+          const found = resourceServers.get(resourceIndicator);
+          if (found === undefined) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+          if (resourceIndicator === platformAudience && !options.isFirstParty(client.clientId, client.metadata())) {
+            throw new errors.InvalidTarget('the platform-wide audience is for first-party apps only');
+          }
+          return found;
         },
         useGrantedResource: async () => true,
       },
@@ -151,5 +158,5 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   });
   // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
   provider.proxy = true;
-  return { provider, resourceServer };
+  return { provider, resourceServers };
 }

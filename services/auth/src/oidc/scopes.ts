@@ -1,11 +1,34 @@
-// Every scope the platform's resource server knows, and who may have which.
-export const apiScopes = ['payments:read', 'payments:write', 'users:read', 'users:admin', 'users:credentials', 'notifications:read', 'notifications:write'] as const;
+import { platformWideAudience, serviceAudience } from '@paymesh/platform/service-config';
+
+// The platform's resource servers (RFC 8707 resource indicators, which are also the audiences each
+// service requires), their scopes, and who may have which.
+export const resourceScopes: Record<string, readonly string[]> = {
+  [serviceAudience('auth')]: [],
+  [serviceAudience('users')]: ['users:read', 'users:admin', 'users:credentials'],
+  [serviceAudience('payments')]: ['payments:read', 'payments:write'],
+  [serviceAudience('notifications')]: ['notifications:read', 'notifications:write'],
+};
+
+export const apiScopes = Object.values(resourceScopes).flat();
+
+/**
+ * The first-party audience every service accepts beside its own: the contract's one token for
+ * all services (POST /auth/login), and first-party apps that want the same. Third-party apps
+ * cannot ask for it: their tokens are for one service each.
+ */
+export const platformAudience = platformWideAudience;
+resourceScopes[platformAudience] = apiScopes;
+
+export const platformAudiences = Object.keys(resourceScopes);
 
 /** What a signed-in user's token carries; admins also get users:admin. */
 export function userScopes(role: 'user' | 'admin'): string[] {
   const scopes = ['payments:read', 'payments:write', 'users:read', 'notifications:read', 'notifications:write'];
   return role === 'admin' ? [...scopes, 'users:admin'] : scopes;
 }
+
+/** The audience of the service a service client calls. */
+export const usersAudience = serviceAudience('users');
 
 /** What each service's client may request with client_credentials. */
 export const serviceClientScopes: Record<string, string> = {

@@ -3,6 +3,7 @@
 // provider's storage. Revoking a refresh token ends its whole grant, access tokens included.
 import { decodeJwt } from 'jose';
 import type { ProviderRef } from '../oidc/create-provider.ts';
+import type { TokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
@@ -11,12 +12,16 @@ import type { FastifyReply } from 'fastify';
 import { authenticateClient } from './authenticate-client.ts';
 import { revokeGrantTokens } from './revoke-grant-tokens.ts';
 
-export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef): void {
+/**
+ * `verify` accepts a token for any of the platform's services (auth revokes and describes them
+ * all); the revocation list is the runtime's, as everywhere.
+ */
+export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, verify: TokenVerifier): void {
   /** Our access token, verified (signature, issuer, audience, expiry, revocation), or undefined. */
   const accessToken = async (token: string) => {
     if (token.split('.').length !== 3) return undefined;
     try {
-      return { caller: await runtime.verify(token), claims: decodeJwt(token) };
+      return { caller: await verify(token), claims: decodeJwt(token) };
     } catch {
       return undefined;
     }
