@@ -31,7 +31,7 @@ export const authConfigSpec = {
   keyRefreshSec: int('SIGNING_KEY_REFRESH_SECONDS', 'How often auth checks its signing keys (rotation by schedule or by `npm run keys:rotate`).', { default: 60, min: 1, max: 3600 }),
   keyPublishLeadSec: int('SIGNING_KEY_PUBLISH_LEAD_SECONDS', 'How long a new signing key is published before it signs; keep it above SIGNING_KEY_REFRESH_SECONDS plus the services\' JWKS_COOLDOWN_SECONDS.', { default: 120, min: 0, max: 86_400 }),
   authorizationCodeTtlSec: int('AUTHORIZATION_CODE_TTL_SECONDS', 'Lifetime of an authorization code (RFC 9700 asks for a short one).', { default: 60, min: 1, max: 600 }),
-  refreshTokenTtlSec: int('REFRESH_TOKEN_TTL_SECONDS', 'Absolute lifetime of a refresh token chain (rotation never extends it).', { default: 14 * 24 * 60 * 60, min: 300 }),
+  refreshTokenTtlSec: int('REFRESH_TOKEN_TTL_SECONDS', 'Absolute lifetime of a refresh token chain (rotation never extends it).', { default: 14 * 24 * 60 * 60, min: 2 }),
   oauthClients: str('OAUTH_CLIENTS', 'JSON array of OAuth client metadata (RFC 7591 names: client_id, client_secret or token_endpoint_auth_method "none", redirect_uris, grant_types, scope…) registered at start: the apps that use the authorization code flow.', { default: '[]' }),
   firstPartyClients: str('FIRST_PARTY_CLIENTS', 'Comma-separated client ids of the platform\'s own apps: their users are not asked for consent.', { default: '' }),
 };

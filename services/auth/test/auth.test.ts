@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import * as oidc from 'openid-client';
 import { Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
@@ -239,6 +240,16 @@ for (const backend of backends()) {
         assert.equal(payload.role, undefined);
         assert.equal(payload.scope, 'users:read');
         assert.ok(payload.exp! - payload.iat! <= 900);
+      });
+
+      test('client_credentials through openid-client: a token for the users service that users accepts', async () => {
+        const config = await oidc.discovery(new URL(issuer), 'notifications-service', undefined, oidc.ClientSecretBasic(secrets.notifications), { execute: [oidc.allowInsecureRequests] });
+        const tokens = await oidc.clientCredentialsGrant(config, { scope: 'users:read', resource: usersAudience });
+        assert.equal(tokens.scope, 'users:read');
+        const alice = await platform.api.signUp();
+        const read = await platform.api.call('GET', `/users/${alice.id}`, { token: tokens.access_token });
+        assert.equal(read.status, 200);
+        assert.equal(read.body.id, alice.id);
       });
 
       test('a service cannot obtain a scope beyond its own (users:credentials, users:admin)', async () => {

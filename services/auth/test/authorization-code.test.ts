@@ -92,11 +92,15 @@ for (const backend of backends()) {
       await assert.rejects(oidc.refreshTokenGrant(web, second.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
-    test('an authorization code works once: the second exchange is refused', async () => {
+    test('an authorization code works once: a second exchange is refused and revokes what the first issued', async () => {
       const { verifier, challenge, state } = await pkce();
-      const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-      await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid offline_access payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      assert.equal((await platform.api.call('GET', '/payments', { token: first.access_token })).status, 200);
       await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+      // The code may have been stolen: everything it produced dies (RFC 9700 §4.2.4).
+      await eventually(async () => ((await platform.api.call('GET', '/payments', { token: first.access_token })).status === 401 ? true : undefined), { timeoutMs: 1_000 });
+      await assert.rejects(oidc.refreshTokenGrant(web, first.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
     test('an expired authorization code is refused', async () => {
