@@ -51,6 +51,23 @@ for (const backend of backends()) {
       assert.ok((await jwksKids()).includes(oldKid), 'the old key stays published while its tokens live');
     });
 
+    test('a signing key older than SIGNING_KEY_ROTATION_DAYS is replaced on schedule, published before it signs', async () => {
+      const db = platform.embedded!.services.auth.runtime.database.db;
+      const before = await jwksKids();
+      // Age every key past the rotation period (30 days by default).
+      await db.execute(sql`update signing_keys set not_before = not_before - interval '31 days'`);
+      const added = await eventually(async () => {
+        const kids = await jwksKids();
+        const fresh = kids.filter((kid) => !before.includes(kid));
+        return fresh.length === 1 ? fresh[0] : undefined;
+      }, { timeoutMs: 3_000 });
+      const signedBy = await eventually(async () => {
+        const kid = decodeProtectedHeader(await platform.api.login(alice.username, alice.password)).kid;
+        return kid === added ? kid : undefined;
+      }, { timeoutMs: 6_000, intervalMs: 250 });
+      assert.equal(signedBy, added);
+    });
+
     test('a replaced key is deleted once every token it signed has expired', async () => {
       const db = platform.embedded!.services.auth.runtime.database.db;
       const kids = await jwksKids();
