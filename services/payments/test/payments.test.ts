@@ -297,7 +297,7 @@ for (const backend of backends()) {
           assert.equal(response.status, 400, limit);
           assert.equal(response.body.error.param, 'limit', limit);
         }
-        const unknown = await platform.api.call('GET', '/payments?status=succeeded', { token: alice.token });
+        const unknown = await platform.api.call('GET', '/payments?colour=blue', { token: alice.token });
         assert.equal(unknown.status, 400);
         assert.equal(unknown.body.error.code, 'parameter_unknown');
       });
@@ -322,6 +322,35 @@ for (const backend of backends()) {
         const all = await platform.api.call('GET', '/payments?limit=100', { token: adminToken });
         const owners = new Set(all.body.data.map((p: { user_id: number }) => p.user_id));
         assert.ok(owners.has(alice.id) && owners.has(bob.id));
+      });
+    });
+
+    describe('listing filters and payment metrics', () => {
+      test('created[gte] / created[lte] (epoch seconds, inclusive) and status filter the list; a bad filter is 400', async () => {
+        const carol = await platform.api.signUp();
+        const made = await pay({ amount: 4.2, user_id: carol.id }, carol.token);
+        assert.equal(made.status, 200);
+        const createdAt: number = made.body.payment.created;
+        const list = async (query: string) => platform.api.call('GET', `/payments?${query}`, { token: carol.token });
+        const ids = async (query: string) => (await list(query)).body.data.map((p: { id: string }) => p.id);
+        assert.deepEqual(await ids(`created[gte]=${createdAt}&created[lte]=${createdAt}`), [made.body.payment.id]);
+        assert.deepEqual(await ids(`created[gte]=${createdAt + 1}`), []);
+        assert.deepEqual(await ids(`created[lte]=${createdAt - 1}`), []);
+        assert.deepEqual(await ids('status=succeeded'), [made.body.payment.id]);
+        for (const bad of ['status=pending', 'created[gte]=yesterday', 'created[gt]=1']) assert.equal((await list(bad)).status, 400, bad);
+      });
+
+      test('payments_total and payment_amount_minor_total count created payments by currency', async () => {
+        const read = async () => {
+          const text = await (await fetch(platform.embedded!.services.payments.metricsUrl)).text();
+          const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+          return { count: value(/^payments_total\{[^}]*status="succeeded"[^}]*currency="JPY"[^}]*\} (\d+)/m), amount: value(/^payment_amount_minor_total\{[^}]*currency="JPY"[^}]*\} (\d+)/m) };
+        };
+        const before = await read();
+        assert.equal((await pay({ amount: 700, user_id: alice.id, currency: 'JPY' })).status, 200);
+        const after = await read();
+        assert.equal(after.count - before.count, 1);
+        assert.equal(after.amount - before.amount, 700);
       });
     });
 

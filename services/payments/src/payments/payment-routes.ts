@@ -30,6 +30,8 @@ const createBody = Type.Object({
 export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceClient, config: ConfigOf<typeof paymentsConfigSpec>): void {
   const { db } = runtime.database;
   const requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments).', registers: [runtime.metrics.registry] });
+  const created = new Counter({ name: 'payments_total', help: 'Payments created, by status and currency.', labelNames: ['status', 'currency'] as const, registers: [runtime.metrics.registry] });
+  const amounts = new Counter({ name: 'payment_amount_minor_total', help: 'Sum of created payments, in minor units of their currency.', labelNames: ['currency'] as const, registers: [runtime.metrics.registry] });
   const replays = new Counter({ name: 'idempotent_replays_total', help: 'POST /payments answered from a stored response (same Idempotency-Key, same parameters).', registers: [runtime.metrics.registry] });
   const maxMinor = BigInt(config.maxAmountMinor);
   // Every POST /payments counts, refused ones too (before authentication and validation run).
@@ -69,6 +71,8 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
           await inTransaction?.(tx, body);
         });
         runtime.relay.kick();
+        created.inc({ status: 'succeeded', currency });
+        amounts.inc({ currency }, Number(amountMinor));
         return body;
       };
       const sendJson = (status: number, body: string) => reply.code(status).type('application/json; charset=utf-8').send(body);
@@ -104,6 +108,9 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
           limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
           starting_after: Type.Optional(Type.String({ maxLength: 64 })),
           user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          status: Type.Optional(Type.Union([Type.Literal('succeeded')])),
+          'created[gte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
+          'created[lte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
         }, { additionalProperties: false }),
       },
     }, async (request) => {
@@ -112,7 +119,16 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
       // Users see their own; admins and services may filter by user or see all.
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged ? request.query.user_id : localUserId(caller);
-      const page = await listPayments(db, { userId, limit: Number(request.query.limit ?? 10), startingAfter: request.query.starting_after });
+      const createdGte = request.query['created[gte]'];
+      const createdLte = request.query['created[lte]'];
+      const page = await listPayments(db, {
+        userId,
+        status: request.query.status,
+        createdGte: createdGte === undefined ? undefined : Number(createdGte),
+        createdLte: createdLte === undefined ? undefined : Number(createdLte),
+        limit: Number(request.query.limit ?? 10),
+        startingAfter: request.query.starting_after,
+      });
       return { object: 'list', data: page.rows.map(publicPayment), has_more: page.hasMore };
     });
   });
