@@ -77,9 +77,11 @@ describe('a valid access token', () => {
     });
   });
 
-  test('a client_credentials token (subject is the client, no role) is a service', async () => {
-    const caller = await verify(await issuer.token({ claims: { sub: 'payments-service', client_id: 'payments-service', role: undefined, scope: 'users:read' } }));
+  test('a client_credentials token (subject is the client, no role) is a service only when our auth marks it as one of the platform\'s services', async () => {
+    const caller = await verify(await issuer.token({ claims: { sub: 'payments-service', client_id: 'payments-service', role: undefined, scope: 'users:read', paymesh_service: true } }));
     assert.equal(caller.kind, 'service');
+    const partner = await verify(await issuer.token({ claims: { sub: 'partner-app', client_id: 'partner-app', role: undefined, scope: 'users:read' } }));
+    assert.equal(partner.kind, 'user', 'an unmarked client_credentials token is nobody trusted');
     assert.equal(caller.role, undefined);
     assert.deepEqual(caller.scopes, new Set(['users:read']));
   });
@@ -108,7 +110,7 @@ describe('a valid access token', () => {
     const external = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: false }], revocations: undefined });
     const outsider = await external(await issuer.token({ claims: { sub: '42' } }));
     assert.throws(() => localUserId(outsider), (error: unknown) => error instanceof AppError && error.statusCode === 403);
-    const service = await verify(await issuer.token({ claims: { sub: 'payments-service', client_id: 'payments-service', role: undefined } }));
+    const service = await verify(await issuer.token({ claims: { sub: 'payments-service', client_id: 'payments-service', role: undefined, paymesh_service: true } }));
     assert.throws(() => localUserId(service), (error: unknown) => error instanceof AppError && error.statusCode === 403);
     const local = await verify(await issuer.token({ claims: { sub: '42', role: 'user' } }));
     assert.equal(localUserId(local), '42');

@@ -14,7 +14,7 @@ import { MintedTokenSource } from './login/minted-token-source.ts';
 import { pendingClaims } from './login/mint-user-token.ts';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
-import { createProvider, loginClientId, type ProviderOptions } from './oidc/create-provider.ts';
+import { authServiceClientId, createProvider, loginClientId, type ProviderOptions } from './oidc/create-provider.ts';
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
@@ -52,6 +52,7 @@ export const authService = defineService({
       return users;
     };
     const firstPartyClients = new Set(config.firstPartyClients.split(',').filter(Boolean));
+    const serviceClientIds = new Set([...serviceClients.map((c) => c.clientId), authServiceClientId]);
     const isFirstParty = (clientId: string, metadata: Record<string, unknown>) =>
       clientId === loginClientId || firstPartyClients.has(clientId) || metadata.paymesh_first_party === true;
     const providerOptions = (signingKeys: JWK[]): ProviderOptions => ({
@@ -64,28 +65,45 @@ export const authService = defineService({
       refreshTokenTtlSec: config.refreshTokenTtlSec,
       authorizationCodeTtlSec: config.authorizationCodeTtlSec,
       extraClients: parseRegisteredClients(config.oauthClients),
-      // The role of a user token: known at POST /auth/login, looked up for the other grants.
       extraTokenClaims: async (accountId, token) => {
-        // `gid` lets every service refuse the token when its grant ends (logout, revocation).
-        const grantId = (token as { grantId?: string }).grantId;
+        const { grantId, clientId } = token as { grantId?: string; clientId?: string };
+        // A client_credentials token: services trust it to act for any user only when it is one
+        // of the platform's own service clients.
+        if (accountId === undefined) return serviceClientIds.has(clientId ?? '') ? { paymesh_service: true } : undefined;
+        // `gid` lets every service refuse the token when its grant ends (logout, revocation). The
+        // role (what makes an admin) goes only into first-party tokens: a third-party app acting
+        // for an admin acts as an ordinary user.
+        const client = clientId === undefined ? undefined : await providerRef.current.Client.find(clientId);
+        const firstParty = client !== undefined && isFirstParty(client.clientId, client.metadata());
         const pending = pendingClaims.get(token as object);
-        if (accountId === undefined) return pending;
         if (pending !== undefined) return { ...pending, gid: grantId };
+        if (!firstParty) return { gid: grantId };
         const account = await lookupAccount(usersClient(), accountId);
-        return account === undefined ? undefined : { role: account.role, gid: grantId };
+        return account === undefined ? { gid: grantId } : { role: account.role, gid: grantId };
       },
       findAccount: (accountId) => lookupAccount(usersClient(), accountId),
       isFirstParty,
     });
-    const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec };
+    const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec, refreshSec: config.keyRefreshSec };
+    if (config.keyPublishLeadSec < config.keyRefreshSec + config.jwksCooldownSec) {
+      runtime.logger.warn({ lead: config.keyPublishLeadSec, refresh: config.keyRefreshSec, cooldown: config.jwksCooldownSec },
+        'SIGNING_KEY_PUBLISH_LEAD_SECONDS is shorter than SIGNING_KEY_REFRESH_SECONDS + JWKS_COOLDOWN_SECONDS: after a rotation, services may refuse new tokens for a while');
+    }
     let keyIds = '';
     /** Builds the provider on the current keys; a built provider never changes its keys. */
     const build = (signingKeys: JWK[]) => {
       keyIds = signingKeys.map((k) => k.kid).join(',');
       const built = createProvider(providerOptions(signingKeys));
       // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
+      // oidc-provider announces it after the fact, so the write is retried rather than given up.
       built.provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
-        revokeGrantTokens(runtime, grantId).catch((error: unknown) => runtime.logger.error({ err: error, grantId }, 'revoking the access tokens of an ended grant failed'));
+        const attempt = (left: number): void => {
+          revokeGrantTokens(runtime, grantId).catch((error: unknown) => {
+            runtime.logger.error({ err: error, grantId, attemptsLeft: left }, 'revoking the access tokens of an ended grant failed');
+            if (left > 0) setTimeout(() => attempt(left - 1), 1_000).unref();
+          });
+        };
+        attempt(5);
       });
       return built;
     };

@@ -13,6 +13,7 @@ import { queryRows, sql } from '@paymesh/platform/db/open-database';
 // the right secret too. The launcher keeps an operator's SERVICE_CLIENTS (ports.ts runSecrets);
 // this file runs in its own process, so nothing else sees these variables.
 const secrets = { users: randomBytes(32).toString('base64url'), payments: randomBytes(32).toString('base64url'), notifications: randomBytes(32).toString('base64url') };
+process.env.OAUTH_CLIENTS = JSON.stringify([{ client_id: 'probe-app', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/callback'], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]);
 process.env.SERVICE_CLIENTS = Object.entries(secrets).map(([name, secret]) => `${name}-service:${secret}`).join(',');
 for (const [name, secret] of Object.entries(secrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
 
@@ -64,7 +65,7 @@ for (const backend of backends()) {
       });
 
       test('an implicit authorization request is refused with unsupported_response_type', async () => {
-        const query = new URLSearchParams({ response_type: 'token', client_id: 'paymesh-login', redirect_uri: 'http://localhost:8080/callback', scope: 'openid' });
+        const query = new URLSearchParams({ response_type: 'token', client_id: 'probe-app', redirect_uri: 'http://localhost:5173/callback', scope: 'openid' });
         const response = await fetch(`${platform.gatewayUrl}/auth/authorize?${query}`, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
         await response.body?.cancel();
         assert.ok(response.status === 302 || response.status === 303, `status ${response.status}`);

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { decodeJwt } from 'jose';
+import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { Browser, form } from './browser.ts';
 
 const webRedirect = 'http://localhost:5173/callback';
@@ -296,6 +297,35 @@ for (const backend of backends()) {
       const { challenge, state } = await pkce();
       const response = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
       assert.equal(new URL(response.location!).searchParams.get('error'), 'invalid_target');
+    });
+
+    test('a third-party app acting for an admin gets no admin power: no role claim, no admin scope, no auth audience', async () => {
+      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
+      const { verifier, challenge, state } = await pkce();
+      const admin = { username: 'admin', password: adminPassword };
+      const { browser, landed } = await authorize(partner, partnerRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, admin);
+      const allow = form(landed.text);
+      const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
+      const back = await browser.follow(answered.location!, partnerRedirect);
+      const tokens = await oidc.authorizationCodeGrant(partner, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const claims = decodeJwt(tokens.access_token);
+      assert.equal(claims.role, undefined);
+      assert.doesNotMatch(String(claims.scope), /users:admin/);
+      // The admin's view of payments (another user's list) is not available to it.
+      const others = await platform.api.call('GET', `/payments?user_id=${alice.id}`, { token: tokens.access_token });
+      assert.equal(others.status, 200);
+      assert.ok(others.body.data.every((p: { user_id: number }) => p.user_id !== alice.id));
+      const { challenge: c2 } = await pkce();
+      const toAuth = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
+      assert.equal(new URL(toAuth.location!).searchParams.get('error'), 'invalid_target');
+    });
+
+    test('the login client behind POST /auth/login cannot be driven through a browser', async () => {
+      const url = new URL(`${issuer}/authorize`);
+      for (const [k, v] of Object.entries({ client_id: 'paymesh-login', response_type: 'code', redirect_uri: 'http://localhost:8080/callback', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', resource: 'urn:paymesh:platform' })) url.searchParams.set(k, v);
+      const response = await new Browser().request(url);
+      assert.equal(response.status, 400);
+      assert.equal(response.location, undefined);
     });
 
     test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {

@@ -39,7 +39,7 @@ for (const backend of backends()) {
       const authDb = platform.embedded!.services.auth.runtime.database.db;
       const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
       const jwk = row!.private_jwk;
-      return new SignJWT({ client_id: clientId, scope })
+      return new SignJWT({ client_id: clientId, scope, paymesh_service: true })
         .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
         .setIssuer(`http://localhost:${platform.embedded!.plan.gateway}/auth`)
         .setAudience('urn:paymesh:users')

@@ -25,8 +25,9 @@ export function localUserId(caller: Caller): string {
   return caller.subject;
 }
 
+/** An admin acting through a token that carries the admin scope (first-party tokens only). */
 export function isAdmin(caller: Caller): boolean {
-  return caller.kind === 'user' && caller.role === 'admin';
+  return caller.kind === 'user' && caller.role === 'admin' && caller.scopes.has('users:admin');
 }
 
 /** A user acting on their own resource, an admin, or a trusted service. */

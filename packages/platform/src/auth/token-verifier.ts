@@ -117,8 +117,9 @@ function toCaller(payload: JWTPayload, ownIssuer: boolean): Caller {
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
   const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []);
   const role = ownIssuer && (payload.role === 'admin' || payload.role === 'user') ? payload.role : undefined;
-  // client_credentials tokens carry the client as subject and no user role.
-  const kind = ownIssuer && clientId !== '' && payload.sub === clientId && role === undefined ? 'service' : 'user';
+  // Only our own auth vouches for services, and only for the platform's own service clients, which
+  // it marks with `paymesh_service`; any other client_credentials token is nobody's user.
+  const kind = ownIssuer && clientId !== '' && payload.sub === clientId && role === undefined && payload.paymesh_service === true ? 'service' : 'user';
   return {
     kind,
     subject: ownIssuer ? String(payload.sub) : `external:${String(payload.sub)}`,

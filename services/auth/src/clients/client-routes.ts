@@ -15,6 +15,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { authErrors } from '../errors.ts';
 import { createAdapter } from '../oidc/create-adapter.ts';
+import { revokeGrantTokens } from '../revocation/revoke-grant-tokens.ts';
 
 /** What a newly registered app may ask for unless told otherwise. */
 const defaultScope = 'openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read';
@@ -114,9 +115,12 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
       return { ...publicClient(client), client_secret: secret, client_secret_expires_at: 0 };
     });
 
-    // Its refresh tokens and grants stop working with it; access tokens expire within 15 minutes.
+    // Its grants end with it: their live access tokens are revoked everywhere first, then its
+    // refresh tokens, codes and grants are deleted.
     scope.delete('/auth/clients/:client_id', { schema: { params: idParams } }, async (request, reply) => {
       await load(request.params.client_id);
+      const grants = await queryRows<{ id: string }>(db, sql`select id from oidc_models where model = 'Grant' and payload->>'clientId' = ${request.params.client_id}`);
+      for (const { id } of grants) await revokeGrantTokens(runtime, id);
       await store.destroy(request.params.client_id);
       await db.execute(sql`delete from oidc_models where model <> 'Client' and payload->>'clientId' = ${request.params.client_id}`);
       return reply.code(204).send();

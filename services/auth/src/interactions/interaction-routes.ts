@@ -44,7 +44,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   const notFromPage = 'This form was not sent from the sign-in page. Start again from the application.';
 
   const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.code(status).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'").header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(body);
+    reply.code(status).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'").header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(body);
 
   /** The interaction this browser is in, or an error page (expired, another tab, no cookie). */
   const details = async (request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
@@ -75,7 +75,10 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     if (accountId === undefined) return undefined;
     const account = await lookupAccount(users, accountId);
     if (account === undefined) return undefined;
-    const allowed = new Set(userScopes(account.role));
+    const client = await providerRef.current.Client.find(String(interaction.params.client_id));
+    const firstParty = client !== undefined && isFirstParty(client.clientId, client.metadata());
+    // A third-party app never acts as an admin, whoever signs in.
+    const allowed = new Set(userScopes(firstParty ? account.role : 'user'));
     const clientId = String(interaction.params.client_id);
     const grant = interaction.grantId === undefined ? new providerRef.current.Grant({ accountId, clientId }) : await providerRef.current.Grant.find(interaction.grantId);
     if (grant === undefined) return undefined;

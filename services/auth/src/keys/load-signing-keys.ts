@@ -11,10 +11,9 @@ import { maxAccessTokenTtlSec } from '@paymesh/platform/runtime';
 
 const keyLock = 4_108_730_517; // arbitrary, constant: serialises key generation among replicas
 
-/** How long a replaced key stays published: longer than any token it signed lives. */
-export const replacedKeyPublishedSec = maxAccessTokenTtlSec + 5 * 60;
-
 export interface KeyPolicy {
+  /** How often each replica reloads its keys: a lagging replica still signs with the old key. */
+  readonly refreshSec: number;
   /** Age (from when it started signing) at which the signing key is replaced. */
   readonly rotateAfterSec: number;
   /** How long a new key is published before it signs. */
@@ -33,9 +32,11 @@ export async function loadSigningKeys(db: Db, policy: KeyPolicy): Promise<JWK[]>
     // The very first key signs at once (no token exists yet); later ones are published first.
     if (newest === undefined) await insertSigningKey(tx, 0);
     else if (Number(newest.age_sec) >= policy.rotateAfterSec) await insertSigningKey(tx, policy.publishLeadSec);
-    // A key is replaced once a newer one signs; it goes when its last token has expired.
+    // A key is replaced once a newer one signs; it goes when its last token has expired: the
+    // slowest replica may sign with it for one more refresh, and that token lives its full life.
+    const keepSec = policy.refreshSec + maxAccessTokenTtlSec + 5 * 60;
     await tx.execute(sql`delete from signing_keys k where exists (
-      select 1 from signing_keys n where n.not_before > k.not_before and n.not_before < now() - make_interval(secs => ${replacedKeyPublishedSec}))`);
+      select 1 from signing_keys n where n.not_before > k.not_before and n.not_before < now() - make_interval(secs => ${keepSec}))`);
     const rows = await queryRows<{ private_jwk: JWK }>(tx, sql`
       select private_jwk from signing_keys order by not_before <= now() desc, not_before desc`);
     return rows.map((r) => r.private_jwk);

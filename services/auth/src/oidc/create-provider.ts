@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { errors, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { apiScopes, platformAudience, resourceScopes, serviceClientScopes } from './scopes.ts';
+import { apiScopes, authAudience, platformAudience, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
@@ -50,8 +50,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   // auth's own client: its calls to users are minted in process; the secret is never used.
   clients.push({ client_id: authServiceClientId, client_secret: randomBytes(32).toString('base64url'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: serviceClientScopes[authServiceClientId]! });
   clients.push(...options.extraClients);
-  // The first-party client behind the contract's POST /auth/login (see docs/adr/0003).
-  clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://localhost:8080/callback'], scope: apiScopes.join(' ') });
+  // The first-party client behind the contract's POST /auth/login (see docs/adr/0003). Its tokens
+  // are minted in process; it has no grant a browser could drive.
+  clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: [], response_types: [], redirect_uris: [], scope: apiScopes.join(' ') });
 
   const resourceServers = new Map(Object.entries(resourceScopes).map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
     scope: scopes.join(' '),
@@ -110,8 +111,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
         getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string; metadata(): Record<string, unknown> }) => {
           const found = resourceServers.get(resourceIndicator);
           if (found === undefined) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-          if (resourceIndicator === platformAudience && !options.isFirstParty(client.clientId, client.metadata())) {
-            throw new errors.InvalidTarget('the platform-wide audience is for first-party apps only');
+          // The platform-wide audience and auth's own API are for the platform's own apps.
+          if ((resourceIndicator === platformAudience || resourceIndicator === authAudience) && !options.isFirstParty(client.clientId, client.metadata())) {
+            throw new errors.InvalidTarget(`${resourceIndicator} is for first-party apps only`);
           }
           return found;
         },

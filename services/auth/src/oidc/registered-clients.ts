@@ -15,6 +15,11 @@ export function parseRegisteredClients(raw: string): ClientMetadata[] {
     if (typeof entry !== 'object' || entry === null || typeof (entry as { client_id?: unknown }).client_id !== 'string') {
       throw new Error(`OAUTH_CLIENTS[${index}] needs a string client_id`);
     }
+    // Apps sign users in; only the platform's own services (SERVICE_CLIENTS) use client_credentials.
+    const grantTypes = (entry as { grant_types?: unknown }).grant_types;
+    if (Array.isArray(grantTypes) && grantTypes.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
+      throw new Error(`OAUTH_CLIENTS[${index}]: only authorization_code and refresh_token grants are allowed for apps`);
+    }
     return entry as ClientMetadata;
   });
 }

@@ -29,6 +29,7 @@ export function userScopes(role: 'user' | 'admin'): string[] {
 
 /** The audience of the service a service client calls. */
 export const usersAudience = serviceAudience('users');
+export const authAudience = serviceAudience('auth');
 
 /** What each service's client may request with client_credentials. */
 export const serviceClientScopes: Record<string, string> = {

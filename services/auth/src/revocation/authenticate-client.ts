@@ -20,8 +20,12 @@ export async function authenticateClient(provider: Provider, request: FastifyReq
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    clientId = decodeURIComponent(decoded.slice(0, colon));
-    secret = decodeURIComponent(decoded.slice(colon + 1));
+    try {
+      clientId = decodeURIComponent(decoded.slice(0, colon));
+      secret = decodeURIComponent(decoded.slice(colon + 1));
+    } catch {
+      return undefined; // a malformed %-escape: not a client we know
+    }
   } else if (typeof body.client_id === 'string') {
     clientId = body.client_id;
     secret = typeof body.client_secret === 'string' ? body.client_secret : undefined;

@@ -3,7 +3,7 @@
 // provider's storage. Revoking a refresh token ends its whole grant, access tokens included.
 import { decodeJwt } from 'jose';
 import type { ProviderRef } from '../oidc/create-provider.ts';
-import type { TokenVerifier } from '@paymesh/platform/auth/token-verifier';
+import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
@@ -22,8 +22,11 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     if (token.split('.').length !== 3) return undefined;
     try {
       return { caller: await verify(token), claims: decodeJwt(token) };
-    } catch {
-      return undefined;
+    } catch (error) {
+      // Not a valid token of ours; anything else (the keys could not be fetched) is an outage,
+      // answered as one: a 200 would tell the client its token is dead when it is not.
+      if (error instanceof InvalidTokenError) return undefined;
+      throw error;
     }
   };
 
@@ -62,8 +65,10 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     } else {
       const refresh = await refreshToken(token);
       if (refresh !== undefined && refresh.clientId === client.clientId && refresh.grantId !== undefined) {
-        await Promise.all([providerRef.current.RefreshToken.adapter.revokeByGrantId(refresh.grantId), providerRef.current.Grant.adapter.destroy(refresh.grantId)]);
+        // The grant's access tokens are revoked first: if that fails, nothing was destroyed and a
+        // retry finds the refresh token again.
         await revokeGrantTokens(runtime, refresh.grantId);
+        await Promise.all([providerRef.current.RefreshToken.adapter.revokeByGrantId(refresh.grantId), providerRef.current.Grant.adapter.destroy(refresh.grantId)]);
       }
     }
     return reply.code(200).header('cache-control', 'no-store').send({});
