@@ -4,7 +4,6 @@ import { AppError } from '@paymesh/platform/errors';
 export const paymentsErrors = {
   invalidAmount: (message: string) => new AppError(400, 'invalid_request_error', 'amount_invalid', message, { param: 'amount' }),
   invalidCurrency: (currency: string) => new AppError(400, 'invalid_request_error', 'currency_invalid', `Unsupported currency: ${currency}.`, { param: 'currency' }),
-  invalidUserId: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'user_id must be a positive integer.', { param: 'user_id' }),
   userNotFound: () => new AppError(404, 'invalid_request_error', 'user_not_found', 'No such user.', { param: 'user_id' }),
   notYourUser: () => new AppError(403, 'permission_error', 'forbidden', 'You may only make payments for yourself.', { param: 'user_id' }),
   paymentNotFound: () => new AppError(404, 'invalid_request_error', 'payment_not_found', 'No such payment.'),

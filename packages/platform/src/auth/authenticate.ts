@@ -23,7 +23,7 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
   });
 }
 
-export async function authenticateRequest(request: FastifyRequest, verify: TokenVerifier): Promise<Caller> {
+async function authenticateRequest(request: FastifyRequest, verify: TokenVerifier): Promise<Caller> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw platformErrors.authorizationMissing();
   const match = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i.exec(header);

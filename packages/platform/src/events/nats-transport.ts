@@ -23,7 +23,7 @@ export interface NatsTransportOptions {
  * A durable name for (consumer, subject) that no other pair shares: every character outside
  * [A-Za-z0-9-] is escaped as `_xx` (its hex code), and `__` separates the two parts.
  */
-export function durableName(consumer: string, subject: string): string {
+function durableName(consumer: string, subject: string): string {
   const escape = (text: string) => text.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return `${escape(consumer)}__${escape(subject)}`;
 }
