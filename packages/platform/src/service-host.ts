@@ -68,8 +68,10 @@ export async function hostService<S extends BaseSpec, Extra>(
   await definition.onStart?.(runtime, config, extra);
   if (options.holdRelay !== true) runtime.relay.start();
   let metricsServer: Server | undefined;
-  let serving = false;
-  let closedApp = false;
+  // Closing the app once, whoever asks first: stopServing during a graceful stop, or close after a
+  // failed start (built, never listened).
+  let appClosed: Promise<void> | undefined;
+  const closeApp = () => (appClosed ??= app.close());
 
   const hosted: HostedService<Extra> = {
     name: definition.name,
@@ -81,7 +83,6 @@ export async function hostService<S extends BaseSpec, Extra>(
     metricsUrl: '',
     async listen() {
       const address = await app.listen({ host: base.host, port: base.httpPort });
-      serving = true;
       hosted.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
       metricsServer = await startMetricsServer(runtime.metrics.registry, base.metricsPort, base.host);
       const port = (metricsServer.address() as { port: number }).port;
@@ -89,16 +90,11 @@ export async function hostService<S extends BaseSpec, Extra>(
       logger.info({ url: hosted.url, metrics: hosted.metricsUrl }, `${definition.name} listening`);
     },
     async stopServing() {
-      if (!serving) return;
-      serving = false;
-      closedApp = true;
       // Fastify's close waits for in-flight requests; idle keep-alive sockets are closed.
-      await app.close();
+      await closeApp();
     },
     async close(closeOptions = {}) {
-      await hosted.stopServing();
-      // Built but never listened (a failed start): close it all the same.
-      if (!serving && !closedApp) await app.close();
+      await closeApp();
       await closeExtra?.();
       await new Promise<void>((resolve) => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
       await closeRuntime(runtime, { closeTransport: closeOptions.closeTransport ?? options.transport === undefined, flushMs: base.shutdownGraceMs });

@@ -4,7 +4,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type Provider from 'oidc-provider';
 import type { ProviderRef } from '../oidc/create-provider.ts';
-import type { InteractionResults } from 'oidc-provider';
+import type { Client, InteractionResults } from 'oidc-provider';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
@@ -70,12 +70,11 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   };
 
   /** The consent result: what the client asked for, limited to what this user's role allows. */
-  const grantFor = async (interaction: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<string | undefined> => {
+  const grantFor = async (interaction: Awaited<ReturnType<Provider['interactionDetails']>>, client: Client | undefined): Promise<string | undefined> => {
     const accountId = interaction.session?.accountId;
     if (accountId === undefined) return undefined;
     const account = await lookupAccount(users, accountId);
     if (account === undefined) return undefined;
-    const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const firstParty = client !== undefined && isFirstParty(client.clientId, client.metadata());
     // A third-party app never acts as an admin, whoever signs in.
     const allowed = new Set(userScopes(firstParty ? account.role : 'user'));
@@ -106,7 +105,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     }
     if (interaction.prompt.name === 'consent') {
       if (client !== undefined && isFirstParty(client.clientId, client.metadata())) {
-        const grantId = await grantFor(interaction);
+        const grantId = await grantFor(interaction, client);
         if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
         return finish(request, reply, { consent: { grantId } }, true);
       }
@@ -141,7 +140,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     const interaction = await details(request, reply);
     if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage(expired));
     if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
-    const grantId = await grantFor(interaction);
+    const grantId = await grantFor(interaction, await providerRef.current.Client.find(String(interaction.params.client_id)));
     if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
     return finish(request, reply, { consent: { grantId } }, true);
   });
