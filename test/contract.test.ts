@@ -38,7 +38,8 @@ for (const mode of modes) {
       assert.equal(invalid.body.message, 'Invalid input');
 
       // login → JWT
-      const login = await api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password } });
+      const loginRequestId = `contract-login-${suffix}`;
+      const login = await api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password }, headers: { 'x-request-id': loginRequestId } });
       assert.equal(login.status, 200);
       assert.match(login.body.token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
       const token: string = login.body.token;
@@ -68,10 +69,12 @@ for (const mode of modes) {
       assert.equal(notification.read_at, null);
       assert.match(notification.message, /\$100\.00/);
       if (platform.logs !== undefined) {
-        // One request id in the logs of the payment, the payer check it caused, and the event it published.
-        const logged = (service: 'payments' | 'users' | 'notifications') => platform.logs!(service).split('\n').filter((line) => line.includes(`"reqId":"${requestId}"`));
+        // One request id in the logs of a request and of the service call it caused (the login's
+        // credential check), and of a payment and the event it published.
+        const logged = (service: 'auth' | 'payments' | 'users' | 'notifications', id = requestId) => platform.logs!(service).split('\n').filter((line) => line.includes(`"reqId":"${id}"`));
+        assert.ok(logged('auth', loginRequestId).some((line) => line.includes('"route":"/auth/login"')), 'auth logged the login');
+        assert.ok(logged('users', loginRequestId).some((line) => line.includes('"route":"/users/internal/verify-credentials"')), 'users logged the credential check with the same id');
         assert.ok(logged('payments').some((line) => line.includes('"route":"/payments"')), 'payments logged the request');
-        assert.ok(logged('users').some((line) => line.includes('"route":"/users/:id"')), 'users logged the payer check with the same id');
         assert.ok(logged('notifications').some((line) => line.includes('event handled')), 'notifications logged the event with the same id');
       }
 

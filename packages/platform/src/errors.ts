@@ -9,10 +9,11 @@ export type ErrorType =
   | 'permission_error'
   | 'rate_limit_error'
   | 'idempotency_error'
+  | 'card_error'
   | 'api_error';
 
 export interface ErrorBody {
-  error: { type: ErrorType; code: string; message: string; param?: string };
+  error: { type: ErrorType; code: string; message: string; param?: string; decline_code?: string; [detail: string]: unknown };
   /** Present where the compatibility contract fixes a top-level `message` (401s) or `success`. */
   [legacy: string]: unknown;
 }
@@ -25,8 +26,12 @@ export class AppError extends Error {
   /** Extra top-level fields that the compatibility contract requires beside `error`. */
   readonly legacy: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** Why an issuer declined a card (Stripe's `decline_code`), on card errors. */
+  readonly declineCode: string | undefined;
+  /** Objects the error concerns, inside `error` (Stripe puts the payment_intent there). */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(statusCode: number, type: ErrorType, code: string, message: string, options: { param?: string; legacy?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(statusCode: number, type: ErrorType, code: string, message: string, options: { param?: string; declineCode?: string; details?: Record<string, unknown>; legacy?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.statusCode = statusCode;
@@ -35,6 +40,8 @@ export class AppError extends Error {
     this.param = options.param;
     this.legacy = options.legacy;
     this.headers = options.headers;
+    this.declineCode = options.declineCode;
+    this.details = options.details;
   }
 
   get expose(): boolean {
@@ -43,7 +50,9 @@ export class AppError extends Error {
 
   toBody(): ErrorBody {
     const error: ErrorBody['error'] = { type: this.type, code: this.code, message: this.message };
+    if (this.declineCode !== undefined) error.decline_code = this.declineCode;
     if (this.param !== undefined) error.param = this.param;
+    if (this.details !== undefined) Object.assign(error, this.details);
     return { ...this.legacy, error };
   }
 }

@@ -15,6 +15,8 @@ export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix:
     ['/auth', config.authUrl],
     ['/users', config.usersUrl],
     ['/payments', config.paymentsUrl],
+    ['/payment_methods', config.paymentsUrl],
+    ['/wallet', config.paymentsUrl],
     ['/notifications', config.notificationsUrl],
   ];
 }
@@ -25,7 +27,8 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   const app = createHttpServer({
     logger,
     metrics,
-    readiness: routes.map(([prefix, upstream]) => ({
+    // One check per upstream, however many prefixes it serves.
+    readiness: [...new Map(routes.map(([prefix, upstream]) => [upstream, prefix])).entries()].map(([upstream, prefix]) => ({
       name: prefix.slice(1),
       check: async () => {
         const response = await fetch(`${upstream}/healthz`, { signal: AbortSignal.timeout(2_000) });

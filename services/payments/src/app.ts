@@ -1,29 +1,82 @@
-// The payments service: payments over a double-entry ledger.
+// The payments service: the payment lifecycle, refunds, saved cards and wallets over a
+// double-entry ledger with two-phase transfers.
 import { resolve } from 'node:path';
+import type { Subscription } from '@paymesh/platform/events/event';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
 import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
-import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
-import { paymentRoutes } from './payments/payment-routes.ts';
+import { IdempotentPosts } from './idempotency/idempotent-post.ts';
 import { deleteExpiredIdempotencyKeys } from './idempotency/idempotency-key.ts';
+import { checkLedgerInvariants } from './ledger/check-invariants.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
+import { Payers } from './payers/payers.ts';
+import { paymentMethodRoutes } from './payment-methods/payment-method-routes.ts';
+import { PaymentMetrics } from './payment-metrics.ts';
+import type { PaymentsContext } from './payments-context.ts';
+import { paymentRoutes } from './payments/payment-routes.ts';
+import { TestCardProcessor } from './processor/test-card-processor.ts';
+import { refundRoutes } from './refunds/refund-routes.ts';
+import { walletRoutes } from './wallet/wallet-routes.ts';
 
 export const paymentsService = defineService({
   name: 'payments',
   configSpec: paymentsConfigSpec,
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
   async build(runtime, config) {
+    const { db } = runtime.database;
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
+    const metrics = new PaymentMetrics(runtime.metrics.registry);
+    const ctx: PaymentsContext = {
+      runtime,
+      db,
+      config,
+      ledger: new Ledger(),
+      processor: new TestCardProcessor(),
+      payers: new Payers(runtime, users),
+      idempotency: new IdempotentPosts({ db, fingerprintKey: config.fingerprintKey, waitMs: config.idempotencyWaitMs, replays: metrics.replays }),
+      metrics,
+    };
     const app = createServiceServer(runtime);
     useExactAmountParser(app);
-    paymentRoutes(app, runtime, users, config);
+    // An action such as POST /payments/:id/capture may come without a body, as with Stripe.
+    app.addHook('preValidation', async (request) => {
+      if (request.method === 'POST' && request.body === undefined) request.body = {};
+    });
+    paymentRoutes(app, ctx);
+    refundRoutes(app, ctx);
+    paymentMethodRoutes(app, ctx);
+    walletRoutes(app, ctx);
+
+    const timers: NodeJS.Timeout[] = [];
+    const every = (seconds: number, what: string, task: () => Promise<void>) => {
+      if (seconds <= 0) return;
+      const timer = setInterval(() => void task().catch((error: unknown) => runtime.logger.warn({ err: error }, `${what} failed`)), seconds * 1000);
+      timer.unref();
+      timers.push(timer);
+    };
     // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
-    const reaper = setInterval(() => {
-      deleteExpiredIdempotencyKeys(runtime.database.db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'idempotency key clean-up failed'));
-    }, 60 * 60_000);
-    reaper.unref();
-    return { app, extra: undefined, close: async () => clearInterval(reaper) };
+    every(3600, 'idempotency key clean-up', () => deleteExpiredIdempotencyKeys(db));
+    every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => {
+      const violations = await checkLedgerInvariants(db);
+      metrics.invariantChecks.inc({ result: violations.length === 0 ? 'ok' : 'violated' });
+      metrics.invariantViolations.set(violations.length);
+      if (violations.length > 0) runtime.logger.error({ violations }, 'LEDGER INVARIANT VIOLATED');
+    });
+    const subscriptions: Subscription[] = [];
+    return {
+      app,
+      extra: { ctx, subscriptions },
+      close: async () => {
+        for (const timer of timers) clearInterval(timer);
+        await Promise.all(subscriptions.map((s) => s.stop()));
+      },
+    };
+  },
+  async onStart(_runtime, _config, extra) {
+    extra.subscriptions.push(...(await extra.ctx.payers.follow()));
   },
 });

@@ -1,4 +1,5 @@
-import { int, str, url } from '@paymesh/platform/config';
+import { int, oneOf, str, url } from '@paymesh/platform/config';
+import { devSecret, existingDevSecret } from '@paymesh/platform/dev-secrets';
 import { serviceConfigSpec, servicePorts } from '@paymesh/platform/service-config';
 
 export const paymentsConfigSpec = {
@@ -6,4 +7,13 @@ export const paymentsConfigSpec = {
   usersUrl: url('USERS_URL', 'Internal base URL of the users service (payer checks).', { default: `http://127.0.0.1:${servicePorts.users}` }),
   defaultCurrency: str('PAYMENTS_DEFAULT_CURRENCY', 'Currency of a payment that names none (ISO 4217).', { default: 'USD' }),
   maxAmountMinor: int('PAYMENTS_MAX_AMOUNT_MINOR', 'Largest accepted amount, in minor units of the currency.', { default: 100_000_000, min: 1 }),
+  defaultPaymentMethod: str('PAYMENTS_DEFAULT_PAYMENT_METHOD', 'Payment method of a `POST /payments` that names none and is confirmed at once (the compatibility contract\'s request). The test processor\'s `pm_card_visa` by default; empty to require a payment method.', { default: 'pm_card_visa' }),
+  fingerprintKey: str('PAYMENTS_FINGERPRINT_KEY', 'Secret key of the card fingerprints and of the stored idempotency request fingerprints (HMAC-SHA256): without it, neither reveals a card number. Changing it changes every fingerprint.', {
+    default: () => devSecret('payments-fingerprint'),
+    shownDefault: '(development key, with a warning)',
+    insecure: (value) => (value === existingDevSecret('payments-fingerprint') ? 'using the development fingerprint key; set PAYMENTS_FINGERPRINT_KEY in production' : undefined),
+  }),
+  idempotencyWaitMs: int('PAYMENTS_IDEMPOTENCY_WAIT_MS', 'How long a request waits for an earlier request with the same Idempotency-Key to finish, to answer with its response, before answering 409.', { default: 5_000, min: 0, max: 60_000 }),
+  invariantCheckIntervalSec: int('PAYMENTS_INVARIANT_CHECK_SECONDS', 'How often the ledger invariants are checked (ledger_invariant_checks_total); 0 turns the schedule off.', { default: 600, min: 0 }),
+  cardProcessor: oneOf('PAYMENTS_CARD_PROCESSOR', 'The card processor. `test` is the built-in test-mode processor, which behaves like Stripe\'s test cards and moves no real money; services/payments/docs/processors.md tells how to add a real one.', ['test'], { default: 'test' }),
 };

@@ -2,7 +2,8 @@
 // the row (a unique constraint, never check-then-insert); a repeat with the same parameters gets
 // the first response back byte for byte; other parameters are an error; a repeat while the first
 // is still running is a 409. Keys are scoped to the caller and kept 24 hours.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
 
@@ -14,9 +15,12 @@ export type Claim =
   | { readonly kind: 'claimed' }
   | { readonly kind: 'replay'; readonly status: number; readonly body: string };
 
-/** Fingerprint of what the request asks for: method, path and the parsed body, keys sorted. */
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
+/**
+ * Fingerprint of what the request asks for: method, path and the parsed body, keys sorted. Keyed
+ * (HMAC), because a body may hold a card number and a plain hash of it could be brute-forced.
+ */
+export function requestFingerprint(secret: string, method: string, path: string, body: unknown): string {
+  return createHmac('sha256', secret).update(`${method} ${path}\n${canonicalJson(body)}`).digest('hex');
 }
 
 function canonicalJson(value: unknown): string {
@@ -33,7 +37,25 @@ export function validateIdempotencyKey(raw: string | string[] | undefined): stri
   return raw;
 }
 
-export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string): Promise<Claim> {
+/**
+ * Claims the key, or returns the stored outcome of the request that did. A duplicate of a request
+ * still running waits up to `waitMs` for its outcome (so that concurrent retries all get the same
+ * response) and is refused with 409 after that.
+ */
+export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string, waitMs = 0): Promise<Claim> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await claimOnce(db, scope, key, fingerprint);
+    } catch (error) {
+      const inUse = error instanceof Error && 'code' in error && error.code === 'idempotency_key_in_use';
+      if (!inUse || Date.now() + pause > deadline) throw error;
+      await sleep(pause);
+    }
+  }
+}
+
+async function claimOnce(db: Db, scope: string, key: string, fingerprint: string): Promise<Claim> {
   const claimed = await queryRows(db, sql`
     insert into idempotency_keys (scope, key, request_fingerprint, state) values (${scope}, ${key}, ${fingerprint}, 'in_flight')
     on conflict (scope, key) do nothing returning key`);
@@ -42,7 +64,7 @@ export async function claimIdempotencyKey(db: Db, scope: string, key: string, fi
     select request_fingerprint, state, response_status, response_body,
       created_at < now() - make_interval(secs => ${abandonedAfterSec}) as stale
     from idempotency_keys where scope = ${scope} and key = ${key}`);
-  if (existing === undefined) return claimIdempotencyKey(db, scope, key, fingerprint); // reaped meanwhile
+  if (existing === undefined) return claimOnce(db, scope, key, fingerprint); // reaped meanwhile
   if (existing.request_fingerprint !== fingerprint) throw paymentsErrors.idempotencyKeyReused();
   if (existing.state === 'done') return { kind: 'replay', status: existing.response_status!, body: existing.response_body! };
   if (existing.stale) {
@@ -56,7 +78,7 @@ export async function claimIdempotencyKey(db: Db, scope: string, key: string, fi
 /** Stores the outcome; call it in the transaction that makes the change, when there is one. */
 export async function storeIdempotentResponse(db: Db, scope: string, key: string, status: number, body: string): Promise<void> {
   await db.execute(sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
-    where scope = ${scope} and key = ${key}`);
+    where scope = ${scope} and key = ${key} and state = 'in_flight'`);
 }
 
 /** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */

@@ -3,7 +3,7 @@
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { platformErrors } from '@paymesh/platform/errors';
 
-const moneyFields = new Set(['amount']);
+const moneyFields = new Set(['amount', 'amount_to_capture']);
 
 export function parseJsonWithExactAmounts(text: string): unknown {
   return JSON.parse(text, function (this: unknown, key: string, value: unknown, context?: { source?: string }) {

@@ -4,16 +4,16 @@
 import { paymentsErrors } from '../errors.ts';
 import { currencyExponents } from './currencies.ts';
 
-export function parseAmount(raw: unknown, currency: string, maxMinor: bigint): bigint {
-  if (typeof raw !== 'string') throw paymentsErrors.invalidAmount('Amount must be a decimal number such as 100.00.');
+export function parseAmount(raw: unknown, currency: string, maxMinor: bigint, param = 'amount'): bigint {
+  if (typeof raw !== 'string') throw paymentsErrors.invalidAmount('Amount must be a decimal number such as 100.00.', param);
   const match = /^(\d{1,20})(?:\.(\d{1,20}))?$/.exec(raw);
-  if (match === null) throw paymentsErrors.invalidAmount(raw.startsWith('-') ? 'Amount must be greater than zero.' : 'Amount must be a decimal number such as 100.00.');
+  if (match === null) throw paymentsErrors.invalidAmount(raw.startsWith('-') ? 'Amount must be greater than zero.' : 'Amount must be a decimal number such as 100.00.', param);
   const exponent = currencyExponents[currency]!;
   const fraction = (match[2] ?? '').replace(/0+$/, '');
-  if (fraction.length > exponent) throw paymentsErrors.invalidAmount(exponent === 0 ? `${currency} amounts have no decimals.` : `${currency} amounts have at most ${exponent} decimals.`);
+  if (fraction.length > exponent) throw paymentsErrors.invalidAmount(exponent === 0 ? `${currency} amounts have no decimals.` : `${currency} amounts have at most ${exponent} decimals.`, param);
   const minor = BigInt(match[1]!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
-  if (minor <= 0n) throw paymentsErrors.invalidAmount('Amount must be greater than zero.');
-  if (minor > maxMinor) throw paymentsErrors.invalidAmount(`Amount must be at most ${formatAmount(maxMinor, currency)}.`);
+  if (minor <= 0n) throw paymentsErrors.invalidAmount('Amount must be greater than zero.', param);
+  if (minor > maxMinor) throw paymentsErrors.invalidAmount(`Amount must be at most ${formatAmount(maxMinor, currency)}.`, param);
   return minor;
 }
 

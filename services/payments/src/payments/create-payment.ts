@@ -1,52 +1,69 @@
-// The contract's payment: the payment row, a balanced ledger transfer and the outbox event,
-// written in one transaction, so that none exists without the others.
-import { randomBytes } from 'node:crypto';
-import { sql } from '@paymesh/platform/db/open-database';
-import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+// POST /payments: a new payment, confirmed in the same call (the contract's request and the
+// default) or only created. For a card, the processor is asked before the transaction; the
+// payment row, its payment method, its ledger transfer, its events and the idempotent response
+// are then written in one transaction, so none exists without the others.
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
-import { postTransfer, systemAccounts } from '../ledger/post-transfer.ts';
-import { formatAmount } from '../money/parse-amount.ts';
-import type { PaymentRow } from './payment.ts';
+import type { StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
+import { cardMethod, insertPaymentMethod, methodSnapshot, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import type { PaymentsContext } from '../payments-context.ts';
+import { attemptCard, attemptEvent, attemptWallet, recordCardAttempt, type AttemptFields, type AttemptTarget } from './attempt-payment.ts';
+import { undoAtProcessor } from './undo-at-processor.ts';
+import { paymentEventData, type PaymentRow } from './payment.ts';
+import { insertPayment, newPaymentId } from './payment-store.ts';
 
 export interface NewPayment {
   readonly userId: string;
   readonly amountMinor: bigint;
   readonly currency: string;
   readonly description: string | undefined;
+  readonly captureMethod: 'automatic' | 'manual';
+  readonly confirm: boolean;
+  readonly method: RequestedMethod | undefined;
   readonly createdBy: string;
 }
 
-export function newPaymentId(): string {
-  return `pay_${randomBytes(12).toString('base64url')}`;
+export async function createPayment(ctx: PaymentsContext, input: NewPayment, store: StoreOutcome, render: (row: PaymentRow) => Outcome): Promise<Outcome> {
+  await ctx.payers.assertMayPay(input.userId);
+  const target: AttemptTarget = { id: newPaymentId(), userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: input.captureMethod };
+  const card = input.method === undefined || input.method.kind === 'wallet' ? undefined : await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
+  const attempt = card !== undefined && input.confirm ? await attemptCard(ctx.processor, card, target, false) : undefined;
+  let row: PaymentRow;
+  let outcome: Outcome;
+  try {
+    ({ row, outcome } = await ctx.db.transaction(async (tx) => {
+      if (card !== undefined) await insertPaymentMethod(tx, card);
+      let fields: AttemptFields;
+      if (!input.confirm) fields = unconfirmed(input.method === undefined ? undefined : (card ?? 'wallet'));
+      else if (card !== undefined) fields = await recordCardAttempt(tx, ctx.ledger, target, card, attempt!);
+      else fields = await attemptWallet(tx, ctx.ledger, target);
+      const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields);
+      const data = paymentEventData(row);
+      await enqueueEvent(tx, 'payment.created', data);
+      if (input.confirm) await enqueueEvent(tx, attemptEvent(fields), data);
+      const outcome = render(row);
+      await store(tx, outcome);
+      return { row, outcome };
+    }));
+  } catch (error) {
+    if (attempt !== undefined) await undoAtProcessor(ctx, target.id, attempt, target.amountMinor, target.currency);
+    throw error;
+  }
+  ctx.runtime.relay.kick();
+  ctx.metrics.recordPayment(row, BigInt(row.amount_received));
+  return outcome;
 }
 
-/**
- * `inTransaction` runs last, inside the same transaction (the idempotency key stores its response
- * there, so a committed payment always has it).
- */
-export async function createPayment(db: Db, input: NewPayment, inTransaction?: (tx: Db, payment: PaymentRow) => Promise<void>): Promise<PaymentRow> {
-  return db.transaction(async (tx) => {
-    const id = newPaymentId();
-    const [payment] = await queryRows<PaymentRow>(tx, sql`
-      insert into payments (id, user_id, amount_minor, currency, status, description, created_by)
-      values (${id}, ${input.userId}, ${input.amountMinor.toString()}::bigint, ${input.currency}, 'succeeded', ${input.description ?? null}, ${input.createdBy})
-      returning id, seq, user_id, amount_minor, currency, status, description, created_at`);
-    await postTransfer(tx, {
-      debitAccount: systemAccounts.processorClearing(input.currency),
-      creditAccount: systemAccounts.platformRevenue(input.currency),
-      amountMinor: input.amountMinor,
-      currency: input.currency,
-      paymentId: id,
-      kind: 'payment',
-    });
-    await enqueueEvent(tx, 'payment.succeeded', {
-      payment_id: id,
-      user_id: Number(input.userId),
-      amount_minor: input.amountMinor.toString(),
-      currency: input.currency,
-      amount_display: formatAmount(input.amountMinor, input.currency),
-    });
-    await inTransaction?.(tx, payment!);
-    return payment!;
-  });
+function unconfirmed(method: CardMethod | 'wallet' | undefined): AttemptFields {
+  return {
+    status: method === undefined ? 'requires_payment_method' : 'requires_confirmation',
+    payment_method_type: method === undefined ? null : method === 'wallet' ? 'wallet' : 'card',
+    payment_method_id: method === undefined || method === 'wallet' ? null : method.id,
+    payment_method: method === undefined ? null : methodSnapshot(method),
+    processor_authorization: null,
+    authorization_transfer_id: null,
+    amount_capturable: 0n,
+    amount_received: 0n,
+    last_payment_error: null,
+    next_action: null,
+  };
 }

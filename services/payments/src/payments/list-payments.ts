@@ -1,10 +1,11 @@
 // Cursor pagination on Stripe's model: newest first, `starting_after` an id from the previous
-// page, `has_more`. The cursor is resolved inside the same user's list, so another user's
-// payment id is no cursor here.
-import { sql } from '@paymesh/platform/db/open-database';
-import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+// page, `has_more`. Rows are ordered by (created_at, seq), and every filter combination has an
+// index in that order (migration 0003), so a page reads `limit + 1` index entries however many
+// payments exist. The cursor is resolved inside the same user's list, so another user's payment
+// id is no cursor here.
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
-import type { PaymentRow } from './payment.ts';
+import { paymentColumns, type PaymentRow } from './payment.ts';
 
 export interface ListFilters {
   readonly userId: string | undefined;
@@ -21,12 +22,13 @@ export async function listPayments(db: Db, options: ListFilters & { limit: numbe
   const toFilter = options.createdLte === undefined ? sql`true` : sql`created_at < to_timestamp(${options.createdLte + 1})`;
   let cursorFilter = sql`true`;
   if (options.startingAfter !== undefined) {
-    const [cursor] = await queryRows<{ seq: string }>(db, sql`select seq from payments where id = ${options.startingAfter} and ${userFilter}`);
+    const [cursor] = await queryRows<{ seq: string; created_at: string }>(db, sql`select seq, created_at::text from payments where id = ${options.startingAfter} and ${userFilter}`);
     if (cursor === undefined) throw paymentsErrors.invalidCursor();
-    cursorFilter = sql`seq < ${cursor.seq}`;
+    cursorFilter = sql`(created_at, seq) < (${cursor.created_at}::timestamptz, ${cursor.seq}::bigint)`;
   }
   const rows = await queryRows<PaymentRow>(db, sql`
-    select id, seq, user_id, amount_minor, currency, status, description, created_at from payments
-    where ${userFilter} and ${statusFilter} and ${fromFilter} and ${toFilter} and ${cursorFilter} order by seq desc limit ${options.limit + 1}`);
+    select ${paymentColumns} from payments
+    where ${userFilter} and ${statusFilter} and ${fromFilter} and ${toFilter} and ${cursorFilter}
+    order by created_at desc, seq desc limit ${options.limit + 1}`);
   return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
 }

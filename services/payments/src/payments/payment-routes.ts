@@ -1,102 +1,141 @@
-// POST /payments (the contract), GET /payments/:id, GET /payments.
+// Payments: POST /payments (the contract; creates and, by default, confirms), GET /payments/:id,
+// GET /payments, and the lifecycle actions confirm, capture and cancel. Every POST runs under
+// Idempotency-Key; validation happens before it, so a request that failed validation stores nothing.
 import { Type } from '@fastify/type-provider-typebox';
-import { Counter } from 'prom-client';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import type { Runtime } from '@paymesh/platform/runtime';
-import type { ServiceClient } from '@paymesh/platform/service-client';
-import { AppError, platformErrors } from '@paymesh/platform/errors';
-import type { ConfigOf } from '@paymesh/platform/config';
-import type { paymentsConfigSpec } from '../config.ts';
 import { paymentsErrors } from '../errors.ts';
-import { isSupportedCurrency } from '../money/currencies.ts';
-import { formatAmount, parseAmount } from '../money/parse-amount.ts';
+import type { Outcome } from '../idempotency/idempotent-post.ts';
+import { formatAmount } from '../money/parse-amount.ts';
+import { requestedMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import type { PaymentsContext } from '../payments-context.ts';
+import { actingUser, amountSchema, currencySchema, objectIdParams, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
+import { cancelPayment, cancellationReasons } from './cancel-payment.ts';
+import { capturePayment } from './capture-payment.ts';
+import { confirmPayment } from './confirm-payment.ts';
 import { createPayment } from './create-payment.ts';
 import { listPayments } from './list-payments.ts';
 import { publicPayment, type PaymentRow } from './payment.ts';
-import { sql } from '@paymesh/platform/db/open-database';
-import { queryRows, type Db } from '@paymesh/platform/db/open-database';
-import { claimIdempotencyKey, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from '../idempotency/idempotency-key.ts';
+import { paymentStatuses } from './payment-status.ts';
+import { findPayment } from './payment-store.ts';
 
 const createBody = Type.Object({
-  // A string after the exact-amount parser; a JSON string is accepted too.
-  amount: Type.String({ maxLength: 40 }),
-  user_id: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,17}$' })]),
-  currency: Type.Optional(Type.String({ minLength: 3, maxLength: 3 })),
+  amount: amountSchema,
+  user_id: userIdSchema,
+  currency: Type.Optional(currencySchema),
   description: Type.Optional(Type.String({ maxLength: 1000 })),
+  payment_method: Type.Optional(paymentMethodSchema),
+  confirm: Type.Optional(Type.Boolean()),
+  capture_method: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
 }, { additionalProperties: false });
 
-export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceClient, config: ConfigOf<typeof paymentsConfigSpec>): void {
-  const { db } = runtime.database;
-  const requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments).', registers: [runtime.metrics.registry] });
-  const created = new Counter({ name: 'payments_total', help: 'Payments created, by status and currency.', labelNames: ['status', 'currency'] as const, registers: [runtime.metrics.registry] });
-  const amounts = new Counter({ name: 'payment_amount_minor_total', help: 'Sum of created payments, in minor units of their currency.', labelNames: ['currency'] as const, registers: [runtime.metrics.registry] });
-  const replays = new Counter({ name: 'idempotent_replays_total', help: 'POST /payments answered from a stored response (same Idempotency-Key, same parameters).', registers: [runtime.metrics.registry] });
-  const maxMinor = BigInt(config.maxAmountMinor);
+/** A failed attempt answers 402 with Stripe's error object, the payment inside it. */
+function failedAttempt(row: PaymentRow): Outcome | undefined {
+  const error = row.last_payment_error as { type: string; code: string; decline_code?: string; message: string } | null;
+  if (error === null) return undefined;
+  const details = { payment: publicPayment(row) };
+  const appError = error.type === 'card_error'
+    ? paymentsErrors.cardDeclined({ code: error.code, declineCode: error.decline_code ?? error.code, message: error.message }, details)
+    : paymentsErrors.balanceInsufficient(details);
+  return { status: 402, body: JSON.stringify(appError.toBody()) };
+}
+
+const createdMessages: Record<string, string> = {
+  succeeded: 'received from',
+  requires_capture: 'authorized for',
+  requires_action: 'requires authentication by',
+  processing: 'is processing for',
+  requires_confirmation: 'created for',
+  requires_payment_method: 'created for',
+};
+
+/** The contract's answer: `{"success": true, "message": "Payment of $100.00 received from user 12345", "payment": …}`. */
+function renderCreated(row: PaymentRow): Outcome {
+  const failed = failedAttempt(row);
+  if (failed !== undefined) return failed;
+  const amount = formatAmount(BigInt(row.amount_minor), row.currency.trim());
+  return { status: 200, body: JSON.stringify({ success: true, message: `Payment of ${amount} ${createdMessages[row.status]} user ${row.user_id}`, payment: publicPayment(row) }) };
+}
+
+function renderPayment(row: PaymentRow): Outcome {
+  return failedAttempt(row) ?? { status: 200, body: JSON.stringify(publicPayment(row)) };
+}
+
+export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
+  const { config, idempotency } = ctx;
   // Every POST /payments counts, refused ones too (before authentication and validation run).
   app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST' && request.routeOptions.url === '/payments') requests.inc();
+    if (request.method === 'POST' && request.routeOptions.url === '/payments') ctx.metrics.requests.inc();
   });
 
-  protectedRoutes(app, runtime.verify, (scope) => {
+  protectedRoutes(app, ctx.runtime.verify, (scope) => {
     scope.post('/payments', { schema: { body: createBody } }, async (request, reply) => {
-      const { caller } = request;
+      const { caller, body } = request;
       requireScope(caller, 'payments:write');
-      const idempotencyKey = validateIdempotencyKey(request.headers['idempotency-key']);
-      const userId = String(request.body.user_id);
-      if (!mayActFor(caller, userId)) throw paymentsErrors.notYourUser();
-      const currency = (request.body.currency ?? config.defaultCurrency).toUpperCase();
-      if (!isSupportedCurrency(currency)) throw paymentsErrors.invalidCurrency(currency);
-      const amountMinor = parseAmount(request.body.amount, currency, maxMinor);
-
-      // Validation is over: from here the request executes, and its outcome is what a repeat with
-      // the same Idempotency-Key gets (a request that failed validation stored nothing).
-      const execute = async (inTransaction?: (tx: Db, body: string) => Promise<void>): Promise<string> => {
-        // The payer must exist and be active: the users service is the authority.
-        const payer = await users.request<{ status: string }>({ method: 'GET', path: `/users/${userId}` });
-        if (payer.status === 404) throw paymentsErrors.userNotFound();
-        if (payer.status !== 200) {
-          request.log.error({ status: payer.status }, 'payer check failed');
-          throw platformErrors.serviceUnavailable();
-        }
-        if (payer.body.status !== 'active') throw paymentsErrors.userNotFound();
-        let body = '';
-        await createPayment(db, { userId, amountMinor, currency, description: request.body.description, createdBy: `${caller.kind}:${caller.subject}` }, async (tx, payment) => {
-          body = JSON.stringify({
-            success: true,
-            message: `Payment of ${formatAmount(amountMinor, currency)} received from user ${userId}`,
-            payment: publicPayment(payment),
-          });
-          await inTransaction?.(tx, body);
-        });
-        runtime.relay.kick();
-        created.inc({ status: 'succeeded', currency });
-        amounts.inc({ currency }, Number(amountMinor));
-        return body;
-      };
-      const sendJson = (status: number, body: string) => reply.code(status).type('application/json; charset=utf-8').send(body);
-
-      if (idempotencyKey === undefined) return sendJson(200, await execute());
-      const keyScope = `${caller.kind}:${caller.subject}`;
-      const claim = await claimIdempotencyKey(db, keyScope, idempotencyKey, requestFingerprint('POST', '/payments', request.body));
-      if (claim.kind === 'replay') {
-        replays.inc();
-        return reply.header('idempotent-replayed', 'true').code(claim.status).type('application/json; charset=utf-8').send(claim.body);
-      }
-      try {
-        return sendJson(200, await execute((tx, body) => storeIdempotentResponse(tx, keyScope, idempotencyKey, 200, body)));
-      } catch (error) {
-        // A refusal is the request's outcome and is replayed; an outage is not (a retry runs anew).
-        if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, keyScope, idempotencyKey, error.statusCode, JSON.stringify(error.toBody()));
-        else await releaseIdempotencyKey(db, keyScope, idempotencyKey);
-        throw error;
-      }
+      const key = idempotency.key(request);
+      const userId = actingUser(caller, body.user_id);
+      const currency = requestCurrency(config, body.currency);
+      const amountMinor = requestAmount(config, body.amount, currency);
+      const confirm = body.confirm ?? true;
+      const methodInput = body.payment_method ?? (confirm ? config.defaultPaymentMethod || undefined : undefined);
+      if (confirm && methodInput === undefined) throw paymentsErrors.paymentMethodRequired();
+      const method = methodInput === undefined ? undefined : await requestedMethod(ctx.db, methodInput, userId);
+      return idempotency.run(request, reply, key, (store) => createPayment(ctx, {
+        userId, amountMinor, currency, confirm, method,
+        description: body.description,
+        captureMethod: body.capture_method ?? 'automatic',
+        createdBy: `${caller.kind}:${caller.subject}`,
+      }, store, renderCreated));
     });
 
-    scope.get('/payments/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => {
+    scope.post('/payments/:id/confirm', {
+      schema: { params: objectIdParams, body: Type.Object({ payment_method: Type.Optional(paymentMethodSchema) }, { additionalProperties: false }) },
+    }, async (request, reply) => {
+      const { caller } = request;
+      requireScope(caller, 'payments:write');
+      const key = idempotency.key(request);
+      const input = request.body.payment_method;
+      let method: RequestedMethod | undefined;
+      if (input !== undefined) {
+        const payment = await findPayment(ctx.db, request.params.id);
+        if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
+        method = await requestedMethod(ctx.db, input, payment.user_id);
+      }
+      return idempotency.run(request, reply, key, (store) => confirmPayment(ctx, caller, request.params.id, method, store, renderPayment));
+    });
+
+    scope.post('/payments/:id/capture', {
+      schema: { params: objectIdParams, body: Type.Object({ amount_to_capture: Type.Optional(amountSchema) }, { additionalProperties: false }) },
+    }, async (request, reply) => {
+      const { caller } = request;
+      requireScope(caller, 'payments:write');
+      const key = idempotency.key(request);
+      const raw = request.body.amount_to_capture;
+      let amount: bigint | undefined;
+      if (raw !== undefined) {
+        const payment = await findPayment(ctx.db, request.params.id);
+        if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
+        amount = requestAmount(config, raw, payment.currency.trim(), 'amount_to_capture');
+      }
+      return idempotency.run(request, reply, key, (store) => capturePayment(ctx, caller, request.params.id, amount, store));
+    });
+
+    scope.post('/payments/:id/cancel', {
+      schema: {
+        params: objectIdParams,
+        body: Type.Object({ cancellation_reason: Type.Optional(Type.Union(cancellationReasons.map((r) => Type.Literal(r)))) }, { additionalProperties: false }),
+      },
+    }, async (request, reply) => {
+      const { caller } = request;
+      requireScope(caller, 'payments:write');
+      const key = idempotency.key(request);
+      return idempotency.run(request, reply, key, (store) => cancelPayment(ctx, caller, request.params.id, request.body.cancellation_reason, store));
+    });
+
+    scope.get('/payments/:id', { schema: { params: objectIdParams } }, async (request) => {
       requireScope(request.caller, 'payments:read');
-      const [row] = await queryRows<PaymentRow>(db, sql`select id, seq, user_id, amount_minor, currency, status, description, created_at from payments where id = ${request.params.id}`);
+      const row = await findPayment(ctx.db, request.params.id);
       // Another user's payment is as absent as an unknown one.
       if (row === undefined || !mayActFor(request.caller, row.user_id)) throw paymentsErrors.paymentNotFound();
       return publicPayment(row);
@@ -108,7 +147,7 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
           limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
           starting_after: Type.Optional(Type.String({ maxLength: 64 })),
           user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
-          status: Type.Optional(Type.Union([Type.Literal('succeeded')])),
+          status: Type.Optional(Type.Union(paymentStatuses.map((s) => Type.Literal(s)))),
           'created[gte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
           'created[lte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
         }, { additionalProperties: false }),
@@ -121,7 +160,7 @@ export function paymentRoutes(app: HttpServer, runtime: Runtime, users: ServiceC
       const userId = privileged ? request.query.user_id : localUserId(caller);
       const createdGte = request.query['created[gte]'];
       const createdLte = request.query['created[lte]'];
-      const page = await listPayments(db, {
+      const page = await listPayments(ctx.db, {
         userId,
         status: request.query.status,
         createdGte: createdGte === undefined ? undefined : Number(createdGte),

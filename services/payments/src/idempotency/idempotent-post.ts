@@ -1,0 +1,67 @@
+// Runs a POST under Stripe's idempotency rules (idempotency-key.ts). The handler executes the
+// request and returns its outcome; it calls `store` inside the transaction that makes the change,
+// so a committed change always has its stored response. A refusal raised while executing is the
+// outcome too; an outage is not (the key is released and a retry runs anew). Validation happens
+// before `run`: a request that failed it has stored nothing.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { AppError } from '@paymesh/platform/errors';
+import type { Db } from '@paymesh/platform/db/open-database';
+import { claimIdempotencyKey, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from './idempotency-key.ts';
+
+export interface Outcome {
+  readonly status: number;
+  readonly body: string;
+}
+
+export type StoreOutcome = (tx: Db, outcome: Outcome) => Promise<void>;
+
+export interface IdempotentPostsOptions {
+  readonly db: Db;
+  readonly fingerprintKey: string;
+  readonly waitMs: number;
+  readonly replays: Counter<'route'>;
+}
+
+export class IdempotentPosts {
+  readonly #options: IdempotentPostsOptions;
+
+  constructor(options: IdempotentPostsOptions) {
+    this.#options = options;
+  }
+
+  /** Validates the Idempotency-Key header early, with the rest of the request. */
+  key(request: FastifyRequest): string | undefined {
+    return validateIdempotencyKey(request.headers['idempotency-key']);
+  }
+
+  async run(request: FastifyRequest, reply: FastifyReply, key: string | undefined, execute: (store: StoreOutcome) => Promise<Outcome>): Promise<FastifyReply> {
+    const send = (outcome: Outcome) => reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
+    if (key === undefined) return send(await execute(async () => {}));
+    const { db } = this.#options;
+    const caller = request.caller;
+    const scope = `${caller.kind}:${caller.subject}`;
+    const path = request.url.split('?')[0]!;
+    const fingerprint = requestFingerprint(this.#options.fingerprintKey, request.method, path, request.body);
+    const claim = await claimIdempotencyKey(db, scope, key, fingerprint, this.#options.waitMs);
+    if (claim.kind === 'replay') {
+      this.#options.replays.inc({ route: request.routeOptions.url ?? path });
+      reply.header('idempotent-replayed', 'true');
+      return send({ status: claim.status, body: claim.body });
+    }
+    let stored = false;
+    try {
+      const outcome = await execute(async (tx, o) => {
+        await storeIdempotentResponse(tx, scope, key, o.status, o.body);
+        stored = true;
+      });
+      if (!stored) await storeIdempotentResponse(db, scope, key, outcome.status, outcome.body);
+      return send(outcome);
+    } catch (error) {
+      // Both only touch a key still in flight: an outcome that committed stays as it is.
+      if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, scope, key, error.statusCode, JSON.stringify(error.toBody()));
+      else await releaseIdempotencyKey(db, scope, key);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Card details as a client sends them, checked before anything else happens: the number's length
+// and Luhn check digit, the expiry, the CVC. The number and CVC are held only in memory, long
+// enough to hand them to the processor; what is kept is `CardSummary`.
+import { createHmac } from 'node:crypto';
+import { paymentsErrors } from '../errors.ts';
+
+export interface CardDetails {
+  readonly number: string;
+  readonly expMonth: number;
+  readonly expYear: number;
+  readonly cvc: string;
+}
+
+/** What the platform keeps and shows of a card. */
+export interface CardSummary {
+  readonly brand: string;
+  readonly last4: string;
+  readonly exp_month: number;
+  readonly exp_year: number;
+  /** HMAC of the number under PAYMENTS_FINGERPRINT_KEY: the same card gives the same value, and it reveals nothing. */
+  readonly fingerprint: string;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function cardBrand(digits: string): string {
+  if (digits.startsWith('4')) return 'visa';
+  if (/^(5[1-5]|2(2[2-9]|[3-6]|7[01]|720))/.test(digits)) return 'mastercard';
+  if (/^3[47]/.test(digits)) return 'amex';
+  if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
+  if (/^35(2[89]|[3-8])/.test(digits)) return 'jcb';
+  if (/^3(0[0-5]|[68])/.test(digits)) return 'diners';
+  if (/^62/.test(digits)) return 'unionpay';
+  return 'unknown';
+}
+
+/** Checks the details (402 card_error, as Stripe answers them) and returns them normalised. */
+export function checkCardDetails(raw: { number: string; exp_month: number; exp_year: number; cvc: string }, now = new Date()): CardDetails {
+  const number = raw.number.replace(/[ -]/g, '');
+  if (!/^[0-9]{12,19}$/.test(number) || !luhnValid(number)) throw paymentsErrors.cardDetails('incorrect_number', 'Your card number is incorrect.', 'number');
+  if (!Number.isInteger(raw.exp_month) || raw.exp_month < 1 || raw.exp_month > 12) throw paymentsErrors.cardDetails('invalid_expiry_month', "Your card's expiration month is invalid.", 'exp_month');
+  const year = raw.exp_year < 100 ? 2000 + raw.exp_year : raw.exp_year;
+  const thisYear = now.getUTCFullYear();
+  if (!Number.isInteger(year) || year < thisYear || year > thisYear + 50) throw paymentsErrors.cardDetails('invalid_expiry_year', "Your card's expiration year is invalid.", 'exp_year');
+  if (year === thisYear && raw.exp_month < now.getUTCMonth() + 1) throw paymentsErrors.cardDetails('invalid_expiry_month', "Your card's expiration month is in the past.", 'exp_month');
+  const cvcLength = cardBrand(number) === 'amex' ? 4 : 3;
+  if (!new RegExp(`^[0-9]{${cvcLength}}$`).test(raw.cvc)) throw paymentsErrors.cardDetails('invalid_cvc', "Your card's security code is invalid.", 'cvc');
+  return { number, expMonth: raw.exp_month, expYear: year, cvc: raw.cvc };
+}
+
+export function summarizeCard(card: CardDetails, fingerprintKey: string): CardSummary {
+  return {
+    brand: cardBrand(card.number),
+    last4: card.number.slice(-4),
+    exp_month: card.expMonth,
+    exp_year: card.expYear,
+    fingerprint: createHmac('sha256', fingerprintKey).update(card.number).digest('base64url').slice(0, 16),
+  };
+}

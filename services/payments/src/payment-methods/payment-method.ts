@@ -1,0 +1,99 @@
+// Payment methods: a card as the processor's token plus what people recognise it by, or the
+// user's wallet. How a request names one (`payment_method` in a body) is resolved here.
+import { randomBytes } from 'node:crypto';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { paymentsErrors } from '../errors.ts';
+import type { CardProcessor } from '../processor/card-processor.ts';
+import { testPaymentMethods } from '../processor/test-card-processor.ts';
+import { checkCardDetails, summarizeCard, type CardDetails, type CardSummary } from './card-details.ts';
+
+export interface PaymentMethodRow {
+  id: string;
+  user_id: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  fingerprint: string;
+  processor_token: string;
+  saved: boolean;
+  created_at: string | Date;
+}
+
+export const paymentMethodColumns = sql.raw('id, user_id, brand, last4, exp_month, exp_year, fingerprint, processor_token, saved, created_at');
+
+/** A payment method as a request gives it: the word "wallet", a method id, or card details. */
+export type PaymentMethodInput = string | { number: string; exp_month: number; exp_year: number; cvc: string };
+
+/** The request's method after validation, before anything is executed. */
+export type RequestedMethod =
+  | { readonly kind: 'wallet' }
+  | { readonly kind: 'card'; readonly card: CardDetails }
+  | { readonly kind: 'saved'; readonly row: PaymentMethodRow };
+
+/** A card method ready to be charged: a saved one, or a new one to be stored with the payment. */
+export interface CardMethod {
+  readonly id: string;
+  readonly token: string;
+  readonly summary: CardSummary;
+  /** Set when the method is new: insert it in the payment's transaction. */
+  readonly insert?: { readonly userId: string; readonly processor: string; readonly saved: boolean };
+}
+
+export function newPaymentMethodId(): string {
+  return `pm_${randomBytes(12).toString('base64url')}`;
+}
+
+/** Validates the method (card checks, ownership of a saved one): a failure here stores nothing. */
+export async function requestedMethod(db: Db, input: PaymentMethodInput, userId: string): Promise<RequestedMethod> {
+  if (typeof input === 'object') return { kind: 'card', card: checkCardDetails(input) };
+  if (input === 'wallet') return { kind: 'wallet' };
+  const testNumber = testPaymentMethods[input];
+  if (testNumber !== undefined) return { kind: 'card', card: { number: testNumber, expMonth: 12, expYear: new Date().getUTCFullYear() + 1, cvc: '123' } };
+  const [row] = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods
+    where id = ${input} and user_id = ${userId} and saved and detached_at is null`);
+  // Another user's method is as absent as an unknown one.
+  if (row === undefined) throw paymentsErrors.paymentMethodNotFound();
+  return { kind: 'saved', row };
+}
+
+/** Hands new card details to the processor; a saved method is ready as it is. */
+export async function cardMethod(processor: CardProcessor, method: Exclude<RequestedMethod, { kind: 'wallet' }>, userId: string, fingerprintKey: string, saved = false): Promise<CardMethod> {
+  if (method.kind === 'saved') return { id: method.row.id, token: method.row.processor_token, summary: summaryOf(method.row) };
+  return {
+    id: newPaymentMethodId(),
+    token: await processor.tokenize(method.card),
+    summary: summarizeCard(method.card, fingerprintKey),
+    insert: { userId, processor: processor.name, saved },
+  };
+}
+
+export async function insertPaymentMethod(tx: Db, method: CardMethod): Promise<PaymentMethodRow | undefined> {
+  if (method.insert === undefined) return undefined;
+  const { summary } = method;
+  const [row] = await queryRows<PaymentMethodRow>(tx, sql`
+    insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
+    values (${method.id}, ${method.insert.userId}, 'card', ${summary.brand}, ${summary.last4}, ${summary.exp_month}, ${summary.exp_year}, ${summary.fingerprint}, ${method.insert.processor}, ${method.token}, ${method.insert.saved})
+    returning ${paymentMethodColumns}`);
+  return row;
+}
+
+export function summaryOf(row: PaymentMethodRow): CardSummary {
+  return { brand: row.brand, last4: row.last4, exp_month: Number(row.exp_month), exp_year: Number(row.exp_year), fingerprint: row.fingerprint };
+}
+
+/** What a payment or top-up shows of its method. */
+export function methodSnapshot(method: CardMethod | 'wallet'): Record<string, unknown> {
+  return method === 'wallet' ? { type: 'wallet' } : { id: method.id, type: 'card', card: method.summary };
+}
+
+export function publicPaymentMethod(row: PaymentMethodRow) {
+  return { id: row.id, object: 'payment_method', type: 'card', user_id: Number(row.user_id), card: summaryOf(row), created: Math.floor(new Date(row.created_at).getTime() / 1000) };
+}
+
+/** The method a payment already holds (saved or given for that payment). */
+export async function heldCardMethod(db: Db, id: string): Promise<CardMethod> {
+  const [row] = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods where id = ${id}`);
+  if (row === undefined) throw new Error(`payment method ${id} is missing`);
+  return { id: row.id, token: row.processor_token, summary: summaryOf(row) };
+}

@@ -1,0 +1,31 @@
+// The payments service's Prometheus metrics.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PaymentRow } from './payments/payment.ts';
+
+export class PaymentMetrics {
+  readonly requests: Counter;
+  readonly payments: Counter<'status' | 'currency'>;
+  readonly received: Counter<'currency'>;
+  readonly refunded: Counter<'currency'>;
+  readonly replays: Counter<'route'>;
+  readonly invariantChecks: Counter<'result'>;
+  readonly invariantViolations: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments), refused ones included.', registers });
+    this.payments = new Counter({ name: 'payments_total', help: 'Payments reaching a status (a failed attempt counts as status "failed"), by currency.', labelNames: ['status', 'currency'], registers });
+    this.received = new Counter({ name: 'payment_amount_minor_total', help: 'Money received by payments (captured), in minor units of its currency.', labelNames: ['currency'], registers });
+    this.refunded = new Counter({ name: 'refund_amount_minor_total', help: 'Money refunded, in minor units of its currency.', labelNames: ['currency'], registers });
+    this.replays = new Counter({ name: 'idempotent_replays_total', help: 'POSTs answered from a stored response (same Idempotency-Key, same parameters), by route.', labelNames: ['route'], registers });
+    this.invariantChecks = new Counter({ name: 'ledger_invariant_checks_total', help: 'Scheduled checks of the ledger invariants, by result (ok or violated).', labelNames: ['result'], registers });
+    this.invariantViolations = new Gauge({ name: 'ledger_invariant_violations', help: 'Invariant violations found by the last check (0 is the only acceptable value).', registers });
+  }
+
+  /** Counts what a committed change did to a payment. */
+  recordPayment(row: PaymentRow, receivedNow = 0n): void {
+    const currency = row.currency.trim();
+    this.payments.inc({ status: row.last_payment_error === null ? row.status : 'failed', currency });
+    if (receivedNow > 0n) this.received.inc({ currency }, Number(receivedNow));
+  }
+}

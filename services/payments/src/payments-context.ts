@@ -1,0 +1,21 @@
+// What the payments routes share; app.ts builds it once.
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Db } from '@paymesh/platform/db/open-database';
+import type { Runtime } from '@paymesh/platform/runtime';
+import type { paymentsConfigSpec } from './config.ts';
+import type { IdempotentPosts } from './idempotency/idempotent-post.ts';
+import type { Ledger } from './ledger/ledger.ts';
+import type { Payers } from './payers/payers.ts';
+import type { PaymentMetrics } from './payment-metrics.ts';
+import type { CardProcessor } from './processor/card-processor.ts';
+
+export interface PaymentsContext {
+  readonly runtime: Runtime;
+  readonly db: Db;
+  readonly config: ConfigOf<typeof paymentsConfigSpec>;
+  readonly ledger: Ledger;
+  readonly processor: CardProcessor;
+  readonly payers: Payers;
+  readonly idempotency: IdempotentPosts;
+  readonly metrics: PaymentMetrics;
+}

@@ -1,0 +1,157 @@
+// One attempt to pay: the processor's side (outside any transaction: never hold ledger locks over a
+// network call) and the ledger's side (inside the payment's transaction). A card authorised with
+// automatic capture is captured at once and posted as one transfer; with manual capture it is a
+// pending transfer until captured or canceled. A wallet needs no processor: its ledger transfer is
+// the whole payment, and the account's no-overdraft flag refuses what the balance cannot cover.
+import type { Db } from '@paymesh/platform/db/open-database';
+import { accounts } from '../ledger/ledger-accounts.ts';
+import { LedgerError, type Ledger } from '../ledger/ledger.ts';
+import type { CardMethod } from '../payment-methods/payment-method.ts';
+import { methodSnapshot } from '../payment-methods/payment-method.ts';
+import type { CardProcessor } from '../processor/card-processor.ts';
+import type { PaymentStatus } from './payment-status.ts';
+
+export interface PaymentError {
+  readonly type: 'card_error' | 'invalid_request_error';
+  readonly code: string;
+  readonly decline_code?: string;
+  readonly message: string;
+}
+
+/** What the processor said about a card. */
+export type CardAttempt =
+  | { readonly outcome: 'succeeded' | 'requires_capture' | 'processing'; readonly authorization: string }
+  | { readonly outcome: 'requires_action'; readonly nextAction: Record<string, unknown> }
+  | { readonly outcome: 'failed'; readonly error: PaymentError };
+
+export interface AttemptTarget {
+  readonly id: string;
+  readonly userId: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly captureMethod: 'automatic' | 'manual';
+}
+
+/** The payment's columns an attempt sets. */
+export interface AttemptFields {
+  readonly status: PaymentStatus;
+  readonly payment_method_type: 'card' | 'wallet' | null;
+  readonly payment_method_id: string | null;
+  readonly payment_method: Record<string, unknown> | null;
+  readonly processor_authorization: string | null;
+  readonly authorization_transfer_id: string | null;
+  readonly amount_capturable: bigint;
+  readonly amount_received: bigint;
+  readonly last_payment_error: Record<string, unknown> | null;
+  readonly next_action: Record<string, unknown> | null;
+}
+
+export async function attemptCard(processor: CardProcessor, card: CardMethod, target: AttemptTarget, authenticated: boolean): Promise<CardAttempt> {
+  // One idempotency key per attempt at the processor: a retried call cannot authorise twice.
+  const key = `${target.id}:${card.id}:${authenticated ? 'authenticated' : 'first'}`;
+  const result = await processor.authorize({ token: card.token, amountMinor: target.amountMinor, currency: target.currency, authenticated, idempotencyKey: key });
+  switch (result.status) {
+    case 'declined':
+      return { outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
+    case 'requires_action':
+      return { outcome: 'requires_action', nextAction: result.nextAction };
+    case 'pending':
+      return { outcome: 'processing', authorization: result.authorization };
+    case 'authorized':
+      if (target.captureMethod === 'manual') return { outcome: 'requires_capture', authorization: result.authorization };
+      await processor.capture({ authorization: result.authorization, amountMinor: target.amountMinor, idempotencyKey: `${key}:capture` });
+      return { outcome: 'succeeded', authorization: result.authorization };
+  }
+}
+
+/** Records a card attempt in the ledger; returns the payment's new fields. */
+export async function recordCardAttempt(tx: Db, ledger: Ledger, target: AttemptTarget, card: CardMethod, attempt: CardAttempt): Promise<AttemptFields> {
+  const method = { payment_method_type: 'card' as const, payment_method_id: card.id, payment_method: methodSnapshot(card) };
+  const none = { processor_authorization: null, authorization_transfer_id: null, amount_capturable: 0n, amount_received: 0n, last_payment_error: null, next_action: null };
+  switch (attempt.outcome) {
+    case 'failed':
+      return failedFields(attempt.error, methodSnapshot(card));
+    case 'requires_action':
+      return { ...none, ...method, status: 'requires_action', next_action: attempt.nextAction };
+    case 'processing':
+      return { ...none, ...method, status: 'processing', processor_authorization: attempt.authorization };
+    case 'succeeded':
+    case 'requires_capture': {
+      const manual = attempt.outcome === 'requires_capture';
+      const transferId = await ledger.transfer(tx, {
+        debit: accounts.processorClearing(target.currency),
+        credit: accounts.platformRevenue(target.currency),
+        amountMinor: target.amountMinor,
+        currency: target.currency,
+        kind: 'payment',
+        pending: manual,
+        paymentId: target.id,
+      });
+      return {
+        ...none,
+        ...method,
+        status: attempt.outcome,
+        processor_authorization: attempt.authorization,
+        authorization_transfer_id: manual ? transferId : null,
+        amount_capturable: manual ? target.amountMinor : 0n,
+        amount_received: manual ? 0n : target.amountMinor,
+      };
+    }
+  }
+}
+
+/** Pays from the user's wallet, inside the payment's transaction. */
+export async function attemptWallet(tx: Db, ledger: Ledger, target: AttemptTarget): Promise<AttemptFields> {
+  const manual = target.captureMethod === 'manual';
+  let transferId: string;
+  try {
+    transferId = await ledger.transfer(tx, {
+      debit: accounts.wallet(target.userId, target.currency),
+      credit: accounts.platformRevenue(target.currency),
+      amountMinor: target.amountMinor,
+      currency: target.currency,
+      kind: 'payment',
+      pending: manual,
+      paymentId: target.id,
+    });
+  } catch (error) {
+    if (error instanceof LedgerError && error.code === 'exceeds_credits') {
+      return failedFields({ type: 'invalid_request_error', code: 'balance_insufficient', message: 'The wallet balance is too low for this payment.' }, { type: 'wallet' });
+    }
+    throw error;
+  }
+  return {
+    status: manual ? 'requires_capture' : 'succeeded',
+    payment_method_type: 'wallet',
+    payment_method_id: null,
+    payment_method: { type: 'wallet' },
+    processor_authorization: null,
+    authorization_transfer_id: manual ? transferId : null,
+    amount_capturable: manual ? target.amountMinor : 0n,
+    amount_received: manual ? 0n : target.amountMinor,
+    last_payment_error: null,
+    next_action: null,
+  };
+}
+
+/** Stripe's failed attempt: back to requires_payment_method, the error kept with the method it concerned. */
+function failedFields(error: PaymentError, method: Record<string, unknown>): AttemptFields {
+  return {
+    status: 'requires_payment_method',
+    payment_method_type: null,
+    payment_method_id: null,
+    payment_method: null,
+    processor_authorization: null,
+    authorization_transfer_id: null,
+    amount_capturable: 0n,
+    amount_received: 0n,
+    last_payment_error: { ...error, payment_method: method },
+    next_action: null,
+  };
+}
+
+/** The event an attempt's outcome announces (besides payment.created for a new payment). */
+export function attemptEvent(fields: AttemptFields): string {
+  if (fields.last_payment_error !== null) return 'payment.failed';
+  return `payment.${fields.status}`;
+}

@@ -1,0 +1,46 @@
+// POST /payments/:id/refunds (admins and services: refunding is the merchant's decision) and
+// GET /payments/:id/refunds (the payer too).
+import { Type } from '@fastify/type-provider-typebox';
+import { isAdmin, mayActFor } from '@paymesh/platform/auth/caller';
+import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
+import { platformErrors } from '@paymesh/platform/errors';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import { paymentsErrors } from '../errors.ts';
+import type { PaymentsContext } from '../payments-context.ts';
+import { findPayment } from '../payments/payment-store.ts';
+import { amountSchema, objectIdParams, requestAmount } from '../request-schemas.ts';
+import { createRefund } from './create-refund.ts';
+import { publicRefund, refundColumns, refundReasons, type RefundRow } from './refund.ts';
+
+export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
+  protectedRoutes(app, ctx.runtime.verify, (scope) => {
+    scope.post('/payments/:id/refunds', {
+      schema: {
+        params: objectIdParams,
+        body: Type.Object({
+          amount: Type.Optional(amountSchema),
+          reason: Type.Optional(Type.Union(refundReasons.map((r) => Type.Literal(r)))),
+        }, { additionalProperties: false }),
+      },
+    }, async (request, reply) => {
+      const { caller } = request;
+      requireScope(caller, 'payments:write');
+      if (!isAdmin(caller) && caller.kind !== 'service') throw platformErrors.forbidden('Only an admin or a service may refund a payment.');
+      const key = ctx.idempotency.key(request);
+      const payment = await findPayment(ctx.db, request.params.id);
+      if (payment === undefined) throw paymentsErrors.paymentNotFound();
+      const raw = request.body.amount;
+      const amount = raw === undefined ? undefined : requestAmount(ctx.config, raw, payment.currency.trim());
+      return ctx.idempotency.run(request, reply, key, (store) => createRefund(ctx, caller, payment.id, amount, request.body.reason, store));
+    });
+
+    scope.get('/payments/:id/refunds', { schema: { params: objectIdParams } }, async (request) => {
+      requireScope(request.caller, 'payments:read');
+      const payment = await findPayment(ctx.db, request.params.id);
+      if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
+      const rows = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where payment_id = ${payment.id} order by seq desc`);
+      return { object: 'list', data: rows.map(publicRefund), has_more: false };
+    });
+  });
+}

@@ -1,0 +1,44 @@
+// Request pieces several routes share: money, a payment method, a user id.
+import { Type } from '@fastify/type-provider-typebox';
+import { localUserId, mayActFor, type Caller } from '@paymesh/platform/auth/caller';
+import { platformErrors } from '@paymesh/platform/errors';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { paymentsConfigSpec } from './config.ts';
+import { paymentsErrors } from './errors.ts';
+import { isSupportedCurrency } from './money/currencies.ts';
+import { parseAmount } from './money/parse-amount.ts';
+
+/** A string once the exact-amount parser has kept a JSON number's text; a JSON string is accepted too. */
+export const amountSchema = Type.String({ maxLength: 40 });
+export const userIdSchema = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,17}$' })]);
+export const currencySchema = Type.String({ minLength: 3, maxLength: 3 });
+export const cardSchema = Type.Object({
+  number: Type.String({ minLength: 1, maxLength: 30 }),
+  exp_month: Type.Integer(),
+  exp_year: Type.Integer(),
+  cvc: Type.String({ minLength: 1, maxLength: 4 }),
+}, { additionalProperties: false });
+/** "wallet", a saved method's id (or one of the test processor's pm_card_… ids), or card details. */
+export const paymentMethodSchema = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), cardSchema]);
+export const objectIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export function requestCurrency(config: ConfigOf<typeof paymentsConfigSpec>, raw: string | undefined): string {
+  const currency = (raw ?? config.defaultCurrency).toUpperCase();
+  if (!isSupportedCurrency(currency)) throw paymentsErrors.invalidCurrency(currency);
+  return currency;
+}
+
+export function requestAmount(config: ConfigOf<typeof paymentsConfigSpec>, raw: string, currency: string, param = 'amount'): bigint {
+  return parseAmount(raw, currency, BigInt(config.maxAmountMinor), param);
+}
+
+/** The user a request acts for: itself by default; someone else only for an admin or a service. */
+export function actingUser(caller: Caller, raw: number | string | undefined): string {
+  if (raw === undefined) {
+    if (caller.kind !== 'user') throw platformErrors.missingParameter('user_id');
+    return localUserId(caller);
+  }
+  const userId = String(raw);
+  if (!mayActFor(caller, userId)) throw paymentsErrors.notYourUser();
+  return userId;
+}

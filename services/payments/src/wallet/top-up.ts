@@ -1,0 +1,87 @@
+// POST /wallet/top-ups: money from a card into the user's wallet. The card is charged (authorised
+// and captured) first; then the top-up, its transfer from processor clearing to the wallet and
+// its event are written in one transaction. A card that needs 3-D Secure is refused: a top-up has
+// no confirm step.
+import { randomBytes } from 'node:crypto';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { paymentsErrors } from '../errors.ts';
+import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
+import { accounts } from '../ledger/ledger-accounts.ts';
+import { formatAmount, toDecimalString } from '../money/parse-amount.ts';
+import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import type { PaymentsContext } from '../payments-context.ts';
+import { attemptCard } from '../payments/attempt-payment.ts';
+import { undoAtProcessor } from '../payments/undo-at-processor.ts';
+
+interface TopUpRow {
+  id: string;
+  user_id: string;
+  amount_minor: string;
+  currency: string;
+  payment_method: Record<string, unknown>;
+  created_at: string | Date;
+}
+
+export function publicTopUp(row: TopUpRow) {
+  const currency = row.currency.trim();
+  const minor = BigInt(row.amount_minor);
+  return {
+    id: row.id,
+    object: 'wallet_top_up',
+    user_id: Number(row.user_id),
+    amount: Number(minor),
+    amount_decimal: toDecimalString(minor, currency),
+    amount_display: formatAmount(minor, currency),
+    currency: currency.toLowerCase(),
+    status: 'succeeded',
+    payment_method: row.payment_method,
+    created: Math.floor(new Date(row.created_at).getTime() / 1000),
+  };
+}
+
+export interface NewTopUp {
+  readonly userId: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly method: Exclude<RequestedMethod, { kind: 'wallet' }>;
+  readonly createdBy: string;
+}
+
+export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, store: StoreOutcome): Promise<Outcome> {
+  await ctx.payers.assertMayPay(input.userId);
+  const id = `wtu_${randomBytes(12).toString('base64url')}`;
+  const card = await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
+  const attempt = await attemptCard(ctx.processor, card, { id, userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: 'automatic' }, false);
+  if (attempt.outcome === 'failed') {
+    const { code, decline_code, message } = attempt.error;
+    throw paymentsErrors.cardDeclined({ code, declineCode: decline_code ?? code, message });
+  }
+  if (attempt.outcome !== 'succeeded') throw paymentsErrors.authenticationRequired();
+  try {
+    const row = await ctx.db.transaction(async (tx) => {
+      await insertPaymentMethod(tx, card);
+      const transferId = await ctx.ledger.transfer(tx, {
+        debit: accounts.processorClearing(input.currency),
+        credit: accounts.wallet(input.userId, input.currency),
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        kind: 'top_up',
+        reference: id,
+      });
+      const [row] = await queryRows<TopUpRow>(tx, sql`
+        insert into wallet_top_ups (id, user_id, amount_minor, currency, payment_method_id, payment_method, processor_authorization, transfer_id, created_by)
+        values (${id}, ${input.userId}, ${input.amountMinor.toString()}::bigint, ${input.currency}, ${card.id}, ${JSON.stringify(methodSnapshot(card))}::jsonb,
+          ${attempt.authorization}, ${transferId}, ${input.createdBy})
+        returning id, user_id, amount_minor, currency, payment_method, created_at`);
+      await enqueueEvent(tx, 'wallet.topped_up', { top_up_id: id, user_id: Number(input.userId), amount_minor: input.amountMinor.toString(), currency: input.currency, amount_display: formatAmount(input.amountMinor, input.currency) });
+      await store(tx, { status: 200, body: JSON.stringify(publicTopUp(row!)) });
+      return row!;
+    });
+    ctx.runtime.relay.kick();
+    return { status: 200, body: JSON.stringify(publicTopUp(row)) };
+  } catch (error) {
+    await undoAtProcessor(ctx, id, attempt, input.amountMinor, input.currency);
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+// The wallet: POST /wallet/top-ups, GET /wallet (the caller's), GET /wallet/:user_id (admins,
+// services, and the user themself). Paying from it is `payment_method: "wallet"` on a payment.
+import { Type } from '@fastify/type-provider-typebox';
+import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
+import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import { paymentsErrors } from '../errors.ts';
+import { requestedMethod } from '../payment-methods/payment-method.ts';
+import type { PaymentsContext } from '../payments-context.ts';
+import { actingUser, amountSchema, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
+import { topUpWallet } from './top-up.ts';
+import { walletOf } from './wallet-balance.ts';
+
+export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
+  protectedRoutes(app, ctx.runtime.verify, (scope) => {
+    scope.post('/wallet/top-ups', {
+      schema: {
+        body: Type.Object({
+          amount: amountSchema,
+          currency: Type.Optional(currencySchema),
+          payment_method: paymentMethodSchema,
+          user_id: Type.Optional(userIdSchema),
+        }, { additionalProperties: false }),
+      },
+    }, async (request, reply) => {
+      const { caller, body } = request;
+      requireScope(caller, 'payments:write');
+      const key = ctx.idempotency.key(request);
+      const userId = actingUser(caller, body.user_id);
+      const currency = requestCurrency(ctx.config, body.currency);
+      const amountMinor = requestAmount(ctx.config, body.amount, currency);
+      const method = await requestedMethod(ctx.db, body.payment_method, userId);
+      if (method.kind === 'wallet') throw paymentsErrors.paymentMethodUnusable();
+      return ctx.idempotency.run(request, reply, key, (store) => topUpWallet(ctx, { userId, amountMinor, currency, method, createdBy: `${caller.kind}:${caller.subject}` }, store));
+    });
+
+    scope.get('/wallet', async (request) => {
+      requireScope(request.caller, 'payments:read');
+      return walletOf(ctx.db, localUserId(request.caller));
+    });
+
+    scope.get('/wallet/:user_id', { schema: { params: Type.Object({ user_id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }) } }, async (request) => {
+      requireScope(request.caller, 'payments:read');
+      // Another user's wallet is as absent as an unknown user.
+      if (!mayActFor(request.caller, request.params.user_id)) throw paymentsErrors.userNotFound();
+      return walletOf(ctx.db, request.params.user_id);
+    });
+  });
+}
