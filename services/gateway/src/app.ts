@@ -27,8 +27,8 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   const app = createHttpServer({
     logger,
     metrics,
-    // One check per upstream, however many prefixes it serves.
-    readiness: [...new Map(routes.map(([prefix, upstream]) => [upstream, prefix])).entries()].map(([upstream, prefix]) => ({
+    // One check per upstream, named after the first prefix it serves.
+    readiness: routes.filter(([, upstream], i) => routes.findIndex(([, u]) => u === upstream) === i).map(([prefix, upstream]) => ({
       name: prefix.slice(1),
       check: async () => {
         const response = await fetch(`${upstream}/healthz`, { signal: AbortSignal.timeout(2_000) });

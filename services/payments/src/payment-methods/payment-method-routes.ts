@@ -47,8 +47,8 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
       const rows = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods
-        where user_id = ${userId} and saved and detached_at is null order by created_at desc limit 100`);
-      return { object: 'list', data: rows.map(publicPaymentMethod), has_more: false };
+        where user_id = ${userId} and saved and detached_at is null order by created_at desc, id limit 101`);
+      return { object: 'list', data: rows.slice(0, 100).map(publicPaymentMethod), has_more: rows.length > 100 };
     });
 
     scope.get('/payment_methods/:id', { schema: { params: objectIdParams } }, async (request) => {

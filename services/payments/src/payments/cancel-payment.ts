@@ -13,7 +13,7 @@ import { lockPayment } from './payment-store.ts';
 export const cancellationReasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
 
 export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymentId: string, reason: string | undefined, store: StoreOutcome): Promise<Outcome> {
-  const row = await ctx.db.transaction(async (tx) => {
+  const { row, outcome } = await ctx.db.transaction(async (tx) => {
     const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
     assertAction(payment.status, 'cancel');
     assertTransition(payment.status, 'canceled', 'cancel');
@@ -24,10 +24,11 @@ export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymen
     const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'canceled', amount_capturable = 0, next_action = null,
       cancellation_reason = ${reason ?? null}, canceled_at = now(), updated_at = now() where id = ${payment.id} returning ${paymentColumns}`);
     await enqueueEvent(tx, 'payment.canceled', paymentEventData(row!));
-    await store(tx, { status: 200, body: JSON.stringify(publicPayment(row!)) });
-    return row!;
+    const outcome = { status: 200, body: JSON.stringify(publicPayment(row!)) };
+    await store(tx, outcome);
+    return { row: row!, outcome };
   });
   ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(row);
-  return { status: 200, body: JSON.stringify(publicPayment(row)) };
+  return outcome;
 }

@@ -13,7 +13,7 @@ import { assertAction, assertTransition } from './payment-status.ts';
 import { lockPayment } from './payment-store.ts';
 
 export async function capturePayment(ctx: PaymentsContext, caller: Caller, paymentId: string, amountToCapture: bigint | undefined, store: StoreOutcome): Promise<Outcome> {
-  const { row, captured } = await ctx.db.transaction(async (tx) => {
+  const { row, captured, outcome } = await ctx.db.transaction(async (tx) => {
     const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
     assertAction(payment.status, 'capture');
     assertTransition(payment.status, 'succeeded', 'capture');
@@ -32,9 +32,9 @@ export async function capturePayment(ctx: PaymentsContext, caller: Caller, payme
     await enqueueEvent(tx, 'payment.succeeded', data);
     const outcome = { status: 200, body: JSON.stringify(publicPayment(row!)) };
     await store(tx, outcome);
-    return { row: row!, captured };
+    return { row: row!, captured, outcome };
   });
   ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(row, captured);
-  return { status: 200, body: JSON.stringify(publicPayment(row)) };
+  return outcome;
 }
