@@ -9,7 +9,7 @@ import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
 import { IdempotentPosts } from './idempotency/idempotent-post.ts';
 import { deleteExpiredIdempotencyKeys } from './idempotency/idempotency-key.ts';
-import { checkLedgerInvariants } from './ledger/check-invariants.ts';
+import { recordInvariantCheck } from './ledger/record-invariant-check.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
 import { Payers } from './payers/payers.ts';
@@ -60,12 +60,7 @@ export const paymentsService = defineService({
     };
     // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
     every(3600, 'idempotency key clean-up', () => deleteExpiredIdempotencyKeys(db));
-    every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => {
-      const violations = await checkLedgerInvariants(db);
-      metrics.invariantChecks.inc({ result: violations.length === 0 ? 'ok' : 'violated' });
-      metrics.invariantViolations.set(violations.length);
-      if (violations.length > 0) runtime.logger.error({ violations }, 'LEDGER INVARIANT VIOLATED');
-    });
+    every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => void (await recordInvariantCheck(db, metrics, runtime.logger)));
     const subscriptions: Subscription[] = [];
     return {
       app,

@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
+import { recordInvariantCheck } from '../src/ledger/record-invariant-check.ts';
+import type { PaymentsContext } from '../src/payments-context.ts';
 
 type User = { id: number; token: string };
 
@@ -415,6 +417,31 @@ for (const backend of backends()) {
         const before = await paymentRequestCount();
         for (let i = 0; i < 3; i++) assert.equal((await pay({ amount: 1, user_id: alice.id })).status, 200);
         assert.equal(await paymentRequestCount(), before + 3);
+      });
+
+      test('a scheduled invariant check counts in ledger_invariant_checks_total, and a tampered balance shows as a violation', async () => {
+        const { ctx } = platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
+        /** The value of the sample `name{…label…}` (labels include service="payments"). */
+        const metric = async (name: string, label = '') => {
+          const text = await (await fetch(platform.embedded!.services.payments.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+          const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+          return Number(line?.split(' ').at(-1) ?? 0);
+        };
+        const okBefore = await metric('ledger_invariant_checks_total', 'result="ok"');
+        assert.deepEqual(await recordInvariantCheck(db, ctx.metrics, ctx.runtime.logger), []);
+        assert.equal(await metric('ledger_invariant_checks_total', 'result="ok"'), okBefore + 1);
+        assert.equal(await metric('ledger_invariant_violations'), 0);
+        // A balance changed behind the ledger's back no longer equals the sum of its entries.
+        await db.execute(sql`update ledger_accounts set credits_posted = credits_posted + 1 where code = 'system:platform_revenue:EUR'`);
+        try {
+          const violations = await recordInvariantCheck(db, ctx.metrics, ctx.runtime.logger);
+          assert.ok(violations.some((v) => v.detail.startsWith('system:platform_revenue:EUR')), JSON.stringify(violations));
+          assert.ok(await metric('ledger_invariant_violations') >= 1);
+          assert.equal(await metric('ledger_invariant_checks_total', 'result="violated"'), 1);
+        } finally {
+          await db.execute(sql`update ledger_accounts set credits_posted = credits_posted - 1 where code = 'system:platform_revenue:EUR'`);
+        }
+        assert.deepEqual(await recordInvariantCheck(db, ctx.metrics, ctx.runtime.logger), []);
       });
     });
   });
