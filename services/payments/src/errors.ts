@@ -22,6 +22,7 @@ export const paymentsErrors = {
   authenticationRequired: () => new AppError(402, 'card_error', 'authentication_required', 'This card requires authentication, which top-ups do not support; use another card.', { declineCode: 'authentication_required', param: 'payment_method' }),
   paymentMethodNotFound: () => new AppError(404, 'invalid_request_error', 'payment_method_not_found', 'No such payment method.', { param: 'payment_method' }),
   paymentMethodRequired: () => new AppError(400, 'invalid_request_error', 'payment_method_required', 'This payment has no payment method: give one to confirm it.', { param: 'payment_method' }),
+  paymentMethodDetached: () => new AppError(400, 'invalid_request_error', 'payment_method_detached', "This payment's payment method has been deleted: confirm it with another one, or cancel it.", { param: 'payment_method' }),
   paymentMethodUnusable: () => new AppError(400, 'invalid_request_error', 'payment_method_unusable', 'A wallet cannot top itself up: top up from a card.', { param: 'payment_method' }),
   unexpectedState: (action: string, status: string) =>
     new AppError(400, 'invalid_request_error', 'payment_unexpected_state', `You cannot ${action} this payment because it has a status of ${status}.`),

@@ -36,7 +36,7 @@ export function luhnValid(digits: string): boolean {
 
 export function cardBrand(digits: string): string {
   if (digits.startsWith('4')) return 'visa';
-  if (/^(5[1-5]|2(2[2-9]|[3-6]|7[01]|720))/.test(digits)) return 'mastercard';
+  if (/^(5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720)/.test(digits)) return 'mastercard';
   if (/^3[47]/.test(digits)) return 'amex';
   if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
   if (/^35(2[89]|[3-8])/.test(digits)) return 'jcb';

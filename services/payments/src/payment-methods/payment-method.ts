@@ -91,9 +91,9 @@ export function publicPaymentMethod(row: PaymentMethodRow) {
   return { id: row.id, object: 'payment_method', type: 'card', user_id: Number(row.user_id), card: summaryOf(row), created: Math.floor(new Date(row.created_at).getTime() / 1000) };
 }
 
-/** The method a payment already holds (saved or given for that payment). */
+/** The method a payment already holds (saved or given for that payment), unless its owner has deleted it since. */
 export async function heldCardMethod(db: Db, id: string): Promise<CardMethod> {
-  const [row] = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods where id = ${id}`);
-  if (row === undefined) throw new Error(`payment method ${id} is missing`);
+  const [row] = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods where id = ${id} and detached_at is null`);
+  if (row === undefined) throw paymentsErrors.paymentMethodDetached();
   return { id: row.id, token: row.processor_token, summary: summaryOf(row) };
 }

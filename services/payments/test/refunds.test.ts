@@ -1,0 +1,338 @@
+// Refunds: full by default, several partial ones up to what was received and never more, only for
+// succeeded payments and only by admins and services, back the way the money came (the card
+// through processor clearing, or the wallet), with their events, and safe under concurrency.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
+
+type User = { id: number; token: string };
+type Account = { debits_posted: number; credits_posted: number; debits_pending: number; credits_pending: number };
+
+for (const backend of backends()) {
+  describe(`refunds (${backend})`, () => {
+    let platform: TestPlatform;
+    let db: Db;
+    let adminToken: string;
+    let alice: User;
+    let bob: User;
+
+    before(async () => {
+      platform = await startTestPlatform(backend);
+      db = platform.embedded!.services.payments.runtime.database.db;
+      adminToken = await platform.api.adminToken();
+      alice = await platform.api.signUp();
+      bob = await platform.api.signUp();
+    });
+    after(async () => {
+      await platform?.stop();
+    });
+
+    const pay = (body: Record<string, unknown>, user: User = alice) => platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
+    /** A succeeded card payment of `amount` (a decimal string), its id. */
+    const paid = async (amount: string, user: User = alice, extra: Record<string, unknown> = {}): Promise<string> => {
+      const response = await pay({ amount, ...extra }, user);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      return response.body.payment.id;
+    };
+    const refund = (paymentId: string, body: unknown = {}, token = adminToken) => platform.api.call('POST', `/payments/${paymentId}/refunds`, { token, json: body });
+    const getPayment = async (id: string) => {
+      const response = await platform.api.call('GET', `/payments/${id}`, { token: adminToken });
+      assert.equal(response.status, 200);
+      return response.body;
+    };
+    const refundRows = async (paymentId: string) => queryRows<{ id: string; amount_minor: string; status: string }>(db, sql`
+      select id, amount_minor::text, status from refunds where payment_id = ${paymentId} order by seq`);
+    const refundTransfers = async (paymentId: string) => queryRows<{ amount_minor: string; debit: string; credit: string; flags: string; reference: string }>(db, sql`
+      select t.amount_minor::text, d.code as debit, c.code as credit, t.flags, t.reference from ledger_transfers t
+      join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
+      where t.payment_id = ${paymentId} and t.kind = 'refund' order by t.created_at, t.amount_minor`);
+    const account = async (code: string): Promise<Account> => {
+      const [row] = await queryRows<Record<keyof Account, string>>(db, sql`
+        select debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text from ledger_accounts where code = ${code}`);
+      if (row === undefined) return { debits_posted: 0, credits_posted: 0, debits_pending: 0, credits_pending: 0 };
+      return { debits_posted: Number(row.debits_posted), credits_posted: Number(row.credits_posted), debits_pending: Number(row.debits_pending), credits_pending: Number(row.credits_pending) };
+    };
+    const expectError = (response: ApiResponse, status: number, code: string, what = '') => {
+      assert.equal(response.status, status, `${what} ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, code, what);
+    };
+    const walletAvailable = async (user: User, currency = 'usd') => {
+      const response = await platform.api.call('GET', '/wallet', { token: user.token });
+      assert.equal(response.status, 200);
+      return (response.body.balances as { currency: string; available: number }[]).find((b) => b.currency === currency)?.available ?? 0;
+    };
+
+    test('a refund without an amount returns everything received', async () => {
+      const id = await paid('12.34');
+      const response = await refund(id);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.equal(response.body.object, 'refund');
+      assert.match(response.body.id, /^re_/);
+      assert.equal(response.body.payment_id, id);
+      assert.equal(response.body.amount, 1234);
+      assert.equal(response.body.amount_decimal, '12.34');
+      assert.equal(response.body.currency, 'usd');
+      assert.equal(response.body.status, 'succeeded');
+      const payment = await getPayment(id);
+      assert.equal(payment.amount_refunded, 1234);
+      assert.equal(payment.amount_received, 1234);
+      assert.equal(payment.status, 'succeeded');
+      assert.deepEqual((await refundRows(id)).map((r) => r.amount_minor), ['1234']);
+    });
+
+    test('partial refunds may add up to the amount received; one more is 400 charge_already_refunded', async () => {
+      const id = await paid('10.00');
+      let refunded = 0;
+      for (const [amount, minor] of [['3.00', 300], ['2.5', 250], ['4.50', 450]] as const) {
+        const response = await refund(id, { amount });
+        assert.equal(response.status, 200, `${amount} ${JSON.stringify(response.body)}`);
+        assert.equal(response.body.amount, minor);
+        refunded += minor;
+        assert.equal((await getPayment(id)).amount_refunded, refunded);
+      }
+      assert.equal(refunded, 1000);
+      expectError(await refund(id), 400, 'charge_already_refunded', 'full refund after partial ones');
+      expectError(await refund(id, { amount: '0.01' }), 400, 'charge_already_refunded', 'one cent more');
+      assert.equal((await refundRows(id)).length, 3);
+      assert.equal((await getPayment(id)).amount_refunded, 1000);
+      assert.equal((await refundTransfers(id)).length, 3);
+    });
+
+    test('a refund larger than what is left is 400 amount_too_large (param amount) and refunds nothing', async () => {
+      const id = await paid('10.00');
+      assert.equal((await refund(id, { amount: 6 })).status, 200);
+      const tooLarge = await refund(id, { amount: '4.01' });
+      expectError(tooLarge, 400, 'amount_too_large');
+      assert.equal(tooLarge.body.error.param, 'amount');
+      expectError(await refund(id, { amount: 10.01 }), 400, 'amount_too_large', 'more than the whole payment');
+      assert.equal((await getPayment(id)).amount_refunded, 600);
+      assert.equal((await refundRows(id)).length, 1);
+      // exactly what is left is fine
+      const rest = await refund(id, { amount: '4.00' });
+      assert.equal(rest.status, 200);
+      assert.equal(rest.body.amount, 400);
+    });
+
+    test('a malformed refund amount or reason is 400 and refunds nothing; an unknown payment is 404', async () => {
+      const id = await paid('5.00');
+      for (const amount of ['0', '-1', '1.001', 'abc', '1e2']) {
+        const response = await refund(id, { amount });
+        assert.equal(response.status, 400, amount);
+        assert.equal(response.body.error.param, 'amount', amount);
+      }
+      assert.equal((await refund(id, { reason: 'boredom' })).status, 400);
+      assert.equal((await refund(id, { amount: 1, extra: true })).status, 400);
+      assert.equal((await refundRows(id)).length, 0);
+      expectError(await refund('pay_doesnotexist0000'), 404, 'payment_not_found');
+      const withReason = await refund(id, { amount: 1, reason: 'requested_by_customer' });
+      assert.equal(withReason.status, 200);
+      assert.equal(withReason.body.reason, 'requested_by_customer');
+    });
+
+    test("a refund amount is read in the payment's currency (JPY: 500 is 500, 0.5 is refused)", async () => {
+      const id = await paid('1000', alice, { currency: 'JPY' });
+      const half = await refund(id, { amount: 500 });
+      assert.equal(half.status, 200);
+      assert.equal(half.body.amount, 500);
+      assert.equal(half.body.currency, 'jpy');
+      assert.equal((await refund(id, { amount: '0.5' })).status, 400);
+      assert.equal((await getPayment(id)).amount_refunded, 500);
+    });
+
+    test('a partially captured payment can be refunded only up to the captured amount', async () => {
+      const created = await pay({ amount: '100.00', capture_method: 'manual' });
+      assert.equal(created.status, 200);
+      assert.equal(created.body.payment.status, 'requires_capture');
+      const id: string = created.body.payment.id;
+      const captured = await platform.api.call('POST', `/payments/${id}/capture`, { token: alice.token, json: { amount_to_capture: '60.00' } });
+      assert.equal(captured.status, 200);
+      assert.equal(captured.body.amount_received, 6000);
+      expectError(await refund(id, { amount: '60.01' }), 400, 'amount_too_large', 'above the captured amount');
+      expectError(await refund(id, { amount: '100.00' }), 400, 'amount_too_large', 'the authorised amount');
+      const full = await refund(id);
+      assert.equal(full.status, 200);
+      assert.equal(full.body.amount, 6000);
+      const payment = await getPayment(id);
+      assert.equal(payment.amount_refunded, 6000);
+      assert.equal(payment.amount_received, 6000);
+      expectError(await refund(id), 400, 'charge_already_refunded');
+    });
+
+    test('a payment that has not succeeded (uncaptured, canceled, declined, awaiting 3-D Secure, created only) cannot be refunded: 400 payment_unexpected_state', async () => {
+      const uncaptured = await pay({ amount: 20, capture_method: 'manual' });
+      assert.equal(uncaptured.body.payment.status, 'requires_capture');
+      const toCancel = await pay({ amount: 21, capture_method: 'manual' });
+      const canceled = await platform.api.call('POST', `/payments/${toCancel.body.payment.id}/cancel`, { token: alice.token, json: {} });
+      assert.equal(canceled.status, 200);
+      assert.equal(canceled.body.status, 'canceled');
+      const declined = await pay({ amount: 22, payment_method: 'pm_card_visa_chargeDeclined' });
+      assert.equal(declined.status, 402);
+      const threeDs = await pay({ amount: 23, payment_method: 'pm_card_authenticationRequired' });
+      assert.equal(threeDs.body.payment.status, 'requires_action');
+      const createdOnly = await pay({ amount: 24, payment_method: 'pm_card_visa', confirm: false });
+      assert.equal(createdOnly.body.payment.status, 'requires_confirmation');
+      const cases: [string, string][] = [
+        ['requires_capture', uncaptured.body.payment.id],
+        ['canceled', toCancel.body.payment.id],
+        ['requires_payment_method', declined.body.error.payment.id],
+        ['requires_action', threeDs.body.payment.id],
+        ['requires_confirmation', createdOnly.body.payment.id],
+      ];
+      for (const [status, id] of cases) {
+        for (const body of [{}, { amount: 1 }]) {
+          const response = await refund(id, body);
+          expectError(response, 400, 'payment_unexpected_state', status);
+          assert.match(response.body.error.message, new RegExp(status), status);
+        }
+        assert.equal((await refundRows(id)).length, 0, status);
+        assert.equal((await refundTransfers(id)).length, 0, status);
+        assert.equal((await getPayment(id)).amount_refunded, 0, status);
+      }
+    });
+
+    test('only admins and services refund: a user, even the payer, gets 403 and nothing is refunded; an admin gets 200', async () => {
+      const id = await paid('8.00');
+      for (const [who, user] of [['payer', alice], ['another user', bob]] as const) {
+        const response = await refund(id, {}, user.token);
+        assert.equal(response.status, 403, who);
+        assert.equal(response.body.error.type, 'permission_error', who);
+        const partial = await refund(id, { amount: 1 }, user.token);
+        assert.equal(partial.status, 403, who);
+      }
+      assert.equal((await refundRows(id)).length, 0);
+      assert.equal((await getPayment(id)).amount_refunded, 0);
+      const admin = await refund(id);
+      assert.equal(admin.status, 200);
+      assert.equal(admin.body.amount, 800);
+      const [row] = await queryRows<{ created_by: string }>(db, sql`select created_by from refunds where id = ${admin.body.id}`);
+      assert.match(row!.created_by, /^user:\d+$/);
+      assert.notEqual(row!.created_by, `user:${alice.id}`);
+    });
+
+    test("GET /payments/:id/refunds lists a payment's refunds, newest first, to its owner and an admin; another user gets 404", async () => {
+      const id = await paid('9.00');
+      const empty = await platform.api.call('GET', `/payments/${id}/refunds`, { token: alice.token });
+      assert.equal(empty.status, 200);
+      assert.deepEqual(empty.body, { object: 'list', data: [], has_more: false });
+      const first = await refund(id, { amount: 2 });
+      const second = await refund(id, { amount: 3 });
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200);
+      for (const token of [alice.token, adminToken]) {
+        const list = await platform.api.call('GET', `/payments/${id}/refunds`, { token });
+        assert.equal(list.status, 200);
+        assert.equal(list.body.object, 'list');
+        assert.deepEqual(list.body.data, [second.body, first.body]);
+      }
+      const foreign = await platform.api.call('GET', `/payments/${id}/refunds`, { token: bob.token });
+      assert.equal(foreign.status, 404);
+      assert.equal(foreign.body.error.code, 'payment_not_found');
+      const unknown = await platform.api.call('GET', '/payments/pay_doesnotexist0000/refunds', { token: bob.token });
+      assert.deepEqual(unknown.body, foreign.body);
+    });
+
+    test('a wallet payment is refunded to the wallet: its balance goes back up, and system:refunds pays for it', async () => {
+      const carol = await platform.api.signUp();
+      const topUp = await platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '20.00', payment_method: 'pm_card_visa' } });
+      assert.equal(topUp.status, 200, JSON.stringify(topUp.body));
+      assert.equal(await walletAvailable(carol), 2000);
+      const payment = await pay({ amount: '15.00', payment_method: 'wallet' }, carol);
+      assert.equal(payment.status, 200, JSON.stringify(payment.body));
+      const id: string = payment.body.payment.id;
+      assert.equal(await walletAvailable(carol), 500);
+      const clearingBefore = await account('system:processor_clearing:USD');
+      const refundsBefore = await account('system:refunds:USD');
+      assert.equal((await refund(id, { amount: '5.00' })).status, 200);
+      assert.equal(await walletAvailable(carol), 1000);
+      assert.equal((await refund(id)).status, 200);
+      assert.equal(await walletAvailable(carol), 2000);
+      assert.equal((await getPayment(id)).amount_refunded, 1500);
+      const wallet = await account(`user:${carol.id}:wallet:USD`);
+      assert.deepEqual(wallet, { debits_posted: 1500, credits_posted: 3500, debits_pending: 0, credits_pending: 0 });
+      // the card side is untouched: the money never went back through the processor
+      assert.deepEqual(await account('system:processor_clearing:USD'), clearingBefore);
+      assert.equal((await account('system:refunds:USD')).debits_posted - refundsBefore.debits_posted, 1500);
+      assert.deepEqual((await refundTransfers(id)).map((t) => [t.amount_minor, t.debit, t.credit, t.flags]), [
+        ['500', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'single'],
+        ['1000', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'single'],
+      ]);
+    });
+
+    test('a card refund debits system:refunds:<CUR> and credits system:processor_clearing:<CUR>, and leaves revenue alone', async () => {
+      const id = await paid('7.25', alice, { currency: 'EUR' });
+      const before = { clearing: await account('system:processor_clearing:EUR'), refunds: await account('system:refunds:EUR'), revenue: await account('system:platform_revenue:EUR') };
+      const response = await refund(id, { amount: '2.25' });
+      assert.equal(response.status, 200);
+      const after = { clearing: await account('system:processor_clearing:EUR'), refunds: await account('system:refunds:EUR'), revenue: await account('system:platform_revenue:EUR') };
+      assert.equal(after.refunds.debits_posted - before.refunds.debits_posted, 225);
+      assert.equal(after.refunds.credits_posted - before.refunds.credits_posted, 0);
+      assert.equal(after.clearing.credits_posted - before.clearing.credits_posted, 225);
+      assert.equal(after.clearing.debits_posted - before.clearing.debits_posted, 0);
+      assert.deepEqual(after.revenue, before.revenue);
+      assert.deepEqual((await refundTransfers(id)).map((t) => [t.amount_minor, t.debit, t.credit, t.flags, t.reference]), [
+        ['225', 'system:refunds:EUR', 'system:processor_clearing:EUR', 'single', response.body.id],
+      ]);
+      assert.equal((await getPayment(id)).amount_refunded, 225);
+    });
+
+    test('every refund writes one refund.created and one refund.succeeded outbox event carrying its amount', async () => {
+      const id = await paid('6.00');
+      const ids: string[] = [];
+      for (const amount of ['1.00', '2.00', undefined]) {
+        const response = await refund(id, amount === undefined ? {} : { amount });
+        assert.equal(response.status, 200);
+        ids.push(response.body.id);
+      }
+      const events = await queryRows<{ subject: string; refund_id: string; amount_minor: string; user_id: number; status: string }>(db, sql`
+        select subject, payload->>'refund_id' as refund_id, payload->>'amount_minor' as amount_minor, (payload->>'user_id')::int as user_id, payload->>'status' as status
+        from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
+      const amounts: Record<string, string> = { [ids[0]!]: '100', [ids[1]!]: '200', [ids[2]!]: '300' };
+      for (const refundId of ids) {
+        const mine = events.filter((e) => e.refund_id === refundId);
+        assert.deepEqual(mine.map((e) => e.subject).sort(), ['refund.created', 'refund.succeeded'], refundId);
+        for (const event of mine) {
+          assert.equal(event.amount_minor, amounts[refundId]);
+          assert.equal(Number(event.user_id), alice.id);
+          assert.equal(event.status, 'succeeded');
+        }
+      }
+      assert.equal(events.length, 6);
+      // a refused refund announces nothing
+      expectError(await refund(id), 400, 'charge_already_refunded');
+      const [count] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
+      assert.equal(count!.n, '6');
+    });
+
+    test('10 concurrent refunds of 30% each: exactly 3 succeed, the others are 400, 90% is refunded and the invariants hold', async () => {
+      const id = await paid('100.00');
+      const responses = await Promise.all(Array.from({ length: 10 }, () => refund(id, { amount: '30.00' })));
+      const succeeded = responses.filter((r) => r.status === 200);
+      const refused = responses.filter((r) => r.status !== 200);
+      assert.equal(succeeded.length, 3, responses.map((r) => `${r.status} ${JSON.stringify(r.body)}`).join('\n'));
+      for (const r of refused) expectError(r, 400, 'amount_too_large', 'a refused concurrent refund');
+      assert.equal(new Set(succeeded.map((r) => r.body.id)).size, 3);
+      const payment = await getPayment(id);
+      assert.equal(payment.amount_refunded, 9000);
+      const rows = await refundRows(id);
+      assert.deepEqual(rows.map((r) => [r.amount_minor, r.status]), [['3000', 'succeeded'], ['3000', 'succeeded'], ['3000', 'succeeded']]);
+      assert.deepEqual((await refundTransfers(id)).map((t) => t.amount_minor), ['3000', '3000', '3000']);
+      const [events] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
+      assert.equal(events!.n, '6');
+      assert.deepEqual(await checkLedgerInvariants(db), []);
+      // what is left is still refundable
+      const rest = await refund(id);
+      assert.equal(rest.status, 200);
+      assert.equal(rest.body.amount, 1000);
+    });
+
+    test('the ledger invariants hold after every scenario above, and refunds never pass what was received', async () => {
+      assert.deepEqual(await checkLedgerInvariants(db), []);
+      const over = await queryRows<{ id: string }>(db, sql`
+        select p.id from payments p where p.amount_refunded > p.amount_received
+          or p.amount_refunded <> coalesce((select sum(r.amount_minor) from refunds r where r.payment_id = p.id and r.status = 'succeeded'), 0)`);
+      assert.deepEqual(over, []);
+    });
+  });
+}
