@@ -102,6 +102,10 @@ create table wallet_top_ups (
 );
 create index wallet_top_ups_user on wallet_top_ups (user_id, created_at desc);
 
+-- Whoever holds an idempotency key in flight, so that a request whose claim was taken over (it ran
+-- past the abandonment time) can no longer store an outcome.
+alter table idempotency_keys add column claim_token text;
+
 -- Who may pay: a local view of the users service's answers and events. An event always wins over
 -- a looked-up answer, and a deleted user stays deleted.
 create table payers (

@@ -18,6 +18,7 @@ import { PaymentMetrics } from './payment-metrics.ts';
 import type { PaymentsContext } from './payments-context.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
 import { TestCardProcessor } from './processor/test-card-processor.ts';
+import { resumePendingRefunds } from './refunds/create-refund.ts';
 import { refundRoutes } from './refunds/refund-routes.ts';
 import { walletRoutes } from './wallet/wallet-routes.ts';
 
@@ -60,6 +61,8 @@ export const paymentsService = defineService({
     };
     // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
     every(3600, 'idempotency key clean-up', () => deleteExpiredIdempotencyKeys(db));
+    // Refunds left pending (processor unreachable, or a crash between their phases) are finished.
+    every(30, 'pending refund sweep', async () => void (await resumePendingRefunds(ctx, 30)));
     every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => void (await recordInvariantCheck(db, metrics, runtime.logger)));
     const subscriptions: Subscription[] = [];
     return {

@@ -20,6 +20,7 @@ export const paymentsErrors = {
   balanceInsufficient: (details?: Record<string, unknown>) =>
     new AppError(402, 'invalid_request_error', 'balance_insufficient', 'The wallet balance is too low for this payment.', { param: 'payment_method', details }),
   authenticationRequired: () => new AppError(402, 'card_error', 'authentication_required', 'This card requires authentication, which top-ups do not support; use another card.', { declineCode: 'authentication_required', param: 'payment_method' }),
+  notYourAuthorization: () => new AppError(403, 'permission_error', 'forbidden', 'Only an admin, a service or whoever created this payment may capture or cancel its authorization.'),
   paymentMethodNotFound: () => new AppError(404, 'invalid_request_error', 'payment_method_not_found', 'No such payment method.', { param: 'payment_method' }),
   paymentMethodRequired: () => new AppError(400, 'invalid_request_error', 'payment_method_required', 'This payment has no payment method: give one to confirm it.', { param: 'payment_method' }),
   paymentMethodDetached: () => new AppError(400, 'invalid_request_error', 'payment_method_detached', "This payment's payment method has been deleted: confirm it with another one, or cancel it.", { param: 'payment_method' }),
@@ -29,5 +30,4 @@ export const paymentsErrors = {
   amountTooLarge: (param: string, message: string) => new AppError(400, 'invalid_request_error', 'amount_too_large', message, { param }),
   alreadyRefunded: () => new AppError(400, 'invalid_request_error', 'charge_already_refunded', 'This payment has already been refunded in full.'),
   refundFailed: (reason: string, details: Record<string, unknown>) => new AppError(402, 'invalid_request_error', 'refund_failed', `The processor refused the refund: ${reason}.`, { details }),
-  processorUnavailable: () => new AppError(503, 'api_error', 'processor_unavailable', 'The card processor is unavailable; nothing was charged. Retry later.'),
 };

@@ -25,7 +25,8 @@ export class PaymentMetrics {
   /** Counts what a committed change did to a payment. */
   recordPayment(row: PaymentRow, receivedNow = 0n): void {
     const currency = row.currency.trim();
-    this.payments.inc({ status: row.last_payment_error === null ? row.status : 'failed', currency });
+    const failed = row.status === 'requires_payment_method' && row.last_payment_error !== null;
+    this.payments.inc({ status: failed ? 'failed' : row.status, currency });
     if (receivedNow > 0n) this.received.inc({ currency }, Number(receivedNow));
   }
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { deleteExpiredIdempotencyKeys, requestFingerprint } from '../src/idempotency/idempotency-key.ts';
+import { claimIdempotencyKey, deleteExpiredIdempotencyKeys, IdempotencyClaimLostError, storeIdempotentResponse } from '../src/idempotency/idempotency-key.ts';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { parseJsonWithExactAmounts } from '../src/money/json-with-exact-amounts.ts';
 import type { PaymentsContext } from '../src/payments-context.ts';
@@ -125,7 +125,7 @@ for (const backend of backends()) {
       },
       {
         route: 'POST /payments/:id/refunds',
-        adds: { refunds: 1, transfers: 1, outbox: 2, keys: 1 },
+        adds: { refunds: 1, transfers: 2, outbox: 2, keys: 1 }, // reserved, then posted
         async setup() {
           const payment = await createPayment({ amount: 20 });
           return {
@@ -293,7 +293,7 @@ for (const backend of backends()) {
       const ctx = () => (platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
       /** Claims `key` for `body` as a request that is still running would. */
       const claimInFlight = async (user: User, key: string, body: string) => {
-        const fingerprint = requestFingerprint(ctx().config.fingerprintKey, 'POST', '/payments', parseJsonWithExactAmounts(body));
+        const fingerprint = ctx().idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));
         await db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state) values (${`user:${user.id}`}, ${key}, ${fingerprint}, 'in_flight')`);
       };
 
@@ -334,7 +334,7 @@ for (const backend of backends()) {
     test('a claim abandoned for over 60 s (its process died) is taken over: the request runs, once', async () => {
       const key = randomUUID();
       const body = `{"amount": 3.21, "user_id": ${alice.id}}`;
-      const fingerprint = requestFingerprint((platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx.config.fingerprintKey, 'POST', '/payments', parseJsonWithExactAmounts(body));
+      const fingerprint = (platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx.idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));
       await db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state, created_at)
         values (${`user:${alice.id}`}, ${key}, ${fingerprint}, 'in_flight', now() - interval '61 seconds')`);
       const start = await counts();
@@ -343,6 +343,27 @@ for (const backend of backends()) {
       assert.equal(response.replayed, null);
       assert.deepEqual(delta(start, await counts()), { payments: 1, transfers: 1, paymentMethods: 1, outbox: 2 });
       assert.deepEqual(await post('/payments', alice.token, body, key), { ...response, replayed: 'true' });
+    });
+
+    test('a request whose claim was taken over cannot store its outcome: its transaction rolls back, so only one of the two takes effect', async () => {
+      const key = randomUUID();
+      const scope = `user:${alice.id}`;
+      const first = await claimIdempotencyKey(db, scope, key, 'f');
+      assert.equal(first.kind, 'claimed');
+      await db.execute(sql`update idempotency_keys set created_at = now() - interval '61 seconds' where scope = ${scope} and key = ${key}`);
+      const second = await claimIdempotencyKey(db, scope, key, 'f');
+      assert.equal(second.kind, 'claimed');
+      const start = await counts();
+      // The first holder, still running, tries to commit its change with its outcome.
+      await assert.rejects(db.transaction(async (tx) => {
+        await tx.execute(sql`insert into payers (user_id, status, as_of) values (999999999, 'active', now())`);
+        await storeIdempotentResponse(tx, scope, key, (first as { token: string }).token, 200, '{"first":true}');
+      }), IdempotencyClaimLostError);
+      assert.deepEqual((await queryRows(db, sql`select 1 from payers where user_id = 999999999`)).length, 0, 'the change rolled back');
+      await storeIdempotentResponse(db, scope, key, (second as { token: string }).token, 200, '{"second":true}');
+      const replay = await claimIdempotencyKey(db, scope, key, 'f');
+      assert.deepEqual(replay, { kind: 'replay', status: 200, body: '{"second":true}' });
+      assert.deepEqual(delta(start, await counts()), {});
     });
 
     test('expired keys are reaped after 24 hours: the same key then runs a new request; a 23-hour-old key still replays', async () => {

@@ -86,15 +86,26 @@ for (const backend of backends()) {
       assert.equal(valid.replayed, null);
     });
 
-    test('a refusal after execution began (unknown payer) is the outcome a repeat gets back', async () => {
+    test('a refusal after execution began (a declined card) is the outcome a repeat gets back', async () => {
+      const key = randomUUID();
+      const body = `{"amount": 3, "user_id": ${alice.id}, "payment_method": "pm_card_visa_chargeDeclined"}`;
+      const first = await post(alice.token, body, key);
+      assert.equal(first.status, 402);
+      const again = await post(alice.token, body, key);
+      assert.equal(again.status, 402);
+      assert.equal(again.text, first.text);
+      assert.equal(again.replayed, 'true');
+    });
+
+    test('an unknown payer is refused before the key is claimed: nothing is stored, so a retry is checked anew', async () => {
       const key = randomUUID();
       const body = '{"amount": 3, "user_id": 987654321}';
       const first = await post(adminToken, body, key);
       assert.equal(first.status, 404);
       const again = await post(adminToken, body, key);
       assert.equal(again.status, 404);
-      assert.equal(again.text, first.text);
-      assert.equal(again.replayed, 'true');
+      assert.equal(again.replayed, null);
+      assert.equal((await queryRows(db, sql`select 1 from idempotency_keys where key = ${key}`)).length, 0);
     });
 
     test('concurrent requests with one key create exactly one payment; the others get the same response or a 409', async () => {

@@ -151,6 +151,8 @@ interface ModelPayment {
   hold: Hold | null;
   /** The method a confirm without one uses (given at creation, or the card awaiting 3-D Secure). */
   held: string | null;
+  /** Created by the admin: then only the admin decides what becomes of its authorization. */
+  readonly byAdmin: boolean;
 }
 
 interface PaymentSummary {
@@ -494,6 +496,7 @@ function predict(model: Model, op: Op): Prediction {
       const p: ModelPayment = {
         id: '(new)', userId: op.user, currency: op.currency, amount: op.amount, captureMethod: op.capture,
         status: 'requires_payment_method', method: null, capturable: 0, received: 0, refunded: 0, lastError: null, cancellationReason: null, hold: null, held: null,
+        byAdmin: op.admin,
       };
       const method = op.kind === 'wallet_pay' ? 'wallet' : op.method === 'default' ? 'pm_card_visa' : op.method;
       let error: ResponseSummary['error'] = null;
@@ -528,9 +531,12 @@ function predict(model: Model, op: Op): Prediction {
   const same = { payment: p, isNew: false, touched };
   const notFound = { response: refusal(404, 'invalid_request_error', 'payment_not_found'), ...same };
   const unexpectedState = { response: refusal(400, 'invalid_request_error', 'payment_unexpected_state'), ...same };
+  // A payer never captures or releases a hold the platform placed on their card.
+  const forbidden = { response: refusal(403, 'permission_error', 'forbidden'), ...same };
   switch (op.kind) {
     case 'capture': {
       if (op.actor !== 'admin' && op.actor !== p.userId) return notFound;
+      if (op.actor !== 'admin' && p.byAdmin) return forbidden;
       if (p.status !== 'requires_capture') return unexpectedState;
       const captured = op.amount ?? p.capturable;
       if (captured > p.capturable) return { response: refusal(400, 'invalid_request_error', 'amount_too_large', 'amount_to_capture'), ...same };
@@ -540,6 +546,7 @@ function predict(model: Model, op: Op): Prediction {
     }
     case 'cancel': {
       if (op.actor !== 'admin' && op.actor !== p.userId) return notFound;
+      if (op.actor !== 'admin' && p.byAdmin && p.status === 'requires_capture') return forbidden;
       if (!['requires_payment_method', 'requires_confirmation', 'requires_action', 'requires_capture'].includes(p.status)) return unexpectedState;
       if (p.hold !== null) model.void(p.hold);
       Object.assign(p, { status: 'canceled', capturable: 0, hold: null, cancellationReason: op.reason });
@@ -551,8 +558,9 @@ function predict(model: Model, op: Op): Prediction {
       if (left === 0) return { response: refusal(400, 'invalid_request_error', 'charge_already_refunded'), ...same };
       const refunded = op.amount ?? left;
       if (refunded > left) return { response: refusal(400, 'invalid_request_error', 'amount_too_large', 'amount'), ...same };
-      // The money goes back the way it came: to the card (processor clearing) or to the wallet.
-      model.single(code.refunds(p.currency), p.method === 'wallet' ? code.wallet(p.userId, p.currency) : code.clearing(p.currency), refunded, 'refund');
+      // The money goes back the way it came: to the card (processor clearing) or to the wallet,
+      // reserved first and posted once the processor has refunded.
+      model.post(model.reserve(code.refunds(p.currency), p.method === 'wallet' ? code.wallet(p.userId, p.currency) : code.clearing(p.currency), refunded, 'refund'), refunded);
       p.refunded += refunded;
       return { response: answer(200, { refund: { object: 'refund', payment_id: p.id, amount: refunded, currency: p.currency.toLowerCase(), status: 'succeeded', reason: op.reason } }), ...same };
     }
@@ -560,6 +568,7 @@ function predict(model: Model, op: Op): Prediction {
       return { response: refusal(403, 'permission_error', 'forbidden'), ...same };
     case 'confirm': {
       if (op.actor !== 'admin' && op.actor !== p.userId) return notFound;
+      if (op.actor !== 'admin' && p.byAdmin && p.status === 'requires_capture') return forbidden;
       if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(p.status)) return unexpectedState;
       const authenticated = p.status === 'requires_action';
       if (authenticated && op.method !== null) return unexpectedState;

@@ -307,6 +307,33 @@ for (const backend of backends()) {
       });
     });
 
+    describe('who decides what becomes of an authorization', () => {
+      test('a hold an admin placed on a user is captured or canceled by the admin, never by the payer (403, nothing moves)', async () => {
+        const held = await platform.api.call('POST', '/payments', { token: adminToken, json: { user_id: alice.id, amount: '100.00', capture_method: 'manual', payment_method: 'pm_card_visa' } });
+        assert.equal(held.status, 200, JSON.stringify(held.body));
+        const id: string = held.body.payment.id;
+        const before = await ledger();
+        for (const [action, body] of [['capture', { amount_to_capture: '0.01' }], ['capture', {}], ['cancel', {}]] as const) {
+          const refused = await act(id, action, body, alice.token);
+          assert.equal(refused.status, 403, `${action}: ${JSON.stringify(refused.body)}`);
+          assert.equal(refused.body.error.type, 'permission_error');
+        }
+        assert.deepEqual(await ledger(), before);
+        assert.equal((await get(id)).status, 'requires_capture');
+        const captured = await act(id, 'capture', { amount_to_capture: '60.00' }, adminToken);
+        assert.equal(captured.status, 200, JSON.stringify(captured.body));
+        assert.equal(captured.body.amount_received, 6000);
+      });
+
+      test('a payer may still cancel a payment an admin created for them before it is authorized', async () => {
+        const draft = await platform.api.call('POST', '/payments', { token: adminToken, json: { user_id: alice.id, amount: '5.00', confirm: false } });
+        assert.equal(draft.status, 200);
+        const canceled = await act(draft.body.payment.id, 'cancel', {}, alice.token);
+        assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+        assert.equal(canceled.body.status, 'canceled');
+      });
+    });
+
     describe('cancel', () => {
       test('canceling an authorized payment voids the authorization: pending released, nothing posted, status canceled', async () => {
         const before = await ledger();

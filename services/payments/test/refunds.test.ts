@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import type { Caller } from '@paymesh/platform/auth/caller';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
+import type { PaymentsContext } from '../src/payments-context.ts';
+import { reserveRefund, resumePendingRefunds } from '../src/refunds/create-refund.ts';
 
 type User = { id: number; token: string };
 type Account = { debits_posted: number; credits_posted: number; debits_pending: number; credits_pending: number };
@@ -97,7 +100,7 @@ for (const backend of backends()) {
       expectError(await refund(id, { amount: '0.01' }), 400, 'charge_already_refunded', 'one cent more');
       assert.equal((await refundRows(id)).length, 3);
       assert.equal((await getPayment(id)).amount_refunded, 1000);
-      assert.equal((await refundTransfers(id)).length, 3);
+      assert.equal((await refundTransfers(id)).length, 6, 'each refund is reserved, then posted');
     });
 
     test('a refund larger than what is left is 400 amount_too_large (param amount) and refunds nothing', async () => {
@@ -255,8 +258,11 @@ for (const backend of backends()) {
       assert.deepEqual(await account('system:processor_clearing:USD'), clearingBefore);
       assert.equal((await account('system:refunds:USD')).debits_posted - refundsBefore.debits_posted, 1500);
       assert.deepEqual((await refundTransfers(id)).map((t) => [t.amount_minor, t.debit, t.credit, t.flags]), [
-        ['500', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'single'],
-        ['1000', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'single'],
+        // reserved, then posted once refunded
+        ['500', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'pending'],
+        ['500', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'post_pending'],
+        ['1000', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'pending'],
+        ['1000', 'system:refunds:USD', `user:${carol.id}:wallet:USD`, 'post_pending'],
       ]);
     });
 
@@ -272,7 +278,8 @@ for (const backend of backends()) {
       assert.equal(after.clearing.debits_posted - before.clearing.debits_posted, 0);
       assert.deepEqual(after.revenue, before.revenue);
       assert.deepEqual((await refundTransfers(id)).map((t) => [t.amount_minor, t.debit, t.credit, t.flags, t.reference]), [
-        ['225', 'system:refunds:EUR', 'system:processor_clearing:EUR', 'single', response.body.id],
+        ['225', 'system:refunds:EUR', 'system:processor_clearing:EUR', 'pending', response.body.id],
+        ['225', 'system:refunds:EUR', 'system:processor_clearing:EUR', 'post_pending', response.body.id],
       ]);
       assert.equal((await getPayment(id)).amount_refunded, 225);
     });
@@ -295,7 +302,8 @@ for (const backend of backends()) {
         for (const event of mine) {
           assert.equal(event.amount_minor, amounts[refundId]);
           assert.equal(Number(event.user_id), alice.id);
-          assert.equal(event.status, 'succeeded');
+          // created while reserved, succeeded once the processor refunded
+          assert.equal(event.status, event.subject === 'refund.created' ? 'pending' : 'succeeded');
         }
       }
       assert.equal(events.length, 6);
@@ -317,7 +325,7 @@ for (const backend of backends()) {
       assert.equal(payment.amount_refunded, 9000);
       const rows = await refundRows(id);
       assert.deepEqual(rows.map((r) => [r.amount_minor, r.status]), [['3000', 'succeeded'], ['3000', 'succeeded'], ['3000', 'succeeded']]);
-      assert.deepEqual((await refundTransfers(id)).map((t) => t.amount_minor), ['3000', '3000', '3000']);
+      assert.deepEqual((await refundTransfers(id)).filter((t) => t.flags === 'post_pending').map((t) => t.amount_minor), ['3000', '3000', '3000']);
       const [events] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
       assert.equal(events!.n, '6');
       assert.deepEqual(await checkLedgerInvariants(db), []);
@@ -325,6 +333,27 @@ for (const backend of backends()) {
       const rest = await refund(id);
       assert.equal(rest.status, 200);
       assert.equal(rest.body.amount, 1000);
+    });
+
+    test('a refund left pending by a crash between its phases holds its amount, and the sweeper finishes it exactly once', async () => {
+      const id = await paid('40.00');
+      const { ctx } = platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
+      const admin = { kind: 'service', subject: 'payments-service' } as Caller;
+      // Phase 1 only, as if the process died before asking the processor.
+      const reserved = await ctx.db.transaction((tx) => reserveRefund(ctx, tx, admin, id, 1500n, undefined));
+      assert.equal(reserved.refund.status, 'pending');
+      assert.deepEqual(await checkLedgerInvariants(db), []);
+      // The reservation counts: only 25.00 is left to refund meanwhile.
+      expectError(await refund(id, { amount: '25.01' }), 400, 'amount_too_large', 'refund beyond the pending reservation');
+      assert.equal((await getPayment(id)).amount_refunded, 1500);
+      const clearing = await account('system:processor_clearing:USD');
+      assert.equal(await resumePendingRefunds(ctx, 0), 1);
+      assert.equal(await resumePendingRefunds(ctx, 0), 0, 'a finished refund is not finished twice');
+      assert.deepEqual((await refundRows(id)).map((r) => [r.amount_minor, r.status]), [['1500', 'succeeded']]);
+      assert.equal((await account('system:processor_clearing:USD')).credits_posted - clearing.credits_posted, 1500);
+      const [events] = await queryRows<{ subjects: string }>(db, sql`select string_agg(subject, ',' order by created_at) as subjects from outbox where payload->>'refund_id' = ${reserved.refund.id}`);
+      assert.equal(events!.subjects, 'refund.created,refund.succeeded');
+      assert.deepEqual(await checkLedgerInvariants(db), []);
     });
 
     test('the ledger invariants hold after every scenario above, and refunds never pass what was received', async () => {

@@ -2,7 +2,7 @@
 // the row (a unique constraint, never check-then-insert); a repeat with the same parameters gets
 // the first response back byte for byte; other parameters are an error; a repeat while the first
 // is still running is a 409. Keys are scoped to the caller and kept 24 hours.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
@@ -12,7 +12,8 @@ export const idempotencyKeyTtlHours = 24;
 const abandonedAfterSec = 60;
 
 export type Claim =
-  | { readonly kind: 'claimed' }
+  /** `token` identifies this claim: only its holder can store the outcome, even after a takeover. */
+  | { readonly kind: 'claimed'; readonly token: string }
   | { readonly kind: 'replay'; readonly status: number; readonly body: string };
 
 /**
@@ -56,10 +57,11 @@ export async function claimIdempotencyKey(db: Db, scope: string, key: string, fi
 }
 
 async function claimOnce(db: Db, scope: string, key: string, fingerprint: string): Promise<Claim> {
+  const token = randomUUID();
   const claimed = await queryRows(db, sql`
-    insert into idempotency_keys (scope, key, request_fingerprint, state) values (${scope}, ${key}, ${fingerprint}, 'in_flight')
+    insert into idempotency_keys (scope, key, request_fingerprint, state, claim_token) values (${scope}, ${key}, ${fingerprint}, 'in_flight', ${token})
     on conflict (scope, key) do nothing returning key`);
-  if (claimed.length > 0) return { kind: 'claimed' };
+  if (claimed.length > 0) return { kind: 'claimed', token };
   const [existing] = await queryRows<{ request_fingerprint: string; state: 'in_flight' | 'done'; response_status: number | null; response_body: string | null; stale: boolean }>(db, sql`
     select request_fingerprint, state, response_status, response_body,
       created_at < now() - make_interval(secs => ${abandonedAfterSec}) as stale
@@ -68,22 +70,35 @@ async function claimOnce(db: Db, scope: string, key: string, fingerprint: string
   if (existing.request_fingerprint !== fingerprint) throw paymentsErrors.idempotencyKeyReused();
   if (existing.state === 'done') return { kind: 'replay', status: existing.response_status!, body: existing.response_body! };
   if (existing.stale) {
-    const taken = await queryRows(db, sql`update idempotency_keys set created_at = now()
+    // The old claim's holder, should it still be running, can no longer store an outcome: its
+    // transaction fails and is undone, so only one of the two ever takes effect.
+    const taken = await queryRows(db, sql`update idempotency_keys set created_at = now(), claim_token = ${token}
       where scope = ${scope} and key = ${key} and state = 'in_flight' and created_at < now() - make_interval(secs => ${abandonedAfterSec}) returning key`);
-    if (taken.length > 0) return { kind: 'claimed' };
+    if (taken.length > 0) return { kind: 'claimed', token };
   }
   throw paymentsErrors.idempotencyKeyInUse();
 }
 
-/** Stores the outcome; call it in the transaction that makes the change, when there is one. */
-export async function storeIdempotentResponse(db: Db, scope: string, key: string, status: number, body: string): Promise<void> {
-  await db.execute(sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
-    where scope = ${scope} and key = ${key} and state = 'in_flight'`);
+export class IdempotencyClaimLostError extends Error {
+  constructor() {
+    super('the Idempotency-Key was taken over by a retry while this request ran; its outcome is not stored');
+    this.name = 'IdempotencyClaimLostError';
+  }
+}
+
+/**
+ * Stores the outcome if this request still holds the key. Call it in the transaction that makes
+ * the change: when the claim was taken over, it throws and the change rolls back.
+ */
+export async function storeIdempotentResponse(db: Db, scope: string, key: string, token: string, status: number, body: string): Promise<void> {
+  const stored = await queryRows(db, sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
+    where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
+  if (stored.length === 0) throw new IdempotencyClaimLostError();
 }
 
 /** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */
-export async function releaseIdempotencyKey(db: Db, scope: string, key: string): Promise<void> {
-  await db.execute(sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and state = 'in_flight'`);
+export async function releaseIdempotencyKey(db: Db, scope: string, key: string, token: string): Promise<void> {
+  await db.execute(sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token}`);
 }
 
 export async function deleteExpiredIdempotencyKeys(db: Db): Promise<void> {

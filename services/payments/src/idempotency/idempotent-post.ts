@@ -3,6 +3,7 @@
 // so a committed change always has its stored response. A refusal raised while executing is the
 // outcome too; an outage is not (the key is released and a retry runs anew). Validation happens
 // before `run`: a request that failed it has stored nothing.
+import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { AppError } from '@paymesh/platform/errors';
@@ -25,9 +26,17 @@ export interface IdempotentPostsOptions {
 
 export class IdempotentPosts {
   readonly #options: IdempotentPostsOptions;
+  /** A key of its own, derived from the fingerprint key, so the two uses never share one. */
+  readonly #secret: string;
 
   constructor(options: IdempotentPostsOptions) {
     this.#options = options;
+    this.#secret = createHmac('sha256', options.fingerprintKey).update('paymesh idempotency request fingerprint').digest('base64url');
+  }
+
+  /** What the request asks for, keyed; `/payments/` and `/payments` are the same path. */
+  fingerprint(method: string, path: string, body: unknown): string {
+    return requestFingerprint(this.#secret, method, path.replace(/(.)\/+$/, '$1'), body);
   }
 
   /** Validates the Idempotency-Key header early, with the rest of the request. */
@@ -42,25 +51,27 @@ export class IdempotentPosts {
     const caller = request.caller;
     const scope = `${caller.kind}:${caller.subject}`;
     const path = request.url.split('?')[0]!;
-    const fingerprint = requestFingerprint(this.#options.fingerprintKey, request.method, path, request.body);
+    const fingerprint = this.fingerprint(request.method, path, request.body);
     const claim = await claimIdempotencyKey(db, scope, key, fingerprint, this.#options.waitMs);
     if (claim.kind === 'replay') {
       this.#options.replays.inc({ route: request.routeOptions.url ?? path });
       reply.header('idempotent-replayed', 'true');
       return send({ status: claim.status, body: claim.body });
     }
+    const { token } = claim;
     let stored = false;
     try {
       const outcome = await execute(async (tx, o) => {
-        await storeIdempotentResponse(tx, scope, key, o.status, o.body);
+        await storeIdempotentResponse(tx, scope, key, token, o.status, o.body);
         stored = true;
       });
-      if (!stored) await storeIdempotentResponse(db, scope, key, outcome.status, outcome.body);
+      if (!stored) await storeIdempotentResponse(db, scope, key, token, outcome.status, outcome.body);
       return send(outcome);
     } catch (error) {
-      // Both only touch a key still in flight: an outcome that committed stays as it is.
-      if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, scope, key, error.statusCode, JSON.stringify(error.toBody()));
-      else await releaseIdempotencyKey(db, scope, key);
+      // Both only touch a key this request still holds in flight: an outcome that committed, or a
+      // claim a retry took over, stays as it is.
+      if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, scope, key, token, error.statusCode, JSON.stringify(error.toBody())).catch(() => undefined);
+      else await releaseIdempotencyKey(db, scope, key, token);
       throw error;
     }
   }

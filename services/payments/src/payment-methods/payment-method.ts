@@ -48,7 +48,7 @@ export function newPaymentMethodId(): string {
 export async function requestedMethod(db: Db, input: PaymentMethodInput, userId: string): Promise<RequestedMethod> {
   if (typeof input === 'object') return { kind: 'card', card: checkCardDetails(input) };
   if (input === 'wallet') return { kind: 'wallet' };
-  const testNumber = testPaymentMethods[input];
+  const testNumber = Object.hasOwn(testPaymentMethods, input) ? testPaymentMethods[input] : undefined;
   if (testNumber !== undefined) return { kind: 'card', card: { number: testNumber, expMonth: 12, expYear: new Date().getUTCFullYear() + 1, cvc: '123' } };
   const [row] = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods
     where id = ${input} and user_id = ${userId} and saved and detached_at is null`);

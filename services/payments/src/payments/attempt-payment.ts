@@ -3,6 +3,7 @@
 // automatic capture is captured at once and posted as one transfer; with manual capture it is a
 // pending transfer until captured or canceled. A wallet needs no processor: its ledger transfer is
 // the whole payment, and the account's no-overdraft flag refuses what the balance cannot cover.
+import { randomBytes } from 'node:crypto';
 import type { Db } from '@paymesh/platform/db/open-database';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { LedgerError, type Ledger } from '../ledger/ledger.ts';
@@ -19,10 +20,10 @@ export interface PaymentError {
 }
 
 /** What the processor said about a card. */
-export type CardAttempt =
+export type CardAttempt = { readonly key: string } & (
   | { readonly outcome: 'succeeded' | 'requires_capture' | 'processing'; readonly authorization: string }
   | { readonly outcome: 'requires_action'; readonly nextAction: Record<string, unknown> }
-  | { readonly outcome: 'failed'; readonly error: PaymentError };
+  | { readonly outcome: 'failed'; readonly error: PaymentError });
 
 export interface AttemptTarget {
   readonly id: string;
@@ -47,20 +48,27 @@ export interface AttemptFields {
 }
 
 export async function attemptCard(processor: CardProcessor, card: CardMethod, target: AttemptTarget, authenticated: boolean): Promise<CardAttempt> {
-  // One idempotency key per attempt at the processor: a retried call cannot authorise twice.
-  const key = `${target.id}:${card.id}:${authenticated ? 'authenticated' : 'first'}`;
+  // One idempotency key per attempt: the processor dedupes retries of this attempt's calls, while
+  // a later attempt (another confirm, a retry after a failure was undone) is a new authorisation.
+  const key = `${target.id}:${randomBytes(8).toString('hex')}`;
   const result = await processor.authorize({ token: card.token, amountMinor: target.amountMinor, currency: target.currency, authenticated, idempotencyKey: key });
   switch (result.status) {
     case 'declined':
-      return { outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
+      return { key, outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
     case 'requires_action':
-      return { outcome: 'requires_action', nextAction: result.nextAction };
+      return { key, outcome: 'requires_action', nextAction: result.nextAction };
     case 'pending':
-      return { outcome: 'processing', authorization: result.authorization };
+      return { key, outcome: 'processing', authorization: result.authorization };
     case 'authorized':
-      if (target.captureMethod === 'manual') return { outcome: 'requires_capture', authorization: result.authorization };
-      await processor.capture({ authorization: result.authorization, amountMinor: target.amountMinor, idempotencyKey: `${key}:capture` });
-      return { outcome: 'succeeded', authorization: result.authorization };
+      if (target.captureMethod === 'manual') return { key, outcome: 'requires_capture', authorization: result.authorization };
+      try {
+        await processor.capture({ authorization: result.authorization, amountMinor: target.amountMinor, idempotencyKey: `${key}:capture` });
+      } catch (error) {
+        // Not captured: release the authorisation rather than leave the amount held on the card.
+        await processor.void({ authorization: result.authorization, idempotencyKey: `${key}:void` }).catch(() => undefined);
+        throw error;
+      }
+      return { key, outcome: 'succeeded', authorization: result.authorization };
   }
 }
 

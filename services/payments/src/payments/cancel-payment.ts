@@ -6,7 +6,8 @@ import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { paymentColumns, paymentEventData, publicPayment, type PaymentRow } from './payment.ts';
+import { controlsAuthorization, paymentColumns, paymentEventData, publicPayment, type PaymentRow } from './payment.ts';
+import { paymentsErrors } from '../errors.ts';
 import { assertAction, assertTransition } from './payment-status.ts';
 import { lockPayment } from './payment-store.ts';
 
@@ -15,12 +16,10 @@ export const cancellationReasons = ['duplicate', 'fraudulent', 'requested_by_cus
 export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymentId: string, reason: string | undefined, store: StoreOutcome): Promise<Outcome> {
   const { row, outcome } = await ctx.db.transaction(async (tx) => {
     const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
+    if (payment.status === 'requires_capture' && !controlsAuthorization(caller, payment)) throw paymentsErrors.notYourAuthorization();
     assertAction(payment.status, 'cancel');
     assertTransition(payment.status, 'canceled', 'cancel');
-    if (payment.status === 'requires_capture') {
-      if (payment.processor_authorization !== null) await ctx.processor.void({ authorization: payment.processor_authorization, idempotencyKey: `${payment.id}:void` });
-      await ctx.ledger.voidPending(tx, payment.authorization_transfer_id!);
-    }
+    if (payment.status === 'requires_capture') await ctx.ledger.voidPending(tx, payment.authorization_transfer_id!);
     const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'canceled', amount_capturable = 0, next_action = null,
       cancellation_reason = ${reason ?? null}, canceled_at = now(), updated_at = now() where id = ${payment.id} returning ${paymentColumns}`);
     await enqueueEvent(tx, 'payment.canceled', paymentEventData(row!));
@@ -30,5 +29,12 @@ export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymen
   });
   ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(row);
+  // Released at the processor once the cancel is recorded: had the transaction failed after a
+  // void, the payment would hold an authorisation that no longer exists. A void that fails here
+  // only leaves a hold that the processor lets expire; it is logged.
+  if (row.processor_authorization !== null) {
+    await ctx.processor.void({ authorization: row.processor_authorization, idempotencyKey: `${row.id}:void` })
+      .catch((error: unknown) => ctx.runtime.logger.warn({ err: error, payment: row.id }, 'void at the processor failed; the authorisation will expire'));
+  }
   return outcome;
 }

@@ -8,13 +8,14 @@ import { paymentsErrors } from '../errors.ts';
 import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { formatAmount } from '../money/parse-amount.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { paymentColumns, paymentEventData, publicPayment, type PaymentRow } from './payment.ts';
+import { controlsAuthorization, paymentColumns, paymentEventData, publicPayment, type PaymentRow } from './payment.ts';
 import { assertAction, assertTransition } from './payment-status.ts';
 import { lockPayment } from './payment-store.ts';
 
 export async function capturePayment(ctx: PaymentsContext, caller: Caller, paymentId: string, amountToCapture: bigint | undefined, store: StoreOutcome): Promise<Outcome> {
   const { row, captured, outcome } = await ctx.db.transaction(async (tx) => {
     const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
+    if (!controlsAuthorization(caller, payment)) throw paymentsErrors.notYourAuthorization();
     assertAction(payment.status, 'capture');
     assertTransition(payment.status, 'succeeded', 'capture');
     const capturable = BigInt(payment.amount_capturable);

@@ -11,16 +11,12 @@ import type { PaymentsContext } from '../payments-context.ts';
 import { attemptCard, attemptEvent, attemptWallet, recordCardAttempt, type AttemptFields, type CardAttempt } from './attempt-payment.ts';
 import { paymentEventData, type PaymentRow } from './payment.ts';
 import { assertAction, assertTransition } from './payment-status.ts';
-import { findPayment, lockPayment, updatePaymentAttempt } from './payment-store.ts';
+import { lockPayment, updatePaymentAttempt } from './payment-store.ts';
 import { undoAtProcessor } from './undo-at-processor.ts';
 
 export async function confirmPayment(ctx: PaymentsContext, caller: Caller, paymentId: string, given: RequestedMethod | undefined, store: StoreOutcome, render: (row: PaymentRow) => Outcome): Promise<Outcome> {
   let attempt: CardAttempt | undefined;
   let target: { id: string; amountMinor: bigint; currency: string } | undefined;
-  // The payer check may call the users service: done before the transaction, which holds a connection.
-  const peek = await findPayment(ctx.db, paymentId);
-  if (peek === undefined || !mayActFor(caller, peek.user_id)) throw paymentsErrors.paymentNotFound();
-  await ctx.payers.assertMayPay(peek.user_id);
   try {
     const { row, outcome } = await ctx.db.transaction(async (tx) => {
       const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
@@ -55,7 +51,7 @@ export async function confirmPayment(ctx: PaymentsContext, caller: Caller, payme
     ctx.metrics.recordPayment(row, BigInt(row.amount_received));
     return outcome;
   } catch (error) {
-    if (attempt !== undefined && target !== undefined) await undoAtProcessor(ctx, target.id, attempt, target.amountMinor, target.currency);
+    if (attempt !== undefined && target !== undefined) await undoAtProcessor(ctx, attempt, target.amountMinor, target.currency);
     throw error;
   }
 }

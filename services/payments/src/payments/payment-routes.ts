@@ -81,6 +81,9 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       const methodInput = body.payment_method ?? (confirm ? config.defaultPaymentMethod || undefined : undefined);
       if (confirm && methodInput === undefined) throw paymentsErrors.paymentMethodRequired();
       const method = methodInput === undefined ? undefined : await requestedMethod(ctx.db, methodInput, userId);
+      // A refusal here is not an outcome: nothing is stored under the key, and a retry after the
+      // user is enabled again runs anew.
+      await ctx.payers.assertMayPay(userId);
       return idempotency.run(request, reply, key, (store) => createPayment(ctx, {
         userId, amountMinor, currency, confirm, method,
         description: body.description,
@@ -96,12 +99,10 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
       const input = request.body.payment_method;
-      let method: RequestedMethod | undefined;
-      if (input !== undefined) {
-        const payment = await findPayment(ctx.db, request.params.id);
-        if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
-        method = await requestedMethod(ctx.db, input, payment.user_id);
-      }
+      const payment = await findPayment(ctx.db, request.params.id);
+      if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
+      const method: RequestedMethod | undefined = input === undefined ? undefined : await requestedMethod(ctx.db, input, payment.user_id);
+      await ctx.payers.assertMayPay(payment.user_id);
       return idempotency.run(request, reply, key, (store) => confirmPayment(ctx, caller, request.params.id, method, store, renderPayment));
     });
 

@@ -1,4 +1,5 @@
 // The payment as stored, as the API shows it, and as its events carry it.
+import { isAdmin, type Caller } from '@paymesh/platform/auth/caller';
 import { sql } from '@paymesh/platform/db/open-database';
 import { formatAmount, toDecimalString } from '../money/parse-amount.ts';
 import type { PaymentStatus } from './payment-status.ts';
@@ -11,6 +12,7 @@ export interface PaymentRow {
   currency: string;
   status: PaymentStatus;
   description: string | null;
+  created_by: string;
   capture_method: 'automatic' | 'manual';
   payment_method_type: 'card' | 'wallet' | null;
   payment_method_id: string | null;
@@ -27,9 +29,18 @@ export interface PaymentRow {
   created_at: string | Date;
 }
 
-export const paymentColumns = sql.raw(`id, seq, user_id, amount_minor, currency, status, description, capture_method, payment_method_type,
+export const paymentColumns = sql.raw(`id, seq, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
   payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
   amount_refunded, last_payment_error, next_action, cancellation_reason, canceled_at, created_at`);
+
+/**
+ * Who decides what becomes of an authorisation (capture it, or cancel it): the merchant side
+ * (admins and services), and the payer only for a payment they created themselves. A payer must
+ * not be able to capture one cent of, or release, a hold that the platform placed on their card.
+ */
+export function controlsAuthorization(caller: Caller, row: PaymentRow): boolean {
+  return isAdmin(caller) || caller.kind === 'service' || row.created_by === `user:${caller.subject}`;
+}
 
 const epochSeconds = (value: string | Date) => Math.floor(new Date(value).getTime() / 1000);
 

@@ -4,9 +4,10 @@
 import type { PaymentsContext } from '../payments-context.ts';
 import type { CardAttempt } from './attempt-payment.ts';
 
-export async function undoAtProcessor(ctx: PaymentsContext, reference: string, attempt: CardAttempt, amountMinor: bigint, currency: string): Promise<void> {
+export async function undoAtProcessor(ctx: PaymentsContext, attempt: CardAttempt, amountMinor: bigint, currency: string): Promise<void> {
   if (attempt.outcome === 'failed' || attempt.outcome === 'requires_action') return;
   const { authorization } = attempt;
+  const reference = attempt.key;
   try {
     if (attempt.outcome === 'succeeded') {
       await ctx.processor.refund({ authorization, amountMinor, currency, idempotencyKey: `${reference}:undo` });

@@ -2,6 +2,7 @@
 // The built-in `TestCardProcessor` is one implementation; services/payments/docs/processors.md
 // describes how to write another. Every call that moves money carries an idempotency key, so a
 // retried call never moves it twice at the processor.
+import { AppError } from '@paymesh/platform/errors';
 import type { CardDetails } from '../payment-methods/card-details.ts';
 
 export interface CardDecline {
@@ -23,10 +24,14 @@ export type AuthorizationOutcome =
 
 export type RefundOutcome = { readonly status: 'succeeded'; readonly refund: string } | { readonly status: 'failed'; readonly reason: string };
 
-/** The processor could not be reached or answered nonsense: nothing is known to have happened. Retry later. */
-export class ProcessorUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * The processor could not be reached or answered nonsense: nothing is known to have happened.
+ * The request answers 503 `processor_unavailable` and its Idempotency-Key is released, so the
+ * client may retry; the detail (the cause) goes to the log only.
+ */
+export class ProcessorUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(503, 'api_error', 'processor_unavailable', 'The card processor is unavailable; retry later.', { cause });
     this.name = 'ProcessorUnavailableError';
   }
 }

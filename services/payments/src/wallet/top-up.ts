@@ -49,7 +49,6 @@ export interface NewTopUp {
 }
 
 export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, store: StoreOutcome): Promise<Outcome> {
-  await ctx.payers.assertMayPay(input.userId);
   const id = `wtu_${randomBytes(12).toString('base64url')}`;
   const card = await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
   const attempt = await attemptCard(ctx.processor, card, { id, userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: 'automatic' }, false);
@@ -81,7 +80,7 @@ export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, store: 
     ctx.runtime.relay.kick();
     return { status: 200, body: JSON.stringify(publicTopUp(row)) };
   } catch (error) {
-    await undoAtProcessor(ctx, id, attempt, input.amountMinor, input.currency);
+    await undoAtProcessor(ctx, attempt, input.amountMinor, input.currency);
     throw error;
   }
 }

@@ -31,6 +31,7 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
       const amountMinor = requestAmount(ctx.config, body.amount, currency);
       const method = await requestedMethod(ctx.db, body.payment_method, userId);
       if (method.kind === 'wallet') throw paymentsErrors.paymentMethodUnusable();
+      await ctx.payers.assertMayPay(userId);
       return ctx.idempotency.run(request, reply, key, (store) => topUpWallet(ctx, { userId, amountMinor, currency, method, createdBy: `${caller.kind}:${caller.subject}` }, store));
     });
 
