@@ -106,18 +106,24 @@ export class OutboxRelay {
         for update skip locked)
       returning id, subject, payload, request_id, created_at, attempts`);
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
-    let published = 0;
+    const ids = (list: readonly string[]) => sql.join(list.map((id) => sql`${id}`), sql`, `);
+    // Marked published once per batch, not once per event: under load a per-event update queues
+    // behind the requests for a pooled connection and the relay falls far behind. An event
+    // published but not yet marked when the process dies is published again; consumers dedupe.
+    const published: string[] = [];
+    const markPublished = async () => {
+      if (published.length > 0) await db.execute(sql`update outbox set published_at = now(), locked_until = null, attempts = attempts + 1, last_error = null where id in (${ids(published)})`);
+    };
     for (const [index, row] of rows.entries()) {
       if (Date.now() >= this.#deadline) {
-        const rest = rows.slice(index).map((r) => r.id);
-        await db.execute(sql`update outbox set locked_until = null where id in (${sql.join(rest.map((id) => sql`${id}`), sql`, `)})`);
-        return published;
+        await markPublished();
+        await db.execute(sql`update outbox set locked_until = null where id in (${ids(rows.slice(index).map((r) => r.id))})`);
+        return published.length;
       }
       const event = { id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString() };
       try {
         await transport.publish(event);
-        await db.execute(sql`update outbox set published_at = now(), locked_until = null, attempts = attempts + 1, last_error = null where id = ${row.id}`);
-        published++;
+        published.push(row.id);
       } catch (error) {
         const backoffMs = Math.min(maxBackoffMs, 250 * 2 ** Math.min(row.attempts, 16));
         logger.warn({ err: error, eventId: row.id, subject: row.subject, attempts: row.attempts + 1, backoffMs }, 'event publish failed; will retry');
@@ -125,6 +131,7 @@ export class OutboxRelay {
           next_attempt_at = now() + make_interval(secs => ${backoffMs / 1000}) where id = ${row.id}`);
       }
     }
+    await markPublished();
     return rows.length;
   }
 

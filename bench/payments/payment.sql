@@ -1,0 +1,52 @@
+-- One POST /payments {"amount": 12.34, "user_id": N} with an Idempotency-Key, paid with the test
+-- card pm_card_visa, as the payments service sends it to PostgreSQL: the statements and their
+-- order were read off log_statement = 'all' and match the code (payments/payment-routes.ts,
+-- payers/payers.ts, idempotency/idempotency-key.ts, payments/create-payment.ts,
+-- payment-methods/payment-method.ts, ledger/ledger.ts, payments/payment-store.ts and the
+-- platform's events/enqueue-event.ts). Three transactions, as the service runs them: the payer
+-- check and the key's claim (each on its own, autocommit), then the payment's transaction. The
+-- service caches the ledger accounts' ids after their first use, so it looks none up here.
+--
+-- pgbench -M extended sends every :variable as a bound parameter, as node-postgres does. Ids the
+-- service makes in JavaScript are made from a random number here, the uuids of the transfer and
+-- of the events by gen_random_uuid(). bench/payments.ts gives, with -D, values taken from a
+-- payment the service made in the same run: users (payers 1..users exist), debit and credit (the
+-- processor clearing and platform revenue accounts), amount, currency, posted and pending (the
+-- transfer's flags), fingerprint (of the request), card (the payment's payment_method snapshot),
+-- event (a payment event's payload), request_id, response (the stored 200 response body).
+\set uid random(1, :users)
+\set n random(1, 9223372036854775806)
+select status from payers where user_id = :uid;
+insert into idempotency_keys (scope, key, request_fingerprint, state, claim_token) values ('user:' || :uid, 'ik_' || :n, :fingerprint, 'in_flight', 'ct_' || :n)
+  on conflict (scope, key) do nothing returning key;
+begin;
+insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
+  values ('pm_' || :n, :uid, 'card', 'visa', '4242', 12, 2027, 'KTux121l3AHCNXvd', 'test', 'tok_test_succeeds_' || :n, false)
+  returning id, user_id, brand, last4, exp_month, exp_year, fingerprint, processor_token, saved, created_at;
+select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
+  where id in (:debit, :credit) order by id for update;
+update ledger_accounts set
+    debits_posted = debits_posted + case when :posted and id = :debit then :amount::bigint else 0 end,
+    debits_pending = debits_pending + case when :pending and id = :debit then :amount::bigint else 0 end,
+    credits_posted = credits_posted + case when :posted and id = :credit then :amount::bigint else 0 end,
+    credits_pending = credits_pending + case when :pending and id = :credit then :amount::bigint else 0 end
+  where id in (:debit, :credit);
+insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
+  values (gen_random_uuid(), :debit, :credit, :amount::bigint, :currency, 'pay_' || :n, 'payment', 'single', null);
+insert into payments (id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
+    payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
+    last_payment_error, next_action)
+  values ('pay_' || :n, :uid, :amount::bigint, :currency, 'succeeded', null,
+    'user:' || :uid, 'automatic', 'card', 'pm_' || :n, :card::jsonb,
+    'auth_test_' || :n, null, 0::bigint,
+    :amount::bigint, null::jsonb, null::jsonb)
+  returning id, seq, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
+    payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
+    amount_refunded, last_payment_error, next_action, cancellation_reason, canceled_at, created_at;
+insert into outbox (id, subject, payload, request_id, created_at)
+  values (gen_random_uuid(), 'payment.created', :event::jsonb, :request_id, now());
+insert into outbox (id, subject, payload, request_id, created_at)
+  values (gen_random_uuid(), 'payment.succeeded', :event::jsonb, :request_id, now());
+update idempotency_keys set state = 'done', response_status = 200, response_body = :response
+  where scope = 'user:' || :uid and key = 'ik_' || :n and state = 'in_flight' and claim_token = 'ct_' || :n returning key;
+commit;
