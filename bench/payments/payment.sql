@@ -23,16 +23,6 @@ begin;
 insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
   values ('pm_' || :n, :uid, 'card', 'visa', '4242', 12, 2027, 'KTux121l3AHCNXvd', 'test', 'tok_test_succeeds_' || :n, false)
   returning id, user_id, brand, last4, exp_month, exp_year, fingerprint, processor_token, saved, created_at;
-select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
-  where id in (:debit, :credit) order by id for update;
-update ledger_accounts set
-    debits_posted = debits_posted + case when :posted and id = :debit then :amount::bigint else 0 end,
-    debits_pending = debits_pending + case when :pending and id = :debit then :amount::bigint else 0 end,
-    credits_posted = credits_posted + case when :posted and id = :credit then :amount::bigint else 0 end,
-    credits_pending = credits_pending + case when :pending and id = :credit then :amount::bigint else 0 end
-  where id in (:debit, :credit);
-insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
-  values (gen_random_uuid(), :debit, :credit, :amount::bigint, :currency, 'pay_' || :n, 'payment', 'single', null);
 insert into payments (id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
     payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
     last_payment_error, next_action)
@@ -49,4 +39,16 @@ insert into outbox (id, subject, payload, request_id, created_at)
   values (gen_random_uuid(), 'payment.succeeded', :event::jsonb, :request_id, now());
 update idempotency_keys set state = 'done', response_status = 200, response_body = :response
   where scope = 'user:' || :uid and key = 'ik_' || :n and state = 'in_flight' and claim_token = 'ct_' || :n returning key;
+-- The ledger transfer comes last, as in the service: the two shared accounts stay locked only
+-- until the commit.
+select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
+  where id in (:debit, :credit) order by id for update;
+update ledger_accounts set
+    debits_posted = debits_posted + case when :posted and id = :debit then :amount::bigint else 0 end,
+    debits_pending = debits_pending + case when :pending and id = :debit then :amount::bigint else 0 end,
+    credits_posted = credits_posted + case when :posted and id = :credit then :amount::bigint else 0 end,
+    credits_pending = credits_pending + case when :pending and id = :credit then :amount::bigint else 0 end
+  where id in (:debit, :credit);
+insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
+  values (gen_random_uuid(), :debit, :credit, :amount::bigint, :currency, 'pay_' || :n, 'payment', 'single', null);
 commit;

@@ -48,7 +48,8 @@ alter table payments
   -- What the payment shows of its method (brand, last 4, expiry, fingerprint), kept with it.
   add column payment_method jsonb,
   add column processor_authorization text,
-  add column authorization_transfer_id uuid references ledger_transfers (id),
+  -- Deferred: a new payment's transfer is written last in its transaction (ADR 6).
+  add column authorization_transfer_id uuid references ledger_transfers (id) deferrable initially deferred,
   add column amount_capturable bigint not null default 0 check (amount_capturable >= 0),
   add column amount_received bigint not null default 0 check (amount_received >= 0),
   add column amount_refunded bigint not null default 0 check (amount_refunded >= 0),

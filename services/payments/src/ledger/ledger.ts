@@ -9,6 +9,8 @@ import type { AccountRef } from './ledger-accounts.ts';
 export type TransferKind = 'payment' | 'refund' | 'top_up';
 
 export interface NewTransfer {
+  /** Given when the caller must name the transfer before it exists (a payment row refers to it). */
+  readonly id?: string;
   readonly debit: AccountRef;
   readonly credit: AccountRef;
   readonly amountMinor: bigint;
@@ -73,7 +75,7 @@ export class Ledger {
     if (debit.no_overdraft && BigInt(debit.debits_posted) + BigInt(debit.debits_pending) + input.amountMinor > BigInt(debit.credits_posted)) {
       throw new LedgerError('exceeds_credits');
     }
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     const amount = input.amountMinor.toString();
     const pending = input.pending === true;
     await tx.execute(sql`update ledger_accounts set

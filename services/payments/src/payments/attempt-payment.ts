@@ -3,7 +3,7 @@
 // automatic capture is captured at once and posted as one transfer; with manual capture it is a
 // pending transfer until captured or canceled. A wallet needs no processor: its ledger transfer is
 // the whole payment, and the account's no-overdraft flag refuses what the balance cannot cover.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '@paymesh/platform/db/open-database';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { LedgerError, type Ledger } from '../ledger/ledger.ts';
@@ -72,21 +72,28 @@ export async function attemptCard(processor: CardProcessor, card: CardMethod, ta
   }
 }
 
-/** Records a card attempt in the ledger; returns the payment's new fields. */
-export async function recordCardAttempt(tx: Db, ledger: Ledger, target: AttemptTarget, card: CardMethod, attempt: CardAttempt): Promise<AttemptFields> {
+/**
+ * A card attempt as the payment's new fields, and the ledger transfer it needs, if any. The
+ * caller posts the transfer last in its transaction: the processor-clearing and revenue accounts
+ * are shared by every card payment, and their row locks are then held only until the commit
+ * (docs/benchmarks.md: 22 % more payments per second for the same SQL).
+ */
+export function cardAttemptFields(target: AttemptTarget, card: CardMethod, attempt: CardAttempt): { fields: AttemptFields; post: ((tx: Db, ledger: Ledger) => Promise<void>) | undefined } {
   const method = { payment_method_type: 'card' as const, payment_method_id: card.id, payment_method: methodSnapshot(card) };
   const none = { processor_authorization: null, authorization_transfer_id: null, amount_capturable: 0n, amount_received: 0n, last_payment_error: null, next_action: null };
   switch (attempt.outcome) {
     case 'failed':
-      return failedFields(attempt.error, methodSnapshot(card));
+      return { fields: failedFields(attempt.error, methodSnapshot(card)), post: undefined };
     case 'requires_action':
-      return { ...none, ...method, status: 'requires_action', next_action: attempt.nextAction };
+      return { fields: { ...none, ...method, status: 'requires_action', next_action: attempt.nextAction }, post: undefined };
     case 'processing':
-      return { ...none, ...method, status: 'processing', processor_authorization: attempt.authorization };
+      return { fields: { ...none, ...method, status: 'processing', processor_authorization: attempt.authorization }, post: undefined };
     case 'succeeded':
     case 'requires_capture': {
       const manual = attempt.outcome === 'requires_capture';
-      const transferId = await ledger.transfer(tx, {
+      const transferId = randomUUID();
+      const post = async (tx: Db, ledger: Ledger) => void (await ledger.transfer(tx, {
+        id: transferId,
         debit: accounts.processorClearing(target.currency),
         credit: accounts.platformRevenue(target.currency),
         amountMinor: target.amountMinor,
@@ -94,8 +101,8 @@ export async function recordCardAttempt(tx: Db, ledger: Ledger, target: AttemptT
         kind: 'payment',
         pending: manual,
         paymentId: target.id,
-      });
-      return {
+      }));
+      const fields: AttemptFields = {
         ...none,
         ...method,
         status: attempt.outcome,
@@ -104,6 +111,7 @@ export async function recordCardAttempt(tx: Db, ledger: Ledger, target: AttemptT
         amount_capturable: manual ? target.amountMinor : 0n,
         amount_received: manual ? 0n : target.amountMinor,
       };
+      return { fields, post };
     }
   }
 }

@@ -8,7 +8,7 @@ import { paymentsErrors } from '../errors.ts';
 import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { cardMethod, heldCardMethod, insertPaymentMethod, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { attemptCard, attemptEvent, attemptWallet, recordCardAttempt, type AttemptFields, type CardAttempt } from './attempt-payment.ts';
+import { attemptCard, attemptEvent, attemptWallet, cardAttemptFields, type AttemptFields, type CardAttempt } from './attempt-payment.ts';
 import { paymentEventData, type PaymentRow } from './payment.ts';
 import { assertAction, assertTransition } from './payment-status.ts';
 import { lockPayment, updatePaymentAttempt } from './payment-store.ts';
@@ -38,7 +38,9 @@ export async function confirmPayment(ctx: PaymentsContext, caller: Caller, payme
       } else {
         await insertPaymentMethod(tx, card);
         attempt = await attemptCard(ctx.processor, card, t, authenticated);
-        fields = await recordCardAttempt(tx, ctx.ledger, t, card, attempt);
+        const recorded = cardAttemptFields(t, card, attempt);
+        await recorded.post?.(tx, ctx.ledger);
+        fields = recorded.fields;
       }
       assertTransition('processing', fields.status, 'confirm');
       const row = await updatePaymentAttempt(tx, payment.id, fields);

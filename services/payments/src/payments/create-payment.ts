@@ -6,7 +6,9 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
 import { cardMethod, insertPaymentMethod, methodSnapshot, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { attemptCard, attemptEvent, attemptWallet, recordCardAttempt, type AttemptFields, type AttemptTarget } from './attempt-payment.ts';
+import type { Db } from '@paymesh/platform/db/open-database';
+import type { Ledger } from '../ledger/ledger.ts';
+import { attemptCard, attemptEvent, attemptWallet, cardAttemptFields, type AttemptFields, type AttemptTarget } from './attempt-payment.ts';
 import { undoAtProcessor } from './undo-at-processor.ts';
 import { paymentEventData, type PaymentRow } from './payment.ts';
 import { insertPayment, newPaymentId } from './payment-store.ts';
@@ -32,8 +34,9 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, sto
     ({ row, outcome } = await ctx.db.transaction(async (tx) => {
       if (card !== undefined) await insertPaymentMethod(tx, card);
       let fields: AttemptFields;
+      let post: ((tx: Db, ledger: Ledger) => Promise<void>) | undefined;
       if (!input.confirm) fields = unconfirmed(input.method === undefined ? undefined : (card ?? 'wallet'));
-      else if (card !== undefined) fields = await recordCardAttempt(tx, ctx.ledger, target, card, attempt!);
+      else if (card !== undefined) ({ fields, post } = cardAttemptFields(target, card, attempt!));
       else fields = await attemptWallet(tx, ctx.ledger, target);
       const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields);
       const data = paymentEventData(row);
@@ -41,6 +44,8 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, sto
       if (input.confirm) await enqueueEvent(tx, attemptEvent(fields), data);
       const outcome = render(row);
       await store(tx, outcome);
+      // Last: the shared ledger accounts stay locked only from here to the commit.
+      await post?.(tx, ctx.ledger);
       return { row, outcome };
     }));
   } catch (error) {
