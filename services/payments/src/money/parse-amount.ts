@@ -27,6 +27,12 @@ export function formatAmount(minor: bigint, currency: string): string {
   return formatter.format(toDecimalString(minor, currency) as unknown as number);
 }
 
+/** How the API shows an amount: minor units (Stripe's `amount`), the exact decimal, and for people. */
+export function publicAmount(minorText: string, currency: string) {
+  const minor = BigInt(minorText);
+  return { amount: Number(minor), amount_decimal: toDecimalString(minor, currency), amount_display: formatAmount(minor, currency) };
+}
+
 export function toDecimalString(minor: bigint, currency: string): string {
   const exponent = currencyExponents[currency]!;
   if (exponent === 0) return minor.toString();

@@ -1,7 +1,7 @@
 // The payment as stored, as the API shows it, and as its events carry it.
 import { isAdmin, type Caller } from '@paymesh/platform/auth/caller';
 import { sql } from '@paymesh/platform/db/open-database';
-import { formatAmount, toDecimalString } from '../money/parse-amount.ts';
+import { formatAmount, publicAmount } from '../money/parse-amount.ts';
 import type { PaymentStatus } from './payment-status.ts';
 
 export interface PaymentRow {
@@ -47,14 +47,11 @@ const epochSeconds = (value: string | Date) => Math.floor(new Date(value).getTim
 /** The payment object of the API (Stripe-like: amounts in minor units, plus the exact decimal). */
 export function publicPayment(row: PaymentRow) {
   const currency = row.currency.trim();
-  const minor = BigInt(row.amount_minor);
   return {
     id: row.id,
     object: 'payment',
     user_id: Number(row.user_id),
-    amount: Number(minor),
-    amount_decimal: toDecimalString(minor, currency),
-    amount_display: formatAmount(minor, currency),
+    ...publicAmount(row.amount_minor, currency),
     amount_capturable: Number(row.amount_capturable),
     amount_received: Number(row.amount_received),
     amount_refunded: Number(row.amount_refunded),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from '@paymesh/platform/db/open-database';
-import { formatAmount, toDecimalString } from '../money/parse-amount.ts';
+import { formatAmount, publicAmount } from '../money/parse-amount.ts';
 
 export interface RefundRow {
   id: string;
@@ -22,14 +22,11 @@ export function newRefundId(): string {
 
 export function publicRefund(row: RefundRow) {
   const currency = row.currency.trim();
-  const minor = BigInt(row.amount_minor);
   return {
     id: row.id,
     object: 'refund',
     payment_id: row.payment_id,
-    amount: Number(minor),
-    amount_decimal: toDecimalString(minor, currency),
-    amount_display: formatAmount(minor, currency),
+    ...publicAmount(row.amount_minor, currency),
     currency: currency.toLowerCase(),
     status: row.status,
     reason: row.reason,

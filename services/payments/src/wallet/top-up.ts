@@ -8,7 +8,7 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { paymentsErrors } from '../errors.ts';
 import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
-import { formatAmount, toDecimalString } from '../money/parse-amount.ts';
+import { formatAmount, publicAmount } from '../money/parse-amount.ts';
 import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { attemptCard } from '../payments/attempt-payment.ts';
@@ -25,14 +25,11 @@ interface TopUpRow {
 
 export function publicTopUp(row: TopUpRow) {
   const currency = row.currency.trim();
-  const minor = BigInt(row.amount_minor);
   return {
     id: row.id,
     object: 'wallet_top_up',
     user_id: Number(row.user_id),
-    amount: Number(minor),
-    amount_decimal: toDecimalString(minor, currency),
-    amount_display: formatAmount(minor, currency),
+    ...publicAmount(row.amount_minor, currency),
     currency: currency.toLowerCase(),
     status: 'succeeded',
     payment_method: row.payment_method,
