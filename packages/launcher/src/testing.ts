@@ -28,6 +28,8 @@ export interface TestPlatform {
   readonly api: Api;
   /** Distributed mode: what a service's process logged so far. */
   readonly logs: ((service: ServiceName | 'gateway') => string) | undefined;
+  /** On PostgreSQL: each service's own database, for tests that inspect what it stored. */
+  readonly databaseUrls: Record<ServiceName, string> | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startTestPlatform(backend: Backend = 'pglite'): Promise<Te
     embedded,
     api: new Api(embedded.gatewayUrl),
     logs: undefined,
+    databaseUrls: databases?.urls,
     async stop() {
       await embedded.stop();
       await databases?.drop();
@@ -77,6 +80,7 @@ export async function startDistributedTestPlatform(): Promise<TestPlatform> {
     embedded: undefined,
     api: new Api(platform.gatewayUrl),
     logs: (service) => readFileSync(join(logDir, `${service}.log`), 'utf8'),
+    databaseUrls: databases.urls,
     async stop() {
       await platform.stop();
       await databases.drop();
