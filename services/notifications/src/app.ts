@@ -5,7 +5,7 @@ import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { serviceConfigSpec } from '@paymesh/platform/service-config';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
-import { notifyPaymentSucceeded } from './producers/notify-payment-succeeded.ts';
+import { notifyPaymentEvents } from './producers/notify-payment-events.ts';
 
 export const notificationsService = defineService({
   name: 'notifications',
@@ -18,6 +18,6 @@ export const notificationsService = defineService({
     return { app, extra: subscriptions, close: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) };
   },
   async onStart(runtime, _config, subscriptions) {
-    subscriptions.push(await notifyPaymentSucceeded(runtime));
+    subscriptions.push(...(await notifyPaymentEvents(runtime)));
   },
 });

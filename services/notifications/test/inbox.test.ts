@@ -257,6 +257,81 @@ for (const backend of backends()) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         assert.equal((await forPayment(paymentId)).length, 1);
       });
+
+      test("a declined payment tells the payer why, and a refund tells them it is on its way", async () => {
+        const declined = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '7.00', user_id: alice.id, payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' } });
+        assert.equal(declined.status, 402);
+        const failedId: string = declined.body.error.payment.id;
+        const failed = await eventually(async () => (await inbox(alice)).body.find((n: { type: string; data: { payment_id?: string } }) => n.type === 'payment.failed' && n.data.payment_id === failedId));
+        assert.equal(failed.title, 'Payment failed');
+        assert.equal(failed.message, 'Your payment of $7.00 failed: the card has insufficient funds.');
+
+        const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '20.00', user_id: alice.id } });
+        const refund = await platform.api.call('POST', `/payments/${paid.body.payment.id}/refunds`, { token: adminToken, json: { amount: '5.00' } });
+        assert.equal(refund.status, 200);
+        const refunded = await eventually(async () => (await inbox(alice)).body.find((n: { type: string; data: { refund_id?: string } }) => n.type === 'refund.succeeded' && n.data.refund_id === refund.body.id));
+        assert.equal(refunded.title, 'Refund issued');
+        assert.equal(refunded.message, 'A refund of $5.00 is on its way to you.');
+        assert.equal(refunded.data.payment_id, paid.body.payment.id);
+      });
+    });
+
+    describe('managing the inbox', () => {
+      const unreadCount = async (user: User) => {
+        const response = await platform.api.call('GET', '/notifications/unread_count', { token: user.token });
+        assert.equal(response.status, 200);
+        return response.body.unread as number;
+      };
+      const fresh = async () => {
+        const user = await platform.api.signUp();
+        const ids: number[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await send({ user_id: user.id, message: `note ${i}` })).body.id);
+        return { user, ids };
+      };
+
+      test('the unread count follows marking read, unread, all read and deleting, and always equals the table', async () => {
+        const { user, ids } = await fresh();
+        assert.equal(await unreadCount(user), 3);
+        const read = await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true } });
+        assert.equal(read.status, 200);
+        assert.notEqual(read.body.read_at, null);
+        assert.equal(await unreadCount(user), 2);
+        const unread = await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: false } });
+        assert.equal(unread.status, 200);
+        assert.equal(unread.body.read_at, null);
+        assert.equal(await unreadCount(user), 3);
+        assert.equal((await platform.api.call('DELETE', `/notifications/${ids[1]}`, { token: user.token })).status, 204);
+        assert.equal(await unreadCount(user), 2);
+        assert.equal((await inbox(user)).body.length, 2);
+        const all = await platform.api.call('POST', '/notifications/mark_all_read', { token: user.token });
+        assert.equal(all.status, 200);
+        assert.equal(all.body.updated, 2);
+        assert.equal(await unreadCount(user), 0);
+        const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`);
+        assert.equal(Number(row!.n), 0);
+      });
+
+      test("another user's notification cannot be marked, unmarked or deleted (404), and mark all read touches only the caller's", async () => {
+        const { user, ids } = await fresh();
+        const other = await platform.api.signUp();
+        for (const [method, json] of [['PATCH', { read: true }], ['PATCH', { read: false }], ['DELETE', undefined]] as const) {
+          const response = await platform.api.call(method, `/notifications/${ids[2]}`, { token: other.token, json });
+          assert.equal(response.status, 404, `${method} ${JSON.stringify(json)}`);
+          assert.equal(response.body.error.code, 'notification_not_found');
+        }
+        assert.equal((await platform.api.call('POST', '/notifications/mark_all_read', { token: other.token })).body.updated, 0);
+        assert.equal(await unreadCount(user), 3);
+        assert.equal((await inbox(user)).body.length, 3);
+      });
+
+      test('a malformed PATCH body, an unknown id and a request without a token are refused', async () => {
+        const { user, ids } = await fresh();
+        assert.equal((await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: 'yes' } })).status, 400);
+        assert.equal((await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true, recipient_id: 1 } })).status, 400);
+        assert.equal((await platform.api.call('DELETE', '/notifications/999999999', { token: user.token })).status, 404);
+        assert.equal((await platform.api.call('GET', '/notifications/unread_count')).status, 401);
+        assert.equal(await unreadCount(user), 3);
+      });
     });
   });
 }

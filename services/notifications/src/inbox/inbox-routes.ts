@@ -1,5 +1,6 @@
-// The contract's inbox: GET /notifications/ and PUT /notifications/<id>/, plus POST
-// /notifications for admins and services.
+// The inbox: the contract's GET /notifications/ and PUT /notifications/<id>/ (mark read), the
+// unread count, PATCH (read or unread), mark all read, DELETE, and POST /notifications for admins
+// and services. Every route acts on the caller's own notifications: another user's id is 404.
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
@@ -54,6 +55,42 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
         update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${recipient} returning id`);
       if (rows.length === 0) throw notificationsErrors.notificationNotFound();
       return { message: 'Notification marked as read.' };
+    });
+
+    scope.get('/notifications/unread_count', async (request) => {
+      requireScope(request.caller, 'notifications:read');
+      // Always counted from the table (an index of unread rows), never kept as a counter that could drift.
+      const [row] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from notifications where recipient_id = ${localUserId(request.caller)} and read_at is null`);
+      return { object: 'unread_count', unread: Number(row!.n) };
+    });
+
+    scope.patch('/notifications/:id', {
+      schema: { params: Type.Object({ id: Type.String() }), body: Type.Object({ read: Type.Boolean() }, { additionalProperties: false }) },
+    }, async (request) => {
+      requireScope(request.caller, 'notifications:write');
+      const recipient = localUserId(request.caller);
+      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
+      const readAt = request.body.read ? sql`coalesce(read_at, now())` : sql`null`;
+      const [row] = await queryRows<NotificationRow>(db, sql`
+        update notifications set read_at = ${readAt} where id = ${request.params.id} and recipient_id = ${recipient} returning *`);
+      if (row === undefined) throw notificationsErrors.notificationNotFound();
+      return publicNotification(row);
+    });
+
+    scope.post('/notifications/mark_all_read', async (request) => {
+      requireScope(request.caller, 'notifications:write');
+      const rows = await queryRows<{ id: string }>(db, sql`
+        update notifications set read_at = now() where recipient_id = ${localUserId(request.caller)} and read_at is null returning id`);
+      return { message: 'All notifications marked as read.', updated: rows.length };
+    });
+
+    scope.delete('/notifications/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+      requireScope(request.caller, 'notifications:write');
+      const recipient = localUserId(request.caller);
+      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
+      const rows = await queryRows<{ id: string }>(db, sql`delete from notifications where id = ${request.params.id} and recipient_id = ${recipient} returning id`);
+      if (rows.length === 0) throw notificationsErrors.notificationNotFound();
+      return reply.code(204).send();
     });
 
     scope.post('/notifications', {

@@ -1,0 +1,61 @@
+// Payment and refund events become notifications in the payer's inbox, one template per event.
+// Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
+import { consumeEvents } from '@paymesh/platform/events/consume-events';
+import type { Subscription } from '@paymesh/platform/events/event';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { insertNotification } from '../inbox/notification.ts';
+
+/** What payment.* and refund.* events carry that the templates use. */
+export interface PaymentEvent {
+  readonly payment_id: string;
+  readonly refund_id?: string;
+  readonly user_id: number;
+  readonly amount_minor: string;
+  readonly currency: string;
+  readonly amount_display: string;
+  readonly decline_code?: string;
+  readonly failure_code?: string;
+}
+
+interface Template {
+  readonly title: string;
+  readonly message: (event: PaymentEvent) => string;
+}
+
+const declineReasons: Record<string, string> = {
+  insufficient_funds: 'the card has insufficient funds',
+  expired_card: 'the card has expired',
+  incorrect_cvc: "the card's security code is incorrect",
+  processing_error: 'the card could not be processed; try again',
+  balance_insufficient: 'the wallet balance is too low',
+};
+
+export const paymentTemplates: Record<string, Template> = {
+  'payment.succeeded': { title: 'Payment received', message: (e) => `Payment of ${e.amount_display} received.` },
+  'payment.failed': {
+    title: 'Payment failed',
+    message: (e) => `Your payment of ${e.amount_display} failed: ${declineReasons[e.decline_code ?? e.failure_code ?? ''] ?? 'the card was declined'}.`,
+  },
+  'refund.succeeded': { title: 'Refund issued', message: (e) => `A refund of ${e.amount_display} is on its way to you.` },
+};
+
+export function notifyPaymentEvents(runtime: Runtime): Promise<Subscription[]> {
+  return Promise.all(Object.entries(paymentTemplates).map(([subject, template]) =>
+    consumeEvents<PaymentEvent>({
+      db: runtime.database.db,
+      transport: runtime.transport,
+      logger: runtime.logger,
+      consumer: 'notifications',
+      subject,
+      async handle(tx, event) {
+        const e = event.data;
+        await insertNotification(tx, {
+          recipientId: String(e.user_id),
+          type: subject,
+          title: template.title,
+          message: template.message(e),
+          data: { payment_id: e.payment_id, ...(e.refund_id === undefined ? {} : { refund_id: e.refund_id }), amount: e.amount_minor, currency: e.currency.toLowerCase() },
+        });
+      },
+    })));
+}
