@@ -8,12 +8,23 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
 import { sql } from '@paymesh/platform/db/open-database';
-import { queryRows } from '@paymesh/platform/db/open-database';
+import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+import { announceInboxChange } from '../live/inbox-hub.ts';
 import { notificationsErrors } from '../errors.ts';
 import { insertNotification, publicNotification, type NotificationRow } from './notification.ts';
 
 export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
+  /** Runs a change of one user's inbox in a transaction that announces it to the live streams. */
+  const changeInbox = async <T>(recipient: string, change: (tx: Db) => Promise<T[]>): Promise<T[]> => {
+    const result = await db.transaction(async (tx) => {
+      const result = await change(tx);
+      if (result.length > 0) await announceInboxChange(tx, recipient);
+      return result;
+    });
+    runtime.relay.kick();
+    return result;
+  };
 
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/notifications', {
@@ -51,8 +62,8 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const recipient = localUserId(caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       // Only the recipient can mark it; the first read time is kept.
-      const rows = await queryRows<{ id: string }>(db, sql`
-        update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${recipient} returning id`);
+      const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`
+        update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${recipient} returning id`));
       if (rows.length === 0) throw notificationsErrors.notificationNotFound();
       return { message: 'Notification marked as read.' };
     });
@@ -71,16 +82,17 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const recipient = localUserId(request.caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       const readAt = request.body.read ? sql`coalesce(read_at, now())` : sql`null`;
-      const [row] = await queryRows<NotificationRow>(db, sql`
-        update notifications set read_at = ${readAt} where id = ${request.params.id} and recipient_id = ${recipient} returning *`);
+      const [row] = await changeInbox(recipient, (tx) => queryRows<NotificationRow>(tx, sql`
+        update notifications set read_at = ${readAt} where id = ${request.params.id} and recipient_id = ${recipient} returning *`));
       if (row === undefined) throw notificationsErrors.notificationNotFound();
       return publicNotification(row);
     });
 
     scope.post('/notifications/mark_all_read', async (request) => {
       requireScope(request.caller, 'notifications:write');
-      const rows = await queryRows<{ id: string }>(db, sql`
-        update notifications set read_at = now() where recipient_id = ${localUserId(request.caller)} and read_at is null returning id`);
+      const recipient = localUserId(request.caller);
+      const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`
+        update notifications set read_at = now() where recipient_id = ${recipient} and read_at is null returning id`));
       return { message: 'All notifications marked as read.', updated: rows.length };
     });
 
@@ -88,7 +100,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       requireScope(request.caller, 'notifications:write');
       const recipient = localUserId(request.caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
-      const rows = await queryRows<{ id: string }>(db, sql`delete from notifications where id = ${request.params.id} and recipient_id = ${recipient} returning id`);
+      const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`delete from notifications where id = ${request.params.id} and recipient_id = ${recipient} returning id`));
       if (rows.length === 0) throw notificationsErrors.notificationNotFound();
       return reply.code(204).send();
     });
@@ -107,13 +119,15 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const { caller } = request;
       if (!(isAdmin(caller) || caller.kind === 'service')) throw platformErrors.forbidden('Only admins and services may send notifications.');
       requireScope(caller, 'notifications:write');
-      const row = await insertNotification(db, {
+      // insertNotification announces the change itself.
+      const row = await db.transaction((tx) => insertNotification(tx, {
         recipientId: String(request.body.user_id),
         type: request.body.type ?? 'message',
         title: request.body.title,
         message: request.body.message,
         data: request.body.data ?? {},
-      });
+      }));
+      runtime.relay.kick();
       return reply.code(201).send(publicNotification(row));
     });
   });

@@ -1,5 +1,6 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+import { announceInboxChange } from '../live/inbox-hub.ts';
 
 export interface NotificationRow {
   id: string;
@@ -33,8 +34,13 @@ export interface NewNotification {
   readonly data: Record<string, unknown>;
 }
 
-export async function insertNotification(db: Db, input: NewNotification): Promise<NotificationRow> {
-  const [row] = await queryRows<NotificationRow>(db, sql`
+/** Inserts and announces it to live streams; call it in a transaction. */
+export async function insertNotification(tx: Db, input: NewNotification): Promise<NotificationRow> {
+  // Held until commit: this recipient's next notification waits, so ids follow commit order.
+  await tx.execute(sql`insert into inbox_heads (recipient_id, last_insert_at) values (${input.recipientId}, now())
+    on conflict (recipient_id) do update set last_insert_at = excluded.last_insert_at`);
+  await announceInboxChange(tx, input.recipientId);
+  const [row] = await queryRows<NotificationRow>(tx, sql`
     insert into notifications (recipient_id, type, title, message, data)
     values (${input.recipientId}, ${input.type}, ${input.title ?? null}, ${input.message}, ${JSON.stringify(input.data)}::jsonb)
     returning *`);

@@ -47,6 +47,7 @@ export function notifyPaymentEvents(runtime: Runtime): Promise<Subscription[]> {
       logger: runtime.logger,
       consumer: 'notifications',
       subject,
+      afterCommit: () => runtime.relay.kick(),
       async handle(tx, event) {
         const e = event.data;
         await insertNotification(tx, {

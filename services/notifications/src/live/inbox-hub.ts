@@ -1,0 +1,109 @@
+// Live inbox streams (Server-Sent Events). Every change to a user's inbox, on any replica,
+// announces `inbox.changed` through the outbox in the transaction that makes it; every replica
+// receives it (a broadcast) and refreshes the streams it holds for that user: the notifications
+// they have not seen yet, then the unread count, read from the database after the change
+// committed. A count is never kept or adjusted in memory, so it cannot drift: the last count a
+// stream shows is the database's.
+import type { ServerResponse } from 'node:http';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
+import type { Logger } from '@paymesh/platform/logger';
+import { publicNotification, type NotificationRow } from '../inbox/notification.ts';
+
+export const inboxChangedSubject = 'inbox.changed';
+
+/** Call in the transaction that changes a user's inbox. */
+export async function announceInboxChange(tx: Db, recipientId: string): Promise<void> {
+  await enqueueEvent(tx, inboxChangedSubject, { recipient_id: recipientId });
+}
+
+interface Stream {
+  readonly response: ServerResponse;
+  /** The newest notification id this stream has shown (its SSE event id). */
+  lastId: bigint;
+  /** Refreshes run one after the other, so a stream never shows an older count after a newer one. */
+  queue: Promise<void>;
+}
+
+export class InboxHub {
+  readonly #db: Db;
+  readonly #logger: Logger;
+  readonly #streams = new Map<string, Set<Stream>>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #subscription: Subscription | undefined;
+
+  constructor(db: Db, logger: Logger, heartbeatMs = 15_000) {
+    this.#db = db;
+    this.#logger = logger;
+    // A comment line now and then keeps proxies from closing an idle stream.
+    this.#heartbeat = setInterval(() => {
+      for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
+    }, heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  async follow(transport: EventTransport): Promise<void> {
+    this.#subscription = await transport.broadcast(inboxChangedSubject, async (event) => {
+      // Not awaited: the transport must not wait for slow clients.
+      this.refresh(String((event.data as { recipient_id: string }).recipient_id));
+    }, { replayMs: 0 });
+  }
+
+  /** Starts a stream: what came after `lastEventId` (a reconnect's catch-up), then the count, then live changes. */
+  open(recipientId: string, response: ServerResponse, lastEventId: bigint | undefined): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.write('retry: 3000\n\n');
+    const stream: Stream = { response, lastId: lastEventId ?? -1n, queue: Promise.resolve() };
+    let streams = this.#streams.get(recipientId);
+    if (streams === undefined) this.#streams.set(recipientId, (streams = new Set()));
+    streams.add(stream);
+    response.on('close', () => {
+      streams.delete(stream);
+      if (streams.size === 0) this.#streams.delete(recipientId);
+    });
+    this.#enqueue(recipientId, stream, lastEventId === undefined);
+  }
+
+  refresh(recipientId: string): void {
+    for (const stream of this.#streams.get(recipientId) ?? []) this.#enqueue(recipientId, stream, false);
+  }
+
+  #enqueue(recipientId: string, stream: Stream, fresh: boolean): void {
+    stream.queue = stream.queue.then(() => this.#send(recipientId, stream, fresh)).catch((error: unknown) => {
+      this.#logger.warn({ err: error, recipientId }, 'inbox stream refresh failed; closing it (the client reconnects)');
+      stream.response.end();
+    });
+  }
+
+  async #send(recipientId: string, stream: Stream, fresh: boolean): Promise<void> {
+    if (stream.response.writableEnded) return;
+    if (fresh) {
+      // A new stream starts from now: only later notifications are pushed.
+      const [newest] = await queryRows<{ id: string | null }>(this.#db, sql`select max(id)::text as id from notifications where recipient_id = ${recipientId}`);
+      stream.lastId = BigInt(newest?.id ?? 0);
+    } else {
+      const rows = await queryRows<NotificationRow>(this.#db, sql`
+        select * from notifications where recipient_id = ${recipientId} and id > ${stream.lastId.toString()} order by id limit 500`);
+      for (const row of rows) {
+        stream.response.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(publicNotification(row))}\n\n`);
+        stream.lastId = BigInt(row.id);
+      }
+    }
+    const [count] = await queryRows<{ n: string }>(this.#db, sql`select count(*)::text as n from notifications where recipient_id = ${recipientId} and read_at is null`);
+    stream.response.write(`event: unread_count\ndata: ${JSON.stringify({ unread: Number(count!.n) })}\n\n`);
+  }
+
+  /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#subscription?.stop();
+    for (const streams of this.#streams.values()) for (const stream of streams) stream.response.end();
+    this.#streams.clear();
+  }
+}

@@ -1,0 +1,227 @@
+// GET /notifications/stream through the gateway: new notifications and the unread count pushed
+// live, a count that always ends equal to the database's under concurrent changes, catch-up after
+// a reconnect with Last-Event-ID, and nothing of another user's inbox.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+
+type User = { id: number; token: string };
+interface SseEvent { id: string | undefined; event: string; data: any }
+
+/** An SSE client: collects the events of one stream until closed. */
+class Stream {
+  readonly events: SseEvent[] = [];
+  readonly #abort = new AbortController();
+  status = 0;
+  #done: Promise<void> = Promise.resolve();
+
+  static async open(url: string, token: string | undefined, lastEventId?: string): Promise<Stream> {
+    const stream = new Stream();
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    const response = await fetch(url, { headers, signal: stream.#abort.signal });
+    stream.status = response.status;
+    if (response.ok && response.body !== null) stream.#done = stream.#read(response.body);
+    else await response.text();
+    return stream;
+  }
+
+  async #read(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let lastId: string | undefined;
+    try {
+      for await (const chunk of body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = 'message';
+          let data = '';
+          let id: string | undefined;
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+            else if (line.startsWith('id: ')) id = line.slice(4);
+          }
+          if (id !== undefined) lastId = id;
+          if (data !== '') this.events.push({ id: id ?? lastId, event, data: JSON.parse(data) });
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  }
+
+  of(event: string): SseEvent[] {
+    return this.events.filter((e) => e.event === event);
+  }
+
+  lastCount(): number | undefined {
+    return this.of('unread_count').at(-1)?.data.unread;
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#done;
+  }
+}
+
+for (const backend of backends()) {
+  describe(`notifications: live stream (${backend})`, () => {
+    let platform: TestPlatform;
+    let db: Db;
+    let adminToken: string;
+
+    before(async () => {
+      platform = await startTestPlatform(backend);
+      db = platform.embedded!.services.notifications.runtime.database.db;
+      adminToken = await platform.api.adminToken();
+    });
+    after(async () => {
+      await platform?.stop();
+    });
+
+    const streamUrl = () => `${platform.gatewayUrl}/notifications/stream`;
+    const send = async (user: User, message: string) => {
+      const response = await platform.api.call('POST', '/notifications', { token: adminToken, json: { user_id: user.id, message } });
+      assert.equal(response.status, 201, JSON.stringify(response.body));
+      return response.body.id as number;
+    };
+    const unreadInDb = async (user: User) =>
+      Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`))[0]!.n);
+
+    test('a stream starts with the unread count, then pushes each new notification with its id and the new count', async () => {
+      const alice = await platform.api.signUp();
+      await send(alice, 'before the stream');
+      const stream = await Stream.open(streamUrl(), alice.token);
+      try {
+        assert.equal(stream.status, 200);
+        await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+        assert.equal(stream.of('notification').length, 0, 'what came before is not replayed to a new stream');
+        const id = await send(alice, 'hello live');
+        const pushed = await eventually(async () => stream.of('notification').find((e) => e.data.id === id));
+        assert.equal(pushed.id, String(id));
+        assert.equal(pushed.data.message, 'hello live');
+        await eventually(async () => (stream.lastCount() === 2 ? true : undefined));
+        assert.equal((await platform.api.call('PUT', `/notifications/${id}/`, { token: alice.token })).status, 200);
+        await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+      } finally {
+        await stream.close();
+      }
+    });
+
+    test("under concurrent new notifications and mark-read calls, the stream's last count equals the database's", async () => {
+      const bob = await platform.api.signUp();
+      const existing: number[] = [];
+      for (let i = 0; i < 10; i++) existing.push(await send(bob, `old ${i}`));
+      const stream = await Stream.open(streamUrl(), bob.token);
+      try {
+        await eventually(async () => (stream.lastCount() === 10 ? true : undefined));
+        await Promise.all([
+          ...Array.from({ length: 20 }, (_, i) => send(bob, `new ${i}`)),
+          ...existing.map((id, i) => platform.api.call('PATCH', `/notifications/${id}`, { token: bob.token, json: { read: i % 3 !== 0 } })),
+          platform.api.call('POST', '/notifications/mark_all_read', { token: bob.token }),
+        ]);
+        const expected = await unreadInDb(bob);
+        await eventually(async () => (stream.lastCount() === expected ? true : undefined), { timeoutMs: 10_000 });
+        // A little later it still agrees: no late, stale count arrives after the right one.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(stream.lastCount(), await unreadInDb(bob));
+        assert.ok(stream.of('unread_count').length > 2, 'counts were pushed while the changes happened');
+        assert.equal(new Set(stream.of('notification').map((e) => e.data.id)).size, 20, 'each new notification was pushed once');
+      } finally {
+        await stream.close();
+      }
+    });
+
+    test('a reconnect with Last-Event-ID first gets what it missed, in order', async () => {
+      const carol = await platform.api.signUp();
+      const first = await Stream.open(streamUrl(), carol.token);
+      const seen = await send(carol, 'seen');
+      await eventually(async () => first.of('notification').find((e) => e.data.id === seen));
+      const lastEventId = first.of('notification').at(-1)!.id!;
+      await first.close();
+      const missed = [await send(carol, 'missed 1'), await send(carol, 'missed 2')];
+      const again = await Stream.open(streamUrl(), carol.token, lastEventId);
+      try {
+        await eventually(async () => (again.of('notification').length >= 2 ? true : undefined));
+        assert.deepEqual(again.of('notification').map((e) => e.data.id), missed);
+        await eventually(async () => (again.lastCount() === 3 ? true : undefined));
+      } finally {
+        await again.close();
+      }
+    });
+
+    test("a stream never carries another user's notifications or count", async () => {
+      const dave = await platform.api.signUp();
+      const erin = await platform.api.signUp();
+      const stream = await Stream.open(streamUrl(), dave.token);
+      try {
+        await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
+        await send(erin, 'for erin only');
+        const mine = await send(dave, 'for dave');
+        await eventually(async () => stream.of('notification').find((e) => e.data.id === mine));
+        assert.deepEqual(stream.of('notification').map((e) => e.data.message), ['for dave']);
+        assert.ok(stream.of('unread_count').every((e) => e.data.unread <= 1));
+      } finally {
+        await stream.close();
+      }
+    });
+
+    test("a payment's notification is pushed on the payer's stream", async () => {
+      const frank = await platform.api.signUp();
+      const stream = await Stream.open(streamUrl(), frank.token);
+      try {
+        await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
+        const paid = await platform.api.call('POST', '/payments', { token: frank.token, json: { amount: '12.50', user_id: frank.id } });
+        assert.equal(paid.status, 200);
+        const pushed = await eventually(async () => stream.of('notification').find((e) => e.data.data.payment_id === paid.body.payment.id));
+        assert.equal(pushed.data.message, 'Payment of $12.50 received.');
+        await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+      } finally {
+        await stream.close();
+      }
+    });
+
+    test('without a token the stream is 401; a malformed Last-Event-ID is 400', async () => {
+      const grace = await platform.api.signUp();
+      assert.equal((await Stream.open(streamUrl(), undefined)).status, 401);
+      assert.equal((await Stream.open(streamUrl(), 'not-a-token')).status, 401);
+      assert.equal((await Stream.open(streamUrl(), grace.token, 'abc')).status, 400);
+    });
+  });
+}
+
+describe('notifications: live stream, distributed (one process per service, PostgreSQL, NATS JetStream)', {
+  skip: testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false,
+}, () => {
+  let platform: TestPlatform;
+  before(async () => {
+    platform = await startDistributedTestPlatform();
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  test("inbox.changed crosses NATS: a payment's notification and the count reach the payer's stream", async () => {
+    const user = await platform.api.signUp();
+    const stream = await Stream.open(`${platform.gatewayUrl}/notifications/stream`, user.token);
+    try {
+      assert.equal(stream.status, 200);
+      await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
+      const paid = await platform.api.call('POST', '/payments', { token: user.token, json: { amount: '3.00', user_id: user.id } });
+      assert.equal(paid.status, 200);
+      const pushed = await eventually(async () => stream.of('notification').find((e) => e.data.data.payment_id === paid.body.payment.id), { timeoutMs: 10_000 });
+      assert.equal(pushed.data.message, 'Payment of $3.00 received.');
+      await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+      assert.equal((await platform.api.call('POST', '/notifications/mark_all_read', { token: user.token })).status, 200);
+      await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
+    } finally {
+      await stream.close();
+    }
+  });
+});
