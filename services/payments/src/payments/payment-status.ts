@@ -25,7 +25,7 @@ const transitions: Record<PaymentStatus, readonly PaymentStatus[]> = {
   canceled: [],
 };
 
-export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
+function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return transitions[from].includes(to);
 }
 
