@@ -187,6 +187,26 @@ for (const backend of backends()) {
       }
     });
 
+    test('a user may hold 10 streams open at once; the 11th is 429 until one closes', async () => {
+      const henry = await platform.api.signUp();
+      const streams = await Promise.all(Array.from({ length: 10 }, () => Stream.open(streamUrl(), henry.token)));
+      try {
+        assert.deepEqual(streams.map((s) => s.status), Array(10).fill(200));
+        const refused = await Stream.open(streamUrl(), henry.token);
+        assert.equal(refused.status, 429);
+        await streams.pop()!.close();
+        const again = await eventually(async () => {
+          const attempt = await Stream.open(streamUrl(), henry.token);
+          if (attempt.status === 200) return attempt;
+          await attempt.close();
+          return undefined;
+        });
+        streams.push(again);
+      } finally {
+        await Promise.all(streams.map((s) => s.close()));
+      }
+    });
+
     test('without a token the stream is 401; a malformed Last-Event-ID is 400', async () => {
       const grace = await platform.api.signUp();
       assert.equal((await Stream.open(streamUrl(), undefined)).status, 401);

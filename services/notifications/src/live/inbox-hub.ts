@@ -12,6 +12,8 @@ import type { Logger } from '@paymesh/platform/logger';
 import { publicNotification, type NotificationRow } from '../inbox/notification.ts';
 
 export const inboxChangedSubject = 'inbox.changed';
+/** Streams one user may hold open on one replica (tabs and devices); more is refused with 429. */
+export const maxStreamsPerUser = 10;
 
 /** Call in the transaction that changes a user's inbox. */
 export async function announceInboxChange(tx: Db, recipientId: string): Promise<void> {
@@ -50,6 +52,10 @@ export class InboxHub {
     }, { replayMs: 0 });
   }
 
+  hasRoom(recipientId: string): boolean {
+    return (this.#streams.get(recipientId)?.size ?? 0) < maxStreamsPerUser;
+  }
+
   /** Starts a stream: what came after `lastEventId` (a reconnect's catch-up), then the count, then live changes. */
   open(recipientId: string, response: ServerResponse, lastEventId: bigint | undefined): void {
     response.writeHead(200, {
@@ -82,7 +88,7 @@ export class InboxHub {
   }
 
   async #send(recipientId: string, stream: Stream, fresh: boolean): Promise<void> {
-    if (stream.response.writableEnded) return;
+    if (stream.response.writableEnded || stream.response.destroyed) return;
     if (fresh) {
       // A new stream starts from now: only later notifications are pushed.
       const [newest] = await queryRows<{ id: string | null }>(this.#db, sql`select max(id)::text as id from notifications where recipient_id = ${recipientId}`);

@@ -6,6 +6,7 @@ import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authentica
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
+import { notificationsErrors } from '../errors.ts';
 import type { InboxHub } from './inbox-hub.ts';
 
 export function streamRoutes(app: HttpServer, runtime: Runtime, hub: InboxHub): void {
@@ -15,6 +16,7 @@ export function streamRoutes(app: HttpServer, runtime: Runtime, hub: InboxHub): 
       const recipient = localUserId(request.caller);
       const header = request.headers['last-event-id'];
       if (header !== undefined && (Array.isArray(header) || !/^(0|[1-9][0-9]{0,17})$/.test(header))) throw platformErrors.invalidParameter('last-event-id', 'Last-Event-ID is the id of a notification this stream sent.');
+      if (!hub.hasRoom(recipient)) throw notificationsErrors.tooManyStreams();
       // The response is ours from here: Fastify neither serialises nor ends it.
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
