@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { metricsPorts, servicePorts } from '@paymesh/platform/service-config';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-ports.ts';
 
 export const serviceNames = ['auth', 'users', 'payments', 'notifications'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -22,8 +22,10 @@ export async function planPorts(mode: 'default' | 'random', gatewayPort?: number
       metrics: { auth: metricsPorts.auth, users: metricsPorts.users, payments: metricsPorts.payments, notifications: metricsPorts.notifications },
     };
   }
-  const pick = async () => Object.fromEntries(await Promise.all(serviceNames.map(async (name) => [name, await freePort()] as const))) as Record<ServiceName, number>;
-  return { gateway: gatewayPort ?? (await freePort()), gatewayMetrics: await freePort(), http: await pick(), metrics: await pick() };
+  const ports = await freePorts(2 + 2 * serviceNames.length);
+  const take = () => Object.fromEntries(serviceNames.map((name) => [name, ports.pop()!])) as Record<ServiceName, number>;
+  const gateway = ports.pop()!;
+  return { gateway: gatewayPort ?? gateway, gatewayMetrics: ports.pop()!, http: take(), metrics: take() };
 }
 
 /**
