@@ -16,7 +16,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -27,6 +26,8 @@ import { startDistributed, type DistributedPlatform } from '@paymesh/launcher/st
 import { startEmbedded, type EmbeddedPlatform } from '@paymesh/launcher/start-embedded';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { currentRequestId } from '@paymesh/platform/request-context';
+import { request as httpRequest } from 'node:http';
+import { closeHttpClient, send, sendJson } from './http-client.ts';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const natsUrl = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -56,27 +57,6 @@ const percentile = (xs: readonly number[], p: number) => {
 const ms = (x: number) => (Number.isNaN(x) ? '–' : Math.abs(x) < 10 ? x.toFixed(2) : x.toFixed(1));
 const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
-  const url = new URL(base);
-  return new Promise((resolvePromise, reject) => {
-    const allHeaders = body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: allHeaders, agent, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 15 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-async function sendJson(base: string, method: string, path: string, options: { token?: string; json?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
-  const response = await send(base, method, path, headers, options.json === undefined ? undefined : JSON.stringify(options.json));
-  return { status: response.status, body: response.text === '' ? undefined : JSON.parse(response.text) };
-}
 
 /**
  * One user's GET /notifications/stream (Server-Sent Events) through the gateway, on a connection
@@ -257,7 +237,7 @@ const cleanUp = () => (cleaning ??= (async () => {
   }
   for (const name of created) await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`dropping ${name} failed:`, error));
   await deleteStreams([platformStream, floorStream]).catch((error: unknown) => console.error('deleting the NATS streams failed:', error));
-  agent.destroy();
+  closeHttpClient();
   rmSync(scratch, { recursive: true, force: true });
 })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));

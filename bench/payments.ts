@@ -13,7 +13,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -25,6 +24,7 @@ import { createLogger } from '@paymesh/platform/logger';
 // The payments service exports only its app; the benchmark reaches the modules themselves.
 import { checkLedgerInvariants } from '../services/payments/src/ledger/check-invariants.ts';
 import { listPayments } from '../services/payments/src/payments/list-payments.ts';
+import { closeHttpClient, send, sendJson } from './http-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -70,27 +70,6 @@ function ensurePgbench(): string {
   return path;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
-  const url = new URL(base);
-  return new Promise((resolvePromise, reject) => {
-    const allHeaders = body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: allHeaders, agent, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 15 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-async function sendJson(base: string, method: string, path: string, options: { token?: string; json?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
-  const response = await send(base, method, path, headers, options.json === undefined ? undefined : JSON.stringify(options.json));
-  return { status: response.status, body: response.text === '' ? undefined : JSON.parse(response.text) };
-}
 
 // CPU by process group, in clock ticks (USER_HZ, 100 on Linux), from /proc. A PostgreSQL backend
 // that exits (pgbench's, at its end) is counted through the postmaster's cutime/cstime.
@@ -206,7 +185,7 @@ const cleanUp = () => (cleaning ??= (async () => {
   await platform?.stop().catch((error: unknown) => console.error('stopping the platform failed:', error));
   for (const name of created) await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`dropping ${name} failed:`, error));
   await deleteStream().catch((error: unknown) => console.error(`deleting stream ${stream} failed:`, error));
-  agent.destroy();
+  closeHttpClient();
   rmSync(scratch, { recursive: true, force: true });
 })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
