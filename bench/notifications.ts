@@ -329,6 +329,7 @@ async function runMode(mode: 'embedded' | 'distributed'): Promise<ModeResult> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? (mode === 'embedded' ? 'error' : 'warn'),
     BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, `admin-${mode}.txt`),
+    EMAIL_OUTBOX_DIR: join(scratch, `mail-${mode}`), // each payment's receipt email is written here
     PORT: undefined, DATABASE_URL: undefined, NATS_URL: undefined, AUTH_ISSUER: undefined, PUBLIC_URL: undefined, SERVICE_CLIENTS: undefined,
   };
   const startedAt = performance.now();

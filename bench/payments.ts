@@ -216,6 +216,7 @@ try {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
       BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, 'admin.txt'),
+      EMAIL_OUTBOX_DIR: join(scratch, 'mail'), // each payment's receipt email is written here
       PORT: undefined, DATABASE_URL: undefined, NATS_URL: undefined, AUTH_ISSUER: undefined, PUBLIC_URL: undefined, SERVICE_CLIENTS: undefined,
     },
     databaseUrls,

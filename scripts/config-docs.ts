@@ -2,6 +2,7 @@ import { describeConfig } from '@paymesh/platform/config';
 import { serviceConfigSpec } from '@paymesh/platform/service-config';
 import { authConfigSpec } from '../services/auth/src/config.ts';
 import { gatewayConfigSpec } from '../services/gateway/src/config.ts';
+import { notificationsConfigSpec } from '../services/notifications/src/config.ts';
 import { paymentsConfigSpec } from '../services/payments/src/config.ts';
 import { usersConfigSpec } from '../services/users/src/config.ts';
 
@@ -32,8 +33,7 @@ export function configDocs(): string {
     table(own(paymentsConfigSpec as never)),
     '## notifications',
     '',
-    'Only the shared keys.',
-    '',
+    table(own(notificationsConfigSpec as never)),
     '## gateway',
     '',
     table(gatewayConfigSpec as never),

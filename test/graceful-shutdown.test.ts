@@ -13,13 +13,14 @@ const env = { ...process.env, LOG_LEVEL: 'silent', BOOTSTRAP_ADMIN_PASSWORD: adm
 test('requests in flight when the platform stops complete, and every payment still reaches the inbox after a restart', async () => {
   const dataRoot = mkdtempSync(join(tmpdir(), 'paymesh-shutdown-'));
   try {
-    const first = await startEmbedded({ env: { ...env, BOOTSTRAP_ADMIN_PASSWORD_FILE: join(dataRoot, 'admin.txt') }, ports: 'random', dataRoot });
+    const first = await startEmbedded({ env: { ...env, BOOTSTRAP_ADMIN_PASSWORD_FILE: join(dataRoot, 'admin.txt'), EMAIL_OUTBOX_DIR: join(dataRoot, 'mail') }, ports: 'random', dataRoot });
     const api = new Api(first.gatewayUrl);
     const user = await api.signUp('shutdown_user');
     const count = 20;
     const inFlight = Array.from({ length: count }, (_, i) => api.call('POST', '/payments', { token: user.token, json: { amount: `${i + 1}.00`, user_id: user.id } }));
-    // Stop while those requests are on their way or being handled.
-    await new Promise((r) => setTimeout(r, 5));
+    // Stop while the others are on their way or being handled: as soon as the first one answers
+    // (a fixed delay let a loaded machine stop before any request had arrived).
+    await Promise.race(inFlight);
     const stopping = first.stop();
     const responses = await Promise.allSettled(inFlight);
     await stopping;
@@ -31,7 +32,7 @@ test('requests in flight when the platform stops complete, and every payment sti
     }
     assert.ok(accepted.length > 0, 'some requests were in flight and finished');
 
-    const second = await startEmbedded({ env: { ...env, BOOTSTRAP_ADMIN_PASSWORD_FILE: join(dataRoot, 'admin.txt') }, ports: 'random', dataRoot });
+    const second = await startEmbedded({ env: { ...env, BOOTSTRAP_ADMIN_PASSWORD_FILE: join(dataRoot, 'admin.txt'), EMAIL_OUTBOX_DIR: join(dataRoot, 'mail') }, ports: 'random', dataRoot });
     try {
       const api2 = new Api(second.gatewayUrl);
       const token = await api2.login(user.username, user.password);

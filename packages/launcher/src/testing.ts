@@ -47,6 +47,8 @@ function testEnv(): Record<string, string | undefined> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     BOOTSTRAP_ADMIN_PASSWORD_FILE: join(mkdtempSync(join(tmpdir(), 'paymesh-')), 'admin.txt'),
+    // Emails of tests never land in the checkout's var/mail.
+    EMAIL_OUTBOX_DIR: process.env.EMAIL_OUTBOX_DIR ?? mkdtempSync(join(tmpdir(), 'paymesh-mail-')),
     DATABASE_URL: undefined,
     NATS_URL: undefined,
   };

@@ -126,4 +126,4 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   return result.rows;
 }
 
-export { sql };
+export { sql, type SQL };

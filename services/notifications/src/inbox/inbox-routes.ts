@@ -1,6 +1,7 @@
 // The inbox: the contract's GET /notifications/ and PUT /notifications/<id>/ (mark read), the
 // unread count, PATCH (read or unread), mark all read, DELETE, and POST /notifications for admins
-// and services. Every route acts on the caller's own notifications: another user's id is 404.
+// and services (also sent by email, push and webhooks, as the type and the user's preferences say).
+// Every route acts on the caller's own notifications: another user's id is 404.
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
@@ -11,9 +12,17 @@ import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { announceInboxChange } from '../live/inbox-hub.ts';
 import { notificationsErrors } from '../errors.ts';
-import { insertNotification, publicNotification, type NotificationRow } from './notification.ts';
+import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
+import { notificationType } from '../messages/notification-types.ts';
+import { publicNotification, type NotificationRow } from './notification.ts';
 
-export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const protocol = URL.parse(value)?.protocol;
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): void {
   const { db } = runtime.database;
   /** Runs a change of one user's inbox in a transaction that announces it to the live streams. */
   const changeInbox = async <T>(recipient: string, change: (tx: Db) => Promise<T[]>): Promise<T[]> => {
@@ -119,15 +128,26 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const { caller } = request;
       if (!(isAdmin(caller) || caller.kind === 'service')) throw platformErrors.forbidden('Only admins and services may send notifications.');
       requireScope(caller, 'notifications:write');
-      // insertNotification announces the change itself.
-      const row = await db.transaction((tx) => insertNotification(tx, {
+      const type = request.body.type ?? 'message';
+      if (notificationType(type).servicesOnly && caller.kind !== 'service') throw notificationsErrors.servicesOnlyType(type);
+      const data = request.body.data ?? {};
+      // It becomes the email's button: anything but an absolute http(s) URL is refused here, as
+      // the caller's mistake, rather than failing the render (a 500) once it is being sent.
+      if (data.action_url !== undefined && !isHttpUrl(data.action_url)) {
+        throw platformErrors.invalidParameter('data.action_url', 'data.action_url must be an absolute http or https URL.');
+      }
+      const sent = await db.transaction((tx) => dispatchMessage(tx, {
         recipientId: String(request.body.user_id),
-        type: request.body.type ?? 'message',
+        type,
         title: request.body.title,
         message: request.body.message,
-        data: request.body.data ?? {},
-      }));
-      runtime.relay.kick();
+        data,
+      }, fanout));
+      fanout.afterCommit();
+      // A type that is not shown in the inbox (a reset link goes by email only) has no notification.
+      if (sent.erased) throw notificationsErrors.recipientNotFound();
+      if (sent.notification === undefined) return reply.code(202).send({ object: 'message', type, in_app: false, deliveries: sent.deliveries });
+      const row = sent.notification;
       return reply.code(201).send(publicNotification(row));
     });
   });

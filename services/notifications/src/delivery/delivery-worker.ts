@@ -1,0 +1,179 @@
+// Sends the recorded deliveries: claims due ones with a lease (so a crashed replica's work is
+// taken over when the lease runs out, and two replicas never send the same attempt), hands each to
+// its channel, and records the attempt and the delivery's next state in one transaction. A failed
+// attempt is tried again after the next delay of the schedule; after the last, the delivery is dead
+// (the dead-letter state): visible through the API and the metrics, and redeliverable by hand.
+// One nobody wants any more (its device or endpoint went away) is canceled instead.
+import type { Logger } from '@paymesh/platform/logger';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { notificationType } from '../messages/notification-types.ts';
+import type { ChannelSender, ClaimedDelivery, AttemptResult } from './channel-sender.ts';
+import type { DeliveryMetrics } from './delivery-metrics.ts';
+
+export interface DeliveryWorkerOptions {
+  readonly db: Db;
+  readonly senders: Readonly<Record<ClaimedDelivery['channel'], ChannelSender>>;
+  /** The delays between attempts; its length + 1 attempts in all. */
+  readonly retryDelaysMs: readonly number[];
+  readonly attemptTimeoutMs: number;
+  readonly concurrency: number;
+  readonly logger: Logger;
+  readonly metrics: DeliveryMetrics;
+  readonly pollMs?: number;
+}
+
+/** A Retry-After longer than this is not waited for; the schedule's own delay applies. */
+const maxRetryAfterMs = 3_600_000;
+
+export class DeliveryWorker {
+  readonly #o: DeliveryWorkerOptions;
+  readonly #leaseMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight = new Set<Promise<void>>();
+  #filling: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.#o = options;
+    // Long enough that a live attempt always finishes (or times out) before anyone takes it over.
+    this.#leaseMs = options.attemptTimeoutMs * 3 + 30_000;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), this.#o.pollMs ?? 1_000);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Something may be due now (a commit just recorded deliveries): look without waiting for the poll. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#filling !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#filling = this.#fill().finally(() => {
+      this.#filling = undefined;
+      // A kick that came as the last claim found nothing: look again rather than wait for the poll.
+      if (this.#again) this.kick();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    // A claim under way, and the attempts under way, finish and are recorded; unclaimed work
+    // waits for the next start.
+    await this.#filling;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #fill(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        while (!this.#stopped && this.#inFlight.size < this.#o.concurrency) {
+          const batch = await this.#claim(this.#o.concurrency - this.#inFlight.size);
+          for (const delivery of batch) {
+            const attempt = this.#attempt(delivery).finally(() => {
+              this.#inFlight.delete(attempt);
+              this.kick();
+            });
+            this.#inFlight.add(attempt);
+          }
+          if (batch.length === 0) break;
+        }
+      } while (this.#again && !this.#stopped);
+    } catch (error) {
+      // The database is unreachable or restarting: the poll tries again.
+      this.#o.logger.error({ err: error }, 'claiming deliveries failed');
+    }
+  }
+
+  #claim(limit: number): Promise<ClaimedDelivery[]> {
+    return queryRows<ClaimedDelivery>(this.#o.db, sql`
+      update deliveries set attempts = attempts + 1, next_attempt_at = now() + ${`${this.#leaseMs} milliseconds`}::interval
+      where id in (
+        select id from deliveries where status = 'pending' and next_attempt_at <= now()
+        order by next_attempt_at limit ${limit} for update skip locked)
+      returning id, recipient_id, type, channel, target_id, payload, attempts, created_at`);
+  }
+
+  async #attempt(delivery: ClaimedDelivery): Promise<void> {
+    const started = performance.now();
+    let result: AttemptResult;
+    try {
+      result = await this.#o.senders[delivery.channel].send(delivery);
+    } catch (error) {
+      // A sender bug, not the far end's answer: logged loudly, and retried like any failure.
+      this.#o.logger.error({ err: error, delivery: delivery.id, channel: delivery.channel }, 'delivery sender threw');
+      result = { outcome: { kind: 'retry', error: `internal error: ${(error as Error).message}` } };
+    }
+    const durationMs = Math.round(performance.now() - started);
+    try {
+      await this.#record(delivery, result, durationMs);
+    } catch (error) {
+      // The lease runs out and the delivery is attempted again: at least once, never lost.
+      this.#o.logger.error({ err: error, delivery: delivery.id }, 'recording a delivery attempt failed');
+    }
+  }
+
+  async #record(delivery: ClaimedDelivery, result: AttemptResult, durationMs: number): Promise<void> {
+    const { outcome } = result;
+    const { metrics, retryDelaysMs } = this.#o;
+    metrics.attempts.inc({ channel: delivery.channel, outcome: outcome.kind });
+    let error = outcome.kind === 'delivered' ? null : storableText(outcome.error.slice(0, 1000));
+    let response = result.response === undefined ? null : storableText(result.response.slice(0, 1024));
+    const secret = notificationType(delivery.type).secret;
+    const erase = secret ? sql`null` : sql`payload`;
+    await this.#o.db.transaction(async (tx) => {
+      // An attempt that ends after its recipient was erased is logged without the far end's words
+      // (an SMTP server quotes the address).
+      const [erased] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${delivery.recipient_id}`);
+      if (erased !== undefined) [error, response] = [null, null];
+      await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
+        values (${delivery.id}, ${delivery.attempts}, ${outcome.kind}, ${outcome.statusCode ?? null}, ${error}, ${response}, ${durationMs})`);
+      // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
+      const current = sql`id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'pending'`;
+      if (outcome.kind === 'delivered') {
+        const [row] = await queryRows<{ seconds: number }>(tx, sql`
+          update deliveries set status = 'delivered', delivered_at = now(), last_error = null, payload = ${erase}
+          where ${current} returning extract(epoch from now() - created_at)::float8 as seconds`);
+        if (row !== undefined) metrics.latency.observe({ channel: delivery.channel }, row.seconds);
+        return;
+      }
+      const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !(await isRedelivery(tx, delivery))
+        ? Math.max(retryDelaysMs[delivery.attempts - 1]!, Math.min(outcome.retryAfterMs ?? 0, maxRetryAfterMs))
+        : undefined;
+      if (delayMs !== undefined) {
+        await tx.execute(sql`update deliveries set next_attempt_at = now() + ${`${delayMs} milliseconds`}::interval, last_error = ${error} where ${current}`);
+        return;
+      }
+      const status = outcome.kind === 'canceled' ? 'canceled' : 'dead';
+      await tx.execute(sql`update deliveries set status = ${status}, last_error = ${error}, payload = ${erase} where ${current}`);
+      if (outcome.kind === 'invalid_target' && delivery.channel === 'push' && delivery.target_id !== null) {
+        // The provider says the token is gone for good: later messages must not try it again.
+        await tx.execute(sql`delete from devices where id = ${delivery.target_id}`);
+        this.#o.logger.info({ device: delivery.target_id }, 'push provider reported an invalid token: device removed');
+      }
+    });
+  }
+}
+
+/**
+ * A redelivery asked for through the API is one attempt, whatever the schedule has left: it is one
+ * when the attempt before it ended the delivery (delivered, or given up without a retry). Scheduled
+ * attempts follow a retry, or are the first.
+ */
+async function isRedelivery(tx: Db, delivery: ClaimedDelivery): Promise<boolean> {
+  if (delivery.attempts === 1) return false;
+  const [previous] = await queryRows<{ outcome: string }>(tx, sql`
+    select outcome from delivery_attempts where delivery_id = ${delivery.id} and attempt = ${delivery.attempts - 1}`);
+  return previous !== undefined && previous.outcome !== 'retry';
+}
+
+/** PostgreSQL text cannot hold NUL: a receiver answering one must not make the attempt unrecordable (and so sent again and again). */
+function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
+}

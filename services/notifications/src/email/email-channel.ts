@@ -1,0 +1,42 @@
+// Email deliveries: the address is looked up at the users service when sending (notifications
+// keeps no copy of it, so an address change or an erasure applies to messages still queued).
+import type { ServiceClient } from '@paymesh/platform/service-client';
+import type { AttemptResult, ChannelSender, ClaimedDelivery } from '../delivery/channel-sender.ts';
+import { notificationType } from '../messages/notification-types.ts';
+import type { Mailer } from './mailer.ts';
+
+interface Recipient { readonly email: string | null; readonly status?: string; readonly email_verified?: boolean }
+
+export class EmailChannel implements ChannelSender {
+  readonly #mailer: Mailer;
+  readonly #users: ServiceClient;
+
+  constructor(mailer: Mailer, users: ServiceClient) {
+    this.#mailer = mailer;
+    this.#users = users;
+  }
+
+  async send(delivery: ClaimedDelivery): Promise<AttemptResult> {
+    const content = delivery.payload as { subject: string; text: string; html: string } | null;
+    if (content === null) return { outcome: { kind: 'failed', error: 'the message was erased' } };
+    let answer;
+    try {
+      answer = await this.#users.request<Recipient>({ method: 'GET', path: `/users/${delivery.recipient_id}` });
+    } catch (error) {
+      return { outcome: { kind: 'retry', error: `users service unreachable: ${(error as Error).message}` } };
+    }
+    if (answer.status === 404) return { outcome: { kind: 'canceled', error: 'recipient not found (deleted)' } };
+    if (answer.status !== 200) return { outcome: { kind: 'retry', error: `users service answered ${answer.status}` } };
+    const { email, status, email_verified: verified } = answer.body;
+    if (email === null || email === '') return { outcome: { kind: 'failed', error: 'recipient has no email address' } };
+    if (status === 'disabled' && !notificationType(delivery.type).locked) return { outcome: { kind: 'failed', error: 'recipient is disabled' } };
+    // An address nobody has confirmed gets only the messages that confirm or secure it.
+    if (verified === false && !notificationType(delivery.type).locked) return { outcome: { kind: 'failed', error: 'recipient email address is not verified' } };
+    const outcome = await this.#mailer.send({ id: delivery.id, to: email, subject: content.subject, text: content.text, html: content.html });
+    return { outcome };
+  }
+
+  close(): Promise<void> {
+    return this.#mailer.close();
+  }
+}

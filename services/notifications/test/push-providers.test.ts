@@ -1,0 +1,803 @@
+// The push senders speak each provider's protocol. Local servers play FCM (and Google's OAuth2
+// token endpoint), APNs and a Web Push service, and check every request the way the real ones do:
+// signatures verified with the public half of keys made here, paths, headers, and for Web Push the
+// body decrypted with the subscription's private key. A request that breaks the protocol is
+// answered 400 and recorded, and every test ends by asserting that none did.
+import assert from 'node:assert/strict';
+import { createDecipheriv, createECDH, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import type { DeliveryOutcome } from '../src/delivery/delivery-outcome.ts';
+import { ApnsSender } from '../src/push/apns-sender.ts';
+import { FcmSender, parseFcmServiceAccount, type FcmServiceAccount } from '../src/push/fcm-sender.ts';
+import type { PushMessage } from '../src/push/push-message.ts';
+import { WebPushSender, type WebPushSubscription } from '../src/push/web-push-sender.ts';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const hangTimeoutMs = 200;
+
+const message: PushMessage = {
+  id: 'dlv_01HZX3K9Q7',
+  title: 'Payment received',
+  body: '€12.50 from Ada',
+  data: { paymentId: 'pay_123', amountMinor: '1250' },
+};
+
+/** A clock the tests move by hand; the protocol checks read it too, so tokens are judged at the senders' time. */
+let nowMs = Date.now();
+const clock = (): Date => new Date(nowMs);
+const advanceClock = (ms: number): void => {
+  nowMs += ms;
+};
+
+async function listen(server: http.Server | http2.Http2Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+/** A loopback port nothing listens on (fetch refuses some low ports outright, so not port 1). */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  const port = await listen(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function readBody(request: AsyncIterable<Buffer | string>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Thrown by a fake server's checks: answered 400 and recorded. */
+class ProtocolViolation extends Error {}
+
+function check(condition: unknown, violation: string): asserts condition {
+  if (!condition) throw new ProtocolViolation(violation);
+}
+
+async function timed(run: () => Promise<DeliveryOutcome>): Promise<{ outcome: DeliveryOutcome; elapsedMs: number }> {
+  const startedAt = performance.now();
+  const outcome = await run();
+  return { outcome, elapsedMs: performance.now() - startedAt };
+}
+
+// ─── FCM ────────────────────────────────────────────────────────────────────────────────────────
+
+type Answer = { status: number; headers?: Record<string, string>; body?: unknown } | 'hang';
+
+interface FcmSend {
+  readonly accessToken: string;
+  readonly body: { message: { token: string; notification: { title: string; body: string }; data: Record<string, string> } };
+}
+
+const fcmScope = 'https://www.googleapis.com/auth/firebase.messaging';
+
+class FakeFcm {
+  readonly violations: string[] = [];
+  readonly sends: FcmSend[] = [];
+  tokenRequests = 0;
+  /** The token endpoint takes requests but never answers them. */
+  hangTokenRequests = false;
+  readonly #validTokens = new Set<string>();
+  readonly #publicKey: KeyObject;
+  readonly #server: http.Server;
+  #answer: (send: FcmSend) => Answer = () => ({ status: 200, body: { name: 'projects/paymesh-test/messages/0:1' } });
+  account!: FcmServiceAccount;
+
+  constructor(publicKey: KeyObject) {
+    this.#publicKey = publicKey;
+    this.#server = http.createServer((request, response) => {
+      this.#handle(request, response).catch((error: unknown) => {
+        const violation = error instanceof Error ? error.message : String(error);
+        this.violations.push(violation);
+        response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 400, message: `fake FCM: ${violation}`, status: 'PROTOCOL_VIOLATION' } }));
+      });
+    });
+  }
+
+  async start(privateKeyPem: string): Promise<string> {
+    const port = await listen(this.#server);
+    const url = `http://127.0.0.1:${port}`;
+    this.account = { project_id: 'paymesh-test', client_email: 'push@paymesh-test.iam.gserviceaccount.com', private_key: privateKeyPem, token_uri: `${url}/token` };
+    return url;
+  }
+
+  answerWith(answer: (send: FcmSend) => Answer): void {
+    this.#answer = answer;
+  }
+
+  revoke(accessToken: string): void {
+    this.#validTokens.delete(accessToken);
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    if (request.url === '/token') return this.#token(request, body, response);
+    check(request.method === 'POST', `send must be POST, not ${request.method}`);
+    check(request.url === `/v1/projects/${this.account.project_id}/messages:send`, `unexpected path ${request.url}`);
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    check(bearer !== undefined && this.#validTokens.has(bearer), 'Authorization is not a bearer token the token endpoint issued');
+    check(request.headers['content-type']?.startsWith('application/json'), 'send body must be JSON');
+    const sent = JSON.parse(body.toString('utf8')) as FcmSend['body'];
+    check(typeof sent.message?.token === 'string' && sent.message.token !== '', 'message.token missing');
+    check(typeof sent.message.notification?.title === 'string' && typeof sent.message.notification.body === 'string', 'message.notification needs title and body');
+    check(Object.values(sent.message.data ?? {}).every((value) => typeof value === 'string'), 'message.data values must be strings');
+    const send = { accessToken: bearer, body: sent };
+    this.sends.push(send);
+    const answer = this.#answer(send);
+    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
+    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body ?? {}));
+  }
+
+  async #token(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse): Promise<void> {
+    this.tokenRequests += 1;
+    check(request.method === 'POST', 'token request must be POST');
+    check(request.headers['content-type']?.startsWith('application/x-www-form-urlencoded'), 'token request must be form-encoded');
+    const form = new URLSearchParams(body.toString('utf8'));
+    check(form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer', `grant_type is ${form.get('grant_type')}`);
+    const assertion = form.get('assertion');
+    check(assertion !== null, 'assertion missing');
+    const { payload, protectedHeader } = await jwtVerify(assertion, this.#publicKey, {
+      algorithms: ['RS256'],
+      issuer: this.account.client_email,
+      audience: this.account.token_uri,
+      currentDate: clock(),
+    }).catch((error: unknown) => {
+      throw new ProtocolViolation(`assertion refused: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    check(protectedHeader.alg === 'RS256', 'assertion must be RS256');
+    check(payload.scope === fcmScope, `scope is ${String(payload.scope)}`);
+    check(typeof payload.iat === 'number' && typeof payload.exp === 'number', 'assertion needs iat and exp');
+    check(payload.exp > payload.iat && payload.exp - payload.iat <= 3600, 'assertion must live at most an hour');
+    if (this.hangTokenRequests) return;
+    // Slow enough that concurrent sends overlap with the request in flight.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const accessToken = `ya29.fake-${this.tokenRequests}-${randomBytes(4).toString('hex')}`;
+    this.#validTokens.add(accessToken);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' }));
+  }
+}
+
+const fcmError = (code: number, status: string, message: string, errorCode?: string, extraDetails: unknown[] = []): unknown => ({
+  error: {
+    code,
+    message,
+    status,
+    details: [...(errorCode === undefined ? [] : [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }]), ...extraDetails],
+  },
+});
+
+describe('FCM HTTP v1', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const fake = new FakeFcm(publicKey);
+  const deviceToken = `fcm-device-${randomBytes(24).toString('base64url')}`;
+  let apiUrl = '';
+  const sender = (timeoutMs = 2000): FcmSender => new FcmSender({ serviceAccount: fake.account, apiUrl, timeoutMs, now: clock });
+
+  before(async () => {
+    apiUrl = await fake.start(privateKeyPem);
+  });
+  after(() => fake.stop());
+  afterEach(() => {
+    assert.deepEqual(fake.violations.splice(0), [], 'the fake FCM saw protocol violations');
+    fake.answerWith(() => ({ status: 200, body: { name: 'projects/paymesh-test/messages/0:1' } }));
+  });
+
+  test('a message is sent with a token bought by a verified service-account assertion, and is delivered', async () => {
+    fake.answerWith(() => ({ status: 200, body: { name: 'projects/paymesh-test/messages/0:1500415314455276' } }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.deepEqual(outcome, { kind: 'delivered', statusCode: 200, providerId: 'projects/paymesh-test/messages/0:1500415314455276' });
+    assert.deepEqual(fake.sends.at(-1)?.body, {
+      message: { token: deviceToken, notification: { title: message.title, body: message.body }, data: message.data },
+    });
+  });
+
+  test('concurrent sends share one access-token request, and later sends reuse the token', async () => {
+    const fcm = sender();
+    const before = fake.tokenRequests;
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => fcm.send(deviceToken, message)));
+    outcomes.push(await fcm.send(deviceToken, message));
+    assert.ok(outcomes.every((outcome) => outcome.kind === 'delivered'), JSON.stringify(outcomes));
+    assert.equal(fake.tokenRequests - before, 1);
+    assert.equal(new Set(fake.sends.slice(-6).map((send) => send.accessToken)).size, 1);
+  });
+
+  test('the access token is renewed shortly before Google expires it', async () => {
+    const fcm = sender();
+    const before = fake.tokenRequests;
+    await fcm.send(deviceToken, message);
+    advanceClock(50 * 60_000);
+    await fcm.send(deviceToken, message);
+    assert.equal(fake.tokenRequests - before, 1, 'still fresh at 50 minutes');
+    advanceClock(6 * 60_000);
+    assert.equal((await fcm.send(deviceToken, message)).kind, 'delivered');
+    assert.equal(fake.tokenRequests - before, 2, 'renewed at 56 minutes of a 60-minute token');
+  });
+
+  test('UNREGISTERED makes the device an invalid target', async () => {
+    fake.answerWith(() => ({ status: 404, body: fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED') }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'invalid_target');
+    assert.equal(outcome.statusCode, 404);
+  });
+
+  test('INVALID_ARGUMENT about the registration token makes the device an invalid target, and the error never quotes the token', async () => {
+    fake.answerWith((send) => ({ status: 400, body: fcmError(400, 'INVALID_ARGUMENT', `The registration token is not a valid FCM registration token: ${send.body.message.token}`, 'INVALID_ARGUMENT') }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'invalid_target');
+    assert.ok(!outcome.error.includes(deviceToken), 'the full device token leaked into the error');
+  });
+
+  test('INVALID_ARGUMENT about the payload fails the delivery but keeps the device', async () => {
+    const badRequest = { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'message.data[0].key', description: 'Invalid data key: from' }] };
+    fake.answerWith(() => ({ status: 400, body: fcmError(400, 'INVALID_ARGUMENT', "Invalid value at 'message.data[0].key'", undefined, [badRequest]) }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'failed');
+  });
+
+  test('SENDER_ID_MISMATCH makes the device an invalid target', async () => {
+    fake.answerWith(() => ({ status: 403, body: fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH') }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'invalid_target');
+  });
+
+  test('503 is retried after the Retry-After delay', async () => {
+    fake.answerWith(() => ({ status: 503, headers: { 'retry-after': '30' }, body: fcmError(503, 'UNAVAILABLE', 'The service is currently unavailable.', 'UNAVAILABLE') }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.equal(outcome.statusCode, 503);
+    assert.equal(outcome.retryAfterMs, 30_000);
+  });
+
+  test('429 QUOTA_EXCEEDED with an HTTP-date Retry-After is retried after that date', async () => {
+    const retryAt = new Date(Math.ceil((nowMs + 90_000) / 1000) * 1000);
+    fake.answerWith(() => ({ status: 429, headers: { 'retry-after': retryAt.toUTCString() }, body: fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', 'QUOTA_EXCEEDED') }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.equal(outcome.retryAfterMs, retryAt.getTime() - nowMs);
+  });
+
+  test('401 drops the access token: the send is retried and the next one buys a new token', async () => {
+    const fcm = sender();
+    assert.equal((await fcm.send(deviceToken, message)).kind, 'delivered');
+    const firstToken = fake.sends.at(-1)?.accessToken ?? '';
+    const before = fake.tokenRequests;
+    fake.answerWith((send) => {
+      fake.revoke(send.accessToken);
+      return { status: 401, body: fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.') };
+    });
+    const refused = await fcm.send(deviceToken, message);
+    assert.equal(refused.kind, 'retry');
+    assert.equal(refused.statusCode, 401);
+
+    fake.answerWith(() => ({ status: 200, body: { name: 'projects/paymesh-test/messages/0:2' } }));
+    assert.equal((await fcm.send(deviceToken, message)).kind, 'delivered');
+    assert.equal(fake.tokenRequests - before, 1);
+    assert.notEqual(fake.sends.at(-1)?.accessToken, firstToken);
+  });
+
+  test('a send that gets no answer within timeoutMs is retried', async () => {
+    const fcm = sender(hangTimeoutMs);
+    await fcm.send(deviceToken, message); // buys the token, so that only the send hangs
+    fake.answerWith(() => 'hang');
+    const { outcome, elapsedMs } = await timed(() => fcm.send(deviceToken, message));
+    assert.equal(outcome.kind, 'retry');
+    assert.match(outcome.error, /no answer within 200 ms/);
+    assert.ok(elapsedMs < 1500, `waited ${elapsedMs} ms`);
+  });
+
+  test('a token endpoint that never answers makes the send retry within timeoutMs', async () => {
+    fake.hangTokenRequests = true;
+    try {
+      const { outcome, elapsedMs } = await timed(() => sender(hangTimeoutMs).send(deviceToken, message));
+      assert.equal(outcome.kind, 'retry');
+      assert.match(outcome.error, /access token: no answer within 200 ms/);
+      assert.ok(elapsedMs < 1500, `waited ${elapsedMs} ms`);
+    } finally {
+      fake.hangTokenRequests = false;
+    }
+  });
+
+  test('a refused connection is retried', async () => {
+    const fcm = new FcmSender({ serviceAccount: { ...fake.account, token_uri: `http://127.0.0.1:${await closedPort()}/token` }, apiUrl, timeoutMs: 2000, now: clock });
+    const outcome = await fcm.send(deviceToken, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.match(outcome.error, /ECONNREFUSED/);
+  });
+
+  test('a service account missing a field is refused with the field named, and bad JSON is never quoted', () => {
+    const complete = { type: 'service_account', ...fake.account };
+    assert.deepEqual(parseFcmServiceAccount(JSON.stringify(complete)), fake.account);
+    const { token_uri: _tokenUri, ...withoutTokenUri } = complete;
+    assert.throws(() => parseFcmServiceAccount(JSON.stringify(withoutTokenUri)), /missing "token_uri"/);
+    assert.throws(() => parseFcmServiceAccount(JSON.stringify({ ...complete, project_id: '' })), /missing "project_id"/);
+    assert.throws(
+      () => parseFcmServiceAccount(`{"private_key": "-----BEGIN PRIVATE KEY-----SECRET`),
+      (error: Error) => /not valid JSON/.test(error.message) && !error.message.includes('SECRET'),
+    );
+  });
+});
+
+// ─── APNs ───────────────────────────────────────────────────────────────────────────────────────
+
+interface ApnsRequest {
+  readonly deviceToken: string;
+  readonly jwt: string;
+  readonly issuedAtSeconds: number;
+  readonly apnsId: string;
+  readonly collapseId: string | undefined;
+  readonly body: Record<string, unknown>;
+}
+
+type ApnsAnswer = { status: number; reason?: string } | 'hang';
+
+class FakeApns {
+  readonly violations: string[] = [];
+  readonly requests: ApnsRequest[] = [];
+  readonly sessions = new Set<http2.ServerHttp2Session>();
+  sessionsOpened = 0;
+  readonly #server = http2.createServer();
+  readonly #publicKey: KeyObject;
+  readonly #keyId: string;
+  readonly #teamId: string;
+  readonly #topic: string;
+  #answer: (request: ApnsRequest) => ApnsAnswer = () => ({ status: 200 });
+
+  constructor(publicKey: KeyObject, keyId: string, teamId: string, topic: string) {
+    this.#publicKey = publicKey;
+    this.#keyId = keyId;
+    this.#teamId = teamId;
+    this.#topic = topic;
+    this.#server.on('session', (session) => {
+      this.sessionsOpened += 1;
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+    });
+    this.#server.on('stream', (stream, headers) => {
+      // A cancelled stream (the sender's timeout) errors here; that is the expected end of a hang.
+      stream.on('error', () => undefined);
+      this.#handle(stream, headers).catch((error: unknown) => {
+        const violation = error instanceof Error ? error.message : String(error);
+        this.violations.push(violation);
+        if (!stream.headersSent) stream.respond({ ':status': 400 });
+        if (!stream.closed) stream.end(JSON.stringify({ reason: `ProtocolViolation: ${violation}` }));
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    return `http://127.0.0.1:${await listen(this.#server)}`;
+  }
+
+  answerWith(answer: (request: ApnsRequest) => ApnsAnswer): void {
+    this.#answer = answer;
+  }
+
+  async stop(): Promise<void> {
+    for (const session of this.sessions) session.destroy();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+
+  async #handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const body = await readBody(stream);
+    check(headers[':method'] === 'POST', `method is ${headers[':method']}`);
+    const deviceToken = /^\/3\/device\/([0-9a-f]+)$/.exec(headers[':path'] ?? '')?.[1];
+    check(deviceToken !== undefined, `path is ${headers[':path']}`);
+    const jwt = /^bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    check(jwt !== undefined, 'authorization is not "bearer <provider token>"');
+    const protectedHeader = decodeProtectedHeader(jwt);
+    check(protectedHeader.alg === 'ES256' && protectedHeader.kid === this.#keyId, `provider token header is ${JSON.stringify(protectedHeader)}`);
+    const { payload } = await jwtVerify(jwt, this.#publicKey, { algorithms: ['ES256'], issuer: this.#teamId, currentDate: clock(), maxTokenAge: '1h' }).catch((error: unknown) => {
+      throw new ProtocolViolation(`provider token refused: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    check(typeof payload.iat === 'number', 'provider token needs iat');
+    check(headers['apns-topic'] === this.#topic, `apns-topic is ${headers['apns-topic']}`);
+    check(headers['apns-push-type'] === 'alert', `apns-push-type is ${headers['apns-push-type']}`);
+    check(headers['apns-priority'] === '10', `apns-priority is ${headers['apns-priority']}`);
+    const apnsId = headers['apns-id'];
+    check(typeof apnsId === 'string' && uuidPattern.test(apnsId), `apns-id ${apnsId} is not a UUID`);
+    const collapseId = headers['apns-collapse-id'];
+    check(collapseId === undefined || (typeof collapseId === 'string' && Buffer.byteLength(collapseId) <= 64), 'apns-collapse-id is over 64 bytes');
+    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const alert = (json.aps as { alert?: { title?: unknown; body?: unknown } } | undefined)?.alert;
+    check(typeof alert?.title === 'string' && typeof alert.body === 'string', 'aps.alert needs title and body');
+    const request = { deviceToken, jwt, issuedAtSeconds: payload.iat, apnsId, collapseId, body: json };
+    this.requests.push(request);
+    const answer = this.#answer(request);
+    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
+    stream.respond({ ':status': answer.status, 'apns-id': apnsId.toUpperCase() });
+    stream.end(answer.reason === undefined ? '' : JSON.stringify({ reason: answer.reason, ...(answer.status === 410 ? { timestamp: nowMs } : {}) }));
+  }
+}
+
+describe('APNs provider API', () => {
+  const keyId = 'ABC123DEFG';
+  const teamId = 'DEF123GHIJ';
+  const topic = 'com.paymesh.wallet';
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const fake = new FakeApns(publicKey, keyId, teamId, topic);
+  const deviceToken = randomBytes(32).toString('hex');
+  const senders: ApnsSender[] = [];
+  let url = '';
+  const sender = (timeoutMs = 2000): ApnsSender => {
+    const apns = new ApnsSender({ keyPem, keyId, teamId, topic, url, timeoutMs, now: clock });
+    senders.push(apns);
+    return apns;
+  };
+
+  before(async () => {
+    url = await fake.start();
+  });
+  after(async () => {
+    await Promise.all(senders.map((apns) => apns.close()));
+    await fake.stop();
+  });
+  afterEach(() => {
+    assert.deepEqual(fake.violations.splice(0), [], 'the fake APNs saw protocol violations');
+    fake.answerWith(() => ({ status: 200 }));
+  });
+
+  test('a notification carries a verified provider token, the topic and the alert, and is delivered', async () => {
+    const outcome = await sender().send(deviceToken, message);
+    const request = fake.requests.at(-1);
+    assert.ok(request !== undefined);
+    // APNs answers the apns-id back; the sender reports what APNs said.
+    assert.deepEqual(outcome, { kind: 'delivered', statusCode: 200, providerId: request.apnsId.toUpperCase() });
+    assert.equal(request.deviceToken, deviceToken);
+    assert.equal(request.collapseId, message.id);
+    assert.deepEqual(request.body, { ...message.data, aps: { alert: { title: message.title, body: message.body } } });
+  });
+
+  test('a data key named "aps" cannot replace the alert', async () => {
+    await sender().send(deviceToken, { ...message, data: { aps: 'spoofed' } });
+    assert.deepEqual(fake.requests.at(-1)?.body, { aps: { alert: { title: message.title, body: message.body } } });
+  });
+
+  test('apns-id is a UUID derived from the delivery id, the same on every retry', async () => {
+    const apns = sender();
+    await apns.send(deviceToken, message);
+    await apns.send(deviceToken, message);
+    await apns.send(deviceToken, { ...message, id: 'dlv_another' });
+    await apns.send(deviceToken, { ...message, id: '0B3E2C1A-5D4F-4E6A-8B7C-9D0E1F2A3B4C' });
+    const ids = fake.requests.slice(-4).map((request) => request.apnsId);
+    assert.equal(ids[0], ids[1]);
+    assert.notEqual(ids[0], ids[2]);
+    assert.equal(ids[3], '0b3e2c1a-5d4f-4e6a-8b7c-9d0e1f2a3b4c', 'a UUID delivery id is used as it is');
+  });
+
+  test('one HTTP/2 session and one provider token carry every send', async () => {
+    const apns = sender();
+    const opened = fake.sessionsOpened;
+    for (let i = 0; i < 3; i += 1) assert.equal((await apns.send(deviceToken, message)).kind, 'delivered');
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => apns.send(deviceToken, message)));
+    assert.ok(concurrent.every((outcome) => outcome.kind === 'delivered'), JSON.stringify(concurrent));
+    assert.equal(fake.sessionsOpened - opened, 1);
+    assert.equal(new Set(fake.requests.slice(-8).map((request) => request.jwt)).size, 1);
+  });
+
+  test('a session the server closes is replaced by a new one on the next send', async () => {
+    const apns = sender();
+    assert.equal((await apns.send(deviceToken, message)).kind, 'delivered');
+    const opened = fake.sessionsOpened;
+    const closing = [...fake.sessions].map((session) => {
+      const closed = once(session, 'close');
+      session.close();
+      return closed;
+    });
+    await Promise.all(closing);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // lets the client read the GOAWAY
+    assert.equal((await apns.send(deviceToken, message)).kind, 'delivered');
+    assert.equal(fake.sessionsOpened - opened, 1);
+  });
+
+  test('the provider token is reused for 50 minutes, then renewed', async () => {
+    const apns = sender();
+    await apns.send(deviceToken, message);
+    advanceClock(30 * 60_000);
+    await apns.send(deviceToken, message);
+    advanceClock(21 * 60_000);
+    await apns.send(deviceToken, message);
+    const [first, second, third] = fake.requests.slice(-3);
+    assert.equal(second?.jwt, first?.jwt, 'renewing before 20 minutes would be refused as TooManyProviderTokenUpdates');
+    assert.notEqual(third?.jwt, first?.jwt, 'a token over an hour old would be refused');
+    assert.equal((third?.issuedAtSeconds ?? 0) - (first?.issuedAtSeconds ?? 0), 51 * 60);
+  });
+
+  test('410 Unregistered makes the device an invalid target', async () => {
+    fake.answerWith(() => ({ status: 410, reason: 'Unregistered' }));
+    const outcome = await sender().send(deviceToken, message);
+    assert.equal(outcome.kind, 'invalid_target');
+    assert.equal(outcome.statusCode, 410);
+    assert.match(outcome.error, /Unregistered/);
+  });
+
+  test('400 BadDeviceToken makes the device an invalid target', async () => {
+    fake.answerWith(() => ({ status: 400, reason: 'BadDeviceToken' }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'invalid_target');
+  });
+
+  test('other 400 reasons fail the delivery but keep the device', async () => {
+    fake.answerWith(() => ({ status: 400, reason: 'BadTopic' }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'failed');
+    fake.answerWith(() => ({ status: 413, reason: 'PayloadTooLarge' }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'failed');
+  });
+
+  test('429 and 503 are retried', async () => {
+    fake.answerWith(() => ({ status: 429, reason: 'TooManyRequests' }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'retry');
+    fake.answerWith(() => ({ status: 503, reason: 'ServiceUnavailable' }));
+    assert.equal((await sender().send(deviceToken, message)).kind, 'retry');
+  });
+
+  test('403 ExpiredProviderToken is retried and the next request carries a new provider token', async () => {
+    const apns = sender();
+    fake.answerWith(() => ({ status: 403, reason: 'ExpiredProviderToken' }));
+    const refused = await apns.send(deviceToken, message);
+    assert.equal(refused.kind, 'retry');
+    assert.equal(refused.statusCode, 403);
+    const refusedRequest = fake.requests.at(-1);
+
+    advanceClock(60_000);
+    fake.answerWith(() => ({ status: 200 }));
+    assert.equal((await apns.send(deviceToken, message)).kind, 'delivered');
+    const next = fake.requests.at(-1);
+    assert.notEqual(next?.jwt, refusedRequest?.jwt);
+    assert.equal((next?.issuedAtSeconds ?? 0) - (refusedRequest?.issuedAtSeconds ?? 0), 60);
+  });
+
+  test('a request that gets no answer within timeoutMs is retried, and the session stays usable', async () => {
+    const apns = sender(hangTimeoutMs);
+    fake.answerWith(() => 'hang');
+    const { outcome, elapsedMs } = await timed(() => apns.send(deviceToken, message));
+    assert.equal(outcome.kind, 'retry');
+    assert.match(outcome.error, /no answer within 200 ms/);
+    assert.ok(elapsedMs < 1500, `waited ${elapsedMs} ms`);
+    fake.answerWith(() => ({ status: 200 }));
+    assert.equal((await apns.send(deviceToken, message)).kind, 'delivered');
+  });
+
+  test('a refused connection is retried', async () => {
+    const apns = new ApnsSender({ keyPem, keyId, teamId, topic, url: `http://127.0.0.1:${await closedPort()}`, timeoutMs: 2000, now: clock });
+    senders.push(apns);
+    const outcome = await apns.send(deviceToken, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.match(outcome.error, /ECONNREFUSED/);
+  });
+
+  test('a key that is not a P-256 EC key is refused at construction', () => {
+    const rsaPem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    assert.throws(() => new ApnsSender({ keyPem: rsaPem, keyId, teamId, topic, timeoutMs: 1000 }), /P-256/);
+  });
+});
+
+// ─── Web Push ───────────────────────────────────────────────────────────────────────────────────
+
+/** RFC 8291 (with RFC 8188's aes128gcm framing) from the browser's side: what the user agent does with a push. */
+function decryptAes128gcm(body: Buffer, userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer }): Buffer {
+  const salt = body.subarray(0, 16);
+  const recordSize = body.readUInt32BE(16);
+  const keyIdLength = body.readUInt8(20);
+  const serverPublicKey = body.subarray(21, 21 + keyIdLength);
+  const record = body.subarray(21 + keyIdLength);
+  check(keyIdLength === 65, 'keyid must be the application server\'s 65-byte public key');
+  check(record.length <= recordSize, 'a push message is a single record');
+
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(userAgent.privateKey);
+  const sharedSecret = ecdh.computeSecret(serverPublicKey);
+  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), userAgent.publicKey, serverPublicKey]);
+  const inputKey = Buffer.from(hkdfSync('sha256', sharedSecret, userAgent.authSecret, keyInfo, 32));
+  const contentKey = Buffer.from(hkdfSync('sha256', inputKey, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+  const nonce = Buffer.from(hkdfSync('sha256', inputKey, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+
+  const decipher = createDecipheriv('aes-128-gcm', contentKey, nonce);
+  decipher.setAuthTag(record.subarray(record.length - 16));
+  const padded = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
+  // The plaintext ends with the 0x02 delimiter of the last record, then zero padding.
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] === 0) end -= 1;
+  check(padded[end] === 2, 'the last record must end with the 0x02 delimiter');
+  return padded.subarray(0, end);
+}
+
+interface PushRequest {
+  readonly path: string;
+  readonly ttl: string | undefined;
+  readonly topic: string | undefined;
+  readonly payload: unknown;
+}
+
+class FakePushService {
+  readonly violations: string[] = [];
+  readonly requests: PushRequest[] = [];
+  readonly #server: http.Server;
+  readonly #vapidPublicKey: string;
+  readonly #subject: string;
+  readonly #userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer };
+  #origin = '';
+  #answer: (request: PushRequest) => Answer = () => ({ status: 201 });
+
+  constructor(vapidPublicKey: string, subject: string, userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer }) {
+    this.#vapidPublicKey = vapidPublicKey;
+    this.#subject = subject;
+    this.#userAgent = userAgent;
+    this.#server = http.createServer((request, response) => {
+      this.#handle(request, response).catch((error: unknown) => {
+        const violation = error instanceof Error ? error.message : String(error);
+        this.violations.push(violation);
+        response.writeHead(400).end(`fake push service: ${violation}`);
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    this.#origin = `http://127.0.0.1:${await listen(this.#server)}`;
+    return this.#origin;
+  }
+
+  answerWith(answer: (request: PushRequest) => Answer): void {
+    this.#answer = answer;
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    check(request.method === 'POST', `method is ${request.method}`);
+    const vapid = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
+    check(vapid !== null, `Authorization is not "vapid t=…, k=…": ${request.headers.authorization}`);
+    const [, jwt = '', k = ''] = vapid;
+    check(k === this.#vapidPublicKey, 'k is not the application server\'s VAPID public key');
+    const point = Buffer.from(k, 'base64url');
+    check(point.length === 65 && point[0] === 4, 'k must be an uncompressed P-256 point');
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, 'ES256');
+    // The push service judges the token by its own (real) clock: web-push stamps exp with Date.now().
+    const { payload } = await jwtVerify(jwt, key, { algorithms: ['ES256'], audience: this.#origin, subject: this.#subject }).catch((error: unknown) => {
+      throw new ProtocolViolation(`VAPID token refused: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    check(typeof payload.exp === 'number' && payload.exp * 1000 > Date.now() && payload.exp * 1000 <= Date.now() + 24 * 3600_000, 'VAPID exp must be in the next 24 hours');
+    check(request.headers['content-encoding'] === 'aes128gcm', `Content-Encoding is ${request.headers['content-encoding']}`);
+    const ttl = request.headers.ttl;
+    check(typeof ttl === 'string' && /^\d+$/.test(ttl), `TTL is ${ttl}`);
+    const topic = request.headers.topic;
+    check(topic === undefined || (typeof topic === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(topic)), `Topic ${topic} is not ≤ 32 base64url characters`);
+    const payloadJson: unknown = JSON.parse(decryptAes128gcm(body, this.#userAgent).toString('utf8'));
+    const pushed = { path: request.url ?? '', ttl, topic, payload: payloadJson };
+    this.requests.push(pushed);
+    const answer = this.#answer(pushed);
+    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
+    response.writeHead(answer.status, answer.headers).end(answer.body === undefined ? '' : String(answer.body));
+  }
+}
+
+describe('Web Push', () => {
+  const subject = 'mailto:push@paymesh.example';
+  const vapid = createECDH('prime256v1');
+  vapid.generateKeys();
+  const vapidPublicKey = vapid.getPublicKey('base64url');
+  // The private scalar can come out shorter than 32 bytes; VAPID wants it zero-padded.
+  const vapidPrivateScalar = vapid.getPrivateKey();
+  const vapidPrivateKey = Buffer.concat([Buffer.alloc(32 - vapidPrivateScalar.length), vapidPrivateScalar]).toString('base64url');
+  const userAgentKeys = createECDH('prime256v1');
+  userAgentKeys.generateKeys();
+  const userAgent = { privateKey: userAgentKeys.getPrivateKey(), publicKey: userAgentKeys.getPublicKey(), authSecret: randomBytes(16) };
+  const fake = new FakePushService(vapidPublicKey, subject, userAgent);
+  let subscription: WebPushSubscription;
+  const sender = (timeoutMs = 2000): WebPushSender =>
+    new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs, ttlSeconds: 3600, allowInsecureEndpoints: true });
+
+  before(async () => {
+    const origin = await fake.start();
+    subscription = {
+      endpoint: `${origin}/push/${randomBytes(32).toString('base64url')}`,
+      keys: { p256dh: userAgent.publicKey.toString('base64url'), auth: userAgent.authSecret.toString('base64url') },
+    };
+  });
+  after(() => fake.stop());
+  afterEach(() => {
+    assert.deepEqual(fake.violations.splice(0), [], 'the fake push service saw protocol violations');
+    fake.answerWith(() => ({ status: 201 }));
+  });
+
+  test('a message is VAPID-signed for the push service origin, encrypted for the subscription, and delivered', async () => {
+    fake.answerWith(() => ({ status: 201, headers: { location: '/message/m-1' } }));
+    const outcome = await sender().send(subscription, message);
+    assert.deepEqual(outcome, { kind: 'delivered', statusCode: 201, providerId: '/message/m-1' });
+    const pushed = fake.requests.at(-1);
+    assert.equal(pushed?.path, new URL(subscription.endpoint).pathname);
+    assert.equal(pushed?.ttl, '3600');
+    assert.deepEqual(pushed?.payload, { title: message.title, body: message.body, data: message.data, id: message.id });
+  });
+
+  test('retries of one delivery share a Topic, so the push service keeps only one', async () => {
+    const webPush = sender();
+    await webPush.send(subscription, message);
+    await webPush.send(subscription, message);
+    await webPush.send(subscription, { ...message, id: 'dlv_another' });
+    const [first, retry, other] = fake.requests.slice(-3).map((request) => request.topic);
+    assert.ok(first !== undefined);
+    assert.equal(retry, first);
+    assert.notEqual(other, first);
+  });
+
+  test('410 makes the subscription an invalid target, and the error never quotes the endpoint', async () => {
+    fake.answerWith(() => ({ status: 410, body: `subscription ${subscription.endpoint} has expired` }));
+    const outcome = await sender().send(subscription, message);
+    assert.equal(outcome.kind, 'invalid_target');
+    assert.equal(outcome.statusCode, 410);
+    assert.ok(!outcome.error.includes(subscription.endpoint), 'the endpoint leaked into the error');
+  });
+
+  test('404 makes the subscription an invalid target', async () => {
+    fake.answerWith(() => ({ status: 404 }));
+    assert.equal((await sender().send(subscription, message)).kind, 'invalid_target');
+  });
+
+  test('500 is retried', async () => {
+    fake.answerWith(() => ({ status: 500 }));
+    const outcome = await sender().send(subscription, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.equal(outcome.statusCode, 500);
+  });
+
+  test('429 is retried after the Retry-After delay', async () => {
+    fake.answerWith(() => ({ status: 429, headers: { 'retry-after': '12' } }));
+    const outcome = await sender().send(subscription, message);
+    assert.equal(outcome.kind, 'retry');
+    assert.equal(outcome.retryAfterMs, 12_000);
+  });
+
+  test('413 and 400 fail the delivery but keep the subscription', async () => {
+    fake.answerWith(() => ({ status: 413 }));
+    assert.equal((await sender().send(subscription, message)).kind, 'failed');
+    fake.answerWith(() => ({ status: 400 }));
+    assert.equal((await sender().send(subscription, message)).kind, 'failed');
+  });
+
+  test('a request that gets no answer within timeoutMs is retried', async () => {
+    fake.answerWith(() => 'hang');
+    const { outcome, elapsedMs } = await timed(() => sender(hangTimeoutMs).send(subscription, message));
+    assert.equal(outcome.kind, 'retry');
+    assert.ok(elapsedMs < 1500, `waited ${elapsedMs} ms`);
+  });
+
+  test('an http:// endpoint is refused unless insecure endpoints are allowed', async () => {
+    const strict = new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs: 2000 });
+    const before = fake.requests.length;
+    const outcome = await strict.send(subscription, message);
+    assert.equal(outcome.kind, 'failed');
+    assert.equal(fake.requests.length, before, 'nothing was sent');
+  });
+
+  test('malformed subscription keys fail the delivery without a request', async () => {
+    const before = fake.requests.length;
+    const outcome = await sender().send({ ...subscription, keys: { p256dh: 'too-short', auth: subscription.keys.auth } }, message);
+    assert.equal(outcome.kind, 'failed');
+    assert.equal(fake.requests.length, before);
+  });
+
+  test('malformed VAPID keys are refused at construction', () => {
+    assert.throws(() => new WebPushSender({ vapidPublicKey: 'nope', vapidPrivateKey, subject, timeoutMs: 1000 }), /public key/);
+    assert.throws(() => new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject: 'push@paymesh.example', timeoutMs: 1000 }), /subject/i);
+  });
+});
