@@ -61,7 +61,8 @@ const knownSchemes = new Set(['http:', 'https:', 'postgres:', 'postgresql:', 'na
 
 function parseUrl(raw: string): string {
   const parsed = URL.parse(raw);
-  if (parsed === null || !knownSchemes.has(parsed.protocol)) throw new Error(`expected a URL, got "${raw}"`);
+  // Never quote credentials (SMTP_URL, DATABASE_URL carry passwords) into a boot error.
+  if (parsed === null || !knownSchemes.has(parsed.protocol)) throw new Error(`expected a URL, got "${raw.replace(/\/\/[^/@]*@/, '//***@')}"`);
   return raw;
 }
 

@@ -141,6 +141,13 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig(spec, { APP_AUTH_URL: 'localhost:3001' }), ConfigError);
     });
 
+    test('a malformed URL is refused without quoting the credentials it carries', () => {
+      const optional = { smtpUrl: optionalUrl('APP_SMTP_URL', 'SMTP server.') };
+      const message = configError(() => loadConfig(optional, { APP_SMTP_URL: 'smpt://mailer:s3cret-pass@smtp.example:587' })).message;
+      assert.match(message, /APP_SMTP_URL expected a URL, got "smpt:\/\/\*\*\*@smtp.example:587"/);
+      assert.doesNotMatch(message, /s3cret-pass/);
+    });
+
     test('an optional URL is undefined when unset or empty and checked when set', () => {
       const optional = { natsUrl: optionalUrl('APP_NATS_URL', 'NATS server.') };
       assert.equal(loadConfig(optional, {}).config.natsUrl, undefined);

@@ -56,6 +56,8 @@ create table deliveries (
   payload jsonb,
   status text not null default 'pending' check (status in ('pending', 'delivered', 'dead', 'canceled')),
   attempts integer not null default 0,
+  -- A redelivery asked for through the API: one attempt, whatever the schedule has left.
+  manual boolean not null default false,
   next_attempt_at timestamptz not null default now(),
   last_error text,
   created_at timestamptz not null default now(),

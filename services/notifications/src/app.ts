@@ -38,12 +38,12 @@ export const notificationsService = defineService({
     // Push services are always https; plain http only for a local one in development.
     const checkPushEndpoint = async (url: string) => {
       if (!allowPrivate && URL.parse(url)?.protocol !== 'https:') throw new TargetRefusedError('scheme', 'Web Push endpoints must be https URLs');
-      await checkTarget(url);
+      return checkWebhookTarget(url, { allowPrivate });
     };
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
-    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, outboxDir: config.emailOutboxDir, timeoutMs: config.deliveryTimeoutMs, logger: runtime.logger });
-    const push = new PushChannel(db, pushProviders(config), checkPushEndpoint);
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.emailFrom, outboxDir: config.emailOutboxDir, timeoutMs: config.deliveryTimeoutMs, maxConnections: config.deliveryConcurrency, logger: runtime.logger });
+    const push = new PushChannel(db, pushProviders(config, checkPushEndpoint));
     const worker = new DeliveryWorker({
       db,
       senders: { email: new EmailChannel(mailer, users), push, webhook: new WebhookChannel(db, { timeoutMs: config.deliveryTimeoutMs, allowPrivate }) },
@@ -55,13 +55,17 @@ export const notificationsService = defineService({
     });
     const fanout: Fanout = { pushPlatforms: push.platforms, afterCommit: () => (runtime.relay.kick(), worker.kick()) };
     runtime.logger.info({ email: mailer.description, push: [...push.platforms] }, 'notification channels');
+    if (config.smtpUrl === undefined && config.databaseUrl !== undefined) {
+      // A deployment (it has its own PostgreSQL) that would mark every email delivered into a folder.
+      runtime.logger.warn({ outboxDir: config.emailOutboxDir }, 'SMTP_URL is not set: emails are written to files, not sent; set SMTP_URL in production');
+    }
 
     const app = createServiceServer(runtime);
     const hub = new InboxHub(db, runtime.logger);
     inboxRoutes(app, runtime, fanout);
     streamRoutes(app, runtime, hub);
     preferenceRoutes(app, runtime);
-    deviceRoutes(app, runtime, checkPushEndpoint);
+    deviceRoutes(app, runtime, async (url) => void (await checkPushEndpoint(url)));
     webhookRoutes(app, runtime, checkTarget);
     deliveryRoutes(app, runtime, () => worker.kick());
     // Streams never finish by themselves: end them as soon as the service starts to stop, so that
@@ -70,7 +74,7 @@ export const notificationsService = defineService({
     const subscriptions: Subscription[] = [];
     return {
       app,
-      extra: { hub, subscriptions, worker, fanout },
+      extra: { hub, subscriptions, worker, fanout, mailer },
       close: async () => {
         await Promise.all(subscriptions.map((s) => s.stop()));
         await worker.stop();
@@ -78,8 +82,8 @@ export const notificationsService = defineService({
       },
     };
   },
-  async onStart(runtime, _config, { hub, subscriptions, worker, fanout }) {
-    subscriptions.push(...(await notifyPaymentEvents(runtime, fanout)), ...(await notifyUserEvents(runtime, fanout)));
+  async onStart(runtime, _config, { hub, subscriptions, worker, fanout, mailer }) {
+    subscriptions.push(...(await notifyPaymentEvents(runtime, fanout)), ...(await notifyUserEvents(runtime, fanout, mailer)));
     await hub.follow(runtime.transport);
     worker.start();
   },

@@ -740,5 +740,17 @@ for (const backend of backends()) {
       assert.match(mail.text, /Payment of \$9\.99 received\./);
       assert.match(mail.headers.get('message-id') ?? '', new RegExp(`^<${email.id}@`));
     });
+
+    test("a deleted user's .eml files are removed with the rest of their data", async () => {
+      const user = (await platform.api.signUp()) as User;
+      assert.equal((await platform.api.call('POST', '/payments', { token: user.token, json: { amount: '4.44', user_id: user.id } })).status, 200);
+      const email = await eventually(async () => {
+        const list = await platform.api.call('GET', '/notifications/deliveries?channel=email&status=delivered', { token: user.token });
+        return list.body.data[0] as { id: string } | undefined;
+      });
+      assert.ok((await readdir(outboxDir)).includes(`${email.id}.eml`));
+      assert.equal((await platform.api.call('DELETE', `/users/${user.id}`, { token: user.token })).status, 204);
+      await eventually(async () => ((await readdir(outboxDir)).includes(`${email.id}.eml`) ? undefined : true), { timeoutMs: 5_000 });
+    });
   });
 }

@@ -576,15 +576,15 @@ for (const backend of backends()) {
       // cannot make the platform's resolver fail.
       const user = await platform.api.signUp();
       const web = await addWeb(user);
-      const sender = new WebPushSender({ vapidPublicKey: vapidKeys.publicKey, vapidPrivateKey: vapidKeys.privateKey, subject: vapidSubject, timeoutMs: 2_000, allowInsecureEndpoints: true });
-      const delivery: ClaimedDelivery = { id: `dlv_${randomBytes(8).toString('hex')}`, recipient_id: String(user.id), type: 'message', channel: 'push', target_id: web.device.id, payload: { title: 't', body: 'b', data: {} }, attempts: 1, created_at: new Date() };
-      const resolverDown = new PushChannel(db, { web: sender }, async () => {
+      const sender = (checkTarget: () => Promise<never>) => new WebPushSender({ vapidPublicKey: vapidKeys.publicKey, vapidPrivateKey: vapidKeys.privateKey, subject: vapidSubject, timeoutMs: 2_000, allowInsecureEndpoints: true, checkTarget });
+      const delivery: ClaimedDelivery = { id: `dlv_${randomBytes(8).toString('hex')}`, recipient_id: String(user.id), type: 'message', channel: 'push', target_id: web.device.id, payload: { title: 't', body: 'b', data: {} }, attempts: 1, manual: false, created_at: new Date() };
+      const resolverDown = new PushChannel(db, { web: sender(async () => {
         throw Object.assign(new Error('getaddrinfo EAI_AGAIN push.example'), { code: 'EAI_AGAIN' });
-      });
+      }) });
       assert.equal((await resolverDown.send(delivery)).outcome.kind, 'retry');
-      const refused = new PushChannel(db, { web: sender }, async () => {
+      const refused = new PushChannel(db, { web: sender(async () => {
         throw new TargetRefusedError('private_address', '10.0.0.7 (resolved from push.example) is not a public address');
-      });
+      }) });
       assert.equal((await refused.send(delivery)).outcome.kind, 'invalid_target');
       assert.equal(pushService.requestsTo(web.token).length, 0, 'nothing was sent to an endpoint that was not checked');
     });

@@ -16,6 +16,9 @@ import { ApnsSender } from '../src/push/apns-sender.ts';
 import { FcmSender, parseFcmServiceAccount, type FcmServiceAccount } from '../src/push/fcm-sender.ts';
 import type { PushMessage } from '../src/push/push-message.ts';
 import { WebPushSender, type WebPushSubscription } from '../src/push/web-push-sender.ts';
+import { TargetRefusedError } from '../src/webhooks/target-guard.ts';
+
+const loopback = { address: '127.0.0.1', family: 4 as const };
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hangTimeoutMs = 200;
@@ -704,7 +707,7 @@ describe('Web Push', () => {
   const fake = new FakePushService(vapidPublicKey, subject, userAgent);
   let subscription: WebPushSubscription;
   const sender = (timeoutMs = 2000): WebPushSender =>
-    new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs, ttlSeconds: 3600, allowInsecureEndpoints: true });
+    new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs, ttlSeconds: 3600, allowInsecureEndpoints: true, checkTarget: async () => loopback });
 
   before(async () => {
     const origin = await fake.start();
@@ -727,6 +730,31 @@ describe('Web Push', () => {
     assert.equal(pushed?.path, new URL(subscription.endpoint).pathname);
     assert.equal(pushed?.ttl, '3600');
     assert.deepEqual(pushed?.payload, { title: message.title, body: message.body, data: message.data, id: message.id });
+  });
+
+  test('the request goes to the address the endpoint check answered, never to a second DNS lookup', async () => {
+    const port = new URL(subscription.endpoint).port;
+    // push.invalid resolves nowhere: the request can only arrive through the checked address.
+    const pinned = { ...subscription, endpoint: subscription.endpoint.replace(`127.0.0.1:${port}`, `push.invalid:${port}`) };
+    const checked: string[] = [];
+    const webPush = new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs: 2000, allowInsecureEndpoints: true, checkTarget: async (url) => (checked.push(url), loopback) });
+    const before = fake.requests.length;
+    const outcome = await webPush.send(pinned, message);
+    // The fake refuses the VAPID audience (it names push.invalid, not the fake's origin): what
+    // matters is that the request arrived, through the checked address.
+    const seen = fake.violations.splice(0);
+    assert.notEqual(outcome.kind, 'retry', JSON.stringify(outcome));
+    assert.deepEqual(checked, [pinned.endpoint]);
+    assert.ok(seen.length > 0 || fake.requests.length === before + 1, 'the fake push service received the request');
+  });
+
+  test('an endpoint the guard refuses is an invalid target and nothing is sent; one that does not resolve is retried', async () => {
+    const refusing = (error: Error) => new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs: 2000, allowInsecureEndpoints: true, checkTarget: async () => { throw error; } });
+    const before = fake.requests.length;
+    assert.equal((await refusing(new TargetRefusedError('private_address', '10.0.0.7 is not a public address')).send(subscription, message)).kind, 'invalid_target');
+    assert.equal((await refusing(new TargetRefusedError('unresolvable', 'push.example does not resolve')).send(subscription, message)).kind, 'retry');
+    assert.equal((await refusing(Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' })).send(subscription, message)).kind, 'retry');
+    assert.equal(fake.requests.length, before);
   });
 
   test('retries of one delivery share a Topic, so the push service keeps only one', async () => {
@@ -782,7 +810,7 @@ describe('Web Push', () => {
   });
 
   test('an http:// endpoint is refused unless insecure endpoints are allowed', async () => {
-    const strict = new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs: 2000 });
+    const strict = new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject, timeoutMs: 2000, checkTarget: async () => loopback });
     const before = fake.requests.length;
     const outcome = await strict.send(subscription, message);
     assert.equal(outcome.kind, 'failed');
@@ -797,7 +825,7 @@ describe('Web Push', () => {
   });
 
   test('malformed VAPID keys are refused at construction', () => {
-    assert.throws(() => new WebPushSender({ vapidPublicKey: 'nope', vapidPrivateKey, subject, timeoutMs: 1000 }), /public key/);
-    assert.throws(() => new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject: 'push@paymesh.example', timeoutMs: 1000 }), /subject/i);
+    assert.throws(() => new WebPushSender({ vapidPublicKey: 'nope', vapidPrivateKey, subject, timeoutMs: 1000, checkTarget: async () => loopback }), /public key/);
+    assert.throws(() => new WebPushSender({ vapidPublicKey, vapidPrivateKey, subject: 'push@paymesh.example', timeoutMs: 1000, checkTarget: async () => loopback }), /subject/i);
   });
 });

@@ -24,7 +24,8 @@ test('a malformed retry schedule stops the service at boot with the key named', 
 
 test('half a push configuration is refused rather than silently off', async () => {
   const { pushProviders } = await import('../src/push/push-providers.ts');
-  assert.throws(() => pushProviders(load({ APNS_KEY: 'k' })), /APNS_KEY, APNS_KEY_ID/);
-  assert.throws(() => pushProviders(load({ VAPID_PUBLIC_KEY: 'k' })), /VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY/);
-  assert.deepEqual(pushProviders(load({})), { android: undefined, ios: undefined, web: undefined });
+  const unusedCheck = async () => { throw new Error('not called'); };
+  assert.throws(() => pushProviders(load({ APNS_KEY: 'k' }), unusedCheck), /APNS_KEY, APNS_KEY_ID/);
+  assert.throws(() => pushProviders(load({ VAPID_PUBLIC_KEY: 'k' }), unusedCheck), /VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY/);
+  assert.deepEqual(pushProviders(load({}), unusedCheck), { android: undefined, ios: undefined, web: undefined });
 });

@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   readonly payload: Record<string, unknown> | null;
   /** This attempt's number, from 1. */
   readonly attempts: number;
+  /** A redelivery asked for through the API: not retried on failure. */
+  readonly manual: boolean;
   readonly created_at: string | Date;
 }
 

@@ -80,7 +80,7 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       // A delivered webhook may be resent (a receiver that lost it); a delivered email or push would
       // only reach the person twice.
       if (row.status === 'delivered' && row.channel !== 'webhook') throw notificationsErrors.alreadyDelivered();
-      const [updated] = await queryRows<DeliveryRow>(db, sql`update deliveries d set status = 'pending', next_attempt_at = now()
+      const [updated] = await queryRows<DeliveryRow>(db, sql`update deliveries d set status = 'pending', next_attempt_at = now(), manual = true
         where d.id = ${row.id} and d.status <> 'pending' and d.payload is not null and (d.channel = 'webhook' or d.status <> 'delivered') returning ${columns}`);
       kickWorker();
       return reply.code(202).send(publicDelivery(updated ?? row));

@@ -6,6 +6,7 @@
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { isErased } from '../messages/erased-recipients.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import type { ChannelSender, ClaimedDelivery, AttemptResult } from './channel-sender.ts';
 import type { DeliveryMetrics } from './delivery-metrics.ts';
@@ -28,6 +29,7 @@ const maxRetryAfterMs = 3_600_000;
 export class DeliveryWorker {
   readonly #o: DeliveryWorkerOptions;
   readonly #leaseMs: number;
+  readonly #deadlineMs: number;
   #timer: NodeJS.Timeout | undefined;
   #inFlight = new Set<Promise<void>>();
   #filling: Promise<void> | undefined;
@@ -38,6 +40,7 @@ export class DeliveryWorker {
     this.#o = options;
     // Long enough that a live attempt always finishes (or times out) before anyone takes it over.
     this.#leaseMs = options.attemptTimeoutMs * 3 + 30_000;
+    this.#deadlineMs = options.attemptTimeoutMs * 2 + 15_000;
   }
 
   start(): void {
@@ -97,18 +100,27 @@ export class DeliveryWorker {
       where id in (
         select id from deliveries where status = 'pending' and next_attempt_at <= now()
         order by next_attempt_at limit ${limit} for update skip locked)
-      returning id, recipient_id, type, channel, target_id, payload, attempts, created_at`);
+      returning id, recipient_id, type, channel, target_id, payload, attempts, manual, created_at`);
   }
 
   async #attempt(delivery: ClaimedDelivery): Promise<void> {
     const started = performance.now();
     let result: AttemptResult;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      result = await this.#o.senders[delivery.channel].send(delivery);
+      // Each sender bounds its own exchange; this bounds everything else (a users look-up, a pool
+      // queue) so the attempt is recorded, and its next time set, well before the lease runs out
+      // and another replica could send the same message again.
+      const deadline = new Promise<AttemptResult>((resolve) => {
+        timer = setTimeout(() => resolve({ outcome: { kind: 'retry', error: `no outcome within ${this.#deadlineMs} ms` } }), this.#deadlineMs);
+      });
+      result = await Promise.race([this.#o.senders[delivery.channel].send(delivery), deadline]);
     } catch (error) {
       // A sender bug, not the far end's answer: logged loudly, and retried like any failure.
       this.#o.logger.error({ err: error, delivery: delivery.id, channel: delivery.channel }, 'delivery sender threw');
       result = { outcome: { kind: 'retry', error: `internal error: ${(error as Error).message}` } };
+    } finally {
+      clearTimeout(timer);
     }
     const durationMs = Math.round(performance.now() - started);
     try {
@@ -130,20 +142,19 @@ export class DeliveryWorker {
     await this.#o.db.transaction(async (tx) => {
       // An attempt that ends after its recipient was erased is logged without the far end's words
       // (an SMTP server quotes the address).
-      const [erased] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${delivery.recipient_id}`);
-      if (erased !== undefined) [error, response] = [null, null];
+      if (await isErased(tx, delivery.recipient_id)) [error, response] = [null, null];
       await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
         values (${delivery.id}, ${delivery.attempts}, ${outcome.kind}, ${outcome.statusCode ?? null}, ${error}, ${response}, ${durationMs})`);
       // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
       const current = sql`id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'pending'`;
       if (outcome.kind === 'delivered') {
         const [row] = await queryRows<{ seconds: number }>(tx, sql`
-          update deliveries set status = 'delivered', delivered_at = now(), last_error = null, payload = ${erase}
+          update deliveries set status = 'delivered', delivered_at = now(), last_error = null, payload = ${erase}, manual = false
           where ${current} returning extract(epoch from now() - created_at)::float8 as seconds`);
         if (row !== undefined) metrics.latency.observe({ channel: delivery.channel }, row.seconds);
         return;
       }
-      const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !(await isRedelivery(tx, delivery))
+      const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !delivery.manual
         ? Math.max(retryDelaysMs[delivery.attempts - 1]!, Math.min(outcome.retryAfterMs ?? 0, maxRetryAfterMs))
         : undefined;
       if (delayMs !== undefined) {
@@ -151,7 +162,7 @@ export class DeliveryWorker {
         return;
       }
       const status = outcome.kind === 'canceled' ? 'canceled' : 'dead';
-      await tx.execute(sql`update deliveries set status = ${status}, last_error = ${error}, payload = ${erase} where ${current}`);
+      await tx.execute(sql`update deliveries set status = ${status}, last_error = ${error}, payload = ${erase}, manual = false where ${current}`);
       if (outcome.kind === 'invalid_target' && delivery.channel === 'push' && delivery.target_id !== null) {
         // The provider says the token is gone for good: later messages must not try it again.
         await tx.execute(sql`delete from devices where id = ${delivery.target_id}`);
@@ -159,18 +170,6 @@ export class DeliveryWorker {
       }
     });
   }
-}
-
-/**
- * A redelivery asked for through the API is one attempt, whatever the schedule has left: it is one
- * when the attempt before it ended the delivery (delivered, or given up without a retry). Scheduled
- * attempts follow a retry, or are the first.
- */
-async function isRedelivery(tx: Db, delivery: ClaimedDelivery): Promise<boolean> {
-  if (delivery.attempts === 1) return false;
-  const [previous] = await queryRows<{ outcome: string }>(tx, sql`
-    select outcome from delivery_attempts where delivery_id = ${delivery.id} and attempt = ${delivery.attempts - 1}`);
-  return previous !== undefined && previous.outcome !== 'retry';
 }
 
 /** PostgreSQL text cannot hold NUL: a receiver answering one must not make the attempt unrecordable (and so sent again and again). */

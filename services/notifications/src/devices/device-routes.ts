@@ -9,6 +9,7 @@ import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
+import { isErased } from '../messages/erased-recipients.ts';
 import { newId } from '../messages/new-id.ts';
 
 const maxDevicesPerUser = 20;
@@ -35,7 +36,7 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         // branch, so a web registration with a bad key was answered "missing device_token".
         body: Type.Object({
           platform: Type.Union([Type.Literal('ios'), Type.Literal('android'), Type.Literal('web')]),
-          device_token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_:.-]+$', minLength: 8, maxLength: 4096 })),
+          device_token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_:.-]+$', minLength: 8, maxLength: 1024 })),
           subscription: Type.Optional(Type.Object({
             endpoint: Type.String({ minLength: 8, maxLength: 2048 }),
             keys: Type.Object({ p256dh: base64url, auth: base64url }, { additionalProperties: false }),
@@ -62,7 +63,9 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         try {
           await checkWebPushEndpoint(token);
         } catch (error) {
-          throw notificationsErrors.invalidSubscription(`subscription.endpoint is not allowed: ${(error as Error).message}.`);
+          // The reason only: the guard's message names the addresses a host resolves to, and this
+          // service's resolver is not a lookup service for users.
+          throw notificationsErrors.invalidSubscription(`subscription.endpoint is not allowed (${(error as { reason?: string }).reason ?? 'unchecked'}): it must be a public https push service.`);
         }
       } else {
         if (body.subscription !== undefined) throw platformErrors.unknownParameter('subscription');
@@ -70,6 +73,8 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         token = body.device_token;
       }
       const device = await db.transaction(async (tx) => {
+        // A deleted user's token may live a few more seconds: nothing new is kept about them.
+        if (await isErased(tx, userId)) throw notificationsErrors.recipientNotFound();
         // Serialises one user's registrations, so the cap holds under concurrency.
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext('devices'), hashtext(${userId}))`);
         // And the token's registrations, so that two users taking one token at once cannot both
@@ -77,7 +82,12 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         // then token lock: no two registrations wait on each other in a cycle.
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext('device-token'), hashtext(${`${body.platform}:${token}`}))`);
         const [existing] = await queryRows<DeviceRow & { user_id: string }>(tx, sql`select * from devices where platform = ${body.platform} and token = ${token} for update`);
-        if (existing !== undefined && String(existing.user_id) === userId) return { row: existing, created: false };
+        if (existing !== undefined && String(existing.user_id) === userId) {
+          // A browser that subscribed again may bring new keys for the same endpoint: pushes must
+          // be encrypted for the keys it holds now.
+          if (keys !== null) await tx.execute(sql`update devices set keys = ${JSON.stringify(keys)}::jsonb where id = ${existing.id}`);
+          return { row: existing, created: false };
+        }
         if (existing !== undefined) await tx.execute(sql`delete from devices where id = ${existing.id}`);
         const [count] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from devices where user_id = ${userId}`);
         if (count!.n >= maxDevicesPerUser) throw notificationsErrors.tooManyDevices(maxDevicesPerUser);

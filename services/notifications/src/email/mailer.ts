@@ -23,6 +23,8 @@ export interface Mailer {
   send(message: EmailMessage): Promise<DeliveryOutcome>;
   /** e.g. "SMTP smtp://127.0.0.1:2525" (password never shown) or "files in /path/to/dir" */
   readonly description: string;
+  /** Erasure: removes every copy this mailer kept of these messages (the .eml files; SMTP keeps none). */
+  forget(ids: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface MailerOptions {
   readonly from: string;
   readonly outboxDir: string;
   readonly timeoutMs: number;
+  /** SMTP connections at most: as many as the deliveries attempted at once, so none waits in a queue. */
+  readonly maxConnections?: number;
   readonly logger: Logger;
 }
 
@@ -44,6 +48,7 @@ function createSmtpMailer(options: MailerOptions, smtpUrl: string): Mailer {
   const transport = createTransport({
     url: smtpUrl,
     pool: true,
+    maxConnections: options.maxConnections ?? 5,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
@@ -80,6 +85,9 @@ function createSmtpMailer(options: MailerOptions, smtpUrl: string): Mailer {
       const forget = () => inFlight.delete(sending);
       sending.then(forget, forget);
       return sending;
+    },
+    async forget() {
+      // Sent mail is the recipient's; nothing stays here.
     },
     async close() {
       // The pool closes idle connections now and the busy ones once their message is through;
@@ -123,6 +131,12 @@ function createOutboxMailer(options: MailerOptions): Mailer {
         options.logger.info({ outboxDir }, `emails are written to ${outboxDir} (no SMTP_URL set)`);
       }
       return { kind: 'delivered', providerId: file };
+    },
+    async forget(ids) {
+      for (const id of ids) {
+        assertUsableId(id);
+        await rm(path.join(outboxDir, `${id}.eml`), { force: true });
+      }
     },
     async close() {
       transport.close();

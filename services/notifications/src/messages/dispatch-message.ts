@@ -5,6 +5,7 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { renderEmail } from '../email/render-email.ts';
 import { insertNotification, type NotificationRow } from '../inbox/notification.ts';
 import { enabledChannels } from '../preferences/enabled-channels.ts';
+import { isErased } from './erased-recipients.ts';
 import { newId } from './new-id.ts';
 import { isCatalogued, notificationType } from './notification-types.ts';
 
@@ -32,8 +33,7 @@ export interface Dispatched {
 }
 
 export async function dispatchMessage(tx: Db, message: OutgoingMessage, fanout: Fanout): Promise<Dispatched> {
-  const [erased] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${message.recipientId}`);
-  if (erased !== undefined) return { notification: undefined, deliveries: 0, erased: true };
+  if (await isErased(tx, message.recipientId)) return { notification: undefined, deliveries: 0, erased: true };
   const type = notificationType(message.type);
   const channels = await enabledChannels(tx, message.recipientId, type);
   const notification = channels.has('in_app')

@@ -8,6 +8,7 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
+import { isErased } from '../messages/erased-recipients.ts';
 import { channels, isCatalogued, notificationType, notificationTypes, type Channel } from '../messages/notification-types.ts';
 
 async function preferencesOf(db: Db, userId: string) {
@@ -60,6 +61,8 @@ export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
         }
       }
       await db.transaction(async (tx) => {
+        // A deleted user's token may live a few more seconds: nothing new is kept about them.
+        if (await isErased(tx, userId)) throw notificationsErrors.recipientNotFound();
         for (const c of changes) {
           await tx.execute(sql`insert into preferences (user_id, type, channel, enabled) values (${userId}, ${c.type}, ${c.channel}, ${c.enabled})
             on conflict (user_id, type, channel) do update set enabled = excluded.enabled, updated_at = now()`);

@@ -2,9 +2,11 @@
 // password changed, a new sign-in) and the erasure of everything kept about a deleted user.
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import type { Subscription } from '@paymesh/platform/events/event';
-import { sql } from '@paymesh/platform/db/open-database';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
+import type { Mailer } from '../email/mailer.ts';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
+import { markErased } from '../messages/erased-recipients.ts';
 
 /** What account events carry. `action_url` holds a single-use token: it only ever goes by email. */
 export interface AccountEvent {
@@ -49,7 +51,7 @@ export const accountTemplates: Record<string, Template> = {
   },
 };
 
-export async function notifyUserEvents(runtime: Runtime, fanout: Fanout): Promise<Subscription[]> {
+export async function notifyUserEvents(runtime: Runtime, fanout: Fanout, mailer: Pick<Mailer, 'forget'>): Promise<Subscription[]> {
   const consume = (subject: string, handle: Parameters<typeof consumeEvents<AccountEvent>>[0]['handle']) => consumeEvents<AccountEvent>({
     db: runtime.database.db,
     transport: runtime.transport,
@@ -81,7 +83,10 @@ export async function notifyUserEvents(runtime: Runtime, fanout: Fanout): Promis
     // and a webhook response can say anything.
     consume('user.deleted', async (tx, event) => {
       const id = String(event.data.user_id);
-      await tx.execute(sql`insert into erased_recipients (user_id) values (${id}) on conflict do nothing`);
+      await markErased(tx, id);
+      // Files are not rolled back with the transaction; removing them twice is harmless.
+      const emails = await queryRows<{ id: string }>(tx, sql`select id from deliveries where recipient_id = ${id} and channel = 'email'`);
+      await mailer.forget(emails.map((e) => e.id));
       await tx.execute(sql`delete from notifications where recipient_id = ${id}`);
       await tx.execute(sql`delete from inbox_heads where recipient_id = ${id}`);
       await tx.execute(sql`delete from preferences where user_id = ${id}`);

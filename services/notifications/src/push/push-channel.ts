@@ -1,7 +1,6 @@
 // Push deliveries, each to one registered device through its platform's provider.
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { AttemptResult, ChannelSender, ClaimedDelivery } from '../delivery/channel-sender.ts';
-import { TargetRefusedError } from '../webhooks/target-guard.ts';
 import type { ApnsSender } from './apns-sender.ts';
 import type { FcmSender } from './fcm-sender.ts';
 import type { PushMessage } from './push-message.ts';
@@ -18,13 +17,10 @@ interface DeviceRow { id: string; platform: 'ios' | 'android' | 'web'; token: st
 export class PushChannel implements ChannelSender {
   readonly #db: Db;
   readonly #providers: PushProviders;
-  /** Checks a Web Push endpoint again when sending (DNS may have changed since registration). */
-  readonly #checkEndpoint: (url: string) => Promise<void>;
 
-  constructor(db: Db, providers: PushProviders, checkEndpoint: (url: string) => Promise<void>) {
+  constructor(db: Db, providers: PushProviders) {
     this.#db = db;
     this.#providers = providers;
-    this.#checkEndpoint = checkEndpoint;
   }
 
   /** Platforms with a configured provider: only their devices get deliveries. */
@@ -40,15 +36,9 @@ export class PushChannel implements ChannelSender {
     const { android, ios, web } = this.#providers;
     if (device.platform === 'android' && android !== undefined) return { outcome: await android.send(device.token, message) };
     if (device.platform === 'ios' && ios !== undefined) return { outcome: await ios.send(device.token, message) };
+    // The Web Push sender checks the endpoint's address again (DNS may have changed since
+    // registration) and connects to the address it checked.
     if (device.platform === 'web' && web !== undefined && device.keys !== null) {
-      try {
-        await this.#checkEndpoint(device.token);
-      } catch (error) {
-        // Only a refusal (a private address, a name that does not exist) condemns the device; a
-        // resolver that is down or timing out (EAI_AGAIN) is retried, or a DNS hiccup would delete it.
-        if (error instanceof TargetRefusedError) return { outcome: { kind: 'invalid_target', error: `push endpoint refused: ${error.message}` } };
-        return { outcome: { kind: 'retry', error: `push endpoint check failed: ${error instanceof Error ? error.message : String(error)}` } };
-      }
       return { outcome: await web.send({ endpoint: device.token, keys: device.keys }, message) };
     }
     return { outcome: { kind: 'failed', error: `no push provider is configured for ${device.platform}` } };

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import webpush, { type RequestDetails } from 'web-push';
 import type { DeliveryOutcome } from '../delivery/delivery-outcome.ts';
+import { pinnedPost, untilAborted, type PinnedResponse, type PinnedTarget } from '../delivery/pinned-post.ts';
+import { TargetRefusedError } from '../webhooks/target-guard.ts';
 import { describeFetchError, parseRetryAfterMs, redactToken, truncateToken, type PushMessage } from './push-message.ts';
 
 export interface WebPushSubscription {
@@ -25,6 +27,11 @@ export interface WebPushSenderOptions {
    * service is https, and the endpoint comes from a browser, so anything else is refused.
    */
   readonly allowInsecureEndpoints?: boolean;
+  /**
+   * Checks an endpoint's host against private networks and answers the address to connect to
+   * (the endpoint comes from a browser, that is from a user). Throws TargetRefusedError.
+   */
+  readonly checkTarget: (url: string) => Promise<PinnedTarget>;
 }
 
 // A payment notice that waited a day for the browser to come online has lost its point.
@@ -40,6 +47,7 @@ export class WebPushSender {
   readonly #timeoutMs: number;
   readonly #ttlSeconds: number;
   readonly #allowInsecureEndpoints: boolean;
+  readonly #checkTarget: (url: string) => Promise<PinnedTarget>;
 
   constructor(options: WebPushSenderOptions) {
     this.#vapidDetails = { subject: options.subject, publicKey: options.vapidPublicKey, privateKey: options.vapidPrivateKey };
@@ -49,6 +57,7 @@ export class WebPushSender {
     this.#timeoutMs = options.timeoutMs;
     this.#ttlSeconds = options.ttlSeconds ?? defaultTtlSeconds;
     this.#allowInsecureEndpoints = options.allowInsecureEndpoints ?? false;
+    this.#checkTarget = options.checkTarget;
   }
 
   async send(subscription: WebPushSubscription, message: PushMessage): Promise<DeliveryOutcome> {
@@ -83,33 +92,38 @@ export class WebPushSender {
     }
 
     const where = `push service ${endpoint.origin}`;
-    let response: Response;
-    let text: string;
+    // One deadline for the whole attempt: the address check, connect, TLS and the answer.
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    let target: PinnedTarget;
     try {
-      response = await fetch(details.endpoint, {
-        method: 'POST',
-        headers,
-        body: details.body,
-        // Following a redirect would hand our VAPID token and the ciphertext to another origin.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      text = await response.text();
+      target = await untilAborted(this.#checkTarget(details.endpoint), signal);
+    } catch (error) {
+      // A private address will never be right: the device goes. A name that does not resolve
+      // may be a passing DNS outage, like any other error here: tried again.
+      if (error instanceof TargetRefusedError && error.reason !== 'unresolvable') return { kind: 'invalid_target', error: `${where} refused: ${error.reason}` };
+      return { kind: 'retry', error: `${where}: ${describeFetchError(error, this.#timeoutMs)}` };
+    }
+    let response: PinnedResponse;
+    try {
+      // Connected to the checked address; redirects are never followed (they would hand our VAPID
+      // token and the ciphertext to another origin).
+      response = await pinnedPost(details.endpoint, target, { headers, body: details.body ?? '', signal });
     } catch (error) {
       return { kind: 'retry', error: `${where}: ${describeFetchError(error, this.#timeoutMs)}` };
     }
+    const text = response.snippet;
 
-    const statusCode = response.status;
+    const { statusCode } = response;
     if (statusCode >= 200 && statusCode < 300) {
       // RFC 8030 answers 201 with the Location of the message resource it created.
-      const location = response.headers.get('location');
-      return location === null ? { kind: 'delivered', statusCode } : { kind: 'delivered', statusCode, providerId: location };
+      const location = response.headers.location;
+      return location === undefined ? { kind: 'delivered', statusCode } : { kind: 'delivered', statusCode, providerId: location };
     }
     const error = `${where} answered ${statusCode}${text === '' ? '' : `: ${redactToken(text, subscription.endpoint)}`}`;
     // 404 and 410: the subscription expired or the browser unsubscribed.
     if (statusCode === 404 || statusCode === 410) return { kind: 'invalid_target', error, statusCode };
     if (statusCode === 429 || statusCode >= 500) {
-      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), new Date());
+      const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'] ?? null, new Date());
       return retryAfterMs === undefined ? { kind: 'retry', error, statusCode } : { kind: 'retry', error, statusCode, retryAfterMs };
     }
     // 400 malformed, 401/403 VAPID refused (e.g. the subscription was made for another key),

@@ -9,6 +9,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { listDeliveries, pageQuery } from '../delivery/delivery-routes.ts';
 import { notificationsErrors } from '../errors.ts';
+import { isErased } from '../messages/erased-recipients.ts';
 import { newId } from '../messages/new-id.ts';
 import { isCatalogued, notificationType, notificationTypes } from '../messages/notification-types.ts';
 import { newWebhookSecret } from './webhook-signature.ts';
@@ -54,7 +55,7 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
     try {
       await checkTarget(url);
     } catch (error) {
-      throw notificationsErrors.webhookTargetRefused('url', (error as { reason?: string }).reason ?? (error as Error).message);
+      throw notificationsErrors.webhookTargetRefused('url', (error as { reason?: string }).reason ?? 'it could not be checked; try again');
     }
   };
   /** The caller's own endpoint; an admin may act on anyone's. */
@@ -84,6 +85,8 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       await checkUrl(request.body.url);
       const secret = newWebhookSecret();
       const row = await db.transaction(async (tx) => {
+        // A deleted user's token may live a few more seconds: nothing new is kept about them.
+        if (await isErased(tx, owner)) throw notificationsErrors.recipientNotFound();
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext('webhook_endpoints'), hashtext(${owner}))`);
         const [count] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from webhook_endpoints where owner_id = ${owner}`);
         if (count!.n >= maxEndpointsPerOwner) throw notificationsErrors.tooManyWebhookEndpoints(maxEndpointsPerOwner);

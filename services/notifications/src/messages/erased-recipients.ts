@@ -1,0 +1,20 @@
+// Users erased by user.deleted. Writers about a user (a message, a delivery attempt's log, a new
+// device or endpoint) hold a shared lock on that user while they check and write; the erasure
+// holds it exclusively. So a write either commits before the erasure (which then removes it) or
+// sees the user erased: nothing about them survives.
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+
+const lockOf = (userId: string) => sql`hashtext('recipient'), hashtext(${userId})`;
+
+/** Call in the transaction that writes about this user; true when they were erased. */
+export async function isErased(tx: Db, userId: string): Promise<boolean> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(${lockOf(userId)})`);
+  const [row] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${userId}`);
+  return row !== undefined;
+}
+
+/** Call first in the erasure's transaction: waits for writes under way, and blocks new ones until it commits. */
+export async function markErased(tx: Db, userId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${lockOf(userId)})`);
+  await tx.execute(sql`insert into erased_recipients (user_id) values (${userId}) on conflict do nothing`);
+}
