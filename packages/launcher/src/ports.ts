@@ -55,9 +55,11 @@ export function serviceEnv(plan: PortPlan, service: ServiceName, base: Record<st
     PAYMENTS_URL: url('payments'),
     NOTIFICATIONS_URL: url('notifications'),
     AUTH_ISSUER: base.AUTH_ISSUER ?? `http://localhost:${plan.gateway}/auth`,
+    // Links in emails point at the gateway, as clients see it.
+    PUBLIC_URL: base.PUBLIC_URL ?? `http://localhost:${plan.gateway}`,
   };
 }
 
 export function gatewayEnv(plan: PortPlan, base: Record<string, string | undefined>): Record<string, string | undefined> {
-  return { ...serviceEnv(plan, 'auth', base), PORT: String(plan.gateway), METRICS_PORT: String(plan.gatewayMetrics), PUBLIC_URL: base.PUBLIC_URL ?? `http://localhost:${plan.gateway}` };
+  return { ...serviceEnv(plan, 'auth', base), PORT: String(plan.gateway), METRICS_PORT: String(plan.gatewayMetrics) };
 }

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
+import { sql } from '@paymesh/platform/db/open-database';
 import { serviceNames, type ServiceName } from './ports.ts';
 import { startDistributed } from './start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';
@@ -30,6 +32,11 @@ export interface TestPlatform {
   readonly logs: ((service: ServiceName | 'gateway') => string) | undefined;
   /** On PostgreSQL: each service's own database, for tests that inspect what it stored. */
   readonly databaseUrls: Record<ServiceName, string> | undefined;
+  /**
+   * Marks a user's email address confirmed, as following the emailed link does (the users tests
+   * follow the real link; other suites only need a user whose address may receive mail).
+   */
+  confirmEmail(userId: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +70,9 @@ export async function startTestPlatform(backend: Backend = 'pglite'): Promise<Te
     api: new Api(embedded.gatewayUrl),
     logs: undefined,
     databaseUrls: databases?.urls,
+    async confirmEmail(userId) {
+      await embedded.services.users.runtime.database.db.execute(sql`update users set email_verified_at = now() where id = ${String(userId)}`);
+    },
     async stop() {
       await embedded.stop();
       await databases?.drop();
@@ -83,6 +93,15 @@ export async function startDistributedTestPlatform(): Promise<TestPlatform> {
     api: new Api(platform.gatewayUrl),
     logs: (service) => readFileSync(join(logDir, `${service}.log`), 'utf8'),
     databaseUrls: databases.urls,
+    async confirmEmail(userId) {
+      const client = new pg.Client({ connectionString: databases.urls.users });
+      await client.connect();
+      try {
+        await client.query('update users set email_verified_at = now() where id = $1', [String(userId)]);
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
       await platform.stop();
       await databases.drop();
@@ -141,8 +160,12 @@ export class Api {
   /** Registers a user and logs them in; returns their id and token. */
   async signUp(username = `u${randomBytes(5).toString('hex')}`, password = `pw-${randomBytes(8).toString('hex')}`): Promise<{ id: number; token: string; username: string; password: string }> {
     const created = await this.call('POST', '/users', { json: { username, email: `${username}@example.com`, password } });
-    if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
-    return { id: created.body.id, token: await this.login(username, password), username, password };
+    if (created.status !== 202) throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);
+    // Registration does not say which account it created (a taken address answers the same way).
+    const token = await this.login(username, password);
+    const me = await this.call('GET', '/users/me', { token });
+    if (me.status !== 200) throw new Error(`sign-up: GET /users/me answered ${me.status}`);
+    return { id: me.body.id, token, username, password };
   }
 
   async login(username: string, password: string): Promise<string> {

@@ -18,7 +18,7 @@ import { authServiceClientId, createProvider, loginClientId, type ProviderOption
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
-import { revokeDeletedUsers } from './revocation/revoke-deleted-users.ts';
+import { revokeUserAccess } from './revocation/revoke-user-access.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { clientRoutes } from './clients/client-routes.ts';
 import { tokenEndpointRoutes } from './revocation/token-endpoint-routes.ts';
@@ -154,18 +154,18 @@ export const authService = defineService({
       throttle.deleteExpired().catch((error: unknown) => runtime.logger.warn({ err: error }, 'login throttle cleanup failed'));
     }, 10 * 60_000);
     cleanup.unref();
-    const state: { subscription?: Subscription } = {};
+    const state: { subscriptions: Subscription[] } = { subscriptions: [] };
     return {
       app,
       extra: state,
       close: async () => {
         clearInterval(cleanup);
         clearInterval(keyTimer);
-        await state.subscription?.stop();
+        await Promise.all(state.subscriptions.map((s) => s.stop()));
       },
     };
   },
   async onStart(runtime, _config, state) {
-    state.subscription = await revokeDeletedUsers(runtime);
+    state.subscriptions = await revokeUserAccess(runtime);
   },
 });

@@ -30,7 +30,7 @@ process.env.NOTIFICATIONS_DELIVERY_TIMEOUT_MS = '3000';
 process.env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = 'true';
 process.env.EMAIL_OUTBOX_DIR = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-unused-'));
 
-type User = { id: number; token: string; username: string };
+type User = { id: number; token: string; username: string; password: string };
 const addressOf = (user: User) => `${user.username}@example.com`;
 
 // --- the SMTP sink ---------------------------------------------------------------------------
@@ -195,21 +195,29 @@ for (const backend of backends()) {
       await sink?.close();
     });
 
-    const signUp = () => platform.api.signUp() as Promise<User>;
+    // Receipts go only to confirmed addresses: these users have followed their link.
+    const signUp = async () => {
+      const user = (await platform.api.signUp()) as User;
+      await platform.confirmEmail(user.id);
+      return user;
+    };
     const send = (body: Record<string, unknown>, token = adminToken) => platform.api.call('POST', '/notifications', { token, json: body });
     const pay = async (user: User, amount: string) => {
       const paid = await platform.api.call('POST', '/payments', { token: user.token, json: `{"amount": ${amount}, "user_id": ${user.id}}` });
       assert.equal(paid.status, 200, JSON.stringify(paid.body));
       return paid.body.payment.id as string;
     };
-    const mailsTo = (user: User) => sink.received.filter((m) => m.rcptTo.includes(addressOf(user)));
+    // Registration sends each user a verification link first; the counts below are about the rest.
+    const isSignUpLink = (raw: string) => /^Subject: Confirm your email address\r?$/m.test(raw);
+    const allMailTo = (user: User) => sink.received.filter((m) => m.rcptTo.includes(addressOf(user)));
+    const mailsTo = (user: User) => allMailTo(user).filter((m) => !isSignUpLink(m.raw));
     /** The one email to `user` whose text passes `match`, once it has arrived. */
     const mailTo = (user: User, match: (mail: Mail) => boolean, timeoutMs = 5_000) =>
-      eventually(async () => mailsTo(user).map((m) => parseMail(m.raw)).find(match), { timeoutMs });
+      eventually(async () => allMailTo(user).map((m) => parseMail(m.raw)).find(match), { timeoutMs });
     const deliveries = async (user: User, query = '') => {
       const response = await platform.api.call('GET', `/notifications/deliveries${query}`, { token: user.token });
       assert.equal(response.status, 200, JSON.stringify(response.body));
-      return response.body.data as { id: string; channel: string; type: string; status: string; notification_id: number | null; recipient_id: number; attempts: number; last_error: string | null }[];
+      return (response.body.data as { type: string }[]).filter((d) => d.type !== 'account.verify_email') as { id: string; channel: string; type: string; status: string; notification_id: number | null; recipient_id: number; attempts: number; last_error: string | null }[];
     };
     const delivery = (user: User, id: string) => platform.api.call('GET', `/notifications/deliveries/${id}`, { token: user.token });
     const inboxFor = async (user: User, paymentId: string) => {
@@ -218,7 +226,7 @@ for (const backend of backends()) {
     };
     const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: number }>(db, query))[0]!.n);
     const notificationsForPayment = (paymentId: string) => count(sql`select count(*)::int as n from notifications where data->>'payment_id' = ${paymentId}`);
-    const emailDeliveriesOf = (user: User) => count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and channel = 'email'`);
+    const emailDeliveriesOf = (user: User) => count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and channel = 'email' and type <> 'account.verify_email'`);
 
     describe('email', () => {
       test("a payment's notification reaches the payer by email through a real SMTP exchange, and its delivery is delivered", async () => {
@@ -392,6 +400,50 @@ for (const backend of backends()) {
         }
       });
 
+      test("the users service's account events become their emails: verify your email, reset your password, password changed; a new sign-in reaches the inbox too", async () => {
+        const erin = await signUp();
+        const transport = platform.embedded!.services.notifications.runtime.transport;
+        const publish = (subject: string, data: Record<string, unknown>) =>
+          transport.publish({ id: randomUUID(), subject, occurredAt: new Date().toISOString(), requestId: undefined, data: { user_id: erin.id, ...data } });
+        const expiresAt = new Date(Date.now() + 15 * 60_000).toISOString();
+        const verifyUrl = `http://localhost:8080/users/verify-email?token=${randomBytes(24).toString('base64url')}`;
+        const resetUrl = `http://localhost:8080/users/password-reset/confirm?token=${randomBytes(24).toString('base64url')}`;
+        await publish('user.email_verification_requested', { action_url: verifyUrl, expires_at: expiresAt });
+        await publish('user.password_reset_requested', { action_url: resetUrl, expires_at: expiresAt });
+        await publish('user.password_changed', {});
+        await publish('user.new_login', { ip: '203.0.113.9', user_agent: 'curl/8.5' });
+
+        const verify = await mailTo(erin, (m) => m.headers.get('subject') === 'Confirm your email address' && m.text.includes(verifyUrl));
+        assert.deepEqual(verify.text.match(/https?:\/\/\S+/g), [verifyUrl]);
+        assert.match(verify.text, /Confirm email address: http/);
+        assert.match(verify.text, /It expires at /);
+        const reset = await mailTo(erin, (m) => m.headers.get('subject') === 'Reset your password');
+        assert.deepEqual(reset.text.match(/https?:\/\/\S+/g), [resetUrl]);
+        assert.match(reset.text, /If not, ignore this email/);
+        await mailTo(erin, (m) => m.headers.get('subject') === 'Your password was changed');
+        const login = await mailTo(erin, (m) => m.headers.get('subject') === 'New sign-in to your account');
+        assert.match(login.text, /curl\/8\.5 \(203\.0\.113\.9\)/);
+        // The links never reach the inbox; the security notices do. (A password change ends every
+        // session, at auth: a fresh login reads the inbox.)
+        const token = await platform.api.login(erin.username, erin.password);
+        const inbox = await eventually(async () => {
+          const list = (await platform.api.call('GET', '/notifications/', { token })).body as { type: string; message: string }[];
+          return list.length === 2 ? list : undefined;
+        });
+        assert.deepEqual(inbox.map((n) => n.type).sort(), ['security.new_login', 'security.password_changed']);
+        assert.ok(inbox.every((n) => !n.message.includes('token=')));
+      });
+
+      test('an account event whose link is not an http(s) URL sends nothing (logged), and does not block the events after it', async () => {
+        const finn = await signUp();
+        const transport = platform.embedded!.services.notifications.runtime.transport;
+        await transport.publish({ id: randomUUID(), subject: 'user.password_reset_requested', occurredAt: new Date().toISOString(), requestId: undefined, data: { user_id: finn.id, action_url: 'javascript:alert(1)' } });
+        await transport.publish({ id: randomUUID(), subject: 'user.password_changed', occurredAt: new Date().toISOString(), requestId: undefined, data: { user_id: finn.id } });
+        await mailTo(finn, (m) => m.headers.get('subject') === 'Your password was changed');
+        assert.equal(mailsTo(finn).length, 1);
+        assert.equal(await emailDeliveriesOf(finn), 1);
+      });
+
       test('an action_url that is not an absolute http(s) URL is refused with 400, and nothing is stored or sent', async () => {
         const pat = await signUp();
         for (const actionUrl of ['javascript:alert(document.cookie)', 'data:text/html,<script>1</script>', '/reset?token=relative', 'not a url', 42, null]) {
@@ -404,7 +456,7 @@ for (const backend of backends()) {
         }
         await sleep(200);
         assert.equal(await count(sql`select count(*)::int as n from notifications where recipient_id = ${String(pat.id)}`), 0);
-        assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(pat.id)}`), 0);
+        assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(pat.id)} and type <> 'account.verify_email'`), 0);
         assert.equal(mailsTo(pat).length, 0);
       });
 
@@ -426,7 +478,7 @@ for (const backend of backends()) {
         }
         await sleep(200);
         assert.equal(await count(sql`select count(*)::int as n from notifications where recipient_id = ${String(erin.id)}`), 0);
-        assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(erin.id)}`), 0);
+        assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(erin.id)} and type <> 'account.verify_email'`), 0);
         assert.equal(mailsTo(erin).length, 0);
       });
     });
@@ -725,11 +777,12 @@ for (const backend of backends()) {
 
     test('a payment without SMTP_URL writes <delivery id>.eml to EMAIL_OUTBOX_DIR with the recipient and subject', async () => {
       const user = (await platform.api.signUp()) as User;
+      await platform.confirmEmail(user.id);
       const paid = await platform.api.call('POST', '/payments', { token: user.token, json: { amount: '9.99', user_id: user.id } });
       assert.equal(paid.status, 200);
       const email = await eventually(async () => {
         const list = await platform.api.call('GET', '/notifications/deliveries?channel=email&status=delivered', { token: user.token });
-        return list.body.data[0] as { id: string } | undefined;
+        return (list.body.data as { id: string; type: string }[]).find((d) => d.type === 'payment.succeeded');
       });
       assert.deepEqual((await readdir(outboxDir)).filter((f) => f.startsWith(email.id)), [`${email.id}.eml`]);
       const raw = await readFile(path.join(outboxDir, `${email.id}.eml`), 'utf8');
@@ -743,10 +796,11 @@ for (const backend of backends()) {
 
     test("a deleted user's .eml files are removed with the rest of their data", async () => {
       const user = (await platform.api.signUp()) as User;
+      await platform.confirmEmail(user.id);
       assert.equal((await platform.api.call('POST', '/payments', { token: user.token, json: { amount: '4.44', user_id: user.id } })).status, 200);
       const email = await eventually(async () => {
         const list = await platform.api.call('GET', '/notifications/deliveries?channel=email&status=delivered', { token: user.token });
-        return list.body.data[0] as { id: string } | undefined;
+        return (list.body.data as { id: string; type: string }[]).find((d) => d.type === 'payment.succeeded');
       });
       assert.ok((await readdir(outboxDir)).includes(`${email.id}.eml`));
       assert.equal((await platform.api.call('DELETE', `/users/${user.id}`, { token: user.token })).status, 204);

@@ -242,9 +242,11 @@ for (const backend of backends()) {
       const allUsers = await c.endpoint(adminToken, adminReceiver.url, ['*'], { all_users: true });
       try {
         for (const type of ['account.password_reset', 'account.verify_email']) {
+          // (Registration sent this user a verification email already.)
+          const before = await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`);
           const sent = await c.send(service, user.id, { type, message: 'Reset your password', data: { action_url: 'https://paymesh.example/reset?token=secret-token' } });
           assert.equal(sent.status, 202, JSON.stringify(sent.body));
-          assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`), 1, 'the message itself was recorded');
+          assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`), before + 1, 'the message itself was recorded');
           assert.equal(await count(sql`select count(*)::int as n from deliveries where type = ${type} and channel = 'webhook'`), 0);
         }
         // A non-secret security message is an event like any other.

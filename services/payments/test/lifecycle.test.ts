@@ -521,6 +521,11 @@ for (const backend of backends()) {
       const payerBecomes = (userId: number, status: string) => eventually(async () => ((await payer(userId))?.status === status ? true : undefined));
       const handled = (event: EventEnvelope) => eventually(async () => (
         (await queryRows(db, sql`select 1 from inbox where consumer = 'payments' and event_id = ${event.id}`)).length === 1 ? true : undefined));
+      /** Auth ended the user's tokens on user.disabled, up to the end of that second: a new sign-in after it. */
+      const signInAgain = async (user: { username: string; password: string }) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_010 - (Date.now() % 1_000)));
+        return platform.api.login(user.username, user.password);
+      };
       const paymentsOf = async (userId: number) => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
 
       test('user.disabled refuses new payments and confirmations with 403 user_disabled, storing nothing; user.enabled allows them again', async () => {
@@ -530,7 +535,9 @@ for (const backend of backends()) {
         await publish(newEvent('user.disabled', { user_id: carol.id }, undefined));
         await payerBecomes(carol.id, 'disabled');
         const before = { payments: await paymentsOf(carol.id), outbox: await outboxCount() };
-        for (const token of [carol.token, adminToken]) {
+        // Auth hears of it too: carol's own token is refused outright; an admin is told why.
+        assert.equal((await platform.api.call('POST', '/payments', { token: carol.token, json: { amount: 1, user_id: carol.id } })).status, 401);
+        for (const token of [adminToken]) {
           const refused = await platform.api.call('POST', '/payments', { token, json: { amount: 1, user_id: carol.id } });
           assert.equal(refused.status, 403, JSON.stringify(refused.body));
           assert.equal(refused.body.error.code, 'user_disabled');
@@ -544,8 +551,9 @@ for (const backend of backends()) {
 
         await publish(newEvent('user.enabled', { user_id: carol.id }, undefined));
         await payerBecomes(carol.id, 'active');
-        assert.equal((await pay({ amount: 1 }, carol)).status, 200);
-        assert.equal((await act(pending.id, 'confirm', undefined, carol.token)).body.status, 'succeeded');
+        const again = { ...carol, token: await signInAgain(carol) };
+        assert.equal((await pay({ amount: 1 }, again)).status, 200);
+        assert.equal((await act(pending.id, 'confirm', undefined, again.token)).body.status, 'succeeded');
       });
 
       test('user.deleted refuses payments with 404 user_not_found, and a later user.enabled does not bring the user back', async () => {
@@ -589,7 +597,7 @@ for (const backend of backends()) {
         assert.deepEqual(await payer(erin.id), afterEnabled);
         const [inbox] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from inbox where consumer = 'payments' and event_id in (${disabled.id}, ${enabled.id})`);
         assert.equal(inbox!.n, '2');
-        assert.equal((await pay({ amount: 1 }, erin)).status, 200);
+        assert.equal((await pay({ amount: 1 }, { ...erin, token: await signInAgain(erin) })).status, 200);
       });
     });
 

@@ -1,22 +1,31 @@
-// The users service: identities (username, email, argon2id hash, role, status).
+// The users service: identities (username, email, argon2id hash, role, status) and their
+// lifecycle: registration, email verification, password reset, self-service, administration.
 import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { accountRoutes } from './accounts/account-routes.ts';
 import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
+import type { RegistrationContext } from './accounts/create-user.ts';
+import { adminRoutes } from './admin/admin-routes.ts';
 import { credentialRoutes } from './credentials/credential-routes.ts';
 import { usersConfigSpec } from './config.ts';
+import { passwordResetRoutes } from './password-reset/password-reset-routes.ts';
+import { verificationRoutes } from './verification/verification-routes.ts';
 
 export const usersService = defineService({
   name: 'users',
   configSpec: usersConfigSpec,
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime) {
+  async build(runtime, config) {
     const app = createServiceServer(runtime);
     await app.register(formbody);
-    accountRoutes(app, runtime);
-    credentialRoutes(app, runtime);
+    const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec };
+    accountRoutes(app, runtime, ctx);
+    verificationRoutes(app, runtime, ctx);
+    passwordResetRoutes(app, runtime, ctx);
+    adminRoutes(app, runtime);
+    credentialRoutes(app, runtime, { checksPerMinute: config.credentialChecksPerMinute });
     return { app, extra: undefined };
   },
   async onStart(runtime, config) {

@@ -3,8 +3,17 @@ import { AppError } from '@paymesh/platform/errors';
 
 export const usersErrors = {
   userNotFound: () => new AppError(404, 'invalid_request_error', 'user_not_found', 'No such user.', { legacy: { success: false, message: 'User not found' } }),
-  identityTaken: () => new AppError(409, 'invalid_request_error', 'identity_taken', 'That username or email address is already registered.', { legacy: { success: false, message: 'Username or email already registered' } }),
+  // Only usernames: a taken email address is never revealed (registration answers as if it worked
+  // and tells the address's owner instead).
+  identityTaken: () => new AppError(409, 'invalid_request_error', 'identity_taken', 'That username is already taken.', { param: 'username', legacy: { success: false, message: 'Username already taken' } }),
+  emailTaken: () => new AppError(409, 'invalid_request_error', 'email_taken', 'That email address belongs to another account.', { param: 'email' }),
   invalidInput: (param: string, message: string) => new AppError(400, 'invalid_request_error', 'parameter_invalid', message, { param, legacy: { success: false, message: 'Invalid input' } }),
   missingInput: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param, legacy: { success: false, message: 'Invalid input' } }),
+  passwordTooCommon: (param: string) => new AppError(400, 'invalid_request_error', 'password_too_common', 'That password is among the most common ones (or is the username): attackers try those first. Choose another.', { param, legacy: { success: false, message: 'Invalid input' } }),
   invalidCredentials: () => new AppError(401, 'authentication_error', 'invalid_credentials', 'Invalid username or password.'),
+  currentPasswordWrong: () => new AppError(400, 'invalid_request_error', 'current_password_invalid', 'The current password is not right.', { param: 'current_password' }),
+  tokenInvalid: () => new AppError(400, 'invalid_request_error', 'token_invalid', 'This link is invalid, expired or already used. Ask for a new one.', { param: 'token' }),
+  ownAccess: () => new AppError(400, 'invalid_request_error', 'own_access', 'Admins cannot disable their own account or take away their own admin role (another admin can).'),
+  tooManyChecks: () => new AppError(429, 'rate_limit_error', 'rate_limited', 'Too many credential checks for this login; slow down.', { headers: { 'retry-after': '60' } }),
+  invalidCursor: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'starting_after is not a user id.', { param: 'starting_after' }),
 };

@@ -1,15 +1,43 @@
-// Accounts through the gateway: registration (REST and the contract's create_user), who may read
-// and delete which account, the stored password hash, races on the unique constraints, and the
-// internal credential check that auth calls on login.
+// Accounts through the gateway: the contract's create_user, registration's answer, who may read
+// and delete which account, tombstones, the stored password hash, the bootstrap admin, and the
+// internal credential check that auth calls on login (who may call it, what it answers, how often
+// per login name).
+// Registration's rules (passwords, email addresses, enumeration, races): registration.test.ts.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { adminPassword, Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { bootstrapAdmin } from '../src/accounts/bootstrap-admin.ts';
 
 const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 const registration = (username = unique('u')) => ({ username, email: `${username}@example.com`, password: `pw-${randomBytes(8).toString('hex')}` });
+
+/**
+ * A token shaped exactly like the one auth mints in process for its own calls to users
+ * (MintedTokenSource): no client can obtain `users:credentials` through the token endpoint, so
+ * the test signs it with auth's current key, read from auth's database.
+ */
+async function signServiceToken(platform: TestPlatform, clientId: string, scope: string): Promise<string> {
+  const authDb = platform.embedded!.services.auth.runtime.database.db;
+  const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
+  const jwk = row!.private_jwk;
+  return new SignJWT({ client_id: clientId, scope, paymesh_service: true })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
+    .setIssuer(`http://localhost:${platform.embedded!.plan.gateway}/auth`)
+    .setAudience('urn:paymesh:users')
+    .setSubject(clientId)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(await importJWK(jwk, 'ES256'));
+}
+
+const credentialCheckPath = '/users/internal/verify-credentials';
 
 for (const backend of backends()) {
   describe(`users: accounts (${backend})`, () => {
@@ -26,97 +54,76 @@ for (const backend of backends()) {
       await platform?.stop();
     });
 
+    const idOf = async (username: string) =>
+      (await queryRows<{ id: string }>(usersDb, sql`select id from users where username = ${username}`))[0]!.id;
     const storedUser = async (id: number | string) =>
       (await queryRows<{ id: string; username: string | null; email: string | null; password_hash: string | null; role: string; status: string; deleted_at: unknown }>(usersDb,
         sql`select id, username, email, password_hash, role, status, deleted_at from users where id = ${String(id)}`))[0];
 
-    /**
-     * A token shaped exactly like the one auth mints in process for its own calls to users
-     * (MintedTokenSource): no client can obtain `users:credentials` through the token endpoint, so
-     * the test signs it with auth's current key, read from auth's database.
-     */
-    const serviceToken = async (clientId: string, scope: string) => {
-      const authDb = platform.embedded!.services.auth.runtime.database.db;
-      const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
-      const jwk = row!.private_jwk;
-      return new SignJWT({ client_id: clientId, scope, paymesh_service: true })
-        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
-        .setIssuer(`http://localhost:${platform.embedded!.plan.gateway}/auth`)
-        .setAudience('urn:paymesh:users')
-        .setSubject(clientId)
-        .setJti(randomUUID())
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(await importJWK(jwk, 'ES256'));
-    };
+    const serviceToken = (clientId: string, scope: string) => signServiceToken(platform, clientId, scope);
 
     describe('registration', () => {
-      test('POST /users creates an active user account and answers 201 with the public user, never the hash', async () => {
+      test('POST /users answers 202 without saying which account it made, and creates an active user whose address waits for its link', async () => {
         const input = registration();
         const created = await platform.api.call('POST', '/users', { json: input });
-        assert.equal(created.status, 201);
-        assert.equal(typeof created.body.id, 'number');
-        assert.equal(created.body.username, input.username);
-        assert.equal(created.body.email, input.email);
-        assert.equal(created.body.role, 'user');
-        assert.equal(created.body.status, 'active');
-        assert.ok(!('password_hash' in created.body) && !('password' in created.body));
+        assert.equal(created.status, 202);
+        assert.equal(created.body.object, 'registration');
+        assert.equal(typeof created.body.message, 'string');
+        // Nothing about the account: a taken address must answer exactly the same (registration.test.ts).
+        assert.ok(!('id' in created.body) && !('username' in created.body) && !('email' in created.body));
         assert.doesNotMatch(JSON.stringify(created.body), /argon2|pw-/);
-        const row = await storedUser(created.body.id);
-        assert.equal(row?.username, input.username);
+        const [row] = await queryRows<{ id: string; email: string; role: string; status: string; email_verified_at: unknown }>(usersDb,
+          sql`select id, email, role, status, email_verified_at from users where username = ${input.username}`);
+        assert.equal(row?.email, input.email);
+        assert.equal(row?.role, 'user');
         assert.equal(row?.status, 'active');
+        assert.equal(row?.email_verified_at, null);
+        // The account shows itself to its owner, never with the hash.
+        const token = await platform.api.login(input.username, input.password);
+        const me = await platform.api.call('GET', '/users/me', { token });
+        assert.equal(me.body.id, Number(row!.id));
+        assert.equal(me.body.email_verified, false);
+        assert.ok(!('password_hash' in me.body) && !('password' in me.body));
       });
 
-      test('the password is stored as argon2id with m=19456, t=2, p=1 and verifies against the password', async () => {
+      test('the password is stored as an argon2id hash (never the password), salted, and is what login checks', async () => {
         const input = registration();
-        const created = await platform.api.call('POST', '/users', { json: input });
-        assert.equal(created.status, 201);
-        const hash = (await storedUser(created.body.id))?.password_hash ?? '';
-        assert.ok(hash.startsWith('$argon2id$v=19$m=19456,t=2,p=1$'), `unexpected hash prefix: ${hash.slice(0, 40)}`);
+        assert.equal((await platform.api.call('POST', '/users', { json: input })).status, 202);
+        const id = await idOf(input.username);
+        const hash = (await storedUser(id))?.password_hash ?? '';
+        assert.match(hash, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
         assert.ok(!hash.includes(input.password));
         // the hash is salted: the same password twice gives two hashes
-        const twin = await platform.api.call('POST', '/users', { json: { ...registration(), password: input.password } });
-        assert.equal(twin.status, 201);
-        assert.notEqual((await storedUser(twin.body.id))?.password_hash, hash);
+        const twin = { ...registration(), password: input.password };
+        assert.equal((await platform.api.call('POST', '/users', { json: twin })).status, 202);
+        assert.notEqual((await storedUser(await idOf(twin.username)))?.password_hash, hash);
         // and it is the hash login checks
         assert.match(await platform.api.login(input.username, input.password), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+        assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: input.username, password: `${input.password}!` } })).status, 401);
       });
 
-      test('create_user accepts a form-encoded body (Django request.POST) and a JSON body', async () => {
-        for (const send of ['form', 'json'] as const) {
+      test('create_user accepts a form-encoded body (Django request.POST) and a JSON body, with a trailing slash too', async () => {
+        for (const [send, path] of [['form', '/users/create_user'], ['json', '/users/create_user'], ['form', '/users/create_user/']] as const) {
           const input = registration();
-          const created = await platform.api.call('POST', '/users/create_user', { [send]: input });
-          assert.equal(created.status, 200, send);
+          const created = await platform.api.call('POST', path, { [send]: input });
+          assert.equal(created.status, 200, `${send} ${path}`);
           assert.deepEqual(created.body, { success: true, message: 'User created successfully' });
-          const [row] = await queryRows<{ email: string; role: string }>(usersDb, sql`select email, role from users where username = ${input.username}`);
+          const [row] = await queryRows<{ email: string; role: string; status: string }>(usersDb, sql`select email, role, status from users where username = ${input.username}`);
           assert.equal(row?.email, input.email, send);
           assert.equal(row?.role, 'user', send);
+          assert.equal(row?.status, 'active', send);
+          assert.equal(typeof (await platform.api.login(input.username, input.password)), 'string');
         }
       });
 
-      test('a username taken in another letter case is refused with 409 identity_taken', async () => {
-        const input = registration(unique('Casey'));
-        assert.equal((await platform.api.call('POST', '/users', { json: input })).status, 201);
-        const again = await platform.api.call('POST', '/users', { json: { ...registration(), username: input.username.toUpperCase() } });
+      test('a taken username is refused by create_user with 409 and the contract body', async () => {
+        const owner = registration();
+        assert.equal((await platform.api.call('POST', '/users/create_user', { form: owner })).status, 200);
+        const again = await platform.api.call('POST', '/users/create_user', { form: { ...registration(), username: owner.username } });
         assert.equal(again.status, 409);
+        assert.equal(again.body.success, false);
+        assert.equal(again.body.message, 'Username already taken');
         assert.equal(again.body.error.code, 'identity_taken');
-        const legacy = await platform.api.call('POST', '/users/create_user', { form: { ...registration(), username: input.username.toLowerCase() } });
-        assert.equal(legacy.status, 409);
-        assert.equal(legacy.body.success, false);
-        assert.equal(legacy.body.error.code, 'identity_taken');
-        const [count] = await queryRows<{ n: string }>(usersDb, sql`select count(*)::int as n from users where lower(username) = lower(${input.username})`);
-        assert.equal(Number(count!.n), 1);
-      });
-
-      test('an email taken in another letter case is refused with 409 identity_taken', async () => {
-        const input = registration();
-        assert.equal((await platform.api.call('POST', '/users', { json: input })).status, 201);
-        const shouted = await platform.api.call('POST', '/users', { json: { ...registration(), email: input.email.toUpperCase() } });
-        assert.equal(shouted.status, 409);
-        assert.equal(shouted.body.error.code, 'identity_taken');
-        const legacy = await platform.api.call('POST', '/users/create_user', { json: { ...registration(), email: ` ${input.email.replace(/^./, (c) => c.toUpperCase())} ` } });
-        assert.equal(legacy.status, 409);
-        assert.equal(legacy.body.success, false);
       });
 
       test('a missing field is refused with 400 parameter_missing naming it, and the contract body', async () => {
@@ -133,12 +140,15 @@ for (const backend of backends()) {
           assert.equal(legacy.body.success, false);
           assert.equal(legacy.body.message, 'Invalid input');
           assert.equal(legacy.body.error.param, missing);
+          const empty = await platform.api.call('POST', '/users/create_user', { form: { ...full, [missing]: '' } });
+          assert.equal(empty.status, 400, `${missing} empty`);
+          assert.equal(empty.body.message, 'Invalid input');
         }
         const [count] = await queryRows<{ n: number }>(usersDb, sql`select count(*)::int as n from users where username = ${full.username}`);
         assert.equal(Number(count!.n), 0);
       });
 
-      test('invalid fields are refused with 400 naming the field', async () => {
+      test('invalid fields are refused with 400 naming the field, by POST /users and by create_user', async () => {
         const cases: [Record<string, unknown>, string][] = [
           [{ username: 'a b' }, 'username'],
           [{ username: 'ab' }, 'username'],
@@ -153,72 +163,25 @@ for (const backend of backends()) {
           [{ username: ['alice', 'bob'] }, 'username'],
         ];
         for (const [override, param] of cases) {
-          const response = await platform.api.call('POST', '/users', { json: { ...registration(), ...override } });
-          assert.equal(response.status, 400, JSON.stringify(override).slice(0, 60));
-          assert.equal(response.body.error.param, param, JSON.stringify(override).slice(0, 60));
+          const label = JSON.stringify(override).slice(0, 60);
+          const input = { ...registration(), ...override };
+          const response = await platform.api.call('POST', '/users', { json: input });
+          assert.equal(response.status, 400, label);
+          assert.equal(response.body.error.param, param, label);
+          const legacy = await platform.api.call('POST', '/users/create_user', { json: input });
+          assert.equal(legacy.status, 400, label);
+          assert.deepEqual({ success: legacy.body.success, message: legacy.body.message, param: legacy.body.error.param }, { success: false, message: 'Invalid input', param }, label);
         }
       });
 
       test('a body that is not an object or not JSON is refused with 400', async () => {
         for (const text of ['[]', '"alice"', 'null', '{"username":']) {
-          const response = await platform.api.call('POST', '/users', { json: text });
-          assert.equal(response.status, 400, text);
-          assert.equal(typeof response.body.error.code, 'string', text);
+          for (const path of ['/users', '/users/create_user']) {
+            const response = await platform.api.call('POST', path, { json: text });
+            assert.equal(response.status, 400, `${path} ${text}`);
+            assert.equal(typeof response.body.error.code, 'string', `${path} ${text}`);
+          }
         }
-      });
-
-      test('create_user ignores role: admin in the body: the stored role is user and the token has no admin scope', async () => {
-        const input = registration();
-        const created = await platform.api.call('POST', '/users/create_user', { form: { ...input, role: 'admin', status: 'active', id: '1' } });
-        assert.equal(created.status, 200);
-        const [row] = await queryRows<{ id: string; role: string }>(usersDb, sql`select id, role from users where username = ${input.username}`);
-        assert.equal(row?.role, 'user');
-        assert.notEqual(row?.id, '1');
-        const token = await platform.api.login(input.username, input.password);
-        const others = await platform.api.call('GET', '/users/1', { token });
-        assert.equal(others.status, 404);
-      });
-
-      test('POST /users never stores role: admin from the body', async () => {
-        const input = registration();
-        const response = await platform.api.call('POST', '/users', { json: { ...input, role: 'admin' } });
-        const [row] = await queryRows<{ role: string }>(usersDb, sql`select role from users where username = ${input.username}`);
-        if (response.status === 201) {
-          assert.equal(response.body.role, 'user');
-          assert.equal(row?.role, 'user');
-        } else {
-          assert.equal(row, undefined);
-        }
-      });
-
-      test('POST /users refuses a body with role: admin (an unknown field) with 400 parameter_unknown', async () => {
-        const input = registration();
-        const response = await platform.api.call('POST', '/users', { json: { ...input, role: 'admin' } });
-        assert.equal(response.status, 400);
-        assert.equal(response.body.error.code, 'parameter_unknown');
-        assert.equal(response.body.error.param, 'role');
-      });
-
-      test('10 concurrent registrations of one username (in various letter cases) create exactly one account', async () => {
-        const base = unique('race');
-        const variants = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? base : base.toUpperCase()));
-        const responses = await Promise.all(variants.map((username, i) =>
-          platform.api.call('POST', '/users', { json: { username, email: `${base}_${i}@example.com`, password: 'race-password-1' } })));
-        const statuses = responses.map((r) => r.status).sort();
-        assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
-        for (const r of responses.filter((r) => r.status === 409)) assert.equal(r.body.error.code, 'identity_taken');
-        const [count] = await queryRows<{ n: number }>(usersDb, sql`select count(*)::int as n from users where lower(username) = lower(${base})`);
-        assert.equal(Number(count!.n), 1);
-      });
-
-      test('10 concurrent registrations of one email under different usernames create exactly one account', async () => {
-        const email = `${unique('shared')}@example.com`;
-        const responses = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-          platform.api.call('POST', '/users/create_user', { json: { username: unique(`mail${i}`), email: i % 2 === 0 ? email : email.toUpperCase(), password: 'race-password-1' } })));
-        assert.equal(responses.filter((r) => r.status === 200).length, 1);
-        assert.equal(responses.filter((r) => r.status === 409 && r.body.success === false).length, 9);
-        const [count] = await queryRows<{ n: number }>(usersDb, sql`select count(*)::int as n from users where lower(email) = lower(${email})`);
-        assert.equal(Number(count!.n), 1);
       });
     });
 
@@ -330,9 +293,12 @@ for (const backend of backends()) {
         const alice = await platform.api.signUp();
         assert.equal((await platform.api.call('DELETE', `/users/${alice.id}`, { token: adminToken })).status, 204);
         const again = await platform.api.call('POST', '/users', { json: { username: alice.username, email: `${alice.username}@example.com`, password: 'a-new-password-1' } });
-        assert.equal(again.status, 201);
-        assert.ok(again.body.id > alice.id);
+        assert.equal(again.status, 202);
+        assert.ok(Number(await idOf(alice.username)) > alice.id);
         assert.equal((await storedUser(alice.id))?.status, 'deleted');
+        // the new account is a new person's: the old one's password does not open it
+        assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password } })).status, 401);
+        assert.equal(typeof (await platform.api.login(alice.username, 'a-new-password-1')), 'string');
       });
 
       test('delete_user without user_id is 400 Invalid input; an admin deleting an unknown id gets 404 User not found', async () => {
@@ -356,8 +322,36 @@ for (const backend of backends()) {
       });
     });
 
+    describe('the bootstrap admin', () => {
+      const bootstrap = (options: { username: string; email: string; password: string }) =>
+        bootstrapAdmin(platform.embedded!.services.users.runtime, { ...options, passwordFile: join(mkdtempSync(join(tmpdir(), 'paymesh-admin-')), 'admin.txt') });
+
+      test('the first start\'s admin exists, is an admin with a confirmed address, and logs in', async () => {
+        const me = await platform.api.call('GET', '/users/me', { token: adminToken });
+        assert.equal(me.body.role, 'admin');
+        assert.equal(me.body.email_verified, true);
+      });
+
+      test('a BOOTSTRAP_ADMIN_PASSWORD that is common or the username stops the start, and no admin is created', async () => {
+        for (const [username, password] of [[unique('root'), 'password1'], [unique('root'), 'Admin123'], ['rootadmin', 'RootAdmin'], [unique('root'), 'short']]) {
+          await assert.rejects(bootstrap({ username: username!, email: `${username}@example.com`, password: password! }), /^Error: BOOTSTRAP_ADMIN_PASSWORD: /);
+          assert.equal((await queryRows(usersDb, sql`select 1 from users where username = ${username!}`)).length, 0, password);
+        }
+      });
+
+      test('BOOTSTRAP_ADMIN_EMAIL is stored normalized like a registered address, and an invalid one stops the start', async () => {
+        const username = unique('root');
+        await bootstrap({ username, email: `  ${username}@Example.COM `, password: 'a-long-admin-password' });
+        const [row] = await queryRows<{ email: string; role: string }>(usersDb, sql`select email, role from users where username = ${username}`);
+        assert.deepEqual(row, { email: `${username}@example.com`, role: 'admin' });
+        const other = unique('root');
+        await assert.rejects(bootstrap({ username: other, email: `x<${username}@example.com>`, password: 'a-long-admin-password' }), /^Error: BOOTSTRAP_ADMIN_EMAIL: /);
+        assert.equal((await queryRows(usersDb, sql`select 1 from users where username = ${other}`)).length, 0);
+      });
+    });
+
     describe('internal credential check', () => {
-      const path = '/users/internal/verify-credentials';
+      const path = credentialCheckPath;
       // Called on the users service itself: the gateway never routes /users/internal/.
       const direct = () => new Api(platform.embedded!.services.users.url);
 
@@ -423,6 +417,70 @@ for (const backend of backends()) {
         assert.equal(long.status, 400);
         assert.equal(long.body.error.param, 'password');
       });
+    });
+  });
+
+  // Its own platform: the limit applies to every credential check of the platform, logins too.
+  describe(`users: the internal credential check is rate limited per login name (${backend})`, () => {
+    const perMinute = 5;
+    let platform: TestPlatform;
+    let authToken: string;
+    const direct = () => new Api(platform.embedded!.services.users.url);
+    const check = (username: string, password: string, token = authToken) => direct().call('POST', credentialCheckPath, { token, json: { username, password } });
+
+    before(async () => {
+      process.env.USERS_CREDENTIAL_CHECKS_PER_MINUTE = String(perMinute);
+      try {
+        platform = await startTestPlatform(backend);
+      } finally {
+        delete process.env.USERS_CREDENTIAL_CHECKS_PER_MINUTE;
+      }
+      authToken = await signServiceToken(platform, 'auth-service', 'users:credentials users:read');
+    });
+    after(async () => {
+      await platform?.stop();
+    });
+
+    test('beyond USERS_CREDENTIAL_CHECKS_PER_MINUTE checks of one login name the check answers 429 rate_limited, even for the right password', async () => {
+      const alice = await platform.api.signUp();
+      // signUp's login was the first check of this name.
+      for (let i = 1; i < perMinute; i++) assert.equal((await check(alice.username, `${alice.password}-${i}`)).status, 401, `check ${i + 1}`);
+      for (const [login, password] of [[alice.username, alice.password], [alice.username.toUpperCase(), alice.password], [alice.username, 'wrong-password-0']] as const) {
+        const limited = await check(login, password);
+        assert.equal(limited.status, 429, login);
+        assert.equal(limited.body.error.code, 'rate_limited');
+        assert.equal(limited.body.error.type, 'rate_limit_error');
+        assert.ok(Number(limited.headers.get('retry-after')) > 0);
+        assert.ok(!('user_id' in limited.body));
+      }
+    });
+
+    test('other login names are unaffected by one name\'s limit', async () => {
+      const alice = await platform.api.signUp();
+      const bob = await platform.api.signUp();
+      for (let i = 0; i < perMinute + 2; i++) await check(alice.username, 'wrong-password-0');
+      assert.equal((await check(alice.username, alice.password)).status, 429);
+      const ok = await check(bob.username, bob.password);
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.user_id, bob.id);
+      assert.equal((await check(unique('nobody'), 'wrong-password-0')).status, 401);
+      // the same holds for bob's email address as a login name: a name of its own
+      assert.equal((await check(`${bob.username}@example.com`, bob.password)).status, 200);
+    });
+
+    test('only a service token with users:credentials may call it, and refused callers use up no checks', async () => {
+      const carol = await platform.api.signUp();
+      const adminToken = await platform.api.adminToken();
+      const payments = await signServiceToken(platform, 'payments-service', 'users:read');
+      for (let i = 0; i < perMinute + 1; i++) {
+        for (const token of [carol.token, adminToken, payments]) {
+          const refused = await check(carol.username, carol.password, token);
+          assert.equal(refused.status, 403);
+          assert.equal(refused.body.error.type, 'permission_error');
+        }
+      }
+      // signUp's login used one check; the refused calls none.
+      assert.equal((await check(carol.username, carol.password)).status, 200);
     });
   });
 }

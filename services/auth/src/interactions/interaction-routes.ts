@@ -127,7 +127,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     if (username === '' || password === '') return retry(401, 'Invalid username or password.');
     // Counted like POST /auth/login: before the account is looked at, known or not.
     const outcome = await throttle.attempt(username, request.ip, async () =>
-      username.length > 254 || password.length > 1024 ? undefined : checkCredentials(users, logger, username, password));
+      username.length > 254 || [...password].length > 1024 ? undefined : checkCredentials(users, logger, username, password));
     if (outcome.status === 'refused') {
       reply.header('retry-after', String(outcome.retryAfterSec));
       return retry(429, 'Too many failed sign-ins; try again later.');

@@ -2,6 +2,7 @@
 // Both first-party logins (POST /auth/login and the login page) go through here.
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { platformErrors } from '@paymesh/platform/errors';
+import { authErrors } from '../errors.ts';
 import type { Logger } from '@paymesh/platform/logger';
 
 export interface CheckedUser {
@@ -18,6 +19,8 @@ export async function checkCredentials(users: ServiceClient, logger: Logger, use
     body: { username, password },
   });
   if (checked.status === 401) return undefined;
+  // Users' own limit per login name: the caller is told to slow down, not that we are broken.
+  if (checked.status === 429) throw authErrors.tooManyAttempts(60);
   if (checked.status !== 200) {
     logger.error({ status: checked.status, body: checked.body }, 'credential check failed');
     throw platformErrors.serviceUnavailable();

@@ -23,7 +23,8 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     const outcome = await throttle.attempt(username, request.ip, async () => {
       // Longer than any account can have: a wrong credential (counted as one), without asking users.
       if (username.length > 254) return undefined;
-      if (password.length > 1024) return undefined;
+      // Characters as users counts them (code points), or a long emoji passphrase could never log in.
+      if ([...password].length > 1024) return undefined;
       return checkCredentials(users, runtime.logger, username, password);
     });
     if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);

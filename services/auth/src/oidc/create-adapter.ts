@@ -46,14 +46,35 @@ export function createAdapter(db: Db) {
     }
 
     async #findWhere(condition: ReturnType<typeof sql>): Promise<Payload | undefined> {
+      // A row of a revoked account dated before its revocation escaped the delete (a request was
+      // writing it then): it does not exist. Dated by the refresh token chain's start, the
+      // session's login, or else the row's creation.
       const rows = await queryRows<{ payload: Payload; consumed_at: string | Date | null }>(db, sql`
         select payload, consumed_at from oidc_models
-        where model = ${this.model} and ${condition} and (expires_at is null or expires_at > now())`);
+        where model = ${this.model} and ${condition} and (expires_at is null or expires_at > now())
+          and not exists (select 1 from account_revocations r where r.account_id = oidc_models.payload->>'accountId'
+            and r.issued_before > to_timestamp(coalesce(oidc_models.payload->>'iiat', oidc_models.payload->>'loginTs', oidc_models.payload->>'iat')::double precision))`);
       const row = rows[0];
       if (row === undefined) return undefined;
       return row.consumed_at === null ? row.payload : { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) };
     }
   };
+}
+
+/**
+ * Ends everything oidc-provider keeps for an account (sessions, grants, authorization and device
+ * codes, refresh tokens, interactions in progress), so that nothing of it can mint another token,
+ * and refuses from now on whatever of it is dated before `issuedBeforeSec` (see `#findWhere`).
+ */
+export async function revokeAccountModels(db: Db, accountId: string, issuedBeforeSec: number): Promise<void> {
+  const issuedBefore = new Date(issuedBeforeSec * 1000).toISOString();
+  await db.execute(sql`insert into account_revocations (account_id, issued_before) values (${accountId}, ${issuedBefore})
+    on conflict (account_id) do update set issued_before = greatest(account_revocations.issued_before, excluded.issued_before)`);
+  await db.execute(sql`delete from oidc_models where payload->>'accountId' = ${accountId}`);
+  // An interaction names the account inside: the signed-in session it started from, or the login
+  // just done on the login page and not yet turned into a session.
+  await db.execute(sql`delete from oidc_models where model = 'Interaction'
+    and (payload->'session'->>'accountId' = ${accountId} or payload->'result'->'login'->>'accountId' = ${accountId})`);
 }
 
 /** Deletes expired rows; run on a timer. */

@@ -5,7 +5,7 @@ import type { AttemptResult, ChannelSender, ClaimedDelivery } from '../delivery/
 import { notificationType } from '../messages/notification-types.ts';
 import type { Mailer } from './mailer.ts';
 
-interface Recipient { readonly email: string | null; readonly status?: string; readonly email_verified?: boolean }
+interface Recipient { readonly email: string | null; readonly pending_email?: string | null; readonly status?: string; readonly email_verified?: boolean }
 
 export class EmailChannel implements ChannelSender {
   readonly #mailer: Mailer;
@@ -27,11 +27,15 @@ export class EmailChannel implements ChannelSender {
     }
     if (answer.status === 404) return { outcome: { kind: 'canceled', error: 'recipient not found (deleted)' } };
     if (answer.status !== 200) return { outcome: { kind: 'retry', error: `users service answered ${answer.status}` } };
-    const { email, status, email_verified: verified } = answer.body;
+    const { status, email_verified: verified } = answer.body;
+    // A verification link goes to the address it confirms: a new one waiting to replace the old.
+    const email = delivery.type === 'account.verify_email' ? (answer.body.pending_email ?? answer.body.email) : answer.body.email;
     if (email === null || email === '') return { outcome: { kind: 'failed', error: 'recipient has no email address' } };
-    if (status === 'disabled' && !notificationType(delivery.type).locked) return { outcome: { kind: 'failed', error: 'recipient is disabled' } };
-    // An address nobody has confirmed gets only the messages that confirm or secure it.
-    if (verified === false && !notificationType(delivery.type).locked) return { outcome: { kind: 'failed', error: 'recipient email address is not verified' } };
+    // Not failures (nothing to fix, nothing to alert on): these messages are simply not for email.
+    if (status === 'disabled' && !notificationType(delivery.type).locked) return { outcome: { kind: 'canceled', error: 'recipient is disabled' } };
+    // An address nobody has confirmed may be a typo, that is someone else's mailbox: it gets only
+    // the messages that confirm or secure it, never a receipt.
+    if (verified === false && !notificationType(delivery.type).locked) return { outcome: { kind: 'canceled', error: 'recipient email address is not verified' } };
     const outcome = await this.#mailer.send({ id: delivery.id, to: email, subject: content.subject, text: content.text, html: content.html });
     return { outcome };
   }

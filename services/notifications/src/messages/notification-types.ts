@@ -32,6 +32,7 @@ export const notificationTypes: readonly NotificationType[] = [
   type('refund.succeeded', 'A refund is on its way to you.'),
   type('account.verify_email', 'Confirm your email address (a single-use link).', { channels: ['email'], locked: true, servicesOnly: true, secret: true }),
   type('account.password_reset', 'Reset your password (a single-use link).', { channels: ['email'], locked: true, servicesOnly: true, secret: true }),
+  type('account.registration_attempt', 'Someone tried to register with your email address.', { channels: ['email'], locked: true, servicesOnly: true }),
   type('security.new_login', 'A new sign-in to your account.', { locked: true, servicesOnly: true }),
   type('security.password_changed', 'Your password was changed.', { channels: ['in_app', 'email'], locked: true, servicesOnly: true }),
   type('message', 'A message from the platform\'s operators.', { channels: ['in_app', 'push'] }),

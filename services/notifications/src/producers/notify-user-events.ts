@@ -39,6 +39,12 @@ export const accountTemplates: Record<string, Template> = {
     message: (e) => `Someone asked to reset the password of your Paymesh account. If it was you, choose a new password with the link below.${until(e)} If not, ignore this email: your password stays as it is.`,
     actionLabel: 'Choose a new password',
   },
+  'user.registration_attempted': {
+    type: 'account.registration_attempt',
+    title: 'Someone tried to register with your email address',
+    message: () => 'Someone just tried to create a Paymesh account with this email address, which already has one. If it was you, log in with your username; if you forgot your password, reset it with the link below. If not, ignore this email: nothing changed.',
+    actionLabel: 'Reset my password',
+  },
   'user.password_changed': {
     type: 'security.password_changed',
     title: 'Your password was changed',
@@ -77,6 +83,17 @@ export async function notifyUserEvents(runtime: Runtime, fanout: Fanout, mailer:
         data: e.action_url === undefined ? {} : { action_url: e.action_url, action_label: template.actionLabel ?? 'Open' },
       }, fanout);
     })),
+    // An admin's endpoint for every user's events is an admin's privilege: it stops when they stop
+    // being one (demoted or disabled), until an admin enables it again.
+    consume('user.disabled', async (tx, event) => {
+      await tx.execute(sql`update webhook_endpoints set disabled = true where owner_id = ${String(event.data.user_id)} and all_users`);
+    }),
+    consume('user.updated', async (tx, event) => {
+      const { changes, role } = event.data as AccountEvent & { changes?: string[]; role?: string };
+      if (changes?.includes('role') === true && role !== 'admin') {
+        await tx.execute(sql`update webhook_endpoints set disabled = true where owner_id = ${String(event.data.user_id)} and all_users`);
+      }
+    }),
     // Erasure: the inbox, preferences, devices and endpoints go; queued deliveries are canceled.
     // Delivery records stay (without content) as the log of what was sent. The far end's words go
     // too: an SMTP refusal typically quotes the address ("550 <ana@example.com>: unknown user")

@@ -1,22 +1,53 @@
-// Registration, the contract's create_user / delete_user, and reading accounts.
+// Registration, the contract's create_user / delete_user, reading accounts and self-service
+// (profile, email change, password change).
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { sql } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
+import { verifyPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
-import { createUser } from './create-user.ts';
+import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
+import { setPassword } from '../password-reset/password-reset-routes.ts';
+import { tokensIssuedSince } from '../tokens/user-tokens.ts';
+import { verificationLinksPerHour } from '../verification/verification-routes.ts';
+import { register, requestEmailVerification, type RegistrationContext } from './create-user.ts';
 import { deleteUser } from './delete-user.ts';
 import { findUserById, publicUser } from './user.ts';
-import { validateRegistration } from './validate-registration.ts';
+import { normalizeEmail, validateRegistration } from './validate-registration.ts';
 
-export function accountRoutes(app: HttpServer, runtime: Runtime): void {
+/** The same answer whether the address was new or already had an account (see register). */
+const registered = { object: 'registration', message: 'Check your email: follow the link we sent to confirm your address. You can log in now.' };
+
+/** Wrong current passwords per user in the last 15 minutes, on this replica. */
+class WrongPasswordCounter {
+  readonly #windowMs = 15 * 60_000;
+  readonly #max = 5;
+  readonly #failures = new Map<string, number[]>();
+
+  blocked(userId: string): boolean {
+    const recent = (this.#failures.get(userId) ?? []).filter((t) => t > Date.now() - this.#windowMs);
+    if (recent.length === 0) this.#failures.delete(userId);
+    else this.#failures.set(userId, recent);
+    return recent.length >= this.#max;
+  }
+
+  count(userId: string): void {
+    this.#failures.set(userId, [...(this.#failures.get(userId) ?? []), Date.now()]);
+  }
+}
+
+export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext): void {
   const { db } = runtime.database;
+  const wrongCurrentPasswords = new WrongPasswordCounter();
 
   // Public: anyone may register. Form-encoded (as Django's request.POST) or JSON.
+  // A taken email address answers like a new one (the contract fixes only this body).
   app.post('/users/create_user', async (request) => {
-    await createUser(db, validateRegistration(request.body));
+    await register(ctx, validateRegistration(request.body));
     runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
   });
@@ -26,12 +57,12 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
   const registration = Type.Object({
     username: Type.String({ maxLength: 64 }),
     email: Type.String({ maxLength: 254 }),
-    password: Type.String({ maxLength: 1024 }),
+    password: Type.String({ maxLength: maxPasswordLength * 4 }),
   }, { additionalProperties: false });
   app.post('/users', { schema: { body: registration } }, async (request, reply) => {
-    const user = await createUser(db, validateRegistration(request.body));
+    await register(ctx, validateRegistration(request.body));
     runtime.relay.kick();
-    return reply.code(201).send(publicUser(user));
+    return reply.code(202).send(registered);
   });
 
   protectedRoutes(app, runtime.verify, (scope) => {
@@ -39,6 +70,69 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
       const user = await findUserById(db, localUserId(request.caller));
       if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
       return publicUser(user);
+    });
+
+    // What a user may change of their own account: nothing else (role, status, id are refused
+    // as unknown fields, whatever the body says).
+    scope.patch('/users/me', {
+      schema: {
+        body: Type.Object({
+          display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+          email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+        }, { additionalProperties: false, minProperties: 1 }),
+      },
+    }, async (request) => {
+      const userId = localUserId(request.caller);
+      const { display_name: displayName, email: rawEmail } = request.body;
+      const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
+      const user = await db.transaction(async (tx) => {
+        const current = await findUserById(tx, userId, { forUpdate: true });
+        if (current === undefined || current.status === 'deleted') throw usersErrors.userNotFound();
+        const changes: string[] = [];
+        if (displayName !== undefined && displayName !== current.display_name) {
+          await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${userId}`);
+          changes.push('display_name');
+        }
+        if (email !== undefined && email.toLowerCase() !== (current.pending_email ?? current.email ?? '').toLowerCase()) {
+          if (email.toLowerCase() === current.email?.toLowerCase()) {
+            // Back to the address in use: the change waiting for confirmation is dropped.
+            await tx.execute(sql`update users set pending_email = null, updated_at = now() where id = ${userId}`);
+          } else {
+            // The new address takes over only once its link is followed; until then mail goes to the old one.
+            await tx.execute(sql`update users set pending_email = ${email}, updated_at = now() where id = ${userId}`);
+            // Each change mails an address the caller chose: under the same hourly cap as a resend,
+            // or alternating two addresses would flood both. Beyond it the change still waits, and
+            // POST /users/me/verify-email sends its link once the hour allows.
+            if ((await tokensIssuedSince(tx, userId, 'verify_email', 3600)) < verificationLinksPerHour) await requestEmailVerification(tx, ctx, userId, email);
+          }
+          changes.push('pending_email');
+        }
+        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes });
+        return (await findUserById(tx, userId))!;
+      });
+      runtime.relay.kick();
+      return publicUser(user);
+    });
+
+    scope.post('/users/me/password', {
+      schema: { body: Type.Object({ current_password: Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 }), new_password: Type.String({ maxLength: maxPasswordLength * 4 }) }, { additionalProperties: false }) },
+    }, async (request) => {
+      const userId = localUserId(request.caller);
+      await db.transaction(async (tx) => {
+        const user = await findUserById(tx, userId, { forUpdate: true });
+        if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
+        // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
+        if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
+        if (!(await verifyPassword(user.password_hash, request.body.current_password))) {
+          wrongCurrentPasswords.count(userId);
+          throw usersErrors.currentPasswordWrong();
+        }
+        checkNewPassword(request.body.new_password, { username: user.username, param: 'new_password' });
+        await setPassword(tx, userId, request.body.new_password, { confirmEmail: false });
+      });
+      runtime.relay.kick();
+      // Every token of the user, this one included, is refused from now on: log in again.
+      return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
     });
 
     scope.get('/users/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {

@@ -8,6 +8,8 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { createUser } from './create-user.ts';
 import { findUserByLogin } from './user.ts';
+import { normalizeEmail } from './validate-registration.ts';
+import { checkNewPassword } from '../passwords/check-password.ts';
 
 export interface BootstrapAdminOptions {
   readonly username: string;
@@ -21,12 +23,19 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
   if ((await findUserByLogin(runtime.database.db, options.username)) !== undefined) return;
   const generated = options.password === undefined;
   const password = options.password ?? randomBytes(18).toString('base64url');
+  // The most powerful account follows the rules every other one does: stored like a registered
+  // address (so it is found and kept unique the same way), and no password attackers try first.
+  const email = configured('BOOTSTRAP_ADMIN_EMAIL', () => normalizeEmail(options.email));
+  configured('BOOTSTRAP_ADMIN_PASSWORD', () => checkNewPassword(password, { username: options.username }));
   try {
-    await createUser(runtime.database.db, { username: options.username, email: options.email, password }, 'admin');
+    await createUser(runtime.database.db, { username: options.username, email, password }, { role: 'admin', emailVerified: true });
   } catch (error) {
-    // Another replica bootstrapped it at the same moment.
-    if ((error as { code?: string }).code === usersErrors.identityTaken().code) return;
-    throw error;
+    if ((error as { code?: string }).code !== usersErrors.identityTaken().code) throw error;
+    // Another replica bootstrapped it at the same moment; or the address is another account's.
+    if ((await findUserByLogin(runtime.database.db, options.username)) === undefined) {
+      runtime.logger.error({ username: options.username }, 'no admin account created: BOOTSTRAP_ADMIN_EMAIL belongs to another account; set another address');
+    }
+    return;
   }
   runtime.relay.kick();
   if (generated) {
@@ -41,5 +50,14 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
     }
   } else {
     runtime.logger.info({ username: options.username }, 'admin account created');
+  }
+}
+
+/** Runs a check of a configured value; a refusal stops the start with the key's name and why. */
+function configured<T>(key: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new Error(`${key}: ${(error as Error).message}`, { cause: error });
   }
 }

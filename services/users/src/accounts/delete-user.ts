@@ -13,7 +13,9 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
     const user = await findUserById(tx, id, { forUpdate: true });
     if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
     await tx.execute(sql`update users set username = null, email = null, password_hash = null, display_name = null,
-      status = 'deleted', deleted_at = now(), updated_at = now() where id = ${id}`);
+      pending_email = null, email_verified_at = null, status = 'deleted', deleted_at = now(), updated_at = now() where id = ${id}`);
+    // Links still in a mailbox (and the address a verification link was for) go too.
+    await tx.execute(sql`delete from user_tokens where user_id = ${id}`);
     await enqueueEvent(tx, 'user.deleted', { user_id: Number(id) });
   });
 }

@@ -9,6 +9,8 @@ export interface UserRow {
   display_name: string | null;
   role: 'user' | 'admin';
   status: 'active' | 'disabled' | 'deleted';
+  email_verified_at: string | Date | null;
+  pending_email: string | null;
   created_at: string | Date;
 }
 
@@ -19,6 +21,9 @@ export function publicUser(row: UserRow) {
     username: row.username,
     email: row.email,
     display_name: row.display_name,
+    email_verified: row.email_verified_at !== null,
+    // An address waiting for its confirmation link; the one above stays in use until then.
+    pending_email: row.pending_email,
     role: row.role,
     status: row.status,
     created_at: new Date(row.created_at).toISOString(),
@@ -26,7 +31,8 @@ export function publicUser(row: UserRow) {
 }
 
 export async function findUserById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
-  if (!/^\d{1,18}$/.test(id)) return undefined;
+  // The plain form only: '007' is not user 7 (ids compare as strings in access checks).
+  if (!/^[1-9]\d{0,17}$/.test(id)) return undefined;
   const rows = await queryRows<UserRow>(db, options.forUpdate === true
     ? sql`select * from users where id = ${id} for update`
     : sql`select * from users where id = ${id}`);

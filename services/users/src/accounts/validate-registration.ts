@@ -1,9 +1,32 @@
 import { usersErrors } from '../errors.ts';
+import { checkNewPassword } from '../passwords/check-password.ts';
 
 export interface Registration {
   readonly username: string;
   readonly email: string;
   readonly password: string;
+}
+
+// A plain mailbox only (RFC 5321 dot-atom, with RFC 6531's letters): no display name, comment,
+// group, route or quoted part. Mail parsers read `x<ana@example.com>` or `ana@example.com(x)` as
+// ana@example.com, so such a string would be a second account (the unique index sees another
+// text) whose mail goes to a mailbox that already has one.
+const localPart = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-]{1,64}$/u;
+const domainLabel = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
+
+/**
+ * An email address as we store it: trimmed, Unicode NFC, the domain lower-cased (domains are
+ * case-insensitive; the local part is kept as typed, and uniqueness ignores its case too).
+ */
+export function normalizeEmail(raw: string, param = 'email'): string {
+  const email = raw.trim().normalize('NFC');
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const labels = email.slice(at + 1).split('.');
+  if (email.length > 254 || at < 1 || !localPart.test(local) || labels.length < 2 || !labels.every((label) => domainLabel.test(label))) {
+    throw usersErrors.invalidInput(param, 'That is not a valid email address.');
+  }
+  return `${local}@${email.slice(at + 1).toLowerCase()}`;
 }
 
 /**
@@ -17,10 +40,8 @@ export function validateRegistration(body: unknown): Registration {
   const email = field(input, 'email');
   const password = field(input, 'password');
   if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) throw usersErrors.invalidInput('username', 'A username is 3 to 64 letters, digits, dots, dashes or underscores.');
-  const normalizedEmail = email.trim();
-  if (normalizedEmail.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalizedEmail)) throw usersErrors.invalidInput('email', 'That is not a valid email address.');
-  if (password.length < 8) throw usersErrors.invalidInput('password', 'A password has at least 8 characters.');
-  if (password.length > 1024) throw usersErrors.invalidInput('password', 'A password has at most 1024 characters.');
+  const normalizedEmail = normalizeEmail(email);
+  checkNewPassword(password, { username });
   return { username, email: normalizedEmail, password };
 }
 

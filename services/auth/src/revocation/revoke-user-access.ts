@@ -1,0 +1,61 @@
+// When the users service says that a user's password changed, that the account was disabled or
+// deleted, or that its role changed, nothing issued to the user before may work any more: their
+// access tokens are refused on every service, and their sessions, grants, codes and refresh tokens
+// here are ended so that none of them can mint another token.
+import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
+import { consumeEvents } from '@paymesh/platform/events/consume-events';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import type { Subscription } from '@paymesh/platform/events/event';
+import { maxAccessTokenTtlSec, type Runtime } from '@paymesh/platform/runtime';
+import { revokeAccountModels } from '../oidc/create-adapter.ts';
+
+interface UserEvent {
+  readonly user_id: number;
+  /** `user.updated` only: the fields that changed. */
+  readonly changes?: readonly string[];
+}
+
+/**
+ * The users service's events that end a user's access: whether this one does, and whether the user
+ * may sign in again right away (a new password, a new role), in which case the cut is the moment
+ * of the change, not the moment auth hears of it. Token times have one-second resolution.
+ */
+const accessEndingEvents: Record<string, { ends: (data: UserEvent) => boolean; signInAgain: boolean }> = {
+  'user.password_changed': { ends: () => true, signInAgain: true },
+  // Nobody signs in to a disabled or deleted account: every token of the current second goes too.
+  'user.disabled': { ends: () => true, signInAgain: false },
+  'user.deleted': { ends: () => true, signInAgain: false },
+  // Tokens carry the role: a demoted admin's would still say admin.
+  'user.updated': { ends: (data) => Array.isArray(data.changes) && data.changes.includes('role'), signInAgain: true },
+};
+
+export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
+  return Promise.all(Object.entries(accessEndingEvents).map(([subject, rule]) => consumeEvents<UserEvent>({
+    db: runtime.database.db,
+    transport: runtime.transport,
+    logger: runtime.logger,
+    consumer: 'auth',
+    subject,
+    afterCommit: () => runtime.relay.kick(),
+    async handle(tx, event) {
+      const userId = event.data.user_id;
+      if (!Number.isSafeInteger(userId) || userId <= 0) {
+        // Redelivering cannot fix it: logged loudly for whoever publishes it, and skipped.
+        runtime.logger.error({ eventId: event.id, subject, userId }, 'user event without a valid user_id: nothing revoked');
+        return;
+      }
+      if (!rule.ends(event.data)) return;
+      const nowSec = Math.floor(Date.now() / 1000);
+      // A sign-in with the new password, even within a second of the change and before this event
+      // arrived, must keep working: tokens of the change's own second survive (one issued in that
+      // same second before the change lives at most its 15 minutes; refresh tokens and sessions of
+      // before end below all the same).
+      const changedSec = Math.floor(Date.parse(event.occurredAt) / 1000);
+      const cutSec = rule.signInAgain && Number.isFinite(changedSec) ? Math.min(changedSec, nowSec) : nowSec + 1;
+      const revoked: TokenRevoked = { sub: String(userId), issuedBefore: cutSec, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
+      await runtime.revocations.add(revoked, tx);
+      await enqueueEvent(tx, tokenRevokedSubject, revoked);
+      await revokeAccountModels(tx, String(userId), cutSec);
+    },
+  })));
+}

@@ -1,0 +1,41 @@
+// Single-use, expiring tokens sent by email (verify an address, reset a password). The link carries
+// 32 random bytes; the database keeps only their SHA-256, so reading the table gives no usable link.
+import { createHash, randomBytes } from 'node:crypto';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+
+export type TokenPurpose = 'verify_email' | 'password_reset';
+
+export interface UsedToken {
+  readonly user_id: string;
+  readonly email: string | null;
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** A new token; earlier unused tokens of the same purpose stop working (only the latest link counts). */
+export async function issueToken(tx: Db, userId: string, purpose: TokenPurpose, ttlSec: number, email: string | null = null): Promise<{ token: string; expiresAt: Date }> {
+  await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = ${purpose} and used_at is null`);
+  const token = randomBytes(32).toString('base64url');
+  const [row] = await queryRows<{ expires_at: string | Date }>(tx, sql`
+    insert into user_tokens (token_hash, user_id, purpose, email, expires_at)
+    values (${hashOf(token)}, ${userId}, ${purpose}, ${email}, now() + ${`${ttlSec} seconds`}::interval)
+    returning expires_at`);
+  return { token, expiresAt: new Date(row!.expires_at) };
+}
+
+/** Uses a token once: the update that marks it used is the check, so two uses at once cannot both win. */
+export async function useToken(tx: Db, token: string, purpose: TokenPurpose): Promise<UsedToken | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+  const [row] = await queryRows<UsedToken>(tx, sql`
+    update user_tokens set used_at = now()
+    where token_hash = ${hashOf(token)} and purpose = ${purpose} and used_at is null and expires_at > now()
+    returning user_id, email`);
+  return row;
+}
+
+/** Recent tokens of this purpose, to throttle how many emails one account can be sent. */
+export async function tokensIssuedSince(db: Db, userId: string, purpose: TokenPurpose, sinceSec: number): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`
+    select count(*)::int as n from user_tokens where user_id = ${userId} and purpose = ${purpose} and created_at > now() - ${`${sinceSec} seconds`}::interval`);
+  return row!.n;
+}
