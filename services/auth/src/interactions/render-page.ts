@@ -1,36 +1,9 @@
 // The server-rendered pages of the authorization flow: login and consent. Plain, accessible HTML
 // (labels, autocomplete, an alert region for errors, no script), every value escaped.
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)} · Paymesh</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem;color:#111}
-label{display:block;margin-top:1rem;font-weight:600}
-input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
-button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}
-[role=alert]{color:#a00;margin-top:1rem}
-:focus{outline:3px solid #36c;outline-offset:2px}
-</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
+import { escapeHtml, htmlPage } from '@paymesh/platform/html-page';
 
 export function loginPage(options: { action: string; csrf: string; clientName: string; username?: string; error?: string }): string {
-  return layout('Sign in', `<h1>Sign in</h1>
+  return htmlPage('Sign in', `<h1>Sign in</h1>
 <p>to continue to <strong>${escapeHtml(options.clientName)}</strong></p>
 ${options.error === undefined ? '' : `<p role="alert" id="error">${escapeHtml(options.error)}</p>`}
 <form method="post" action="${escapeHtml(options.action)}" autocomplete="on"${options.error === undefined ? '' : ' aria-describedby="error"'}>
@@ -44,7 +17,7 @@ ${options.error === undefined ? '' : `<p role="alert" id="error">${escapeHtml(op
 }
 
 export function consentPage(options: { action: string; abortAction: string; csrf: string; clientName: string; scopes: string[] }): string {
-  return layout('Allow access', `<h1>Allow access</h1>
+  return htmlPage('Allow access', `<h1>Allow access</h1>
 <p><strong>${escapeHtml(options.clientName)}</strong> asks to:</p>
 <ul>${options.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
 <form method="post" action="${escapeHtml(options.action)}">
@@ -59,7 +32,7 @@ export function consentPage(options: { action: string; abortAction: string; csrf
 
 /** The RP-initiated logout confirmation; `providerForm` is oidc-provider's form (with its xsrf token). */
 export function logoutPage(providerForm: string): string {
-  return layout('Sign out', `<h1>Sign out?</h1>
+  return htmlPage('Sign out', `<h1>Sign out?</h1>
 <p>You will be signed out of Paymesh and of the apps you signed in to with it.</p>
 ${providerForm}
 <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
@@ -67,9 +40,9 @@ ${providerForm}
 }
 
 export function signedOutPage(): string {
-  return layout('Signed out', '<h1>Signed out</h1><p>You are signed out of Paymesh.</p>');
+  return htmlPage('Signed out', '<h1>Signed out</h1><p>You are signed out of Paymesh.</p>');
 }
 
 export function errorPage(message: string): string {
-  return layout('Sign-in problem', `<h1>Sign-in problem</h1><p role="alert">${escapeHtml(message)}</p>`);
+  return htmlPage('Sign-in problem', `<h1>Sign-in problem</h1><p role="alert">${escapeHtml(message)}</p>`);
 }
