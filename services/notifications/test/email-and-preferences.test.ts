@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { parseMail, postfixRefusalText, startSmtpSink, type Mail, type SmtpSink } from '@paymesh/launcher/smtp-sink';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
@@ -32,108 +32,6 @@ process.env.EMAIL_OUTBOX_DIR = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-u
 
 type User = { id: number; token: string; username: string; password: string };
 const addressOf = (user: User) => `${user.username}@example.com`;
-
-// --- the SMTP sink ---------------------------------------------------------------------------
-
-interface ReceivedMail { readonly rcptTo: readonly string[]; readonly raw: string }
-/** What the sink answers a recipient: a refusal code and/or a delay before answering. */
-interface RecipientBehaviour { readonly code?: number; readonly delayMs?: number }
-
-interface Sink {
-  readonly url: string;
-  readonly received: ReceivedMail[];
-  /** Per recipient address; an address not in the map is accepted at once. */
-  readonly behaviour: Map<string, RecipientBehaviour>;
-  close(): Promise<void>;
-}
-
-async function startSink(): Promise<Sink> {
-  const received: ReceivedMail[] = [];
-  const behaviour = new Map<string, RecipientBehaviour>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const wanted = behaviour.get(address.address.toLowerCase());
-      const answer = () => {
-        if (wanted?.code === undefined) return callback();
-        // Like Postfix, a permanent refusal quotes the address.
-        const text = wanted.code >= 500 ? `<${address.address}>: Recipient address rejected: Mailbox unavailable` : 'Mailbox busy, try again later';
-        callback(Object.assign(new Error(text), { responseCode: wanted.code }));
-      };
-      if (wanted?.delayMs === undefined) answer();
-      else setTimeout(answer, wanted.delayMs);
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw: Buffer.concat(chunks).toString('utf8') });
-        callback(null, `Message queued as Q${received.length}`);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    behaviour,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-// --- a small MIME reader: headers, and the text and HTML alternatives -------------------------
-
-interface Mail { readonly headers: Map<string, string>; readonly text: string; readonly html: string }
-
-function splitHeaders(raw: string): { headers: Map<string, string>; body: string } {
-  const normalized = raw.replace(/\r\n/g, '\n');
-  const split = normalized.indexOf('\n\n');
-  assert.ok(split > 0, 'a message has a header block and a body');
-  const headers = new Map<string, string>();
-  for (const line of normalized.slice(0, split).replace(/\n[ \t]+/g, ' ').split('\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { headers, body: normalized.slice(split + 2) };
-}
-
-function decodeBody(encoding: string | undefined, body: string): string {
-  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
-  if (encoding === 'quoted-printable') {
-    const bytes: number[] = [];
-    const text = body.replace(/=\n/g, '');
-    for (let i = 0; i < text.length; i++) {
-      const hex = text[i] === '=' ? /^[0-9A-F]{2}/.exec(text.slice(i + 1, i + 3)) : null;
-      if (hex !== null) {
-        bytes.push(parseInt(hex[0], 16));
-        i += 2;
-      } else {
-        bytes.push(...Buffer.from(text[i]!, 'utf8'));
-      }
-    }
-    return Buffer.from(bytes).toString('utf8');
-  }
-  return body;
-}
-
-function parseMail(raw: string): Mail {
-  const { headers, body } = splitHeaders(raw);
-  const contentType = headers.get('content-type') ?? '';
-  assert.match(contentType, /^multipart\/alternative/, 'a text and an HTML alternative');
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  assert.ok(boundary !== undefined);
-  // The line break before a delimiter belongs to the delimiter (RFC 2046), not to the part.
-  const parts = `\n${body}`.split(`\n--${boundary}`).slice(1, -1).map((chunk) => splitHeaders(chunk.replace(/^\n/, '')));
-  const part = (type: string) => {
-    const found = parts.find((p) => (p.headers.get('content-type') ?? '').startsWith(type));
-    assert.ok(found !== undefined, `a ${type} part`);
-    return decodeBody(found.headers.get('content-transfer-encoding')?.toLowerCase(), found.body);
-  };
-  return { headers, text: part('text/plain'), html: part('text/html') };
-}
 
 // --- a webhook receiver, to show what never reaches one ---------------------------------------
 
@@ -165,7 +63,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const backend of backends()) {
   describe(`notifications: email, preferences, account messages and erasure (${backend})`, () => {
-    let sink: Sink;
+    let sink: SmtpSink;
     let receiver: Receiver;
     let platform: TestPlatform;
     let db: Db;
@@ -173,7 +71,8 @@ for (const backend of backends()) {
     let serviceToken: string;
 
     before(async () => {
-      sink = await startSink();
+      // Like Postfix, a permanent refusal quotes the address.
+      sink = await startSmtpSink({ refusalText: postfixRefusalText });
       receiver = await startReceiver();
       process.env.SMTP_URL = sink.url;
       platform = await startTestPlatform(backend);

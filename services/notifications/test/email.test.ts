@@ -4,8 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
-import type { SMTPServerOptions } from 'smtp-server';
+import { parseMail, splitHeaders, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
 import type { Logger } from '@paymesh/platform/logger';
 import { createMailer } from '../src/email/mailer.ts';
 import type { EmailMessage, Mailer } from '../src/email/mailer.ts';
@@ -20,60 +19,12 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-interface ReceivedMail {
-  readonly mailFrom: string;
-  readonly rcptTo: readonly string[];
-  readonly raw: string;
-  readonly user: unknown;
-}
-
-interface Sink {
-  readonly port: number;
-  readonly received: ReceivedMail[];
-}
-
 /** A real SMTP server on loopback that keeps what it receives; `refuse` maps a recipient to a reply code. */
-async function startSink(options: { refuse?: Record<string, number>; credentials?: { user: string; pass: string } } = {}): Promise<Sink> {
-  const received: ReceivedMail[] = [];
-  const auth: Partial<SMTPServerOptions> =
-    options.credentials === undefined
-      ? { authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'] }
-      : {
-          authMethods: ['PLAIN', 'LOGIN'],
-          allowInsecureAuth: true,
-          disabledCommands: ['STARTTLS'],
-          onAuth(login, _session, callback) {
-            if (login.username === options.credentials?.user && login.password === options.credentials?.pass) {
-              callback(null, { user: login.username });
-            } else {
-              callback(Object.assign(new Error('Authentication credentials invalid'), { responseCode: 535 }));
-            }
-          },
-        };
-  const server = new SMTPServer({
-    ...auth,
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const code = options.refuse?.[address.address];
-      if (code === undefined) return callback();
-      const text = code >= 500 ? 'Mailbox unavailable' : 'Mailbox busy, try again later';
-      callback(Object.assign(new Error(text), { responseCode: code }));
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        received.push({ mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8'), user: session.user });
-        callback(null, `Message queued as Q${received.length}`);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const address = server.server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  return { port: address.port, received };
+async function startSink(options: { refuse?: Record<string, number>; credentials?: { user: string; pass: string } } = {}): Promise<SmtpSink> {
+  const behaviour = Object.fromEntries(Object.entries(options.refuse ?? {}).map(([address, code]) => [address, { code }]));
+  const sink = await startSmtpSink({ behaviour, credentials: options.credentials });
+  cleanups.push(() => sink.close());
+  return sink;
 }
 
 function logSpy(): { logger: Logger; lines: Array<{ level: string; msg: string }> } {
@@ -102,53 +53,6 @@ function message(overrides: Partial<EmailMessage> = {}): EmailMessage {
   };
 }
 
-// A small RFC 5322 / MIME reader: enough to check headers and the two alternative parts.
-interface MimePart {
-  readonly headers: Map<string, string>;
-  readonly body: string;
-}
-
-function parseMime(raw: string): MimePart {
-  const normalized = raw.replace(/\r\n/g, '\n');
-  const split = normalized.indexOf('\n\n');
-  assert.ok(split > 0, 'a message has a header block and a body');
-  const headers = new Map<string, string>();
-  for (const line of normalized.slice(0, split).replace(/\n[ \t]+/g, ' ').split('\n')) {
-    const colon = line.indexOf(':');
-    assert.ok(colon > 0, `header line ${JSON.stringify(line)} has a name`);
-    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { headers, body: normalized.slice(split + 2) };
-}
-
-function alternativeParts(raw: string): { text: string; html: string; headers: Map<string, string> } {
-  const mail = parseMime(raw);
-  const contentType = mail.headers.get('content-type') ?? '';
-  assert.match(contentType, /^multipart\/alternative/);
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  assert.ok(boundary !== undefined);
-  const parts = `\n${mail.body}`
-    // The line break before a delimiter belongs to the delimiter (RFC 2046), not to the part.
-    .split(`\n--${boundary}`)
-    .slice(1, -1)
-    .map((chunk) => parseMime(chunk.replace(/^\n/, '')));
-  const decoded = (type: string): string => {
-    const part = parts.find((p) => (p.headers.get('content-type') ?? '').startsWith(type));
-    assert.ok(part !== undefined, `a ${type} part`);
-    const encoding = part.headers.get('content-transfer-encoding')?.toLowerCase();
-    if (encoding === 'base64') return Buffer.from(part.body, 'base64').toString('utf8');
-    if (encoding === 'quoted-printable') {
-      const bytes = part.body
-        .replace(/%/g, '%25')
-        .replace(/=\n/g, '')
-        .replace(/=([0-9A-F]{2})/g, (_match, hex: string) => `%${hex}`);
-      return decodeURIComponent(bytes);
-    }
-    return part.body;
-  };
-  return { text: decoded('text/plain'), html: decoded('text/html'), headers: mail.headers };
-}
-
 async function closedPort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -171,7 +75,7 @@ describe('email over SMTP', () => {
     assert.ok(mail !== undefined);
     assert.equal(mail.mailFrom, 'no-reply@paymesh.test');
     assert.deepEqual(mail.rcptTo, ['ana@example.test']);
-    const { text, html, headers } = alternativeParts(mail.raw);
+    const { text, html, headers } = parseMail(mail.raw);
     assert.equal(headers.get('subject'), 'Your payout is on its way');
     assert.equal(headers.get('message-id'), '<del_01HZX3@paymesh.test>');
     assert.equal(headers.get('to'), 'ana@example.test');
@@ -186,7 +90,7 @@ describe('email over SMTP', () => {
     await smtp.send(message({ id: 'del_retry' }));
     await smtp.send(message({ id: 'del_retry' }));
 
-    const ids = sink.received.map((mail) => parseMime(mail.raw).headers.get('message-id'));
+    const ids = sink.received.map((mail) => splitHeaders(mail.raw).headers.get('message-id'));
     assert.deepEqual(ids, ['<del_retry@paymesh.test>', '<del_retry@paymesh.test>']);
   });
 
@@ -303,7 +207,7 @@ describe('email as files (no SMTP_URL)', () => {
     assert.deepEqual(await readdir(outboxDir), ['del_file.eml'], 'one file, no temporary leftovers');
     const raw = await readFile(file, 'utf8');
     assert.ok(!/[^\r]\n/.test(raw), 'CRLF line ends, as SMTP carries them');
-    const { text, html, headers } = alternativeParts(raw);
+    const { text, html, headers } = parseMail(raw);
     assert.equal(headers.get('subject'), 'Second attempt');
     assert.equal(headers.get('from'), 'Paymesh <no-reply@paymesh.test>');
     assert.equal(headers.get('to'), 'ana@example.test');
@@ -403,7 +307,7 @@ describe('renderEmail', () => {
     assert.equal((await smtp.send({ id: 'del_rendered', to: 'ana@example.test', ...rendered })).kind, 'delivered');
     const [mail] = sink.received;
     assert.ok(mail !== undefined);
-    const { text, html, headers } = alternativeParts(mail.raw);
+    const { text, html, headers } = parseMail(mail.raw);
     assert.ok(!headers.has('bcc'));
     assert.deepEqual(mail.rcptTo, ['ana@example.test']);
     assert.equal(text, rendered.text);

@@ -1,26 +1,23 @@
-// The push senders speak each provider's protocol. Local servers play FCM (and Google's OAuth2
-// token endpoint), APNs and a Web Push service, and check every request the way the real ones do:
-// signatures verified with the public half of keys made here, paths, headers, and for Web Push the
-// body decrypted with the subscription's private key. A request that breaks the protocol is
-// answered 400 and recorded, and every test ends by asserting that none did.
+// The push senders speak each provider's protocol. Local servers (fake-push-providers.ts) play FCM
+// (and Google's OAuth2 token endpoint), APNs and a Web Push service, and check every request the way
+// the real ones do: signatures verified with the public half of keys made here, paths, headers, and
+// for Web Push the body decrypted with the subscription's private key. A request that breaks the
+// protocol is answered 400 and recorded, and every test ends by asserting that none did.
 import assert from 'node:assert/strict';
-import { createDecipheriv, createECDH, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createECDH, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import type { DeliveryOutcome } from '../src/delivery/delivery-outcome.ts';
 import { ApnsSender } from '../src/push/apns-sender.ts';
-import { FcmSender, parseFcmServiceAccount, type FcmServiceAccount } from '../src/push/fcm-sender.ts';
+import { FcmSender, parseFcmServiceAccount } from '../src/push/fcm-sender.ts';
 import type { PushMessage } from '../src/push/push-message.ts';
 import { WebPushSender, type WebPushSubscription } from '../src/push/web-push-sender.ts';
 import { TargetRefusedError } from '../src/webhooks/target-guard.ts';
+import { FakeApns, FakeFcm, FakePushService, fcmError, listen } from './fake-push-providers.ts';
 
 const loopback = { address: '127.0.0.1', family: 4 as const };
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hangTimeoutMs = 200;
 
 const message: PushMessage = {
@@ -37,12 +34,6 @@ const advanceClock = (ms: number): void => {
   nowMs += ms;
 };
 
-async function listen(server: http.Server | http2.Http2Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
-
 /** A loopback port nothing listens on (fetch refuses some low ports outright, so not port 1). */
 async function closedPort(): Promise<number> {
   const server = http.createServer();
@@ -50,19 +41,6 @@ async function closedPort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
-}
-
-async function readBody(request: AsyncIterable<Buffer | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
-}
-
-/** Thrown by a fake server's checks: answered 400 and recorded. */
-class ProtocolViolation extends Error {}
-
-function check(condition: unknown, violation: string): asserts condition {
-  if (!condition) throw new ProtocolViolation(violation);
 }
 
 async function timed(run: () => Promise<DeliveryOutcome>): Promise<{ outcome: DeliveryOutcome; elapsedMs: number }> {
@@ -73,120 +51,10 @@ async function timed(run: () => Promise<DeliveryOutcome>): Promise<{ outcome: De
 
 // ─── FCM ────────────────────────────────────────────────────────────────────────────────────────
 
-type Answer = { status: number; headers?: Record<string, string>; body?: unknown } | 'hang';
-
-interface FcmSend {
-  readonly accessToken: string;
-  readonly body: { message: { token: string; notification: { title: string; body: string }; data: Record<string, string> } };
-}
-
-const fcmScope = 'https://www.googleapis.com/auth/firebase.messaging';
-
-class FakeFcm {
-  readonly violations: string[] = [];
-  readonly sends: FcmSend[] = [];
-  tokenRequests = 0;
-  /** The token endpoint takes requests but never answers them. */
-  hangTokenRequests = false;
-  readonly #validTokens = new Set<string>();
-  readonly #publicKey: KeyObject;
-  readonly #server: http.Server;
-  #answer: (send: FcmSend) => Answer = () => ({ status: 200, body: { name: 'projects/paymesh-test/messages/0:1' } });
-  account!: FcmServiceAccount;
-
-  constructor(publicKey: KeyObject) {
-    this.#publicKey = publicKey;
-    this.#server = http.createServer((request, response) => {
-      this.#handle(request, response).catch((error: unknown) => {
-        const violation = error instanceof Error ? error.message : String(error);
-        this.violations.push(violation);
-        response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 400, message: `fake FCM: ${violation}`, status: 'PROTOCOL_VIOLATION' } }));
-      });
-    });
-  }
-
-  async start(privateKeyPem: string): Promise<string> {
-    const port = await listen(this.#server);
-    const url = `http://127.0.0.1:${port}`;
-    this.account = { project_id: 'paymesh-test', client_email: 'push@paymesh-test.iam.gserviceaccount.com', private_key: privateKeyPem, token_uri: `${url}/token` };
-    return url;
-  }
-
-  answerWith(answer: (send: FcmSend) => Answer): void {
-    this.#answer = answer;
-  }
-
-  revoke(accessToken: string): void {
-    this.#validTokens.delete(accessToken);
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
-  }
-
-  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    if (request.url === '/token') return this.#token(request, body, response);
-    check(request.method === 'POST', `send must be POST, not ${request.method}`);
-    check(request.url === `/v1/projects/${this.account.project_id}/messages:send`, `unexpected path ${request.url}`);
-    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    check(bearer !== undefined && this.#validTokens.has(bearer), 'Authorization is not a bearer token the token endpoint issued');
-    check(request.headers['content-type']?.startsWith('application/json'), 'send body must be JSON');
-    const sent = JSON.parse(body.toString('utf8')) as FcmSend['body'];
-    check(typeof sent.message?.token === 'string' && sent.message.token !== '', 'message.token missing');
-    check(typeof sent.message.notification?.title === 'string' && typeof sent.message.notification.body === 'string', 'message.notification needs title and body');
-    check(Object.values(sent.message.data ?? {}).every((value) => typeof value === 'string'), 'message.data values must be strings');
-    const send = { accessToken: bearer, body: sent };
-    this.sends.push(send);
-    const answer = this.#answer(send);
-    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
-    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body ?? {}));
-  }
-
-  async #token(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse): Promise<void> {
-    this.tokenRequests += 1;
-    check(request.method === 'POST', 'token request must be POST');
-    check(request.headers['content-type']?.startsWith('application/x-www-form-urlencoded'), 'token request must be form-encoded');
-    const form = new URLSearchParams(body.toString('utf8'));
-    check(form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer', `grant_type is ${form.get('grant_type')}`);
-    const assertion = form.get('assertion');
-    check(assertion !== null, 'assertion missing');
-    const { payload, protectedHeader } = await jwtVerify(assertion, this.#publicKey, {
-      algorithms: ['RS256'],
-      issuer: this.account.client_email,
-      audience: this.account.token_uri,
-      currentDate: clock(),
-    }).catch((error: unknown) => {
-      throw new ProtocolViolation(`assertion refused: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    check(protectedHeader.alg === 'RS256', 'assertion must be RS256');
-    check(payload.scope === fcmScope, `scope is ${String(payload.scope)}`);
-    check(typeof payload.iat === 'number' && typeof payload.exp === 'number', 'assertion needs iat and exp');
-    check(payload.exp > payload.iat && payload.exp - payload.iat <= 3600, 'assertion must live at most an hour');
-    if (this.hangTokenRequests) return;
-    // Slow enough that concurrent sends overlap with the request in flight.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const accessToken = `ya29.fake-${this.tokenRequests}-${randomBytes(4).toString('hex')}`;
-    this.#validTokens.add(accessToken);
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' }));
-  }
-}
-
-const fcmError = (code: number, status: string, message: string, errorCode?: string, extraDetails: unknown[] = []): unknown => ({
-  error: {
-    code,
-    message,
-    status,
-    details: [...(errorCode === undefined ? [] : [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }]), ...extraDetails],
-  },
-});
-
 describe('FCM HTTP v1', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const fake = new FakeFcm(publicKey);
+  const fake = new FakeFcm(publicKey, { now: clock, tokenDelayMs: 30 });
   const deviceToken = `fcm-device-${randomBytes(24).toString('base64url')}`;
   let apiUrl = '';
   const sender = (timeoutMs = 2000): FcmSender => new FcmSender({ serviceAccount: fake.account, apiUrl, timeoutMs, now: clock });
@@ -336,104 +204,13 @@ describe('FCM HTTP v1', () => {
 
 // ─── APNs ───────────────────────────────────────────────────────────────────────────────────────
 
-interface ApnsRequest {
-  readonly deviceToken: string;
-  readonly jwt: string;
-  readonly issuedAtSeconds: number;
-  readonly apnsId: string;
-  readonly collapseId: string | undefined;
-  readonly body: Record<string, unknown>;
-}
-
-type ApnsAnswer = { status: number; reason?: string } | 'hang';
-
-class FakeApns {
-  readonly violations: string[] = [];
-  readonly requests: ApnsRequest[] = [];
-  readonly sessions = new Set<http2.ServerHttp2Session>();
-  sessionsOpened = 0;
-  readonly #server = http2.createServer();
-  readonly #publicKey: KeyObject;
-  readonly #keyId: string;
-  readonly #teamId: string;
-  readonly #topic: string;
-  #answer: (request: ApnsRequest) => ApnsAnswer = () => ({ status: 200 });
-
-  constructor(publicKey: KeyObject, keyId: string, teamId: string, topic: string) {
-    this.#publicKey = publicKey;
-    this.#keyId = keyId;
-    this.#teamId = teamId;
-    this.#topic = topic;
-    this.#server.on('session', (session) => {
-      this.sessionsOpened += 1;
-      this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
-    });
-    this.#server.on('stream', (stream, headers) => {
-      // A cancelled stream (the sender's timeout) errors here; that is the expected end of a hang.
-      stream.on('error', () => undefined);
-      this.#handle(stream, headers).catch((error: unknown) => {
-        const violation = error instanceof Error ? error.message : String(error);
-        this.violations.push(violation);
-        if (!stream.headersSent) stream.respond({ ':status': 400 });
-        if (!stream.closed) stream.end(JSON.stringify({ reason: `ProtocolViolation: ${violation}` }));
-      });
-    });
-  }
-
-  async start(): Promise<string> {
-    return `http://127.0.0.1:${await listen(this.#server)}`;
-  }
-
-  answerWith(answer: (request: ApnsRequest) => ApnsAnswer): void {
-    this.#answer = answer;
-  }
-
-  async stop(): Promise<void> {
-    for (const session of this.sessions) session.destroy();
-    this.#server.close();
-    await once(this.#server, 'close');
-  }
-
-  async #handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
-    const body = await readBody(stream);
-    check(headers[':method'] === 'POST', `method is ${headers[':method']}`);
-    const deviceToken = /^\/3\/device\/([0-9a-f]+)$/.exec(headers[':path'] ?? '')?.[1];
-    check(deviceToken !== undefined, `path is ${headers[':path']}`);
-    const jwt = /^bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
-    check(jwt !== undefined, 'authorization is not "bearer <provider token>"');
-    const protectedHeader = decodeProtectedHeader(jwt);
-    check(protectedHeader.alg === 'ES256' && protectedHeader.kid === this.#keyId, `provider token header is ${JSON.stringify(protectedHeader)}`);
-    const { payload } = await jwtVerify(jwt, this.#publicKey, { algorithms: ['ES256'], issuer: this.#teamId, currentDate: clock(), maxTokenAge: '1h' }).catch((error: unknown) => {
-      throw new ProtocolViolation(`provider token refused: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    check(typeof payload.iat === 'number', 'provider token needs iat');
-    check(headers['apns-topic'] === this.#topic, `apns-topic is ${headers['apns-topic']}`);
-    check(headers['apns-push-type'] === 'alert', `apns-push-type is ${headers['apns-push-type']}`);
-    check(headers['apns-priority'] === '10', `apns-priority is ${headers['apns-priority']}`);
-    const apnsId = headers['apns-id'];
-    check(typeof apnsId === 'string' && uuidPattern.test(apnsId), `apns-id ${apnsId} is not a UUID`);
-    const collapseId = headers['apns-collapse-id'];
-    check(collapseId === undefined || (typeof collapseId === 'string' && Buffer.byteLength(collapseId) <= 64), 'apns-collapse-id is over 64 bytes');
-    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    const alert = (json.aps as { alert?: { title?: unknown; body?: unknown } } | undefined)?.alert;
-    check(typeof alert?.title === 'string' && typeof alert.body === 'string', 'aps.alert needs title and body');
-    const request = { deviceToken, jwt, issuedAtSeconds: payload.iat, apnsId, collapseId, body: json };
-    this.requests.push(request);
-    const answer = this.#answer(request);
-    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
-    stream.respond({ ':status': answer.status, 'apns-id': apnsId.toUpperCase() });
-    stream.end(answer.reason === undefined ? '' : JSON.stringify({ reason: answer.reason, ...(answer.status === 410 ? { timestamp: nowMs } : {}) }));
-  }
-}
-
 describe('APNs provider API', () => {
   const keyId = 'ABC123DEFG';
   const teamId = 'DEF123GHIJ';
   const topic = 'com.paymesh.wallet';
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const fake = new FakeApns(publicKey, keyId, teamId, topic);
+  const fake = new FakeApns(publicKey, keyId, teamId, topic, { now: clock });
   const deviceToken = randomBytes(32).toString('hex');
   const senders: ApnsSender[] = [];
   let url = '';
@@ -590,108 +367,6 @@ describe('APNs provider API', () => {
 });
 
 // ─── Web Push ───────────────────────────────────────────────────────────────────────────────────
-
-/** RFC 8291 (with RFC 8188's aes128gcm framing) from the browser's side: what the user agent does with a push. */
-function decryptAes128gcm(body: Buffer, userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer }): Buffer {
-  const salt = body.subarray(0, 16);
-  const recordSize = body.readUInt32BE(16);
-  const keyIdLength = body.readUInt8(20);
-  const serverPublicKey = body.subarray(21, 21 + keyIdLength);
-  const record = body.subarray(21 + keyIdLength);
-  check(keyIdLength === 65, 'keyid must be the application server\'s 65-byte public key');
-  check(record.length <= recordSize, 'a push message is a single record');
-
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(userAgent.privateKey);
-  const sharedSecret = ecdh.computeSecret(serverPublicKey);
-  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), userAgent.publicKey, serverPublicKey]);
-  const inputKey = Buffer.from(hkdfSync('sha256', sharedSecret, userAgent.authSecret, keyInfo, 32));
-  const contentKey = Buffer.from(hkdfSync('sha256', inputKey, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
-  const nonce = Buffer.from(hkdfSync('sha256', inputKey, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
-
-  const decipher = createDecipheriv('aes-128-gcm', contentKey, nonce);
-  decipher.setAuthTag(record.subarray(record.length - 16));
-  const padded = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
-  // The plaintext ends with the 0x02 delimiter of the last record, then zero padding.
-  let end = padded.length - 1;
-  while (end >= 0 && padded[end] === 0) end -= 1;
-  check(padded[end] === 2, 'the last record must end with the 0x02 delimiter');
-  return padded.subarray(0, end);
-}
-
-interface PushRequest {
-  readonly path: string;
-  readonly ttl: string | undefined;
-  readonly topic: string | undefined;
-  readonly payload: unknown;
-}
-
-class FakePushService {
-  readonly violations: string[] = [];
-  readonly requests: PushRequest[] = [];
-  readonly #server: http.Server;
-  readonly #vapidPublicKey: string;
-  readonly #subject: string;
-  readonly #userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer };
-  #origin = '';
-  #answer: (request: PushRequest) => Answer = () => ({ status: 201 });
-
-  constructor(vapidPublicKey: string, subject: string, userAgent: { privateKey: Buffer; publicKey: Buffer; authSecret: Buffer }) {
-    this.#vapidPublicKey = vapidPublicKey;
-    this.#subject = subject;
-    this.#userAgent = userAgent;
-    this.#server = http.createServer((request, response) => {
-      this.#handle(request, response).catch((error: unknown) => {
-        const violation = error instanceof Error ? error.message : String(error);
-        this.violations.push(violation);
-        response.writeHead(400).end(`fake push service: ${violation}`);
-      });
-    });
-  }
-
-  async start(): Promise<string> {
-    this.#origin = `http://127.0.0.1:${await listen(this.#server)}`;
-    return this.#origin;
-  }
-
-  answerWith(answer: (request: PushRequest) => Answer): void {
-    this.#answer = answer;
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
-  }
-
-  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    check(request.method === 'POST', `method is ${request.method}`);
-    const vapid = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(request.headers.authorization ?? '');
-    check(vapid !== null, `Authorization is not "vapid t=…, k=…": ${request.headers.authorization}`);
-    const [, jwt = '', k = ''] = vapid;
-    check(k === this.#vapidPublicKey, 'k is not the application server\'s VAPID public key');
-    const point = Buffer.from(k, 'base64url');
-    check(point.length === 65 && point[0] === 4, 'k must be an uncompressed P-256 point');
-    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, 'ES256');
-    // The push service judges the token by its own (real) clock: web-push stamps exp with Date.now().
-    const { payload } = await jwtVerify(jwt, key, { algorithms: ['ES256'], audience: this.#origin, subject: this.#subject }).catch((error: unknown) => {
-      throw new ProtocolViolation(`VAPID token refused: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    check(typeof payload.exp === 'number' && payload.exp * 1000 > Date.now() && payload.exp * 1000 <= Date.now() + 24 * 3600_000, 'VAPID exp must be in the next 24 hours');
-    check(request.headers['content-encoding'] === 'aes128gcm', `Content-Encoding is ${request.headers['content-encoding']}`);
-    const ttl = request.headers.ttl;
-    check(typeof ttl === 'string' && /^\d+$/.test(ttl), `TTL is ${ttl}`);
-    const topic = request.headers.topic;
-    check(topic === undefined || (typeof topic === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(topic)), `Topic ${topic} is not ≤ 32 base64url characters`);
-    const payloadJson: unknown = JSON.parse(decryptAes128gcm(body, this.#userAgent).toString('utf8'));
-    const pushed = { path: request.url ?? '', ttl, topic, payload: payloadJson };
-    this.requests.push(pushed);
-    const answer = this.#answer(pushed);
-    if (answer === 'hang') return; // never answers: the sender's timeout must end the wait
-    response.writeHead(answer.status, answer.headers).end(answer.body === undefined ? '' : String(answer.body));
-  }
-}
 
 describe('Web Push', () => {
   const subject = 'mailto:push@paymesh.example';

@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { parseMail, startSmtpSink, type Mail, type SmtpSink } from '@paymesh/launcher/smtp-sink';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
@@ -25,87 +24,6 @@ const newPassword = () => `new-pw-${randomBytes(8).toString('hex')}`;
 const mailTimeoutMs = 10_000;
 /** After the last expected message arrived: long enough for one that should not come to show up. */
 const quietMs = 1_500;
-
-// --- the SMTP sink ---------------------------------------------------------------------------
-
-interface ReceivedMail { readonly rcptTo: readonly string[]; readonly raw: string }
-
-interface Sink {
-  readonly url: string;
-  readonly received: ReceivedMail[];
-  close(): Promise<void>;
-}
-
-async function startSink(): Promise<Sink> {
-  const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw: Buffer.concat(chunks).toString('utf8') });
-        callback(null, `Message queued as Q${received.length}`);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-// --- a small MIME reader: headers, and the text and HTML alternatives -------------------------
-
-interface Mail { readonly headers: Map<string, string>; readonly subject: string; readonly text: string; readonly html: string }
-
-function splitHeaders(raw: string): { headers: Map<string, string>; body: string } {
-  const normalized = raw.replace(/\r\n/g, '\n');
-  const split = normalized.indexOf('\n\n');
-  assert.ok(split > 0, 'a message has a header block and a body');
-  const headers = new Map<string, string>();
-  for (const line of normalized.slice(0, split).replace(/\n[ \t]+/g, ' ').split('\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { headers, body: normalized.slice(split + 2) };
-}
-
-function decodeBody(encoding: string | undefined, body: string): string {
-  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
-  if (encoding === 'quoted-printable') {
-    const bytes: number[] = [];
-    const text = body.replace(/=\n/g, '');
-    for (let i = 0; i < text.length; i++) {
-      const hex = text[i] === '=' ? /^[0-9A-F]{2}/.exec(text.slice(i + 1, i + 3)) : null;
-      if (hex !== null) {
-        bytes.push(parseInt(hex[0], 16));
-        i += 2;
-      } else {
-        bytes.push(...Buffer.from(text[i]!, 'utf8'));
-      }
-    }
-    return Buffer.from(bytes).toString('utf8');
-  }
-  return body;
-}
-
-function parseMail(raw: string): Mail {
-  const { headers, body } = splitHeaders(raw);
-  const contentType = headers.get('content-type') ?? '';
-  assert.match(contentType, /^multipart\/alternative/, 'a text and an HTML alternative');
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  assert.ok(boundary !== undefined);
-  // The line break before a delimiter belongs to the delimiter (RFC 2046), not to the part.
-  const parts = `\n${body}`.split(`\n--${boundary}`).slice(1, -1).map((chunk) => splitHeaders(chunk.replace(/^\n/, '')));
-  const part = (type: string) => {
-    const found = parts.find((p) => (p.headers.get('content-type') ?? '').startsWith(type));
-    assert.ok(found !== undefined, `a ${type} part`);
-    return decodeBody(found.headers.get('content-transfer-encoding')?.toLowerCase(), found.body);
-  };
-  return { headers, subject: headers.get('subject') ?? '', text: part('text/plain'), html: part('text/html') };
-}
 
 /** The link a message's text part offers under `label` ("Confirm email address: <url>"). */
 function linkIn(mail: Mail, label: string): string {
@@ -186,14 +104,14 @@ async function afterIssueSecond(token: string): Promise<void> {
 
 for (const backend of backends()) {
   describe(`users: email flows (${backend})`, () => {
-    let sink: Sink;
+    let sink: SmtpSink;
     let platform: TestPlatform;
     let usersDb: Db;
     let adminToken: string;
     let publicUrl: string;
 
     before(async () => {
-      sink = await startSink();
+      sink = await startSmtpSink();
       process.env.SMTP_URL = sink.url;
       platform = await startTestPlatform(backend);
       usersDb = platform.embedded!.services.users.runtime.database.db;

@@ -4,9 +4,8 @@
 // registration may not set (role, status, id), and races on the unique constraints.
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { commonPasswordCount } from '../src/passwords/check-password.ts';
@@ -18,40 +17,15 @@ const registration = (username = unique('u')) => ({ username, email: `${username
 /** Lower-case letters only: no digit, capital or symbol (and not on any list of common passwords). */
 const lowercaseLetters = (length: number) => Array.from({ length }, () => String.fromCharCode(97 + randomInt(26))).join('');
 
-// --- an SMTP sink: what the platform sends by email -----------------------------------------
-
-interface ReceivedMail { readonly rcptTo: readonly string[]; readonly subject: string }
-
-async function startSink(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
-  const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8').replace(/\r\n/g, '\n');
-        const headers = raw.slice(0, raw.indexOf('\n\n')).replace(/\n[ \t]+/g, ' ');
-        received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), subject: /^subject: (.*)$/im.exec(headers)?.[1] ?? '' });
-        callback(null, 'queued');
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 for (const backend of backends()) {
   describe(`users: registration rules (${backend})`, () => {
     let platform: TestPlatform;
     let usersDb: Db;
-    let sink: Awaited<ReturnType<typeof startSink>>;
+    let sink: SmtpSink;
 
     before(async () => {
-      sink = await startSink();
+      // An SMTP sink: what the platform sends by email.
+      sink = await startSmtpSink();
       process.env.SMTP_URL = sink.url;
       try {
         platform = await startTestPlatform(backend);
