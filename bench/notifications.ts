@@ -25,6 +25,7 @@ import { serviceNames, type ServiceName } from '@paymesh/launcher/ports';
 import { startDistributed, type DistributedPlatform } from '@paymesh/launcher/start-distributed';
 import { startEmbedded, type EmbeddedPlatform } from '@paymesh/launcher/start-embedded';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
+import { sql } from '@paymesh/platform/db/open-database';
 import { currentRequestId } from '@paymesh/platform/request-context';
 import { request as httpRequest } from 'node:http';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
@@ -341,6 +342,7 @@ async function runMode(mode: 'embedded' | 'distributed'): Promise<ModeResult> {
   // passes on). The relay's own kicks (its 1 s poll, a re-run) have no request of their own or
   // come later, so the first kick seen under a request id is that payment's commit.
   const commits = new Map<string, number>();
+  let databaseUrls: Record<ServiceName, string> | undefined;
   if (mode === 'embedded') {
     embedded = await startEmbedded({ env, ports: 'random', dataRoot: embeddedDataRoot ?? join(scratch, 'embedded') });
     gatewayUrl = embedded.gatewayUrl;
@@ -352,7 +354,7 @@ async function runMode(mode: 'embedded' | 'distributed'): Promise<ModeResult> {
       kick();
     };
   } else {
-    const databaseUrls = {} as Record<ServiceName, string>;
+    databaseUrls = {} as Record<ServiceName, string>;
     for (const name of serviceNames) {
       created.push(databaseName(name));
       databaseUrls[name] = await ensureDatabase(adminUrl, databaseName(name));
@@ -370,13 +372,22 @@ async function runMode(mode: 'embedded' | 'distributed'): Promise<ModeResult> {
     const username = `bench${suffix}${mode.slice(0, 1)}${i}`;
     const password = `bench-password-${suffix}-${i}`;
     const signedUp = await sendJson(gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } });
-    if (signedUp.status !== 201) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
+    if (signedUp.status !== 202) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
     const login = await sendJson(gatewayUrl, 'POST', '/auth/login', { json: { username, password } });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    const id = Number((await sendJson(gatewayUrl, 'GET', '/users/me', { token: login.body.token })).body.id);
+    // Customers who confirmed their address, as real ones have: each payment's receipt is emailed.
+    const confirm = `update users set email_verified_at = now() where id = ${id}`;
+    if (embedded !== undefined) await embedded.services.users.runtime.database.db.execute(sql.raw(confirm));
+    else {
+      const client = new pg.Client({ connectionString: databaseUrls!.users });
+      await client.connect();
+      await client.query(confirm).finally(() => client.end());
+    }
     const stream = new SseStream(gatewayUrl, login.body.token);
     streams.push(stream);
     await stream.ready(10_000);
-    users.push({ id: Number(signedUp.body.id), token: login.body.token, stream });
+    users.push({ id, token: login.body.token, stream });
   }
 
   const result: ModeResult = {

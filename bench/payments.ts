@@ -235,10 +235,11 @@ try {
     const username = `bench${suffix}u${i}`;
     const password = `bench-password-${suffix}-${i}`;
     const signedUp = await sendJson(gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } });
-    if (signedUp.status !== 201) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
+    if (signedUp.status !== 202) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
     const login = await sendJson(gatewayUrl, 'POST', '/auth/login', { json: { username, password } });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
-    payers.push({ id: Number(signedUp.body.id), token: login.body.token });
+    const id = Number((await sendJson(gatewayUrl, 'GET', '/users/me', { token: login.body.token })).body.id);
+    payers.push({ id, token: login.body.token });
   }
   const adminLogin = await sendJson(gatewayUrl, 'POST', '/auth/login', { json: { username: 'admin', password: adminPassword } });
   if (adminLogin.status !== 200) throw new Error(`admin login failed: ${adminLogin.status}`);
