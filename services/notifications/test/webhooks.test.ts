@@ -342,6 +342,23 @@ for (const backend of backends()) {
       assert.ok(!(await platform.api.call('GET', '/notifications/webhooks', { token: adminToken })).body.data.some((e: { id: string }) => e.id === aliceEndpoint.id));
     });
 
+    test("an all_users endpoint stops (disabled) when its owner stops being an admin: demoted or disabled", async () => {
+      const endpointsOf = async (ownerId: number) => queryRows<{ disabled: boolean; all_users: boolean }>(db, sql`select disabled, all_users from webhook_endpoints where owner_id = ${String(ownerId)} order by created_at`);
+      for (const change of [{ role: 'user' }, { status: 'disabled' }]) {
+        const carol = await platform.api.signUp();
+        assert.equal((await platform.api.call('PATCH', `/users/${carol.id}`, { token: adminToken, json: { role: 'admin' } })).status, 200);
+        // A token of the promotion's own second still says `user`: sign in after it.
+        await sleep(1_010 - (Date.now() % 1_000));
+        const carolAdmin = await platform.api.login(carol.username, carol.password);
+        const receiver = await Receiver.start();
+        await c.endpoint(carolAdmin, receiver.url, ['*']);
+        await c.endpoint(carolAdmin, receiver.url, ['*'], { all_users: true });
+        assert.equal((await platform.api.call('PATCH', `/users/${carol.id}`, { token: adminToken, json: change })).status, 200);
+        await eventually(async () => ((await endpointsOf(carol.id)).some((e) => e.all_users && e.disabled) ? true : undefined), { timeoutMs: 5_000 });
+        assert.deepEqual((await endpointsOf(carol.id)).map((e) => [e.all_users, e.disabled]), [[false, false], [true, true]], `${JSON.stringify(change)}: only the all_users endpoint stops`);
+      }
+    });
+
     test("an admin's all_users endpoint receives every user's events, with the same event id as the user's endpoint; a user cannot ask for all_users", async () => {
       const alice = await platform.api.signUp();
       const bob = await platform.api.signUp();
