@@ -69,7 +69,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     const level = reply.statusCode >= 500 ? 'error' : 'info';
-    request.log[level]({ method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+    // The path only: a query string can carry a secret (an emailed link's token) that logs must not keep.
+    request.log[level]({ method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
 
   app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
@@ -106,6 +107,13 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
 }
 
 /** Maps Fastify's and ajv's errors onto the platform catalogue; anything unknown is a 500. */
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || typeof value !== 'object' || value === null) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsNul(item, depth + 1)) return true;
+  return false;
+}
+
 export function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error;
   if (error.validation !== undefined && error.validation.length > 0) {
@@ -128,6 +136,11 @@ export function toAppError(error: FastifyError): AppError {
       return platformErrors.malformedBody('The request body is not valid JSON.');
   }
   if (error instanceof SyntaxError) return platformErrors.malformedBody('The request body is not valid JSON.');
+  // PostgreSQL text cannot hold NUL (22021): bad input, not a server failure.
+  for (let e: unknown = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === '22021') return platformErrors.malformedBody('Text may not contain NUL characters.');
+    if ((e as { cause?: unknown }).cause === e) break;
+  }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
   }

@@ -399,7 +399,7 @@ for (const backend of backends()) {
     describe('deletion', () => {
       test('deleting a user keeps a tombstone: the row with its personal data erased, status deleted, its emailed links gone', async () => {
         const alice = await platform.api.signUp();
-        assert.equal((await platform.api.call('PATCH', '/users/me', { token: alice.token, json: { display_name: 'Alice', email: `new-${alice.username}@example.com` } })).status, 200);
+        assert.equal((await platform.api.call('PATCH', '/users/me', { token: alice.token, json: { display_name: 'Alice', email: `new-${alice.username}@example.com`, current_password: alice.password } })).status, 200);
         assert.equal((await platform.api.call('POST', '/users/password-reset', { json: { email: `${alice.username}@example.com` } })).status, 202);
         const links = async () => Number((await queryRows<{ n: number }>(usersDb, sql`select count(*)::int as n from user_tokens where user_id = ${String(alice.id)}`))[0]!.n);
         // verify (registration), verify (new address), reset: the reset is issued after the answer.

@@ -437,13 +437,43 @@ for (const backend of backends()) {
     });
 
     describe('email change', () => {
+      test('an email change needs the current password: without it 400 parameter_missing, a wrong one 400 current_password_invalid, and nothing waits', async () => {
+        const user = await platform.api.signUp();
+        const target = `t${randomBytes(5).toString('hex')}@example.com`;
+        const missing = await api('PATCH', '/users/me', { token: user.token, json: { email: target } });
+        assert.equal(missing.status, 400);
+        assert.equal(missing.body.error.param, 'current_password');
+        const wrong = await api('PATCH', '/users/me', { token: user.token, json: { email: target, current_password: `${user.password}x` } });
+        assert.equal(wrong.status, 400);
+        assert.equal(wrong.body.error.code, 'current_password_invalid');
+        assert.equal((await me(user)).pending_email, null);
+        await sleep(500);
+        assert.equal(mailsTo(target, verifySubject).length, 0);
+      });
+
+      test('a password reset takes back an email change waiting for its link: the pending address is dropped and its link confirms nothing', async () => {
+        const user = await platform.api.signUp();
+        const address = addressOf(user);
+        const hijack = `h${randomBytes(5).toString('hex')}@example.com`;
+        assert.equal((await api('PATCH', '/users/me', { token: user.token, json: { email: hijack, current_password: user.password } })).status, 200);
+        const hijackLink = await verifyLink(hijack);
+        assert.equal((await requestReset(address)).status, 202);
+        const reset = await api('POST', '/users/password-reset/confirm', { json: { token: tokenOf(await resetLink(address)), new_password: newPassword() } });
+        assert.equal(reset.status, 200, JSON.stringify(reset.body));
+        const used = await api('POST', '/users/verify-email', { json: { token: tokenOf(hijackLink) } });
+        assert.equal(used.status, 400);
+        assert.equal(used.body.error.code, 'token_invalid');
+        const [row] = await queryRows<{ email: string; pending_email: string | null }>(usersDb, sql`select email, pending_email from users where id = ${String(user.id)}`);
+        assert.deepEqual({ ...row }, { email: address, pending_email: null });
+      });
+
       test('an email change waits for the link sent to the new address; following it swaps the addresses', async () => {
         const user = await platform.api.signUp();
         const oldAddress = addressOf(user);
         await confirmByLink(await verifyLink(oldAddress));
         const newAddress = `n${randomBytes(5).toString('hex')}@example.com`;
 
-        const changed = await api('PATCH', '/users/me', { token: user.token, json: { email: newAddress } });
+        const changed = await api('PATCH', '/users/me', { token: user.token, json: { email: newAddress, current_password: user.password } });
         assert.equal(changed.status, 200, JSON.stringify(changed.body));
         assert.equal(changed.body.email, oldAddress);
         assert.equal(changed.body.pending_email, newAddress);
@@ -480,9 +510,9 @@ for (const backend of backends()) {
         const oldAddress = addressOf(user);
         const newAddress = `n${randomBytes(5).toString('hex')}@example.com`;
         await verifyLink(oldAddress);
-        assert.equal((await api('PATCH', '/users/me', { token: user.token, json: { email: newAddress } })).status, 200);
+        assert.equal((await api('PATCH', '/users/me', { token: user.token, json: { email: newAddress, current_password: user.password } })).status, 200);
         const link = await verifyLink(newAddress);
-        const back = await api('PATCH', '/users/me', { token: user.token, json: { email: oldAddress } });
+        const back = await api('PATCH', '/users/me', { token: user.token, json: { email: oldAddress, current_password: user.password } });
         assert.equal(back.status, 200);
         assert.equal(back.body.pending_email, null);
         assert.equal(back.body.email, oldAddress);
@@ -500,7 +530,7 @@ for (const backend of backends()) {
         await platform.confirmEmail(user.id);
         const rival = `r${randomBytes(5).toString('hex')}`;
         const contested = addressOf({ username: rival });
-        assert.equal((await api('PATCH', '/users/me', { token: user.token, json: { email: contested } })).status, 200);
+        assert.equal((await api('PATCH', '/users/me', { token: user.token, json: { email: contested, current_password: user.password } })).status, 200);
         const link = await verifyLink(contested);
         // The rival registers the address first (a pending change does not hold it).
         await platform.api.signUp(rival);
@@ -525,7 +555,7 @@ for (const backend of backends()) {
         const targets = [0, 1].map(() => `f${randomBytes(5).toString('hex')}@example.com`);
         // The registration's link and six changes between two addresses.
         for (let i = 0; i < 6; i++) {
-          const answer = await api('PATCH', '/users/me', { token: user.token, json: { email: targets[i % 2] } });
+          const answer = await api('PATCH', '/users/me', { token: user.token, json: { email: targets[i % 2], current_password: user.password } });
           assert.equal(answer.status, 200);
           assert.equal(answer.body.pending_email, targets[i % 2]);
         }

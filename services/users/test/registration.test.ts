@@ -4,6 +4,7 @@
 // registration may not set (role, status, id), and races on the unique constraints.
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
@@ -168,7 +169,9 @@ for (const backend of backends()) {
         for (const email of [`o'brien+tag.${hex(3)}@example.com`, `élodie.${hex(3)}@exämple.fr`, `a!#$%&*/=?^_\`{|}~-${hex(3)}@sub-domain.example.com`]) {
           const input = { ...registration(), email };
           assert.equal((await register(input)).status, 202, email);
-          assert.equal((await storedUser(input.username))?.email, email.normalize('NFC'));
+          // The domain in the ASCII (punycode) form DNS uses; the local part as typed.
+          const [local, domain] = [email.slice(0, email.lastIndexOf('@')), email.slice(email.lastIndexOf('@') + 1)];
+          assert.equal((await storedUser(input.username))?.email, `${local.normalize('NFC')}@${domainToASCII(domain.normalize('NFC'))}`);
         }
       });
 
@@ -204,6 +207,33 @@ for (const backend of backends()) {
         for (let i = 0; i < 3; i++) assert.equal((await register({ ...registration(), email: ownerEmail })).status, 202);
         await new Promise((resolve) => setTimeout(resolve, 1_500));
         assert.equal(notices(), 1);
+      });
+    });
+
+    describe('text the database cannot hold', () => {
+      test('a NUL character in stored text is 400, never a 500 (registration, profile, search), and a wrong credential at login', async () => {
+        const user = await platform.api.signUp();
+        const admin = await platform.api.adminToken();
+        const cases: [string, string, Record<string, unknown> | undefined, string | undefined][] = [
+          ['POST', '/users', { ...registration(), username: 'nul\u0000user' }, undefined],
+          ['PATCH', '/users/me', { display_name: 'a\u0000b' }, user.token],
+          ['GET', '/users?q=a%00', undefined, admin],
+        ];
+        for (const [method, path, json, token] of cases) {
+          const answer = await platform.api.call(method, path, { json, token });
+          assert.equal(answer.status, 400, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        }
+        // At login it is a wrong credential, like any other (never a 503).
+        assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: 'a\u0000', password: 'whatever-password' } })).status, 401);
+      });
+
+      test('an internationalised domain and its punycode spelling are one address: stored in ASCII, the second registration makes no account', async () => {
+        const name = unique('idn');
+        assert.equal((await register({ username: name, email: `${name}@bücher.example`, password: `pw-${randomBytes(8).toString('hex')}` })).status, 202);
+        assert.equal((await storedUser(name))?.email, `${name}@xn--bcher-kva.example`);
+        const twin = unique('twin');
+        assert.equal((await register({ username: twin, email: `${name}@xn--bcher-kva.example`, password: `pw-${randomBytes(8).toString('hex')}` })).status, 202);
+        assert.equal(await accountsWithEmail(`${name}@xn--bcher-kva.example`), 1);
       });
     });
 

@@ -18,7 +18,8 @@ export async function checkCredentials(users: ServiceClient, logger: Logger, use
     path: '/users/internal/verify-credentials',
     body: { username, password },
   });
-  if (checked.status === 401) return undefined;
+  // 400: nothing any account could match (a NUL in the name, say): a wrong credential like any other.
+  if (checked.status === 401 || checked.status === 400) return undefined;
   // Users' own limit per login name: the caller is told to slow down, not that we are broken.
   if (checked.status === 429) throw authErrors.tooManyAttempts(60);
   if (checked.status !== 200) {

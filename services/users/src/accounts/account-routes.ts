@@ -16,7 +16,7 @@ import { tokensIssuedSince } from '../tokens/user-tokens.ts';
 import { verificationLinksPerHour } from '../verification/verification-routes.ts';
 import { register, requestEmailVerification, type RegistrationContext } from './create-user.ts';
 import { deleteUser } from './delete-user.ts';
-import { findUserById, publicUser } from './user.ts';
+import { activeAccount, findUserById, publicUser, stillAdmin } from './user.ts';
 import { normalizeEmail, validateRegistration } from './validate-registration.ts';
 
 /** The same answer whether the address was new or already had an account (see register). */
@@ -79,21 +79,34 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
         body: Type.Object({
           display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
           email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+          // Required with `email`: the address is how an account is recovered, so a stolen token
+          // alone must not be able to move it.
+          current_password: Type.Optional(Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 })),
         }, { additionalProperties: false, minProperties: 1 }),
       },
     }, async (request) => {
       const userId = localUserId(request.caller);
-      const { display_name: displayName, email: rawEmail } = request.body;
+      const { display_name: displayName, email: rawEmail, current_password: currentPassword } = request.body;
       const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
+      if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
       const user = await db.transaction(async (tx) => {
-        const current = await findUserById(tx, userId, { forUpdate: true });
-        if (current === undefined || current.status === 'deleted') throw usersErrors.userNotFound();
+        const current = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
+        if (email !== undefined) {
+          if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
+          if (!(await verifyPassword(current.password_hash, currentPassword!))) {
+            wrongCurrentPasswords.count(userId);
+            throw usersErrors.currentPasswordWrong();
+          }
+        }
         const changes: string[] = [];
         if (displayName !== undefined && displayName !== current.display_name) {
           await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${userId}`);
           changes.push('display_name');
         }
         if (email !== undefined && email.toLowerCase() !== (current.pending_email ?? current.email ?? '').toLowerCase()) {
+          // Links sent for an earlier pending address confirm nothing any more (a link must never
+          // reach, or confirm, an address other than the one it was made for).
+          await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'verify_email' and used_at is null and email is distinct from ${current.email}`);
           if (email.toLowerCase() === current.email?.toLowerCase()) {
             // Back to the address in use: the change waiting for confirmation is dropped.
             await tx.execute(sql`update users set pending_email = null, updated_at = now() where id = ${userId}`);
@@ -119,8 +132,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     }, async (request) => {
       const userId = localUserId(request.caller);
       await db.transaction(async (tx) => {
-        const user = await findUserById(tx, userId, { forUpdate: true });
-        if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
+        const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
         if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
         if (!(await verifyPassword(user.password_hash, request.body.current_password))) {
@@ -140,6 +152,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       if (caller.kind === 'service') requireScope(caller, 'users:read');
       // Someone else's id answers 404, not 403: whether an account exists is not theirs to learn.
       if (!mayActFor(caller, request.params.id)) throw usersErrors.userNotFound();
+      // Another user's account, by an admin's token: only while the table still says admin.
+      if (caller.kind === 'user' && caller.subject !== request.params.id && !(await stillAdmin(db, caller))) throw usersErrors.userNotFound();
       const user = await findUserById(db, request.params.id);
       if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
       return publicUser(user);
@@ -150,6 +164,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       const id = String(userId);
       if (callerId.kind === 'service') throw platformErrors.forbidden('Services cannot delete users.');
       if (!mayActFor(callerId, id)) throw usersErrors.userNotFound();
+      if (callerId.subject !== id && !(await stillAdmin(db, callerId))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
       runtime.relay.kick();
     };

@@ -1,5 +1,8 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
+import { localUserId, type Caller } from '@paymesh/platform/auth/caller';
+import { platformErrors } from '@paymesh/platform/errors';
+import { usersErrors } from '../errors.ts';
 
 export interface UserRow {
   id: string;
@@ -42,4 +45,21 @@ export async function findUserById(db: Db, id: string, options: { forUpdate?: bo
 export async function findUserByLogin(db: Db, login: string): Promise<UserRow | undefined> {
   const rows = await queryRows<UserRow>(db, sql`select * from users where lower(username) = lower(${login}) or lower(email) = lower(${login}) limit 1`);
   return rows[0];
+}
+
+/** The caller's own account, if it may still act: a deleted one is gone (404), a disabled one is frozen (403). */
+export function activeAccount(user: UserRow | undefined): UserRow {
+  if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
+  if (user.status !== 'active') throw platformErrors.forbidden('This account is disabled.');
+  return user;
+}
+
+/**
+ * Whether the admin a token names still is one. A token carries the role it was issued with; a
+ * demotion or a disabling reaches the token only when auth's revocation has travelled (and spares
+ * tokens of the change's own second), so the routes that administer accounts ask the table.
+ */
+export async function stillAdmin(db: Db, caller: Caller): Promise<boolean> {
+  const user = await findUserById(db, localUserId(caller));
+  return user?.role === 'admin' && user.status === 'active';
 }

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { usersErrors } from '../errors.ts';
 import { checkNewPassword } from '../passwords/check-password.ts';
 
@@ -15,8 +16,8 @@ const localPart = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-]{1,64}$/u;
 const domainLabel = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 
 /**
- * An email address as we store it: trimmed, Unicode NFC, the domain lower-cased (domains are
- * case-insensitive; the local part is kept as typed, and uniqueness ignores its case too).
+ * An email address as we store it: trimmed, Unicode NFC, the domain lower-cased and in its ASCII
+ * (punycode) form (domains are case-insensitive; the local part is kept as typed, and uniqueness ignores its case too).
  */
 export function normalizeEmail(raw: string, param = 'email'): string {
   const email = raw.trim().normalize('NFC');
@@ -26,7 +27,11 @@ export function normalizeEmail(raw: string, param = 'email'): string {
   if (email.length > 254 || at < 1 || !localPart.test(local) || labels.length < 2 || !labels.every((label) => domainLabel.test(label))) {
     throw usersErrors.invalidInput(param, 'That is not a valid email address.');
   }
-  return `${local}@${email.slice(at + 1).toLowerCase()}`;
+  // One spelling per domain: `bücher.de` and `xn--bcher-kva.de` are the same mailbox host, so they
+  // are stored alike (the ASCII form DNS uses), or they would make two accounts for one mailbox.
+  const domain = domainToASCII(email.slice(at + 1).toLowerCase());
+  if (domain === '') throw usersErrors.invalidInput(param, 'That is not a valid email address.');
+  return `${local}@${domain}`;
 }
 
 /**

@@ -2,30 +2,20 @@
 // disabled user can no longer log in (the credential check refuses them), pay (payments follows
 // user.disabled) or use a live token (auth revokes them on the same event).
 import { Type } from '@fastify/type-provider-typebox';
-import { isAdmin, localUserId, type Caller } from '@paymesh/platform/auth/caller';
+import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql, type Db, type SQL } from '@paymesh/platform/db/open-database';
+import { queryRows, sql, type SQL } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { findUserById, publicUser, type UserRow } from '../accounts/user.ts';
+import { findUserById, publicUser, stillAdmin, type UserRow } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
 
 const role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
 /** An id as the API writes it. `007` names nobody here (the database would read it as user 7). */
 const canonicalId = /^[1-9][0-9]{0,17}$/;
-
-/**
- * Whether the admin a token names still is one. A token carries the role it was issued with; a
- * demotion or a disabling reaches the token only when auth's revocation has travelled (and spares
- * tokens of the change's own second), so the routes that administer accounts ask the table.
- */
-async function stillAdmin(db: Db, caller: Caller): Promise<boolean> {
-  const user = await findUserById(db, localUserId(caller));
-  return user?.role === 'admin' && user.status === 'active';
-}
 
 export function adminRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;

@@ -26,8 +26,13 @@ export async function setPassword(tx: Db, userId: string, newPassword: string, o
   const hash = await hashPassword(newPassword);
   await tx.execute(sql`update users set password_hash = ${hash}, updated_at = now(),
     email_verified_at = ${options.confirmEmail ? sql`coalesce(email_verified_at, now())` : sql`email_verified_at`} where id = ${userId}`);
-  // Any other reset link still in a mailbox stops working.
+  // Any other reset link still in a mailbox stops working, and so does an email change waiting for
+  // its link: a new password is how an owner takes the account back, and must also take back
+  // whatever address someone with the old one asked to move it to.
   await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'password_reset' and used_at is null`);
+  await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'verify_email' and used_at is null
+    and email is distinct from (select email from users where id = ${userId})`);
+  await tx.execute(sql`update users set pending_email = null where id = ${userId}`);
   await enqueueEvent(tx, 'user.password_changed', { user_id: Number(userId) });
 }
 

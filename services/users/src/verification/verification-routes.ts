@@ -9,7 +9,7 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { isUniqueViolation, requestEmailVerification, type RegistrationContext } from '../accounts/create-user.ts';
-import { findUserById } from '../accounts/user.ts';
+import { activeAccount, findUserById } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
 import { donePage, failedPage, sendPage, verifyEmailPage } from '../pages/account-pages.ts';
 import { tokensIssuedSince, useToken } from '../tokens/user-tokens.ts';
@@ -28,7 +28,8 @@ async function verify(db: Db, token: string): Promise<{ userId: string; email: s
       const used = await useToken(tx, token, 'verify_email');
       if (used === undefined || used.email === null) throw usersErrors.tokenInvalid();
       const user = await findUserById(tx, used.user_id, { forUpdate: true });
-      if (user === undefined || user.status === 'deleted') throw usersErrors.tokenInvalid();
+      // A disabled account's links wait (or die) with it: confirming an address is an account change.
+      if (user === undefined || user.status !== 'active') throw usersErrors.tokenInvalid();
       const sameAddress = (a: string | null) => a !== null && a.toLowerCase() === used.email!.toLowerCase();
       if (sameAddress(user.pending_email)) {
         await tx.execute(sql`update users set email = pending_email, pending_email = null, email_verified_at = now(), updated_at = now() where id = ${user.id}`);
@@ -79,8 +80,7 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
     scope.post('/users/me/verify-email', async (request, reply) => {
       const userId = localUserId(request.caller);
       await db.transaction(async (tx) => {
-        const user = await findUserById(tx, userId, { forUpdate: true });
-        if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
+        const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         const address = user.pending_email ?? (user.email_verified_at === null ? user.email : null);
         if (address === null || (await tokensIssuedSince(tx, userId, 'verify_email', 3600)) >= verificationLinksPerHour) return;
         await requestEmailVerification(tx, ctx, userId, address);
