@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
-import { sql } from '@paymesh/platform/db/open-database';
+import { sql, type Db } from '@paymesh/platform/db/open-database';
 import { serviceNames, type ServiceName } from './ports.ts';
 import { startDistributed } from './start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';
@@ -78,6 +79,47 @@ export async function startTestPlatform(backend: Backend = 'pglite'): Promise<Te
       await databases?.drop();
     },
   };
+}
+
+/** A user as `Api.signUp` returns them. */
+export type SignedUpUser = Awaited<ReturnType<Api['signUp']>>;
+
+/** What `suitePlatform` returns: its fields are set in the suite's `before`. */
+export type SuitePlatform<U extends string = never> = {
+  readonly platform: TestPlatform;
+  /** The database of the service named by `options.db` (not set when none is named). */
+  readonly db: Db;
+  readonly adminToken: string;
+} & { readonly [name in U]: SignedUpUser };
+
+/**
+ * The usual platform of a `describe`, on one backend. Call it in the describe's body: it registers
+ * a `before` that starts the platform (`startTestPlatform`), reads the database of the service
+ * `options.db`, logs the admin in, then signs up `options.users` one after another in the order
+ * given (so their ids follow that order), and an `after` that stops the platform. The fields of
+ * the object it returns are set by that `before`: read them in hooks and tests, not while the
+ * suite is being defined.
+ *
+ *   const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
+ *   test('…', async () => { await suite.platform.api.call('GET', '/wallet', { token: suite.alice.token }); });
+ */
+export function suitePlatform<const U extends string = never>(backend: Backend, options: { db?: ServiceName; users?: readonly U[] } = {}): SuitePlatform<U> {
+  const users = options.users ?? [];
+  for (const name of users) {
+    if (name === 'platform' || name === 'db' || name === 'adminToken') throw new Error(`suitePlatform: a user may not be called ${name}`);
+  }
+  const suite: Record<string, unknown> = {};
+  before(async () => {
+    const platform = await startTestPlatform(backend);
+    suite.platform = platform;
+    if (options.db !== undefined) suite.db = platform.embedded!.services[options.db].runtime.database.db;
+    suite.adminToken = await platform.api.adminToken();
+    for (const name of users) suite[name] = await platform.api.signUp();
+  });
+  after(async () => {
+    await (suite.platform as TestPlatform | undefined)?.stop();
+  });
+  return suite as SuitePlatform<U>;
 }
 
 /** Every service its own process, PostgreSQL databases of their own, events over NATS. */

@@ -3,44 +3,29 @@
 // into notifications exactly once.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { describe, test } from 'node:test';
+import { backends, eventually, suitePlatform } from '@paymesh/launcher/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 type User = { id: number; token: string };
 
 for (const backend of backends()) {
   describe(`notifications: inbox (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
-    let alice: User;
-    let bob: User;
+    const suite = suitePlatform(backend, { db: 'notifications', users: ['alice', 'bob'] });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.notifications.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-      alice = await platform.api.signUp();
-      bob = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const send = (body: Record<string, unknown>, token = adminToken) => platform.api.call('POST', '/notifications', { token, json: body });
-    const inbox = (user: User, query = '') => platform.api.call('GET', `/notifications/${query}`, { token: user.token });
+    const send = (body: Record<string, unknown>, token = suite.adminToken) => suite.platform.api.call('POST', '/notifications', { token, json: body });
+    const inbox = (user: User, query = '') => suite.platform.api.call('GET', `/notifications/${query}`, { token: user.token });
     const notificationCount = async (recipient: number) =>
-      Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from notifications where recipient_id = ${String(recipient)}`))[0]!.n);
+      Number((await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from notifications where recipient_id = ${String(recipient)}`))[0]!.n);
 
     describe('sending', () => {
       test('a notification sent by an admin appears in the user\'s inbox in the contract shape', async () => {
         const message = `hello ${randomBytes(4).toString('hex')}`;
-        const sent = await send({ user_id: alice.id, message, title: 'Greeting', type: 'admin.message', data: { k: 'v' } });
+        const sent = await send({ user_id: suite.alice.id, message, title: 'Greeting', type: 'admin.message', data: { k: 'v' } });
         assert.equal(sent.status, 201);
         assert.equal(typeof sent.body.id, 'number');
-        const list = await inbox(alice);
+        const list = await inbox(suite.alice);
         assert.equal(list.status, 200);
         assert.ok(Array.isArray(list.body));
         const found = list.body.find((n: { id: number }) => n.id === sent.body.id);
@@ -53,37 +38,37 @@ for (const backend of backends()) {
         assert.equal(found.type, 'admin.message');
         assert.deepEqual(found.data, { k: 'v' });
         // and nobody else's
-        assert.ok(!(await inbox(bob)).body.some((n: { id: number }) => n.id === sent.body.id));
+        assert.ok(!(await inbox(suite.bob)).body.some((n: { id: number }) => n.id === sent.body.id));
       });
 
       test('an ordinary user cannot send a notification, not even to themself (403), and nothing is stored', async () => {
-        const before = [await notificationCount(bob.id), await notificationCount(alice.id)];
-        for (const userId of [bob.id, alice.id]) {
-          const response = await send({ user_id: userId, message: 'spoofed' }, bob.token);
+        const before = [await notificationCount(suite.bob.id), await notificationCount(suite.alice.id)];
+        for (const userId of [suite.bob.id, suite.alice.id]) {
+          const response = await send({ user_id: userId, message: 'spoofed' }, suite.bob.token);
           assert.equal(response.status, 403);
           assert.equal(response.body.error.type, 'permission_error');
         }
-        assert.deepEqual([await notificationCount(bob.id), await notificationCount(alice.id)], before);
+        assert.deepEqual([await notificationCount(suite.bob.id), await notificationCount(suite.alice.id)], before);
       });
 
       test('sending without a token is 401 Authorization header missing', async () => {
-        const response = await platform.api.call('POST', '/notifications', { json: { user_id: alice.id, message: 'x' } });
+        const response = await suite.platform.api.call('POST', '/notifications', { json: { user_id: suite.alice.id, message: 'x' } });
         assert.equal(response.status, 401);
         assert.equal(response.body.message, 'Authorization header missing');
       });
 
       test('the body is validated: unknown fields, missing or empty message, bad user_id or type are 400', async () => {
-        const before = await notificationCount(alice.id);
+        const before = await notificationCount(suite.alice.id);
         const cases: [Record<string, unknown>, string, string][] = [
-          [{ user_id: alice.id, message: 'x', read_at: null }, 'parameter_unknown', 'read_at'],
-          [{ user_id: alice.id, message: 'x', recipient_id: bob.id }, 'parameter_unknown', 'recipient_id'],
-          [{ user_id: alice.id }, 'parameter_missing', 'message'],
+          [{ user_id: suite.alice.id, message: 'x', read_at: null }, 'parameter_unknown', 'read_at'],
+          [{ user_id: suite.alice.id, message: 'x', recipient_id: suite.bob.id }, 'parameter_unknown', 'recipient_id'],
+          [{ user_id: suite.alice.id }, 'parameter_missing', 'message'],
           [{ message: 'x' }, 'parameter_missing', 'user_id'],
-          [{ user_id: alice.id, message: '' }, 'parameter_invalid', 'message'],
-          [{ user_id: alice.id, message: 'm'.repeat(2001) }, 'parameter_invalid', 'message'],
+          [{ user_id: suite.alice.id, message: '' }, 'parameter_invalid', 'message'],
+          [{ user_id: suite.alice.id, message: 'm'.repeat(2001) }, 'parameter_invalid', 'message'],
           [{ user_id: 0, message: 'x' }, 'parameter_invalid', 'user_id'],
-          [{ user_id: String(alice.id), message: 'x' }, 'parameter_invalid', 'user_id'],
-          [{ user_id: alice.id, message: 'x', type: 'Not A Type' }, 'parameter_invalid', 'type'],
+          [{ user_id: String(suite.alice.id), message: 'x' }, 'parameter_invalid', 'user_id'],
+          [{ user_id: suite.alice.id, message: 'x', type: 'Not A Type' }, 'parameter_invalid', 'type'],
         ];
         for (const [body, code, param] of cases) {
           const response = await send(body);
@@ -91,53 +76,53 @@ for (const backend of backends()) {
           assert.equal(response.body.error.code, code, JSON.stringify(body).slice(0, 60));
           assert.equal(response.body.error.param, param, JSON.stringify(body).slice(0, 60));
         }
-        assert.equal(await notificationCount(alice.id), before);
+        assert.equal(await notificationCount(suite.alice.id), before);
       });
     });
 
     describe('marking as read', () => {
       test('PUT /notifications/<id>/ marks it read; a second PUT keeps the first read_at', async () => {
-        const sent = await send({ user_id: alice.id, message: 'read me' });
-        const first = await platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token: alice.token });
+        const sent = await send({ user_id: suite.alice.id, message: 'read me' });
+        const first = await suite.platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token: suite.alice.token });
         assert.equal(first.status, 200);
         assert.deepEqual(first.body, { message: 'Notification marked as read.' });
-        const readAt = (await inbox(alice)).body.find((n: { id: number }) => n.id === sent.body.id).read_at;
+        const readAt = (await inbox(suite.alice)).body.find((n: { id: number }) => n.id === sent.body.id).read_at;
         assert.notEqual(readAt, null);
         await new Promise((resolve) => setTimeout(resolve, 20));
-        const second = await platform.api.call('PUT', `/notifications/${sent.body.id}`, { token: alice.token });
+        const second = await suite.platform.api.call('PUT', `/notifications/${sent.body.id}`, { token: suite.alice.token });
         assert.equal(second.status, 200);
         assert.deepEqual(second.body, { message: 'Notification marked as read.' });
-        assert.equal((await inbox(alice)).body.find((n: { id: number }) => n.id === sent.body.id).read_at, readAt);
+        assert.equal((await inbox(suite.alice)).body.find((n: { id: number }) => n.id === sent.body.id).read_at, readAt);
       });
 
       test("PUT of another user's notification is 404 and leaves it unread; an admin cannot mark it either", async () => {
-        const sent = await send({ user_id: alice.id, message: 'private' });
-        for (const token of [bob.token, adminToken]) {
-          const response = await platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token });
+        const sent = await send({ user_id: suite.alice.id, message: 'private' });
+        for (const token of [suite.bob.token, suite.adminToken]) {
+          const response = await suite.platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token });
           assert.equal(response.status, 404);
           assert.equal(response.body.error.code, 'notification_not_found');
         }
-        const [row] = await queryRows<{ read_at: unknown }>(db, sql`select read_at from notifications where id = ${String(sent.body.id)}`);
+        const [row] = await queryRows<{ read_at: unknown }>(suite.db, sql`select read_at from notifications where id = ${String(sent.body.id)}`);
         assert.equal(row!.read_at, null);
       });
 
       test('PUT of an unknown or non-numeric id is 404 with the same body as another user\'s', async () => {
-        const sent = await send({ user_id: alice.id, message: 'x' });
-        const foreign = await platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token: bob.token });
+        const sent = await send({ user_id: suite.alice.id, message: 'x' });
+        const foreign = await suite.platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token: suite.bob.token });
         for (const id of ['987654321', 'abc', '0', '-1', '01', '1.5', '1e3', '99999999999999999999']) {
-          const response = await platform.api.call('PUT', `/notifications/${id}/`, { token: alice.token });
+          const response = await suite.platform.api.call('PUT', `/notifications/${id}/`, { token: suite.alice.token });
           assert.equal(response.status, 404, id);
           assert.deepEqual(response.body, foreign.body, id);
         }
       });
 
       test('PUT of a long non-numeric id is 404 like any unknown id', async () => {
-        const response = await platform.api.call('PUT', `/notifications/${'x'.repeat(21)}/`, { token: alice.token });
+        const response = await suite.platform.api.call('PUT', `/notifications/${'x'.repeat(21)}/`, { token: suite.alice.token });
         assert.equal(response.status, 404);
       });
 
       test('PUT without a token is 401', async () => {
-        const response = await platform.api.call('PUT', '/notifications/1/');
+        const response = await suite.platform.api.call('PUT', '/notifications/1/');
         assert.equal(response.status, 401);
         assert.equal(response.body.message, 'Authorization header missing');
       });
@@ -145,10 +130,10 @@ for (const backend of backends()) {
 
     describe('listing', () => {
       test('unread=true lists only unread notifications', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         const ids: number[] = [];
         for (let i = 0; i < 3; i++) ids.push((await send({ user_id: carol.id, message: `n${i}` })).body.id);
-        assert.equal((await platform.api.call('PUT', `/notifications/${ids[1]}/`, { token: carol.token })).status, 200);
+        assert.equal((await suite.platform.api.call('PUT', `/notifications/${ids[1]}/`, { token: carol.token })).status, 200);
         const unread = await inbox(carol, '?unread=true');
         assert.equal(unread.status, 200);
         assert.deepEqual(unread.body.map((n: { id: number }) => n.id), [ids[2], ids[0]]);
@@ -158,7 +143,7 @@ for (const backend of backends()) {
       });
 
       test('limit and starting_after page through the inbox newest first, each once, with paymesh-has-more', async () => {
-        const dave = await platform.api.signUp();
+        const dave = await suite.platform.api.signUp();
         const ids: number[] = [];
         for (let i = 0; i < 5; i++) ids.push((await send({ user_id: dave.id, message: `page ${i}` })).body.id);
         const seen: number[] = [];
@@ -179,29 +164,29 @@ for (const backend of backends()) {
 
       test('limit outside 1..100 and unknown query parameters are 400', async () => {
         for (const query of ['?limit=0', '?limit=101', '?limit=abc', '?limit=-1', '?starting_after=abc', '?starting_after=0', '?page=2']) {
-          const response = await inbox(alice, query);
+          const response = await inbox(suite.alice, query);
           assert.equal(response.status, 400, query);
         }
       });
 
       test("starting_after another user's notification id is refused with 400 param starting_after", async () => {
-        const bobs = await send({ user_id: bob.id, message: 'not yours' });
-        const response = await inbox(alice, `?starting_after=${bobs.body.id}`);
+        const bobs = await send({ user_id: suite.bob.id, message: 'not yours' });
+        const response = await inbox(suite.alice, `?starting_after=${bobs.body.id}`);
         assert.equal(response.status, 400);
         assert.equal(response.body.error.param, 'starting_after');
       });
 
       test("starting_after another user's id never reveals that user's notifications", async () => {
-        const bobs = await send({ user_id: bob.id, message: 'not yours either' });
-        const response = await inbox(alice, `?starting_after=${bobs.body.id + 1}`);
-        const own = new Set((await queryRows<{ id: string }>(db, sql`select id from notifications where recipient_id = ${String(alice.id)}`)).map((r) => Number(r.id)));
+        const bobs = await send({ user_id: suite.bob.id, message: 'not yours either' });
+        const response = await inbox(suite.alice, `?starting_after=${bobs.body.id + 1}`);
+        const own = new Set((await queryRows<{ id: string }>(suite.db, sql`select id from notifications where recipient_id = ${String(suite.alice.id)}`)).map((r) => Number(r.id)));
         assert.ok(response.status === 200 || response.status === 400, String(response.status));
         for (const n of response.status === 200 ? response.body : []) assert.ok(own.has(n.id), `foreign notification ${n.id}`);
       });
 
       test('an inbox without a token is 401; a bad token is 401 Invalid token', async () => {
-        assert.equal((await platform.api.call('GET', '/notifications/')).body.message, 'Authorization header missing');
-        const bad = await platform.api.call('GET', '/notifications/', { token: 'x.y.z' });
+        assert.equal((await suite.platform.api.call('GET', '/notifications/')).body.message, 'Authorization header missing');
+        const bad = await suite.platform.api.call('GET', '/notifications/', { token: 'x.y.z' });
         assert.equal(bad.status, 401);
         assert.equal(bad.body.message, 'Invalid token');
       });
@@ -216,27 +201,27 @@ for (const backend of backends()) {
         data: { payment_id: paymentId, user_id: userId, amount_minor: '500', currency: 'USD', amount_display: '$5.00' },
       });
       const forPayment = async (paymentId: string) =>
-        queryRows<{ id: string; recipient_id: string; message: string }>(db, sql`select id, recipient_id, message from notifications where data->>'payment_id' = ${paymentId}`);
+        queryRows<{ id: string; recipient_id: string; message: string }>(suite.db, sql`select id, recipient_id, message from notifications where data->>'payment_id' = ${paymentId}`);
 
       test('a redelivered payment.succeeded event creates one notification only', async () => {
-        const transport = platform.embedded!.services.notifications.runtime.transport;
-        const event = paymentEvent(alice.id);
+        const transport = suite.platform.embedded!.services.notifications.runtime.transport;
+        const event = paymentEvent(suite.alice.id);
         await transport.publish(event);
         await transport.publish(event);
         await transport.publish({ ...event, occurredAt: new Date().toISOString() });
         const rows = await forPayment((event.data as { payment_id: string }).payment_id);
         assert.equal(rows.length, 1);
-        assert.equal(rows[0]!.recipient_id, String(alice.id));
+        assert.equal(rows[0]!.recipient_id, String(suite.alice.id));
         assert.equal(rows[0]!.message, 'Payment of $5.00 received.');
-        const [inboxRow] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from inbox where consumer = 'notifications' and event_id = ${event.id}`);
+        const [inboxRow] = await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from inbox where consumer = 'notifications' and event_id = ${event.id}`);
         assert.equal(Number(inboxRow!.n), 1);
-        const listed = (await inbox(alice)).body.filter((n: { data: { payment_id?: string } }) => n.data.payment_id === (event.data as { payment_id: string }).payment_id);
+        const listed = (await inbox(suite.alice)).body.filter((n: { data: { payment_id?: string } }) => n.data.payment_id === (event.data as { payment_id: string }).payment_id);
         assert.equal(listed.length, 1);
       });
 
       test('the same event delivered twice at the same moment still creates one notification', async () => {
-        const transport = platform.embedded!.services.notifications.runtime.transport;
-        const event = paymentEvent(bob.id);
+        const transport = suite.platform.embedded!.services.notifications.runtime.transport;
+        const event = paymentEvent(suite.bob.id);
         const results = await Promise.allSettled(Array.from({ length: 5 }, () => transport.publish(event)));
         // a losing delivery may fail and be retried by the transport; what counts is the effect
         assert.ok(results.some((r) => r.status === 'fulfilled'));
@@ -244,11 +229,11 @@ for (const backend of backends()) {
       });
 
       test('a real payment puts exactly one notification in the payer\'s inbox', async () => {
-        const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: `{"amount": 42.10, "user_id": ${alice.id}}` });
+        const paid = await suite.platform.api.call('POST', '/payments', { token: suite.alice.token, json: `{"amount": 42.10, "user_id": ${suite.alice.id}}` });
         assert.equal(paid.status, 200);
         const paymentId: string = paid.body.payment.id;
         const notification = await eventually(async () => {
-          const list = await inbox(alice);
+          const list = await inbox(suite.alice);
           return list.body.find((n: { data: { payment_id?: string } }) => n.data.payment_id === paymentId);
         }, { timeoutMs: 2_000 });
         assert.equal(notification.message, 'Payment of $42.10 received.');
@@ -259,17 +244,17 @@ for (const backend of backends()) {
       });
 
       test("a declined payment tells the payer why, and a refund tells them it is on its way", async () => {
-        const declined = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '7.00', user_id: alice.id, payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' } });
+        const declined = await suite.platform.api.call('POST', '/payments', { token: suite.alice.token, json: { amount: '7.00', user_id: suite.alice.id, payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' } });
         assert.equal(declined.status, 402);
         const failedId: string = declined.body.error.payment.id;
-        const failed = await eventually(async () => (await inbox(alice)).body.find((n: { type: string; data: { payment_id?: string } }) => n.type === 'payment.failed' && n.data.payment_id === failedId));
+        const failed = await eventually(async () => (await inbox(suite.alice)).body.find((n: { type: string; data: { payment_id?: string } }) => n.type === 'payment.failed' && n.data.payment_id === failedId));
         assert.equal(failed.title, 'Payment failed');
         assert.equal(failed.message, 'Your payment of $7.00 failed: the card has insufficient funds.');
 
-        const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '20.00', user_id: alice.id } });
-        const refund = await platform.api.call('POST', `/payments/${paid.body.payment.id}/refunds`, { token: adminToken, json: { amount: '5.00' } });
+        const paid = await suite.platform.api.call('POST', '/payments', { token: suite.alice.token, json: { amount: '20.00', user_id: suite.alice.id } });
+        const refund = await suite.platform.api.call('POST', `/payments/${paid.body.payment.id}/refunds`, { token: suite.adminToken, json: { amount: '5.00' } });
         assert.equal(refund.status, 200);
-        const refunded = await eventually(async () => (await inbox(alice)).body.find((n: { type: string; data: { refund_id?: string } }) => n.type === 'refund.succeeded' && n.data.refund_id === refund.body.id));
+        const refunded = await eventually(async () => (await inbox(suite.alice)).body.find((n: { type: string; data: { refund_id?: string } }) => n.type === 'refund.succeeded' && n.data.refund_id === refund.body.id));
         assert.equal(refunded.title, 'Refund issued');
         assert.equal(refunded.message, 'A refund of $5.00 is on its way to you.');
         assert.equal(refunded.data.payment_id, paid.body.payment.id);
@@ -278,12 +263,12 @@ for (const backend of backends()) {
 
     describe('managing the inbox', () => {
       const unreadCount = async (user: User) => {
-        const response = await platform.api.call('GET', '/notifications/unread_count', { token: user.token });
+        const response = await suite.platform.api.call('GET', '/notifications/unread_count', { token: user.token });
         assert.equal(response.status, 200);
         return response.body.unread as number;
       };
       const fresh = async () => {
-        const user = await platform.api.signUp();
+        const user = await suite.platform.api.signUp();
         const ids: number[] = [];
         for (let i = 0; i < 3; i++) ids.push((await send({ user_id: user.id, message: `note ${i}` })).body.id);
         return { user, ids };
@@ -292,44 +277,44 @@ for (const backend of backends()) {
       test('the unread count follows marking read, unread, all read and deleting, and always equals the table', async () => {
         const { user, ids } = await fresh();
         assert.equal(await unreadCount(user), 3);
-        const read = await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true } });
+        const read = await suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true } });
         assert.equal(read.status, 200);
         assert.notEqual(read.body.read_at, null);
         assert.equal(await unreadCount(user), 2);
-        const unread = await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: false } });
+        const unread = await suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: false } });
         assert.equal(unread.status, 200);
         assert.equal(unread.body.read_at, null);
         assert.equal(await unreadCount(user), 3);
-        assert.equal((await platform.api.call('DELETE', `/notifications/${ids[1]}`, { token: user.token })).status, 204);
+        assert.equal((await suite.platform.api.call('DELETE', `/notifications/${ids[1]}`, { token: user.token })).status, 204);
         assert.equal(await unreadCount(user), 2);
         assert.equal((await inbox(user)).body.length, 2);
-        const all = await platform.api.call('POST', '/notifications/mark_all_read', { token: user.token });
+        const all = await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: user.token });
         assert.equal(all.status, 200);
         assert.equal(all.body.updated, 2);
         assert.equal(await unreadCount(user), 0);
-        const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`);
+        const [row] = await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`);
         assert.equal(Number(row!.n), 0);
       });
 
       test("another user's notification cannot be marked, unmarked or deleted (404), and mark all read touches only the caller's", async () => {
         const { user, ids } = await fresh();
-        const other = await platform.api.signUp();
+        const other = await suite.platform.api.signUp();
         for (const [method, json] of [['PATCH', { read: true }], ['PATCH', { read: false }], ['DELETE', undefined]] as const) {
-          const response = await platform.api.call(method, `/notifications/${ids[2]}`, { token: other.token, json });
+          const response = await suite.platform.api.call(method, `/notifications/${ids[2]}`, { token: other.token, json });
           assert.equal(response.status, 404, `${method} ${JSON.stringify(json)}`);
           assert.equal(response.body.error.code, 'notification_not_found');
         }
-        assert.equal((await platform.api.call('POST', '/notifications/mark_all_read', { token: other.token })).body.updated, 0);
+        assert.equal((await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: other.token })).body.updated, 0);
         assert.equal(await unreadCount(user), 3);
         assert.equal((await inbox(user)).body.length, 3);
       });
 
       test('a malformed PATCH body, an unknown id and a request without a token are refused', async () => {
         const { user, ids } = await fresh();
-        assert.equal((await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: 'yes' } })).status, 400);
-        assert.equal((await platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true, recipient_id: 1 } })).status, 400);
-        assert.equal((await platform.api.call('DELETE', '/notifications/999999999', { token: user.token })).status, 404);
-        assert.equal((await platform.api.call('GET', '/notifications/unread_count')).status, 401);
+        assert.equal((await suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: 'yes' } })).status, 400);
+        assert.equal((await suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true, recipient_id: 1 } })).status, 400);
+        assert.equal((await suite.platform.api.call('DELETE', '/notifications/999999999', { token: user.token })).status, 404);
+        assert.equal((await suite.platform.api.call('GET', '/notifications/unread_count')).status, 401);
         assert.equal(await unreadCount(user), 3);
       });
     });

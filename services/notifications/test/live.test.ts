@@ -3,8 +3,8 @@
 // a reconnect with Last-Event-ID, and nothing of another user's inbox.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { backends, eventually, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 type User = { id: number; token: string };
 interface SseEvent { id: string | undefined; event: string; data: any }
@@ -72,30 +72,19 @@ class Stream {
 
 for (const backend of backends()) {
   describe(`notifications: live stream (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
+    const suite = suitePlatform(backend, { db: 'notifications' });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.notifications.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const streamUrl = () => `${platform.gatewayUrl}/notifications/stream`;
+    const streamUrl = () => `${suite.platform.gatewayUrl}/notifications/stream`;
     const send = async (user: User, message: string) => {
-      const response = await platform.api.call('POST', '/notifications', { token: adminToken, json: { user_id: user.id, message } });
+      const response = await suite.platform.api.call('POST', '/notifications', { token: suite.adminToken, json: { user_id: user.id, message } });
       assert.equal(response.status, 201, JSON.stringify(response.body));
       return response.body.id as number;
     };
     const unreadInDb = async (user: User) =>
-      Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`))[0]!.n);
+      Number((await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`))[0]!.n);
 
     test('a stream starts with the unread count, then pushes each new notification with its id and the new count', async () => {
-      const alice = await platform.api.signUp();
+      const alice = await suite.platform.api.signUp();
       await send(alice, 'before the stream');
       const stream = await Stream.open(streamUrl(), alice.token);
       try {
@@ -107,7 +96,7 @@ for (const backend of backends()) {
         assert.equal(pushed.id, String(id));
         assert.equal(pushed.data.message, 'hello live');
         await eventually(async () => (stream.lastCount() === 2 ? true : undefined));
-        assert.equal((await platform.api.call('PUT', `/notifications/${id}/`, { token: alice.token })).status, 200);
+        assert.equal((await suite.platform.api.call('PUT', `/notifications/${id}/`, { token: alice.token })).status, 200);
         await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
       } finally {
         await stream.close();
@@ -115,7 +104,7 @@ for (const backend of backends()) {
     });
 
     test("under concurrent new notifications and mark-read calls, the stream's last count equals the database's", async () => {
-      const bob = await platform.api.signUp();
+      const bob = await suite.platform.api.signUp();
       const existing: number[] = [];
       for (let i = 0; i < 10; i++) existing.push(await send(bob, `old ${i}`));
       const stream = await Stream.open(streamUrl(), bob.token);
@@ -123,8 +112,8 @@ for (const backend of backends()) {
         await eventually(async () => (stream.lastCount() === 10 ? true : undefined));
         await Promise.all([
           ...Array.from({ length: 20 }, (_, i) => send(bob, `new ${i}`)),
-          ...existing.map((id, i) => platform.api.call('PATCH', `/notifications/${id}`, { token: bob.token, json: { read: i % 3 !== 0 } })),
-          platform.api.call('POST', '/notifications/mark_all_read', { token: bob.token }),
+          ...existing.map((id, i) => suite.platform.api.call('PATCH', `/notifications/${id}`, { token: bob.token, json: { read: i % 3 !== 0 } })),
+          suite.platform.api.call('POST', '/notifications/mark_all_read', { token: bob.token }),
         ]);
         const expected = await unreadInDb(bob);
         await eventually(async () => (stream.lastCount() === expected ? true : undefined), { timeoutMs: 10_000 });
@@ -139,7 +128,7 @@ for (const backend of backends()) {
     });
 
     test('a reconnect with Last-Event-ID first gets what it missed, in order', async () => {
-      const carol = await platform.api.signUp();
+      const carol = await suite.platform.api.signUp();
       const first = await Stream.open(streamUrl(), carol.token);
       const seen = await send(carol, 'seen');
       await eventually(async () => first.of('notification').find((e) => e.data.id === seen));
@@ -157,8 +146,8 @@ for (const backend of backends()) {
     });
 
     test("a stream never carries another user's notifications or count", async () => {
-      const dave = await platform.api.signUp();
-      const erin = await platform.api.signUp();
+      const dave = await suite.platform.api.signUp();
+      const erin = await suite.platform.api.signUp();
       const stream = await Stream.open(streamUrl(), dave.token);
       try {
         await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
@@ -173,11 +162,11 @@ for (const backend of backends()) {
     });
 
     test("a payment's notification is pushed on the payer's stream", async () => {
-      const frank = await platform.api.signUp();
+      const frank = await suite.platform.api.signUp();
       const stream = await Stream.open(streamUrl(), frank.token);
       try {
         await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
-        const paid = await platform.api.call('POST', '/payments', { token: frank.token, json: { amount: '12.50', user_id: frank.id } });
+        const paid = await suite.platform.api.call('POST', '/payments', { token: frank.token, json: { amount: '12.50', user_id: frank.id } });
         assert.equal(paid.status, 200);
         const pushed = await eventually(async () => stream.of('notification').find((e) => e.data.data.payment_id === paid.body.payment.id));
         assert.equal(pushed.data.message, 'Payment of $12.50 received.');
@@ -188,7 +177,7 @@ for (const backend of backends()) {
     });
 
     test('a user may hold 10 streams open at once; the 11th is 429 until one closes', async () => {
-      const henry = await platform.api.signUp();
+      const henry = await suite.platform.api.signUp();
       const streams = await Promise.all(Array.from({ length: 10 }, () => Stream.open(streamUrl(), henry.token)));
       try {
         assert.deepEqual(streams.map((s) => s.status), Array(10).fill(200));
@@ -208,7 +197,7 @@ for (const backend of backends()) {
     });
 
     test('without a token the stream is 401; a malformed Last-Event-ID is 400', async () => {
-      const grace = await platform.api.signUp();
+      const grace = await suite.platform.api.signUp();
       assert.equal((await Stream.open(streamUrl(), undefined)).status, 401);
       assert.equal((await Stream.open(streamUrl(), 'not-a-token')).status, 401);
       assert.equal((await Stream.open(streamUrl(), grace.token, 'abc')).status, 400);

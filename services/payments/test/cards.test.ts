@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { backends, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type Api, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { backends, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type Api, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 
 type User = { id: number; token: string };
@@ -192,24 +192,13 @@ async function cardTraffic(api: Api, user: User, canary: string): Promise<{ resp
 
 for (const backend of backends()) {
   describe(`cards (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let alice: User;
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice'] });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      alice = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const post = (path: string, json: unknown, token = alice.token) => platform.api.call('POST', path, { token, json });
-    const pay = (paymentMethod: unknown, extra: Record<string, unknown> = {}) => post('/payments', { amount: '10.00', user_id: alice.id, payment_method: paymentMethod, ...extra });
-    const subjects = async (id: string) => (await queryRows<{ subject: string }>(db, sql`select subject from outbox where payload->>'payment_id' = ${id} order by created_at, subject`)).map((r) => r.subject).sort();
-    const transfers = async (id: string) => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from ledger_transfers where payment_id = ${id}`))[0]!.n);
-    const counts = async () => (await queryRows<Record<string, string>>(db, sql`select
+    const post = (path: string, json: unknown, token = suite.alice.token) => suite.platform.api.call('POST', path, { token, json });
+    const pay = (paymentMethod: unknown, extra: Record<string, unknown> = {}) => post('/payments', { amount: '10.00', user_id: suite.alice.id, payment_method: paymentMethod, ...extra });
+    const subjects = async (id: string) => (await queryRows<{ subject: string }>(suite.db, sql`select subject from outbox where payload->>'payment_id' = ${id} order by created_at, subject`)).map((r) => r.subject).sort();
+    const transfers = async (id: string) => Number((await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from ledger_transfers where payment_id = ${id}`))[0]!.n);
+    const counts = async () => (await queryRows<Record<string, string>>(suite.db, sql`select
       (select count(*) from payments)::text as payments, (select count(*) from payment_methods)::text as payment_methods,
       (select count(*) from outbox)::text as outbox, (select count(*) from ledger_transfers)::text as transfers,
       (select count(*) from idempotency_keys)::text as idempotency_keys, (select count(*) from wallet_top_ups)::text as top_ups,
@@ -251,9 +240,9 @@ for (const backend of backends()) {
             assert.equal(payment.last_payment_error.code, decline.code, what);
             assert.equal(payment.last_payment_error.decline_code, decline.declineCode, what);
             assert.equal(payment.last_payment_error.payment_method.card.last4, decline.number.slice(-4), what);
-            assert.deepEqual((await platform.api.call('GET', `/payments/${payment.id}`, { token: alice.token })).body, payment);
+            assert.deepEqual((await suite.platform.api.call('GET', `/payments/${payment.id}`, { token: suite.alice.token })).body, payment);
             assert.deepEqual(await subjects(payment.id), ['payment.created', 'payment.failed']);
-            const [failed] = await queryRows<{ failure_code: string; decline_code: string }>(db, sql`select payload->>'failure_code' as failure_code, payload->>'decline_code' as decline_code
+            const [failed] = await queryRows<{ failure_code: string; decline_code: string }>(suite.db, sql`select payload->>'failure_code' as failure_code, payload->>'decline_code' as decline_code
               from outbox where subject = 'payment.failed' and payload->>'payment_id' = ${payment.id}`);
             assert.deepEqual({ ...failed }, { failure_code: decline.code, decline_code: decline.declineCode });
             assert.equal(await transfers(payment.id), 0);
@@ -288,7 +277,7 @@ for (const backend of backends()) {
         for (const method of [card(threeDSecure), 'pm_card_authenticationRequired']) {
           const response = await pay(method);
           assert.equal(response.status, 200, JSON.stringify(response.body));
-          assert.equal(response.body.message, `Payment of $10.00 requires authentication by user ${alice.id}`);
+          assert.equal(response.body.message, `Payment of $10.00 requires authentication by user ${suite.alice.id}`);
           const payment = response.body.payment;
           assert.equal(payment.status, 'requires_action');
           assert.equal(payment.next_action.type, 'three_d_secure');
@@ -329,19 +318,19 @@ for (const backend of backends()) {
     describe('card details are checked before anything is stored', () => {
       for (const invalid of invalidCards) {
         test(`${invalid.name} is refused with 402 card_error ${invalid.code} param ${invalid.param} on every route, and nothing is stored`, async () => {
-          const waiting = (await post('/payments', { amount: '1.00', user_id: alice.id, confirm: false })).body.payment;
+          const waiting = (await post('/payments', { amount: '1.00', user_id: suite.alice.id, confirm: false })).body.payment;
           const before = await counts();
           const attempts: [string, unknown][] = [
-            ['/payments', { amount: '1.00', user_id: alice.id, payment_method: invalid.card }],
-            ['/payments', { amount: '1.00', user_id: alice.id, payment_method: invalid.card, confirm: false }],
-            ['/payments', { amount: '1.00', user_id: alice.id, payment_method: invalid.card, capture_method: 'manual' }],
+            ['/payments', { amount: '1.00', user_id: suite.alice.id, payment_method: invalid.card }],
+            ['/payments', { amount: '1.00', user_id: suite.alice.id, payment_method: invalid.card, confirm: false }],
+            ['/payments', { amount: '1.00', user_id: suite.alice.id, payment_method: invalid.card, capture_method: 'manual' }],
             ['/payment_methods', { card: invalid.card }],
             ['/wallet/top-ups', { amount: '1.00', payment_method: invalid.card }],
             [`/payments/${waiting.id}/confirm`, { payment_method: invalid.card }],
           ];
           for (const [path, body] of attempts) {
             for (const headers of [{}, { 'idempotency-key': randomUUID() }] as Record<string, string>[]) {
-              const response = await platform.api.call('POST', path, { token: alice.token, json: body, headers });
+              const response = await suite.platform.api.call('POST', path, { token: suite.alice.token, json: body, headers });
               assert.equal(response.status, 402, `${path}: ${JSON.stringify(response.body)}`);
               assert.equal(response.body.error.type, 'card_error', path);
               assert.equal(response.body.error.code, invalid.code, path);
@@ -349,15 +338,15 @@ for (const backend of backends()) {
             }
           }
           assert.deepEqual(await counts(), before);
-          assert.equal((await platform.api.call('GET', `/payments/${waiting.id}`, { token: alice.token })).body.status, 'requires_payment_method');
+          assert.equal((await suite.platform.api.call('GET', `/payments/${waiting.id}`, { token: suite.alice.token })).body.status, 'requires_payment_method');
         });
       }
 
       test('a key used for refused card details is still free: the corrected request runs under it', async () => {
         const key = randomUUID();
-        const refused = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '1.00', user_id: alice.id, payment_method: card(good, { cvc: '12' }) }, headers: { 'idempotency-key': key } });
+        const refused = await suite.platform.api.call('POST', '/payments', { token: suite.alice.token, json: { amount: '1.00', user_id: suite.alice.id, payment_method: card(good, { cvc: '12' }) }, headers: { 'idempotency-key': key } });
         assert.equal(refused.status, 402);
-        const corrected = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: '1.00', user_id: alice.id, payment_method: card(good) }, headers: { 'idempotency-key': key } });
+        const corrected = await suite.platform.api.call('POST', '/payments', { token: suite.alice.token, json: { amount: '1.00', user_id: suite.alice.id, payment_method: card(good) }, headers: { 'idempotency-key': key } });
         assert.equal(corrected.status, 200, JSON.stringify(corrected.body));
         assert.equal(corrected.headers.get('idempotent-replayed'), null);
       });
@@ -380,12 +369,12 @@ for (const backend of backends()) {
         assert.equal(saved.status, 200, JSON.stringify(saved.body));
         assert.match(saved.body.id, /^pm_/);
         assert.equal(saved.body.object, 'payment_method');
-        assert.equal(saved.body.user_id, alice.id);
+        assert.equal(saved.body.user_id, suite.alice.id);
         assert.deepEqual(Object.keys(saved.body.card).sort(), ['brand', 'exp_month', 'exp_year', 'fingerprint', 'last4']);
         assert.deepEqual({ ...saved.body.card, fingerprint: undefined }, { brand: 'visa', last4: '4242', exp_month: 7, exp_year: thisYear + 4, fingerprint: undefined });
         const fingerprint: string = saved.body.card.fingerprint;
         assert.match(fingerprint, /^[\w-]{8,}$/);
-        assert.deepEqual((await platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: alice.token })).body, saved.body);
+        assert.deepEqual((await suite.platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: suite.alice.token })).body, saved.body);
 
         // The same number, written differently, with another expiry and CVC, or as pm_card_visa: the same fingerprint.
         for (const method of [card('4242 4242 4242 4242', { exp_month: 1, exp_year: thisYear + 9, cvc: '999' }), card('4242-4242-4242-4242'), 'pm_card_visa', saved.body.id]) {
@@ -410,7 +399,7 @@ for (const backend of backends()) {
           assert.ok(!fingerprints.has(shown.fingerprint), `${number} has a fingerprint of its own`);
           fingerprints.add(shown.fingerprint);
         }
-        const [row] = await queryRows<{ last4: string; brand: string; fingerprint: string }>(db, sql`select last4, brand, fingerprint from payment_methods where id = ${saved.body.id}`);
+        const [row] = await queryRows<{ last4: string; brand: string; fingerprint: string }>(suite.db, sql`select last4, brand, fingerprint from payment_methods where id = ${saved.body.id}`);
         assert.deepEqual({ ...row }, { last4: '4242', brand: 'visa', fingerprint });
       });
     });
@@ -418,26 +407,26 @@ for (const backend of backends()) {
     describe('card-number scan', () => {
       test('after card traffic of every kind, no card number or CVC is in any text column of the payments database, the outbox, the responses or the metrics', async () => {
         const canary = `scan-canary-${randomUUID()}`;
-        const { responses } = await cardTraffic(platform.api, alice, canary);
-        const query: Query = async (text) => queryRows<Record<string, unknown>>(db, sql.raw(text));
+        const { responses } = await cardTraffic(suite.platform.api, suite.alice, canary);
+        const query: Query = async (text) => queryRows<Record<string, unknown>>(suite.db, sql.raw(text));
         const texts = await databaseTexts(query);
         // The scan reads what was written: the canary in the payments' descriptions is found.
         assert.ok(texts.some((t) => t.where === 'payments.description' && t.text.includes(canary)), 'the scan covers payments.description');
         assert.ok(texts.some((t) => t.where.startsWith('payment_methods') && t.text.includes('4444')), 'the scan covers payment_methods');
         assert.deepEqual(leaksIn(texts), []);
 
-        const outbox = await queryRows<{ subject: string; payload: string }>(db, sql`select subject, payload::text as payload from outbox`);
+        const outbox = await queryRows<{ subject: string; payload: string }>(suite.db, sql`select subject, payload::text as payload from outbox`);
         assert.ok(outbox.length > 40);
         assert.deepEqual(leaksIn(outbox.map((o) => ({ where: `outbox ${o.subject}`, text: o.payload }))), []);
         assert.deepEqual(leaksIn(responses.map((text, i) => ({ where: `response ${i}`, text }))), []);
 
-        const metrics = await (await fetch(platform.embedded!.services.payments.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+        const metrics = await (await fetch(suite.platform.embedded!.services.payments.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
         assert.match(metrics, /^payment_request_count/m);
         assert.deepEqual(cardDataIn(metrics), []);
       });
 
       test('the ledger invariants hold after all of it', async () => {
-        assert.deepEqual(await checkLedgerInvariants(db), []);
+        assert.deepEqual(await checkLedgerInvariants(suite.db), []);
       });
     });
   });

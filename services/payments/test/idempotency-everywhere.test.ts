@@ -5,9 +5,9 @@
 // expire after 24 hours.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { claimIdempotencyKey, deleteExpiredIdempotencyKeys, IdempotencyClaimLostError, storeIdempotentResponse } from '../src/idempotency/idempotency-key.ts';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { parseJsonWithExactAmounts } from '../src/money/json-with-exact-amounts.ts';
@@ -31,30 +31,17 @@ interface RouteCase {
 
 for (const backend of backends()) {
   describe(`Idempotency-Key on every POST (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
-    let alice: User;
-
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-      alice = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice'] });
 
     /** Raw POST so that bodies can be compared byte for byte. */
     const post = async (path: string, token: string, body: string, key?: string): Promise<Raw> => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       if (key !== undefined) headers['idempotency-key'] = key;
-      const response = await fetch(`${platform.gatewayUrl}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+      const response = await fetch(`${suite.platform.gatewayUrl}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
       return { status: response.status, text: await response.text(), replayed: response.headers.get('idempotent-replayed') };
     };
     const counts = async (): Promise<Counts> => {
-      const [row] = await queryRows<Record<string, string>>(db, sql`select
+      const [row] = await queryRows<Record<string, string>>(suite.db, sql`select
         (select count(*) from payments)::text as payments, (select count(*) from ledger_transfers)::text as transfers,
         (select count(*) from refunds)::text as refunds, (select count(*) from payment_methods)::text as "paymentMethods",
         (select count(*) from wallet_top_ups)::text as "topUps", (select count(*) from outbox)::text as outbox,
@@ -67,8 +54,8 @@ for (const backend of backends()) {
     };
     /** The counts' changes, the ledger's volume left out (it is compared separately). */
     const delta = (from: Counts, to: Counts) => Object.fromEntries((Object.keys(from) as (keyof Counts)[]).filter((k) => k !== 'volume' && to[k] !== from[k]).map((k) => [k, Number(to[k]) - Number(from[k])]));
-    const createPayment = async (body: Record<string, unknown>, user: User = alice) => {
-      const response = await platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
+    const createPayment = async (body: Record<string, unknown>, user: User = suite.alice) => {
+      const response = await suite.platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
       assert.equal(response.status, 200, JSON.stringify(response.body));
       return response.body.payment as { id: string; status: string };
     };
@@ -79,9 +66,9 @@ for (const backend of backends()) {
         adds: { payments: 1, transfers: 1, paymentMethods: 1, outbox: 2, keys: 1 },
         async setup() {
           return {
-            path: '/payments', token: alice.token,
-            body: `{"amount": 12.34, "user_id": ${alice.id}}`, otherBody: `{"amount": 12.35, "user_id": ${alice.id}}`,
-            invalidBody: `{"amount": 12.345, "user_id": ${alice.id}}`, invalidStatus: 400,
+            path: '/payments', token: suite.alice.token,
+            body: `{"amount": 12.34, "user_id": ${suite.alice.id}}`, otherBody: `{"amount": 12.35, "user_id": ${suite.alice.id}}`,
+            invalidBody: `{"amount": 12.345, "user_id": ${suite.alice.id}}`, invalidStatus: 400,
           };
         },
       },
@@ -92,7 +79,7 @@ for (const backend of backends()) {
           const payment = await createPayment({ amount: 7, payment_method: 'pm_card_visa', confirm: false });
           assert.equal(payment.status, 'requires_confirmation');
           return {
-            path: `/payments/${payment.id}/confirm`, token: alice.token,
+            path: `/payments/${payment.id}/confirm`, token: suite.alice.token,
             body: '{}', otherBody: '{"payment_method": "pm_card_visa"}',
             invalidBody: `{"payment_method": ${cardJson('4242424242424241')}}`, invalidStatus: 402,
           };
@@ -105,7 +92,7 @@ for (const backend of backends()) {
           const payment = await createPayment({ amount: 10, capture_method: 'manual' });
           assert.equal(payment.status, 'requires_capture');
           return {
-            path: `/payments/${payment.id}/capture`, token: alice.token,
+            path: `/payments/${payment.id}/capture`, token: suite.alice.token,
             body: '{"amount_to_capture": 5.5}', otherBody: '{"amount_to_capture": 6}',
             invalidBody: '{"amount_to_capture": 5.555}', invalidStatus: 400,
           };
@@ -117,7 +104,7 @@ for (const backend of backends()) {
         async setup() {
           const payment = await createPayment({ amount: 11, capture_method: 'manual' });
           return {
-            path: `/payments/${payment.id}/cancel`, token: alice.token,
+            path: `/payments/${payment.id}/cancel`, token: suite.alice.token,
             body: '{"cancellation_reason": "requested_by_customer"}', otherBody: '{"cancellation_reason": "duplicate"}',
             invalidBody: '{"cancellation_reason": "bored"}', invalidStatus: 400,
           };
@@ -129,7 +116,7 @@ for (const backend of backends()) {
         async setup() {
           const payment = await createPayment({ amount: 20 });
           return {
-            path: `/payments/${payment.id}/refunds`, token: adminToken,
+            path: `/payments/${payment.id}/refunds`, token: suite.adminToken,
             body: '{"amount": 4}', otherBody: '{"amount": 5}',
             invalidBody: '{"amount": "4.001"}', invalidStatus: 400,
           };
@@ -140,7 +127,7 @@ for (const backend of backends()) {
         adds: { paymentMethods: 1, keys: 1 },
         async setup() {
           return {
-            path: '/payment_methods', token: alice.token,
+            path: '/payment_methods', token: suite.alice.token,
             body: `{"card": ${cardJson('4242424242424242')}}`, otherBody: `{"card": ${cardJson('5555555555554444')}}`,
             invalidBody: `{"card": ${cardJson('4242424242424241')}}`, invalidStatus: 402,
           };
@@ -151,7 +138,7 @@ for (const backend of backends()) {
         adds: { topUps: 1, transfers: 1, paymentMethods: 1, outbox: 1, keys: 1 },
         async setup() {
           return {
-            path: '/wallet/top-ups', token: alice.token,
+            path: '/wallet/top-ups', token: suite.alice.token,
             body: '{"amount": 25, "payment_method": "pm_card_visa"}', otherBody: '{"amount": 26, "payment_method": "pm_card_visa"}',
             invalidBody: '{"amount": 0, "payment_method": "pm_card_visa"}', invalidStatus: 400,
           };
@@ -207,7 +194,7 @@ for (const backend of backends()) {
           const invalid = await post(path, token, invalidBody, key);
           assert.equal(invalid.status, invalidStatus, invalid.text);
           assert.deepEqual(await counts(), start);
-          const [stored] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from idempotency_keys where key = ${key}`);
+          const [stored] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from idempotency_keys where key = ${key}`);
           assert.equal(stored!.n, '0');
           const valid = await post(path, token, body, key);
           assert.equal(valid.status, 200, valid.text);
@@ -230,19 +217,19 @@ for (const backend of backends()) {
 
     test('a key used on one route is refused on another (the path is part of the request)', async () => {
       const key = randomUUID();
-      const paid = await post('/payments', alice.token, `{"amount": 3, "user_id": ${alice.id}}`, key);
+      const paid = await post('/payments', suite.alice.token, `{"amount": 3, "user_id": ${suite.alice.id}}`, key);
       assert.equal(paid.status, 200);
       const start = await counts();
-      const topUp = await post('/wallet/top-ups', alice.token, '{"amount": 3, "payment_method": "pm_card_visa"}', key);
+      const topUp = await post('/wallet/top-ups', suite.alice.token, '{"amount": 3, "payment_method": "pm_card_visa"}', key);
       assert.equal(topUp.status, 400, topUp.text);
       assert.equal(JSON.parse(topUp.text).error.code, 'idempotency_key_reused');
       // the same action on another payment is another request too
       const one = await createPayment({ amount: 4, capture_method: 'manual' });
       const two = await createPayment({ amount: 4, capture_method: 'manual' });
       const captureKey = randomUUID();
-      assert.equal((await post(`/payments/${one.id}/capture`, alice.token, '{}', captureKey)).status, 200);
+      assert.equal((await post(`/payments/${one.id}/capture`, suite.alice.token, '{}', captureKey)).status, 200);
       const mid = await counts();
-      const other = await post(`/payments/${two.id}/capture`, alice.token, '{}', captureKey);
+      const other = await post(`/payments/${two.id}/capture`, suite.alice.token, '{}', captureKey);
       assert.equal(other.status, 400);
       assert.equal(JSON.parse(other.text).error.code, 'idempotency_key_reused');
       assert.deepEqual(await counts(), mid);
@@ -251,30 +238,30 @@ for (const backend of backends()) {
 
     test('a refusal after execution began (a declined card, a wrong state) is stored and replayed too', async () => {
       const declinedKey = randomUUID();
-      const body = `{"amount": 5, "user_id": ${alice.id}, "payment_method": "pm_card_visa_chargeDeclined"}`;
-      const declined = await post('/payments', alice.token, body, declinedKey);
+      const body = `{"amount": 5, "user_id": ${suite.alice.id}, "payment_method": "pm_card_visa_chargeDeclined"}`;
+      const declined = await post('/payments', suite.alice.token, body, declinedKey);
       assert.equal(declined.status, 402);
       const start = await counts();
-      const again = await post('/payments', alice.token, body, declinedKey);
+      const again = await post('/payments', suite.alice.token, body, declinedKey);
       assert.deepEqual(again, { ...declined, replayed: 'true' });
       assert.deepEqual(await counts(), start);
       // a top-up declined by the card's issuer
       const topUpKey = randomUUID();
       const topUpBody = '{"amount": 5, "payment_method": "pm_card_visa_chargeDeclined"}';
-      const refused = await post('/wallet/top-ups', alice.token, topUpBody, topUpKey);
+      const refused = await post('/wallet/top-ups', suite.alice.token, topUpBody, topUpKey);
       assert.equal(refused.status, 402);
-      assert.deepEqual(await post('/wallet/top-ups', alice.token, topUpBody, topUpKey), { ...refused, replayed: 'true' });
+      assert.deepEqual(await post('/wallet/top-ups', suite.alice.token, topUpBody, topUpKey), { ...refused, replayed: 'true' });
       // capturing a payment that is already captured
       const payment = await createPayment({ amount: 6 });
       const wrongStateKey = randomUUID();
-      const wrong = await post(`/payments/${payment.id}/capture`, alice.token, '{}', wrongStateKey);
+      const wrong = await post(`/payments/${payment.id}/capture`, suite.alice.token, '{}', wrongStateKey);
       assert.equal(wrong.status, 400);
       assert.equal(JSON.parse(wrong.text).error.code, 'payment_unexpected_state');
-      assert.deepEqual(await post(`/payments/${payment.id}/capture`, alice.token, '{}', wrongStateKey), { ...wrong, replayed: 'true' });
+      assert.deepEqual(await post(`/payments/${payment.id}/capture`, suite.alice.token, '{}', wrongStateKey), { ...wrong, replayed: 'true' });
     });
 
     test('100 concurrent POST /payments with one key create exactly one payment, and all 100 get the same 200 response', async () => {
-      const bob = await platform.api.signUp();
+      const bob = await suite.platform.api.signUp();
       const key = randomUUID();
       const body = `{"amount": 9.99, "user_id": ${bob.id}}`;
       const start = await counts();
@@ -285,27 +272,27 @@ for (const backend of backends()) {
       assert.equal(responses.filter((r) => r.replayed === null).length, 1);
       assert.equal(responses.filter((r) => r.replayed === 'true').length, 99);
       assert.deepEqual(delta(start, await counts()), { payments: 1, transfers: 1, paymentMethods: 1, outbox: 2, keys: 1 });
-      const [payments] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(bob.id)}`);
+      const [payments] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(bob.id)}`);
       assert.equal(payments!.n, '1');
     });
 
     describe('a key still in flight', () => {
-      const ctx = () => (platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
+      const ctx = () => (suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
       /** Claims `key` for `body` as a request that is still running would. */
       const claimInFlight = async (user: User, key: string, body: string) => {
         const fingerprint = ctx().idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));
-        await db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state) values (${`user:${user.id}`}, ${key}, ${fingerprint}, 'in_flight')`);
+        await suite.db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state) values (${`user:${user.id}`}, ${key}, ${fingerprint}, 'in_flight')`);
       };
 
       test('a duplicate waits for the first request and answers with its stored response', async () => {
         const key = randomUUID();
-        const body = `{"amount": 2.5, "user_id": ${alice.id}}`;
-        await claimInFlight(alice, key, body);
+        const body = `{"amount": 2.5, "user_id": ${suite.alice.id}}`;
+        await claimInFlight(suite.alice, key, body);
         const start = await counts();
-        const waiting = post('/payments', alice.token, body, key);
+        const waiting = post('/payments', suite.alice.token, body, key);
         // The "first request" finishes while the duplicate waits (or before it arrives: the same answer either way).
         const stored = JSON.stringify({ success: true, message: 'stored by the first request' });
-        await db.execute(sql`update idempotency_keys set state = 'done', response_status = 200, response_body = ${stored} where scope = ${`user:${alice.id}`} and key = ${key}`);
+        await suite.db.execute(sql`update idempotency_keys set state = 'done', response_status = 200, response_body = ${stored} where scope = ${`user:${suite.alice.id}`} and key = ${key}`);
         const response = await waiting;
         assert.deepEqual(response, { status: 200, text: stored, replayed: 'true' });
         assert.deepEqual(delta(start, await counts()), {});
@@ -314,10 +301,10 @@ for (const backend of backends()) {
       test('a duplicate of a request still running after the wait (PAYMENTS_IDEMPOTENCY_WAIT_MS, 5 s) is 409 idempotency_key_in_use and runs nothing', async () => {
         assert.equal(ctx().config.idempotencyWaitMs, 5_000);
         const key = randomUUID();
-        const body = `{"amount": 2.75, "user_id": ${alice.id}}`;
-        await claimInFlight(alice, key, body);
+        const body = `{"amount": 2.75, "user_id": ${suite.alice.id}}`;
+        await claimInFlight(suite.alice, key, body);
         const start = await counts();
-        const response = await post('/payments', alice.token, body, key);
+        const response = await post('/payments', suite.alice.token, body, key);
         assert.equal(response.status, 409, response.text);
         const error = JSON.parse(response.text).error;
         assert.equal(error.type, 'idempotency_error');
@@ -325,7 +312,7 @@ for (const backend of backends()) {
         assert.equal(response.replayed, null);
         assert.deepEqual(delta(start, await counts()), {});
         // other parameters with that key are refused at once, without waiting
-        const other = await post('/payments', alice.token, `{"amount": 2.76, "user_id": ${alice.id}}`, key);
+        const other = await post('/payments', suite.alice.token, `{"amount": 2.76, "user_id": ${suite.alice.id}}`, key);
         assert.equal(other.status, 400);
         assert.equal(JSON.parse(other.text).error.code, 'idempotency_key_reused');
       });
@@ -333,65 +320,65 @@ for (const backend of backends()) {
 
     test('a claim abandoned for over 60 s (its process died) is taken over: the request runs, once', async () => {
       const key = randomUUID();
-      const body = `{"amount": 3.21, "user_id": ${alice.id}}`;
-      const fingerprint = (platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx.idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));
-      await db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state, created_at)
-        values (${`user:${alice.id}`}, ${key}, ${fingerprint}, 'in_flight', now() - interval '61 seconds')`);
+      const body = `{"amount": 3.21, "user_id": ${suite.alice.id}}`;
+      const fingerprint = (suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx.idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));
+      await suite.db.execute(sql`insert into idempotency_keys (scope, key, request_fingerprint, state, created_at)
+        values (${`user:${suite.alice.id}`}, ${key}, ${fingerprint}, 'in_flight', now() - interval '61 seconds')`);
       const start = await counts();
-      const response = await post('/payments', alice.token, body, key);
+      const response = await post('/payments', suite.alice.token, body, key);
       assert.equal(response.status, 200, response.text);
       assert.equal(response.replayed, null);
       assert.deepEqual(delta(start, await counts()), { payments: 1, transfers: 1, paymentMethods: 1, outbox: 2 });
-      assert.deepEqual(await post('/payments', alice.token, body, key), { ...response, replayed: 'true' });
+      assert.deepEqual(await post('/payments', suite.alice.token, body, key), { ...response, replayed: 'true' });
     });
 
     test('a request whose claim was taken over cannot store its outcome: its transaction rolls back, so only one of the two takes effect', async () => {
       const key = randomUUID();
-      const scope = `user:${alice.id}`;
-      const first = await claimIdempotencyKey(db, scope, key, 'f');
+      const scope = `user:${suite.alice.id}`;
+      const first = await claimIdempotencyKey(suite.db, scope, key, 'f');
       assert.equal(first.kind, 'claimed');
-      await db.execute(sql`update idempotency_keys set created_at = now() - interval '61 seconds' where scope = ${scope} and key = ${key}`);
-      const second = await claimIdempotencyKey(db, scope, key, 'f');
+      await suite.db.execute(sql`update idempotency_keys set created_at = now() - interval '61 seconds' where scope = ${scope} and key = ${key}`);
+      const second = await claimIdempotencyKey(suite.db, scope, key, 'f');
       assert.equal(second.kind, 'claimed');
       const start = await counts();
       // The first holder, still running, tries to commit its change with its outcome.
-      await assert.rejects(db.transaction(async (tx) => {
+      await assert.rejects(suite.db.transaction(async (tx) => {
         await tx.execute(sql`insert into payers (user_id, status, as_of) values (999999999, 'active', now())`);
         await storeIdempotentResponse(tx, scope, key, (first as { token: string }).token, 200, '{"first":true}');
       }), IdempotencyClaimLostError);
-      assert.deepEqual((await queryRows(db, sql`select 1 from payers where user_id = 999999999`)).length, 0, 'the change rolled back');
-      await storeIdempotentResponse(db, scope, key, (second as { token: string }).token, 200, '{"second":true}');
-      const replay = await claimIdempotencyKey(db, scope, key, 'f');
+      assert.deepEqual((await queryRows(suite.db, sql`select 1 from payers where user_id = 999999999`)).length, 0, 'the change rolled back');
+      await storeIdempotentResponse(suite.db, scope, key, (second as { token: string }).token, 200, '{"second":true}');
+      const replay = await claimIdempotencyKey(suite.db, scope, key, 'f');
       assert.deepEqual(replay, { kind: 'replay', status: 200, body: '{"second":true}' });
       assert.deepEqual(delta(start, await counts()), {});
     });
 
     test('expired keys are reaped after 24 hours: the same key then runs a new request; a 23-hour-old key still replays', async () => {
-      const body = `{"amount": 1.11, "user_id": ${alice.id}}`;
+      const body = `{"amount": 1.11, "user_id": ${suite.alice.id}}`;
       const oldKey = randomUUID();
       const recentKey = randomUUID();
-      const first = await post('/payments', alice.token, body, oldKey);
-      const recent = await post('/payments', alice.token, body, recentKey);
+      const first = await post('/payments', suite.alice.token, body, oldKey);
+      const recent = await post('/payments', suite.alice.token, body, recentKey);
       assert.equal(first.status, 200);
       assert.equal(recent.status, 200);
-      await db.execute(sql`update idempotency_keys set created_at = created_at - interval '25 hours' where key = ${oldKey}`);
-      await db.execute(sql`update idempotency_keys set created_at = created_at - interval '23 hours' where key = ${recentKey}`);
-      await deleteExpiredIdempotencyKeys(db);
-      const left = await queryRows<{ key: string }>(db, sql`select key from idempotency_keys where key in (${oldKey}, ${recentKey})`);
+      await suite.db.execute(sql`update idempotency_keys set created_at = created_at - interval '25 hours' where key = ${oldKey}`);
+      await suite.db.execute(sql`update idempotency_keys set created_at = created_at - interval '23 hours' where key = ${recentKey}`);
+      await deleteExpiredIdempotencyKeys(suite.db);
+      const left = await queryRows<{ key: string }>(suite.db, sql`select key from idempotency_keys where key in (${oldKey}, ${recentKey})`);
       assert.deepEqual(left.map((r) => r.key), [recentKey]);
       const start = await counts();
-      const anew = await post('/payments', alice.token, body, oldKey);
+      const anew = await post('/payments', suite.alice.token, body, oldKey);
       assert.equal(anew.status, 200);
       assert.equal(anew.replayed, null);
       assert.notEqual(JSON.parse(anew.text).payment.id, JSON.parse(first.text).payment.id);
       assert.equal((await counts()).payments, start.payments + 1);
-      const replay = await post('/payments', alice.token, body, recentKey);
+      const replay = await post('/payments', suite.alice.token, body, recentKey);
       assert.deepEqual(replay, { ...recent, replayed: 'true' });
       assert.equal((await counts()).payments, start.payments + 1);
     });
 
     test('the ledger invariants hold after every scenario above', async () => {
-      assert.deepEqual(await checkLedgerInvariants(db), []);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
     });
   });
 }

@@ -3,46 +3,31 @@
 // caller, and a request that failed validation stores nothing.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 for (const backend of backends()) {
   describe(`Idempotency-Key (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let alice: { id: number; token: string };
-    let bob: { id: number; token: string };
-    let adminToken: string;
-
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      alice = await platform.api.signUp();
-      bob = await platform.api.signUp();
-      adminToken = await platform.api.adminToken();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
 
     /** Raw POST so that bodies can be compared byte for byte. */
     const post = async (token: string, body: string, key?: string) => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       if (key !== undefined) headers['idempotency-key'] = key;
-      const response = await fetch(`${platform.gatewayUrl}/payments`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`${suite.platform.gatewayUrl}/payments`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
       return { status: response.status, text: await response.text(), replayed: response.headers.get('idempotent-replayed') };
     };
-    const paymentsFor = async (userId: number) => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
+    const paymentsFor = async (userId: number) => Number((await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
 
     test('the same key and body replay the first response byte for byte, marked Idempotent-Replayed, and move money once', async () => {
       const key = randomUUID();
-      const before = await paymentsFor(alice.id);
-      const body = `{"amount": 12.34, "user_id": ${alice.id}}`;
-      const first = await post(alice.token, body, key);
-      const again = await post(alice.token, body, key);
+      const before = await paymentsFor(suite.alice.id);
+      const body = `{"amount": 12.34, "user_id": ${suite.alice.id}}`;
+      const first = await post(suite.alice.token, body, key);
+      const again = await post(suite.alice.token, body, key);
       // The same parameters in another key order are the same request.
-      const reordered = await post(alice.token, `{"user_id": ${alice.id}, "amount": 12.34}`, key);
+      const reordered = await post(suite.alice.token, `{"user_id": ${suite.alice.id}, "amount": 12.34}`, key);
       assert.equal(first.status, 200);
       assert.equal(first.replayed, null);
       for (const replay of [again, reordered]) {
@@ -50,25 +35,25 @@ for (const backend of backends()) {
         assert.equal(replay.text, first.text);
         assert.equal(replay.replayed, 'true');
       }
-      assert.equal(await paymentsFor(alice.id), before + 1);
+      assert.equal(await paymentsFor(suite.alice.id), before + 1);
     });
 
     test('the same key with other parameters is refused with idempotency_error and changes nothing', async () => {
       const key = randomUUID();
-      assert.equal((await post(alice.token, `{"amount": 5, "user_id": ${alice.id}}`, key)).status, 200);
-      const before = await paymentsFor(alice.id);
-      const other = await post(alice.token, `{"amount": 6, "user_id": ${alice.id}}`, key);
+      assert.equal((await post(suite.alice.token, `{"amount": 5, "user_id": ${suite.alice.id}}`, key)).status, 200);
+      const before = await paymentsFor(suite.alice.id);
+      const other = await post(suite.alice.token, `{"amount": 6, "user_id": ${suite.alice.id}}`, key);
       assert.equal(other.status, 400);
       const error = JSON.parse(other.text).error;
       assert.equal(error.type, 'idempotency_error');
       assert.equal(error.code, 'idempotency_key_reused');
-      assert.equal(await paymentsFor(alice.id), before);
+      assert.equal(await paymentsFor(suite.alice.id), before);
     });
 
     test("keys belong to their caller: another user's identical key is a new request", async () => {
       const key = randomUUID();
-      const mine = await post(alice.token, `{"amount": 1, "user_id": ${alice.id}}`, key);
-      const theirs = await post(bob.token, `{"amount": 1, "user_id": ${bob.id}}`, key);
+      const mine = await post(suite.alice.token, `{"amount": 1, "user_id": ${suite.alice.id}}`, key);
+      const theirs = await post(suite.bob.token, `{"amount": 1, "user_id": ${suite.bob.id}}`, key);
       assert.equal(mine.status, 200);
       assert.equal(theirs.status, 200);
       assert.equal(theirs.replayed, null);
@@ -77,21 +62,21 @@ for (const backend of backends()) {
 
     test('a request that failed validation stores nothing: the key is still free afterwards', async () => {
       const key = randomUUID();
-      const invalid = await post(alice.token, `{"amount": 1.001, "user_id": ${alice.id}}`, key);
+      const invalid = await post(suite.alice.token, `{"amount": 1.001, "user_id": ${suite.alice.id}}`, key);
       assert.equal(invalid.status, 400);
-      const forbidden = await post(alice.token, `{"amount": 1, "user_id": ${bob.id}}`, key);
+      const forbidden = await post(suite.alice.token, `{"amount": 1, "user_id": ${suite.bob.id}}`, key);
       assert.equal(forbidden.status, 403);
-      const valid = await post(alice.token, `{"amount": 2, "user_id": ${alice.id}}`, key);
+      const valid = await post(suite.alice.token, `{"amount": 2, "user_id": ${suite.alice.id}}`, key);
       assert.equal(valid.status, 200);
       assert.equal(valid.replayed, null);
     });
 
     test('a refusal after execution began (a declined card) is the outcome a repeat gets back', async () => {
       const key = randomUUID();
-      const body = `{"amount": 3, "user_id": ${alice.id}, "payment_method": "pm_card_visa_chargeDeclined"}`;
-      const first = await post(alice.token, body, key);
+      const body = `{"amount": 3, "user_id": ${suite.alice.id}, "payment_method": "pm_card_visa_chargeDeclined"}`;
+      const first = await post(suite.alice.token, body, key);
       assert.equal(first.status, 402);
-      const again = await post(alice.token, body, key);
+      const again = await post(suite.alice.token, body, key);
       assert.equal(again.status, 402);
       assert.equal(again.text, first.text);
       assert.equal(again.replayed, 'true');
@@ -100,20 +85,20 @@ for (const backend of backends()) {
     test('an unknown payer is refused before the key is claimed: nothing is stored, so a retry is checked anew', async () => {
       const key = randomUUID();
       const body = '{"amount": 3, "user_id": 987654321}';
-      const first = await post(adminToken, body, key);
+      const first = await post(suite.adminToken, body, key);
       assert.equal(first.status, 404);
-      const again = await post(adminToken, body, key);
+      const again = await post(suite.adminToken, body, key);
       assert.equal(again.status, 404);
       assert.equal(again.replayed, null);
-      assert.equal((await queryRows(db, sql`select 1 from idempotency_keys where key = ${key}`)).length, 0);
+      assert.equal((await queryRows(suite.db, sql`select 1 from idempotency_keys where key = ${key}`)).length, 0);
     });
 
     test('concurrent requests with one key create exactly one payment; the others get the same response or a 409', async () => {
       const key = randomUUID();
-      const before = await paymentsFor(bob.id);
-      const body = `{"amount": 9.99, "user_id": ${bob.id}}`;
-      const responses = await Promise.all(Array.from({ length: 20 }, () => post(bob.token, body, key)));
-      assert.equal(await paymentsFor(bob.id), before + 1);
+      const before = await paymentsFor(suite.bob.id);
+      const body = `{"amount": 9.99, "user_id": ${suite.bob.id}}`;
+      const responses = await Promise.all(Array.from({ length: 20 }, () => post(suite.bob.token, body, key)));
+      assert.equal(await paymentsFor(suite.bob.id), before + 1);
       const succeeded = responses.filter((r) => r.status === 200);
       const inFlight = responses.filter((r) => r.status === 409);
       assert.equal(succeeded.length + inFlight.length, responses.length, responses.map((r) => r.status).join(','));
@@ -121,12 +106,12 @@ for (const backend of backends()) {
       for (const r of succeeded) assert.equal(r.text, succeeded[0]!.text);
       for (const r of inFlight) assert.equal(JSON.parse(r.text).error.code, 'idempotency_key_in_use');
       // Once the first has finished, every retry gets its response.
-      const retry = await post(bob.token, body, key);
+      const retry = await post(suite.bob.token, body, key);
       assert.equal(retry.text, succeeded[0]!.text);
     });
 
     test('a malformed Idempotency-Key is refused with 400', async () => {
-      const response = await post(alice.token, `{"amount": 1, "user_id": ${alice.id}}`, 'k'.repeat(256));
+      const response = await post(suite.alice.token, `{"amount": 1, "user_id": ${suite.alice.id}}`, 'k'.repeat(256));
       assert.equal(response.status, 400);
       assert.equal(JSON.parse(response.text).error.code, 'idempotency_key_invalid');
     });

@@ -3,9 +3,9 @@
 // from; other users' payments untouchable; the ledger's pending balances and the outbox's events
 // after each step; payers followed from user.disabled / user.enabled / user.deleted.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { describe, test } from 'node:test';
+import { backends, eventually, suitePlatform } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { newEvent, type EventEnvelope } from '@paymesh/platform/events/event';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 
@@ -17,39 +17,24 @@ const revenue = 'system:platform_revenue:USD';
 
 for (const backend of backends()) {
   describe(`payment lifecycle (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
-    let alice: User;
-    let bob: User;
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-      alice = await platform.api.signUp();
-      bob = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const pay = (body: Record<string, unknown>, user: User = alice) => platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
-    const act = (id: string, action: 'confirm' | 'capture' | 'cancel', body?: Record<string, unknown>, token = alice.token) =>
-      platform.api.call('POST', `/payments/${id}/${action}`, { token, json: body });
-    const get = async (id: string, token = adminToken) => {
-      const response = await platform.api.call('GET', `/payments/${id}`, { token });
+    const pay = (body: Record<string, unknown>, user: User = suite.alice) => suite.platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
+    const act = (id: string, action: 'confirm' | 'capture' | 'cancel', body?: Record<string, unknown>, token = suite.alice.token) =>
+      suite.platform.api.call('POST', `/payments/${id}/${action}`, { token, json: body });
+    const get = async (id: string, token = suite.adminToken) => {
+      const response = await suite.platform.api.call('GET', `/payments/${id}`, { token });
       assert.equal(response.status, 200, JSON.stringify(response.body));
       return response.body;
     };
     /** A payment as stored, with the columns an action may change. */
-    const stored = async (id: string) => (await queryRows<Record<string, unknown>>(db, sql`select status, amount_capturable::text, amount_received::text,
+    const stored = async (id: string) => (await queryRows<Record<string, unknown>>(suite.db, sql`select status, amount_capturable::text, amount_received::text,
       payment_method_id, authorization_transfer_id::text, last_payment_error::text, cancellation_reason, canceled_at::text, updated_at::text
       from payments where id = ${id}`))[0];
-    const transfers = (id: string) => queryRows<{ flags: string; amount_minor: string; resolves: boolean }>(db, sql`
+    const transfers = (id: string) => queryRows<{ flags: string; amount_minor: string; resolves: boolean }>(suite.db, sql`
       select flags, amount_minor::text, pending_id is not null as resolves from ledger_transfers where payment_id = ${id} order by created_at, flags`);
     const ledger = async (): Promise<Record<string, Balance>> => {
-      const rows = await queryRows<Balance & { code: string }>(db, sql`select code, debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text
+      const rows = await queryRows<Balance & { code: string }>(suite.db, sql`select code, debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text
         from ledger_accounts where code in (${clearing}, ${revenue})`);
       const zero = { debits_posted: '0', credits_posted: '0', debits_pending: '0', credits_pending: '0' };
       const byCode = Object.fromEntries(rows.map(({ code, ...balance }) => [code, balance]));
@@ -64,15 +49,15 @@ for (const backend of backends()) {
     });
     /** The payment's outbox subjects in created_at order; events written in one instant are put in the expected order among themselves. */
     const eventsOf = async (id: string, expected: readonly string[]) => {
-      const rows = await queryRows<{ subject: string; at: string }>(db, sql`
+      const rows = await queryRows<{ subject: string; at: string }>(suite.db, sql`
         select subject, (extract(epoch from created_at) * 1000000)::bigint::text as at from outbox where payload->>'payment_id' = ${id} order by created_at`);
       const rank = (subject: string) => (expected.includes(subject) ? expected.indexOf(subject) : Number.MAX_SAFE_INTEGER);
       const ordered = [...rows].sort((a, b) => (BigInt(a.at) === BigInt(b.at) ? rank(a.subject) - rank(b.subject) : BigInt(a.at) < BigInt(b.at) ? -1 : 1));
       return ordered.map((r) => r.subject);
     };
     const assertEvents = async (id: string, expected: readonly string[]) => assert.deepEqual(await eventsOf(id, expected), expected, `events of ${id}`);
-    const outboxCount = async () => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox`))[0]!.n);
-    const authorize = async (amount: string, user: User = alice) => {
+    const outboxCount = async () => Number((await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from outbox`))[0]!.n);
+    const authorize = async (amount: string, user: User = suite.alice) => {
       const response = await pay({ amount, capture_method: 'manual', payment_method: 'pm_card_visa' }, user);
       assert.equal(response.status, 200, JSON.stringify(response.body));
       assert.equal(response.body.payment.status, 'requires_capture');
@@ -84,7 +69,7 @@ for (const backend of backends()) {
         const response = await pay({ amount: 5, confirm: false });
         assert.equal(response.status, 200);
         assert.equal(response.body.success, true);
-        assert.equal(response.body.message, `Payment of $5.00 created for user ${alice.id}`);
+        assert.equal(response.body.message, `Payment of $5.00 created for user ${suite.alice.id}`);
         const payment = response.body.payment;
         assert.equal(payment.status, 'requires_payment_method');
         assert.equal(payment.payment_method, null);
@@ -157,7 +142,7 @@ for (const backend of backends()) {
         const before = await ledger();
         const response = await pay({ amount: '25.00', capture_method: 'manual', payment_method: 'pm_card_visa' });
         assert.equal(response.status, 200, JSON.stringify(response.body));
-        assert.equal(response.body.message, `Payment of $25.00 authorized for user ${alice.id}`);
+        assert.equal(response.body.message, `Payment of $25.00 authorized for user ${suite.alice.id}`);
         const payment = response.body.payment;
         assert.equal(payment.status, 'requires_capture');
         assert.equal(payment.capture_method, 'manual');
@@ -197,7 +182,7 @@ for (const backend of backends()) {
         assert.deepEqual(await ledger(), { [clearing]: moved(before[clearing]!, { debits_posted: 1234 }), [revenue]: moved(before[revenue]!, { credits_posted: 1234 }) });
         assert.deepEqual(await transfers(payment.id), [{ flags: 'pending', amount_minor: '3000', resolves: false }, { flags: 'post_pending', amount_minor: '1234', resolves: true }]);
         await assertEvents(payment.id, ['payment.created', 'payment.requires_capture', 'payment.captured', 'payment.succeeded']);
-        const [event] = await queryRows<{ amount_captured: string; amount_received: string }>(db, sql`
+        const [event] = await queryRows<{ amount_captured: string; amount_received: string }>(suite.db, sql`
           select payload->>'amount_captured' as amount_captured, payload->>'amount_received' as amount_received from outbox where subject = 'payment.captured' and payload->>'payment_id' = ${payment.id}`);
         assert.deepEqual({ ...event }, { amount_captured: '1234', amount_received: '1234' });
       });
@@ -252,10 +237,10 @@ for (const backend of backends()) {
       });
 
       test('a manual wallet payment holds the money; a partial capture spends the captured part and gives the rest back to the wallet', async () => {
-        const carol = await platform.api.signUp();
-        const topUp = await platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '50.00', payment_method: 'pm_card_visa' } });
+        const carol = await suite.platform.api.signUp();
+        const topUp = await suite.platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '50.00', payment_method: 'pm_card_visa' } });
         assert.equal(topUp.status, 200, JSON.stringify(topUp.body));
-        const wallet = async () => (await platform.api.call('GET', '/wallet', { token: carol.token })).body.balances.find((b: { currency: string }) => b.currency === 'usd');
+        const wallet = async () => (await suite.platform.api.call('GET', '/wallet', { token: carol.token })).body.balances.find((b: { currency: string }) => b.currency === 'usd');
         const authorized = await pay({ amount: '20.00', capture_method: 'manual', payment_method: 'wallet' }, carol);
         assert.equal(authorized.status, 200, JSON.stringify(authorized.body));
         assert.equal(authorized.body.payment.status, 'requires_capture');
@@ -279,7 +264,7 @@ for (const backend of backends()) {
       test('a capture repeated with its Idempotency-Key replays the first response instead of failing, and captures once', async () => {
         const payment = await authorize('14.00');
         const key = `capture-${payment.id}`;
-        const capture = () => platform.api.call('POST', `/payments/${payment.id}/capture`, { token: alice.token, json: { amount_to_capture: '7.00' }, headers: { 'idempotency-key': key } });
+        const capture = () => suite.platform.api.call('POST', `/payments/${payment.id}/capture`, { token: suite.alice.token, json: { amount_to_capture: '7.00' }, headers: { 'idempotency-key': key } });
         const first = await capture();
         assert.equal(first.status, 200, JSON.stringify(first.body));
         const again = await capture();
@@ -289,7 +274,7 @@ for (const backend of backends()) {
         assert.equal((await transfers(payment.id)).length, 2);
         // The same key on another payment's capture is another request: refused as a reuse.
         const other = await authorize('1.00');
-        const reused = await platform.api.call('POST', `/payments/${other.id}/capture`, { token: alice.token, json: { amount_to_capture: '7.00' }, headers: { 'idempotency-key': key } });
+        const reused = await suite.platform.api.call('POST', `/payments/${other.id}/capture`, { token: suite.alice.token, json: { amount_to_capture: '7.00' }, headers: { 'idempotency-key': key } });
         assert.equal(reused.status, 400);
         assert.equal(reused.body.error.code, 'idempotency_key_reused');
         assert.equal((await get(other.id)).status, 'requires_capture');
@@ -309,26 +294,26 @@ for (const backend of backends()) {
 
     describe('who decides what becomes of an authorization', () => {
       test('a hold an admin placed on a user is captured or canceled by the admin, never by the payer (403, nothing moves)', async () => {
-        const held = await platform.api.call('POST', '/payments', { token: adminToken, json: { user_id: alice.id, amount: '100.00', capture_method: 'manual', payment_method: 'pm_card_visa' } });
+        const held = await suite.platform.api.call('POST', '/payments', { token: suite.adminToken, json: { user_id: suite.alice.id, amount: '100.00', capture_method: 'manual', payment_method: 'pm_card_visa' } });
         assert.equal(held.status, 200, JSON.stringify(held.body));
         const id: string = held.body.payment.id;
         const before = await ledger();
         for (const [action, body] of [['capture', { amount_to_capture: '0.01' }], ['capture', {}], ['cancel', {}]] as const) {
-          const refused = await act(id, action, body, alice.token);
+          const refused = await act(id, action, body, suite.alice.token);
           assert.equal(refused.status, 403, `${action}: ${JSON.stringify(refused.body)}`);
           assert.equal(refused.body.error.type, 'permission_error');
         }
         assert.deepEqual(await ledger(), before);
         assert.equal((await get(id)).status, 'requires_capture');
-        const captured = await act(id, 'capture', { amount_to_capture: '60.00' }, adminToken);
+        const captured = await act(id, 'capture', { amount_to_capture: '60.00' }, suite.adminToken);
         assert.equal(captured.status, 200, JSON.stringify(captured.body));
         assert.equal(captured.body.amount_received, 6000);
       });
 
       test('a payer may still cancel a payment an admin created for them before it is authorized', async () => {
-        const draft = await platform.api.call('POST', '/payments', { token: adminToken, json: { user_id: alice.id, amount: '5.00', confirm: false } });
+        const draft = await suite.platform.api.call('POST', '/payments', { token: suite.adminToken, json: { user_id: suite.alice.id, amount: '5.00', confirm: false } });
         assert.equal(draft.status, 200);
-        const canceled = await act(draft.body.payment.id, 'cancel', {}, alice.token);
+        const canceled = await act(draft.body.payment.id, 'cancel', {}, suite.alice.token);
         assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
         assert.equal(canceled.body.status, 'canceled');
       });
@@ -480,16 +465,16 @@ for (const backend of backends()) {
 
     describe("another user's payment", () => {
       test("confirm, capture and cancel of another user's payment (or an unknown id) answer 404 payment_not_found and change nothing", async () => {
-        const unconfirmed = (await pay({ amount: 21, confirm: false, payment_method: 'pm_card_visa' }, bob)).body.payment;
-        const noMethod = (await pay({ amount: 22, confirm: false }, bob)).body.payment;
-        const authorized = await authorize('23.00', bob);
+        const unconfirmed = (await pay({ amount: 21, confirm: false, payment_method: 'pm_card_visa' }, suite.bob)).body.payment;
+        const noMethod = (await pay({ amount: 22, confirm: false }, suite.bob)).body.payment;
+        const authorized = await authorize('23.00', suite.bob);
         const ids = [unconfirmed.id, noMethod.id, authorized.id];
         const snapshot = async () => ({
           rows: await Promise.all(ids.map(stored)),
           transfers: await Promise.all(ids.map(transfers)),
           ledger: await ledger(),
           outbox: await outboxCount(),
-          paymentMethods: (await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payment_methods`))[0]!.n,
+          paymentMethods: (await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payment_methods`))[0]!.n,
         });
         const before = await snapshot();
         const attempts: [string, 'confirm' | 'capture' | 'cancel', Record<string, unknown> | undefined][] = [];
@@ -498,47 +483,47 @@ for (const backend of backends()) {
             [id, 'capture', undefined], [id, 'capture', { amount_to_capture: '1.00' }], [id, 'cancel', undefined], [id, 'cancel', { cancellation_reason: 'fraudulent' }]);
         }
         for (const [id, action, body] of attempts) {
-          const response = await act(id, action, body, alice.token);
+          const response = await act(id, action, body, suite.alice.token);
           assert.equal(response.status, 404, `${action} ${id} ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`);
           assert.equal(response.body.error.code, 'payment_not_found', `${action} ${id} ${JSON.stringify(body)}`);
-          const read = await platform.api.call('GET', `/payments/${id}`, { token: alice.token });
+          const read = await suite.platform.api.call('GET', `/payments/${id}`, { token: suite.alice.token });
           assert.equal(read.status, 404);
         }
         assert.deepEqual(await snapshot(), before);
         // The owner still can.
-        assert.equal((await act(unconfirmed.id, 'confirm', undefined, bob.token)).body.status, 'succeeded');
-        assert.equal((await act(authorized.id, 'capture', undefined, bob.token)).body.status, 'succeeded');
-        assert.equal((await act(noMethod.id, 'cancel', undefined, bob.token)).body.status, 'canceled');
+        assert.equal((await act(unconfirmed.id, 'confirm', undefined, suite.bob.token)).body.status, 'succeeded');
+        assert.equal((await act(authorized.id, 'capture', undefined, suite.bob.token)).body.status, 'succeeded');
+        assert.equal((await act(noMethod.id, 'cancel', undefined, suite.bob.token)).body.status, 'canceled');
         // and an admin may act on anyone's payment
-        const another = await authorize('1.00', bob);
-        assert.equal((await act(another.id, 'cancel', undefined, adminToken)).body.status, 'canceled');
+        const another = await authorize('1.00', suite.bob);
+        assert.equal((await act(another.id, 'cancel', undefined, suite.adminToken)).body.status, 'canceled');
       });
     });
 
     describe('payers followed from user events', () => {
-      const publish = (event: EventEnvelope) => platform.embedded!.services.payments.runtime.transport.publish(event);
-      const payer = async (userId: number) => (await queryRows<{ status: string; as_of: string }>(db, sql`select status, as_of::text from payers where user_id = ${String(userId)}`))[0];
+      const publish = (event: EventEnvelope) => suite.platform.embedded!.services.payments.runtime.transport.publish(event);
+      const payer = async (userId: number) => (await queryRows<{ status: string; as_of: string }>(suite.db, sql`select status, as_of::text from payers where user_id = ${String(userId)}`))[0];
       const payerBecomes = (userId: number, status: string) => eventually(async () => ((await payer(userId))?.status === status ? true : undefined));
       const handled = (event: EventEnvelope) => eventually(async () => (
-        (await queryRows(db, sql`select 1 from inbox where consumer = 'payments' and event_id = ${event.id}`)).length === 1 ? true : undefined));
+        (await queryRows(suite.db, sql`select 1 from inbox where consumer = 'payments' and event_id = ${event.id}`)).length === 1 ? true : undefined));
       /** Auth ended the user's tokens on user.disabled, up to the end of that second: a new sign-in after it. */
       const signInAgain = async (user: { username: string; password: string }) => {
         await new Promise((resolve) => setTimeout(resolve, 1_010 - (Date.now() % 1_000)));
-        return platform.api.login(user.username, user.password);
+        return suite.platform.api.login(user.username, user.password);
       };
-      const paymentsOf = async (userId: number) => Number((await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
+      const paymentsOf = async (userId: number) => Number((await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(userId)}`))[0]!.n);
 
       test('user.disabled refuses new payments and confirmations with 403 user_disabled, storing nothing; user.enabled allows them again', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         assert.equal((await pay({ amount: 1 }, carol)).status, 200);
         const pending = (await pay({ amount: 2, confirm: false, payment_method: 'pm_card_visa' }, carol)).body.payment;
         await publish(newEvent('user.disabled', { user_id: carol.id }, undefined));
         await payerBecomes(carol.id, 'disabled');
         const before = { payments: await paymentsOf(carol.id), outbox: await outboxCount() };
         // Auth hears of it too: carol's own token is refused outright; an admin is told why.
-        assert.equal((await platform.api.call('POST', '/payments', { token: carol.token, json: { amount: 1, user_id: carol.id } })).status, 401);
-        for (const token of [adminToken]) {
-          const refused = await platform.api.call('POST', '/payments', { token, json: { amount: 1, user_id: carol.id } });
+        assert.equal((await suite.platform.api.call('POST', '/payments', { token: carol.token, json: { amount: 1, user_id: carol.id } })).status, 401);
+        for (const token of [suite.adminToken]) {
+          const refused = await suite.platform.api.call('POST', '/payments', { token, json: { amount: 1, user_id: carol.id } });
           assert.equal(refused.status, 403, JSON.stringify(refused.body));
           assert.equal(refused.body.error.code, 'user_disabled');
           assert.equal(refused.body.error.param, 'user_id');
@@ -557,12 +542,12 @@ for (const backend of backends()) {
       });
 
       test('user.deleted refuses payments with 404 user_not_found, and a later user.enabled does not bring the user back', async () => {
-        const dave = await platform.api.signUp();
+        const dave = await suite.platform.api.signUp();
         assert.equal((await pay({ amount: 1 }, dave)).status, 200);
         await publish(newEvent('user.deleted', { user_id: dave.id }, undefined));
         await payerBecomes(dave.id, 'deleted');
         const before = await paymentsOf(dave.id);
-        const refused = await platform.api.call('POST', '/payments', { token: adminToken, json: { amount: 1, user_id: dave.id } });
+        const refused = await suite.platform.api.call('POST', '/payments', { token: suite.adminToken, json: { amount: 1, user_id: dave.id } });
         assert.equal(refused.status, 404, JSON.stringify(refused.body));
         assert.equal(refused.body.error.code, 'user_not_found');
         assert.equal(refused.body.error.param, 'user_id');
@@ -571,14 +556,14 @@ for (const backend of backends()) {
         await publish(enabled);
         await handled(enabled);
         assert.equal((await payer(dave.id))?.status, 'deleted');
-        const still = await platform.api.call('POST', '/payments', { token: adminToken, json: { amount: 1, user_id: dave.id } });
+        const still = await suite.platform.api.call('POST', '/payments', { token: suite.adminToken, json: { amount: 1, user_id: dave.id } });
         assert.equal(still.status, 404);
         assert.equal(still.body.error.code, 'user_not_found');
         assert.equal(await paymentsOf(dave.id), before);
       });
 
       test('a redelivered user event changes nothing: it is recorded once and an old event does not undo a newer one', async () => {
-        const erin = await platform.api.signUp();
+        const erin = await suite.platform.api.signUp();
         const disabled = newEvent('user.disabled', { user_id: erin.id }, undefined);
         await publish(disabled);
         await payerBecomes(erin.id, 'disabled');
@@ -595,17 +580,17 @@ for (const backend of backends()) {
         await publish(disabled);
         await publish(enabled);
         assert.deepEqual(await payer(erin.id), afterEnabled);
-        const [inbox] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from inbox where consumer = 'payments' and event_id in (${disabled.id}, ${enabled.id})`);
+        const [inbox] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from inbox where consumer = 'payments' and event_id in (${disabled.id}, ${enabled.id})`);
         assert.equal(inbox!.n, '2');
         assert.equal((await pay({ amount: 1 }, { ...erin, token: await signInAgain(erin) })).status, 200);
       });
     });
 
     test('the ledger invariants hold after every scenario above', async () => {
-      assert.deepEqual(await checkLedgerInvariants(db), []);
-      const [pending] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where status = 'requires_capture'`);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
+      const [pending] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where status = 'requires_capture'`);
       // Every authorization left open still has its whole amount pending in the ledger.
-      const [held] = await queryRows<{ capturable: string | null; pending: string }>(db, sql`select
+      const [held] = await queryRows<{ capturable: string | null; pending: string }>(suite.db, sql`select
         (select sum(amount_capturable)::text from payments where status = 'requires_capture' and payment_method_type = 'card') as capturable,
         (select debits_pending::text from ledger_accounts where code = ${clearing}) as pending`);
       assert.ok(Number(pending!.n) >= 1);

@@ -2,9 +2,9 @@
 // succeeded payments and only by admins and services, back the way the money came (the card
 // through processor clearing, or the wallet), with their events, and safe under concurrency.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform, type ApiResponse } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import type { PaymentsContext } from '../src/payments-context.ts';
@@ -15,44 +15,29 @@ type Account = { debits_posted: number; credits_posted: number; debits_pending: 
 
 for (const backend of backends()) {
   describe(`refunds (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
-    let alice: User;
-    let bob: User;
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-      alice = await platform.api.signUp();
-      bob = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const pay = (body: Record<string, unknown>, user: User = alice) => platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
+    const pay = (body: Record<string, unknown>, user: User = suite.alice) => suite.platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
     /** A succeeded card payment of `amount` (a decimal string), its id. */
-    const paid = async (amount: string, user: User = alice, extra: Record<string, unknown> = {}): Promise<string> => {
+    const paid = async (amount: string, user: User = suite.alice, extra: Record<string, unknown> = {}): Promise<string> => {
       const response = await pay({ amount, ...extra }, user);
       assert.equal(response.status, 200, JSON.stringify(response.body));
       return response.body.payment.id;
     };
-    const refund = (paymentId: string, body: unknown = {}, token = adminToken) => platform.api.call('POST', `/payments/${paymentId}/refunds`, { token, json: body });
+    const refund = (paymentId: string, body: unknown = {}, token = suite.adminToken) => suite.platform.api.call('POST', `/payments/${paymentId}/refunds`, { token, json: body });
     const getPayment = async (id: string) => {
-      const response = await platform.api.call('GET', `/payments/${id}`, { token: adminToken });
+      const response = await suite.platform.api.call('GET', `/payments/${id}`, { token: suite.adminToken });
       assert.equal(response.status, 200);
       return response.body;
     };
-    const refundRows = async (paymentId: string) => queryRows<{ id: string; amount_minor: string; status: string }>(db, sql`
+    const refundRows = async (paymentId: string) => queryRows<{ id: string; amount_minor: string; status: string }>(suite.db, sql`
       select id, amount_minor::text, status from refunds where payment_id = ${paymentId} order by seq`);
-    const refundTransfers = async (paymentId: string) => queryRows<{ amount_minor: string; debit: string; credit: string; flags: string; reference: string }>(db, sql`
+    const refundTransfers = async (paymentId: string) => queryRows<{ amount_minor: string; debit: string; credit: string; flags: string; reference: string }>(suite.db, sql`
       select t.amount_minor::text, d.code as debit, c.code as credit, t.flags, t.reference from ledger_transfers t
       join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
       where t.payment_id = ${paymentId} and t.kind = 'refund' order by t.created_at, t.amount_minor`);
     const account = async (code: string): Promise<Account> => {
-      const [row] = await queryRows<Record<keyof Account, string>>(db, sql`
+      const [row] = await queryRows<Record<keyof Account, string>>(suite.db, sql`
         select debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text from ledger_accounts where code = ${code}`);
       if (row === undefined) return { debits_posted: 0, credits_posted: 0, debits_pending: 0, credits_pending: 0 };
       return { debits_posted: Number(row.debits_posted), credits_posted: Number(row.credits_posted), debits_pending: Number(row.debits_pending), credits_pending: Number(row.credits_pending) };
@@ -62,7 +47,7 @@ for (const backend of backends()) {
       assert.equal(response.body.error.code, code, what);
     };
     const walletAvailable = async (user: User, currency = 'usd') => {
-      const response = await platform.api.call('GET', '/wallet', { token: user.token });
+      const response = await suite.platform.api.call('GET', '/wallet', { token: user.token });
       assert.equal(response.status, 200);
       return (response.body.balances as { currency: string; available: number }[]).find((b) => b.currency === currency)?.available ?? 0;
     };
@@ -135,7 +120,7 @@ for (const backend of backends()) {
     });
 
     test("a refund amount is read in the payment's currency (JPY: 500 is 500, 0.5 is refused)", async () => {
-      const id = await paid('1000', alice, { currency: 'JPY' });
+      const id = await paid('1000', suite.alice, { currency: 'JPY' });
       const half = await refund(id, { amount: 500 });
       assert.equal(half.status, 200);
       assert.equal(half.body.amount, 500);
@@ -149,7 +134,7 @@ for (const backend of backends()) {
       assert.equal(created.status, 200);
       assert.equal(created.body.payment.status, 'requires_capture');
       const id: string = created.body.payment.id;
-      const captured = await platform.api.call('POST', `/payments/${id}/capture`, { token: alice.token, json: { amount_to_capture: '60.00' } });
+      const captured = await suite.platform.api.call('POST', `/payments/${id}/capture`, { token: suite.alice.token, json: { amount_to_capture: '60.00' } });
       assert.equal(captured.status, 200);
       assert.equal(captured.body.amount_received, 6000);
       expectError(await refund(id, { amount: '60.01' }), 400, 'amount_too_large', 'above the captured amount');
@@ -167,7 +152,7 @@ for (const backend of backends()) {
       const uncaptured = await pay({ amount: 20, capture_method: 'manual' });
       assert.equal(uncaptured.body.payment.status, 'requires_capture');
       const toCancel = await pay({ amount: 21, capture_method: 'manual' });
-      const canceled = await platform.api.call('POST', `/payments/${toCancel.body.payment.id}/cancel`, { token: alice.token, json: {} });
+      const canceled = await suite.platform.api.call('POST', `/payments/${toCancel.body.payment.id}/cancel`, { token: suite.alice.token, json: {} });
       assert.equal(canceled.status, 200);
       assert.equal(canceled.body.status, 'canceled');
       const declined = await pay({ amount: 22, payment_method: 'pm_card_visa_chargeDeclined' });
@@ -197,7 +182,7 @@ for (const backend of backends()) {
 
     test('only admins and services refund: a user, even the payer, gets 403 and nothing is refunded; an admin gets 200', async () => {
       const id = await paid('8.00');
-      for (const [who, user] of [['payer', alice], ['another user', bob]] as const) {
+      for (const [who, user] of [['payer', suite.alice], ['another user', suite.bob]] as const) {
         const response = await refund(id, {}, user.token);
         assert.equal(response.status, 403, who);
         assert.equal(response.body.error.type, 'permission_error', who);
@@ -209,36 +194,36 @@ for (const backend of backends()) {
       const admin = await refund(id);
       assert.equal(admin.status, 200);
       assert.equal(admin.body.amount, 800);
-      const [row] = await queryRows<{ created_by: string }>(db, sql`select created_by from refunds where id = ${admin.body.id}`);
+      const [row] = await queryRows<{ created_by: string }>(suite.db, sql`select created_by from refunds where id = ${admin.body.id}`);
       assert.match(row!.created_by, /^user:\d+$/);
-      assert.notEqual(row!.created_by, `user:${alice.id}`);
+      assert.notEqual(row!.created_by, `user:${suite.alice.id}`);
     });
 
     test("GET /payments/:id/refunds lists a payment's refunds, newest first, to its owner and an admin; another user gets 404", async () => {
       const id = await paid('9.00');
-      const empty = await platform.api.call('GET', `/payments/${id}/refunds`, { token: alice.token });
+      const empty = await suite.platform.api.call('GET', `/payments/${id}/refunds`, { token: suite.alice.token });
       assert.equal(empty.status, 200);
       assert.deepEqual(empty.body, { object: 'list', data: [], has_more: false });
       const first = await refund(id, { amount: 2 });
       const second = await refund(id, { amount: 3 });
       assert.equal(first.status, 200);
       assert.equal(second.status, 200);
-      for (const token of [alice.token, adminToken]) {
-        const list = await platform.api.call('GET', `/payments/${id}/refunds`, { token });
+      for (const token of [suite.alice.token, suite.adminToken]) {
+        const list = await suite.platform.api.call('GET', `/payments/${id}/refunds`, { token });
         assert.equal(list.status, 200);
         assert.equal(list.body.object, 'list');
         assert.deepEqual(list.body.data, [second.body, first.body]);
       }
-      const foreign = await platform.api.call('GET', `/payments/${id}/refunds`, { token: bob.token });
+      const foreign = await suite.platform.api.call('GET', `/payments/${id}/refunds`, { token: suite.bob.token });
       assert.equal(foreign.status, 404);
       assert.equal(foreign.body.error.code, 'payment_not_found');
-      const unknown = await platform.api.call('GET', '/payments/pay_doesnotexist0000/refunds', { token: bob.token });
+      const unknown = await suite.platform.api.call('GET', '/payments/pay_doesnotexist0000/refunds', { token: suite.bob.token });
       assert.deepEqual(unknown.body, foreign.body);
     });
 
     test('a wallet payment is refunded to the wallet: its balance goes back up, and system:refunds pays for it', async () => {
-      const carol = await platform.api.signUp();
-      const topUp = await platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '20.00', payment_method: 'pm_card_visa' } });
+      const carol = await suite.platform.api.signUp();
+      const topUp = await suite.platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '20.00', payment_method: 'pm_card_visa' } });
       assert.equal(topUp.status, 200, JSON.stringify(topUp.body));
       assert.equal(await walletAvailable(carol), 2000);
       const payment = await pay({ amount: '15.00', payment_method: 'wallet' }, carol);
@@ -267,7 +252,7 @@ for (const backend of backends()) {
     });
 
     test('a card refund debits system:refunds:<CUR> and credits system:processor_clearing:<CUR>, and leaves revenue alone', async () => {
-      const id = await paid('7.25', alice, { currency: 'EUR' });
+      const id = await paid('7.25', suite.alice, { currency: 'EUR' });
       const before = { clearing: await account('system:processor_clearing:EUR'), refunds: await account('system:refunds:EUR'), revenue: await account('system:platform_revenue:EUR') };
       const response = await refund(id, { amount: '2.25' });
       assert.equal(response.status, 200);
@@ -292,7 +277,7 @@ for (const backend of backends()) {
         assert.equal(response.status, 200);
         ids.push(response.body.id);
       }
-      const events = await queryRows<{ subject: string; refund_id: string; amount_minor: string; user_id: number; status: string }>(db, sql`
+      const events = await queryRows<{ subject: string; refund_id: string; amount_minor: string; user_id: number; status: string }>(suite.db, sql`
         select subject, payload->>'refund_id' as refund_id, payload->>'amount_minor' as amount_minor, (payload->>'user_id')::int as user_id, payload->>'status' as status
         from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
       const amounts: Record<string, string> = { [ids[0]!]: '100', [ids[1]!]: '200', [ids[2]!]: '300' };
@@ -301,7 +286,7 @@ for (const backend of backends()) {
         assert.deepEqual(mine.map((e) => e.subject).sort(), ['refund.created', 'refund.succeeded'], refundId);
         for (const event of mine) {
           assert.equal(event.amount_minor, amounts[refundId]);
-          assert.equal(Number(event.user_id), alice.id);
+          assert.equal(Number(event.user_id), suite.alice.id);
           // created while reserved, succeeded once the processor refunded
           assert.equal(event.status, event.subject === 'refund.created' ? 'pending' : 'succeeded');
         }
@@ -309,7 +294,7 @@ for (const backend of backends()) {
       assert.equal(events.length, 6);
       // a refused refund announces nothing
       expectError(await refund(id), 400, 'charge_already_refunded');
-      const [count] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
+      const [count] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
       assert.equal(count!.n, '6');
     });
 
@@ -326,9 +311,9 @@ for (const backend of backends()) {
       const rows = await refundRows(id);
       assert.deepEqual(rows.map((r) => [r.amount_minor, r.status]), [['3000', 'succeeded'], ['3000', 'succeeded'], ['3000', 'succeeded']]);
       assert.deepEqual((await refundTransfers(id)).filter((t) => t.flags === 'post_pending').map((t) => t.amount_minor), ['3000', '3000', '3000']);
-      const [events] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
+      const [events] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from outbox where subject like 'refund.%' and payload->>'payment_id' = ${id}`);
       assert.equal(events!.n, '6');
-      assert.deepEqual(await checkLedgerInvariants(db), []);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
       // what is left is still refundable
       const rest = await refund(id);
       assert.equal(rest.status, 200);
@@ -337,12 +322,12 @@ for (const backend of backends()) {
 
     test('a refund left pending by a crash between its phases holds its amount, and the sweeper finishes it exactly once', async () => {
       const id = await paid('40.00');
-      const { ctx } = platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
+      const { ctx } = suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
       const admin = { kind: 'service', subject: 'payments-service' } as Caller;
       // Phase 1 only, as if the process died before asking the processor.
       const reserved = await ctx.db.transaction((tx) => reserveRefund(ctx, tx, admin, id, 1500n, undefined));
       assert.equal(reserved.refund.status, 'pending');
-      assert.deepEqual(await checkLedgerInvariants(db), []);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
       // The reservation counts: only 25.00 is left to refund meanwhile.
       expectError(await refund(id, { amount: '25.01' }), 400, 'amount_too_large', 'refund beyond the pending reservation');
       assert.equal((await getPayment(id)).amount_refunded, 1500);
@@ -351,14 +336,14 @@ for (const backend of backends()) {
       assert.equal(await resumePendingRefunds(ctx, 0), 0, 'a finished refund is not finished twice');
       assert.deepEqual((await refundRows(id)).map((r) => [r.amount_minor, r.status]), [['1500', 'succeeded']]);
       assert.equal((await account('system:processor_clearing:USD')).credits_posted - clearing.credits_posted, 1500);
-      const [events] = await queryRows<{ subjects: string }>(db, sql`select string_agg(subject, ',' order by created_at) as subjects from outbox where payload->>'refund_id' = ${reserved.refund.id}`);
+      const [events] = await queryRows<{ subjects: string }>(suite.db, sql`select string_agg(subject, ',' order by created_at) as subjects from outbox where payload->>'refund_id' = ${reserved.refund.id}`);
       assert.equal(events!.subjects, 'refund.created,refund.succeeded');
-      assert.deepEqual(await checkLedgerInvariants(db), []);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
     });
 
     test('the ledger invariants hold after every scenario above, and refunds never pass what was received', async () => {
-      assert.deepEqual(await checkLedgerInvariants(db), []);
-      const over = await queryRows<{ id: string }>(db, sql`
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
+      const over = await queryRows<{ id: string }>(suite.db, sql`
         select p.id from payments p where p.amount_refunded > p.amount_received
           or p.amount_refunded <> coalesce((select sum(r.amount_minor) from refunds r where r.payment_id = p.id and r.status = 'succeeded'), 0)`);
       assert.deepEqual(over, []);

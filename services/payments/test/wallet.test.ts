@@ -2,9 +2,9 @@
 // never from the wallet itself, balances per currency read from the ledger, paying from the wallet
 // with holds for manual capture, and the no-overdraft rule under 200 concurrent payments.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform, type ApiResponse } from '@paymesh/launcher/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 
 type User = { id: number; token: string };
@@ -16,27 +16,12 @@ const card = (number: string, cvc = '123') => ({ number, exp_month: 12, exp_year
 
 for (const backend of backends()) {
   describe(`wallet and saved payment methods (${backend})`, () => {
-    let platform: TestPlatform;
-    let db: Db;
-    let adminToken: string;
-    let alice: User;
-    let bob: User;
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
 
-    before(async () => {
-      platform = await startTestPlatform(backend);
-      db = platform.embedded!.services.payments.runtime.database.db;
-      adminToken = await platform.api.adminToken();
-      alice = await platform.api.signUp();
-      bob = await platform.api.signUp();
-    });
-    after(async () => {
-      await platform?.stop();
-    });
-
-    const topUp = (user: User, body: Record<string, unknown>) => platform.api.call('POST', '/wallet/top-ups', { token: user.token, json: body });
-    const pay = (user: User, body: Record<string, unknown>) => platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
+    const topUp = (user: User, body: Record<string, unknown>) => suite.platform.api.call('POST', '/wallet/top-ups', { token: user.token, json: body });
+    const pay = (user: User, body: Record<string, unknown>) => suite.platform.api.call('POST', '/payments', { token: user.token, json: { user_id: user.id, ...body } });
     const wallet = async (user: User) => {
-      const response = await platform.api.call('GET', '/wallet', { token: user.token });
+      const response = await suite.platform.api.call('GET', '/wallet', { token: user.token });
       assert.equal(response.status, 200, JSON.stringify(response.body));
       return response.body as { object: string; user_id: number; balances: WalletBalance[] };
     };
@@ -45,14 +30,14 @@ for (const backend of backends()) {
       return { available: found?.available ?? 0, held: found?.held ?? 0 };
     };
     const account = async (code: string): Promise<Account> => {
-      const [row] = await queryRows<Record<keyof Account, string>>(db, sql`
+      const [row] = await queryRows<Record<keyof Account, string>>(suite.db, sql`
         select debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text from ledger_accounts where code = ${code}`);
       if (row === undefined) return { debits_posted: 0, credits_posted: 0, debits_pending: 0, credits_pending: 0 };
       return { debits_posted: Number(row.debits_posted), credits_posted: Number(row.credits_posted), debits_pending: Number(row.debits_pending), credits_pending: Number(row.credits_pending) };
     };
-    const topUpRows = async (user: User) => queryRows<{ id: string; amount_minor: string; currency: string; payment_method_id: string }>(db, sql`
+    const topUpRows = async (user: User) => queryRows<{ id: string; amount_minor: string; currency: string; payment_method_id: string }>(suite.db, sql`
       select id, amount_minor::text, currency, payment_method_id from wallet_top_ups where user_id = ${String(user.id)} order by created_at`);
-    const transfersOf = async (paymentId: string) => queryRows<{ amount_minor: string; flags: string; debit: string; credit: string }>(db, sql`
+    const transfersOf = async (paymentId: string) => queryRows<{ amount_minor: string; flags: string; debit: string; credit: string }>(suite.db, sql`
       select t.amount_minor::text, t.flags, d.code as debit, c.code as credit from ledger_transfers t
       join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id where t.payment_id = ${paymentId}`);
     const expectError = (response: ApiResponse, status: number, code: string, what = '') => {
@@ -61,7 +46,7 @@ for (const backend of backends()) {
     };
     /** A new user whose USD wallet holds `amount` (a decimal string). */
     const funded = async (amount: string, currency = 'USD'): Promise<User> => {
-      const user = await platform.api.signUp();
+      const user = await suite.platform.api.signUp();
       const response = await topUp(user, { amount, currency, payment_method: 'pm_card_visa' });
       assert.equal(response.status, 200, JSON.stringify(response.body));
       return user;
@@ -69,7 +54,7 @@ for (const backend of backends()) {
 
     describe('top-ups', () => {
       test('a top-up from card details credits the wallet from processor clearing, keeps the card summary and announces wallet.topped_up', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         const clearing = await account('system:processor_clearing:USD');
         const response = await topUp(carol, { amount: '25.50', payment_method: card('4242424242424242') });
         assert.equal(response.status, 200, JSON.stringify(response.body));
@@ -89,21 +74,21 @@ for (const backend of backends()) {
         assert.deepEqual(await account(`user:${carol.id}:wallet:USD`), { debits_posted: 0, credits_posted: 2550, debits_pending: 0, credits_pending: 0 });
         assert.equal((await account('system:processor_clearing:USD')).debits_posted - clearing.debits_posted, 2550);
         assert.deepEqual((await topUpRows(carol)).map((r) => [r.id, r.amount_minor]), [[body.id, '2550']]);
-        const events = await queryRows<{ amount_minor: string; user_id: number }>(db, sql`
+        const events = await queryRows<{ amount_minor: string; user_id: number }>(suite.db, sql`
           select payload->>'amount_minor' as amount_minor, (payload->>'user_id')::int as user_id from outbox where subject = 'wallet.topped_up' and payload->>'top_up_id' = ${body.id}`);
         assert.deepEqual(events.map((e) => [e.amount_minor, Number(e.user_id)]), [['2550', carol.id]]);
       });
 
       test('a top-up from the pm_card_visa test id credits the wallet; top-ups add up', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         for (const amount of ['1.00', '2.25']) assert.equal((await topUp(carol, { amount, payment_method: 'pm_card_visa' })).status, 200, amount);
         assert.deepEqual(await balance(carol), { available: 325, held: 0 });
         assert.equal((await topUpRows(carol)).length, 2);
       });
 
       test('a top-up from a saved payment method uses that method', async () => {
-        const carol = await platform.api.signUp();
-        const saved = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('5555555555554444') } });
+        const carol = await suite.platform.api.signUp();
+        const saved = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('5555555555554444') } });
         assert.equal(saved.status, 200, JSON.stringify(saved.body));
         const response = await topUp(carol, { amount: 40, payment_method: saved.body.id });
         assert.equal(response.status, 200, JSON.stringify(response.body));
@@ -141,12 +126,12 @@ for (const backend of backends()) {
         assert.deepEqual(await balance(carol), { available: 300, held: 0 });
         assert.equal((await topUpRows(carol)).length, 1);
         assert.deepEqual(await account('system:processor_clearing:USD'), clearing);
-        const [events] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from outbox where subject = 'wallet.topped_up' and (payload->>'user_id')::bigint = ${String(carol.id)}`);
+        const [events] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from outbox where subject = 'wallet.topped_up' and (payload->>'user_id')::bigint = ${String(carol.id)}`);
         assert.equal(events!.n, '1');
       });
 
       test('a card that needs 3-D Secure cannot top up: 402 authentication_required, nothing recorded', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         for (const method of [card('4000002760003184'), 'pm_card_authenticationRequired']) {
           const response = await topUp(carol, { amount: 10, payment_method: method });
           expectError(response, 402, 'authentication_required', JSON.stringify(method));
@@ -157,7 +142,7 @@ for (const backend of backends()) {
       });
 
       test('invalid card details or amount, or a top-up for another user, are refused and write nothing', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         expectError(await topUp(carol, { amount: 10, payment_method: card('4242424242424241') }), 402, 'incorrect_number');
         expectError(await topUp(carol, { amount: 10, payment_method: card('4242424242424242', '12') }), 402, 'invalid_cvc');
         for (const amount of ['0', '-1', '1.001']) {
@@ -166,11 +151,11 @@ for (const backend of backends()) {
           assert.equal(response.body.error.param, 'amount', amount);
         }
         assert.equal((await topUp(carol, { amount: 1, payment_method: 'pm_card_visa', currency: 'XYZ' })).status, 400);
-        const forOther = await topUp(carol, { amount: 1, payment_method: 'pm_card_visa', user_id: bob.id });
+        const forOther = await topUp(carol, { amount: 1, payment_method: 'pm_card_visa', user_id: suite.bob.id });
         assert.equal(forOther.status, 403);
-        assert.equal((await topUpRows(carol)).length + (await topUpRows(bob)).length, 0);
+        assert.equal((await topUpRows(carol)).length + (await topUpRows(suite.bob)).length, 0);
         // an admin may top up someone else's wallet
-        const byAdmin = await platform.api.call('POST', '/wallet/top-ups', { token: adminToken, json: { amount: 2, payment_method: 'pm_card_visa', user_id: carol.id } });
+        const byAdmin = await suite.platform.api.call('POST', '/wallet/top-ups', { token: suite.adminToken, json: { amount: 2, payment_method: 'pm_card_visa', user_id: carol.id } });
         assert.equal(byAdmin.status, 200, JSON.stringify(byAdmin.body));
         assert.deepEqual(await balance(carol), { available: 200, held: 0 });
       });
@@ -178,7 +163,7 @@ for (const backend of backends()) {
 
     describe('balances', () => {
       test('GET /wallet shows the available balance per currency: USD and JPY are kept apart', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         assert.deepEqual(await wallet(carol), { object: 'wallet', user_id: carol.id, balances: [] });
         assert.equal((await topUp(carol, { amount: '12.34', payment_method: 'pm_card_visa' })).status, 200);
         assert.equal((await topUp(carol, { amount: 500, currency: 'JPY', payment_method: 'pm_card_visa' })).status, 200);
@@ -198,18 +183,18 @@ for (const backend of backends()) {
 
       test('GET /wallet/:user_id answers the user themself and an admin; another user gets 404', async () => {
         const carol = await funded('4.00');
-        const own = await platform.api.call('GET', `/wallet/${carol.id}`, { token: carol.token });
+        const own = await suite.platform.api.call('GET', `/wallet/${carol.id}`, { token: carol.token });
         assert.equal(own.status, 200);
         assert.deepEqual(own.body, await wallet(carol));
-        const admin = await platform.api.call('GET', `/wallet/${carol.id}`, { token: adminToken });
+        const admin = await suite.platform.api.call('GET', `/wallet/${carol.id}`, { token: suite.adminToken });
         assert.equal(admin.status, 200);
         assert.deepEqual(admin.body, own.body);
-        const foreign = await platform.api.call('GET', `/wallet/${carol.id}`, { token: bob.token });
+        const foreign = await suite.platform.api.call('GET', `/wallet/${carol.id}`, { token: suite.bob.token });
         assert.equal(foreign.status, 404);
         assert.equal(foreign.body.error.code, 'user_not_found');
         // as absent as a user who does not exist
-        assert.deepEqual((await platform.api.call('GET', '/wallet/987654321', { token: bob.token })).body, foreign.body);
-        assert.equal((await platform.api.call('GET', '/wallet/abc', { token: carol.token })).status, 400);
+        assert.deepEqual((await suite.platform.api.call('GET', '/wallet/987654321', { token: suite.bob.token })).body, foreign.body);
+        assert.equal((await suite.platform.api.call('GET', '/wallet/abc', { token: carol.token })).status, 400);
       });
     });
 
@@ -244,7 +229,7 @@ for (const backend of backends()) {
         assert.deepEqual(await account(`user:${carol.id}:wallet:USD`), { debits_posted: 0, credits_posted: 500, debits_pending: 0, credits_pending: 0 });
         assert.deepEqual(await account('system:platform_revenue:USD'), revenue);
         // a user with no wallet at all is refused the same way
-        const empty = await platform.api.signUp();
+        const empty = await suite.platform.api.signUp();
         expectError(await pay(empty, { amount: 1, payment_method: 'wallet' }), 402, 'balance_insufficient');
         // exactly the balance is fine
         assert.equal((await pay(carol, { amount: '5.00', payment_method: 'wallet' })).status, 200);
@@ -261,7 +246,7 @@ for (const backend of backends()) {
         assert.deepEqual(await balance(carol), { available: 200, held: 800 });
         // the held money cannot be spent
         expectError(await pay(carol, { amount: '2.01', payment_method: 'wallet' }), 402, 'balance_insufficient');
-        const captured = await platform.api.call('POST', `/payments/${id}/capture`, { token: carol.token, json: { amount_to_capture: '5.00' } });
+        const captured = await suite.platform.api.call('POST', `/payments/${id}/capture`, { token: carol.token, json: { amount_to_capture: '5.00' } });
         assert.equal(captured.status, 200, JSON.stringify(captured.body));
         assert.equal(captured.body.status, 'succeeded');
         assert.equal(captured.body.amount_received, 500);
@@ -277,7 +262,7 @@ for (const backend of backends()) {
         const created = await pay(carol, { amount: '6.00', payment_method: 'wallet', capture_method: 'manual' });
         assert.equal(created.status, 200);
         assert.deepEqual(await balance(carol), { available: 400, held: 600 });
-        const canceled = await platform.api.call('POST', `/payments/${created.body.payment.id}/cancel`, { token: carol.token, json: { cancellation_reason: 'requested_by_customer' } });
+        const canceled = await suite.platform.api.call('POST', `/payments/${created.body.payment.id}/cancel`, { token: carol.token, json: { cancellation_reason: 'requested_by_customer' } });
         assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
         assert.equal(canceled.body.status, 'canceled');
         assert.deepEqual(await balance(carol), { available: 1000, held: 0 });
@@ -302,24 +287,24 @@ for (const backend of backends()) {
         assert.deepEqual(await balance(dave), { available: 0, held: 0 });
         // the wallet never went below zero: exactly what came in went out, in 100 transfers of 10
         assert.deepEqual(await account(`user:${dave.id}:wallet:USD`), { debits_posted: 1000, credits_posted: 1000, debits_pending: 0, credits_pending: 0 });
-        const [out] = await queryRows<{ n: string; total: string }>(db, sql`
+        const [out] = await queryRows<{ n: string; total: string }>(suite.db, sql`
           select count(*)::text as n, sum(t.amount_minor)::text as total from ledger_transfers t join ledger_accounts a on a.id = t.debit_account_id
           where a.code = ${`user:${dave.id}:wallet:USD`}`);
         assert.deepEqual(out, { n: '100', total: '1000' });
         assert.equal((await account('system:platform_revenue:USD')).credits_posted - revenue.credits_posted, 1000);
-        const [payments] = await queryRows<{ succeeded: string; failed: string }>(db, sql`
+        const [payments] = await queryRows<{ succeeded: string; failed: string }>(suite.db, sql`
           select count(*) filter (where status = 'succeeded' and amount_received = 10)::text as succeeded,
             count(*) filter (where status = 'requires_payment_method' and amount_received = 0)::text as failed
           from payments where user_id = ${String(dave.id)}`);
         assert.deepEqual(payments, { succeeded: '100', failed: '100' });
-        assert.deepEqual(await checkLedgerInvariants(db), []);
+        assert.deepEqual(await checkLedgerInvariants(suite.db), []);
       });
     });
 
     describe('saved payment methods', () => {
       test('POST /payment_methods saves a card (never its number) that GET /payment_methods and GET /payment_methods/:id show', async () => {
-        const carol = await platform.api.signUp();
-        const saved = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242 4242 4242 4242') } });
+        const carol = await suite.platform.api.signUp();
+        const saved = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242 4242 4242 4242') } });
         assert.equal(saved.status, 200, JSON.stringify(saved.body));
         assert.match(saved.body.id, /^pm_/);
         assert.equal(saved.body.object, 'payment_method');
@@ -328,106 +313,106 @@ for (const backend of backends()) {
         assert.deepEqual(Object.keys(saved.body.card).sort(), ['brand', 'exp_month', 'exp_year', 'fingerprint', 'last4']);
         assert.equal(saved.body.card.last4, '4242');
         assert.equal(saved.body.card.exp_year, nextYear);
-        const second = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { type: 'card', card: card('5555555555554444') } });
+        const second = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { type: 'card', card: card('5555555555554444') } });
         assert.equal(second.status, 200);
-        const list = await platform.api.call('GET', '/payment_methods', { token: carol.token });
+        const list = await suite.platform.api.call('GET', '/payment_methods', { token: carol.token });
         assert.equal(list.status, 200);
         assert.deepEqual(list.body.data.map((m: { id: string }) => m.id).sort(), [saved.body.id, second.body.id].sort());
-        const one = await platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: carol.token });
+        const one = await suite.platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: carol.token });
         assert.equal(one.status, 200);
         assert.deepEqual(one.body, saved.body);
-        const [row] = await queryRows<Record<string, unknown>>(db, sql`select * from payment_methods where id = ${saved.body.id}`);
+        const [row] = await queryRows<Record<string, unknown>>(suite.db, sql`select * from payment_methods where id = ${saved.body.id}`);
         assert.ok(!JSON.stringify(row).includes('4242424242424242'));
         // an admin sees it too; a payment with it succeeds
-        assert.equal((await platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: adminToken })).status, 200);
+        assert.equal((await suite.platform.api.call('GET', `/payment_methods/${saved.body.id}`, { token: suite.adminToken })).status, 200);
         const paid = await pay(carol, { amount: 3, payment_method: saved.body.id });
         assert.equal(paid.status, 200);
         assert.equal(paid.body.payment.payment_method.id, saved.body.id);
         // card payments made with one-off details are not saved methods
         assert.equal((await pay(carol, { amount: 3, payment_method: card('4242424242424242') })).status, 200);
-        assert.equal((await platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data.length, 2);
+        assert.equal((await suite.platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data.length, 2);
       });
 
       test('invalid card details are refused with 402 and nothing is saved', async () => {
-        const carol = await platform.api.signUp();
+        const carol = await suite.platform.api.signUp();
         for (const [details, code] of [[card('4242424242424241'), 'incorrect_number'], [{ ...card('4242424242424242'), exp_month: 13 }, 'invalid_expiry_month'], [card('4242424242424242', '1234'), 'invalid_cvc']] as const) {
-          expectError(await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: details } }), 402, code);
+          expectError(await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: details } }), 402, code);
         }
-        const [count] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payment_methods where user_id = ${String(carol.id)}`);
+        const [count] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payment_methods where user_id = ${String(carol.id)}`);
         assert.equal(count!.n, '0');
       });
 
       test("another user's payment method is 404 on GET, DELETE, and as the method of a payment, a confirm or a top-up", async () => {
-        const carol = await platform.api.signUp();
-        const saved = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
+        const carol = await suite.platform.api.signUp();
+        const saved = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
         assert.equal(saved.status, 200);
         const id: string = saved.body.id;
         const notFound = (response: ApiResponse, what: string) => expectError(response, 404, 'payment_method_not_found', what);
-        notFound(await platform.api.call('GET', `/payment_methods/${id}`, { token: bob.token }), 'GET');
-        notFound(await platform.api.call('DELETE', `/payment_methods/${id}`, { token: bob.token }), 'DELETE');
-        const paymentsBefore = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(bob.id)}`);
-        notFound(await pay(bob, { amount: 1, payment_method: id }), 'payment');
-        notFound(await topUp(bob, { amount: 1, payment_method: id }), 'top-up');
-        const draft = await pay(bob, { amount: 1, confirm: false });
+        notFound(await suite.platform.api.call('GET', `/payment_methods/${id}`, { token: suite.bob.token }), 'GET');
+        notFound(await suite.platform.api.call('DELETE', `/payment_methods/${id}`, { token: suite.bob.token }), 'DELETE');
+        const paymentsBefore = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(suite.bob.id)}`);
+        notFound(await pay(suite.bob, { amount: 1, payment_method: id }), 'payment');
+        notFound(await topUp(suite.bob, { amount: 1, payment_method: id }), 'top-up');
+        const draft = await pay(suite.bob, { amount: 1, confirm: false });
         assert.equal(draft.body.payment.status, 'requires_payment_method');
-        notFound(await platform.api.call('POST', `/payments/${draft.body.payment.id}/confirm`, { token: bob.token, json: { payment_method: id } }), 'confirm');
-        assert.equal((await platform.api.call('GET', `/payments/${draft.body.payment.id}`, { token: bob.token })).body.status, 'requires_payment_method');
-        const afterRows = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from payments where user_id = ${String(bob.id)}`);
+        notFound(await suite.platform.api.call('POST', `/payments/${draft.body.payment.id}/confirm`, { token: suite.bob.token, json: { payment_method: id } }), 'confirm');
+        assert.equal((await suite.platform.api.call('GET', `/payments/${draft.body.payment.id}`, { token: suite.bob.token })).body.status, 'requires_payment_method');
+        const afterRows = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(suite.bob.id)}`);
         assert.equal(Number(afterRows[0]!.n) - Number(paymentsBefore[0]!.n), 1);
         // bob's list does not show it, and it still works for carol
-        assert.ok(!(await platform.api.call('GET', '/payment_methods', { token: bob.token })).body.data.some((m: { id: string }) => m.id === id));
-        assert.equal((await platform.api.call('GET', `/payment_methods/${id}`, { token: carol.token })).status, 200);
+        assert.ok(!(await suite.platform.api.call('GET', '/payment_methods', { token: suite.bob.token })).body.data.some((m: { id: string }) => m.id === id));
+        assert.equal((await suite.platform.api.call('GET', `/payment_methods/${id}`, { token: carol.token })).status, 200);
         assert.equal((await pay(carol, { amount: 1, payment_method: id })).status, 200);
       });
 
       test('a deleted payment method is gone from the list and can no longer be used', async () => {
-        const carol = await platform.api.signUp();
-        const saved = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
+        const carol = await suite.platform.api.signUp();
+        const saved = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
         const id: string = saved.body.id;
         assert.equal((await pay(carol, { amount: 1, payment_method: id })).status, 200);
-        const deleted = await platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token });
+        const deleted = await suite.platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token });
         assert.equal(deleted.status, 200);
         assert.deepEqual(deleted.body, { id, object: 'payment_method', deleted: true });
         const notFound = (response: ApiResponse, what: string) => expectError(response, 404, 'payment_method_not_found', what);
-        notFound(await platform.api.call('GET', `/payment_methods/${id}`, { token: carol.token }), 'GET');
-        notFound(await platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token }), 'DELETE again');
-        assert.deepEqual((await platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data, []);
+        notFound(await suite.platform.api.call('GET', `/payment_methods/${id}`, { token: carol.token }), 'GET');
+        notFound(await suite.platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token }), 'DELETE again');
+        assert.deepEqual((await suite.platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data, []);
         notFound(await pay(carol, { amount: 1, payment_method: id }), 'payment');
         notFound(await topUp(carol, { amount: 1, payment_method: id }), 'top-up');
         const draft = await pay(carol, { amount: 1, confirm: false });
-        notFound(await platform.api.call('POST', `/payments/${draft.body.payment.id}/confirm`, { token: carol.token, json: { payment_method: id } }), 'confirm');
+        notFound(await suite.platform.api.call('POST', `/payments/${draft.body.payment.id}/confirm`, { token: carol.token, json: { payment_method: id } }), 'confirm');
         assert.deepEqual((await wallet(carol)).balances, []);
         // the payment made before the deletion keeps showing its card
-        const [old] = await queryRows<{ payment_method: { id: string } }>(db, sql`select payment_method from payments where payment_method_id = ${id}`);
+        const [old] = await queryRows<{ payment_method: { id: string } }>(suite.db, sql`select payment_method from payments where payment_method_id = ${id}`);
         assert.equal(old!.payment_method.id, id);
       });
 
       test('a payment created with a saved method that is deleted before confirmation cannot be charged with it', async () => {
-        const carol = await platform.api.signUp();
-        const saved = await platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
+        const carol = await suite.platform.api.signUp();
+        const saved = await suite.platform.api.call('POST', '/payment_methods', { token: carol.token, json: { card: card('4242424242424242') } });
         const id: string = saved.body.id;
         const draft = await pay(carol, { amount: '4.00', payment_method: id, confirm: false });
         assert.equal(draft.status, 200);
         assert.equal(draft.body.payment.status, 'requires_confirmation');
         const paymentId: string = draft.body.payment.id;
-        assert.equal((await platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token })).status, 200);
-        const confirmed = await platform.api.call('POST', `/payments/${paymentId}/confirm`, { token: carol.token, json: {} });
+        assert.equal((await suite.platform.api.call('DELETE', `/payment_methods/${id}`, { token: carol.token })).status, 200);
+        const confirmed = await suite.platform.api.call('POST', `/payments/${paymentId}/confirm`, { token: carol.token, json: {} });
         assert.equal(confirmed.status, 400, `confirming with the deleted method answered ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
         assert.equal(confirmed.body.error.code, 'payment_method_detached');
-        const payment = (await platform.api.call('GET', `/payments/${paymentId}`, { token: carol.token })).body;
+        const payment = (await suite.platform.api.call('GET', `/payments/${paymentId}`, { token: carol.token })).body;
         assert.equal(payment.amount_received, 0);
         assert.notEqual(payment.status, 'succeeded');
         assert.deepEqual(await transfersOf(paymentId), []);
         // another method still pays it
-        const withOther = await platform.api.call('POST', `/payments/${paymentId}/confirm`, { token: carol.token, json: { payment_method: 'pm_card_visa' } });
+        const withOther = await suite.platform.api.call('POST', `/payments/${paymentId}/confirm`, { token: carol.token, json: { payment_method: 'pm_card_visa' } });
         assert.equal(withOther.status, 200, JSON.stringify(withOther.body));
         assert.equal(withOther.body.status, 'succeeded');
       });
     });
 
     test('the ledger invariants hold after every scenario above, and no wallet is below zero', async () => {
-      assert.deepEqual(await checkLedgerInvariants(db), []);
-      const [negative] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from ledger_accounts where no_overdraft and credits_posted - debits_posted - debits_pending < 0`);
+      assert.deepEqual(await checkLedgerInvariants(suite.db), []);
+      const [negative] = await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from ledger_accounts where no_overdraft and credits_posted - debits_posted - debits_pending < 0`);
       assert.equal(negative!.n, '0');
     });
   });
