@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { Browser, form } from './browser.ts';
+import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';
@@ -40,12 +40,12 @@ for (const backend of backends()) {
     // First-party apps may ask for the platform-wide audience; a third-party app names one service.
     const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'paymesh-web' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
     const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: resourceFor(config), ...params });
       const loginPage = await browser.follow(url.toString(), redirectUri);
       assert.equal(loginPage.status, 200, loginPage.text.slice(0, 300));
       assert.match(loginPage.text, /<label for="username">/);
-      const { action, csrf } = form(loginPage.text);
+      const { action, csrf } = formOn(loginPage.text);
       const afterLogin = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: credentials.username, password: credentials.password } });
       assert.equal(afterLogin.status, 303, afterLogin.text.slice(0, 300));
       const landed = await browser.follow(afterLogin.location!, redirectUri);
@@ -119,7 +119,7 @@ for (const backend of backends()) {
 
     test('an authorization request without PKCE, or with the plain method, is refused', async () => {
       for (const params of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Record<string, string>[]) {
-        const browser = new Browser();
+        const browser = new HttpBrowser();
         const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', state: 's', ...params });
         const response = await browser.request(url);
         assert.equal(response.status, 303);
@@ -131,10 +131,10 @@ for (const backend of backends()) {
 
     test('a wrong password shows the login page again with an error, and no code is issued', async () => {
       const { challenge, state } = await pkce();
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
+      const { action, csrf } = formOn(page.text);
       const wrong = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: 'not-the-password' } });
       assert.equal(wrong.status, 401);
       assert.match(wrong.text, /role="alert"[^>]*>Invalid username or password\./);
@@ -149,10 +149,10 @@ for (const backend of backends()) {
         assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: bob.username, password: `wrong-${i}` } })).status, 401);
       }
       const { challenge, state } = await pkce();
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
+      const { action, csrf } = formOn(page.text);
       const locked = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: bob.username, password: bob.password } });
       assert.equal(locked.status, 429);
       assert.ok(Number(locked.headers.get('retry-after')) > 0);
@@ -161,10 +161,10 @@ for (const backend of backends()) {
 
     test('the login form refuses a missing or forged CSRF token and a cross-site Origin', async () => {
       const { challenge, state } = await pkce();
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
+      const { action, csrf } = formOn(page.text);
       for (const attempt of [
         { form: { csrf: 'forged', username: alice.username, password: alice.password } },
         { form: { csrf, username: alice.username, password: alice.password }, headers: { origin: 'https://evil.example' } },
@@ -178,11 +178,11 @@ for (const backend of backends()) {
 
     test('a login form posted without the interaction cookie (another browser) is refused', async () => {
       const { challenge, state } = await pkce();
-      const victim = new Browser();
+      const victim = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await victim.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
-      const response = await new Browser().request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
+      const { action, csrf } = formOn(page.text);
+      const response = await new HttpBrowser().request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
       assert.equal(response.status, 400);
       assert.match(response.text, /expired or belongs to another window/);
     });
@@ -217,7 +217,7 @@ for (const backend of backends()) {
       let location = landed.location;
       if (location === undefined || !location.startsWith(redirectUri)) {
         // A third-party app: allow on the consent page.
-        const allow = form(landed.text);
+        const allow = formOn(landed.text);
         const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
         location = (await browser.follow(answered.location!, redirectUri)).location;
       }
@@ -295,7 +295,7 @@ for (const backend of backends()) {
       assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
       for (const path of ['/users/me', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token: tokens.access_token })).status, 401, path);
       const { challenge, state } = await pkce();
-      const response = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
+      const response = await new HttpBrowser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
       assert.equal(new URL(response.location!).searchParams.get('error'), 'invalid_target');
     });
 
@@ -304,7 +304,7 @@ for (const backend of backends()) {
       const { verifier, challenge, state } = await pkce();
       const admin = { username: 'admin', password: adminPassword };
       const { browser, landed } = await authorize(partner, partnerRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, admin);
-      const allow = form(landed.text);
+      const allow = formOn(landed.text);
       const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
       const back = await browser.follow(answered.location!, partnerRedirect);
       const tokens = await oidc.authorizationCodeGrant(partner, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state });
@@ -316,21 +316,21 @@ for (const backend of backends()) {
       assert.equal(others.status, 200);
       assert.ok(others.body.data.every((p: { user_id: number }) => p.user_id !== alice.id));
       const { challenge: c2 } = await pkce();
-      const toAuth = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
+      const toAuth = await new HttpBrowser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
       assert.equal(new URL(toAuth.location!).searchParams.get('error'), 'invalid_target');
     });
 
     test('the login client behind POST /auth/login cannot be driven through a browser', async () => {
       const url = new URL(`${issuer}/authorize`);
       for (const [k, v] of Object.entries({ client_id: 'paymesh-login', response_type: 'code', redirect_uri: 'http://localhost:8080/callback', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', resource: 'urn:paymesh:platform' })) url.searchParams.set(k, v);
-      const response = await new Browser().request(url);
+      const response = await new HttpBrowser().request(url);
       assert.equal(response.status, 400);
       assert.equal(response.location, undefined);
     });
 
     test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {
       for (const variant of [`${webRedirect}/`, `${webRedirect}x`, 'http://evil.localhost:5173/callback', webRedirect.replace('http://localhost', 'http://127.0.0.1'), 'https://localhost:5173/callback']) {
-        const browser = new Browser();
+        const browser = new HttpBrowser();
         const url = oidc.buildAuthorizationUrl(web, { redirect_uri: variant, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
         const response = await browser.request(url);
         assert.equal(response.status, 400, variant);
