@@ -112,7 +112,8 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
         return finish(request, reply, { consent: { grantId } }, true);
       }
       const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
+      // An API scope is both an OIDC scope to the provider and a resource scope: list it once.
+      const scopes = [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])];
       return html(reply, 200, consentPage({ action: `${base(interaction.uid)}/confirm`, abortAction: `${base(interaction.uid)}/abort`, csrf, clientName, scopes }));
     }
     return html(reply, 400, errorPage('This step of sign-in is not supported.'));
