@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
-import { Browser, form } from './browser.ts';
+import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 const scope = 'openid offline_access payments:read notifications:read';
@@ -21,7 +21,7 @@ process.env.FIRST_PARTY_CLIENTS = 'wallet-web';
 type User = { id: number; username: string; password: string };
 type Code = { callback: URL; verifier: string; state: string };
 /** Everything a signed-in user holds: a login token, an app's tokens, a signed-in browser, a code not yet exchanged. */
-type Holdings = { login: string; appToken: string; refreshToken: string; browser: Browser; code: Code };
+type Holdings = { login: string; appToken: string; refreshToken: string; browser: HttpBrowser; code: Code };
 
 const invalidGrant = (error: { error?: string }) => error.error === 'invalid_grant';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,13 +57,13 @@ for (const backend of backends()) {
     };
 
     /** Authorizes the app in `browser`, signing in when asked and `user` is given; undefined when the browser must sign in. */
-    const authorize = async (browser: Browser, user?: User): Promise<Code | undefined> => {
+    const authorize = async (browser: HttpBrowser, user?: User): Promise<Code | undefined> => {
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       const url = oidc.buildAuthorizationUrl(app, { redirect_uri: redirect, resource: 'urn:paymesh:platform', scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
       let page = await browser.follow(url.toString(), redirect);
       if (page.location === undefined && user !== undefined) {
-        const { action, csrf } = form(page.text);
+        const { action, csrf } = formOn(page.text);
         const loggedIn = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: user.username, password: user.password } });
         page = await browser.follow(loggedIn.location!, redirect);
       }
@@ -73,7 +73,7 @@ for (const backend of backends()) {
 
     const signIn = async (user: User): Promise<Holdings> => {
       const login = await platform.api.login(user.username, user.password);
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const tokens = await exchange((await authorize(browser, user))!);
       // Signed in: the next authorization goes straight back to the app with a code.
       const code = await authorize(browser);

@@ -1,12 +1,14 @@
-// The authorization code flow with PKCE, driven by openid-client (a certified relying-party
-// library nobody here wrote) through the real login page: discovery, authorization, login form,
-// consent (skipped for first-party apps), code exchange, refresh with rotation and reuse detection.
+// The authorization code flow with PKCE at the protocol level, driven by openid-client (a certified
+// relying-party library nobody here wrote) through the login page with an HTTP client: scopes,
+// codes, PKCE, refresh rotation and reuse, revocation, introspection, audiences, redirect URIs.
+// What a person does (sign in, wrong password, consent, sign out) is in Chromium:
+// test/browser/sign-in.test.ts; forged form posts in test/html-pages.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { Browser, form } from './browser.ts';
+import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';
@@ -40,12 +42,12 @@ for (const backend of backends()) {
     // First-party apps may ask for the platform-wide audience; a third-party app names one service.
     const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'paymesh-web' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
     const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: resourceFor(config), ...params });
       const loginPage = await browser.follow(url.toString(), redirectUri);
       assert.equal(loginPage.status, 200, loginPage.text.slice(0, 300));
       assert.match(loginPage.text, /<label for="username">/);
-      const { action, csrf } = form(loginPage.text);
+      const { action, csrf } = formOn(loginPage.text);
       const afterLogin = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: credentials.username, password: credentials.password } });
       assert.equal(afterLogin.status, 303, afterLogin.text.slice(0, 300));
       const landed = await browser.follow(afterLogin.location!, redirectUri);
@@ -56,20 +58,6 @@ for (const backend of backends()) {
       const verifier = oidc.randomPKCECodeVerifier();
       return { verifier, challenge: await oidc.calculatePKCECodeChallenge(verifier), state: oidc.randomState() };
     };
-
-    test('a first-party app signs a user in: code → tokens that every service accepts, no consent asked', async () => {
-      const { verifier, challenge, state } = await pkce();
-      const { landed } = await authorize(web, webRedirect, { scope: 'openid profile offline_access payments:read users:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-      assert.ok(landed.location?.startsWith(webRedirect), `redirected to the app, got ${landed.status} ${landed.location}`);
-      const tokens = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
-      assert.equal(tokens.token_type.toLowerCase(), 'bearer');
-      assert.ok(tokens.refresh_token !== undefined);
-      assert.equal(tokens.claims()?.sub, String(alice.id));
-      const me = await platform.api.call('GET', '/users/me', { token: tokens.access_token });
-      assert.equal(me.status, 200);
-      assert.equal(me.body.id, alice.id);
-      assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
-    });
 
     test('a user never gets scopes beyond their role, whatever the app asks for', async () => {
       const { verifier, challenge, state } = await pkce();
@@ -119,7 +107,7 @@ for (const backend of backends()) {
 
     test('an authorization request without PKCE, or with the plain method, is refused', async () => {
       for (const params of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Record<string, string>[]) {
-        const browser = new Browser();
+        const browser = new HttpBrowser();
         const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', state: 's', ...params });
         const response = await browser.request(url);
         assert.equal(response.status, 303);
@@ -129,85 +117,31 @@ for (const backend of backends()) {
       }
     });
 
-    test('a wrong password shows the login page again with an error, and no code is issued', async () => {
-      const { challenge, state } = await pkce();
-      const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
-      const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
-      const wrong = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: 'not-the-password' } });
-      assert.equal(wrong.status, 401);
-      assert.match(wrong.text, /role="alert"[^>]*>Invalid username or password\./);
-      const unknown = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: 'nobody-at-all', password: 'not-the-password' } });
-      assert.equal(unknown.status, 401);
-      assert.equal(unknown.text.replace('nobody-at-all', alice.username), wrong.text, 'unknown user and wrong password look the same');
-    });
-
     test('the login page shares the brute-force count of POST /auth/login: a locked account is refused there too (429, Retry-After)', async () => {
       const bob = await platform.api.signUp();
       for (let i = 0; i < 10; i++) {
         assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: bob.username, password: `wrong-${i}` } })).status, 401);
       }
       const { challenge, state } = await pkce();
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
+      const { action, csrf } = formOn(page.text);
       const locked = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: bob.username, password: bob.password } });
       assert.equal(locked.status, 429);
       assert.ok(Number(locked.headers.get('retry-after')) > 0);
       assert.match(locked.text, /role="alert"[^>]*>Too many failed sign-ins/);
     });
 
-    test('the login form refuses a missing or forged CSRF token and a cross-site Origin', async () => {
-      const { challenge, state } = await pkce();
-      const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
-      const page = await browser.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
-      for (const attempt of [
-        { form: { csrf: 'forged', username: alice.username, password: alice.password } },
-        { form: { csrf, username: alice.username, password: alice.password }, headers: { origin: 'https://evil.example' } },
-      ]) {
-        const response = await browser.request(new URL(action, issuer), { method: 'POST', ...attempt });
-        assert.equal(response.status, 403);
-      }
-      const missing = await browser.request(new URL(action, issuer), { method: 'POST', form: { username: alice.username, password: alice.password } });
-      assert.equal(missing.status, 400);
-    });
-
     test('a login form posted without the interaction cookie (another browser) is refused', async () => {
       const { challenge, state } = await pkce();
-      const victim = new Browser();
+      const victim = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(web, { redirect_uri: webRedirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state });
       const page = await victim.follow(url.toString(), webRedirect);
-      const { action, csrf } = form(page.text);
-      const response = await new Browser().request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
+      const { action, csrf } = formOn(page.text);
+      const response = await new HttpBrowser().request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
       assert.equal(response.status, 400);
       assert.match(response.text, /expired or belongs to another window/);
-    });
-
-    test('a third-party app gets a consent page; Deny sends access_denied back, Allow a working code', async () => {
-      const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
-      for (const choice of ['deny', 'allow'] as const) {
-        const { verifier, challenge, state } = await pkce();
-        const { browser, landed } = await authorize(partner, partnerRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-        assert.equal(landed.status, 200);
-        assert.match(landed.text, /Partner &lt;App&gt;/, 'the client name is shown, escaped');
-        assert.match(landed.text, /payments:read/);
-        const forms = [...landed.text.matchAll(/<form method="post" action="([^"]+)">\s*<input type="hidden" name="csrf" value="([^"]+)">/g)];
-        const [allowForm, denyForm] = forms;
-        const chosen = choice === 'allow' ? allowForm! : denyForm!;
-        const answered = await browser.request(new URL(chosen[1]!, issuer), { method: 'POST', form: { csrf: chosen[2]! } });
-        const back = await browser.follow(answered.location!, partnerRedirect);
-        const redirect = new URL(back.location!);
-        if (choice === 'deny') {
-          assert.equal(redirect.searchParams.get('error'), 'access_denied');
-        } else {
-          const tokens = await oidc.authorizationCodeGrant(partner, redirect, { pkceCodeVerifier: verifier, expectedState: state });
-          assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
-        }
-      }
     });
 
     /** Signs alice in with `config` and returns the tokens. */
@@ -217,7 +151,7 @@ for (const backend of backends()) {
       let location = landed.location;
       if (location === undefined || !location.startsWith(redirectUri)) {
         // A third-party app: allow on the consent page.
-        const allow = form(landed.text);
+        const allow = formOn(landed.text);
         const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
         location = (await browser.follow(answered.location!, redirectUri)).location;
       }
@@ -273,29 +207,13 @@ for (const backend of backends()) {
       assert.equal(((await raw.json()) as { error: string }).error, 'invalid_client');
     });
 
-    test('RP-initiated logout ends the session: its refresh tokens are revoked and its access tokens refused everywhere', async () => {
-      const { browser, tokens } = await signIn(web, webRedirect, 'openid offline_access payments:read users:read notifications:read');
-      const confirm = await browser.request(oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:5173/' }));
-      assert.equal(confirm.status, 200, confirm.text.slice(0, 200));
-      assert.match(confirm.text, /<html lang="en">/, 'our own accessible page');
-      assert.doesNotMatch(confirm.text, /googleapis|<script/, 'nothing loaded from elsewhere');
-      const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)?.[1];
-      assert.ok(xsrf !== undefined, 'the logout confirmation has its own CSRF token');
-      const action = /<form[^>]*action="([^"]+)"/.exec(confirm.text)?.[1]!;
-      const done = await browser.request(new URL(action, issuer), { method: 'POST', form: { xsrf, logout: 'yes' } });
-      assert.equal(done.status, 303);
-      assert.equal(done.location, 'http://localhost:5173/', 'back to the app after signing out');
-      await refusedEverywhere(tokens.access_token);
-      await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
-    });
-
     test('a third-party token is for one service: payments accepts it, users and notifications refuse it; the platform-wide audience is not for third parties', async () => {
       const partner = await oidc.discovery(issuer, 'partner-app', undefined, oidc.ClientSecretBasic(partnerSecret), { execute: [oidc.allowInsecureRequests] });
       const { tokens } = await signIn(partner, partnerRedirect, 'openid payments:read');
       assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
       for (const path of ['/users/me', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token: tokens.access_token })).status, 401, path);
       const { challenge, state } = await pkce();
-      const response = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
+      const response = await new HttpBrowser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:platform', scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }));
       assert.equal(new URL(response.location!).searchParams.get('error'), 'invalid_target');
     });
 
@@ -304,7 +222,7 @@ for (const backend of backends()) {
       const { verifier, challenge, state } = await pkce();
       const admin = { username: 'admin', password: adminPassword };
       const { browser, landed } = await authorize(partner, partnerRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, admin);
-      const allow = form(landed.text);
+      const allow = formOn(landed.text);
       const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
       const back = await browser.follow(answered.location!, partnerRedirect);
       const tokens = await oidc.authorizationCodeGrant(partner, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state });
@@ -316,21 +234,21 @@ for (const backend of backends()) {
       assert.equal(others.status, 200);
       assert.ok(others.body.data.every((p: { user_id: number }) => p.user_id !== alice.id));
       const { challenge: c2 } = await pkce();
-      const toAuth = await new Browser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
+      const toAuth = await new HttpBrowser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
       assert.equal(new URL(toAuth.location!).searchParams.get('error'), 'invalid_target');
     });
 
     test('the login client behind POST /auth/login cannot be driven through a browser', async () => {
       const url = new URL(`${issuer}/authorize`);
       for (const [k, v] of Object.entries({ client_id: 'paymesh-login', response_type: 'code', redirect_uri: 'http://localhost:8080/callback', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', resource: 'urn:paymesh:platform' })) url.searchParams.set(k, v);
-      const response = await new Browser().request(url);
+      const response = await new HttpBrowser().request(url);
       assert.equal(response.status, 400);
       assert.equal(response.location, undefined);
     });
 
     test('redirect URIs are matched exactly: a trailing slash, a suffix, a subdomain or http are refused without redirecting', async () => {
       for (const variant of [`${webRedirect}/`, `${webRedirect}x`, 'http://evil.localhost:5173/callback', webRedirect.replace('http://localhost', 'http://127.0.0.1'), 'https://localhost:5173/callback']) {
-        const browser = new Browser();
+        const browser = new HttpBrowser();
         const url = oidc.buildAuthorizationUrl(web, { redirect_uri: variant, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
         const response = await browser.request(url);
         assert.equal(response.status, 400, variant);

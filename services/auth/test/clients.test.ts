@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { Browser, form } from './browser.ts';
+import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 
@@ -63,10 +63,10 @@ for (const backend of backends()) {
       const config = await oidc.discovery(issuer, created.body.client_id, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
-      const browser = new Browser();
+      const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, scope: 'openid payments:read', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, resource: 'urn:paymesh:platform' });
       const page = await browser.follow(url.toString(), redirect);
-      const { action, csrf } = form(page.text);
+      const { action, csrf } = formOn(page.text);
       const loggedIn = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
       const landed = await browser.follow(loggedIn.location!, redirect);
       assert.ok(landed.location?.startsWith(redirect), 'no consent page for a first-party app');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { Browser, form } from './browser.ts';
+import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 process.env.OAUTH_CLIENTS = JSON.stringify([
@@ -31,9 +31,9 @@ describe('refresh token lifetime', () => {
     const config = await oidc.discovery(issuer, 'short-lived', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const browser = new Browser();
+    const browser = new HttpBrowser();
     const page = await browser.follow(oidc.buildAuthorizationUrl(config, { redirect_uri: redirect, resource: 'urn:paymesh:payments', scope: 'openid offline_access payments:read', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state }).toString(), redirect);
-    const { action, csrf } = form(page.text);
+    const { action, csrf } = formOn(page.text);
     const loggedIn = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
     const landed = await browser.follow(loggedIn.location!, redirect);
     const signedInAt = Date.now();

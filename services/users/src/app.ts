@@ -10,6 +10,7 @@ import type { RegistrationContext } from './accounts/create-user.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
 import { credentialRoutes } from './credentials/credential-routes.ts';
 import { usersConfigSpec } from './config.ts';
+import { refuseForeignFormPosts } from './pages/account-pages.ts';
 import { passwordResetRoutes } from './password-reset/password-reset-routes.ts';
 import { verificationRoutes } from './verification/verification-routes.ts';
 
@@ -21,6 +22,8 @@ export const usersService = defineService({
     const app = createServiceServer(runtime);
     await app.register(formbody);
     const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec };
+    // Before the routes, so that it covers them.
+    refuseForeignFormPosts(app, config.publicUrl);
     accountRoutes(app, runtime, ctx);
     verificationRoutes(app, runtime, ctx);
     passwordResetRoutes(app, runtime, ctx);

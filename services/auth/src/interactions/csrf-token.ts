@@ -1,6 +1,7 @@
 // CSRF protection of the login and consent forms: a token bound to the interaction (HMAC of its
 // uid with the provider's cookie key). A cross-site page knows neither the uid nor the key; the
-// interaction cookies are SameSite=Lax besides, and the Origin header is checked when sent.
+// interaction cookies are SameSite=Lax besides (no help against another origin of the same site),
+// and a post whose Origin is another origin or `null` is refused even with the right token.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export function csrfToken(key: string, uid: string): string {

@@ -13,6 +13,7 @@ import { checkCredentials } from '../login/check-credentials.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { lookupAccount } from '../oidc/find-account.ts';
 import { userScopes } from '../oidc/scopes.ts';
+import { formPostOrigin, htmlPageHeaders } from '@paymesh/platform/html-page';
 import { consentPage, errorPage, loginPage } from './render-page.ts';
 import { csrfToken, csrfTokenMatches } from './csrf-token.ts';
 
@@ -26,7 +27,7 @@ export interface InteractionOptions {
   readonly csrfKey: string;
   /** Whether a client is one of the platform's own apps, whose users are not asked for consent. */
   readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
-  /** The public origin of the pages, for the Origin check. */
+  /** The public origin of the pages (the issuer's), for the Origin check. */
   readonly publicOrigin: string;
 }
 
@@ -43,8 +44,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   const expired = 'This sign-in link has expired or belongs to another window. Start again from the application.';
   const notFromPage = 'This form was not sent from the sign-in page. Start again from the application.';
 
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply.code(status).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'").header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(body);
+  const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).headers(htmlPageHeaders()).send(body);
 
   /** The interaction this browser is in, or an error page (expired, another tab, no cookie). */
   const details = async (request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
@@ -64,10 +64,12 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     await providerRef.current.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
   };
 
-  const sameOrigin = (request: FastifyRequest) => {
-    const origin = request.headers.origin;
-    return origin === undefined || origin === options.publicOrigin;
-  };
+  /**
+   * A form post we accept: the interaction's own CSRF token, from our own origin or from a client
+   * that sends no Origin. A foreign origin or `null` is refused even with the right token.
+   */
+  const fromOurPage = (request: FastifyRequest<{ Body: { csrf: string } }>, uid: string) =>
+    formPostOrigin(request.headers.origin, options.publicOrigin) !== 'foreign' && csrfTokenMatches(csrfKey, uid, request.body.csrf);
 
   /** The consent result: what the client asked for, limited to what this user's role allows. */
   const grantFor = async (interaction: Awaited<ReturnType<Provider['interactionDetails']>>, client: Client | undefined): Promise<string | undefined> => {
@@ -110,7 +112,8 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
         return finish(request, reply, { consent: { grantId } }, true);
       }
       const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
+      // An API scope is both an OIDC scope to the provider and a resource scope: list it once.
+      const scopes = [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])];
       return html(reply, 200, consentPage({ action: `${base(interaction.uid)}/confirm`, abortAction: `${base(interaction.uid)}/abort`, csrf, clientName, scopes }));
     }
     return html(reply, 400, errorPage('This step of sign-in is not supported.'));
@@ -119,7 +122,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   app.post('/auth/interaction/:uid/login', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage(expired));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
+    if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));
     const { username = '', password = '' } = request.body;
     const client = await providerRef.current.Client.find(String(interaction.params.client_id));
     const retry = (status: number, error: string) =>
@@ -139,7 +142,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   app.post('/auth/interaction/:uid/confirm', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage(expired));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
+    if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));
     const grantId = await grantFor(interaction, await providerRef.current.Client.find(String(interaction.params.client_id)));
     if (grantId === undefined) return html(reply, 400, errorPage('Your account is not available.'));
     return finish(request, reply, { consent: { grantId } }, true);
@@ -148,7 +151,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
   app.post('/auth/interaction/:uid/abort', { schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined) return html(reply, 400, errorPage(expired));
-    if (!sameOrigin(request) || !csrfTokenMatches(csrfKey, interaction.uid, request.body.csrf)) return html(reply, 403, errorPage(notFromPage));
+    if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));
     return finish(request, reply, { error: 'access_denied', error_description: 'The user denied the request.' }, false);
   });
 }

@@ -8,6 +8,7 @@ import { apiScopes, authAudience, platformAudience, resourceScopes, serviceClien
 import { createAdapter } from './create-adapter.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
+import { providerPages } from '../interactions/provider-pages.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -160,5 +161,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   });
   // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
   provider.proxy = true;
+  // Every page the provider renders gets our pages' headers (no framing, no caching, our CSP).
+  provider.use(providerPages({ publicOrigin: options.issuer, logoutConfirmPath: '/session/end/confirm' }));
   return { provider, resourceServers };
 }

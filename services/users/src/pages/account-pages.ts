@@ -1,17 +1,34 @@
 // The pages the emailed links open: confirm an address, choose a new password, ask for a reset.
 // A GET only shows a form; the POST it sends does the work, so a mail scanner that follows links
 // uses up nothing. Plain HTML, no script, every value escaped.
-import { escapeHtml, htmlPage } from '@paymesh/platform/html-page';
+import { escapeHtml, formPostOrigin, htmlPage, htmlPageHeaders } from '@paymesh/platform/html-page';
 import type { FastifyReply } from 'fastify';
+import type { HttpServer } from '@paymesh/platform/http-server';
+
+/** A browser's form post gets a page back; an API client gets JSON. */
+export const wantsPage = (contentType: string | undefined) => contentType?.startsWith('application/x-www-form-urlencoded') === true;
+
+// These pages' forms answer with a page, never a redirect elsewhere: they may only post here.
+const headers = htmlPageHeaders({ formAction: "'self'" });
 
 export function sendPage(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
-  // The token is in this page's URL: never send it on as a Referer, never let the page be framed.
-  return reply.code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-    .header('referrer-policy', 'no-referrer')
-    .header('cache-control', 'no-store')
-    .send(htmlPage(title, body));
+  return reply.code(status).headers(headers).send(htmlPage(title, body));
+}
+
+/** Where the forms of these pages post. */
+const formActions = new Set(['/users/verify-email', '/users/password-reset', '/users/password-reset/confirm']);
+
+/**
+ * The pages' form posts are refused from another origin, or `null` (a sandboxed frame, a page
+ * under no-referrer), before anything is read: the emailed token in the form stays the real
+ * protection, and API clients (JSON, no Origin) are not concerned.
+ */
+export function refuseForeignFormPosts(app: HttpServer, publicUrl: string): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' || !formActions.has(request.routeOptions.url ?? '') || !wantsPage(request.headers['content-type'])) return;
+    if (formPostOrigin(request.headers.origin, publicUrl) !== 'foreign') return;
+    return sendPage(reply, 403, 'Link not valid', failedPage('This form was not sent from a Paymesh page. Open the link from the email again.'));
+  });
 }
 
 const alert = (error: string | undefined) => (error === undefined ? '' : `<p role="alert" id="error">${escapeHtml(error)}</p>`);

@@ -12,10 +12,9 @@ import { findUserById } from '../accounts/user.ts';
 import { normalizeEmail } from '../accounts/validate-registration.ts';
 import { hashPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
-import { donePage, failedPage, newPasswordPage, requestResetPage, sendPage } from '../pages/account-pages.ts';
+import { donePage, failedPage, newPasswordPage, requestResetPage, sendPage, wantsPage } from '../pages/account-pages.ts';
 import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
 import { issueToken, tokensIssuedSince, useToken } from '../tokens/user-tokens.ts';
-import { wantsPage } from '../verification/verification-routes.ts';
 
 export const resetTtlSec = 15 * 60;
 const resetsPerHour = 3;

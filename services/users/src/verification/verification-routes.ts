@@ -11,11 +11,8 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { isUniqueViolation, requestEmailVerification, type RegistrationContext } from '../accounts/create-user.ts';
 import { activeAccount, findUserById } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
-import { donePage, failedPage, sendPage, verifyEmailPage } from '../pages/account-pages.ts';
+import { donePage, failedPage, sendPage, verifyEmailPage, wantsPage } from '../pages/account-pages.ts';
 import { tokensIssuedSince, useToken } from '../tokens/user-tokens.ts';
-
-/** A browser's form post gets a page back; an API client gets JSON. */
-export const wantsPage = (contentType: string | undefined) => contentType?.startsWith('application/x-www-form-urlencoded') === true;
 
 const tokenBody = Type.Object({ token: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 

@@ -1,12 +1,20 @@
-// Test helpers for the pages of the authorization flow.
+// A browser as far as protocol tests need one: a cookie jar, no automatic redirects (each hop can
+// be inspected), and form posts that carry the Origin a browser sends for a page of the same
+// origin. What a person does on the pages is tested in Chromium (test/browser/); this is for the
+// checks around them (redirect URIs, PKCE, codes, tokens, forged requests).
 import assert from 'node:assert/strict';
 
-/** A minimal browser: a cookie jar and no automatic redirects, so each hop can be inspected. */
-export class Browser {
+export class HttpBrowser {
   readonly #cookies = new Map<string, string>();
 
-  async request(url: string | URL, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
-    const headers: Record<string, string> = { ...init.headers };
+  /**
+   * `origin`: what the Origin header of a POST says; by default the target's own origin (our
+   * forms post to the origin that served them), `false` for none (a client that is not a browser).
+   */
+  async request(url: string | URL, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string>; origin?: string | false } = {}) {
+    const headers: Record<string, string> = {};
+    if (init.method === 'POST' && init.origin !== false) headers.origin = init.origin ?? new URL(url).origin;
+    Object.assign(headers, init.headers);
     if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form !== undefined) {
@@ -37,10 +45,10 @@ export class Browser {
   }
 }
 
-export function form(html: string): { action: string; csrf: string } {
+/** The first form of a sign-in page: where it posts and its CSRF token. */
+export function formOn(html: string): { action: string; csrf: string } {
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
   assert.ok(action !== undefined && csrf !== undefined, 'the page has a form with a CSRF token');
   return { action: action.replaceAll('&amp;', '&'), csrf };
 }
-

@@ -1,0 +1,35 @@
+// The links the platform emails, as a person finds them in their mailbox: the platform sends over
+// SMTP to an in-process sink (packages/launcher/src/smtp-sink.ts) and tests wait for the message.
+import assert from 'node:assert/strict';
+import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
+import { eventually } from '@paymesh/launcher/testing';
+
+export const verifySubject = 'Confirm your email address';
+export const resetSubject = 'Reset your password';
+
+export interface Mailbox {
+  /** The link under `label` ("Confirm email address: <url>") in the `nth` message with this subject to `address`. */
+  link(address: string, subject: string, label: string, nth?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts the sink and points the platform started next at it (SMTP_URL). */
+export async function openMailbox(): Promise<Mailbox> {
+  const sink: SmtpSink = await startSmtpSink();
+  process.env.SMTP_URL = sink.url;
+  return {
+    async link(address, subject, label, nth = 1) {
+      const mail = await eventually(async () => {
+        const found = sink.received.filter((m) => m.rcptTo.includes(address.toLowerCase())).map((m) => parseMail(m.raw)).filter((m) => m.subject === subject);
+        return found[nth - 1];
+      }, { timeoutMs: 10_000 });
+      const labelled = new RegExp(`${label}: (https?://\\S+)`).exec(mail.text);
+      assert.ok(labelled !== null, `"${label}: <url>" in "${subject}"`);
+      return labelled[1]!;
+    },
+    async close() {
+      delete process.env.SMTP_URL;
+      await sink.close();
+    },
+  };
+}
