@@ -3,9 +3,23 @@
 // origin. What a person does on the pages is tested in Chromium (test/browser/); this is for the
 // checks around them (redirect URIs, PKCE, codes, tokens, forged requests).
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 
+/**
+ * A minimal browser for protocol tests. `localAddress`: the loopback address it speaks from (what the gateway reports as the client's).
+ */
 export class HttpBrowser {
   readonly #cookies = new Map<string, string>();
+  readonly #localAddress: string | undefined;
+
+  constructor(options: { localAddress?: string } = {}) {
+    this.#localAddress = options.localAddress;
+  }
+
+  /** The value of a cookie the browser holds. */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
 
   /**
    * `origin`: what the Origin header of a POST says; by default the target's own origin (our
@@ -21,7 +35,9 @@ export class HttpBrowser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, { method: init.method ?? 'GET', headers, body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    const response = this.#localAddress === undefined
+      ? await fetch(url, { method: init.method ?? 'GET', headers, body, redirect: 'manual', signal: AbortSignal.timeout(10_000) })
+      : await requestFrom(this.#localAddress, url, init.method ?? 'GET', headers, body);
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const eq = pair!.indexOf('=');
@@ -43,6 +59,27 @@ export class HttpBrowser {
     }
     return current;
   }
+}
+
+/** A fetch-like response over node:http, which (unlike fetch) can choose the local address. */
+function requestFrom(localAddress: string, url: string | URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, localAddress, family: localAddress.includes(':') ? 6 : 4, agent: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const answer = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) answer.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        // These statuses carry no body (and Response refuses one).
+        const empty = [101, 204, 205, 304].includes(res.statusCode!);
+        resolve(new Response(empty ? null : Buffer.concat(chunks), { status: res.statusCode, headers: answer }));
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The first form of a sign-in page: where it posts and its CSRF token. */

@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   readonly dataRoot?: string;
   /** One PostgreSQL URL per service instead of PGlite (tests against the real server). */
   readonly databaseUrls?: Partial<Record<ServiceName, string>>;
+  /** Where each service logs (at level info), instead of stdout at LOG_LEVEL: tests read their logs. */
+  readonly logTo?: (service: ServiceName) => { write(line: string): void };
 }
 
 export interface EmbeddedPlatform {
@@ -50,7 +52,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         DATA_DIR: dataRoot === 'memory://' ? 'memory://' : resolve(dataRoot, name),
         DATABASE_URL: options.databaseUrls?.[name] ?? base.DATABASE_URL,
       });
-      hosted[name] = await hostService(definitions[name] as never, { env, transport, holdRelay: true }) as HostedService;
+      const logger = options.logTo === undefined ? undefined : createLogger(name, 'info', options.logTo(name));
+      hosted[name] = await hostService(definitions[name] as never, { env, transport, holdRelay: true, logger }) as HostedService;
       await hosted[name].listen();
     }
     // Every consumer is subscribed now; events may flow.

@@ -62,14 +62,21 @@ function testEnv(): Record<string, string | undefined> {
   };
 }
 
-export async function startTestPlatform(backend: Backend = 'pglite'): Promise<TestPlatform> {
+/** `captureLogs`: the services log at level info into memory, read by `logs` (otherwise they are silent). */
+export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
-  const embedded = await startEmbedded({ env: testEnv(), ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls });
+  const logged = new Map<ServiceName, string[]>();
+  const logTo = (service: ServiceName) => {
+    const lines = logged.get(service) ?? [];
+    logged.set(service, lines);
+    return { write: (line: string) => void lines.push(line) };
+  };
+  const embedded = await startEmbedded({ env: testEnv(), ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo: options.captureLogs === true ? logTo : undefined });
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,
     api: new Api(embedded.gatewayUrl),
-    logs: undefined,
+    logs: options.captureLogs === true ? (service) => (service === 'gateway' ? '' : (logged.get(service) ?? []).join('')) : undefined,
     databaseUrls: databases?.urls,
     async confirmEmail(userId) {
       await embedded.services.users.runtime.database.db.execute(sql`update users set email_verified_at = now() where id = ${String(userId)}`);

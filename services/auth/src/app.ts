@@ -24,6 +24,10 @@ import { clientRoutes } from './clients/client-routes.ts';
 import { tokenEndpointRoutes } from './revocation/token-endpoint-routes.ts';
 import { revokeGrantTokens } from './revocation/revoke-grant-tokens.ts';
 import { LoginThrottle, loginThrottleLimits } from './throttle/login-throttle.ts';
+import { ClientAuthThrottle } from './throttle/client-auth-throttle.ts';
+import { DeviceCookie } from './throttle/device-cookie.ts';
+import { guardTokenEndpoint } from './throttle/guard-token-endpoint.ts';
+import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
 import type { Subscription } from '@paymesh/platform/events/event';
@@ -124,25 +128,44 @@ export const authService = defineService({
     keyTimer.unref();
     users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServers.get(usersAudience)!) });
 
+    // One throttle for both password logins (the contract's POST /auth/login and the login page),
+    // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
+    const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
+    const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
+    const devices = new DeviceCookie(config.cookieKeys.split(','), { maxAgeSec: config.loginKnownDeviceDays * 24 * 60 * 60, secure: new URL(config.authIssuer).protocol === 'https:' });
+    const clientAuth = new ClientAuthThrottle(db, {
+      maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,
+      maxFailuresPerIp: config.clientAuthMaxFailuresPerIp,
+      windowSec: config.loginFailureWindowSec,
+      lockoutSec: config.loginLockoutSec,
+    }, { logger: runtime.logger, metrics: throttleMetrics });
+
     const app = createServiceServer(runtime);
     await app.register(formbody);
     await app.register(middie);
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-      if (isOwnPath((req.url ?? '').split('?')[0]!.replace(/\/$/, ''))) return next();
+      const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
+      if (isOwnPath(path)) return next();
+      if (path === '/token' && req.method === 'POST') {
+        guardTokenEndpoint(clientAuth, runtime.logger, req, res, callback).catch((error: unknown) => {
+          runtime.logger.error({ err: error }, 'token endpoint guard failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'server_error' }));
+        });
+        return;
+      }
       callback(req, res);
     });
-    // One throttle for both password logins: the contract's POST /auth/login and the login page.
-    const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger });
-    loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle);
+    loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle, devices);
     clientRoutes(app, runtime, providerRef);
     tokenEndpointRoutes(app, runtime, providerRef, createTokenVerifier({
       issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
       revocations: runtime.revocations,
-    }));
+    }), clientAuth);
     interactionRoutes(app, {
       provider: providerRef,
       users,
       throttle,
+      devices,
       logger: runtime.logger,
       csrfKey: config.cookieKeys.split(',')[0]!,
       isFirstParty,

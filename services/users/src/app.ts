@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { accountRoutes } from './accounts/account-routes.ts';
+import { backfillLoginKeys } from './accounts/backfill-login-keys.ts';
 import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
 import type { RegistrationContext } from './accounts/create-user.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
@@ -32,6 +33,7 @@ export const usersService = defineService({
     return { app, extra: undefined };
   },
   async onStart(runtime, config) {
+    await backfillLoginKeys(runtime.database.db, runtime.logger);
     await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, passwordFile: config.bootstrapAdminPasswordFile });
   },
 });

@@ -8,6 +8,9 @@ export const usersErrors = {
   identityTaken: () => new AppError(409, 'invalid_request_error', 'identity_taken', 'That username is already taken.', { param: 'username', legacy: { success: false, message: 'Username already taken' } }),
   emailTaken: () => new AppError(409, 'invalid_request_error', 'email_taken', 'That email address belongs to another account.', { param: 'email' }),
   invalidInput: (param: string, message: string) => new AppError(400, 'invalid_request_error', 'parameter_invalid', message, { param, legacy: { success: false, message: 'Invalid input' } }),
+  // Every stored login name is NFC, the form keyboards produce: a decomposed one would be a second
+  // spelling of a name (packages/platform/src/login-key.ts).
+  loginNotNormalized: (param: string) => new AppError(400, 'invalid_request_error', 'login_not_normalized', `The ${param} must be in Unicode NFC (composed) form.`, { param, legacy: { success: false, message: 'Invalid input' } }),
   missingInput: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param, legacy: { success: false, message: 'Invalid input' } }),
   passwordTooCommon: (param: string) => new AppError(400, 'invalid_request_error', 'password_too_common', 'That password is among the most common ones (or is the username): attackers try those first. Choose another.', { param, legacy: { success: false, message: 'Invalid input' } }),
   invalidCredentials: () => new AppError(401, 'authentication_error', 'invalid_credentials', 'Invalid username or password.'),

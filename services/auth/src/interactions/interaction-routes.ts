@@ -10,6 +10,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { checkCredentials } from '../login/check-credentials.ts';
+import type { DeviceCookie } from '../throttle/device-cookie.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { lookupAccount } from '../oidc/find-account.ts';
 import { userScopes } from '../oidc/scopes.ts';
@@ -23,6 +24,8 @@ export interface InteractionOptions {
   readonly logger: Logger;
   /** Shared with POST /auth/login: failures count the same wherever they happen. */
   readonly throttle: LoginThrottle;
+  /** The signed device cookie: a browser that signed in before is spared the account's slowdown. */
+  readonly devices: DeviceCookie;
   /** Signs the forms' CSRF tokens (the provider's newest cookie key). */
   readonly csrfKey: string;
   /** Whether a client is one of the platform's own apps, whose users are not asked for consent. */
@@ -39,7 +42,7 @@ const formBody = Type.Object({
 const params = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
 export function interactionRoutes(app: HttpServer, options: InteractionOptions): void {
-  const { provider: providerRef, users, logger, csrfKey, isFirstParty, throttle } = options;
+  const { provider: providerRef, users, logger, csrfKey, isFirstParty, throttle, devices } = options;
   const base = (uid: string) => `/auth/interaction/${uid}`;
   const expired = 'This sign-in link has expired or belongs to another window. Start again from the application.';
   const notFromPage = 'This form was not sent from the sign-in page. Start again from the application.';
@@ -129,13 +132,14 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
       html(reply, status, loginPage({ action: `${base(interaction.uid)}/login`, csrf: csrfToken(csrfKey, interaction.uid), clientName: client?.clientName ?? String(interaction.params.client_id), username, error }));
     if (username === '' || password === '') return retry(401, 'Invalid username or password.');
     // Counted like POST /auth/login: before the account is looked at, known or not.
-    const outcome = await throttle.attempt(username, request.ip, async () =>
+    const outcome = await throttle.attempt(username, { ip: request.ip, device: devices.read(request.headers.cookie) }, async () =>
       username.length > 254 || [...password].length > 1024 ? undefined : checkCredentials(users, logger, username, password));
     if (outcome.status === 'refused') {
       reply.header('retry-after', String(outcome.retryAfterSec));
       return retry(429, 'Too many failed sign-ins; try again later.');
     }
     if (outcome.status === 'failed') return retry(401, 'Invalid username or password.');
+    devices.set(reply.raw, outcome.device);
     return finish(request, reply, { login: { accountId: outcome.value.id } }, false);
   });
 

@@ -9,18 +9,20 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { authErrors } from '../errors.ts';
+import type { DeviceCookie } from '../throttle/device-cookie.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
 import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
-export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle): void {
-  app.post('/auth/login', async (request) => {
+export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle, devices: DeviceCookie): void {
+  app.post('/auth/login', async (request, reply) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');
     // Counted before anything about the account is looked at, so that a known and an unknown
-    // username are counted, refused and answered alike.
-    const outcome = await throttle.attempt(username, request.ip, async () => {
+    // username are counted, refused and answered alike. API clients that keep cookies get the
+    // device cookie too (a known device is not held back when someone else guesses at the account).
+    const outcome = await throttle.attempt(username, { ip: request.ip, device: devices.read(request.headers.cookie) }, async () => {
       // Longer than any account can have: a wrong credential (counted as one), without asking users.
       if (username.length > 254) return undefined;
       // Characters as users counts them (code points), or a long emoji passphrase could never log in.
@@ -30,6 +32,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);
     if (outcome.status === 'failed') throw authErrors.invalidCredentials();
     const user = outcome.value;
+    devices.set(reply.raw, outcome.device);
     const minted = await mintUserToken(providerRef.current, resourceServer, { id: user.id, role: user.role });
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
   });

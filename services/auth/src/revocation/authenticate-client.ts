@@ -1,35 +1,41 @@
 // Client authentication for our own token endpoints (revocation, introspection), as the token
 // endpoint does it: HTTP Basic or client_id/client_secret in the body, compared in constant time;
-// a public client identifies itself by client_id alone.
+// a public client identifies itself by client_id alone. Failures are throttled and logged by the
+// caller (throttle/client-auth-throttle.ts), keyed by the client id presented here.
 import { timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import type { FastifyRequest } from 'fastify';
 
 export interface AuthenticatedClient {
   readonly clientId: string;
   readonly confidential: boolean;
 }
 
-/** The authenticated client, or undefined when authentication failed (the caller answers 401). */
-export async function authenticateClient(provider: Provider, request: FastifyRequest): Promise<AuthenticatedClient | undefined> {
-  const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-  let clientId: string | undefined;
-  let secret: string | undefined;
-  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(request.headers.authorization ?? '');
+export interface PresentedClient {
+  /** Undefined when the request names no client (or names it in a malformed way). */
+  readonly clientId: string | undefined;
+  readonly secret: string | undefined;
+}
+
+/** The client id and secret a request presents: HTTP Basic, or client_id/client_secret in the body. */
+export function presentedClient(authorization: string | undefined, body: unknown): PresentedClient {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
   if (basic !== null) {
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) return undefined;
+    if (colon < 0) return { clientId: undefined, secret: undefined };
     try {
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      return { clientId: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
     } catch {
-      return undefined; // a malformed %-escape: not a client we know
+      return { clientId: undefined, secret: undefined }; // a malformed %-escape: not a client we know
     }
-  } else if (typeof body.client_id === 'string') {
-    clientId = body.client_id;
-    secret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
   }
+  if (typeof fields.client_id === 'string') return { clientId: fields.client_id, secret: typeof fields.client_secret === 'string' ? fields.client_secret : undefined };
+  return { clientId: undefined, secret: undefined };
+}
+
+/** The authenticated client, or undefined when authentication failed (the caller answers 401). */
+export async function authenticateClient(provider: Provider, { clientId, secret }: PresentedClient): Promise<AuthenticatedClient | undefined> {
   if (clientId === undefined) return undefined;
   const client = await provider.Client.find(clientId);
   if (client === undefined) return undefined;

@@ -8,15 +8,16 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
-import type { FastifyReply } from 'fastify';
-import { authenticateClient } from './authenticate-client.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientAuthEndpoint, ClientAuthThrottle } from '../throttle/client-auth-throttle.ts';
+import { authenticateClient, presentedClient, type AuthenticatedClient } from './authenticate-client.ts';
 import { revokeGrantTokens } from './revoke-grant-tokens.ts';
 
 /**
  * `verify` accepts a token for any of the platform's services (auth revokes and describes them
  * all); the revocation list is the runtime's, as everywhere.
  */
-export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, verify: TokenVerifier): void {
+export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, verify: TokenVerifier, clientAuth: ClientAuthThrottle): void {
   /** Our access token, verified (signature, issuer, audience, expiry, revocation), or undefined. */
   const accessToken = async (token: string) => {
     if (token.split('.').length !== 3) return undefined;
@@ -47,11 +48,34 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     return reply.code(status).header('cache-control', 'no-store').send({ error, error_description: description });
   };
 
+  /**
+   * The client, authenticated under the failure throttle (client-auth-throttle.ts); undefined after
+   * the error has been answered (401, or 429 with Retry-After). `confidentialOnly`: a public client
+   * is a failure here.
+   */
+  const authenticated = async (endpoint: ClientAuthEndpoint, request: FastifyRequest, reply: FastifyReply, confidentialOnly: boolean): Promise<AuthenticatedClient | undefined> => {
+    const presented = presentedClient(request.headers.authorization, request.body);
+    const ticket = await clientAuth.begin(endpoint, presented.clientId, request.ip);
+    if ('retryAfterSec' in ticket) {
+      reply.header('retry-after', String(ticket.retryAfterSec));
+      oauthError(reply, 429, 'invalid_client', 'too many failed client authentications from this address; retry later');
+      return undefined;
+    }
+    const client = await authenticateClient(providerRef.current, presented);
+    const ok = client !== undefined && (client.confidential || !confidentialOnly);
+    await clientAuth.settle(ticket, ok ? 'succeeded' : 'failed');
+    if (!ok) {
+      oauthError(reply, 401, 'invalid_client', 'client authentication failed');
+      return undefined;
+    }
+    return client;
+  };
+
   // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
   // token was issued to may revoke it.
   app.post('/auth/token/revocation', async (request, reply) => {
-    const client = await authenticateClient(providerRef.current, request);
-    if (client === undefined) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
+    const client = await authenticated('revocation', request, reply, false);
+    if (client === undefined) return reply;
     const token = tokenParam(request.body);
     if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
     const access = await accessToken(token);
@@ -76,8 +100,8 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
 
   // RFC 7662, for confidential clients (resource servers, back ends).
   app.post('/auth/token/introspection', async (request, reply) => {
-    const client = await authenticateClient(providerRef.current, request);
-    if (client === undefined || !client.confidential) return oauthError(reply, 401, 'invalid_client', 'client authentication failed');
+    const client = await authenticated('introspection', request, reply, true);
+    if (client === undefined) return reply;
     const token = tokenParam(request.body);
     if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
     reply.header('cache-control', 'no-store');

@@ -1,175 +1,249 @@
-// Brute-force protection of password logins: attempts are counted per login name and per client
-// address in auth's own database, so every replica sees the same counts; once either count is used
-// up within the window, that name or address is refused (429, Retry-After) for the lockout period.
-// What it protects against and the tests that prove it: docs/security.md.
+// Password guessing at the password logins (POST /auth/login and the login page), against a
+// lockout an attacker cannot aim at someone else (docs/adr/0009-unaimable-lockouts.md):
+// - one account from one source (a client address, or a device the account signed in from before)
+//   is locked after a few failures: the guesser's own source, not the owner's;
+// - one address is locked after many failures over every account (password spraying);
+// - one account, from sources it does not know, is slowed down with growing delays between
+//   checked guesses however many addresses they come from: never a lock, and the sources the
+//   account signed in from before are not held back by it.
+// Every count lives in auth's database, so every replica sees the same. What it protects against
+// and the tests that prove it: docs/security.md.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
+import { loginKey } from '@paymesh/platform/login-key';
 import type { authConfigSpec } from '../config.ts';
+import { clearCount, countAttempt, deleteExpiredCounts, giveBack, lockedUntil, refusal, toDate, type FailureWindow } from './failure-counts.ts';
+import { DeviceCookie } from './device-cookie.ts';
+import type { ThrottleMetrics } from './throttle-metrics.ts';
 
-export interface LoginThrottleLimits {
-  readonly maxFailuresPerAccount: number;
+export interface LoginThrottleLimits extends FailureWindow {
+  /** Failures of one account from one source before that pair is locked. */
+  readonly maxFailuresPerAccountAndSource: number;
   readonly maxFailuresPerIp: number;
-  readonly windowSec: number;
-  readonly lockoutSec: number;
+  /** Failures of one account from unknown sources before the delays begin. */
+  readonly accountFreeFailures: number;
+  /** The delay once the free failures are used up; it doubles with each further failure. */
+  readonly accountFirstDelaySec: number;
+  /** The longest delay between two checked guesses at one account (they double up to it). */
+  readonly accountMaxDelaySec: number;
+  /** How long a source the account signed in from stays known. */
+  readonly knownSourceTtlSec: number;
 }
 
-export type Admission = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSec: number };
+/** Where an attempt comes from. */
+export interface LoginSource {
+  readonly ip: string;
+  /** The id in the request's device cookie, when it carried a valid one (device-cookie.ts). */
+  readonly device: string | undefined;
+}
 
 export type AttemptOutcome<T> =
   | { readonly status: 'refused'; readonly retryAfterSec: number }
   | { readonly status: 'failed' }
-  | { readonly status: 'succeeded'; readonly value: T };
+  /** `device`: the id the device cookie should carry from now on (the one sent, or a new one). */
+  | { readonly status: 'succeeded'; readonly value: T; readonly device: string };
 
-/** The limits from auth's configuration keys (LOGIN_MAX_FAILURES_PER_ACCOUNT …). */
-export function loginThrottleLimits(config: Pick<ConfigOf<typeof authConfigSpec>, 'loginMaxFailuresPerAccount' | 'loginMaxFailuresPerIp' | 'loginFailureWindowSec' | 'loginLockoutSec'>): LoginThrottleLimits {
+/** The limits from auth's configuration keys (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS …). */
+export function loginThrottleLimits(config: Pick<ConfigOf<typeof authConfigSpec>, 'loginMaxFailuresPerAccountAndAddress' | 'loginMaxFailuresPerIp' | 'loginFailureWindowSec' | 'loginLockoutSec' | 'loginAccountFreeFailures' | 'loginAccountFirstDelaySec' | 'loginAccountMaxDelaySec' | 'loginKnownDeviceDays'>): LoginThrottleLimits {
   return {
-    maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+    maxFailuresPerAccountAndSource: config.loginMaxFailuresPerAccountAndAddress,
     maxFailuresPerIp: config.loginMaxFailuresPerIp,
     windowSec: config.loginFailureWindowSec,
     lockoutSec: config.loginLockoutSec,
+    accountFreeFailures: config.loginAccountFreeFailures,
+    accountFirstDelaySec: config.loginAccountFirstDelaySec,
+    accountMaxDelaySec: config.loginAccountMaxDelaySec,
+    knownSourceTtlSec: config.loginKnownDeviceDays * 24 * 60 * 60,
   };
 }
 
-interface CountRow {
-  key: string;
-  failures: number;
-  window_started_at: Date | string;
-  locked_until: Date | string | null;
+/** The keys of one attempt, kept from its admission to its outcome. */
+interface Ticket {
+  readonly pair: string;
+  readonly address: string;
+  /** The account's login_delays key, when the source is not known (known ones skip the slowdown). */
+  readonly delay: string | undefined;
+  /** login_known_sources keys this source would have, if it signs in. */
+  readonly knownAddress: string;
+  readonly knownDevice: string | undefined;
 }
 
-/**
- * `attempt` wraps a credential check. Its steps, for a caller that cannot use it: `beginAttempt`
- * before checking the credentials (refuse when it says so), then `recordSuccess` when they were
- * right, nothing when they were wrong (the attempt is already counted), `releaseAttempt` when
- * they could not be checked at all.
- */
 export class LoginThrottle {
   readonly #db: Db;
   readonly #limits: LoginThrottleLimits;
   readonly #now: () => Date;
   readonly #logger: Logger | undefined;
+  readonly #metrics: ThrottleMetrics | undefined;
 
-  constructor(db: Db, limits: LoginThrottleLimits, options: { now?: () => Date; logger?: Logger } = {}) {
+  constructor(db: Db, limits: LoginThrottleLimits, options: { now?: () => Date; logger?: Logger; metrics?: ThrottleMetrics } = {}) {
     this.#db = db;
     this.#limits = limits;
     this.#now = options.now ?? (() => new Date());
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
   }
 
   /**
-   * Runs `check` (which answers undefined for wrong credentials) unless `login` or `ip` is locked,
+   * Runs `check` (which answers undefined for wrong credentials) unless the attempt is refused,
    * and records its outcome. A check that throws (users unreachable) counts for nobody.
    */
-  async attempt<T>(login: string, ip: string, check: () => Promise<T | undefined>): Promise<AttemptOutcome<T>> {
-    const admission = await this.beginAttempt(login, ip);
-    if (!admission.allowed) return { status: 'refused', retryAfterSec: admission.retryAfterSec };
+  async attempt<T>(login: string, source: LoginSource, check: () => Promise<T | undefined>): Promise<AttemptOutcome<T>> {
+    const admission = await this.#begin(login, source);
+    if ('retryAfterSec' in admission) {
+      this.#metrics?.loginAttempts.inc({ outcome: 'throttled' });
+      return { status: 'refused', retryAfterSec: admission.retryAfterSec };
+    }
     let value: T | undefined;
     try {
       value = await check();
     } catch (error) {
-      await this.releaseAttempt(login, ip);
+      await this.#release(admission);
       throw error;
     }
-    if (value === undefined) return { status: 'failed' };
-    await this.recordSuccess(login, ip);
-    return { status: 'succeeded', value };
+    if (value === undefined) {
+      this.#metrics?.loginAttempts.inc({ outcome: 'failed' });
+      return { status: 'failed' };
+    }
+    const device = source.device ?? DeviceCookie.newId();
+    await this.#recordSuccess(admission, knownSourceKey(accountKey(login), 'device', device));
+    this.#metrics?.loginAttempts.inc({ outcome: 'succeeded' });
+    return { status: 'succeeded', value, device };
   }
 
   /**
    * Counts the attempt as failed before its credentials are checked, so that guesses sent in
-   * parallel cannot outrun the count: at most the limit of them are ever checked per window. An
-   * attempt that is refused counts nowhere (a locked address cannot lock accounts).
+   * parallel cannot outrun the counts. A refused attempt counts nowhere (a locked address cannot
+   * lock or slow down accounts).
    */
-  async beginAttempt(login: string, ip: string): Promise<Admission> {
+  async #begin(login: string, source: LoginSource): Promise<Ticket | { retryAfterSec: number }> {
     const now = this.#now();
-    // Sorted ('account:' < 'ip:'), so concurrent attempts lock the rows in the same order.
-    const keys = [accountKey(login), ipKey(ip)] as const;
-    // Locked already: refused without writing anything.
-    const [locked] = await queryRows<{ locked_until: Date | string | null }>(this.#db,
-      sql`select max(locked_until) as locked_until from login_failures where key in (${keys[0]}, ${keys[1]}) and locked_until > ${now.toISOString()}::timestamptz`);
-    const lockedAlready = locked?.locked_until ?? null;
-    if (lockedAlready !== null) return refusal(toDate(lockedAlready), now);
+    const account = accountKey(login);
+    const address = ipKey(source.ip);
+    const knownAddress = knownSourceKey(account, 'address', address);
+    const knownDevice = source.device === undefined ? undefined : knownSourceKey(account, 'device', source.device);
+    const known = await this.#known([knownAddress, knownDevice], now);
+    // A known device is its own source: whoever shares its address cannot lock it.
+    const pair = pairKey(account, knownDevice !== undefined && known.has(knownDevice) ? knownDevice : knownAddress);
+    const ticket: Ticket = { pair, address, delay: known.size > 0 ? undefined : account, knownAddress, knownDevice };
+
+    const locked = await lockedUntil(this.#db, [pair, address], now);
+    if (locked !== undefined) return refusal(locked, now, []);
 
     return this.#db.transaction(async (tx) => {
-      // Insert-or-lock both rows in one statement (the no-op update takes the row lock and returns
-      // the newest committed counts): concurrent attempts on a key queue here, none is lost.
-      const rows = await queryRows<CountRow>(tx, sql`
-        insert into login_failures as f (key, failures, window_started_at)
-        values (${keys[0]}, 0, ${now.toISOString()}::timestamptz), (${keys[1]}, 0, ${now.toISOString()}::timestamptz)
-        on conflict (key) do update set key = f.key
-        returning f.key, f.failures, f.window_started_at, f.locked_until`);
-      const lockedUntil = rows.map((row) => (row.locked_until === null ? undefined : toDate(row.locked_until))).filter((until) => until !== undefined && until > now);
-      if (lockedUntil.length > 0) return refusal(new Date(Math.max(...lockedUntil.map(Number))), now);
-
-      const next = rows.map((row) => {
-        // A count restarts once its window is over or its lockout has ended.
-        const restart = row.locked_until !== null || toDate(row.window_started_at).getTime() + this.#limits.windowSec * 1000 <= now.getTime();
-        return {
-          key: row.key,
-          failures: restart ? 1 : Number(row.failures) + 1,
-          windowStartedAt: restart ? now : toDate(row.window_started_at),
-          limit: row.key.startsWith('account:') ? this.#limits.maxFailuresPerAccount : this.#limits.maxFailuresPerIp,
-        };
-      });
-      const exhausted = next.filter((count) => count.failures > count.limit);
-      if (exhausted.length > 0) {
-        const until = new Date(now.getTime() + this.#limits.lockoutSec * 1000);
-        for (const { key } of exhausted) {
-          await tx.execute(sql`update login_failures set locked_until = ${until.toISOString()}::timestamptz where key = ${key}`);
+      // The account's row first, then the counts (countAttempt locks them in key order): every
+      // attempt takes its locks in the same order.
+      const delay = ticket.delay === undefined ? undefined : await this.#lockDelay(tx, ticket.delay, now);
+      if (delay !== undefined && delay.allowedAt > now) return refusal(delay.allowedAt, now, []);
+      const admission = await countAttempt(tx, [
+        { key: pair, limit: this.#limits.maxFailuresPerAccountAndSource },
+        { key: address, limit: this.#limits.maxFailuresPerIp },
+      ], this.#limits, now);
+      if (!admission.allowed) {
+        if (admission.locked.length > 0) {
+          // Hashes only: a password typed into the username field must not reach the logs.
+          this.#logger?.warn({ keys: admission.locked, retryAfterSec: admission.retryAfterSec }, 'login locked after too many failures');
         }
-        this.#logger?.warn({ keys: exhausted.map(({ key }) => key), lockedUntil: until.toISOString() }, 'login locked after too many failures');
-        return refusal(until, now);
+        // A source that fails this often is no longer trusted to skip the account's slowdown.
+        if (admission.locked.includes(pair)) await tx.execute(sql`delete from login_known_sources where key in (${knownAddress}, ${knownDevice ?? knownAddress})`);
+        return admission;
       }
-      for (const count of next) {
-        await tx.execute(sql`update login_failures set failures = ${count.failures}, window_started_at = ${count.windowStartedAt.toISOString()}::timestamptz, locked_until = null where key = ${count.key}`);
+      if (delay !== undefined) {
+        const failures = delay.allowedAt.getTime() + this.#quietSec() * 1000 <= now.getTime() ? 1 : delay.failures + 1;
+        await tx.execute(sql`update login_delays set failures = ${failures}, last_failure_at = ${now.toISOString()}::timestamptz where key = ${ticket.delay!}`);
+        if (failures === this.#limits.accountFreeFailures) this.#logger?.warn({ key: ticket.delay }, 'login failures from unknown sources: the account is slowed down');
       }
-      return { allowed: true } as const;
+      return ticket;
     });
   }
 
-  /** The credentials were right: the login name's count is cleared, the address gets its attempt back. */
-  async recordSuccess(login: string, ip: string): Promise<void> {
-    await this.#db.execute(sql`delete from login_failures where key = ${accountKey(login)}`);
-    await this.#giveBack(ipKey(ip));
+  /** The account's count of failures from unknown sources, row-locked, and when it may be tried again. */
+  async #lockDelay(tx: Db, key: string, now: Date): Promise<{ failures: number; allowedAt: Date }> {
+    const [row] = await queryRows<{ failures: number; last_failure_at: Date | string }>(tx, sql`
+      insert into login_delays as d (key, failures, last_failure_at) values (${key}, 0, ${now.toISOString()}::timestamptz)
+      on conflict (key) do update set key = d.key
+      returning d.failures, d.last_failure_at`);
+    const failures = Number(row!.failures);
+    return { failures, allowedAt: new Date(toDate(row!.last_failure_at).getTime() + this.#delaySec(failures) * 1000) };
   }
 
-  /** The credentials could not be checked (users unavailable): the attempt counts for neither key. */
-  async releaseAttempt(login: string, ip: string): Promise<void> {
-    await this.#giveBack(accountKey(login));
-    await this.#giveBack(ipKey(ip));
+  /** The delay earned by `failures` failures from unknown sources: none at first, then the first delay doubling up to the maximum. */
+  #delaySec(failures: number): number {
+    const { accountFreeFailures: free, accountFirstDelaySec: first, accountMaxDelaySec: max } = this.#limits;
+    if (failures < free) return 0;
+    return Math.min(max, first * 2 ** Math.min(failures - free, 30));
   }
 
-  /** Forgets counts whose window and lockout are both over. */
+  /**
+   * How long an account must go without failures from unknown sources, once its last delay is
+   * over, for its count to start again: a window, and never less than its free failures at the
+   * longest delay, so that pausing never earns a guesser more than going on at the slowest rate.
+   */
+  #quietSec(): number {
+    return Math.max(this.#limits.windowSec, this.#limits.accountFreeFailures * this.#limits.accountMaxDelaySec);
+  }
+
+  async #known(keys: readonly (string | undefined)[], now: Date): Promise<Set<string>> {
+    const candidates = keys.filter((key): key is string => key !== undefined);
+    const since = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
+    const rows = await queryRows<{ key: string }>(this.#db, sql`select key from login_known_sources
+      where key in ${sql`(${sql.join(candidates.map((key) => sql`${key}`), sql`, `)})`} and last_success_at > ${since.toISOString()}::timestamptz`);
+    return new Set(rows.map((row) => row.key));
+  }
+
+  /**
+   * The credentials were right: the pair's count is cleared, the address and the account get their
+   * attempt back (an attacker's failures stay), and the address and the device become known.
+   */
+  async #recordSuccess(ticket: Ticket, knownDevice: string): Promise<void> {
+    const now = this.#now().toISOString();
+    await clearCount(this.#db, ticket.pair);
+    await giveBack(this.#db, ticket.address);
+    if (ticket.delay !== undefined) await this.#db.execute(sql`update login_delays set failures = failures - 1 where key = ${ticket.delay} and failures > 0`);
+    await this.#db.execute(sql`insert into login_known_sources (key, last_success_at) values (${ticket.knownAddress}, ${now}::timestamptz), (${knownDevice}, ${now}::timestamptz)
+      on conflict (key) do update set last_success_at = excluded.last_success_at`);
+  }
+
+  /** The credentials could not be checked (users unavailable): the attempt counts for nobody. */
+  async #release(ticket: Ticket): Promise<void> {
+    await giveBack(this.#db, ticket.pair);
+    await giveBack(this.#db, ticket.address);
+    if (ticket.delay !== undefined) await this.#db.execute(sql`update login_delays set failures = failures - 1 where key = ${ticket.delay} and failures > 0`);
+  }
+
+  /** Forgets counts, delays and known sources that can no longer change an answer. */
   async deleteExpired(): Promise<void> {
     const now = this.#now();
-    const windowStart = new Date(now.getTime() - this.#limits.windowSec * 1000);
-    await this.#db.execute(sql`delete from login_failures
-      where window_started_at <= ${windowStart.toISOString()}::timestamptz and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)`);
+    await deleteExpiredCounts(this.#db, this.#limits, now);
+    // A delay is over at most accountMaxDelaySec after the last failure, and its count restarts after the quiet time.
+    const quietSince = new Date(now.getTime() - (this.#limits.accountMaxDelaySec + this.#quietSec()) * 1000);
+    await this.#db.execute(sql`delete from login_delays where last_failure_at <= ${quietSince.toISOString()}::timestamptz`);
+    const knownSince = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
+    await this.#db.execute(sql`delete from login_known_sources where last_success_at <= ${knownSince.toISOString()}::timestamptz`);
   }
-
-  async #giveBack(key: string): Promise<void> {
-    await this.#db.execute(sql`update login_failures set failures = failures - 1 where key = ${key} and failures > 0 and locked_until is null`);
-  }
-}
-
-function refusal(lockedUntil: Date, now: Date): Admission {
-  return { allowed: false, retryAfterSec: Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)) };
-}
-
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
 }
 
 /**
- * Users log in with their username or email in any case, so the key is the lower-cased login,
- * hashed: a password typed into the username field is not kept in clear (a fast hash keeps it out
- * of sight, not safe from guessing), and every key has the same length.
+ * One account, whatever the spelling of its name: the login key users stores and looks accounts up
+ * by, hashed (a password typed into the username field is not kept in clear; a fast hash keeps it
+ * out of sight, not safe from guessing), so every key has the same length.
  */
 export function accountKey(login: string): string {
-  return `account:${createHash('sha256').update(login.toLowerCase()).digest('hex')}`;
+  return `account:${sha256(loginKey(login))}`;
+}
+
+function pairKey(account: string, source: string): string {
+  return `pair:${sha256(`${account}\n${source}`)}`;
+}
+
+function knownSourceKey(account: string, kind: 'address' | 'device', source: string): string {
+  return `${kind}:${sha256(`${account}\n${source}`)}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** An IPv4 address as is (IPv4-mapped IPv6 too); an IPv6 address by its /64, one subscriber's network. */

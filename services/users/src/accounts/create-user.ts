@@ -1,6 +1,7 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { loginKey } from '@paymesh/platform/login-key';
 import { hashPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 import { issueToken } from '../tokens/user-tokens.ts';
@@ -13,14 +14,14 @@ export interface NewAccount {
   readonly emailVerified: boolean;
 }
 
-/** Creates an account and announces it; a duplicate username or email (any case) is a 409. */
+/** Creates an account and announces it; a username or email whose login key is taken is a 409. */
 export async function createUser(db: Db, registration: Registration, account: NewAccount = { role: 'user', emailVerified: false }, inTx?: (tx: Db, user: UserRow) => Promise<void>): Promise<UserRow> {
   const passwordHash = await hashPassword(registration.password);
   try {
     return await db.transaction(async (tx) => {
       const [user] = await queryRows<UserRow>(tx, sql`
-        insert into users (username, email, password_hash, role, email_verified_at)
-        values (${registration.username}, ${registration.email}, ${passwordHash}, ${account.role}, ${account.emailVerified ? sql`now()` : null})
+        insert into users (username, username_key, email, email_key, password_hash, role, email_verified_at)
+        values (${registration.username}, ${loginKey(registration.username)}, ${registration.email}, ${loginKey(registration.email)}, ${passwordHash}, ${account.role}, ${account.emailVerified ? sql`now()` : null})
         returning *`);
       // Ids only: events outlive a deletion (outbox, stream), personal data must not.
       await enqueueEvent(tx, 'user.registered', { user_id: Number(user!.id), role: account.role });
@@ -52,9 +53,9 @@ export async function register(ctx: RegistrationContext, registration: Registrat
     });
   } catch (error) {
     if ((error as { code?: string }).code !== usersErrors.identityTaken().code) throw error;
-    const [byUsername] = await queryRows(ctx.db, sql`select 1 from users where lower(username) = lower(${registration.username})`);
+    const [byUsername] = await queryRows(ctx.db, sql`select 1 from users where username_key = ${loginKey(registration.username)}`);
     if (byUsername !== undefined) throw error;
-    const [owner] = await queryRows<{ id: string; status: string }>(ctx.db, sql`select id, status from users where lower(email) = lower(${registration.email})`);
+    const [owner] = await queryRows<{ id: string; status: string }>(ctx.db, sql`select id, status from users where email_key = ${loginKey(registration.email)}`);
     // Gone in between (deleted): nothing to tell anyone; the same answer all the same.
     if (owner !== undefined && owner.status === 'active') {
       await ctx.db.transaction(async (tx) => {

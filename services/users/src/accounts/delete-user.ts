@@ -12,7 +12,7 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
   await db.transaction(async (tx) => {
     const user = await findUserById(tx, id, { forUpdate: true });
     if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
-    await tx.execute(sql`update users set username = null, email = null, password_hash = null, display_name = null,
+    await tx.execute(sql`update users set username = null, username_key = null, email = null, email_key = null, password_hash = null, display_name = null,
       pending_email = null, email_verified_at = null, status = 'deleted', deleted_at = now(), updated_at = now() where id = ${id}`);
     // Links still in a mailbox (and the address a verification link was for) go too.
     await tx.execute(sql`delete from user_tokens where user_id = ${id}`);

@@ -2,6 +2,7 @@ import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { localUserId, type Caller } from '@paymesh/platform/auth/caller';
 import { platformErrors } from '@paymesh/platform/errors';
+import { isNormalizedLogin, loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 
 export interface UserRow {
@@ -42,8 +43,14 @@ export async function findUserById(db: Db, id: string, options: { forUpdate?: bo
   return rows[0];
 }
 
+/**
+ * The account whose username or email has the login key of `login` (the one folding auth counts
+ * guesses by). A name not in NFC is no account's: every stored name is NFC.
+ */
 export async function findUserByLogin(db: Db, login: string): Promise<UserRow | undefined> {
-  const rows = await queryRows<UserRow>(db, sql`select * from users where lower(username) = lower(${login}) or lower(email) = lower(${login}) limit 1`);
+  if (!isNormalizedLogin(login)) return undefined;
+  const key = loginKey(login);
+  const rows = await queryRows<UserRow>(db, sql`select * from users where username_key = ${key} or email_key = ${key} limit 1`);
   return rows[0];
 }
 

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { isNormalizedLogin } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { checkNewPassword } from '../passwords/check-password.ts';
 
@@ -15,12 +16,19 @@ export interface Registration {
 const localPart = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-]{1,64}$/u;
 const domainLabel = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 
+/** Refuses a login name (username or email) that is not in NFC, the only form any is stored in. */
+export function requireNormalizedLogin(value: string, param: string): void {
+  if (!isNormalizedLogin(value)) throw usersErrors.loginNotNormalized(param);
+}
+
 /**
- * An email address as we store it: trimmed, Unicode NFC, the domain lower-cased and in its ASCII
- * (punycode) form (domains are case-insensitive; the local part is kept as typed, and uniqueness ignores its case too).
+ * An email address as we store it: trimmed, Unicode NFC (refused otherwise), the domain
+ * lower-cased and in its ASCII (punycode) form (domains are case-insensitive; the local part is
+ * kept as typed, and uniqueness goes by its login key, which ignores case and width).
  */
 export function normalizeEmail(raw: string, param = 'email'): string {
-  const email = raw.trim().normalize('NFC');
+  const email = raw.trim();
+  requireNormalizedLogin(email, param);
   const at = email.lastIndexOf('@');
   const local = email.slice(0, at);
   const labels = email.slice(at + 1).split('.');
@@ -44,6 +52,7 @@ export function validateRegistration(body: unknown): Registration {
   const username = field(input, 'username');
   const email = field(input, 'email');
   const password = field(input, 'password');
+  requireNormalizedLogin(username, 'username');
   if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) throw usersErrors.invalidInput('username', 'A username is 3 to 64 letters, digits, dots, dashes or underscores.');
   const normalizedEmail = normalizeEmail(email);
   checkNewPassword(password, { username });

@@ -6,6 +6,7 @@ import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authentica
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
+import { loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { findUserByLogin } from '../accounts/user.ts';
 import { verifyPassword } from './password-hash.ts';
@@ -18,7 +19,7 @@ import { verifyPassword } from './password-hash.ts';
  */
 class CheckLimiter {
   readonly #perMinute: number;
-  /** Per lower-cased login name, the times of its latest checks (at most `perMinute`), oldest first. */
+  /** Per login key (every spelling of a name is one), the times of its latest checks (at most `perMinute`), oldest first. */
   readonly #recent = new Map<string, number[]>();
   #sweptAtMs = Date.now();
 
@@ -35,7 +36,7 @@ class CheckLimiter {
       for (const [key, times] of this.#recent) if (times[times.length - 1]! <= since) this.#recent.delete(key);
       this.#sweptAtMs = nowMs;
     }
-    const key = login.toLowerCase();
+    const key = loginKey(login);
     const times = this.#recent.get(key) ?? [];
     while (times.length > 0 && times[0]! <= since) times.shift();
     if (times.length >= this.#perMinute) return false;

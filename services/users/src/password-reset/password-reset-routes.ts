@@ -5,6 +5,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { sql, queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { loginKey } from '@paymesh/platform/login-key';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { RegistrationContext } from '../accounts/create-user.ts';
@@ -44,7 +45,7 @@ export function passwordResetRoutes(app: HttpServer, runtime: Runtime, ctx: Regi
     const email = normalizeEmail(request.body.email);
     // Answered before the look-up, so the response time cannot tell whether the account exists.
     void db.transaction(async (tx) => {
-      const [user] = await queryRows<{ id: string }>(tx, sql`select id from users where lower(email) = lower(${email}) and status = 'active' for update`);
+      const [user] = await queryRows<{ id: string }>(tx, sql`select id from users where email_key = ${loginKey(email)} and status = 'active' for update`);
       // Unknown, disabled, or asked too often: the same answer, nothing sent.
       if (user === undefined || (await tokensIssuedSince(tx, user.id, 'password_reset', 3600)) >= resetsPerHour) return;
       const { token, expiresAt } = await issueToken(tx, user.id, 'password_reset', resetTtlSec);

@@ -6,6 +6,7 @@ import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { loginKey } from '@paymesh/platform/login-key';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { isUniqueViolation, requestEmailVerification, type RegistrationContext } from '../accounts/create-user.ts';
@@ -29,7 +30,7 @@ async function verify(db: Db, token: string): Promise<{ userId: string; email: s
       if (user === undefined || user.status !== 'active') throw usersErrors.tokenInvalid();
       const sameAddress = (a: string | null) => a !== null && a.toLowerCase() === used.email!.toLowerCase();
       if (sameAddress(user.pending_email)) {
-        await tx.execute(sql`update users set email = pending_email, pending_email = null, email_verified_at = now(), updated_at = now() where id = ${user.id}`);
+        await tx.execute(sql`update users set email = pending_email, email_key = ${loginKey(user.pending_email!)}, pending_email = null, email_verified_at = now(), updated_at = now() where id = ${user.id}`);
         // Reset links went to the address given up: its mailbox no longer speaks for the account.
         await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${user.id} and purpose = 'password_reset' and used_at is null`);
         await enqueueEvent(tx, 'user.updated', { user_id: Number(user.id), changes: ['email', 'email_verified'] });
