@@ -2,10 +2,11 @@
 // the platform's resource server, signed with the keys from the database.
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, { type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { apiScopes, authAudience, platformAudience, resourceScopes, serviceClientScopes } from './scopes.ts';
+import { apiScopes, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
+import { onlyRegisteredResource, resourceServerFor } from './resource-server-for.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 
@@ -61,6 +62,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     accessTokenTTL: options.accessTokenTtlSec,
     jwt: { sign: { alg: 'ES256' } },
   }]));
+  const serviceClientIds = new Set([...options.serviceClients.map((c) => c.clientId), authServiceClientId]);
+  const serverFor = resourceServerFor({ isFirstParty: options.isFirstParty, isServiceClient: (clientId) => serviceClientIds.has(clientId), accessTokenTtlSec: options.accessTokenTtlSec });
 
   const provider = new Provider(options.issuer, {
     adapter: createAdapter(options.db),
@@ -104,20 +107,17 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       introspection: { enabled: false },
       revocation: { enabled: false },
       // One resource per service: a client names the service its token is for (RFC 8707), and
-      // the token's audience is that service alone.
+      // the token's audience is that service alone (docs/adr/0013-oidc-interoperability.md).
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => undefined as unknown as string,
-        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string; metadata(): Record<string, unknown> }) => {
-          const found = resourceServers.get(resourceIndicator);
-          if (found === undefined) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-          // The platform-wide audience and auth's own API are for the platform's own apps.
-          if ((resourceIndicator === platformAudience || resourceIndicator === authAudience) && !options.isFirstParty(client.clientId, client.metadata())) {
-            throw new errors.InvalidTarget(`${resourceIndicator} is for first-party apps only`);
-          }
-          return found;
-        },
-        useGrantedResource: async () => true,
+        // Several resources where one is needed: the client must name it (the provider's default).
+        defaultResource: (_ctx, client, oneOf) => oneOf ?? onlyRegisteredResource(client),
+        getResourceServerInfo: (_ctx, indicator, client) => serverFor(indicator, client),
+        // As oidc-provider documents it: a code or refresh token exchanged without `resource`
+        // gives, when it carries `openid`, the opaque access token for the userinfo endpoint;
+        // with `resource=…` it gives the JWT for that service. Without `openid` the grant's single
+        // resource is used either way.
+        useGrantedResource: () => false,
       },
     },
     ttl: {
