@@ -6,6 +6,7 @@ import Provider, { type ClientMetadata, type ResourceServer } from 'oidc-provide
 import type { Db } from '@paymesh/platform/db/open-database';
 import { apiScopes, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
+import { checkRefreshTarget } from './check-refresh-target.ts';
 import { onlyRegisteredResource, resourceServerFor } from './resource-server-for.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
@@ -144,8 +145,12 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     interactions: { url: (_ctx, interaction) => `/auth/interaction/${interaction.uid}` },
     // OAuth 2.1: PKCE (S256 only) for every authorization code, public or confidential client.
     pkce: { required: () => true },
-    // Refresh tokens rotate on every use; presenting a used one revokes the whole grant.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on every use; presenting a used one revokes the whole grant. The hook
+    // is also the last point before the rotation: a target the refresh cannot have is refused there.
+    rotateRefreshToken: (ctx) => {
+      checkRefreshTarget(ctx, serverFor);
+      return true;
+    },
     // Logging out ends every grant of the session, refresh tokens included (offline_access too).
     expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
