@@ -2,12 +2,13 @@
 // the platform's resource server, signed with the keys from the database.
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { type ClientMetadata, type ResourceServer } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
 import { apiScopes, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
 import { checkRefreshTarget } from './check-refresh-target.ts';
-import { onlyRegisteredResource, resourceServerFor } from './resource-server-for.ts';
+import { defaultResourceOf, resourceServerFor } from './resource-server-for.ts';
+import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 
@@ -76,8 +77,20 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     },
-    // Our one extension to client metadata: whether the app is the platform's own (no consent).
-    extraClientMetadata: { properties: ['paymesh_first_party'] },
+    // Our extensions to client metadata: whether the app is the platform's own (no consent), and
+    // the resources it may have with their scopes (resource-server-for.ts).
+    extraClientMetadata: {
+      properties: ['paymesh_first_party', 'paymesh_resource_scopes'],
+      validator: (_ctx, key, value) => {
+        if (key !== 'paymesh_resource_scopes' || value === undefined) return;
+        if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+          throw new errors.InvalidClientMetadata('paymesh_resource_scopes must map resource indicators to space-separated scopes');
+        }
+      },
+    },
+    // Secrets are compared by client-secret.ts (registered ones are stored hashed), so nothing may
+    // use a secret as a key: no client_secret_jwt and no HMAC algorithms.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
@@ -112,7 +125,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       resourceIndicators: {
         enabled: true,
         // Several resources where one is needed: the client must name it (the provider's default).
-        defaultResource: (_ctx, client, oneOf) => oneOf ?? onlyRegisteredResource(client),
+        defaultResource: (ctx, client, oneOf) => oneOf ?? defaultResourceOf(ctx, client),
         getResourceServerInfo: (_ctx, indicator, client) => serverFor(indicator, client),
         // As oidc-provider documents it: a code or refresh token exchanged without `resource`
         // gives, when it carries `openid`, the opaque access token for the userinfo endpoint;
@@ -154,7 +167,7 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     // Logging out ends every grant of the session, refresh tokens included (offline_access too).
     expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
+    enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'], clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'] },
     routes: {
       authorization: '/authorize',
       jwks: '/jwks',
@@ -165,5 +178,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   });
   // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
   provider.proxy = true;
+  // The provider's hook for secrets it does not hold in clear (panva/node-oidc-provider#631).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
+    return clientSecretMatches(this.clientSecret, presented);
+  };
   return { provider, resourceServers };
 }

@@ -1,7 +1,7 @@
 // Which resource servers (RFC 8707) a client may get tokens for, and with which scopes: the policy
 // behind oidc-provider's getResourceServerInfo, also used to check a refresh's target before its
 // refresh token rotates (check-refresh-target.ts).
-import { errors, type Client, type ResourceServer } from 'oidc-provider';
+import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { adminScopes, authAudience, platformAudience, resourceScopes, serviceOnlyScopes } from './scopes.ts';
 
 export interface ResourcePolicy {
@@ -51,10 +51,15 @@ export function resourceServerFor(policy: ResourcePolicy) {
 
 /**
  * The resource a request without one is for: the client's only registered resource, when it
- * registered exactly one; otherwise none (a sign-in then gives an identity and no API scope).
+ * registered exactly one. Otherwise a sign-in gets an identity and no API scope, and a
+ * client_credentials request is refused: a token without an audience is good for nothing here.
  */
-export function onlyRegisteredResource(client: Client): string | undefined {
+export function defaultResourceOf(ctx: KoaContextWithOIDC, client: Client): string | undefined {
   const registered = registeredResourceScopes(client.metadata() as Record<string, unknown>);
   const indicators = registered === undefined ? [] : Object.keys(registered);
-  return indicators.length === 1 ? indicators[0] : undefined;
+  if (indicators.length === 1) return indicators[0];
+  if ((ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type === 'client_credentials') {
+    throw new errors.InvalidTarget('name the resource (audience) the token is for with the resource parameter');
+  }
+  return undefined;
 }
