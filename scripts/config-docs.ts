@@ -43,6 +43,7 @@ export function configDocs(): string {
     '|---|---|---|',
     '| `PAYMESH_DATA_ROOT` | `npm start`: parent folder of the four PGlite data folders. | `var/data` |',
     '| `PAYMESH_PORTS` | `npm start`: `random` picks free ports for the services (the gateway still uses `PORT`). | (documented ports) |',
+    '| `USERS_SERVICE_CLIENT_SECRET`, `PAYMENTS_SERVICE_CLIENT_SECRET`, `NOTIFICATIONS_SERVICE_CLIENT_SECRET` | `npm start`, `npm run start:distributed`: each service\'s client secret, given to it as `SERVICE_CLIENT_SECRET`. With `SERVICE_CLIENTS` unset, both are generated afresh for the run; when you set `SERVICE_CLIENTS`, set these to the same secrets. | (generated per run) |',
     '| `POSTGRES_URL` | `npm run start:distributed`: the server on which `paymesh_<service>` databases are created. | `postgres://postgres@127.0.0.1:5432/postgres` |',
     '| `TEST_DATABASE_URL`, `TEST_NATS_URL` | `npm test`: also run the suite on this PostgreSQL server and over this NATS (CI sets both). | (unset: PGlite only) |',
     '',

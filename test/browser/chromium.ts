@@ -139,7 +139,7 @@ export async function startRelyingParty(): Promise<RelyingParty> {
     pending.delete(state);
     if (params.get('error') !== null) return { ok: false, error: params.get('error')! };
     const current = body === undefined ? url : new Request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-    const tokens = await oidc.authorizationCodeGrant(configOf(started.client), current, { pkceCodeVerifier: started.verifier, expectedState: state });
+    const tokens = await oidc.authorizationCodeGrant(configOf(started.client), current, { pkceCodeVerifier: started.verifier, expectedState: state }, { resource: started.client.resource });
     const api = await fetch(`${apiBase}${started.client.apiPath}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     await api.arrayBuffer();
     return { ok: true, tokens, apiStatus: api.status };
@@ -197,7 +197,7 @@ export async function startRelyingParty(): Promise<RelyingParty> {
     },
     signOutUrl: (client, idToken) => oidc.buildEndSessionUrl(configOf(client), { id_token_hint: idToken, post_logout_redirect_uri: rp.postLogoutRedirectUri }).toString(),
     servePage: (name, html) => void pages.set(name, html),
-    refresh: (client, refreshToken) => oidc.refreshTokenGrant(configOf(client), refreshToken),
+    refresh: (client, refreshToken) => oidc.refreshTokenGrant(configOf(client), refreshToken, { resource: client.resource }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return rp;

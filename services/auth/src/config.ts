@@ -10,18 +10,18 @@ const existingDevClients = () => serviceClientNames.map((name) => `${name}-servi
 
 export const authConfigSpec = {
   ...serviceConfigSpec('auth'),
-  usersUrl: url('USERS_URL', 'Internal base URL of the users service (credential checks).', { default: `http://127.0.0.1:${servicePorts.users}` }),
-  serviceClients: str('SERVICE_CLIENTS', 'Comma-separated `client_id:secret` pairs of the services allowed to use client_credentials.', {
+  usersUrl: url('USERS_URL', 'Internal base URL of the users service: auth asks it to check passwords and to look accounts up, with a service token it mints itself (client `auth-service`: users:credentials users:read).', { default: `http://127.0.0.1:${servicePorts.users}` }),
+  serviceClients: str('SERVICE_CLIENTS', 'The platform\'s own services\' OAuth clients, as comma-separated `client_id:secret` pairs (secrets of 16+ characters; a secret may also be given as `sha256:` and the hex SHA-256 of the secret). The ids are `users-service` (may get notifications:write), `payments-service` (users:read notifications:write) and `notifications-service` (users:read); each service presents its pair as its own `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`, so the two must match. Only these clients get tokens that act for any user (`paymesh_service`). Third-party back ends are registered with `POST /auth/clients` instead.', {
     default: devClients,
     shownDefault: '(development secrets, with a warning)',
     insecure: (value) => (value === existingDevClients() ? 'using development client secrets from var/dev-secrets.json; set SERVICE_CLIENTS in production' : undefined),
   }),
-  cookieKeys: str('COOKIE_KEYS', 'Comma-separated keys signing the provider cookies (newest first).', {
+  cookieKeys: str('COOKIE_KEYS', 'Comma-separated keys signing the provider\'s cookies (sessions, sign-in steps) and the sign-in forms\' CSRF tokens, newest first: prepend a new key to rotate, drop the oldest once its cookies have expired.', {
     default: () => devSecret('auth-cookies'),
     shownDefault: '(development key, with a warning)',
     insecure: (value) => (value === existingDevSecret('auth-cookies') ? 'using the development cookie key; set COOKIE_KEYS in production' : undefined),
   }),
-  accessTokenTtlSec: int('ACCESS_TOKEN_TTL_SECONDS', 'Lifetime of access tokens (at most 15 minutes).', { default: 900, min: 60, max: 900 }),
+  accessTokenTtlSec: int('ACCESS_TOKEN_TTL_SECONDS', 'Lifetime of access tokens: the services\' JWTs, the client_credentials tokens and the opaque tokens for the userinfo endpoint (at most 15 minutes).', { default: 900, min: 60, max: 900 }),
   // Password guessing at the password logins and client authentication (services/auth/src/throttle/,
   // docs/adr/0009-unaimable-lockouts.md, docs/security.md).
   loginMaxFailuresPerAccountAndAddress: int('LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS', 'Failed logins for one account (any spelling of its username or email) from one client address, or from one device it signed in from before, within `LOGIN_FAILURE_WINDOW_SECONDS`, before that account is locked for that address or device alone for `LOGIN_LOCKOUT_SECONDS` (429 with Retry-After, even for the right password). Other addresses and devices are not locked.', { default: 10, min: 1, max: 50 }),
@@ -39,6 +39,6 @@ export const authConfigSpec = {
   keyPublishLeadSec: int('SIGNING_KEY_PUBLISH_LEAD_SECONDS', 'How long a new signing key is published before it signs; keep it above SIGNING_KEY_REFRESH_SECONDS plus the services\' JWKS_COOLDOWN_SECONDS.', { default: 120, min: 0, max: 86_400 }),
   authorizationCodeTtlSec: int('AUTHORIZATION_CODE_TTL_SECONDS', 'Lifetime of an authorization code (RFC 9700 asks for a short one).', { default: 60, min: 1, max: 600 }),
   refreshTokenTtlSec: int('REFRESH_TOKEN_TTL_SECONDS', 'Absolute lifetime of a refresh token chain (rotation never extends it).', { default: 14 * 24 * 60 * 60, min: 2 }),
-  oauthClients: str('OAUTH_CLIENTS', 'JSON array of OAuth client metadata (RFC 7591 names: client_id, client_secret or token_endpoint_auth_method "none", redirect_uris, grant_types, scope…) registered at start: the apps that use the authorization code flow.', { default: '[]' }),
-  firstPartyClients: str('FIRST_PARTY_CLIENTS', 'Comma-separated client ids of the platform\'s own apps: their users are not asked for consent.', { default: '' }),
+  oauthClients: str('OAUTH_CLIENTS', 'JSON array of OAuth client metadata (RFC 7591 names: client_id, client_secret or token_endpoint_auth_method "none", redirect_uris, grant_types, scope…) registered at start: apps that sign users in with the authorization code flow (grant_types authorization_code and refresh_token only; client_credentials is refused at boot). `paymesh_resource_scopes` (an object: resource indicator → space-separated scopes) limits an app to those resources. Clients registered with `POST /auth/clients` live in the database instead.', { default: '[]' }),
+  firstPartyClients: str('FIRST_PARTY_CLIENTS', 'Comma-separated client ids (from `OAUTH_CLIENTS`) of the platform\'s own apps: their users are not asked for consent, they may ask for the platform-wide audience `urn:paymesh:platform`, and admins signing in through them keep their admin role.', { default: '' }),
 };

@@ -7,7 +7,11 @@ export const authErrors = {
   tooManyAttempts: (retryAfterSec: number) =>
     new AppError(429, 'rate_limit_error', 'too_many_attempts', 'Too many failed logins; try again later.', { headers: { 'retry-after': String(retryAfterSec) } }),
   clientNotFound: () => new AppError(404, 'invalid_request_error', 'client_not_found', 'No such OAuth client.'),
-  invalidClientMetadata: (message: string) => new AppError(400, 'invalid_request_error', 'client_metadata_invalid', message),
+  invalidClientMetadata: (message: string, param?: string) => new AppError(400, 'invalid_request_error', 'client_metadata_invalid', message, param === undefined ? {} : { param }),
+  // A registration asking for what no client of its kind may hold: the platform-wide audience,
+  // auth's API or admin scopes for a third party, a service's scopes for anyone.
+  clientPrivilegeRefused: (message: string, param = 'resource_scopes') => new AppError(400, 'invalid_request_error', 'client_privilege_refused', message, { param }),
   publicClientHasNoSecret: () => new AppError(400, 'invalid_request_error', 'client_is_public', 'A public client has no secret to rotate.'),
+  keyClientHasNoSecret: () => new AppError(400, 'invalid_request_error', 'client_uses_keys', 'This client authenticates with its keys (private_key_jwt): it has no secret to rotate.'),
   invalidLoginInput: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param }),
 };

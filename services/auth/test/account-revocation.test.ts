@@ -69,7 +69,7 @@ for (const backend of backends()) {
       }
       return page.location?.startsWith(redirect) ? { callback: new URL(page.location), verifier, state } : undefined;
     };
-    const exchange = (code: Code) => oidc.authorizationCodeGrant(app, code.callback, { pkceCodeVerifier: code.verifier, expectedState: code.state });
+    const exchange = (code: Code) => oidc.authorizationCodeGrant(app, code.callback, { pkceCodeVerifier: code.verifier, expectedState: code.state }, { resource: 'urn:paymesh:platform' });
 
     const signIn = async (user: User): Promise<Holdings> => {
       const login = await platform.api.login(user.username, user.password);
@@ -106,7 +106,7 @@ for (const backend of backends()) {
       for (const token of [held.login, held.appToken]) {
         for (const path of ['/payments', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token })).status, 200, path);
       }
-      const refreshed = await oidc.refreshTokenGrant(app, held.refreshToken);
+      const refreshed = await oidc.refreshTokenGrant(app, held.refreshToken, { resource: 'urn:paymesh:platform' });
       assert.equal((await platform.api.call('GET', '/payments', { token: refreshed.access_token })).status, 200);
       await exchange(held.code);
       assert.ok(await authorize(held.browser) !== undefined, 'the browser is still signed in');

@@ -38,9 +38,10 @@ for (const backend of backends()) {
       await platform?.stop();
     });
 
-    /** Runs the browser part for `config`: returns the URL the browser lands on at the redirect URI. */
     // First-party apps may ask for the platform-wide audience; a third-party app names one service.
+    // The token requests name it too: without it an `openid` grant gives the userinfo token.
     const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'paymesh-web' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
+    /** Runs the browser part for `config`: returns the URL the browser lands on at the redirect URI. */
     const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
       const browser = new HttpBrowser();
       const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, resource: resourceFor(config), ...params });
@@ -62,7 +63,7 @@ for (const backend of backends()) {
     test('a user never gets scopes beyond their role, whatever the app asks for', async () => {
       const { verifier, challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid users:admin payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-      const tokens = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) });
       const scopes = new Set(String(tokens.scope ?? '').split(' '));
       assert.ok(scopes.has('payments:read'));
       assert.ok(!scopes.has('users:admin'));
@@ -71,8 +72,8 @@ for (const backend of backends()) {
     test('a refresh token rotates, and presenting a used one revokes the whole grant', async () => {
       const { verifier, challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid offline_access payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
-      const second = await oidc.refreshTokenGrant(web, first.refresh_token!);
+      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) });
+      const second = await oidc.refreshTokenGrant(web, first.refresh_token!, { resource: resourceFor(web) });
       assert.notEqual(second.refresh_token, first.refresh_token);
       assert.equal((await platform.api.call('GET', '/payments', { token: second.access_token })).status, 200);
       // An attacker replays the first (already used) refresh token:
@@ -84,9 +85,9 @@ for (const backend of backends()) {
     test('an authorization code works once: a second exchange is refused and revokes what the first issued', async () => {
       const { verifier, challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid offline_access payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
-      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const first = await oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) });
       assert.equal((await platform.api.call('GET', '/payments', { token: first.access_token })).status, 200);
-      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) }), (error: { error?: string }) => error.error === 'invalid_grant');
       // The code may have been stolen: everything it produced dies (RFC 9700 §4.2.4).
       await eventually(async () => ((await platform.api.call('GET', '/payments', { token: first.access_token })).status === 401 ? true : undefined), { timeoutMs: 1_000 });
       await assert.rejects(oidc.refreshTokenGrant(web, first.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
@@ -96,7 +97,7 @@ for (const backend of backends()) {
       const { verifier, challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
       await new Promise((resolve) => setTimeout(resolve, 2_500));
-      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }), (error: { error?: string }) => error.error === 'invalid_grant');
+      await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) }), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
     test('a wrong PKCE verifier is refused at the token endpoint', async () => {
@@ -155,7 +156,7 @@ for (const backend of backends()) {
         const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
         location = (await browser.follow(answered.location!, redirectUri)).location;
       }
-      return { browser, tokens: await oidc.authorizationCodeGrant(config, new URL(location!), { pkceCodeVerifier: verifier, expectedState: state }) };
+      return { browser, tokens: await oidc.authorizationCodeGrant(config, new URL(location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(config) }) };
     };
     const refusedEverywhere = (token: string) =>
       eventually(async () => {
@@ -181,7 +182,7 @@ for (const backend of backends()) {
 
     test('a reused refresh token kills the live access tokens of its grant too', async () => {
       const { tokens } = await signIn(web, webRedirect, 'openid offline_access payments:read users:read notifications:read');
-      const rotated = await oidc.refreshTokenGrant(web, tokens.refresh_token!);
+      const rotated = await oidc.refreshTokenGrant(web, tokens.refresh_token!, { resource: resourceFor(web) });
       await assert.rejects(oidc.refreshTokenGrant(web, tokens.refresh_token!));
       await refusedEverywhere(rotated.access_token);
     });
@@ -225,7 +226,7 @@ for (const backend of backends()) {
       const allow = formOn(landed.text);
       const answered = await browser.request(new URL(allow.action, issuer), { method: 'POST', form: { csrf: allow.csrf } });
       const back = await browser.follow(answered.location!, partnerRedirect);
-      const tokens = await oidc.authorizationCodeGrant(partner, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await oidc.authorizationCodeGrant(partner, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(partner) });
       const claims = decodeJwt(tokens.access_token);
       assert.equal(claims.role, undefined);
       assert.doesNotMatch(String(claims.scope), /users:admin/);

@@ -70,7 +70,7 @@ for (const backend of backends()) {
       const loggedIn = await browser.request(new URL(action, issuer), { method: 'POST', form: { csrf, username: alice.username, password: alice.password } });
       const landed = await browser.follow(loggedIn.location!, redirect);
       assert.ok(landed.location?.startsWith(redirect), 'no consent page for a first-party app');
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: 'urn:paymesh:platform' });
       assert.equal((await platform.api.call('GET', '/payments', { token: tokens.access_token })).status, 200);
     });
 

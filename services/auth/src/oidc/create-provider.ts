@@ -2,10 +2,13 @@
 // the platform's resource server, signed with the keys from the database.
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { apiScopes, authAudience, platformAudience, resourceScopes, serviceClientScopes } from './scopes.ts';
+import { apiScopes, resourceScopes, serviceClientScopes } from './scopes.ts';
 import { createAdapter } from './create-adapter.ts';
+import { checkRefreshTarget } from './check-refresh-target.ts';
+import { defaultResourceOf, resourceServerFor } from './resource-server-for.ts';
+import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
@@ -62,6 +65,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     accessTokenTTL: options.accessTokenTtlSec,
     jwt: { sign: { alg: 'ES256' } },
   }]));
+  const serviceClientIds = new Set([...options.serviceClients.map((c) => c.clientId), authServiceClientId]);
+  const serverFor = resourceServerFor({ isFirstParty: options.isFirstParty, isServiceClient: (clientId) => serviceClientIds.has(clientId), accessTokenTtlSec: options.accessTokenTtlSec });
 
   const provider = new Provider(options.issuer, {
     adapter: createAdapter(options.db),
@@ -73,8 +78,20 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     },
-    // Our one extension to client metadata: whether the app is the platform's own (no consent).
-    extraClientMetadata: { properties: ['paymesh_first_party'] },
+    // Our extensions to client metadata: whether the app is the platform's own (no consent), and
+    // the resources it may have with their scopes (resource-server-for.ts).
+    extraClientMetadata: {
+      properties: ['paymesh_first_party', 'paymesh_resource_scopes'],
+      validator: (_ctx, key, value) => {
+        if (key !== 'paymesh_resource_scopes' || value === undefined) return;
+        if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+          throw new errors.InvalidClientMetadata('paymesh_resource_scopes must map resource indicators to space-separated scopes');
+        }
+      },
+    },
+    // Secrets are compared by client-secret.ts (registered ones are stored hashed), so nothing may
+    // use a secret as a key: no client_secret_jwt and no HMAC algorithms.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
@@ -105,20 +122,17 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       introspection: { enabled: false },
       revocation: { enabled: false },
       // One resource per service: a client names the service its token is for (RFC 8707), and
-      // the token's audience is that service alone.
+      // the token's audience is that service alone (docs/adr/0013-oidc-interoperability.md).
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => undefined as unknown as string,
-        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string; metadata(): Record<string, unknown> }) => {
-          const found = resourceServers.get(resourceIndicator);
-          if (found === undefined) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-          // The platform-wide audience and auth's own API are for the platform's own apps.
-          if ((resourceIndicator === platformAudience || resourceIndicator === authAudience) && !options.isFirstParty(client.clientId, client.metadata())) {
-            throw new errors.InvalidTarget(`${resourceIndicator} is for first-party apps only`);
-          }
-          return found;
-        },
-        useGrantedResource: async () => true,
+        // Several resources where one is needed: the client must name it (the provider's default).
+        defaultResource: (ctx, client, oneOf) => oneOf ?? defaultResourceOf(ctx, client),
+        getResourceServerInfo: (_ctx, indicator, client) => serverFor(indicator, client),
+        // As oidc-provider documents it: a code or refresh token exchanged without `resource`
+        // gives, when it carries `openid`, the opaque access token for the userinfo endpoint;
+        // with `resource=…` it gives the JWT for that service. Without `openid` the grant's single
+        // resource is used either way.
+        useGrantedResource: () => false,
       },
     },
     ttl: {
@@ -145,12 +159,16 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     interactions: { url: (_ctx, interaction) => `/auth/interaction/${interaction.uid}` },
     // OAuth 2.1: PKCE (S256 only) for every authorization code, public or confidential client.
     pkce: { required: () => true },
-    // Refresh tokens rotate on every use; presenting a used one revokes the whole grant.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on every use; presenting a used one revokes the whole grant. The hook
+    // is also the last point before the rotation: a target the refresh cannot have is refused there.
+    rotateRefreshToken: (ctx) => {
+      checkRefreshTarget(ctx, serverFor);
+      return true;
+    },
     // Logging out ends every grant of the session, refresh tokens included (offline_access too).
     expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'] },
+    enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'], clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'] },
     routes: {
       authorization: '/authorize',
       jwks: '/jwks',
@@ -163,5 +181,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   provider.proxy = true;
   // Every page the provider renders gets our pages' headers (no framing, no caching, our CSP).
   provider.use(providerPages({ publicOrigin: options.issuer, logoutConfirmPath: '/session/end/confirm' }));
+  // The provider's hook for secrets it does not hold in clear (panva/node-oidc-provider#631).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
+    return clientSecretMatches(this.clientSecret, presented);
+  };
   return { provider, resourceServers };
 }

@@ -31,6 +31,12 @@ export function userScopes(role: 'user' | 'admin'): string[] {
 export const usersAudience = serviceAudience('users');
 export const authAudience = serviceAudience('auth');
 
+/** Scopes only the platform's own services hold: never a registered client's. */
+export const serviceOnlyScopes: ReadonlySet<string> = new Set(['users:credentials']);
+
+/** Scopes that make an admin: for first-party apps only (and then only for admins). */
+export const adminScopes: ReadonlySet<string> = new Set(['users:admin']);
+
 /** What each service's client may request with client_credentials. */
 export const serviceClientScopes: Record<string, string> = {
   'auth-service': 'users:credentials users:read',

@@ -1,8 +1,7 @@
 // Client authentication for our own token endpoints (revocation, introspection), as the token
-// endpoint does it: HTTP Basic or client_id/client_secret in the body, compared in constant time;
+// endpoint does it: HTTP Basic or client_id/client_secret in the body, compared as the provider does;
 // a public client identifies itself by client_id alone. Failures are throttled and logged by the
 // caller (throttle/client-auth-throttle.ts), keyed by the client id presented here.
-import { timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 
 export interface AuthenticatedClient {
@@ -43,10 +42,7 @@ export async function authenticateClient(provider: Provider, { clientId, secret 
     if (secret !== undefined) return undefined;
     return { clientId, confidential: false };
   }
-  const expected = client.clientSecret;
-  if (secret === undefined || expected === undefined) return undefined;
-  const a = Buffer.from(secret);
-  const b = Buffer.from(expected);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  // The provider's own comparison: registered clients' secrets are stored hashed (clients/client-secret.ts).
+  if (secret === undefined || !(await client.compareClientSecret(secret))) return undefined;
   return { clientId, confidential: true };
 }

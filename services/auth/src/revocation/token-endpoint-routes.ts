@@ -1,6 +1,7 @@
 // Token revocation (RFC 7009) and introspection (RFC 7662) that understand our JWT access tokens,
-// which oidc-provider does not store and so cannot find. Refresh tokens are looked up in the
-// provider's storage. Revoking a refresh token ends its whole grant, access tokens included.
+// which oidc-provider does not store and so cannot find. Refresh tokens and the opaque access
+// tokens for userinfo are looked up in the provider's storage. Revoking a refresh token ends its
+// whole grant, access tokens included.
 import { decodeJwt } from 'jose';
 import type { ProviderRef } from '../oidc/create-provider.ts';
 import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/token-verifier';
@@ -29,6 +30,12 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
       if (error instanceof InvalidTokenError) return undefined;
       throw error;
     }
+  };
+
+  /** An opaque access token: the userinfo endpoint's (docs/adr/0013-oidc-interoperability.md), stored by the provider. */
+  const userinfoToken = async (token: string) => {
+    const found = await providerRef.current.AccessToken.find(token);
+    return found === undefined || found.isExpired ? undefined : found;
   };
 
   const refreshToken = async (token: string) => {
@@ -79,13 +86,19 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     const token = tokenParam(request.body);
     if (token === undefined) return oauthError(reply, 400, 'invalid_request', 'missing required parameter token');
     const access = await accessToken(token);
-    if (access !== undefined && access.caller.clientId === client.clientId) {
-      const revoked: TokenRevoked = { jti: access.caller.tokenId, expiresAt: access.caller.expiresAtSec };
-      await runtime.database.db.transaction(async (tx) => {
-        await runtime.revocations.add(revoked, tx);
-        await enqueueEvent(tx, tokenRevokedSubject, revoked);
-      });
-      runtime.relay.kick();
+    const opaque = access === undefined ? await userinfoToken(token) : undefined;
+    if (access !== undefined) {
+      if (access.caller.clientId === client.clientId) {
+        const revoked: TokenRevoked = { jti: access.caller.tokenId, expiresAt: access.caller.expiresAtSec };
+        await runtime.database.db.transaction(async (tx) => {
+          await runtime.revocations.add(revoked, tx);
+          await enqueueEvent(tx, tokenRevokedSubject, revoked);
+        });
+        runtime.relay.kick();
+      }
+    } else if (opaque !== undefined) {
+      // Stored by the provider, which refuses it once deleted.
+      if (opaque.clientId === client.clientId) await opaque.destroy();
     } else {
       const refresh = await refreshToken(token);
       if (refresh !== undefined && refresh.clientId === client.clientId && refresh.grantId !== undefined) {
@@ -109,6 +122,11 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     if (access !== undefined) {
       const { claims, caller } = access;
       return { active: true, token_type: 'access_token', scope: [...caller.scopes].join(' '), client_id: caller.clientId, sub: caller.subject, iss: caller.issuer, aud: claims.aud, exp: caller.expiresAtSec, iat: caller.issuedAtSec, jti: caller.tokenId };
+    }
+    // A userinfo token is for no resource server: only its own client learns about it.
+    const opaque = await userinfoToken(token);
+    if (opaque !== undefined && opaque.clientId === client.clientId) {
+      return { active: true, token_type: 'access_token', scope: opaque.scope, client_id: opaque.clientId, sub: opaque.accountId, iss: providerRef.current.issuer, exp: opaque.exp, iat: opaque.iat };
     }
     const refresh = await refreshToken(token);
     // A refresh token is only described to the client it belongs to.
