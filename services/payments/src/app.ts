@@ -32,6 +32,10 @@ export const paymentsService = defineService({
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
     const metrics = new PaymentMetrics(runtime.metrics.registry);
+    if (config.idempotencyLeaseMs >= config.idempotencyWaitMs) {
+      // A retry would give up before a dead request's lease lapses: keys of crashed requests answer 409 until it does.
+      runtime.logger.warn({ leaseMs: config.idempotencyLeaseMs, waitMs: config.idempotencyWaitMs }, 'PAYMENTS_IDEMPOTENCY_LEASE_MS should be shorter than PAYMENTS_IDEMPOTENCY_WAIT_MS');
+    }
     const ctx: PaymentsContext = {
       runtime,
       db,
