@@ -17,6 +17,7 @@ import { paymentMethodRoutes } from './payment-methods/payment-method-routes.ts'
 import { PaymentMetrics } from './payment-metrics.ts';
 import type { PaymentsContext } from './payments-context.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
+import { reconcileAttempts } from './processor/reconcile-attempts.ts';
 import { TestCardProcessor } from './processor/test-card-processor.ts';
 import { resumePendingRefunds } from './refunds/create-refund.ts';
 import { refundRoutes } from './refunds/refund-routes.ts';
@@ -31,6 +32,10 @@ export const paymentsService = defineService({
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
     const metrics = new PaymentMetrics(runtime.metrics.registry);
+    if (config.idempotencyLeaseMs >= config.idempotencyWaitMs) {
+      // A retry would give up before a dead request's lease lapses: keys of crashed requests answer 409 until it does.
+      runtime.logger.warn({ leaseMs: config.idempotencyLeaseMs, waitMs: config.idempotencyWaitMs }, 'PAYMENTS_IDEMPOTENCY_LEASE_MS should be shorter than PAYMENTS_IDEMPOTENCY_WAIT_MS');
+    }
     const ctx: PaymentsContext = {
       runtime,
       db,
@@ -38,7 +43,10 @@ export const paymentsService = defineService({
       ledger: new Ledger(),
       processor: new TestCardProcessor(),
       payers: new Payers(runtime, users),
-      idempotency: new IdempotentPosts({ db, fingerprintKey: config.fingerprintKey, waitMs: config.idempotencyWaitMs, replays: metrics.replays }),
+      idempotency: new IdempotentPosts({
+        db, fingerprintKey: config.fingerprintKey, waitMs: config.idempotencyWaitMs, leaseMs: config.idempotencyLeaseMs,
+        logger: runtime.logger, replays: metrics.replays, takeovers: metrics.takeovers,
+      }),
       metrics,
     };
     const app = createServiceServer(runtime);
@@ -63,6 +71,8 @@ export const paymentsService = defineService({
     every(3600, 'idempotency key clean-up', () => deleteExpiredIdempotencyKeys(db));
     // Refunds left pending (processor unreachable, or a crash between their phases) are finished.
     every(30, 'pending refund sweep', async () => void (await resumePendingRefunds(ctx, 30)));
+    // Processor attempts whose request died and whose client did not retry in time are settled.
+    every(15, 'processor attempt reconciliation', async () => void (await reconcileAttempts(ctx, config.attemptGraceSec)));
     every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => void (await recordInvariantCheck(db, metrics, runtime.logger)));
     const subscriptions: Subscription[] = [];
     return {
@@ -70,6 +80,7 @@ export const paymentsService = defineService({
       extra: { ctx, subscriptions },
       close: async () => {
         for (const timer of timers) clearInterval(timer);
+        ctx.idempotency.leases.close();
         await Promise.all(subscriptions.map((s) => s.stop()));
       },
     };

@@ -8,6 +8,9 @@ export class PaymentMetrics {
   readonly received: Counter<'currency'>;
   readonly refunded: Counter<'currency'>;
   readonly replays: Counter<'route'>;
+  readonly takeovers: Counter<'route'>;
+  readonly resumedAttempts: Counter<'operation'>;
+  readonly reconciledAttempts: Counter<'operation' | 'action'>;
   readonly invariantChecks: Counter<'result'>;
   readonly invariantViolations: Gauge;
 
@@ -18,6 +21,9 @@ export class PaymentMetrics {
     this.received = new Counter({ name: 'payment_amount_minor_total', help: 'Money received by payments (captured), in minor units of its currency.', labelNames: ['currency'], registers });
     this.refunded = new Counter({ name: 'refund_amount_minor_total', help: 'Money refunded, in minor units of its currency.', labelNames: ['currency'], registers });
     this.replays = new Counter({ name: 'idempotent_replays_total', help: 'POSTs answered from a stored response (same Idempotency-Key, same parameters), by route.', labelNames: ['route'], registers });
+    this.takeovers = new Counter({ name: 'idempotency_lease_takeovers_total', help: 'Idempotency-Keys taken over by a retry after the lease of the request holding them lapsed (its process died), by route.', labelNames: ['route'], registers });
+    this.resumedAttempts = new Counter({ name: 'processor_attempts_resumed_total', help: 'Processor attempts of a request that died, resumed by its retry with the same processor idempotency key, by operation.', labelNames: ['operation'], registers });
+    this.reconciledAttempts = new Counter({ name: 'processor_attempts_reconciled_total', help: 'Processor attempts nobody recorded, settled by the reconciler, by operation and what was done (voided, refunded, captured, nothing).', labelNames: ['operation', 'action'], registers });
     this.invariantChecks = new Counter({ name: 'ledger_invariant_checks_total', help: 'Scheduled checks of the ledger invariants, by result (ok or violated).', labelNames: ['result'], registers });
     this.invariantViolations = new Gauge({ name: 'ledger_invariant_violations', help: 'Invariant violations found by the last check (0 is the only acceptable value).', registers });
   }

@@ -6,14 +6,17 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
+import { leaseEnd } from './request-lease.ts';
 
 export const idempotencyKeyTtlHours = 24;
-/** A claim older than this whose outcome was never stored died with its process: take it over. */
-const abandonedAfterSec = 60;
 
 export type Claim =
-  /** `token` identifies this claim: only its holder can store the outcome, even after a takeover. */
-  | { readonly kind: 'claimed'; readonly token: string }
+  /**
+   * `token` identifies this claim: only its holder can store the outcome, even after a takeover.
+   * `takenOver`: the key's earlier holder died (its lease lapsed) and may have begun the work;
+   * `resource` is what it recorded having begun (a refund), for this request to resume.
+   */
+  | { readonly kind: 'claimed'; readonly token: string; readonly takenOver: boolean; readonly resource: string | undefined }
   | { readonly kind: 'replay'; readonly status: number; readonly body: string };
 
 /**
@@ -41,13 +44,14 @@ export function validateIdempotencyKey(raw: string | string[] | undefined): stri
 /**
  * Claims the key, or returns the stored outcome of the request that did. A duplicate of a request
  * still running waits up to `waitMs` for its outcome (so that concurrent retries all get the same
- * response) and is refused with 409 after that.
+ * response), and takes the key over if the running request's lease lapses meanwhile (its process
+ * died); it is refused with 409 when neither happens in time.
  */
-export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string, waitMs = 0): Promise<Claim> {
+export async function claimIdempotencyKey(db: Db, scope: string, key: string, fingerprint: string, leaseMs: number, waitMs = 0): Promise<Claim> {
   const deadline = Date.now() + waitMs;
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
     try {
-      return await claimOnce(db, scope, key, fingerprint);
+      return await claimOnce(db, scope, key, fingerprint, leaseMs);
     } catch (error) {
       const inUse = error instanceof Error && 'code' in error && error.code === 'idempotency_key_in_use';
       if (!inUse || Date.now() + pause > deadline) throw error;
@@ -56,25 +60,26 @@ export async function claimIdempotencyKey(db: Db, scope: string, key: string, fi
   }
 }
 
-async function claimOnce(db: Db, scope: string, key: string, fingerprint: string): Promise<Claim> {
+async function claimOnce(db: Db, scope: string, key: string, fingerprint: string, leaseMs: number): Promise<Claim> {
   const token = randomUUID();
   const claimed = await queryRows(db, sql`
-    insert into idempotency_keys (scope, key, request_fingerprint, state, claim_token) values (${scope}, ${key}, ${fingerprint}, 'in_flight', ${token})
+    insert into idempotency_keys (scope, key, request_fingerprint, state, claim_token, lease_expires_at)
+    values (${scope}, ${key}, ${fingerprint}, 'in_flight', ${token}, ${leaseEnd(leaseMs)})
     on conflict (scope, key) do nothing returning key`);
-  if (claimed.length > 0) return { kind: 'claimed', token };
-  const [existing] = await queryRows<{ request_fingerprint: string; state: 'in_flight' | 'done'; response_status: number | null; response_body: string | null; stale: boolean }>(db, sql`
-    select request_fingerprint, state, response_status, response_body,
-      created_at < now() - make_interval(secs => ${abandonedAfterSec}) as stale
+  if (claimed.length > 0) return { kind: 'claimed', token, takenOver: false, resource: undefined };
+  const [existing] = await queryRows<{ request_fingerprint: string; state: 'in_flight' | 'done'; response_status: number | null; response_body: string | null; lapsed: boolean }>(db, sql`
+    select request_fingerprint, state, response_status, response_body, lease_expires_at <= now() as lapsed
     from idempotency_keys where scope = ${scope} and key = ${key}`);
-  if (existing === undefined) return claimOnce(db, scope, key, fingerprint); // reaped meanwhile
+  if (existing === undefined) return claimOnce(db, scope, key, fingerprint, leaseMs); // reaped or released meanwhile
   if (existing.request_fingerprint !== fingerprint) throw paymentsErrors.idempotencyKeyReused();
   if (existing.state === 'done') return { kind: 'replay', status: existing.response_status!, body: existing.response_body! };
-  if (existing.stale) {
-    // The old claim's holder, should it still be running, can no longer store an outcome: its
-    // transaction fails and is undone, so only one of the two ever takes effect.
-    const taken = await queryRows(db, sql`update idempotency_keys set created_at = now(), claim_token = ${token}
-      where scope = ${scope} and key = ${key} and state = 'in_flight' and created_at < now() - make_interval(secs => ${abandonedAfterSec}) returning key`);
-    if (taken.length > 0) return { kind: 'claimed', token };
+  if (existing.lapsed) {
+    // The old holder stopped renewing: its process died. Should it still be running after all, it
+    // can no longer store an outcome: its transaction fails and is undone, so only one of the two
+    // ever takes effect.
+    const [taken] = await queryRows<{ resource_id: string | null }>(db, sql`update idempotency_keys set claim_token = ${token}, lease_expires_at = ${leaseEnd(leaseMs)}
+      where scope = ${scope} and key = ${key} and state = 'in_flight' and lease_expires_at <= now() returning resource_id`);
+    if (taken !== undefined) return { kind: 'claimed', token, takenOver: true, resource: taken.resource_id ?? undefined };
   }
   throw paymentsErrors.idempotencyKeyInUse();
 }
@@ -94,6 +99,17 @@ export async function storeIdempotentResponse(db: Db, scope: string, key: string
   const stored = await queryRows(db, sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
     where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
   if (stored.length === 0) throw new IdempotencyClaimLostError();
+}
+
+/**
+ * Records, in the transaction that begins it, what the request began that a retry taking the key
+ * over must resume rather than begin again. Throws, rolling that transaction back, when the claim
+ * is no longer this request's.
+ */
+export async function recordIdempotencyResource(tx: Db, scope: string, key: string, token: string, resource: string): Promise<void> {
+  const recorded = await queryRows(tx, sql`update idempotency_keys set resource_id = ${resource}
+    where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
+  if (recorded.length === 0) throw new IdempotencyClaimLostError();
 }
 
 /** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */

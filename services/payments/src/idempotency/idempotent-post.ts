@@ -2,13 +2,16 @@
 // request and returns its outcome; it calls `store` inside the transaction that makes the change,
 // so a committed change always has its stored response. A refusal raised while executing is the
 // outcome too; an outage is not (the key is released and a retry runs anew). Validation happens
-// before `run`: a request that failed it has stored nothing.
+// before `run`: a request that failed it has stored nothing. Every request, with a key or not,
+// runs under a lease (request-lease.ts) that holds its claim and its processor attempts.
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { AppError } from '@paymesh/platform/errors';
 import type { Db } from '@paymesh/platform/db/open-database';
+import type { Logger } from '@paymesh/platform/logger';
 import { claimIdempotencyKey, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from './idempotency-key.ts';
+import { LeaseKeeper, type RequestLease } from './request-lease.ts';
 
 export interface Outcome {
   readonly status: number;
@@ -17,20 +20,35 @@ export interface Outcome {
 
 export type StoreOutcome = (tx: Db, outcome: Outcome) => Promise<void>;
 
+/** What a running request holds, as its handler sees it. */
+export interface Hold {
+  /** Its lease: the token that holds the key's claim and the processor attempts the request begins. */
+  readonly lease: RequestLease;
+  /** The key was taken over from a request that died: what that one began is resumed, not begun again. */
+  readonly takenOver: boolean;
+  /** What that request recorded having begun (`recordIdempotencyResource`): a refund's id. */
+  readonly resource: string | undefined;
+}
+
 export interface IdempotentPostsOptions {
   readonly db: Db;
   readonly fingerprintKey: string;
   readonly waitMs: number;
+  readonly leaseMs: number;
+  readonly logger: Logger;
   readonly replays: Counter<'route'>;
+  readonly takeovers: Counter<'route'>;
 }
 
 export class IdempotentPosts {
   readonly #options: IdempotentPostsOptions;
   /** A key of its own, derived from the fingerprint key, so the two uses never share one. */
   readonly #secret: string;
+  readonly leases: LeaseKeeper;
 
   constructor(options: IdempotentPostsOptions) {
     this.#options = options;
+    this.leases = new LeaseKeeper(options.db, options.leaseMs, options.logger);
     this.#secret = createHmac('sha256', options.fingerprintKey).update('paymesh idempotency request fingerprint').digest('base64url');
   }
 
@@ -44,24 +62,35 @@ export class IdempotentPosts {
     return validateIdempotencyKey(request.headers['idempotency-key']);
   }
 
-  async run(request: FastifyRequest, reply: FastifyReply, key: string | undefined, execute: (store: StoreOutcome) => Promise<Outcome>): Promise<FastifyReply> {
+  async run(request: FastifyRequest, reply: FastifyReply, key: string | undefined, execute: (hold: Hold, store: StoreOutcome) => Promise<Outcome>): Promise<FastifyReply> {
     const send = (outcome: Outcome) => reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
-    if (key === undefined) return send(await execute(async () => {}));
-    const { db } = this.#options;
+    const { db, leaseMs } = this.#options;
+    if (key === undefined) {
+      // No key, nothing to claim; the lease still holds the processor attempts the request begins.
+      const lease = this.leases.hold();
+      try {
+        return send(await execute({ lease, takenOver: false, resource: undefined }, async () => {}));
+      } finally {
+        this.leases.release(lease);
+      }
+    }
     const caller = request.caller;
     const scope = `${caller.kind}:${caller.subject}`;
     const path = request.url.split('?')[0]!;
+    const route = request.routeOptions.url ?? path;
     const fingerprint = this.fingerprint(request.method, path, request.body);
-    const claim = await claimIdempotencyKey(db, scope, key, fingerprint, this.#options.waitMs);
+    const claim = await claimIdempotencyKey(db, scope, key, fingerprint, leaseMs, this.#options.waitMs);
     if (claim.kind === 'replay') {
-      this.#options.replays.inc({ route: request.routeOptions.url ?? path });
+      this.#options.replays.inc({ route });
       reply.header('idempotent-replayed', 'true');
       return send({ status: claim.status, body: claim.body });
     }
     const { token } = claim;
+    if (claim.takenOver) this.#options.takeovers.inc({ route });
+    const lease = this.leases.hold({ scope, key, token });
     let stored = false;
     try {
-      const outcome = await execute(async (tx, o) => {
+      const outcome = await execute({ lease, takenOver: claim.takenOver, resource: claim.resource }, async (tx, o) => {
         await storeIdempotentResponse(tx, scope, key, token, o.status, o.body);
         stored = true;
       });
@@ -73,6 +102,8 @@ export class IdempotentPosts {
       if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, scope, key, token, error.statusCode, JSON.stringify(error.toBody())).catch(() => undefined);
       else await releaseIdempotencyKey(db, scope, key, token);
       throw error;
+    } finally {
+      this.leases.release(lease);
     }
   }
 }

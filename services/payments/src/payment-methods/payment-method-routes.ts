@@ -28,7 +28,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       const userId = actingUser(caller, body.user_id);
       const card = checkCardDetails(body.card);
       await ctx.payers.assertMayPay(userId);
-      return ctx.idempotency.run(request, reply, key, async (store) => {
+      return ctx.idempotency.run(request, reply, key, async (_hold, store) => {
         const method = await cardMethod(ctx.processor, { kind: 'card', card }, userId, ctx.config.fingerprintKey, true);
         return ctx.db.transaction(async (tx) => {
           const row = await insertPaymentMethod(tx, method);

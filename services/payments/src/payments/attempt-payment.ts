@@ -1,15 +1,21 @@
-// One attempt to pay: the processor's side (outside any transaction: never hold ledger locks over a
-// network call) and the ledger's side (inside the payment's transaction). A card authorised with
-// automatic capture is captured at once and posted as one transfer; with manual capture it is a
+// One attempt to pay: the processor's side (outside any transaction: never hold locks over a network
+// call) and the ledger's side (inside the payment's transaction). A card attempt is recorded before
+// the processor is called (processor-attempt.ts), so that a crash before its outcome is committed
+// leaves it for the client's retry or the reconciler. A card authorised with automatic capture is
+// captured in the same processor operation and posted as one transfer; with manual capture it is a
 // pending transfer until captured or canceled. A wallet needs no processor: its ledger transfer is
 // the whole payment, and the account's no-overdraft flag refuses what the balance cannot cover.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Db } from '@paymesh/platform/db/open-database';
+import type { Hold } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { LedgerError, type Ledger } from '../ledger/ledger.ts';
 import type { CardMethod } from '../payment-methods/payment-method.ts';
 import { methodSnapshot } from '../payment-methods/payment-method.ts';
+import type { PaymentsContext } from '../payments-context.ts';
 import type { CardProcessor } from '../processor/card-processor.ts';
+import { adoptAttempt, authorizeRequest, callProcessor, startAttempt, type AttemptParameters, type ProcessorAttempt } from '../processor/processor-attempt.ts';
+import type { Held } from '../processor/reverse-attempt.ts';
 import type { PaymentStatus } from './payment-status.ts';
 
 export interface PaymentError {
@@ -20,10 +26,12 @@ export interface PaymentError {
 }
 
 /** What the processor said about a card. */
-export type CardAttempt = { readonly key: string } & (
+export type CardAttempt =
   | { readonly outcome: 'succeeded' | 'requires_capture' | 'processing'; readonly authorization: string }
   | { readonly outcome: 'requires_action'; readonly nextAction: Record<string, unknown> }
-  | { readonly outcome: 'failed'; readonly error: PaymentError });
+  | { readonly outcome: 'failed'; readonly error: PaymentError };
+
+export type AuthorizeAttempt = ProcessorAttempt<Extract<AttemptParameters, { operation: 'authorize' }>>;
 
 export interface AttemptTarget {
   readonly id: string;
@@ -47,29 +55,49 @@ export interface AttemptFields {
   readonly next_action: Record<string, unknown> | null;
 }
 
-export async function attemptCard(processor: CardProcessor, card: CardMethod, target: AttemptTarget, authenticated: boolean): Promise<CardAttempt> {
-  // One idempotency key per attempt: the processor dedupes retries of this attempt's calls, while
-  // a later attempt (another confirm, a retry after a failure was undone) is a new authorisation.
-  const key = `${target.id}:${randomBytes(8).toString('hex')}`;
-  const result = await processor.authorize({ token: card.token, amountMinor: target.amountMinor, currency: target.currency, authenticated, idempotencyKey: key });
+/**
+ * The attempt to authorise `target` with a card: the one that a request which died began under this
+ * request's Idempotency-Key, resumed with its payment id, card and processor key (so the processor
+ * answers with the charge it already made), or a new one recorded before the processor hears of it.
+ * Undefined when a new one may not begin (see `startAttempt`; `status` is the payment's expected one).
+ */
+export async function beginCardAttempt(ctx: PaymentsContext, hold: Hold, target: AttemptTarget, authenticated: boolean, card: () => Promise<CardMethod>, status?: PaymentStatus): Promise<AuthorizeAttempt | undefined> {
+  if (hold.takenOver) {
+    const adopted = await adoptAttempt(ctx.db, hold.lease, 'authorize');
+    if (adopted !== undefined) {
+      ctx.metrics.resumedAttempts.inc({ operation: 'authorize' });
+      return adopted;
+    }
+  }
+  const parameters = { operation: 'authorize' as const, targetId: target.id, method: await card(), amountMinor: target.amountMinor, currency: target.currency, capture: target.captureMethod === 'automatic', authenticated };
+  return startAttempt(ctx.db, hold.lease, parameters, status);
+}
+
+/** The attempt's target as the attempt records it: an adopted attempt brings its own payment or top-up id. */
+export function attemptTarget(target: AttemptTarget, attempt: AuthorizeAttempt): AttemptTarget {
+  return { ...target, id: attempt.targetId, amountMinor: attempt.amountMinor, currency: attempt.currency, captureMethod: attempt.capture ? 'automatic' : 'manual' };
+}
+
+export async function attemptCard(processor: CardProcessor, attempt: AuthorizeAttempt): Promise<CardAttempt> {
+  const result = await callProcessor(attempt, () => processor.authorize(authorizeRequest(attempt)));
   switch (result.status) {
     case 'declined':
-      return { key, outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
+      return { outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
     case 'requires_action':
-      return { key, outcome: 'requires_action', nextAction: result.nextAction };
+      return { outcome: 'requires_action', nextAction: result.nextAction };
     case 'pending':
-      return { key, outcome: 'processing', authorization: result.authorization };
+      return { outcome: 'processing', authorization: result.authorization };
     case 'authorized':
-      if (target.captureMethod === 'manual') return { key, outcome: 'requires_capture', authorization: result.authorization };
-      try {
-        await processor.capture({ authorization: result.authorization, amountMinor: target.amountMinor, idempotencyKey: `${key}:capture` });
-      } catch (error) {
-        // Not captured: release the authorisation rather than leave the amount held on the card.
-        await processor.void({ authorization: result.authorization, idempotencyKey: `${key}:void` }).catch(() => undefined);
-        throw error;
-      }
-      return { key, outcome: 'succeeded', authorization: result.authorization };
+      if (result.captured !== attempt.capture) throw new Error(`the processor answered captured=${result.captured} to capture=${attempt.capture}`);
+      return { outcome: attempt.capture ? 'succeeded' : 'requires_capture', authorization: result.authorization };
   }
+}
+
+/** What a card attempt holds at the processor, for giving it back. */
+export function heldByCard(attempt: CardAttempt | undefined): Held | undefined {
+  if (attempt === undefined) return undefined;
+  if (attempt.outcome === 'failed' || attempt.outcome === 'requires_action') return 'nothing';
+  return { authorization: attempt.authorization, captured: attempt.outcome === 'succeeded' };
 }
 
 /**

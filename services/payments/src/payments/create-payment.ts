@@ -1,15 +1,17 @@
 // POST /payments: a new payment, confirmed in the same call (the contract's request and the
-// default) or only created. For a card, the processor is asked before the transaction; the
-// payment row, its payment method, its ledger transfer, its events and the idempotent response
-// are then written in one transaction, so none exists without the others.
+// default) or only created. For a card, the attempt is recorded and the processor asked before the
+// transaction; the payment row, its payment method, its ledger transfer, its events and the
+// idempotent response are then written in one transaction that also forgets the attempt, so none
+// exists without the others. A retry of a request that died resumes its attempt (and payment id).
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
-import type { StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
+import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
 import { cardMethod, insertPaymentMethod, methodSnapshot, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Ledger } from '../ledger/ledger.ts';
-import { attemptCard, attemptEvent, attemptWallet, cardAttemptFields, type AttemptFields, type AttemptTarget } from './attempt-payment.ts';
-import { undoAtProcessor } from './undo-at-processor.ts';
+import { finishAttempt } from '../processor/processor-attempt.ts';
+import { giveUpAttempt } from '../processor/reverse-attempt.ts';
+import { attemptCard, attemptEvent, attemptTarget, attemptWallet, beginCardAttempt, cardAttemptFields, heldByCard, type AttemptFields, type AttemptTarget, type AuthorizeAttempt, type CardAttempt } from './attempt-payment.ts';
 import { paymentEventData, type PaymentRow } from './payment.ts';
 import { insertPayment, newPaymentId } from './payment-store.ts';
 
@@ -24,19 +26,30 @@ export interface NewPayment {
   readonly createdBy: string;
 }
 
-export async function createPayment(ctx: PaymentsContext, input: NewPayment, store: StoreOutcome, render: (row: PaymentRow) => Outcome): Promise<Outcome> {
-  const target: AttemptTarget = { id: newPaymentId(), userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: input.captureMethod };
-  const card = input.method === undefined || input.method.kind === 'wallet' ? undefined : await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
-  const attempt = card !== undefined && input.confirm ? await attemptCard(ctx.processor, card, target, false) : undefined;
+export async function createPayment(ctx: PaymentsContext, input: NewPayment, hold: Hold, store: StoreOutcome, render: (row: PaymentRow) => Outcome): Promise<Outcome> {
+  let target: AttemptTarget = { id: newPaymentId(), userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: input.captureMethod };
+  const given = input.method === undefined || input.method.kind === 'wallet' ? undefined : input.method;
+  let card: CardMethod | undefined;
+  let attempt: AuthorizeAttempt | undefined;
+  if (given !== undefined && input.confirm) {
+    // A new payment id is nobody else's: only a lost Idempotency-Key (which throws) can stop the attempt.
+    attempt = (await beginCardAttempt(ctx, hold, target, false, () => cardMethod(ctx.processor, given, input.userId, ctx.config.fingerprintKey)))!;
+    target = attemptTarget(target, attempt);
+    card = attempt.method;
+  } else if (given !== undefined) {
+    card = await cardMethod(ctx.processor, given, input.userId, ctx.config.fingerprintKey);
+  }
+  let answer: CardAttempt | undefined;
   let row: PaymentRow;
   let outcome: Outcome;
   try {
+    if (attempt !== undefined) answer = await attemptCard(ctx.processor, attempt);
     ({ row, outcome } = await ctx.db.transaction(async (tx) => {
       if (card !== undefined) await insertPaymentMethod(tx, card);
       let fields: AttemptFields;
       let post: ((tx: Db, ledger: Ledger) => Promise<void>) | undefined;
       if (!input.confirm) fields = unconfirmed(input.method === undefined ? undefined : (card ?? 'wallet'));
-      else if (card !== undefined) ({ fields, post } = cardAttemptFields(target, card, attempt!));
+      else if (card !== undefined) ({ fields, post } = cardAttemptFields(target, card, answer!));
       else fields = await attemptWallet(tx, ctx.ledger, target);
       const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields);
       const data = paymentEventData(row);
@@ -44,12 +57,13 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, sto
       if (input.confirm) await enqueueEvent(tx, attemptEvent(fields), data);
       const outcome = render(row);
       await store(tx, outcome);
+      if (attempt !== undefined) await finishAttempt(tx, attempt);
       // Last: the shared ledger accounts stay locked only from here to the commit.
       await post?.(tx, ctx.ledger);
       return { row, outcome };
     }));
   } catch (error) {
-    if (attempt !== undefined) await undoAtProcessor(ctx, attempt, target.amountMinor, target.currency);
+    if (attempt !== undefined) await giveUpAttempt(ctx, attempt, heldByCard(answer));
     throw error;
   }
   ctx.runtime.relay.kick();

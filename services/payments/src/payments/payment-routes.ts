@@ -84,12 +84,12 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       // A refusal here is not an outcome: nothing is stored under the key, and a retry after the
       // user is enabled again runs anew.
       await ctx.payers.assertMayPay(userId);
-      return idempotency.run(request, reply, key, (store) => createPayment(ctx, {
+      return idempotency.run(request, reply, key, (hold, store) => createPayment(ctx, {
         userId, amountMinor, currency, confirm, method,
         description: body.description,
         captureMethod: body.capture_method ?? 'automatic',
         createdBy: `${caller.kind}:${caller.subject}`,
-      }, store, renderCreated));
+      }, hold, store, renderCreated));
     });
 
     scope.post('/payments/:id/confirm', {
@@ -103,7 +103,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
       const method: RequestedMethod | undefined = input === undefined ? undefined : await requestedMethod(ctx.db, input, payment.user_id);
       await ctx.payers.assertMayPay(payment.user_id);
-      return idempotency.run(request, reply, key, (store) => confirmPayment(ctx, caller, request.params.id, method, store, renderPayment));
+      return idempotency.run(request, reply, key, (hold, store) => confirmPayment(ctx, caller, request.params.id, method, hold, store, renderPayment));
     });
 
     scope.post('/payments/:id/capture', {
@@ -119,7 +119,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
         if (payment === undefined || !mayActFor(caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
         amount = requestAmount(config, raw, payment.currency.trim(), 'amount_to_capture');
       }
-      return idempotency.run(request, reply, key, (store) => capturePayment(ctx, caller, request.params.id, amount, store));
+      return idempotency.run(request, reply, key, (hold, store) => capturePayment(ctx, caller, request.params.id, amount, hold, store));
     });
 
     scope.post('/payments/:id/cancel', {
@@ -131,7 +131,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       const { caller } = request;
       requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
-      return idempotency.run(request, reply, key, (store) => cancelPayment(ctx, caller, request.params.id, request.body.cancellation_reason, store));
+      return idempotency.run(request, reply, key, (hold, store) => cancelPayment(ctx, caller, request.params.id, request.body.cancellation_reason, hold, store));
     });
 
     scope.get('/payments/:id', { schema: { params: objectIdParams } }, async (request) => {

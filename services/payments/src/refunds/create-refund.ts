@@ -8,11 +8,14 @@
 //     payment (failed), and announce the outcome.
 // If the processor cannot be reached, or the process dies after phase 1, the refund stays pending
 // (shown as such, as Stripe does) and `resumePendingRefunds` finishes it later with the same key.
+// Phase 1 records the refund's id on the request's Idempotency-Key, so a retry of a request that
+// died resumes that refund (same processor key) instead of reserving a second one.
 import { mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { paymentsErrors } from '../errors.ts';
-import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
+import { recordIdempotencyResource } from '../idempotency/idempotency-key.ts';
+import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { formatAmount } from '../money/parse-amount.ts';
 import type { PaymentsContext } from '../payments-context.ts';
@@ -27,13 +30,25 @@ interface Reserved {
   readonly authorization: string | null;
 }
 
-export async function createRefund(ctx: PaymentsContext, caller: Caller, paymentId: string, amount: bigint | undefined, reason: string | undefined, store: StoreOutcome): Promise<Outcome> {
-  const reserved = await ctx.db.transaction((tx) => reserveRefund(ctx, tx, caller, paymentId, amount, reason));
-  ctx.runtime.relay.kick();
-  const result = await askProcessor(ctx, reserved.authorization, reserved.refund);
+export async function createRefund(ctx: PaymentsContext, caller: Caller, paymentId: string, amount: bigint | undefined, reason: string | undefined, hold: Hold, store: StoreOutcome): Promise<Outcome> {
   const render = (row: RefundRow): Outcome => row.status === 'failed'
     ? { status: 402, body: JSON.stringify(paymentsErrors.refundFailed(row.failure_reason ?? 'refused', { refund: publicRefund(row) }).toBody()) }
     : { status: 200, body: JSON.stringify(publicRefund(row)) };
+  const resumed = hold.resource === undefined ? undefined : await resumableRefund(ctx, hold.resource, paymentId);
+  if (resumed !== undefined && resumed.refund.status !== 'pending') {
+    // Finished by the sweeper after the request that began it died: that is the outcome.
+    const outcome = render(resumed.refund);
+    await store(ctx.db, outcome);
+    return outcome;
+  }
+  const claim = hold.lease.claim;
+  const reserved = resumed ?? await ctx.db.transaction(async (tx) => {
+    const reserved = await reserveRefund(ctx, tx, caller, paymentId, amount, reason);
+    if (claim !== undefined) await recordIdempotencyResource(tx, claim.scope, claim.key, hold.lease.token, reserved.refund.id);
+    return reserved;
+  });
+  if (resumed === undefined) ctx.runtime.relay.kick();
+  const result = await askProcessor(ctx, reserved.authorization, reserved.refund);
   if (result === undefined) {
     // Pending: the answer is the refund as it stands, and the sweeper will finish it.
     const outcome = render(reserved.refund);
@@ -49,6 +64,15 @@ export async function createRefund(ctx: PaymentsContext, caller: Caller, payment
   // The sweeper finished it meanwhile: answer with the refund as it now is.
   const [now] = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where id = ${reserved.refund.id}`);
   return render(now!);
+}
+
+/** The refund that a request which died began under this request's Idempotency-Key. */
+async function resumableRefund(ctx: PaymentsContext, refundId: string, paymentId: string): Promise<Reserved | undefined> {
+  const [refund] = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where id = ${refundId} and payment_id = ${paymentId}`);
+  if (refund === undefined) return undefined;
+  const [payment] = await queryRows<{ processor_authorization: string | null }>(ctx.db, sql`select processor_authorization from payments where id = ${paymentId}`);
+  ctx.metrics.resumedAttempts.inc({ operation: 'refund' });
+  return { refund, authorization: payment!.processor_authorization };
 }
 
 export async function reserveRefund(ctx: PaymentsContext, tx: Db, caller: Caller, paymentId: string, amount: bigint | undefined, reason: string | undefined): Promise<Reserved> {

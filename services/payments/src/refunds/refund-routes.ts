@@ -32,7 +32,7 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       if (payment === undefined) throw paymentsErrors.paymentNotFound();
       const raw = request.body.amount;
       const amount = raw === undefined ? undefined : requestAmount(ctx.config, raw, payment.currency.trim());
-      return ctx.idempotency.run(request, reply, key, (store) => createRefund(ctx, caller, payment.id, amount, request.body.reason, store));
+      return ctx.idempotency.run(request, reply, key, (hold, store) => createRefund(ctx, caller, payment.id, amount, request.body.reason, hold, store));
     });
 
     scope.get('/payments/:id/refunds', { schema: { params: objectIdParams } }, async (request) => {

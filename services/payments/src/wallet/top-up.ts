@@ -1,18 +1,20 @@
 // POST /wallet/top-ups: money from a card into the user's wallet. The card is charged (authorised
-// and captured) first; then the top-up, its transfer from processor clearing to the wallet and
-// its event are written in one transaction. A card that needs 3-D Secure is refused: a top-up has
-// no confirm step.
+// and captured in one processor operation, recorded as an attempt first) before the top-up, its
+// transfer from processor clearing to the wallet and its event are written in one transaction,
+// which also forgets the attempt. A retry of a request that died resumes its attempt. A card that
+// needs 3-D Secure is refused: a top-up has no confirm step.
 import { randomBytes } from 'node:crypto';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { paymentsErrors } from '../errors.ts';
-import type { Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
+import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { formatAmount, publicAmount } from '../money/parse-amount.ts';
 import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { attemptCard } from '../payments/attempt-payment.ts';
-import { undoAtProcessor } from '../payments/undo-at-processor.ts';
+import { attemptCard, attemptTarget, beginCardAttempt, heldByCard, type CardAttempt } from '../payments/attempt-payment.ts';
+import { dropAttempt, finishAttempt } from '../processor/processor-attempt.ts';
+import { giveUpAttempt } from '../processor/reverse-attempt.ts';
 
 interface TopUpRow {
   id: string;
@@ -45,16 +47,24 @@ export interface NewTopUp {
   readonly createdBy: string;
 }
 
-export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, store: StoreOutcome): Promise<Outcome> {
-  const id = `wtu_${randomBytes(12).toString('base64url')}`;
-  const card = await cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey);
-  const attempt = await attemptCard(ctx.processor, card, { id, userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: 'automatic' }, false);
-  if (attempt.outcome === 'failed') {
-    const { code, decline_code, message } = attempt.error;
-    throw paymentsErrors.cardDeclined({ code, declineCode: decline_code ?? code, message });
-  }
-  if (attempt.outcome !== 'succeeded') throw paymentsErrors.authenticationRequired();
+export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, hold: Hold, store: StoreOutcome): Promise<Outcome> {
+  const requested = { id: `wtu_${randomBytes(12).toString('base64url')}`, userId: input.userId, amountMinor: input.amountMinor, currency: input.currency, captureMethod: 'automatic' as const };
+  // A new top-up id is nobody else's: only a lost Idempotency-Key (which throws) can stop the attempt.
+  const attempt = (await beginCardAttempt(ctx, hold, requested, false, () => cardMethod(ctx.processor, input.method, input.userId, ctx.config.fingerprintKey)))!;
+  const { id } = attemptTarget(requested, attempt);
+  const card = attempt.method;
+  let answer: CardAttempt | undefined;
   try {
+    answer = await attemptCard(ctx.processor, attempt);
+    if (answer.outcome === 'failed' || answer.outcome === 'requires_action') {
+      // Nothing is held at the processor: the refusal is the outcome.
+      await dropAttempt(ctx.db, attempt);
+      if (answer.outcome === 'requires_action') throw paymentsErrors.authenticationRequired();
+      const { code, decline_code, message } = answer.error;
+      throw paymentsErrors.cardDeclined({ code, declineCode: decline_code ?? code, message });
+    }
+    if (answer.outcome !== 'succeeded') throw new Error(`a top-up's charge came back ${answer.outcome}`);
+    const authorization = answer.authorization;
     const row = await ctx.db.transaction(async (tx) => {
       await insertPaymentMethod(tx, card);
       const transferId = await ctx.ledger.transfer(tx, {
@@ -68,16 +78,17 @@ export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, store: 
       const [row] = await queryRows<TopUpRow>(tx, sql`
         insert into wallet_top_ups (id, user_id, amount_minor, currency, payment_method_id, payment_method, processor_authorization, transfer_id, created_by)
         values (${id}, ${input.userId}, ${input.amountMinor.toString()}::bigint, ${input.currency}, ${card.id}, ${JSON.stringify(methodSnapshot(card))}::jsonb,
-          ${attempt.authorization}, ${transferId}, ${input.createdBy})
+          ${authorization}, ${transferId}, ${input.createdBy})
         returning id, user_id, amount_minor, currency, payment_method, created_at`);
       await enqueueEvent(tx, 'wallet.topped_up', { top_up_id: id, user_id: Number(input.userId), amount_minor: input.amountMinor.toString(), currency: input.currency, amount_display: formatAmount(input.amountMinor, input.currency) });
       await store(tx, { status: 200, body: JSON.stringify(publicTopUp(row!)) });
+      await finishAttempt(tx, attempt);
       return row!;
     });
     ctx.runtime.relay.kick();
     return { status: 200, body: JSON.stringify(publicTopUp(row)) };
   } catch (error) {
-    await undoAtProcessor(ctx, attempt, input.amountMinor, input.currency);
+    await giveUpAttempt(ctx, attempt, heldByCard(answer));
     throw error;
   }
 }

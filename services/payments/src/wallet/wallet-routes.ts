@@ -32,7 +32,7 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
       const method = await requestedMethod(ctx.db, body.payment_method, userId);
       if (method.kind === 'wallet') throw paymentsErrors.paymentMethodUnusable();
       await ctx.payers.assertMayPay(userId);
-      return ctx.idempotency.run(request, reply, key, (store) => topUpWallet(ctx, { userId, amountMinor, currency, method, createdBy: `${caller.kind}:${caller.subject}` }, store));
+      return ctx.idempotency.run(request, reply, key, (hold, store) => topUpWallet(ctx, { userId, amountMinor, currency, method, createdBy: `${caller.kind}:${caller.subject}` }, hold, store));
     });
 
     scope.get('/wallet', async (request) => {
