@@ -12,6 +12,7 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
+import { providerRoutePaths } from './provider-routes.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -169,18 +170,12 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'], clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'] },
-    routes: {
-      authorization: '/authorize',
-      jwks: '/jwks',
-      token: '/token',
-      userinfo: '/me',
-      end_session: '/session/end',
-    },
+    routes: providerRoutePaths,
   });
   // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
   provider.proxy = true;
   // Every page the provider renders gets our pages' headers (no framing, no caching, our CSP).
-  provider.use(providerPages({ publicOrigin: options.issuer, logoutConfirmPath: '/session/end/confirm' }));
+  provider.use(providerPages({ publicOrigin: options.issuer }));
   // The provider's hook for secrets it does not hold in clear (panva/node-oidc-provider#631).
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     return clientSecretMatches(this.clientSecret, presented);

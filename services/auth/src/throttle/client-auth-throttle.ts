@@ -18,7 +18,7 @@ export interface ClientAuthLimits extends FailureWindow {
   readonly maxFailuresPerIp: number;
 }
 
-export type ClientAuthEndpoint = 'token' | 'introspection' | 'revocation';
+export type ClientAuthEndpoint = 'token' | 'par' | 'introspection' | 'revocation';
 
 /** An admitted attempt, settled once its outcome is known. */
 export interface ClientAuthTicket {
