@@ -304,6 +304,30 @@ for (const backend of backends()) {
         await buryDead(dead, true);
       });
 
+      test('a refund that fails with a 500 after the processor refunded keeps its Idempotency-Key: the retry resumes the same refund, never a second one', async () => {
+        const paid = await pay({ amount: '88.88' });
+        const authorization = (await payment(paid.id))!.processor_authorization!;
+        const key = randomUUID();
+        const mutable = processor as { refund: RecordingCardProcessor['refund'] };
+        const refund = mutable.refund;
+        // The processor refunds, then its answer is lost (a timeout after sending): not "unavailable".
+        mutable.refund = async (request) => {
+          mutable.refund = refund;
+          await refund.call(processor, request);
+          throw new Error('processor timed out after sending');
+        };
+        const failed = await send(`/payments/${paid.id}/refunds`, { amount: '8.00' }, { key, admin: true });
+        mutable.refund = refund;
+        assert.equal(failed.status, 500, JSON.stringify(failed.body));
+        assert.equal(processor.netCharged(authorization), 8088n, 'refunded at the processor');
+        const retry = await send(`/payments/${paid.id}/refunds`, { amount: '8.00' }, { key, admin: true });
+        assert.equal(retry.status, 200, JSON.stringify(retry.body));
+        assert.equal(retry.body.status, 'succeeded');
+        const refunds = await queryRows<{ id: string }>(suite.db, sql`select id from refunds where payment_id = ${paid.id}`);
+        assert.deepEqual(refunds, [{ id: retry.body.id }], 'no second refund');
+        assert.equal(processor.netCharged(authorization), 8088n, 'refunded once');
+      });
+
       test('a refund that died is finished by the sweeper with the same processor key, and a retry then answers with that refund', async () => {
         const paid = await pay({ amount: '77.77' });
         const authorization = (await payment(paid.id))!.processor_authorization!;
