@@ -206,6 +206,15 @@ describe('HTML pages: headers and form origins', () => {
       assert.equal(response.status, 403, name);
       assert.match(response.text, /This form was not sent from the sign-out page/);
     }
+    // Any spelling of the confirmation's path the provider serves (its router ignores case and one
+    // trailing slash) gets the same check.
+    const path = new URL(action).pathname;
+    for (const spelling of [path.toUpperCase().replace('/AUTH/', '/auth/'), `${path}/`, path.replace('confirm', 'Confirm'), `${path.replace('session', 'SESSION')}/?x=1`]) {
+      for (const from of [foreign, 'null']) {
+        const response = await post(browser, new URL(spelling, action).toString(), { xsrf, logout: 'yes' }, from);
+        assert.equal(response.status, 403, `${spelling} from ${from}`);
+      }
+    }
     assert.equal((await post(browser, action, { xsrf: 'forged', logout: 'yes' }, false)).status, 400, 'a forged token');
     // Still signed in: a new authorization goes straight back to the app.
     const still = await browser.follow(authorizeUrl('pages-web'), webRedirect);
@@ -225,6 +234,17 @@ describe('HTML pages: headers and form origins', () => {
       assert.equal(refused.status, 403, from);
       assert.match(refused.text, /This form was not sent from a Paymesh page/);
     }
+    // The check does not depend on the Content-Type: its case, its parameters, or another type.
+    const contentTypes = ['Application/X-WWW-Form-Urlencoded', 'application/x-www-form-urlencoded; charset=utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED;charset=UTF-8', ' application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', 'application/json'];
+    const postAs = (path: string, form: Record<string, string>, contentType: string, from: string) => contentType === 'application/json'
+      ? fetch(`${origin}${path}`, { method: 'POST', headers: { origin: from, 'content-type': contentType }, body: JSON.stringify(form), signal: AbortSignal.timeout(10_000) })
+      : browser.request(`${origin}${path}`, { method: 'POST', origin: from, headers: { 'content-type': contentType }, form });
+    for (const contentType of contentTypes) {
+      for (const from of [foreign, 'null']) {
+        assert.equal((await postAs('/users/verify-email', { token }, contentType, from)).status, 403, `${contentType} from ${from}`);
+        assert.equal((await postAs('/users/password-reset', { email: address }, contentType, from)).status, 403, `${contentType} from ${from}`);
+      }
+    }
     assert.equal((await post(browser, `${origin}/users/verify-email`, { token })).status, 200, 'the link was not used up');
     assert.equal((await platform.api.call('GET', '/users/me', { token: bob.token })).body.email_verified, true);
 
@@ -233,6 +253,9 @@ describe('HTML pages: headers and form origins', () => {
     const resetToken = new URL(await mailbox.link(address, resetSubject, 'Choose a new password')).searchParams.get('token')!;
     for (const from of [foreign, 'null']) {
       assert.equal((await post(browser, `${origin}/users/password-reset/confirm`, { token: resetToken, new_password: 'a-forged-new-password' }, from)).status, 403, from);
+      for (const contentType of contentTypes) {
+        assert.equal((await postAs('/users/password-reset/confirm', { token: resetToken, new_password: 'a-forged-new-password' }, contentType, from)).status, 403, `${contentType} from ${from}`);
+      }
     }
     assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: bob.username, password: bob.password } })).status, 200, 'the password is unchanged');
     assert.equal((await post(browser, `${origin}/users/password-reset/confirm`, { token: resetToken, new_password: 'the-owner-chose-this' }, false)).status, 200, 'without Origin the emailed token decides');

@@ -32,7 +32,7 @@ export class HttpBrowser {
     if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
     const response = this.#localAddress === undefined

@@ -1,6 +1,7 @@
 // Typed configuration read from the environment and checked once at boot. Every key carries its
 // documentation so that `describeConfig` can print the whole surface (docs/configuration.md is
 // generated from it) and an insecure value is warned about loudly instead of silently accepted.
+import { isIP } from 'node:net';
 
 export interface ConfigKey<T> {
   readonly env: string;
@@ -45,6 +46,28 @@ export function int(env: string, doc: string, options: Options<number> & { min?:
     if (options.min !== undefined && value < options.min) throw new Error(`must be at least ${options.min}`);
     if (options.max !== undefined && value > options.max) throw new Error(`must be at most ${options.max}`);
     return value;
+  }, options);
+}
+
+const proxyKeywords = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * A comma-separated list of addresses, CIDR ranges (`10.0.0.0/8`, `fd00::/8`) and the keywords
+ * `loopback`, `linklocal`, `uniquelocal`; an empty value is an empty list.
+ */
+export function addressList(env: string, doc: string, options: Options<readonly string[]> & { shownDefault: string }): ConfigKey<readonly string[]> {
+  return key(env, doc, (raw) => {
+    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    for (const item of items) {
+      if (proxyKeywords.has(item)) continue;
+      const [address, bits, extra] = item.split('/');
+      const family = isIP(address ?? '');
+      const maxBits = family === 4 ? 32 : 128;
+      if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits))) {
+        throw new Error(`expected addresses, CIDR ranges or ${[...proxyKeywords].join(', ')}, got "${item}"`);
+      }
+    }
+    return items;
   }, options);
 }
 

@@ -22,10 +22,11 @@ export interface HttpServerOptions {
   readonly readiness: readonly ReadinessCheck[];
   readonly bodyLimitBytes?: number;
   /**
-   * Whether X-Forwarded-* headers are believed. Services sit behind the gateway or the ingress
-   * and trust them; the gateway is the public edge and must not.
+   * The peers whose X-Forwarded-* headers are believed (addresses, CIDR ranges, `loopback`…):
+   * services believe the gateway or the ingress (TRUSTED_PROXIES) and nobody else, or any client
+   * could choose the address it is throttled by; the gateway is the public edge and believes nobody.
    */
-  readonly trustProxy?: boolean;
+  readonly trustedProxies: readonly string[];
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -40,7 +41,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     requestIdHeader: false,
     genReqId: (req) => acceptRequestId(req.headers['x-request-id']) ?? newRequestId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
-    trustProxy: options.trustProxy ?? true,
+    // An empty list believes nobody (Fastify would read `[]` the same; false says it plainly).
+    trustProxy: options.trustedProxies.length === 0 ? false : [...options.trustedProxies],
     return503OnClosing: true,
     // Errors raised before routing (a malformed URL, say) get the platform shape and a request id too.
     frameworkErrors: (error, request, reply) => {

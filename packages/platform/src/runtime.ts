@@ -28,6 +28,8 @@ export interface Runtime {
   readonly relay: OutboxRelay;
   readonly revocations: RevocationList;
   readonly verify: TokenVerifier;
+  /** TRUSTED_PROXIES: the peers whose X-Forwarded-* headers the HTTP server believes. */
+  readonly trustedProxies: readonly string[];
 }
 
 export interface OpenRuntimeOptions {
@@ -67,7 +69,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
   const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000 });
-  return { service, logger, metrics, database, transport, relay, revocations, verify };
+  return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies };
 }
 
 /** The service's HTTP server, ready when its database and its event transport answer. */
@@ -76,6 +78,7 @@ export function createServiceServer(runtime: Runtime): HttpServer {
     logger: runtime.logger,
     metrics: runtime.metrics,
     readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
+    trustedProxies: runtime.trustedProxies,
   });
 }
 

@@ -1,6 +1,6 @@
 // Configuration keys every service shares. Each service adds its own beside these.
 import { resolve } from 'node:path';
-import { int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
+import { addressList, int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
 import { devSecret, existingDevSecret, varDir } from './dev-secrets.ts';
 
 export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
@@ -35,6 +35,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     jwksCooldownSec: int('JWKS_COOLDOWN_SECONDS', 'A token with an unknown key id refetches the issuer\'s JWKS at most once per this many seconds.', { default: 30, min: 0, max: 3600 }),
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
+    trustedProxies: addressList('TRUSTED_PROXIES', 'The peers whose X-Forwarded-For (and -Proto, -Host) this service believes: the gateway, the ingress or a load balancer, as comma-separated addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`. The client address the login, registration and client-secret throttles key on comes from it, so a client that can reach the service from anywhere else must not be trusted: it could choose its own address. Empty trusts nobody (the socket address is the client).', { default: ['loopback'], shownDefault: '`loopback`' }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { default: 10_000, min: 0 }),
   } satisfies ConfigSpec;

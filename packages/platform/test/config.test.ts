@@ -2,7 +2,7 @@
 // problem listed at once, and an unsafe value must come back as a warning rather than pass silently.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bool, ConfigError, describeConfig, int, loadConfig, oneOf, optionalStr, optionalUrl, str, url } from '../src/config.ts';
+import { addressList, bool, ConfigError, describeConfig, int, loadConfig, oneOf, optionalStr, optionalUrl, str, url } from '../src/config.ts';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -225,5 +225,22 @@ describe('loadConfig', () => {
       '| `APP_PORT` | Port. | `3000` |',
       '| `APP_ISSUER` | External issuer. | (unset) |',
     ].join('\n'));
+  });
+});
+
+describe('address lists (TRUSTED_PROXIES)', () => {
+  const spec = { proxies: addressList('PROXIES', 'Proxies.', { default: ['loopback'], shownDefault: '`loopback`' }) };
+
+  test('addresses, CIDR ranges and the proxy keywords are accepted; empty trusts nobody; unset is the default', () => {
+    assert.deepEqual(loadConfig(spec, { PROXIES: '10.0.0.1, 10.1.0.0/16,fd00::/8, ::1,loopback,uniquelocal' }).config.proxies, ['10.0.0.1', '10.1.0.0/16', 'fd00::/8', '::1', 'loopback', 'uniquelocal']);
+    assert.deepEqual(loadConfig(spec, {}).config.proxies, ['loopback']);
+    assert.deepEqual(loadConfig(spec, { PROXIES: ' , ' }).config.proxies, []);
+  });
+
+  test('anything else stops the start, naming the item', () => {
+    for (const bad of ['*', 'true', 'gateway', '10.0.0.256', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/8/8', '10.0.0.0/x', '10.0.0.1 10.0.0.2', 'localhost']) {
+      const error = configError(() => loadConfig(spec, { PROXIES: bad }));
+      assert.match(error.message, /PROXIES/, bad);
+    }
   });
 });

@@ -30,6 +30,7 @@ before(async () => {
     logger: createLogger('test', 'silent'),
     metrics,
     bodyLimitBytes: 4096,
+    trustedProxies: [],
     readiness: [
       { name: 'database', check: async () => {} },
       { name: 'events', check: async () => { if (!eventsReady) throw new Error('nats connection closed'); } },

@@ -26,7 +26,7 @@ import { revokeGrantTokens } from './revocation/revoke-grant-tokens.ts';
 import { LoginThrottle, loginThrottleLimits } from './throttle/login-throttle.ts';
 import { ClientAuthThrottle } from './throttle/client-auth-throttle.ts';
 import { DeviceCookie } from './throttle/device-cookie.ts';
-import { guardTokenEndpoint } from './throttle/guard-token-endpoint.ts';
+import { guardProviderClientAuth } from './throttle/guard-provider-client-auth.ts';
 import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
@@ -88,6 +88,13 @@ export const authService = defineService({
       findAccount: (accountId) => lookupAccount(usersClient(), accountId),
       isFirstParty,
     });
+    const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
+    const clientAuth = new ClientAuthThrottle(db, {
+      maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,
+      maxFailuresPerIp: config.clientAuthMaxFailuresPerIp,
+      windowSec: config.loginFailureWindowSec,
+      lockoutSec: config.loginLockoutSec,
+    }, { logger: runtime.logger, metrics: throttleMetrics });
     const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec, refreshSec: config.keyRefreshSec };
     if (config.keyPublishLeadSec < config.keyRefreshSec + config.jwksCooldownSec) {
       runtime.logger.warn({ lead: config.keyPublishLeadSec, refresh: config.keyRefreshSec, cooldown: config.jwksCooldownSec },
@@ -98,6 +105,9 @@ export const authService = defineService({
     const build = (signingKeys: JWK[]) => {
       keyIds = signingKeys.map((k) => k.kid).join(',');
       const built = createProvider(providerOptions(signingKeys));
+      // Client authentication at the provider's own endpoints (token, PAR) is throttled inside it,
+      // where the route is the one its router serves.
+      built.provider.use(guardProviderClientAuth(clientAuth, runtime.logger));
       // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
       // oidc-provider announces it after the fact, so the write is retried rather than given up.
       built.provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
@@ -130,15 +140,8 @@ export const authService = defineService({
 
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
-    const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
     const devices = new DeviceCookie(config.cookieKeys.split(','), { maxAgeSec: config.loginKnownDeviceDays * 24 * 60 * 60, secure: new URL(config.authIssuer).protocol === 'https:' });
-    const clientAuth = new ClientAuthThrottle(db, {
-      maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,
-      maxFailuresPerIp: config.clientAuthMaxFailuresPerIp,
-      windowSec: config.loginFailureWindowSec,
-      lockoutSec: config.loginLockoutSec,
-    }, { logger: runtime.logger, metrics: throttleMetrics });
 
     const app = createServiceServer(runtime);
     await app.register(formbody);
@@ -146,13 +149,6 @@ export const authService = defineService({
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
       if (isOwnPath(path)) return next();
-      if (path === '/token' && req.method === 'POST') {
-        guardTokenEndpoint(clientAuth, runtime.logger, req, res, callback).catch((error: unknown) => {
-          runtime.logger.error({ err: error }, 'token endpoint guard failed');
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'server_error' }));
-        });
-        return;
-      }
       callback(req, res);
     });
     loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle, devices);

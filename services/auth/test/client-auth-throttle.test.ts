@@ -52,11 +52,11 @@ for (const backend of backends()) {
       await platform?.stop();
     });
 
-    /** A form POST through the gateway from `address`. */
-    const postFrom = (address: string, path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    /** A form POST through the gateway (or straight at `base`) from `address`. */
+    const postFrom = (address: string, path: string, form: Record<string, string>, headers: Record<string, string> = {}, base = platform.gatewayUrl) =>
       new Promise<Answer>((resolve, reject) => {
         const payload = new URLSearchParams(form).toString();
-        const req = httpRequest(`${platform.gatewayUrl}${path}`, {
+        const req = httpRequest(`${base}${path}`, {
           method: 'POST',
           localAddress: address,
           agent: false,
@@ -65,7 +65,10 @@ for (const backend of backends()) {
         }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), retryAfter: res.headers['retry-after'] }));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode!, body: res.headers['content-type']?.includes('json') === true ? JSON.parse(text) : text, retryAfter: res.headers['retry-after'] });
+          });
           res.on('error', reject);
         });
         req.on('timeout', () => req.destroy(new Error('request timed out')));
@@ -97,6 +100,34 @@ for (const backend of backends()) {
         assertThrottled(await tryClient(endpoint, attacker, 'payments-service', secret), 'the right secret from the guesser\'s address');
         const elsewhere = await tryClient(endpoint, freshAddress(), 'payments-service', secret);
         assert.equal(elsewhere.status, endpoint.ok, JSON.stringify(elsewhere.body));
+      });
+    }
+
+    // Every spelling of the provider's client-authenticating routes (token, pushed authorization
+    // requests): whichever the provider serves is counted like the route itself; the others never
+    // reach a client authentication at all.
+    const spellings = ['/auth/token', '/auth/TOKEN', '/auth/Token/', '/auth/token/?x=1', '/auth/token#frag', '/auth/tOkEn?grant_type=x', '/auth//token', '/auth/token//',
+      '/auth/token%2F', '/auth/%74oken', '/auth/./token', '/auth/x/../token', '/auth/token/.', '/auth/token;x', '/auth/request', '/auth/REQUEST/', '/auth/Request?a=b'];
+    for (const via of ['the gateway', 'the auth service directly'] as const) {
+      test(`every spelling of the provider's token and PAR routes is throttled like the route, through ${via}: the spellings it serves count and are refused, the others never check a secret`, async () => {
+        const base = via === 'the gateway' ? platform.gatewayUrl : platform.embedded!.services.auth.url;
+        let served = 0;
+        for (const path of spellings) {
+          const attacker = freshAddress();
+          const form = { grant_type: 'client_credentials', client_id: 'payments-service', client_secret: wrongSecret(), scope: 'users:read', resource: 'urn:paymesh:users' };
+          const answers: Answer[] = [];
+          for (let i = 0; i <= maxPerClient; i++) answers.push(await postFrom(attacker, path, { ...form, client_secret: wrongSecret() }, {}, base));
+          const statuses = answers.map((a) => a.status);
+          if (!statuses.includes(401)) {
+            for (const status of statuses) assert.ok(status === 404 || status === 400, `${path}: ${statuses.join(',')}`);
+            continue;
+          }
+          served++;
+          assert.deepEqual(statuses, [...Array<number>(maxPerClient).fill(401), 429], path);
+          // The route itself is refused to that address too: one count over every spelling.
+          assertThrottled(await postFrom(attacker, '/auth/token', form, {}, base), `${path}, then /auth/token`);
+        }
+        assert.ok(served >= 8, `only ${served} spellings reached the provider`);
       });
     }
 

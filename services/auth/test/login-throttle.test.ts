@@ -303,6 +303,27 @@ for (const backend of backends()) {
     });
 
     describe('per address', () => {
+      test('a device the account signed in from is not held by its address\'s lock: the owner gets in while a sprayer behind the same address is refused; the device is known to that account only, and its own failures still lock it', async () => {
+        const owner = await platform.api.signUp();
+        const other = await platform.api.signUp();
+        const shared = freshAddress();
+        const first = await loginFrom(shared, owner.username, owner.password);
+        assert.equal(first.status, 200);
+        const device = first.deviceCookie;
+        assert.ok(device !== undefined, 'POST /auth/login sets the device cookie');
+        for (let i = 0; i < maxPerIp; i++) assert.equal((await loginFrom(shared, nobody(), 'wrong-password')).status, 401, `spray ${i}`);
+        assertTooManyAttempts(await loginFrom(shared, nobody(), 'wrong-password'), 'the sprayer');
+        assertTooManyAttempts(await loginFrom(shared, owner.username, owner.password), 'the owner without the device cookie');
+        assert.equal((await loginFrom(shared, owner.username, owner.password, device)).status, 200, 'the owner on the known device');
+        assertTooManyAttempts(await loginFrom(shared, other.username, other.password, device), 'another account with that device cookie');
+        assertTooManyAttempts(await loginFrom(shared, nobody(), 'wrong-password', device), 'an unknown name with that device cookie');
+        // Whoever holds the cookie gets the device's own few guesses, not unlimited ones.
+        for (let i = 0; i < maxPerPair; i++) assert.equal((await loginFrom(shared, owner.username, `wrong-${i}`, device)).status, 401, `guess ${i} from the device`);
+        assertTooManyAttempts(await loginFrom(shared, owner.username, owner.password, device), 'the device after its own failures');
+        assert.equal((await loginFrom(freshAddress(), owner.username, owner.password)).status, 200, 'the owner from elsewhere');
+      });
+
+
       test('after LOGIN_MAX_FAILURES_PER_IP failures over many usernames, that address is refused for every username, other addresses are not', async () => {
         const alice = await platform.api.signUp();
         const here = freshAddress();

@@ -121,6 +121,38 @@ for (const backend of backends()) {
       }
     });
 
+    // Names a plain object answers to: a resource is data, never a property of Object.
+    const objectNames = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+    test('resource_scopes naming Object\'s own properties (constructor, __proto__, toString…) is refused as client_metadata_invalid, never a 500', async () => {
+      for (const name of objectNames) {
+        for (const resourceScopes of [{ [name]: 'payments:read' }, { [payments]: 'payments:read', [name]: 'payments:read' }]) {
+          for (const extra of [{ grant_types: ['client_credentials'] }, { redirect_uris: ['https://partner.example/cb'] }]) {
+            const response = await register({ ...extra, resource_scopes: resourceScopes });
+            assert.equal(response.status, 400, `${name}: ${JSON.stringify(response.body)}`);
+            // A `__proto__` key is refused by the platform's JSON parser before any route (Fastify's
+            // prototype poisoning guard): 400 body_malformed, as for every body anywhere.
+            if (name === '__proto__') {
+              assert.equal(response.body.error.code, 'body_malformed', name);
+              continue;
+            }
+            assert.equal(response.body.error.code, 'client_metadata_invalid', name);
+            assert.equal(response.body.error.param, 'resource_scopes', name);
+          }
+        }
+      }
+    });
+
+    test('a token request whose resource is named like Object\'s own properties is refused with invalid_target, never a 500', async () => {
+      const created = await machine({ [payments]: 'payments:read' });
+      assert.equal(created.status, 201);
+      const partner = await discover(issuer, created.body.client_id, oidc.ClientSecretBasic(created.body.client_secret));
+      for (const name of objectNames) {
+        await assert.rejects(oidc.clientCredentialsGrant(partner, { scope: 'payments:read', resource: name }), (error: { error?: string; status?: number }) => error.error === 'invalid_target' || error.error === 'invalid_request', name);
+      }
+      assert.equal(decodeJwt((await oidc.clientCredentialsGrant(partner, { scope: 'payments:read' })).access_token).aud, payments, 'the client still works');
+    });
+
     test('the secret is shown once and stored hashed; a rotation refuses the old one at once; a deleted client gets no token', async () => {
       const created = await machine({ [payments]: 'payments:read' });
       const { client_id: clientId, client_secret: secret } = created.body;

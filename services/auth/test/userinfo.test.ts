@@ -6,14 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const redirect = 'https://partner.example/cb';
 const secret = 'partner-secret-0123456789abcdef';
 process.env.OAUTH_CLIENTS = JSON.stringify([
+  { client_id: 'own-app', client_name: 'Paymesh app', client_secret: `own-${secret}`, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
   { client_id: 'partner-app', client_name: 'Partner', client_secret: secret, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
 ]);
+
+process.env.FIRST_PARTY_CLIENTS = 'own-app';
 
 const payments = 'urn:paymesh:payments';
 
@@ -83,6 +86,29 @@ for (const backend of backends()) {
       assert.equal(info.email, undefined, 'email was not asked for');
       await assert.rejects(oidc.refreshTokenGrant(partner, tokens.refresh_token!, { resource: payments }), (error: { error?: string }) => error.error === 'invalid_target');
       assert.equal((await userinfoOf((await oidc.refreshTokenGrant(partner, tokens.refresh_token!)).access_token, String(alice.id))).sub, String(alice.id));
+    });
+
+    test('the role claim goes to first-party clients only: a third-party app never learns who is an admin, at userinfo or in the ID token', async () => {
+      const own = await discover(issuer, 'own-app', oidc.ClientSecretBasic(`own-${secret}`));
+      const admin = { username: 'admin', password: adminPassword };
+      for (const user of [admin, alice]) {
+        const expected = user === admin ? 'admin' : 'user';
+        for (const [config, firstParty] of [[partner, false], [own, true]] as const) {
+          const code = await authorizeCode(config, { issuer, redirectUri: redirect, user, params: { scope: 'openid profile email' } });
+          const tokens = await oidc.authorizationCodeGrant(config, code.callback, code.checks);
+          const sub = tokens.claims()!.sub;
+          const info = await oidc.fetchUserInfo(config, tokens.access_token, sub);
+          const what = `${user.username} through ${firstParty ? 'a first-party' : 'a third-party'} app`;
+          assert.equal(info.preferred_username, user.username, what);
+          assert.equal(info.role, firstParty ? expected : undefined, `${what}: userinfo`);
+          assert.equal(tokens.claims()!.role, undefined, `${what}: the ID token has only sub (profile claims are at userinfo)`);
+          // Asking for the claim by name changes nothing (the claims parameter is off or ignored).
+          const asked = await authorizeCode(config, { issuer, redirectUri: redirect, user, params: { scope: 'openid profile', claims: JSON.stringify({ id_token: { role: null }, userinfo: { role: { essential: true } } }) } });
+          const askedTokens = await oidc.authorizationCodeGrant(config, asked.callback, asked.checks);
+          if (!firstParty) assert.equal(askedTokens.claims()!.role, undefined, `${what}: asked-for role in the ID token`);
+          assert.equal((await oidc.fetchUserInfo(config, askedTokens.access_token, sub)).role, firstParty ? expected : undefined, `${what}: asked-for role at userinfo`);
+        }
+      }
     });
 
     test('a userinfo token is described to its client (RFC 7662) and, once revoked (RFC 7009), refused at userinfo', async () => {

@@ -38,7 +38,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     // Bodies are streamed to the upstream, which applies its own limit.
     bodyLimitBytes: 10 * 1024 * 1024,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
-    trustProxy: false,
+    trustedProxies: [],
   });
   // Service-to-service endpoints are never reachable from outside (an Ingress needs the same rule).
   app.all('/users/internal/*', async (request) => {

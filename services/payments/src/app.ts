@@ -72,7 +72,7 @@ export const paymentsService = defineService({
     // Refunds left pending (processor unreachable, or a crash between their phases) are finished.
     every(30, 'pending refund sweep', async () => void (await resumePendingRefunds(ctx, 30)));
     // Processor attempts whose request died and whose client did not retry in time are settled.
-    every(15, 'processor attempt reconciliation', async () => void (await reconcileAttempts(ctx, config.attemptGraceSec)));
+    every(15, 'processor attempt reconciliation', async () => void (await reconcileAttempts(ctx, config.attemptGraceSec, config.reconcileMaxTries)));
     every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => void (await recordInvariantCheck(db, metrics, runtime.logger)));
     const subscriptions: Subscription[] = [];
     return {

@@ -339,6 +339,17 @@ for (const backend of backends()) {
         }
       });
 
+      test('a BOOTSTRAP_ADMIN_USERNAME that is not a valid username stops the start, and no admin is created', async () => {
+        const bad = ['ad', 'x'.repeat(65), 'root admin', 'root@example.com', 'root\u0000', 'root\n', 'ro/ot', 'rööt', 'Ro\u0301ot', '', ' root', 'root\u200b', '<b>root</b>'];
+        for (const username of bad) {
+          await assert.rejects(bootstrap({ username, email: `${unique('root')}@example.com`, password: 'a-long-admin-password' }), /^Error: BOOTSTRAP_ADMIN_USERNAME: /, JSON.stringify(username));
+          assert.equal((await queryRows(usersDb, sql`select 1 from users where username = ${username.replaceAll('\u0000', '')}`)).length, 0, JSON.stringify(username));
+        }
+        const good = unique('root.admin_1-');
+        await bootstrap({ username: good, email: `${good}@example.com`, password: 'a-long-admin-password' });
+        assert.equal((await queryRows(usersDb, sql`select 1 from users where username = ${good}`)).length, 1);
+      });
+
       test('BOOTSTRAP_ADMIN_EMAIL is stored normalized like a registered address, and an invalid one stops the start', async () => {
         const username = unique('root');
         await bootstrap({ username, email: `  ${username}@Example.COM `, password: 'a-long-admin-password' });

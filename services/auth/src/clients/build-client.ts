@@ -88,10 +88,11 @@ export function buildClient(body: Registration, nowSec: number): { client: Store
 
 /** Each resource known, each scope one of that resource's, no privilege a client of this kind cannot hold. */
 function checkResourceScopes(requested: Record<string, string>, firstParty: boolean): Record<string, string> {
-  const checked: Record<string, string> = {};
+  // Null prototype: an indicator is data, never a property of Object (`__proto__` would set one).
+  const checked: Record<string, string> = Object.create(null);
   for (const [indicator, scope] of Object.entries(requested)) {
-    const known = resourceScopes[indicator];
-    if (known === undefined) throw authErrors.invalidClientMetadata(`Unknown resource ${indicator}; the resources are ${Object.keys(resourceScopes).join(', ')}.`, 'resource_scopes');
+    const known = resourceScopes.get(indicator);
+    if (known === undefined) throw authErrors.invalidClientMetadata(`Unknown resource ${indicator}; the resources are ${[...resourceScopes.keys()].join(', ')}.`, 'resource_scopes');
     if ((indicator === platformAudience || indicator === authAudience) && !firstParty) throw authErrors.clientPrivilegeRefused(`${indicator} is for the platform's own apps only.`);
     const scopes = [...new Set(scope.split(' ').filter(Boolean))];
     const foreign = scopes.filter((s) => !known.includes(s));

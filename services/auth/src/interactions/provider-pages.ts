@@ -5,17 +5,19 @@
 import type Provider from 'oidc-provider';
 import { formPostOrigin, htmlPageHeaders } from '@paymesh/platform/html-page';
 import { errorPage } from './render-page.ts';
+import { guardedRoute } from '../oidc/provider-routes.ts';
 
 type Middleware = Parameters<Provider['use']>[0];
 
-export function providerPages(options: { publicOrigin: string; logoutConfirmPath: string }): Middleware {
+export function providerPages(options: { publicOrigin: string }): Middleware {
   const { 'content-security-policy': pageCsp, ...otherHeaders } = htmlPageHeaders();
   // A form_post page adds the hash of its inline script to the script-src it finds in the CSP
   // (oidc-provider's helpers/script_src_sha.js), so the CSP is there before the page is made: an
   // empty script-src allows no script but that one.
   const beforeRendering = `${pageCsp}; script-src`;
   return async (ctx, next) => {
-    if (ctx.method === 'POST' && ctx.path === options.logoutConfirmPath && formPostOrigin(ctx.get('origin') || undefined, options.publicOrigin) === 'foreign') {
+    // The route the provider's router will serve, however its path is spelled (case, trailing slash).
+    if (guardedRoute(ctx.method, ctx.path) === 'end_session_confirm' && formPostOrigin(ctx.get('origin') || undefined, options.publicOrigin) === 'foreign') {
       ctx.status = 403;
       ctx.set({ ...otherHeaders, 'content-security-policy': pageCsp });
       ctx.body = errorPage('This form was not sent from the sign-out page. Start again from the application.');

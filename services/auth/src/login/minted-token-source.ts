@@ -19,7 +19,7 @@ export class MintedTokenSource implements TokenSource {
     if (this.#cached !== undefined && this.#cached.expiresAtMs - 30_000 > Date.now()) return this.#cached.token;
     const client = await this.#provider.current.Client.find(authServiceClientId);
     if (client === undefined) throw new Error('auth-service client missing from the provider configuration');
-    const token = new this.#provider.current.ClientCredentials({ client, scope: serviceClientScopes[authServiceClientId] });
+    const token = new this.#provider.current.ClientCredentials({ client, scope: serviceClientScopes.get(authServiceClientId) });
     token.resourceServer = new this.#provider.current.ResourceServer(this.#resourceServer.audience!, this.#resourceServer);
     const value = await token.save();
     this.#cached = { token: value, expiresAtMs: Date.now() + (token.expiration ?? 60) * 1000 };

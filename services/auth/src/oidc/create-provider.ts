@@ -12,6 +12,7 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
+import { providerRoutePaths } from './provider-routes.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -49,16 +50,16 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
-    scope: serviceClientScopes[clientId] ?? '',
+    scope: serviceClientScopes.get(clientId) ?? '',
   }));
   // auth's own client: its calls to users are minted in process; the secret is never used.
-  clients.push({ client_id: authServiceClientId, client_secret: randomBytes(32).toString('base64url'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: serviceClientScopes[authServiceClientId]! });
+  clients.push({ client_id: authServiceClientId, client_secret: randomBytes(32).toString('base64url'), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: serviceClientScopes.get(authServiceClientId)! });
   clients.push(...options.extraClients);
   // The first-party client behind the contract's POST /auth/login (see docs/adr/0003). Its tokens
   // are minted in process; it has no grant a browser could drive.
   clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: [], response_types: [], redirect_uris: [], scope: apiScopes.join(' ') });
 
-  const resourceServers = new Map(Object.entries(resourceScopes).map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
+  const resourceServers = new Map([...resourceScopes].map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
     scope: scopes.join(' '),
     audience: indicator,
     accessTokenFormat: 'jwt',
@@ -147,12 +148,16 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       },
     },
     extraTokenClaims: (_ctx, token) => options.extraTokenClaims((token as { accountId?: string }).accountId, token),
-    findAccount: async (_ctx, sub) => {
+    findAccount: async (ctx, sub) => {
       const account = await options.findAccount(sub);
       if (account === undefined) return undefined;
+      // The role (what makes an admin) is for the platform's own apps alone, in ID tokens and at
+      // userinfo as in access tokens: a third-party app learns nothing of it.
+      const client = ctx.oidc.client;
+      const firstParty = client !== undefined && options.isFirstParty(client.clientId, client.metadata() as Record<string, unknown>);
       return {
         accountId: account.id,
-        claims: async () => ({ sub: account.id, preferred_username: account.username, email: account.email ?? undefined, role: account.role }),
+        claims: async () => ({ sub: account.id, preferred_username: account.username, email: account.email ?? undefined, ...(firstParty ? { role: account.role } : {}) }),
       };
     },
     claims: { openid: ['sub'], profile: ['preferred_username', 'role'], email: ['email'] },
@@ -169,18 +174,12 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     expiresWithSession: async () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     enabledJWA: { requestObjectSigningAlgValues: ['ES256', 'EdDSA'], clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'] },
-    routes: {
-      authorization: '/authorize',
-      jwks: '/jwks',
-      token: '/token',
-      userinfo: '/me',
-      end_session: '/session/end',
-    },
+    routes: providerRoutePaths,
   });
   // Behind the gateway / ingress: trust X-Forwarded-Proto for the URLs it builds.
   provider.proxy = true;
   // Every page the provider renders gets our pages' headers (no framing, no caching, our CSP).
-  provider.use(providerPages({ publicOrigin: options.issuer, logoutConfirmPath: '/session/end/confirm' }));
+  provider.use(providerPages({ publicOrigin: options.issuer }));
   // The provider's hook for secrets it does not hold in clear (panva/node-oidc-provider#631).
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     return clientSecretMatches(this.clientSecret, presented);

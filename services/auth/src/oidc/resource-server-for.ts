@@ -15,12 +15,12 @@ export interface ResourcePolicy {
 /** What a registered client may get per resource (`resource_scopes` of the client API), when it registered any. */
 export function registeredResourceScopes(metadata: Record<string, unknown>): Record<string, string> | undefined {
   const value = metadata.paymesh_resource_scopes;
-  return typeof value === 'object' && value !== null ? (value as Record<string, string>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : undefined;
 }
 
 export function resourceServerFor(policy: ResourcePolicy) {
   return (indicator: string, client: Client): ResourceServer => {
-    const serverScopes = resourceScopes[indicator];
+    const serverScopes = resourceScopes.get(indicator);
     if (serverScopes === undefined) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
     const metadata = client.metadata() as Record<string, unknown>;
     const firstParty = policy.isFirstParty(client.clientId, metadata);
@@ -31,7 +31,8 @@ export function resourceServerFor(policy: ResourcePolicy) {
     const registered = registeredResourceScopes(metadata);
     let allowed: readonly string[] = serverScopes;
     if (registered !== undefined) {
-      const own = registered[indicator];
+      // Own properties only: stored metadata is a plain object, `constructor` is not a resource of it.
+      const own = Object.hasOwn(registered, indicator) ? registered[indicator] : undefined;
       if (own === undefined) throw new errors.InvalidTarget(`${indicator} is not a resource of this client`);
       const ownSet = new Set(own.split(' '));
       allowed = serverScopes.filter((s) => ownSet.has(s));

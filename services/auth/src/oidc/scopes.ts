@@ -1,15 +1,16 @@
 import { platformWideAudience, serviceAudience } from '@paymesh/platform/service-config';
 
 // The platform's resource servers (RFC 8707 resource indicators, which are also the audiences each
-// service requires), their scopes, and who may have which.
-export const resourceScopes: Record<string, readonly string[]> = {
-  [serviceAudience('auth')]: [],
-  [serviceAudience('users')]: ['users:read', 'users:admin', 'users:credentials'],
-  [serviceAudience('payments')]: ['payments:read', 'payments:write'],
-  [serviceAudience('notifications')]: ['notifications:read', 'notifications:write'],
-};
+// service requires), their scopes, and who may have which. Maps, not objects: they are looked up
+// with names a caller chose, and `constructor` or `__proto__` must be unknown, not Object's.
+const serviceResources = new Map<string, readonly string[]>([
+  [serviceAudience('auth'), []],
+  [serviceAudience('users'), ['users:read', 'users:admin', 'users:credentials']],
+  [serviceAudience('payments'), ['payments:read', 'payments:write']],
+  [serviceAudience('notifications'), ['notifications:read', 'notifications:write']],
+]);
 
-export const apiScopes = Object.values(resourceScopes).flat();
+export const apiScopes = [...serviceResources.values()].flat();
 
 /**
  * The first-party audience every service accepts beside its own: the contract's one token for
@@ -17,9 +18,9 @@ export const apiScopes = Object.values(resourceScopes).flat();
  * cannot ask for it: their tokens are for one service each.
  */
 export const platformAudience = platformWideAudience;
-resourceScopes[platformAudience] = apiScopes;
+export const resourceScopes: ReadonlyMap<string, readonly string[]> = new Map([...serviceResources, [platformAudience, apiScopes]]);
 
-export const platformAudiences = Object.keys(resourceScopes);
+export const platformAudiences = [...resourceScopes.keys()];
 
 /** What a signed-in user's token carries; admins also get users:admin. */
 export function userScopes(role: 'user' | 'admin'): string[] {
@@ -38,9 +39,9 @@ export const serviceOnlyScopes: ReadonlySet<string> = new Set(['users:credential
 export const adminScopes: ReadonlySet<string> = new Set(['users:admin']);
 
 /** What each service's client may request with client_credentials. */
-export const serviceClientScopes: Record<string, string> = {
-  'auth-service': 'users:credentials users:read',
-  'users-service': 'notifications:write',
-  'payments-service': 'users:read notifications:write',
-  'notifications-service': 'users:read',
-};
+export const serviceClientScopes: ReadonlyMap<string, string> = new Map([
+  ['auth-service', 'users:credentials users:read'],
+  ['users-service', 'notifications:write'],
+  ['payments-service', 'users:read notifications:write'],
+  ['notifications-service', 'users:read'],
+]);

@@ -1,4 +1,4 @@
-// Guessing of client secrets at the token, introspection and revocation endpoints: failures are
+// Guessing of client secrets at the token, PAR, introspection and revocation endpoints: failures are
 // counted per client id from one address (locked after a few: the guesser's own address, never
 // the client everywhere, or anyone could cut a service off from its tokens) and per address over
 // every client, and each one is logged with the client id and the address, never the secret.
@@ -18,7 +18,7 @@ export interface ClientAuthLimits extends FailureWindow {
   readonly maxFailuresPerIp: number;
 }
 
-export type ClientAuthEndpoint = 'token' | 'introspection' | 'revocation';
+export type ClientAuthEndpoint = 'token' | 'par' | 'introspection' | 'revocation';
 
 /** An admitted attempt, settled once its outcome is known. */
 export interface ClientAuthTicket {

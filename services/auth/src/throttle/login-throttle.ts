@@ -63,7 +63,8 @@ export function loginThrottleLimits(config: Pick<ConfigOf<typeof authConfigSpec>
 /** The keys of one attempt, kept from its admission to its outcome. */
 interface Ticket {
   readonly pair: string;
-  readonly address: string;
+  /** The address's count; none for a device the account knows (the address-wide lock is not its). */
+  readonly address: string | undefined;
   /** The account's login_delays key, when the source is not known (known ones skip the slowdown). */
   readonly delay: string | undefined;
   /** login_known_sources keys this source would have, if it signs in. */
@@ -125,11 +126,15 @@ export class LoginThrottle {
     const knownAddress = knownSourceKey(account, 'address', address);
     const knownDevice = source.device === undefined ? undefined : knownSourceKey(account, 'device', source.device);
     const known = await this.#known([knownAddress, knownDevice], now);
-    // A known device is its own source: whoever shares its address cannot lock it.
-    const pair = pairKey(account, knownDevice !== undefined && known.has(knownDevice) ? knownDevice : knownAddress);
-    const ticket: Ticket = { pair, address, delay: known.size > 0 ? undefined : account, knownAddress, knownDevice };
+    // A known device is its own source: whoever shares its address cannot lock it, neither for
+    // this account (its own pair) nor address-wide (a sprayer behind the same NAT, or one who
+    // claims the address). Its own failures still lock the device's pair after a few.
+    const knownDeviceUsed = knownDevice !== undefined && known.has(knownDevice);
+    const pair = pairKey(account, knownDeviceUsed ? knownDevice : knownAddress);
+    const ticket: Ticket = { pair, address: knownDeviceUsed ? undefined : address, delay: known.size > 0 ? undefined : account, knownAddress, knownDevice };
+    const counted = ticket.address === undefined ? [pair] : [pair, ticket.address];
 
-    const locked = await lockedUntil(this.#db, [pair, address], now);
+    const locked = await lockedUntil(this.#db, counted, now);
     if (locked !== undefined) return refusal(locked, now, []);
 
     return this.#db.transaction(async (tx) => {
@@ -139,7 +144,7 @@ export class LoginThrottle {
       if (delay !== undefined && delay.allowedAt > now) return refusal(delay.allowedAt, now, []);
       const admission = await countAttempt(tx, [
         { key: pair, limit: this.#limits.maxFailuresPerAccountAndSource },
-        { key: address, limit: this.#limits.maxFailuresPerIp },
+        ...(ticket.address === undefined ? [] : [{ key: ticket.address, limit: this.#limits.maxFailuresPerIp }]),
       ], this.#limits, now);
       if (!admission.allowed) {
         if (admission.locked.length > 0) {
@@ -200,7 +205,7 @@ export class LoginThrottle {
   async #recordSuccess(ticket: Ticket, knownDevice: string): Promise<void> {
     const now = this.#now().toISOString();
     await clearCount(this.#db, ticket.pair);
-    await giveBack(this.#db, ticket.address);
+    if (ticket.address !== undefined) await giveBack(this.#db, ticket.address);
     if (ticket.delay !== undefined) await this.#db.execute(sql`update login_delays set failures = failures - 1 where key = ${ticket.delay} and failures > 0`);
     await this.#db.execute(sql`insert into login_known_sources (key, last_success_at) values (${ticket.knownAddress}, ${now}::timestamptz), (${knownDevice}, ${now}::timestamptz)
       on conflict (key) do update set last_success_at = excluded.last_success_at`);
@@ -209,7 +214,7 @@ export class LoginThrottle {
   /** The credentials could not be checked (users unavailable): the attempt counts for nobody. */
   async #release(ticket: Ticket): Promise<void> {
     await giveBack(this.#db, ticket.pair);
-    await giveBack(this.#db, ticket.address);
+    if (ticket.address !== undefined) await giveBack(this.#db, ticket.address);
     if (ticket.delay !== undefined) await this.#db.execute(sql`update login_delays set failures = failures - 1 where key = ${ticket.delay} and failures > 0`);
   }
 

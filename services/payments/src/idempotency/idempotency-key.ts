@@ -114,7 +114,10 @@ export async function recordIdempotencyResource(tx: Db, scope: string, key: stri
 
 /** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */
 export async function releaseIdempotencyKey(db: Db, scope: string, key: string, token: string): Promise<void> {
-  await db.execute(sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token}`);
+  // A claim that recorded what its request began (a refund reserved, maybe sent to the processor)
+  // is kept: its lease lapses and the retry takes it over and resumes that refund with the same
+  // processor key, where a released key would run anew and refund a second time.
+  await db.execute(sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} and resource_id is null`);
 }
 
 export async function deleteExpiredIdempotencyKeys(db: Db): Promise<void> {

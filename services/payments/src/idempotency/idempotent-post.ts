@@ -1,7 +1,8 @@
 // Runs a POST under Stripe's idempotency rules (idempotency-key.ts). The handler executes the
 // request and returns its outcome; it calls `store` inside the transaction that makes the change,
 // so a committed change always has its stored response. A refusal raised while executing is the
-// outcome too; an outage is not (the key is released and a retry runs anew). Validation happens
+// outcome too; an outage is not (the key is released and a retry runs anew, unless the request
+// recorded what it began, a refund: then its lease lapses and the retry resumes it). Validation happens
 // before `run`: a request that failed it has stored nothing. Every request, with a key or not,
 // runs under a lease (request-lease.ts) that holds its claim and its processor attempts.
 import { createHmac } from 'node:crypto';

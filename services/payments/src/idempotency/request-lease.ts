@@ -80,13 +80,17 @@ export class LeaseKeeper {
       // what it held, and "lapsed" must stay true for them. (The claim token alone keeps the outcome
       // single; this keeps their decision stable.)
       // Data-modifying CTEs run whether or not the query reads them: one round trip for both tables.
+      // Rows another transaction holds (the request's own recording, a retry taking over) are
+      // skipped, not waited for: a renewal never blocks a request (nor the pool behind it), and a
+      // skipped lease is renewed at the next tick, three of which come per lease.
       await this.#db.execute(sql`
         with claims as (
           update idempotency_keys set lease_expires_at = ${leaseEnd(this.leaseMs)}
-          where ${claimed} and state = 'in_flight' and lease_expires_at > now()),
+          where (scope, key) in (select scope, key from idempotency_keys where ${claimed} and state = 'in_flight' and lease_expires_at > now() for update skip locked)),
         attempts as (
           update processor_attempts set lease_expires_at = ${leaseEnd(this.leaseMs)}
-          where holder in (${sql.join(due.map((l) => sql`${l.token}`), sql`, `)}) and state = 'started' and lease_expires_at > now())
+          where id in (select id from processor_attempts
+            where holder in (${sql.join(due.map((l) => sql`${l.token}`), sql`, `)}) and state = 'started' and lease_expires_at > now() for update skip locked))
         select 1`);
     } catch (error) {
       // The database may be restarting: the next tick tries again, and leases lapse meanwhile if they must.

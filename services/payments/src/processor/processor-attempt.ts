@@ -35,6 +35,8 @@ export type ProcessorAttempt<P extends AttemptParameters = AttemptParameters> = 
   readonly adopted: boolean;
   /** Whether the processor may have acted on it: once called (see `callProcessor`), or from the start when adopted. */
   sent: boolean;
+  /** The reconciler's failed tries at settling it so far. */
+  readonly tries: number;
 };
 
 /** The attempt failed to record its outcome because it is no longer this request's (adopted or settled by another). */
@@ -66,12 +68,13 @@ interface AttemptRow {
   capture: boolean;
   authenticated: boolean;
   holder: string;
+  tries: number;
 }
 
-const attemptColumns = sql.raw('id, operation, target_id, payment_method, processor_authorization, amount_minor, currency, capture, authenticated, holder');
+const attemptColumns = sql.raw('id, operation, target_id, payment_method, processor_authorization, amount_minor, currency, capture, authenticated, holder, tries');
 
 function fromRow(row: AttemptRow): ProcessorAttempt {
-  const base = { id: row.id, holder: row.holder, targetId: row.target_id, adopted: true, sent: true };
+  const base = { id: row.id, holder: row.holder, targetId: row.target_id, adopted: true, sent: true, tries: Number(row.tries) };
   switch (row.operation) {
     case 'authorize':
       return { ...base, operation: 'authorize', method: row.payment_method!, amountMinor: BigInt(row.amount_minor!), currency: row.currency!.trim(), capture: row.capture, authenticated: row.authenticated };
@@ -118,9 +121,9 @@ export async function startAttempt<P extends AttemptParameters>(db: Db, lease: R
     select ${id}, ${p.operation}, ${p.targetId}, ${claim?.scope ?? null}, ${claim?.key ?? null}, ${method}::jsonb, ${authorization},
       ${amount}::bigint, ${currency}, ${p.operation === 'authorize' && p.capture}, ${p.operation === 'authorize' && p.authenticated}, 'started', ${lease.token}, ${leaseEnd(lease.leaseMs)}
     where ${claimHeld} and ${targetAsExpected}
-    on conflict (target_id) do nothing
+    on conflict (target_id) where state <> 'failed' do nothing
     returning id`);
-  if (started.length > 0) return { ...parameters, id, holder: lease.token, adopted: false, sent: false };
+  if (started.length > 0) return { ...parameters, id, holder: lease.token, adopted: false, sent: false, tries: 0 };
   if (claim !== undefined) {
     const held = await queryRows(db, sql`select 1 from idempotency_keys where scope = ${claim.scope} and key = ${claim.key} and claim_token = ${lease.token} and state = 'in_flight'`);
     if (held.length === 0) throw new IdempotencyClaimLostError();
@@ -161,6 +164,25 @@ export async function dropAttempt(db: Db, attempt: ProcessorAttempt): Promise<vo
 export async function abandonAttempt(db: Db, attempt: ProcessorAttempt): Promise<boolean> {
   const marked = await queryRows(db, sql`update processor_attempts set state = 'abandoned' where id = ${attempt.id} and holder = ${attempt.holder} and state = 'started' returning id`);
   return marked.length > 0;
+}
+
+/** Locks the attempt's row in `tx` if it is still this holder's: false when another has taken it (its hold lapsed). */
+export async function holdsAttempt(tx: Db, attempt: ProcessorAttempt): Promise<boolean> {
+  const rows = await queryRows(tx, sql`select 1 from processor_attempts where id = ${attempt.id} and holder = ${attempt.holder} and state = 'abandoned' for update`);
+  return rows.length > 0;
+}
+
+/** Counts a failed try at settling the attempt, if still this holder's; its hold is kept until it lapses. */
+export async function countFailedTry(db: Db, attempt: ProcessorAttempt, error: unknown): Promise<void> {
+  await db.execute(sql`update processor_attempts set tries = tries + 1, last_error = ${String((error as Error)?.message ?? error).slice(0, 500)}
+    where id = ${attempt.id} and holder = ${attempt.holder} and state = 'abandoned'`);
+}
+
+/** Marks the attempt failed (kept as the record of it, no longer in doubt), in `tx`, if still this holder's. */
+export async function failAttempt(tx: Db, attempt: ProcessorAttempt, error: unknown): Promise<boolean> {
+  const rows = await queryRows(tx, sql`update processor_attempts set state = 'failed', tries = tries + 1, last_error = ${String((error as Error)?.message ?? error).slice(0, 500)}
+    where id = ${attempt.id} and holder = ${attempt.holder} and state = 'abandoned' returning id`);
+  return rows.length > 0;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { createUser } from './create-user.ts';
 import { findUserByLogin } from './user.ts';
-import { normalizeEmail, requireNormalizedLogin } from './validate-registration.ts';
+import { checkUsername, normalizeEmail } from './validate-registration.ts';
 import { checkNewPassword } from '../passwords/check-password.ts';
 
 export interface BootstrapAdminOptions {
@@ -20,7 +20,9 @@ export interface BootstrapAdminOptions {
 }
 
 export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOptions): Promise<void> {
-  configured('BOOTSTRAP_ADMIN_USERNAME', () => requireNormalizedLogin(options.username, 'username'));
+  // The admin follows the username rules every account does (no `@`, which would read as an email
+  // at login; no spaces or control characters in logs and pages).
+  configured('BOOTSTRAP_ADMIN_USERNAME', () => checkUsername(options.username));
   if ((await findUserByLogin(runtime.database.db, options.username)) !== undefined) return;
   const generated = options.password === undefined;
   const password = options.password ?? randomBytes(18).toString('base64url');

@@ -52,11 +52,16 @@ export function validateRegistration(body: unknown): Registration {
   const username = field(input, 'username');
   const email = field(input, 'email');
   const password = field(input, 'password');
-  requireNormalizedLogin(username, 'username');
-  if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) throw usersErrors.invalidInput('username', 'A username is 3 to 64 letters, digits, dots, dashes or underscores.');
+  checkUsername(username);
   const normalizedEmail = normalizeEmail(email);
   checkNewPassword(password, { username });
   return { username, email: normalizedEmail, password };
+}
+
+/** What a username may be, for a registration and for BOOTSTRAP_ADMIN_USERNAME alike. */
+export function checkUsername(username: string): void {
+  requireNormalizedLogin(username, 'username');
+  if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) throw usersErrors.invalidInput('username', 'A username is 3 to 64 letters, digits, dots, dashes or underscores.');
 }
 
 function field(input: Record<string, unknown>, name: string): string {

@@ -5,8 +5,8 @@ import { escapeHtml, formPostOrigin, htmlPage, htmlPageHeaders } from '@paymesh/
 import type { FastifyReply } from 'fastify';
 import type { HttpServer } from '@paymesh/platform/http-server';
 
-/** A browser's form post gets a page back; an API client gets JSON. */
-export const wantsPage = (contentType: string | undefined) => contentType?.startsWith('application/x-www-form-urlencoded') === true;
+/** A browser's form post gets a page back; an API client gets JSON. Media types ignore case and parameters (RFC 9110 §8.3.1). */
+export const wantsPage = (contentType: string | undefined) => contentType?.split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
 
 // These pages' forms answer with a page, never a redirect elsewhere: they may only post here.
 const headers = htmlPageHeaders({ formAction: "'self'" });
@@ -21,11 +21,12 @@ const formActions = new Set(['/users/verify-email', '/users/password-reset', '/u
 /**
  * The pages' form posts are refused from another origin, or `null` (a sandboxed frame, a page
  * under no-referrer), before anything is read: the emailed token in the form stays the real
- * protection, and API clients (JSON, no Origin) are not concerned.
+ * protection, and API clients (no Origin) are not concerned. Whatever the Content-Type: a browser
+ * may send these routes any body a form or fetch can make, and the route accepts more than one.
  */
 export function refuseForeignFormPosts(app: HttpServer, publicUrl: string): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST' || !formActions.has(request.routeOptions.url ?? '') || !wantsPage(request.headers['content-type'])) return;
+    if (request.method !== 'POST' || !formActions.has(request.routeOptions.url ?? '')) return;
     if (formPostOrigin(request.headers.origin, publicUrl) !== 'foreign') return;
     return sendPage(reply, 403, 'Link not valid', failedPage('This form was not sent from a Paymesh page. Open the link from the email again.'));
   });

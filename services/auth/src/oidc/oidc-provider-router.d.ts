@@ -1,0 +1,8 @@
+// oidc-provider's own router (no types shipped): provider-routes.ts asks it which route a path is.
+declare module 'oidc-provider/lib/helpers/router.js' {
+  export default class Router {
+    post(name: string, path: string, ...middleware: unknown[]): this;
+    get(name: string, path: string, ...middleware: unknown[]): this;
+    match(method: string, path: string): { route: { name: string } } | undefined;
+  }
+}
