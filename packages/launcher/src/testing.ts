@@ -54,6 +54,10 @@ function testEnv(): Record<string, string | undefined> {
     ...process.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+    // Every test client is 127.0.0.1: the per-address limits of users would count a whole suite as
+    // one abuser. The tests of those limits set their own (services/users/test/account-abuse.test.ts).
+    USERS_REGISTRATIONS_PER_CLIENT_PER_HOUR: process.env.USERS_REGISTRATIONS_PER_CLIENT_PER_HOUR ?? '1000000',
+    USERS_PASSWORD_CHECKS_PER_CLIENT_PER_HOUR: process.env.USERS_PASSWORD_CHECKS_PER_CLIENT_PER_HOUR ?? '1000000',
     BOOTSTRAP_ADMIN_PASSWORD_FILE: join(mkdtempSync(join(tmpdir(), 'paymesh-')), 'admin.txt'),
     // Emails of tests never land in the checkout's var/mail.
     EMAIL_OUTBOX_DIR: process.env.EMAIL_OUTBOX_DIR ?? mkdtempSync(join(tmpdir(), 'paymesh-mail-')),

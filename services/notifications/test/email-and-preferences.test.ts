@@ -307,8 +307,10 @@ for (const backend of backends()) {
         const expiresAt = new Date(Date.now() + 15 * 60_000).toISOString();
         const verifyUrl = `http://localhost:8080/users/verify-email?token=${randomBytes(24).toString('base64url')}`;
         const resetUrl = `http://localhost:8080/users/password-reset/confirm?token=${randomBytes(24).toString('base64url')}`;
-        await publish('user.email_verification_requested', { action_url: verifyUrl, expires_at: expiresAt });
-        await publish('user.password_reset_requested', { action_url: resetUrl, expires_at: expiresAt });
+        // The link events name the address their link was made for (ADR 10).
+        const address = `${erin.username}@example.com`;
+        await publish('user.email_verification_requested', { email: address, action_url: verifyUrl, expires_at: expiresAt });
+        await publish('user.password_reset_requested', { email: address, action_url: resetUrl, expires_at: expiresAt });
         await publish('user.password_changed', {});
         await publish('user.new_login', { ip: '203.0.113.9', user_agent: 'curl/8.5' });
 
@@ -331,6 +333,30 @@ for (const backend of backends()) {
         });
         assert.deepEqual(inbox.map((n) => n.type).sort(), ['security.new_login', 'security.password_changed']);
         assert.ok(inbox.every((n) => !n.message.includes('token=')));
+      });
+
+      test('a link event is mailed only to the address it names, and only while that address is the account\'s; one naming none is not mailed', async () => {
+        const gail = await signUp();
+        const transport = platform.embedded!.services.notifications.runtime.transport;
+        const publish = (subject: string, data: Record<string, unknown>) =>
+          transport.publish({ id: randomUUID(), subject, occurredAt: new Date().toISOString(), requestId: undefined, data: { user_id: gail.id, ...data } });
+        const link = (n: string) => `http://localhost:8080/users/verify-email?token=${n}${randomBytes(24).toString('base64url')}`;
+        const [elsewhere, unbound, own] = [link('a'), link('b'), link('c')];
+        const stranger = `stranger-${gail.username}@example.com`;
+        // An address that is not the account's (neither current nor waiting for confirmation).
+        await publish('user.email_verification_requested', { email: stranger, action_url: elsewhere });
+        // No address at all (an event from before links named theirs): never sent to whatever address the account has.
+        await publish('user.password_reset_requested', { action_url: unbound });
+        await publish('user.email_verification_requested', { email: `${gail.username}@example.com`, action_url: own });
+        await mailTo(gail, (m) => m.text.includes(own));
+        const canceled = await eventually(async () => {
+          const rows = await queryRows<{ status: string; last_error: string | null }>(db, sql`select status, last_error from deliveries where recipient_id = ${String(gail.id)} and status = 'canceled'`);
+          return rows.length === 1 ? rows : undefined;
+        });
+        assert.match(canceled[0]!.last_error ?? '', /no longer the account's/);
+        assert.equal(sink.received.filter((m) => m.rcptTo.includes(stranger)).length, 0);
+        assert.ok(!sink.received.some((m) => m.raw.includes(unbound.slice(-20)) || m.raw.includes(elsewhere.slice(-20))));
+        assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(gail.id)} and type = 'account.password_reset'`), 0);
       });
 
       test('an account event whose link is not an http(s) URL sends nothing (logged), and does not block the events after it', async () => {

@@ -13,6 +13,8 @@ import { credentialRoutes } from './credentials/credential-routes.ts';
 import { usersConfigSpec } from './config.ts';
 import { refuseForeignFormPosts } from './pages/account-pages.ts';
 import { passwordResetRoutes } from './password-reset/password-reset-routes.ts';
+import { ResetRequestJob } from './password-reset/reset-request-job.ts';
+import { AccountThrottles } from './throttle/account-throttles.ts';
 import { verificationRoutes } from './verification/verification-routes.ts';
 
 export const usersService = defineService({
@@ -22,17 +24,20 @@ export const usersService = defineService({
   async build(runtime, config) {
     const app = createServiceServer(runtime);
     await app.register(formbody);
-    const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec };
+    const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour };
+    const throttles = new AccountThrottles(config);
+    const resetJob = new ResetRequestJob({ db: runtime.database.db, publicUrl: config.publicUrl, logger: runtime.logger, onEnqueued: () => runtime.relay.kick() });
     // Before the routes, so that it covers them.
     refuseForeignFormPosts(app, config.publicUrl);
-    accountRoutes(app, runtime, ctx);
+    accountRoutes(app, runtime, ctx, throttles);
     verificationRoutes(app, runtime, ctx);
-    passwordResetRoutes(app, runtime, ctx);
+    passwordResetRoutes(app, runtime, resetJob, throttles);
     adminRoutes(app, runtime);
     credentialRoutes(app, runtime, { checksPerMinute: config.credentialChecksPerMinute });
-    return { app, extra: undefined };
+    return { app, extra: { resetJob }, close: () => resetJob.stop() };
   },
-  async onStart(runtime, config) {
+  async onStart(runtime, config, { resetJob }) {
+    resetJob.start();
     await backfillLoginKeys(runtime.database.db, runtime.logger);
     await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, passwordFile: config.bootstrapAdminPasswordFile });
   },

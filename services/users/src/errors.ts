@@ -17,6 +17,14 @@ export const usersErrors = {
   currentPasswordWrong: () => new AppError(400, 'invalid_request_error', 'current_password_invalid', 'The current password is not right.', { param: 'current_password' }),
   tokenInvalid: () => new AppError(400, 'invalid_request_error', 'token_invalid', 'This link is invalid, expired or already used. Ask for a new one.', { param: 'token' }),
   ownAccess: () => new AppError(400, 'invalid_request_error', 'own_access', 'Admins cannot disable their own account or take away their own admin role (another admin can).'),
+  // Registration and the routes that check a current password are throttled before any argon2 work
+  // (docs/adr/0010-account-abuse.md): Retry-After says when the busiest limit has room again.
+  tooManyRegistrations: (retryAfterSec: number) => new AppError(429, 'rate_limit_error', 'registration_rate_limited', 'Too many registrations from this network or for this mailbox; try again later.', { headers: { 'retry-after': String(retryAfterSec) }, legacy: { success: false, message: 'Too many requests' } }),
+  tooManyPasswordChecks: (retryAfterSec: number) => new AppError(429, 'rate_limit_error', 'password_check_rate_limited', 'Too many requests that check a password for this account or from this network; try again later.', { headers: { 'retry-after': String(retryAfterSec) } }),
+  // Every slot for heavy work (hashing, strength estimates) is taken and its queue is full.
+  busy: () => new AppError(503, 'api_error', 'service_busy', 'The service is busy; retry in a moment.', { headers: { 'retry-after': '1' }, legacy: { success: false, message: 'Service busy' } }),
+  // The policy's reasons go with the refusal, so a person knows what to change.
+  passwordTooWeak: (param: string, reasons: readonly string[]) => new AppError(400, 'invalid_request_error', 'password_too_weak', `That password is too easy to guess. ${reasons.join(' ')}`, { param, details: { reasons }, legacy: { success: false, message: 'Invalid input' } }),
   tooManyChecks: () => new AppError(429, 'rate_limit_error', 'rate_limited', 'Too many credential checks for this login; slow down.', { headers: { 'retry-after': '60' } }),
   invalidCursor: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'starting_after is not a user id.', { param: 'starting_after' }),
 };

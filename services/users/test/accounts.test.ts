@@ -332,8 +332,10 @@ for (const backend of backends()) {
         assert.equal(me.body.email_verified, true);
       });
 
-      test('a BOOTSTRAP_ADMIN_PASSWORD that is common or the username stops the start, and no admin is created', async () => {
-        for (const [username, password] of [[unique('root'), 'password1'], [unique('root'), 'Admin123'], ['rootadmin', 'RootAdmin'], [unique('root'), 'short']]) {
+      test('a BOOTSTRAP_ADMIN_PASSWORD that is common, the username, or too easy to guess stops the start, and no admin is created', async () => {
+        const named = unique('root');
+        for (const [username, password] of [[unique('root'), 'password1'], [unique('root'), 'Admin123'], ['rootadmin', 'RootAdmin'], [unique('root'), 'short'],
+          [unique('root'), 'aaaaaaaaaaaa'], [unique('root'), 'qwertyuiop12'], [named, `${named}xy`]]) {
           await assert.rejects(bootstrap({ username: username!, email: `${username}@example.com`, password: password! }), /^Error: BOOTSTRAP_ADMIN_PASSWORD: /);
           assert.equal((await queryRows(usersDb, sql`select 1 from users where username = ${username!}`)).length, 0, password);
         }

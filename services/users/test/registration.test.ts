@@ -11,6 +11,10 @@ import { backends, eventually, startTestPlatform, type TestPlatform } from '@pay
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { commonPasswordCount } from '../src/passwords/check-password.ts';
 
+// The races below register one address ten times at once: the per-mailbox registration limit
+// (tested in account-abuse.test.ts) would answer most of them 429 before they reach the constraint.
+process.env.USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR ??= '1000';
+
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const unique = (prefix: string) => `${prefix}_${hex(5)}`;
 const strongPassword = () => `pw-${hex(8)}`;
@@ -80,8 +84,9 @@ for (const backend of backends()) {
         assert.equal(await accountsNamed(input.username), 0);
       });
 
-      test('a password of 8 characters is accepted', async () => {
-        const password = `k${hex(4)}`.slice(0, 8);
+      test('a password of 8 random characters is accepted', async () => {
+        // As a password manager makes one: 8 characters without a word or a pattern in them.
+        const password = 'Vq7#mZ2k';
         assert.equal(password.length, 8);
         await registersAndLogsIn(password);
       });

@@ -1,5 +1,7 @@
 // Email deliveries: the address is looked up at the users service when sending (notifications
-// keeps no copy of it, so an address change or an erasure applies to messages still queued).
+// keeps no copy of it, so an address change or an erasure applies to messages still queued). A
+// link bound to an address (verification, reset) goes to that address only, and only while it is
+// still one of the account's (current, or waiting for its confirmation).
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import type { AttemptResult, ChannelSender, ClaimedDelivery } from '../delivery/channel-sender.ts';
 import { notificationType } from '../messages/notification-types.ts';
@@ -17,7 +19,7 @@ export class EmailChannel implements ChannelSender {
   }
 
   async send(delivery: ClaimedDelivery): Promise<AttemptResult> {
-    const content = delivery.payload as { subject: string; text: string; html: string } | null;
+    const content = delivery.payload as { subject: string; text: string; html: string; to?: string } | null;
     if (content === null) return { outcome: { kind: 'failed', error: 'the message was erased' } };
     let answer;
     try {
@@ -28,8 +30,15 @@ export class EmailChannel implements ChannelSender {
     if (answer.status === 404) return { outcome: { kind: 'canceled', error: 'recipient not found (deleted)' } };
     if (answer.status !== 200) return { outcome: { kind: 'retry', error: `users service answered ${answer.status}` } };
     const { status, email_verified: verified } = answer.body;
-    // A verification link goes to the address it confirms: a new one waiting to replace the old.
-    const email = delivery.type === 'account.verify_email' ? (answer.body.pending_email ?? answer.body.email) : answer.body.email;
+    // A link made for one mailbox (the account events name it) goes there only; any other message
+    // to the account's current address, never to one still waiting for its confirmation.
+    const bound = content.to;
+    if (bound !== undefined && ![answer.body.email, answer.body.pending_email].some((own) => typeof own === 'string' && sameAddress(own, bound))) {
+      // The owner moved away from it since: its link is void at users, and the mailbox is no
+      // longer theirs to write to.
+      return { outcome: { kind: 'canceled', error: 'the address this link was made for is no longer the account\'s' } };
+    }
+    const email = bound ?? answer.body.email;
     if (email === null || email === '') return { outcome: { kind: 'failed', error: 'recipient has no email address' } };
     // Not failures (nothing to fix, nothing to alert on): these messages are simply not for email.
     if (status === 'disabled' && !notificationType(delivery.type).locked) return { outcome: { kind: 'canceled', error: 'recipient is disabled' } };
@@ -43,4 +52,9 @@ export class EmailChannel implements ChannelSender {
   close(): Promise<void> {
     return this.#mailer.close();
   }
+}
+
+/** Users keeps the domain lower case and compares local parts without case: so does this. */
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

@@ -16,6 +16,12 @@ export interface OutgoingMessage {
   readonly message: string;
   /** Shown in the inbox and sent to webhooks; `action_url` becomes the email's button. */
   readonly data: Record<string, unknown>;
+  /**
+   * The one address the email may go to (a link that confirms or resets through that mailbox):
+   * kept in the delivery's payload, which is erased with it. Without it the email goes to the
+   * recipient's current address, looked up when sending.
+   */
+  readonly emailTo?: string;
 }
 
 export interface Fanout {
@@ -53,7 +59,7 @@ export async function dispatchMessage(tx: Db, message: OutgoingMessage, fanout: 
         ? 'This is a security message about your account; it is always sent.'
         : `You get this email because ${type.description[0]!.toLowerCase()}${type.description.slice(1)} Choose what you receive in your notification preferences.`,
     });
-    deliveries.push({ channel: 'email', targetId: null, payload: email });
+    deliveries.push({ channel: 'email', targetId: null, payload: message.emailTo === undefined ? email : { ...email, to: message.emailTo } });
   }
 
   if (channels.has('push') && fanout.pushPlatforms.size > 0) {

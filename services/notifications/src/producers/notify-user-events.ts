@@ -11,6 +11,8 @@ import { markErased } from '../messages/erased-recipients.ts';
 /** What account events carry. `action_url` holds a single-use token: it only ever goes by email. */
 export interface AccountEvent {
   readonly user_id: number;
+  /** The address a link was made for (verification, reset): its email goes there and nowhere else. */
+  readonly email?: string;
   readonly action_url?: string;
   readonly expires_at?: string;
   readonly ip?: string;
@@ -22,6 +24,8 @@ interface Template {
   readonly title: string;
   readonly message: (event: AccountEvent) => string;
   readonly actionLabel?: string;
+  /** Its link acts through one mailbox: sent only to the address the event names, never without one. */
+  readonly boundToAddress?: boolean;
 }
 
 const until = (e: AccountEvent) => (e.expires_at === undefined ? '' : ` It expires at ${new Date(e.expires_at).toUTCString()}.`);
@@ -32,12 +36,14 @@ export const accountTemplates: Record<string, Template> = {
     title: 'Confirm your email address',
     message: (e) => `Confirm that this is your email address to finish setting up your Paymesh account.${until(e)} If you did not sign up, ignore this email.`,
     actionLabel: 'Confirm email address',
+    boundToAddress: true,
   },
   'user.password_reset_requested': {
     type: 'account.password_reset',
     title: 'Reset your password',
     message: (e) => `Someone asked to reset the password of your Paymesh account. If it was you, choose a new password with the link below.${until(e)} If not, ignore this email: your password stays as it is.`,
     actionLabel: 'Choose a new password',
+    boundToAddress: true,
   },
   'user.registration_attempted': {
     type: 'account.registration_attempt',
@@ -75,12 +81,19 @@ export async function notifyUserEvents(runtime: Runtime, fanout: Fanout, mailer:
         runtime.logger.error({ event: event.id, subject }, 'account event with an action_url that is not an http(s) URL: no email sent');
         return;
       }
+      if (template.boundToAddress === true && (typeof e.email !== 'string' || e.email === '')) {
+        // An event from before links named their address: sending it to whatever address the
+        // account has now could deliver it to a mailbox it was not made for. The user asks again.
+        runtime.logger.error({ event: event.id, subject }, 'account link event without the address it was made for: no email sent');
+        return;
+      }
       await dispatchMessage(tx, {
         recipientId: String(e.user_id),
         type: template.type,
         title: template.title,
         message: template.message(e),
         data: e.action_url === undefined ? {} : { action_url: e.action_url, action_label: template.actionLabel ?? 'Open' },
+        emailTo: template.boundToAddress === true ? e.email : undefined,
       }, fanout);
     })),
     // An admin's endpoint for every user's events is an admin's privilege: it stops when they stop

@@ -12,9 +12,11 @@ import { verifyPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
 import { setPassword } from '../password-reset/password-reset-routes.ts';
-import { tokensIssuedSince } from '../tokens/user-tokens.ts';
+import type { AccountThrottles } from '../throttle/account-throttles.ts';
+import { tokensIssuedSince, voidLinks } from '../tokens/user-tokens.ts';
 import { verificationLinksPerHour } from '../verification/verification-routes.ts';
 import { register, requestEmailVerification, type RegistrationContext } from './create-user.ts';
+import type { Registration } from './validate-registration.ts';
 import { deleteUser } from './delete-user.ts';
 import { activeAccount, findUserById, publicUser, stillAdmin } from './user.ts';
 import { normalizeEmail, validateRegistration } from './validate-registration.ts';
@@ -40,14 +42,26 @@ class WrongPasswordCounter {
   }
 }
 
-export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext): void {
+export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext, throttles: AccountThrottles): void {
   const { db } = runtime.database;
   const wrongCurrentPasswords = new WrongPasswordCounter();
+
+  /**
+   * A registration: counted per client address and per mailbox before anything costly (the
+   * strength estimate, argon2), then run within the gate that keeps such work from slowing logins.
+   */
+  const registerFrom = async (clientAddress: string, registration: Registration) => {
+    throttles.registration(clientAddress, registration.email);
+    await throttles.heavy(async () => {
+      checkNewPassword(registration.password, { username: registration.username, email: registration.email });
+      await register(ctx, registration);
+    });
+  };
 
   // Public: anyone may register. Form-encoded (as Django's request.POST) or JSON.
   // A taken email address answers like a new one (the contract fixes only this body).
   app.post('/users/create_user', async (request) => {
-    await register(ctx, validateRegistration(request.body));
+    await registerFrom(request.ip, validateRegistration(request.body));
     runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
   });
@@ -60,7 +74,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     password: Type.String({ maxLength: maxPasswordLength * 4 }),
   }, { additionalProperties: false });
   app.post('/users', { schema: { body: registration } }, async (request, reply) => {
-    await register(ctx, validateRegistration(request.body));
+    await registerFrom(request.ip, validateRegistration(request.body));
     runtime.relay.kick();
     return reply.code(202).send(registered);
   });
@@ -89,7 +103,9 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       const { display_name: displayName, email: rawEmail, current_password: currentPassword } = request.body;
       const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
       if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
-      const user = await db.transaction(async (tx) => {
+      // A current password is checked: counted before argon2, and run within the gate.
+      if (email !== undefined) throttles.passwordCheck(userId, request.ip);
+      const change = () => db.transaction(async (tx) => {
         const current = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         if (email !== undefined) {
           if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
@@ -104,9 +120,10 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
           changes.push('display_name');
         }
         if (email !== undefined && email.toLowerCase() !== (current.pending_email ?? current.email ?? '').toLowerCase()) {
-          // Links sent for an earlier pending address confirm nothing any more (a link must never
-          // reach, or confirm, an address other than the one it was made for).
-          await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'verify_email' and used_at is null and email is distinct from ${current.email}`);
+          // Every unused link stops working, whether or not a new one can be sent within the
+          // hourly cap: verification links confirmed an address the owner just moved away from,
+          // and reset links went to a mailbox that is about to stop speaking for the account.
+          await voidLinks(tx, userId);
           if (email.toLowerCase() === current.email?.toLowerCase()) {
             // Back to the address in use: the change waiting for confirmation is dropped.
             await tx.execute(sql`update users set pending_email = null, updated_at = now() where id = ${userId}`);
@@ -123,6 +140,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
         if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes });
         return (await findUserById(tx, userId))!;
       });
+      const user = email === undefined ? await change() : await throttles.heavy(change);
       runtime.relay.kick();
       return publicUser(user);
     });
@@ -131,7 +149,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       schema: { body: Type.Object({ current_password: Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 }), new_password: Type.String({ maxLength: maxPasswordLength * 4 }) }, { additionalProperties: false }) },
     }, async (request) => {
       const userId = localUserId(request.caller);
-      await db.transaction(async (tx) => {
+      throttles.passwordCheck(userId, request.ip);
+      await throttles.heavy(() => db.transaction(async (tx) => {
         const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
         if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
@@ -139,9 +158,9 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
           wrongCurrentPasswords.count(userId);
           throw usersErrors.currentPasswordWrong();
         }
-        checkNewPassword(request.body.new_password, { username: user.username, param: 'new_password' });
+        checkNewPassword(request.body.new_password, { username: user.username, email: user.email, displayName: user.display_name, param: 'new_password' });
         await setPassword(tx, userId, request.body.new_password, { confirmEmail: false });
-      });
+      }));
       runtime.relay.kick();
       // Every token of the user, this one included, is refused from now on: log in again.
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };

@@ -29,7 +29,9 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
   // The most powerful account follows the rules every other one does: stored like a registered
   // address (so it is found and kept unique the same way), and no password attackers try first.
   const email = configured('BOOTSTRAP_ADMIN_EMAIL', () => normalizeEmail(options.email));
-  configured('BOOTSTRAP_ADMIN_PASSWORD', () => checkNewPassword(password, { username: options.username }));
+  // A configured password meets the same policy as any other (its strength estimate included), in
+  // every mode: the admin account is the one most worth guessing. A generated one is 144 random bits.
+  if (!generated) configured('BOOTSTRAP_ADMIN_PASSWORD', () => checkNewPassword(password, { username: options.username, email }));
   try {
     await createUser(runtime.database.db, { username: options.username, email, password }, { role: 'admin', emailVerified: true });
   } catch (error) {

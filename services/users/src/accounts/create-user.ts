@@ -4,7 +4,7 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { loginKey } from '@paymesh/platform/login-key';
 import { hashPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
-import { issueToken } from '../tokens/user-tokens.ts';
+import { issueToken, linksToMailboxSince } from '../tokens/user-tokens.ts';
 import type { UserRow } from './user.ts';
 import type { Registration } from './validate-registration.ts';
 
@@ -38,6 +38,8 @@ export interface RegistrationContext {
   readonly db: Db;
   readonly publicUrl: string;
   readonly verifyEmailTtlSec: number;
+  /** Verification links one mailbox may be sent per hour, over every account. */
+  readonly verificationEmailsPerMailboxPerHour: number;
 }
 
 /**
@@ -70,14 +72,23 @@ export async function register(ctx: RegistrationContext, registration: Registrat
   }
 }
 
-/** Issues a verification link for `email` (the account's address, or a new one waiting to replace it) and asks notifications to send it. */
-export async function requestEmailVerification(tx: Db, ctx: Pick<RegistrationContext, 'publicUrl' | 'verifyEmailTtlSec'>, userId: string, email: string): Promise<void> {
+/**
+ * Issues a verification link for `email` (the account's address, or a new one waiting to replace
+ * it) and asks notifications to send it to that address and no other: the event names it, so the
+ * link cannot reach a mailbox it was not made for, whatever the account's addresses are by the
+ * time it is sent. Earlier links of the account stop working. Nothing is sent (false) when the
+ * mailbox had its hourly share of verification links already.
+ */
+export async function requestEmailVerification(tx: Db, ctx: Pick<RegistrationContext, 'publicUrl' | 'verifyEmailTtlSec' | 'verificationEmailsPerMailboxPerHour'>, userId: string, email: string): Promise<boolean> {
+  if ((await linksToMailboxSince(tx, email, 'verify_email', 3600)) >= ctx.verificationEmailsPerMailboxPerHour) return false;
   const { token, expiresAt } = await issueToken(tx, userId, 'verify_email', ctx.verifyEmailTtlSec, email);
   await enqueueEvent(tx, 'user.email_verification_requested', {
     user_id: Number(userId),
+    email,
     action_url: `${ctx.publicUrl}/users/verify-email?token=${token}`,
     expires_at: expiresAt.toISOString(),
   });
+  return true;
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -1,7 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { isNormalizedLogin } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
-import { checkNewPassword } from '../passwords/check-password.ts';
 
 export interface Registration {
   readonly username: string;
@@ -43,9 +42,10 @@ export function normalizeEmail(raw: string, param = 'email'): string {
 }
 
 /**
- * Checks a registration by hand rather than by schema because the contract's create_user fixes
- * its error body ({"success": false, "message": "Invalid input"}); the `error` object beside it
- * says which field.
+ * Checks a registration's form by hand rather than by schema because the contract's create_user
+ * fixes its error body ({"success": false, "message": "Invalid input"}); the `error` object beside
+ * it says which field. The password's strength is checked later (checkNewPassword), after the
+ * registration limits: estimating it is work that only a counted request may ask for.
  */
 export function validateRegistration(body: unknown): Registration {
   const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
@@ -54,7 +54,6 @@ export function validateRegistration(body: unknown): Registration {
   const password = field(input, 'password');
   checkUsername(username);
   const normalizedEmail = normalizeEmail(email);
-  checkNewPassword(password, { username });
   return { username, email: normalizedEmail, password };
 }
 

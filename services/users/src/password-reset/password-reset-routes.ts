@@ -1,24 +1,24 @@
-// Password reset. Asking always gets the same answer, whether or not an account has that address
-// (no enumeration). The emailed link lasts 15 minutes and works once; using it sets the password,
+// Password reset. Asking always gets the same answer in the same time, whether or not an account
+// has that address (no enumeration): the request only records the address, a job does the rest
+// (reset-request-job.ts). The emailed link lasts 15 minutes and works once; using it sets the password,
 // confirms the address (the link proved the mailbox) and announces user.password_changed, on which
 // auth ends every session and refresh token of the user.
 import { Type } from '@fastify/type-provider-typebox';
-import { sql, queryRows, type Db } from '@paymesh/platform/db/open-database';
+import { sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { loginKey } from '@paymesh/platform/login-key';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import type { RegistrationContext } from '../accounts/create-user.ts';
 import { findUserById } from '../accounts/user.ts';
 import { normalizeEmail } from '../accounts/validate-registration.ts';
 import { hashPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 import { donePage, failedPage, newPasswordPage, requestResetPage, sendPage, wantsPage } from '../pages/account-pages.ts';
 import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
-import { issueToken, tokensIssuedSince, useToken } from '../tokens/user-tokens.ts';
+import type { AccountThrottles } from '../throttle/account-throttles.ts';
+import { useToken } from '../tokens/user-tokens.ts';
+import { recordResetRequest, type ResetRequestJob } from './reset-request-job.ts';
 
-export const resetTtlSec = 15 * 60;
-const resetsPerHour = 3;
 const answer = { object: 'password_reset', message: 'If an account has this email address, a link to reset its password is on its way. It works once, for 15 minutes.' };
 
 /** Sets a new password and announces it (auth then revokes every session and token of the user). */
@@ -36,25 +36,16 @@ export async function setPassword(tx: Db, userId: string, newPassword: string, o
   await enqueueEvent(tx, 'user.password_changed', { user_id: Number(userId) });
 }
 
-export function passwordResetRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext): void {
+export function passwordResetRoutes(app: HttpServer, runtime: Runtime, job: ResetRequestJob, throttles: AccountThrottles): void {
   const { db } = runtime.database;
 
   app.get('/users/password-reset', async (_request, reply) => sendPage(reply, 200, 'Reset your password', requestResetPage()));
 
   app.post('/users/password-reset', { schema: { body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }) } }, async (request, reply) => {
     const email = normalizeEmail(request.body.email);
-    // Answered before the look-up, so the response time cannot tell whether the account exists.
-    void db.transaction(async (tx) => {
-      const [user] = await queryRows<{ id: string }>(tx, sql`select id from users where email_key = ${loginKey(email)} and status = 'active' for update`);
-      // Unknown, disabled, or asked too often: the same answer, nothing sent.
-      if (user === undefined || (await tokensIssuedSince(tx, user.id, 'password_reset', 3600)) >= resetsPerHour) return;
-      const { token, expiresAt } = await issueToken(tx, user.id, 'password_reset', resetTtlSec);
-      await enqueueEvent(tx, 'user.password_reset_requested', {
-        user_id: Number(user.id),
-        action_url: `${ctx.publicUrl}/users/password-reset/confirm?token=${token}`,
-        expires_at: expiresAt.toISOString(),
-      });
-    }).then(() => runtime.relay.kick(), (error: unknown) => runtime.logger.error({ err: error }, 'password reset request failed'));
+    // One insert, whatever the address: the look-up runs in the job, after the response is sent.
+    await recordResetRequest(db, email);
+    reply.raw.once('finish', () => job.kick());
     if (wantsPage(request.headers['content-type'])) return sendPage(reply, 202, 'Check your email', donePage(answer.message));
     return reply.code(202).send(answer);
   });
@@ -67,7 +58,7 @@ export function passwordResetRoutes(app: HttpServer, runtime: Runtime, ctx: Regi
   }, async (request, reply) => {
     const page = wantsPage(request.headers['content-type']);
     try {
-      await db.transaction(async (tx) => {
+      await throttles.heavy(() => db.transaction(async (tx) => {
         // Used in the same transaction as the new password: a refused password leaves the link usable.
         const used = await useToken(tx, request.body.token, 'password_reset');
         if (used === undefined) throw usersErrors.tokenInvalid();
@@ -75,9 +66,11 @@ export function passwordResetRoutes(app: HttpServer, runtime: Runtime, ctx: Regi
         // A disabled account is not asked for a link (see above), nor may one sent before it was
         // disabled set its password: the admin may have disabled it because the mailbox was taken.
         if (user === undefined || user.status !== 'active') throw usersErrors.tokenInvalid();
-        checkNewPassword(request.body.new_password, { username: user.username, param: 'new_password' });
+        // The link speaks for the mailbox it was sent to, and only while that is the account's.
+        if (used.email === null || user.email === null || loginKey(used.email) !== loginKey(user.email)) throw usersErrors.tokenInvalid();
+        checkNewPassword(request.body.new_password, { username: user.username, email: user.email, displayName: user.display_name, param: 'new_password' });
         await setPassword(tx, user.id, request.body.new_password, { confirmEmail: true });
-      });
+      }));
     } catch (error) {
       if (page && (error as { statusCode?: number }).statusCode === 400) {
         const code = (error as { code?: string }).code;

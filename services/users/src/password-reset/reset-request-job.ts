@@ -1,0 +1,107 @@
+// Answers password reset requests off the request path. POST /users/password-reset only records
+// the address (one insert, the same for every address); this job, woken after the response and
+// every few seconds (for rows another replica recorded, or left by a crash), looks the account up,
+// issues the link and enqueues its email. Whether an account has the address changes neither the
+// answer nor the time it takes (issue 12 §2, docs/adr/0010-account-abuse.md).
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { loginKey } from '@paymesh/platform/login-key';
+import type { Logger } from '@paymesh/platform/logger';
+import { issueToken, tokensIssuedSince } from '../tokens/user-tokens.ts';
+
+export const resetTtlSec = 15 * 60;
+const resetsPerHour = 3;
+/** Rows handled per wake-up: a flood of requests is worked off in bounded slices. */
+const batch = 50;
+const pollMs = 2_000;
+
+/** What the request does: one row, whatever the address. */
+export async function recordResetRequest(db: Db, email: string): Promise<void> {
+  await db.execute(sql`insert into password_reset_requests (email) values (${email})`);
+}
+
+export class ResetRequestJob {
+  readonly #db: Db;
+  readonly #publicUrl: string;
+  readonly #logger: Logger;
+  /** After a link's email is enqueued: wakes the outbox relay. */
+  readonly #onEnqueued: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: { db: Db; publicUrl: string; logger: Logger; onEnqueued: () => void }) {
+    this.#db = options.db;
+    this.#publicUrl = options.publicUrl;
+    this.#logger = options.logger;
+    this.#onEnqueued = options.onEnqueued;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), pollMs);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Works off the waiting requests now (once more after the current round, if one is running). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#round().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  async #round(): Promise<void> {
+    try {
+      let enqueued = false;
+      for (let i = 0; i < batch && !this.#stopped; i++) {
+        const handled = await this.#handleOne();
+        if (handled === undefined) break;
+        enqueued ||= handled;
+      }
+      if (enqueued) this.#onEnqueued();
+    } catch (error) {
+      // The row stays and is tried again on the next round.
+      this.#logger.error({ err: error }, 'password reset job failed');
+    }
+  }
+
+  /** One request, in one transaction with its removal: undefined when none waits, else whether an email was enqueued. */
+  #handleOne(): Promise<boolean | undefined> {
+    return this.#db.transaction(async (tx) => {
+      // Skip locked: replicas share the queue, each row is handled once.
+      const [request] = await queryRows<{ id: string; email: string }>(tx, sql`
+        select id, email from password_reset_requests order by id limit 1 for update skip locked`);
+      if (request === undefined) return undefined;
+      await tx.execute(sql`delete from password_reset_requests where id = ${request.id}`);
+      const [user] = await queryRows<{ id: string; email: string }>(tx, sql`
+        select id, email from users where email_key = ${loginKey(request.email)} and status = 'active' for update`);
+      // Unknown, disabled, or asked too often: nothing sent (the requester got the same answer).
+      if (user === undefined || (await tokensIssuedSince(tx, user.id, 'password_reset', 3600)) >= resetsPerHour) return false;
+      // Bound to the account's address now: used after the address changed, it resets nothing.
+      const { token, expiresAt } = await issueToken(tx, user.id, 'password_reset', resetTtlSec, user.email);
+      await enqueueEvent(tx, 'user.password_reset_requested', {
+        user_id: Number(user.id),
+        email: user.email,
+        action_url: `${this.#publicUrl}/users/password-reset/confirm?token=${token}`,
+        expires_at: expiresAt.toISOString(),
+      });
+      return true;
+    });
+  }
+}
