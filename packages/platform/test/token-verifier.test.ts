@@ -310,9 +310,9 @@ describe('revoked tokens', () => {
     const list = new RevocationList(database.db, logger);
     const jti = randomUUID();
     await list.add({ jti, expiresAt: nowSec() + 60 });
-    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtSec: nowSec(), grantId: undefined }), true);
+    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtMs: Date.now(), grantId: undefined }), true);
     await list.prune(nowSec() + 60 + 61); // past its expiry and the verifier's leeway
-    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtSec: nowSec(), grantId: undefined }), false);
+    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtMs: Date.now(), grantId: undefined }), false);
   });
 });
 
