@@ -27,6 +27,8 @@ export interface HttpServerOptions {
    * and trust them; the gateway is the public edge and must not.
    */
   readonly trustProxy?: boolean;
+  /** False for the gateway, which streams bodies to the services (they parse and check them). */
+  readonly parsesBodies?: boolean;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -51,7 +53,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  useJsonParser(app);
+  if (options.parsesBodies !== false) useJsonParser(app);
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

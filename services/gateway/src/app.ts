@@ -40,8 +40,9 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         if (!response.ok) throw new Error(`status ${response.status}`);
       },
     })),
-    // Bodies are streamed to the upstream, which applies its own limit.
+    // Bodies are streamed to the upstream, which parses them and applies its own limit.
     bodyLimitBytes: 10 * 1024 * 1024,
+    parsesBodies: false,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
     trustProxy: false,
   });
@@ -57,6 +58,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     if (Number(request.headers['content-length'] ?? 0) > config.maxBodyBytes) return sendError(reply, platformErrors.payloadTooLarge());
   });
   capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
+  const answered = new WeakSet<object>();
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {
       upstream,
@@ -65,6 +67,11 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
       http: { requestOptions: { timeout: config.upstreamTimeoutMs } },
       replyOptions: {
         onError: (reply, { error }) => {
+          // The proxy can report one failure twice (the request and its body stream both fail),
+          // the second while the first answer is still in its onSend hooks (`reply.sent` is still
+          // false): answering twice logged the request as a 500 or not at all.
+          if (answered.has(reply)) return;
+          answered.add(reply);
           const { answer, code } = upstreamError(error);
           // The access line (onResponse) follows and counts it; this one says why.
           reply.log[answer.statusCode === 500 ? 'error' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
