@@ -119,5 +119,18 @@ for (const backend of backends()) {
         assert.ok(['path_ambiguous', 'route_not_found'].includes(response.body.error.code), path);
       }
     });
+
+    // Last: it stops a service of the suite's platform.
+    test('a stopped service behind the gateway is 502 upstream_unavailable with Retry-After, not 500', async () => {
+      await suite.platform.embedded!.services.notifications.stopServing();
+      for (const [method, path] of [['GET', '/notifications/'], ['POST', '/notifications']] as const) {
+        const response = await suite.platform.api.call(method, path, { token: suite.adminToken, json: method === 'POST' ? { user_id: 1, message: 'x' } : undefined });
+        assert.equal(response.status, 502, `${method} ${path}`);
+        assert.equal(response.body.error.code, 'upstream_unavailable');
+        assert.ok(Number(response.headers.get('retry-after')) > 0);
+      }
+      // The others still answer.
+      assert.equal((await suite.platform.api.call('GET', '/payments', { token: suite.adminToken })).status, 200);
+    });
   });
 }
