@@ -51,7 +51,9 @@ export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
       // is the change's own millisecond, compared with each token's `iat_ms` (tokens without one
       // are dated to the start of their second, so those of the change's second are refused).
       const changedMs = Date.parse(event.occurredAt);
-      const cutMs = rule.signInAgain && Number.isFinite(changedMs) ? Math.min(changedMs, nowMs) : nowMs + 1000;
+      // Nobody signs in to a disabled or deleted account: the cut is the end of the second auth
+      // handled the event in (a sign-in racing the change is refused too).
+      const cutMs = rule.signInAgain && Number.isFinite(changedMs) ? Math.min(changedMs, nowMs) : (nowSec + 1) * 1000;
       const cutSec = Math.floor(cutMs / 1000);
       const revoked: TokenRevoked = { sub: String(userId), issuedBefore: Math.ceil(cutMs / 1000), issuedBeforeMs: cutMs, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
       await runtime.revocations.add(revoked, tx);
