@@ -28,6 +28,7 @@ function assertPageHeaders(name: string, page: Response): void {
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/, name);
   assert.equal(page.headers.get('x-frame-options'), 'DENY', name);
   assert.equal(page.headers.get('cache-control'), 'no-store', name);
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff', name);
   assert.equal(page.headers.get('referrer-policy'), 'strict-origin', name);
   const csp = new Map((page.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([directive, ...sources]) => [directive!, sources]));
   assert.deepEqual(csp.get('default-src'), ["'none'"], `${name}: default-src`);

@@ -25,8 +25,10 @@ export interface EmbeddedOptions {
   readonly dataRoot?: string;
   /** One PostgreSQL URL per service instead of PGlite (tests against the real server). */
   readonly databaseUrls?: Partial<Record<ServiceName, string>>;
-  /** Where each service logs (at level info), instead of stdout at LOG_LEVEL: tests read their logs. */
-  readonly logTo?: (service: ServiceName) => { write(line: string): void };
+  /** Where each service and the gateway log (at `logLevel`), instead of stdout at LOG_LEVEL: tests read their logs. */
+  readonly logTo?: (service: ServiceName | 'gateway') => { write(line: string): void };
+  /** The level with `logTo`; info unless given. */
+  readonly logLevel?: string;
 }
 
 export interface EmbeddedPlatform {
@@ -52,7 +54,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         DATA_DIR: dataRoot === 'memory://' ? 'memory://' : resolve(dataRoot, name),
         DATABASE_URL: options.databaseUrls?.[name] ?? base.DATABASE_URL,
       });
-      const logger = options.logTo === undefined ? undefined : createLogger(name, 'info', options.logTo(name));
+      const logger = options.logTo === undefined ? undefined : createLogger(name, options.logLevel ?? 'info', options.logTo(name));
       hosted[name] = await hostService(definitions[name] as never, { env, transport, holdRelay: true, logger }) as HostedService;
       await hosted[name].listen();
     }
@@ -64,7 +66,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
 
   const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = options.logTo === undefined ? createLogger('gateway', config.logLevel) : createLogger('gateway', options.logLevel ?? 'info', options.logTo('gateway'));
   const metrics = createMetrics('gateway');
   const gateway: HttpServer = await buildGateway(config, logger, metrics);
   await gateway.listen({ host: config.host, port: config.port });

@@ -2,14 +2,15 @@
 // PostgreSQL when TEST_DATABASE_URL is given, in process or as separate processes over NATS
 // (TEST_NATS_URL). Tests speak HTTP to the gateway like any client.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { serviceNames, type ServiceName } from './ports.ts';
+import { findSecretsInLogs } from './log-scan.ts';
+import { runSecrets, serviceNames, type ServiceName } from './ports.ts';
 import { startDistributed } from './start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';
 
@@ -66,21 +67,39 @@ function testEnv(): Record<string, string | undefined> {
   };
 }
 
-/** `captureLogs`: the services log at level info into memory, read by `logs` (otherwise they are silent). */
+/** The secrets the harness knows (the admin password, the service clients' secrets): none may reach a log. */
+function knownSecrets(env: Record<string, string | undefined>): string[] {
+  const clientSecrets = (env.SERVICE_CLIENTS ?? '').split(',').map((pair) => pair.slice(pair.indexOf(':') + 1));
+  return [adminPassword, ...clientSecrets].filter((secret) => secret.length >= 8);
+}
+
+/** Fails the test file (from its `after`) when a secret reached a log; says where, never what. */
+function assertNoSecretsLogged(logs: (service: ServiceName | 'gateway') => string, secrets: readonly string[]): void {
+  const findings = [...serviceNames, 'gateway' as const].flatMap((service) => findSecretsInLogs(service, logs(service), secrets));
+  if (findings.length > 0) throw new Error(`secrets reached the logs:\n${findings.join('\n')}`);
+}
+
+/**
+ * `captureLogs`: the services log at level info into memory, read by `logs`. Otherwise they log
+ * warnings and errors only (cheap), still into memory: every platform's logs are scanned for
+ * secrets when it stops (log-scan.ts).
+ */
 export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
-  const logged = new Map<ServiceName, string[]>();
-  const logTo = (service: ServiceName) => {
+  const logged = new Map<ServiceName | 'gateway', string[]>();
+  const logTo = (service: ServiceName | 'gateway') => {
     const lines = logged.get(service) ?? [];
     logged.set(service, lines);
     return { write: (line: string) => void lines.push(line) };
   };
-  const embedded = await startEmbedded({ env: testEnv(), ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo: options.captureLogs === true ? logTo : undefined });
+  const logsOf = (service: ServiceName | 'gateway') => (logged.get(service) ?? []).join('');
+  const env = runSecrets(testEnv());
+  const embedded = await startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' });
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,
     api: new Api(embedded.gatewayUrl),
-    logs: options.captureLogs === true ? (service) => (service === 'gateway' ? '' : (logged.get(service) ?? []).join('')) : undefined,
+    logs: options.captureLogs === true ? logsOf : undefined,
     databaseUrls: databases?.urls,
     async confirmEmail(userId) {
       await embedded.services.users.runtime.database.db.execute(sql`update users set email_verified_at = now() where id = ${String(userId)}`);
@@ -88,6 +107,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
     async stop() {
       await embedded.stop();
       await databases?.drop();
+      assertNoSecretsLogged(logsOf, knownSecrets(env));
     },
   };
 }
@@ -139,7 +159,8 @@ export async function startDistributedTestPlatform(): Promise<TestPlatform> {
   const databases = await createDatabases();
   const stream = `T${randomBytes(4).toString('hex').toUpperCase()}`;
   const logDir = mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
-  const platform = await startDistributed({ env: { ...testEnv(), LOG_LEVEL: 'info' }, databaseUrls: databases.urls, natsUrl: testNatsUrl, natsStream: stream, ports: 'random', logDir });
+  const env = runSecrets({ ...testEnv(), LOG_LEVEL: 'info' });
+  const platform = await startDistributed({ env, databaseUrls: databases.urls, natsUrl: testNatsUrl, natsStream: stream, ports: 'random', logDir });
   return {
     gatewayUrl: platform.gatewayUrl,
     embedded: undefined,
@@ -159,6 +180,8 @@ export async function startDistributedTestPlatform(): Promise<TestPlatform> {
       await platform.stop();
       await databases.drop();
       await deleteStream(testNatsUrl, stream);
+      const logFile = (service: string) => join(logDir, `${service}.log`);
+      assertNoSecretsLogged((service) => (existsSync(logFile(service)) ? readFileSync(logFile(service), 'utf8') : ''), knownSecrets(env));
     },
   };
 }

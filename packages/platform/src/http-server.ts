@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { AppError, platformErrors } from './errors.ts';
+import { useJsonParser } from './json-body.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
 
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
    * could choose the address it is throttled by; the gateway is the public edge and believes nobody.
    */
   readonly trustedProxies: readonly string[];
+  /** False for the gateway, which streams bodies to the services (they parse and check them). */
+  readonly parsesBodies?: boolean;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -52,6 +55,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (options.parsesBodies !== false) useJsonParser(app);
+
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     requestContext.run({ requestId: request.id }, done);
@@ -64,6 +69,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     closing = true;
   });
   app.addHook('onSend', async (_request, reply) => {
+    // Every answer, errors and 404s included: no MIME sniffing of JSON into HTML, and nothing an
+    // API says (tokens, balances, personal data) kept by a browser or a shared cache. A route that
+    // means to be cached (JWKS, discovery) sets its own Cache-Control.
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
   });
 
@@ -109,13 +119,6 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
 }
 
 /** Maps Fastify's and ajv's errors onto the platform catalogue; anything unknown is a 500. */
-function holdsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 32 || typeof value !== 'object' || value === null) return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsNul(item, depth + 1)) return true;
-  return false;
-}
-
 export function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error;
   if (error.validation !== undefined && error.validation.length > 0) {
@@ -138,9 +141,11 @@ export function toAppError(error: FastifyError): AppError {
       return platformErrors.malformedBody('The request body is not valid JSON.');
   }
   if (error instanceof SyntaxError) return platformErrors.malformedBody('The request body is not valid JSON.');
-  // PostgreSQL text cannot hold NUL (22021): bad input, not a server failure.
+  // PostgreSQL text cannot hold NUL (22021), JSONB neither (22P05): bad input, not a server
+  // failure. JSON bodies are refused before this (json-body.ts); this covers forms and query strings.
   for (let e: unknown = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === '22021') return platformErrors.malformedBody('Text may not contain NUL characters.');
+    const code = (e as { code?: string }).code;
+    if (code === '22021' || code === '22P05') return platformErrors.nulInText();
     if ((e as { cause?: unknown }).cause === e) break;
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { safeError } from './log-safe-error.ts';
 import { currentRequestId } from './request-context.ts';
 
 export type { Logger };
@@ -16,6 +17,8 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       const reqId = currentRequestId();
       return reqId === undefined ? {} : { reqId };
     },
+    // Errors never bring the values of a failed query into the logs (log-safe-error.ts).
+    serializers: { err: safeError, error: safeError },
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.client_secret', '*.card.number', '*.cvc'],
       censor: '[redacted]',

@@ -73,6 +73,7 @@ describe('a valid access token', () => {
       tokenId: 'jti-user-1',
       issuer: issuer.issuer,
       issuedAtSec: iat,
+      issuedAtMs: iat * 1000,
       expiresAtSec: iat + 300,
     });
   });
@@ -310,9 +311,58 @@ describe('revoked tokens', () => {
     const list = new RevocationList(database.db, logger);
     const jti = randomUUID();
     await list.add({ jti, expiresAt: nowSec() + 60 });
-    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtSec: nowSec(), grantId: undefined }), true);
+    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtMs: Date.now(), grantId: undefined }), true);
     await list.prune(nowSec() + 60 + 61); // past its expiry and the verifier's leeway
-    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtSec: nowSec(), grantId: undefined }), false);
+    assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtMs: Date.now(), grantId: undefined }), false);
+  });
+});
+
+describe('issued-at', () => {
+  test('an iat in the future beyond the clock leeway (5 s) is refused, near or far; within the leeway it is accepted', async () => {
+    await verify(await issuer.token({ claims: { iat: nowSec() + 3 } }));
+    for (const iat of [nowSec() + 7, nowSec() + 3600, nowSec() + 10 * 365 * 86400, 2 ** 40]) {
+      await refused(issuer.token({ claims: { iat, exp: iat + 300 } }), /iat/);
+    }
+  });
+
+  test('a missing or non-numeric iat is refused', async () => {
+    await refused(issuer.token({ claims: { iat: undefined } }));
+    await refused(issuer.token({ claims: { iat: String(nowSec()) } }));
+  });
+
+  test('a subject cut within a second refuses that second\'s tokens minted before it (iat_ms) or without iat_ms, and keeps those minted after it', async () => {
+    const sub = `user-${randomUUID()}`;
+    const second = nowSec() - 10;
+    const cutMs = second * 1000 + 500;
+    const token = (iat: number, iatMs?: number) => issuer.token({ claims: { sub, iat, iat_ms: iatMs } });
+    const sameSecondBefore = await token(second, cutMs - 1);
+    const sameSecondAfter = await token(second, cutMs);
+    const sameSecondCoarse = await token(second);
+    const secondBefore = await token(second - 1, cutMs - 1000);
+    const secondAfter = await token(second + 1);
+    // An iat_ms outside its iat second is not believed: the token counts from the start of its second.
+    const inconsistent = await token(second, cutMs + 1000);
+    await revocations.add({ sub, issuedBeforeMs: cutMs, issuedBefore: second + 1, expiresAt: nowSec() + 900 });
+    await refused(sameSecondBefore, /revoked/);
+    await refused(sameSecondCoarse, /revoked/);
+    await refused(secondBefore, /revoked/);
+    await refused(inconsistent, /revoked/);
+    await verify(sameSecondAfter);
+    await verify(secondAfter);
+  });
+
+  test('a millisecond cut survives a restart (stored and reloaded at millisecond precision)', async () => {
+    const sub = `user-${randomUUID()}`;
+    const second = nowSec() - 10;
+    await revocations.add({ sub, issuedBeforeMs: second * 1000 + 700, issuedBefore: second + 1, expiresAt: nowSec() + 900 });
+    const restarted = new RevocationList(database.db, logger);
+    await restarted.start(new InProcessTransport(), 0);
+    try {
+      assert.equal(restarted.isRevoked({ tokenId: randomUUID(), subject: sub, issuedAtMs: second * 1000 + 699, grantId: undefined }), true);
+      assert.equal(restarted.isRevoked({ tokenId: randomUUID(), subject: sub, issuedAtMs: second * 1000 + 700, grantId: undefined }), false);
+    } finally {
+      await restarted.stop();
+    }
   });
 });
 

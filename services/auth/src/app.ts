@@ -69,7 +69,13 @@ export const authService = defineService({
       refreshTokenTtlSec: config.refreshTokenTtlSec,
       authorizationCodeTtlSec: config.authorizationCodeTtlSec,
       extraClients: parseRegisteredClients(config.oauthClients),
-      extraTokenClaims: async (accountId, token) => {
+      // `iat_ms`: the minting moment to the millisecond, so that a subject's cut-off (a password
+      // change) refuses tokens minted earlier in the same second and keeps those minted after it.
+      extraTokenClaims: async (accountId, token) => ({ ...(await claimsFor(accountId, token)), iat_ms: Date.now() }),
+      findAccount: (accountId) => lookupAccount(usersClient(), accountId),
+      isFirstParty,
+    });
+    const claimsFor = async (accountId: string | undefined, token: unknown): Promise<Record<string, unknown> | undefined> => {
         const { grantId, clientId } = token as { grantId?: string; clientId?: string };
         // A client_credentials token: services trust it to act for any user only when it is one
         // of the platform's own service clients.
@@ -84,10 +90,7 @@ export const authService = defineService({
         if (!firstParty) return { gid: grantId };
         const account = await lookupAccount(usersClient(), accountId);
         return account === undefined ? { gid: grantId } : { role: account.role, gid: grantId };
-      },
-      findAccount: (accountId) => lookupAccount(usersClient(), accountId),
-      isFirstParty,
-    });
+    };
     const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
     const clientAuth = new ClientAuthThrottle(db, {
       maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,

@@ -164,6 +164,17 @@ for (const backend of backends()) {
       assert.equal((await platform.api.call('GET', '/payments', { token: login })).status, 200);
     });
 
+    test('a token minted earlier in the same second as a password change is refused; one minted after the change in that second works (iat_ms)', async () => {
+      const gus = await newUser();
+      await nextSecond();
+      const earlier = await platform.api.login(gus.username, gus.password);
+      const changedAt = new Date();
+      const later = await platform.api.login(gus.username, gus.password);
+      await platform.embedded!.services.auth.runtime.transport.publish({ id: randomUUID(), subject: 'user.password_changed', occurredAt: changedAt.toISOString(), requestId: undefined, data: { user_id: gus.id } });
+      await eventually(async () => ((await platform.api.call('GET', '/payments', { token: earlier })).status === 401 ? true : undefined));
+      assert.equal((await platform.api.call('GET', '/payments', { token: later })).status, 200);
+    });
+
     test('user.updated ends access when the role changed, and changes nothing when only the display name did', async () => {
       const carol = await newUser();
       const dan = await newUser();

@@ -2,12 +2,17 @@
 // Kubernetes Ingress does, keeping the prefix, passing the request id on. It holds no state and
 // checks no tokens: every service verifies tokens itself.
 import proxy from '@fastify/http-proxy';
+import type { FastifyReply } from 'fastify';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { platformErrors } from '@paymesh/platform/errors';
-import { createHttpServer, type HttpServer } from '@paymesh/platform/http-server';
+import { createHttpServer, sendError, type HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { Metrics } from '@paymesh/platform/metrics';
 import type { gatewayConfigSpec } from './config.ts';
+import { gatewayErrors } from './errors.ts';
+import { isBlockedPath, isPlainPath } from './path-guard.ts';
+import { capStreamsPerAddress } from './stream-cap.ts';
+import { upstreamError } from './upstream-error.ts';
 
 /** Path prefix → upstream, the same table as the Ingress. */
 export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix: string, upstream: string][] {
@@ -35,15 +40,25 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         if (!response.ok) throw new Error(`status ${response.status}`);
       },
     })),
-    // Bodies are streamed to the upstream, which applies its own limit.
+    // Bodies are streamed to the upstream, which parses them and applies its own limit.
     bodyLimitBytes: 10 * 1024 * 1024,
+    parsesBodies: false,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
     trustedProxies: [],
   });
-  // Service-to-service endpoints are never reachable from outside (an Ingress needs the same rule).
-  app.all('/users/internal/*', async (request) => {
-    throw platformErrors.routeNotFound(request.method, request.url);
+  // Service-to-service endpoints (`<prefix>/internal/…`) are never reachable from outside (an
+  // Ingress needs the same rule). The check runs on the raw path before routing, and a path that
+  // could be read two ways is refused first, so no spelling reaches a blocked route.
+  const blockedPrefixes = routes.map(([prefix]) => `${prefix}/internal`);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isPlainPath(request.raw.url ?? '')) return sendError(reply, gatewayErrors.pathAmbiguous());
+    if (isBlockedPath(request.raw.url ?? '', blockedPrefixes)) return sendError(reply, platformErrors.routeNotFound(request.method, request.url));
+    // The services' own limit, checked here when the size is announced: an upstream that answers
+    // 413 and closes while the gateway still streams the body would otherwise look like a crash.
+    if (Number(request.headers['content-length'] ?? 0) > config.maxBodyBytes) return sendError(reply, platformErrors.payloadTooLarge());
   });
+  capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
+  const answered = new WeakSet<object>();
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {
       upstream,
@@ -51,6 +66,17 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
       rewritePrefix: prefix,
       http: { requestOptions: { timeout: config.upstreamTimeoutMs } },
       replyOptions: {
+        onError: (reply, { error }) => {
+          // The proxy can report one failure twice (the request and its body stream both fail),
+          // the second while the first answer is still in its onSend hooks (`reply.sent` is still
+          // false): answering twice logged the request as a 500 or not at all.
+          if (answered.has(reply)) return;
+          answered.add(reply);
+          const { answer, code } = upstreamError(error);
+          // The access line (onResponse) follows and counts it; this one says why.
+          reply.log[answer.statusCode === 500 ? 'error' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
+          void sendError(reply as unknown as FastifyReply, answer);
+        },
         rewriteRequestHeaders: (request, headers) => ({
           ...headers,
           'x-request-id': request.id,

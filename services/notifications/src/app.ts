@@ -61,7 +61,7 @@ export const notificationsService = defineService({
     }
 
     const app = createServiceServer(runtime);
-    const hub = new InboxHub(db, runtime.logger);
+    const hub = new InboxHub(db, runtime.logger, runtime.revocations);
     inboxRoutes(app, runtime, fanout);
     streamRoutes(app, runtime, hub);
     preferenceRoutes(app, runtime);

@@ -13,6 +13,12 @@ export interface Caller {
   readonly grantId: string | undefined;
   readonly issuer: string;
   readonly issuedAtSec: number;
+  /**
+   * When the token was issued, in epoch ms: our auth's `iat_ms` claim when it agrees with `iat`,
+   * otherwise the start of the `iat` second (the earliest it can have been issued, so a cut made
+   * within that second refuses it).
+   */
+  readonly issuedAtMs: number;
   readonly expiresAtSec: number;
 }
 

@@ -21,8 +21,13 @@ export interface TokenRevoked {
   readonly jti?: string;
   readonly grantId?: string;
   readonly sub?: string;
-  /** Epoch seconds; with `sub`, tokens issued before this are refused. */
+  /**
+   * Epoch seconds; with `sub`, tokens issued before this are refused. Kept for services that do
+   * not read `issuedBeforeMs` yet (rounded up: they refuse the cut's whole second).
+   */
   readonly issuedBefore?: number;
+  /** Epoch ms; with `sub`, the exact cut (a token's time is its `iat_ms`, or the start of its `iat` second). */
+  readonly issuedBeforeMs?: number;
   /** Epoch seconds after which the entry is useless (every token it can match has expired). */
   readonly expiresAt: number;
 }
@@ -30,7 +35,8 @@ export interface TokenRevoked {
 export class RevocationList {
   readonly #tokens = new Map<string, number>();
   readonly #grants = new Map<string, number>();
-  readonly #subjects = new Map<string, { issuedBefore: number; expiresAt: number }>();
+  readonly #subjects = new Map<string, { issuedBeforeMs: number; expiresAt: number }>();
+  readonly #listeners = new Set<() => void>();
   readonly #db: Db;
   readonly #logger: Logger;
   #subscription: Subscription | undefined;
@@ -41,11 +47,20 @@ export class RevocationList {
     this.#logger = logger;
   }
 
-  isRevoked(token: { tokenId: string; subject: string; issuedAtSec: number; grantId: string | undefined }): boolean {
+  isRevoked(token: { tokenId: string; subject: string; issuedAtMs: number; grantId: string | undefined }): boolean {
     if (this.#tokens.has(token.tokenId)) return true;
     if (token.grantId !== undefined && this.#grants.has(token.grantId)) return true;
     const subject = this.#subjects.get(token.subject);
-    return subject !== undefined && token.issuedAtSec < subject.issuedBefore;
+    return subject !== undefined && token.issuedAtMs < subject.issuedBeforeMs;
+  }
+
+  /**
+   * Calls `listener` after each revocation is recorded (here or from the event), so that what
+   * outlives a request (a live stream) can check its token again. Returns the unsubscribe.
+   */
+  onRevoked(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Loads what this service stored, then follows the event (replaying `replayMs` of history). */
@@ -56,7 +71,7 @@ export class RevocationList {
       const expiresAt = toSeconds(row.expires_at);
       if (row.key.startsWith('jti:')) this.#tokens.set(row.key.slice(4), expiresAt);
       else if (row.key.startsWith('gid:')) this.#grants.set(row.key.slice(4), expiresAt);
-      else this.#subjects.set(row.key.slice(4), { issuedBefore: toSeconds(row.issued_before ?? row.expires_at), expiresAt });
+      else this.#subjects.set(row.key.slice(4), { issuedBeforeMs: new Date(row.issued_before ?? row.expires_at).getTime(), expiresAt });
     }
     this.#subscription = await transport.broadcast(tokenRevokedSubject, (event) => this.#onEvent(event as EventEnvelope<TokenRevoked>), { replayMs });
     this.#pruneTimer = setInterval(() => void this.prune(), 60_000);
@@ -69,13 +84,15 @@ export class RevocationList {
     // (the write only serves restarts, which the transport's replay also covers).
     if (revoked.jti !== undefined) this.#tokens.set(revoked.jti, revoked.expiresAt);
     if (revoked.grantId !== undefined) this.#grants.set(revoked.grantId, Math.max(this.#grants.get(revoked.grantId) ?? 0, revoked.expiresAt));
-    if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
+    const issuedBeforeMs = revoked.issuedBeforeMs ?? (revoked.issuedBefore === undefined ? undefined : revoked.issuedBefore * 1000);
+    if (revoked.sub !== undefined && issuedBeforeMs !== undefined) {
       const current = this.#subjects.get(revoked.sub);
       this.#subjects.set(revoked.sub, {
-        issuedBefore: Math.max(current?.issuedBefore ?? 0, revoked.issuedBefore),
+        issuedBeforeMs: Math.max(current?.issuedBeforeMs ?? 0, issuedBeforeMs),
         expiresAt: Math.max(current?.expiresAt ?? 0, revoked.expiresAt),
       });
     }
+    for (const listener of this.#listeners) listener();
     const expiresAt = new Date(revoked.expiresAt * 1000).toISOString();
     if (revoked.jti !== undefined) {
       await tx.execute(sql`insert into revocations (key, expires_at) values (${'jti:' + revoked.jti}, ${expiresAt}) on conflict (key) do nothing`);
@@ -84,8 +101,8 @@ export class RevocationList {
       await tx.execute(sql`insert into revocations (key, expires_at) values (${'gid:' + revoked.grantId}, ${expiresAt})
         on conflict (key) do update set expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
     }
-    if (revoked.sub !== undefined && revoked.issuedBefore !== undefined) {
-      const issuedBefore = new Date(revoked.issuedBefore * 1000).toISOString();
+    if (revoked.sub !== undefined && issuedBeforeMs !== undefined) {
+      const issuedBefore = new Date(issuedBeforeMs).toISOString();
       await tx.execute(sql`insert into revocations (key, issued_before, expires_at) values (${'sub:' + revoked.sub}, ${issuedBefore}, ${expiresAt})
         on conflict (key) do update set issued_before = greatest(revocations.issued_before, excluded.issued_before), expires_at = greatest(revocations.expires_at, excluded.expires_at)`);
     }

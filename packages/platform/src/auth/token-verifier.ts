@@ -84,6 +84,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (error instanceof JwksUnavailableError || !(error instanceof errors.JOSEError)) throw platformErrors.serviceUnavailable('The token issuer cannot be reached; retry later.');
       throw new InvalidTokenError((error as Error).message);
     }
+    // jose accepts any `iat`; one in the future would escape a subject's cut-off (and claims a
+    // token that does not exist yet), so only the clock leeway is allowed.
+    if (typeof payload.iat !== 'number' || payload.iat > now() / 1000 + toleranceSec) throw new InvalidTokenError('"iat" claim in the future');
     const caller = toCaller(payload, issuer.ownIssuer);
     if (options.revocations?.isRevoked(caller)) throw new InvalidTokenError('revoked');
     if (cacheSize > 0) {
@@ -130,6 +133,15 @@ function toCaller(payload: JWTPayload, ownIssuer: boolean): Caller {
     grantId: ownIssuer && typeof payload.gid === 'string' ? payload.gid : undefined,
     issuer: String(payload.iss),
     issuedAtSec: Number(payload.iat),
+    issuedAtMs: issuedAtMs(payload, ownIssuer),
     expiresAtSec: Number(payload.exp),
   };
+}
+
+/** `iat_ms` is only believed from our own auth, and only inside the `iat` second it refines. */
+function issuedAtMs(payload: JWTPayload, ownIssuer: boolean): number {
+  const iatMs = Number(payload.iat) * 1000;
+  const fine = payload.iat_ms;
+  if (ownIssuer && typeof fine === 'number' && Number.isSafeInteger(fine) && fine >= iatMs && fine < iatMs + 1000) return fine;
+  return iatMs;
 }

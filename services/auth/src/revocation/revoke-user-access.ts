@@ -18,7 +18,7 @@ interface UserEvent {
 /**
  * The users service's events that end a user's access: whether this one does, and whether the user
  * may sign in again right away (a new password, a new role), in which case the cut is the moment
- * of the change, not the moment auth hears of it. Token times have one-second resolution.
+ * of the change, not the moment auth hears of it.
  */
 const accessEndingEvents: Record<string, { ends: (data: UserEvent) => boolean; signInAgain: boolean }> = {
   'user.password_changed': { ends: () => true, signInAgain: true },
@@ -45,14 +45,17 @@ export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
         return;
       }
       if (!rule.ends(event.data)) return;
-      const nowSec = Math.floor(Date.now() / 1000);
-      // A sign-in with the new password, even within a second of the change and before this event
-      // arrived, must keep working: tokens of the change's own second survive (one issued in that
-      // same second before the change lives at most its 15 minutes; refresh tokens and sessions of
-      // before end below all the same).
-      const changedSec = Math.floor(Date.parse(event.occurredAt) / 1000);
-      const cutSec = rule.signInAgain && Number.isFinite(changedSec) ? Math.min(changedSec, nowSec) : nowSec + 1;
-      const revoked: TokenRevoked = { sub: String(userId), issuedBefore: cutSec, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
+      const nowMs = Date.now();
+      const nowSec = Math.floor(nowMs / 1000);
+      // A sign-in with the new password, even before this event arrived, must keep working: the cut
+      // is the change's own millisecond, compared with each token's `iat_ms` (tokens without one
+      // are dated to the start of their second, so those of the change's second are refused).
+      const changedMs = Date.parse(event.occurredAt);
+      // Nobody signs in to a disabled or deleted account: the cut is the end of the second auth
+      // handled the event in (a sign-in racing the change is refused too).
+      const cutMs = rule.signInAgain && Number.isFinite(changedMs) ? Math.min(changedMs, nowMs) : (nowSec + 1) * 1000;
+      const cutSec = Math.floor(cutMs / 1000);
+      const revoked: TokenRevoked = { sub: String(userId), issuedBefore: Math.ceil(cutMs / 1000), issuedBeforeMs: cutMs, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
       await runtime.revocations.add(revoked, tx);
       await enqueueEvent(tx, tokenRevokedSubject, revoked);
       await revokeAccountModels(tx, String(userId), cutSec);

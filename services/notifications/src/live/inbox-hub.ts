@@ -5,6 +5,8 @@
 // committed. A count is never kept or adjusted in memory, so it cannot drift: the last count a
 // stream shows is the database's.
 import type { ServerResponse } from 'node:http';
+import type { Caller } from '@paymesh/platform/auth/caller';
+import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
@@ -22,6 +24,8 @@ export async function announceInboxChange(tx: Db, recipientId: string): Promise<
 
 interface Stream {
   readonly response: ServerResponse;
+  /** The token the stream was opened with: the stream lives no longer than it does. */
+  readonly caller: Caller;
   /** The newest notification id this stream has shown (its SSE event id). */
   lastId: bigint;
   /** Refreshes run one after the other, so a stream never shows an older count after a newer one. */
@@ -33,11 +37,20 @@ export class InboxHub {
   readonly #logger: Logger;
   readonly #streams = new Map<string, Set<Stream>>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #stopFollowingRevocations: () => void;
   #subscription: Subscription | undefined;
 
-  constructor(db: Db, logger: Logger, heartbeatMs = 15_000) {
+  constructor(db: Db, logger: Logger, revocations: RevocationList, heartbeatMs = 15_000) {
     this.#db = db;
     this.#logger = logger;
+    // A token is checked once, when its stream opens; a stream outlives that request by hours. So
+    // every revocation (logout, RFC 7009, a password change, a disabled or deleted account, here or
+    // on any replica through the event) checks every open stream's token again.
+    this.#stopFollowingRevocations = revocations.onRevoked(() => {
+      for (const streams of this.#streams.values()) {
+        for (const stream of streams) if (revocations.isRevoked(stream.caller)) endStream(stream, 'token_revoked');
+      }
+    });
     // A comment line now and then keeps proxies from closing an idle stream.
     this.#heartbeat = setInterval(() => {
       for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
@@ -57,19 +70,23 @@ export class InboxHub {
   }
 
   /** Starts a stream: what came after `lastEventId` (a reconnect's catch-up), then the count, then live changes. */
-  open(recipientId: string, response: ServerResponse, lastEventId: bigint | undefined): void {
+  open(recipientId: string, caller: Caller, response: ServerResponse, lastEventId: bigint | undefined): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
+      'cache-control': 'no-store, no-transform',
+      'x-content-type-options': 'nosniff',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
     response.write('retry: 3000\n\n');
-    const stream: Stream = { response, lastId: lastEventId ?? -1n, queue: Promise.resolve() };
+    const stream: Stream = { response, caller, lastId: lastEventId ?? -1n, queue: Promise.resolve() };
     let streams = this.#streams.get(recipientId);
     if (streams === undefined) this.#streams.set(recipientId, (streams = new Set()));
     streams.add(stream);
+    // The stream ends when its token does (the client reconnects with a fresh one).
+    const expiry = setTimeout(() => endStream(stream, 'token_expired'), Math.min(Math.max(caller.expiresAtSec * 1000 - Date.now(), 0), 2 ** 31 - 1));
     response.on('close', () => {
+      clearTimeout(expiry);
       streams.delete(stream);
       if (streams.size === 0) this.#streams.delete(recipientId);
     });
@@ -108,8 +125,15 @@ export class InboxHub {
   /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#stopFollowingRevocations();
     await this.#subscription?.stop();
     for (const streams of this.#streams.values()) for (const stream of streams) stream.response.end();
     this.#streams.clear();
   }
+}
+
+/** Says why (an `end` event the client can read), then closes: its reconnect with the same token is refused. */
+function endStream(stream: Stream, reason: 'token_expired' | 'token_revoked'): void {
+  if (stream.response.writableEnded || stream.response.destroyed) return;
+  stream.response.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
 }

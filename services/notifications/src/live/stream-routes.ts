@@ -20,7 +20,7 @@ export function streamRoutes(app: HttpServer, runtime: Runtime, hub: InboxHub): 
       // The response is ours from here: Fastify neither serialises nor ends it.
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
-      hub.open(recipient, reply.raw, header === undefined ? undefined : BigInt(header));
+      hub.open(recipient, request.caller, reply.raw, header === undefined ? undefined : BigInt(header));
     });
   });
 }

@@ -1,7 +1,7 @@
 // A JSON body parser that keeps every number's source text for the money fields, so that an
 // amount never passes through a binary float (JSON.parse's reviver gets the source since V8 11).
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { platformErrors } from '@paymesh/platform/errors';
+import { useJsonParser } from '@paymesh/platform/json-body';
 
 const moneyFields = new Set(['amount', 'amount_to_capture']);
 
@@ -12,14 +12,7 @@ export function parseJsonWithExactAmounts(text: string): unknown {
   } as (key: string, value: unknown) => unknown);
 }
 
+/** The platform's parser (depth cap, NUL refused) with this parse inside. */
 export function useExactAmountParser(app: HttpServer): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(platformErrors.malformedBody('The JSON body is empty.'), undefined);
-    try {
-      done(null, parseJsonWithExactAmounts(body as string));
-    } catch {
-      done(platformErrors.malformedBody('The request body is not valid JSON.'), undefined);
-    }
-  });
+  useJsonParser(app, parseJsonWithExactAmounts);
 }

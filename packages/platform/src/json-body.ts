@@ -1,0 +1,63 @@
+// The JSON body parser every service uses. Before parsing, the nesting depth is checked on the
+// text (a linear scan, no recursion): a deeply nested body would otherwise overflow the stack in
+// whatever walks it later (validation, JSONB serialisation) and come back as a 500. After parsing,
+// a NUL anywhere in a string or key is refused: PostgreSQL text and JSONB cannot hold it (22021,
+// 22P05), and it means nothing in any field of ours.
+import secureJson from 'secure-json-parse';
+import { AppError, platformErrors } from './errors.ts';
+import type { HttpServer } from './http-server.ts';
+
+/** Deeper than any body of ours needs (notification `data` included). */
+export const maxJsonDepth = 32;
+
+/** Parses the text; throws on invalid JSON (any error becomes 400 body_malformed). */
+export type JsonParse = (text: string) => unknown;
+
+/** Fastify's own default: `__proto__` and `constructor.prototype` keys are refused (prototype poisoning). */
+export const secureJsonParse: JsonParse = (text) => secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+
+export function useJsonParser(app: HttpServer, parse: JsonParse = secureJsonParse): void {
+  if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text === '') return done(platformErrors.malformedBody('The JSON body is empty.'), undefined);
+    if (nestsDeeperThan(text, maxJsonDepth)) return done(platformErrors.bodyTooDeep(maxJsonDepth), undefined);
+    let value: unknown;
+    try {
+      value = parse(text);
+    } catch (error) {
+      return done(error instanceof AppError ? error : platformErrors.malformedBody('The request body is not valid JSON.'), undefined);
+    }
+    if (holdsNul(value)) return done(platformErrors.nulInText(), undefined);
+    done(null, value);
+  });
+}
+
+/** Whether objects and arrays nest deeper than `max` (brackets inside strings do not count). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Depth is bounded by the check above, so the recursion is too. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNul);
+  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || holdsNul(item)) return true;
+  return false;
+}

@@ -1,0 +1,136 @@
+// Bad bodies and odd paths through the gateway, against every service that takes JSON, on every
+// backend: a body over the limit is 413 body_too_large, a deeply nested one 400 body_too_deep, a
+// NUL in any text 400 text_contains_nul (never a 500 from the stack or from PostgreSQL); every
+// answer carries nosniff and no-store; and no spelling of /users/internal reaches it from outside.
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform } from '@paymesh/launcher/testing';
+
+/** The JSON endpoint of each service, and a valid body for it with `value` in one text field. */
+const endpoints = [
+  { service: 'auth', path: '/auth/login', auth: false, body: (value: unknown) => ({ username: value, password: 'irrelevant-password' }) },
+  { service: 'users', path: '/users', auth: false, body: (value: unknown) => ({ username: value, email: 'edge@example.com', password: 'a-long-enough-password' }) },
+  { service: 'payments', path: '/payments', auth: true, body: (value: unknown) => ({ amount: 1, user_id: 1, description: value }) },
+  { service: 'notifications', path: '/notifications', auth: true, body: (value: unknown) => ({ user_id: 1, message: 'edge', data: { note: value } }) },
+] as const;
+
+function nested(depth: number): unknown {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+  return value;
+}
+
+/** A body with `depth` levels in its text field, built as text (JSON.stringify would overflow first). */
+function deepBody(endpoint: (typeof endpoints)[number], depth: number): string {
+  const marker = '"__deep__"';
+  return JSON.stringify(endpoint.body('__deep__')).replace(marker, `${'{"a":['.repeat(depth / 2)}1${']}'.repeat(depth / 2)}`);
+}
+
+/** A request whose target is sent byte for byte (fetch would normalise `/./` away). */
+function rawPost(baseUrl: string, path: string, body: string): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method: 'POST', path, headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+for (const backend of backends()) {
+  describe(`edges through the gateway (${backend})`, () => {
+    const suite = suitePlatform(backend);
+    const call = (endpoint: (typeof endpoints)[number], json: unknown, headers: Record<string, string> = {}) =>
+      suite.platform.api.call('POST', endpoint.path, { token: endpoint.auth ? suite.adminToken : undefined, json, headers });
+
+    test('a body over the limit is 413 body_too_large for every service, announced or streamed (chunked)', async () => {
+      for (const endpoint of endpoints) {
+        const big = JSON.stringify(endpoint.body('x'.repeat(1024 * 1024 + 10)));
+        const announced = await call(endpoint, big);
+        assert.equal(announced.status, 413, endpoint.service);
+        assert.equal(announced.body.error.code, 'body_too_large', endpoint.service);
+        const streamed = await fetch(suite.platform.gatewayUrl + endpoint.path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(endpoint.auth ? { authorization: `Bearer ${suite.adminToken}` } : {}) },
+          body: new Blob([big]).stream(),
+          duplex: 'half',
+          signal: AbortSignal.timeout(15_000),
+        } as RequestInit);
+        assert.ok([413, 502].includes(streamed.status), `${endpoint.service}: ${streamed.status}`);
+        assert.notEqual(streamed.status, 500);
+      }
+    });
+
+    test('JSON nested deeper than 32 levels is 400 body_too_deep for every service (up to 100 000 levels); 28 levels in notification data are stored', async () => {
+      for (const endpoint of endpoints) {
+        for (const depth of [34, 200, 100_000]) {
+          const response = await call(endpoint, deepBody(endpoint, depth));
+          assert.equal(response.status, 400, `${endpoint.service} ${depth}`);
+          assert.equal(response.body.error.code, 'body_too_deep', `${endpoint.service} ${depth}`);
+        }
+        // Brackets inside strings are text, not nesting.
+        const inString = await call(endpoint, endpoint.body('['.repeat(1000)));
+        assert.notEqual(inString.body?.error?.code, 'body_too_deep', endpoint.service);
+        assert.ok(inString.status < 500, endpoint.service);
+      }
+      // A deep but allowed notification `data` is stored.
+      const alice = await suite.platform.api.signUp();
+      const stored = await suite.platform.api.call('POST', '/notifications', { token: suite.adminToken, json: { user_id: alice.id, message: 'deep', data: { a: nested(28) } } });
+      assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    });
+
+    test('a NUL character in any text, key or nested value is 400 text_contains_nul for every service, never a 500', async () => {
+      for (const endpoint of endpoints) {
+        for (const json of [JSON.stringify(endpoint.body('a\u0000b')), JSON.stringify(endpoint.body(['x', { deep: '\u0000' }])), JSON.stringify({ ...endpoint.body('ok'), 'k\u0000': 1 })]) {
+          const response = await call(endpoint, json);
+          assert.equal(response.status, 400, `${endpoint.service} ${json.slice(0, 80)}`);
+          assert.equal(response.body.error.code, 'text_contains_nul', endpoint.service);
+        }
+      }
+    });
+
+    test('every service\'s answers (success, 400, 401, 404) carry X-Content-Type-Options: nosniff and Cache-Control: no-store', async () => {
+      const alice = await suite.platform.api.signUp();
+      const answers = [
+        await suite.platform.api.call('GET', '/users/me', { token: alice.token }),
+        await suite.platform.api.call('GET', '/payments', { token: alice.token }),
+        await suite.platform.api.call('GET', '/notifications/', { token: alice.token }),
+        await suite.platform.api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password } }),
+        await suite.platform.api.call('GET', '/payments'),
+        await suite.platform.api.call('GET', '/notifications/no-such-route', { token: alice.token }),
+        await suite.platform.api.call('POST', '/users', { json: '{' }),
+        await suite.platform.api.call('GET', '/wallet', { token: alice.token }),
+        await suite.platform.api.call('GET', '/auth/no-such-route'),
+      ];
+      for (const [i, answer] of answers.entries()) {
+        assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', `answer ${i} (${answer.status})`);
+        assert.equal(answer.headers.get('cache-control'), 'no-store', `answer ${i} (${answer.status})`);
+      }
+    });
+
+    test('no spelling of /users/internal/verify-credentials reaches it through the gateway', async () => {
+      for (const path of ['/users/./internal/verify-credentials', '/users/x/../internal/verify-credentials', '/users/%2e/internal/verify-credentials', '/users//internal/verify-credentials', '/users/INTERNAL/verify-credentials', '/users/internal/verify-credentials', '/users/internal;a/verify-credentials', '/users\\internal\\verify-credentials']) {
+        const response = await rawPost(suite.platform.gatewayUrl, path, JSON.stringify({ username: 'admin', password: 'x' }));
+        assert.ok([400, 404].includes(response.status), `${path}: ${response.status}`);
+        assert.ok(['path_ambiguous', 'route_not_found'].includes(response.body.error.code), path);
+      }
+    });
+
+    // Last: it stops a service of the suite's platform.
+    test('a stopped service behind the gateway is 502 upstream_unavailable with Retry-After, not 500', async () => {
+      await suite.platform.embedded!.services.notifications.stopServing();
+      for (const [method, path] of [['GET', '/notifications/'], ['POST', '/notifications']] as const) {
+        const response = await suite.platform.api.call(method, path, { token: suite.adminToken, json: method === 'POST' ? { user_id: 1, message: 'x' } : undefined });
+        assert.equal(response.status, 502, `${method} ${path}`);
+        assert.equal(response.body.error.code, 'upstream_unavailable');
+        assert.ok(Number(response.headers.get('retry-after')) > 0);
+      }
+      // The others still answer.
+      assert.equal((await suite.platform.api.call('GET', '/payments', { token: suite.adminToken })).status, 200);
+    });
+  });
+}
