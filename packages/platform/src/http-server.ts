@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
 
@@ -76,7 +77,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? platformErrors.unsupportedMediaType(request.headers['content-type'] ?? '(none)') : toAppError(error);
-    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (appError.code === 'database_unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable');
+    else if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else if (!(error instanceof AppError)) request.log.warn({ err: error }, 'request refused by a library error');
     return sendError(reply, appError);
   });
@@ -141,6 +143,7 @@ export function toAppError(error: FastifyError): AppError {
     if ((e as { code?: string }).code === '22021') return platformErrors.malformedBody('Text may not contain NUL characters.');
     if ((e as { cause?: unknown }).cause === e) break;
   }
+  if (isDatabaseUnavailable(error)) return platformErrors.databaseUnavailable();
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
   }

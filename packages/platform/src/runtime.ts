@@ -56,7 +56,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     if (config.natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
     transport = await NatsTransport.connect({ url: config.natsUrl, stream: config.natsStream, connectionName: service, logger });
   }
-  const relay = new OutboxRelay({ db: database.db, transport, logger });
+  const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
   const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: [config.authAudience, platformWideAudience], ownIssuer: true }];

@@ -19,6 +19,9 @@ export interface NatsTransportOptions {
   readonly ackWaitMs?: number;
 }
 
+/** The longest a failed event waits before it is delivered again. */
+const maxRedeliveryDelayMs = 4_000;
+
 /**
  * A durable name for (consumer, subject) that no other pair shares: every character outside
  * [A-Za-z0-9-] is escaped as `_xx` (its hex code), and `__` separates the two parts.
@@ -126,7 +129,9 @@ export class NatsTransport implements EventTransport {
           await handler(event);
           if (explicitAck) m.ack();
         } catch (error) {
-          const delayMs = Math.min(30_000, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
+          // Short and capped: a failure is most often a dependency away for a moment (the database
+          // restarting), and the event must follow within seconds of its return, not 30 s later.
+          const delayMs = Math.min(maxRedeliveryDelayMs, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
           this.#options.logger.warn({ err: error, eventId: event.id, subject: event.subject, deliveries: m.info.deliveryCount, delayMs }, 'event handler failed; redelivery scheduled');
           if (explicitAck) m.nak(delayMs);
         }

@@ -27,6 +27,8 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   readonly leaseMs?: number;
   readonly maxBackoffMs?: number;
+  /** False while the database cannot be reached: passes are skipped instead of failing each poll. */
+  readonly databaseAvailable?: () => boolean;
 }
 
 export class OutboxRelay {
@@ -42,7 +44,7 @@ export class OutboxRelay {
   #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { pollIntervalMs: 1_000, batchSize: 100, leaseMs: 30_000, maxBackoffMs: 60_000, ...options };
+    this.#options = { pollIntervalMs: 1_000, batchSize: 100, leaseMs: 30_000, maxBackoffMs: 60_000, databaseAvailable: () => true, ...options };
   }
 
   start(): void {
@@ -85,6 +87,8 @@ export class OutboxRelay {
 
   /** Publishes batches until one comes back short: everything due now has been tried. */
   async #drain(): Promise<void> {
+    // The next poll after the database is back resumes the work.
+    if (!this.#options.databaseAvailable()) return;
     try {
       while (!this.#stopped && (await this.#publishBatch()) === this.#options.batchSize) {
         // a full batch means there may be more
