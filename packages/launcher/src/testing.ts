@@ -142,6 +142,8 @@ export interface DistributedTestOptions {
   readonly natsProxy?: FaultProxy;
   /** Extra environment for every process. */
   readonly env?: Record<string, string>;
+  /** Where the processes log (`<dir>/<service>.log`), for tests that read it before start-up ends. */
+  readonly logDir?: string;
 }
 
 /** Every service its own process, PostgreSQL databases of their own, events over NATS. */
@@ -149,7 +151,7 @@ export async function startDistributedTestPlatform(options: DistributedTestOptio
   if (testNatsUrl === undefined) throw new Error('TEST_NATS_URL is not set');
   const databases = await createDatabases();
   const stream = `T${randomBytes(4).toString('hex').toUpperCase()}`;
-  const logDir = mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
+  const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
   const databaseUrls = { ...databases.urls };
   if (options.databaseProxy !== undefined) for (const name of serviceNames) databaseUrls[name] = options.databaseProxy.rewrite(databases.urls[name]);
   const natsUrl = options.natsProxy === undefined ? testNatsUrl : options.natsProxy.rewrite(testNatsUrl);

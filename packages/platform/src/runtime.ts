@@ -8,6 +8,8 @@ import { openDatabase, type Database } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
+import { isDatabaseUnavailable } from './db/database-unavailable.ts';
+import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
@@ -45,16 +47,24 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const { service, config } = options;
   const logger = options.logger ?? createLogger(service);
   const metrics = createMetrics(service);
-  const database = await openDatabase({
+  const deadline = Date.now() + config.startupDependencyTimeoutSec * 1000;
+  const database = await waitForDependency('database', () => openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: options.migrationsDir }],
     logger,
-  });
+  }), { logger, deadline, retryable: isDatabaseUnavailable });
   let transport = options.transport;
   if (transport === undefined) {
-    if (config.natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
-    transport = await NatsTransport.connect({ url: config.natsUrl, stream: config.natsStream, connectionName: service, logger });
+    const natsUrl = config.natsUrl;
+    if (natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
+    try {
+      // Any failure to connect may be a broker still starting; the deadline bounds the wait.
+      transport = await waitForDependency('events', () => NatsTransport.connect({ url: natsUrl, stream: config.natsStream, connectionName: service, logger }), { logger, deadline, retryable: () => true });
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
   }
   const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger);

@@ -36,6 +36,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
+    startupDependencyTimeoutSec: int('STARTUP_DEPENDENCY_TIMEOUT_SECONDS', 'At start, how long to wait for PostgreSQL and NATS to answer (retrying with growing pauses, a log line per wait) before exiting with status 1.', { default: 60, min: 0, max: 3600 }),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { default: 10_000, min: 0 }),
   } satisfies ConfigSpec;
 }

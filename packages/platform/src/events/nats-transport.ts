@@ -50,9 +50,18 @@ export class NatsTransport implements EventTransport {
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
     const nc = await connect({ servers: options.url, name: options.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc).catch(async (error: unknown) => {
+      await nc.close();
+      throw error;
+    });
     const transport = new NatsTransport(nc, jsm, options);
-    await transport.#ensureStream();
+    try {
+      await transport.#ensureStream();
+    } catch (error) {
+      // A caller retrying the connection must not leave this one open behind it.
+      await nc.close();
+      throw error;
+    }
     return transport;
   }
 
