@@ -3,6 +3,7 @@
 // histogram, and /healthz + /readyz.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -27,6 +28,13 @@ export interface HttpServerOptions {
    * and trust them; the gateway is the public edge and must not.
    */
   readonly trustProxy?: boolean;
+  /**
+   * On close, how long at most the listener stays open answering every new request with 503
+   * shutting_down (Connection: close, Retry-After) before it closes; it closes sooner once no
+   * connection is left. A client whose kept-alive connection would otherwise be cut as it sends
+   * gets an answer it can retry on instead of a reset.
+   */
+  readonly drainMs?: number;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -42,7 +50,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     genReqId: (req) => acceptRequestId(req.headers['x-request-id']) ?? newRequestId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
     trustProxy: options.trustProxy ?? true,
-    return503OnClosing: true,
+    // Our onRequest hook answers while closing, in the platform's error shape.
+    return503OnClosing: false,
     // Errors raised before routing (a malformed URL, say) get the platform shape and a request id too.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
@@ -51,16 +60,26 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    requestContext.run({ requestId: request.id }, done);
-  });
-
   // A response finished while the server is closing must not leave its connection in keep-alive:
   // close() would wait for it to idle out (72 s) instead of returning once requests are done.
   let closing = false;
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    // Arrived after the drain began: refused before any work, so a retry is always safe.
+    if (closing) return void sendError(reply, platformErrors.shuttingDown());
+    requestContext.run({ requestId: request.id }, done);
+  });
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   app.addHook('preClose', async () => {
     closing = true;
+    // Keep the listener open while connections remain (each is closed after its next answer),
+    // up to drainMs; then Fastify closes the listener and whatever sits idle.
+    const until = Date.now() + (options.drainMs ?? 0);
+    while (connections.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');

@@ -11,6 +11,7 @@ import { OutboxRelay } from './events/outbox-relay.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { closingStep } from './closing-step.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly relay: OutboxRelay;
   readonly revocations: RevocationList;
   readonly verify: TokenVerifier;
+  /** How long the HTTP server drains on close (SHUTDOWN_DRAIN_MS). */
+  readonly drainMs: number;
 }
 
 export interface OpenRuntimeOptions {
@@ -77,7 +80,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
   const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000 });
-  return { service, logger, metrics, database, transport, relay, revocations, verify };
+  return { service, logger, metrics, database, transport, relay, revocations, verify, drainMs: config.shutdownDrainMs };
 }
 
 /** The service's HTTP server, ready when its database and its event transport answer. */
@@ -85,6 +88,7 @@ export function createServiceServer(runtime: Runtime): HttpServer {
   return createHttpServer({
     logger: runtime.logger,
     metrics: runtime.metrics,
+    drainMs: runtime.drainMs,
     readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
   });
 }
@@ -96,8 +100,10 @@ export async function startRuntime(runtime: Runtime): Promise<void> {
 
 /** Stops in the order that loses nothing: relay flushes the outbox, then transport and database close. */
 export async function closeRuntime(runtime: Runtime, options: { closeTransport: boolean; flushMs?: number }): Promise<void> {
-  await runtime.revocations.stop();
-  await runtime.relay.stop(options.flushMs ?? 5_000);
-  if (options.closeTransport) await runtime.transport.close();
-  await runtime.database.close();
+  // Each step is attempted whatever the previous one met (see closingStep).
+  const { logger } = runtime;
+  await closingStep(logger, 'revocations', () => runtime.revocations.stop());
+  await closingStep(logger, 'outbox relay', () => runtime.relay.stop(options.flushMs ?? 5_000));
+  if (options.closeTransport) await closingStep(logger, 'event transport', () => runtime.transport.close());
+  await closingStep(logger, 'database', () => runtime.database.close());
 }

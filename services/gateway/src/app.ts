@@ -39,6 +39,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     bodyLimitBytes: 10 * 1024 * 1024,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
     trustProxy: false,
+    drainMs: config.shutdownDrainMs,
   });
   // Service-to-service endpoints are never reachable from outside (an Ingress needs the same rule).
   app.all('/users/internal/*', async (request) => {

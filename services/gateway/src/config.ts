@@ -1,5 +1,5 @@
 import { int, oneOf, str, url } from '@paymesh/platform/config';
-import { logLevels, metricsPorts, servicePorts } from '@paymesh/platform/service-config';
+import { logLevels, metricsPorts, servicePorts, shutdownDrainKey } from '@paymesh/platform/service-config';
 
 export const gatewayConfigSpec = {
   host: str('HOST', 'Interface the gateway binds to.', { default: '127.0.0.1' }),
@@ -11,5 +11,6 @@ export const gatewayConfigSpec = {
   paymentsUrl: url('PAYMENTS_URL', 'Upstream for /payments.', { default: `http://127.0.0.1:${servicePorts.payments}` }),
   notificationsUrl: url('NOTIFICATIONS_URL', 'Upstream for /notifications.', { default: `http://127.0.0.1:${servicePorts.notifications}` }),
   logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
+  shutdownDrainMs: shutdownDrainKey(),
   upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'How long the gateway waits for an upstream answer.', { default: 30_000, min: 100 }),
 };

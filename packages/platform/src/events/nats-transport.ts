@@ -19,6 +19,9 @@ export interface NatsTransportOptions {
   readonly ackWaitMs?: number;
 }
 
+/** How long closing waits for the connection to drain before it just closes it. */
+const drainTimeoutMs = 3_000;
+
 /** The longest a failed event waits before it is delivered again. */
 const maxRedeliveryDelayMs = 4_000;
 
@@ -166,8 +169,12 @@ export class NatsTransport implements EventTransport {
   }
 
   async close(): Promise<void> {
-    for (const messages of this.#subscriptions) await messages.close();
+    for (const messages of this.#subscriptions) await messages.close().catch((error: unknown) => this.#options.logger.warn({ err: error }, 'closing a consumer failed'));
     this.#subscriptions.clear();
-    await this.#nc.drain();
+    // A drain flushes what is pending; with the server gone it would wait for a reconnection
+    // that may never come, so it gets a few seconds, then the connection is simply closed.
+    const drained = this.#nc.drain().then(() => true, () => false);
+    const inTime = await Promise.race([drained, new Promise<false>((resolve) => setTimeout(() => resolve(false), drainTimeoutMs).unref())]);
+    if (!inTime && !this.#nc.isClosed()) await this.#nc.close();
   }
 }
