@@ -49,7 +49,7 @@ export class OutboxRelay {
   #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { pollIntervalMs: 1_000, batchSize: 64, leaseMs: 7_000, maxBackoffMs: 5_000, databaseAvailable: () => true, ...options };
+    this.#options = { pollIntervalMs: 1_000, batchSize: 64, leaseMs: 7_000, maxBackoffMs: 2_000, databaseAvailable: () => true, ...options };
   }
 
   start(): void {
