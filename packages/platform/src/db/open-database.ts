@@ -10,6 +10,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
+import { readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
 
 const migrationLockKey = 7_320_461_923; // arbitrary, constant across releases
@@ -28,6 +29,8 @@ export interface Database {
   readonly available: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data folder as a tarball (see pglite-snapshot.ts). */
+  dump?(): Promise<Blob>;
 }
 
 export interface OpenDatabaseOptions {
@@ -42,9 +45,13 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const database = options.url === undefined ? await openPglite(options.dataDir) : openPostgres(options.url, options.poolSize ?? 10, options.logger);
+  const inMemory = options.url === undefined && options.dataDir.startsWith('memory://');
+  const key = inMemory ? await snapshotKey(pgliteSettings, options.migrations) : undefined;
+  const snapshot = key === undefined ? undefined : await readSnapshot(key);
+  const database = options.url === undefined ? await openPglite(options.dataDir, snapshot) : openPostgres(options.url, options.poolSize ?? 10, options.logger);
   try {
     await applyMigrations(database.migrations, options.migrations, options.logger);
+    if (key !== undefined && snapshot === undefined) await writeSnapshot(key, await database.dump!());
   } catch (error) {
     await database.close();
     throw error;
@@ -52,14 +59,19 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return database;
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+const pgliteSettings = {
+  // Four of these share one process in embedded mode: small buffers keep the platform within
+  // its 1.5 GB budget (docs/benchmarks.md); 128 MiB is the smallest memory the build accepts.
+  postgresqlconf: ['shared_buffers=16MB', 'work_mem=4MB', 'maintenance_work_mem=16MB'],
+  initialMemory: 128 * 1024 * 1024,
+};
+
+async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<Database> {
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, {
     parsers: { [types.INT8]: (value: string) => value },
-    // Four of these share one process in embedded mode: small buffers keep the platform within
-    // its 1.5 GB budget (docs/benchmarks.md); 128 MiB is the smallest memory the build accepts.
-    postgresqlconf: ['shared_buffers=16MB', 'work_mem=4MB', 'maintenance_work_mem=16MB'],
-    initialMemory: 128 * 1024 * 1024,
+    ...pgliteSettings,
+    ...(snapshot === undefined ? {} : { loadDataDir: snapshot }),
   });
   const db = drizzlePglite({ client }) as unknown as Db;
   return {
@@ -84,6 +96,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       await client.query('select 1');
     },
     close: () => client.close(),
+    dump: () => client.dumpDataDir('none'),
   };
 }
 

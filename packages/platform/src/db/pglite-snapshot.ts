@@ -1,0 +1,49 @@
+// Tests open hundreds of in-memory PGlite databases, and each one's initdb and migrations cost
+// seconds of WASM work: most of the suite's time. An in-memory database therefore starts from a
+// snapshot of a freshly migrated one, kept in the temp folder under a hash of everything that
+// shapes it (PGlite's version, its settings, every migration file's name and text): a change to
+// any of them makes a new snapshot, so a snapshot is always what a fresh database would be.
+// Folders on disk (`npm start`) never use it: their data is their own.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The package does not export its package.json; its entry sits in dist/, one floor below.
+const pgliteVersion = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), '..', 'package.json'), 'utf8')) as { version: string }).version;
+const folder = join(tmpdir(), 'paymesh-pglite-snapshots');
+
+/** The snapshot's file name for these settings and migration folders. */
+export async function snapshotKey(settings: unknown, sets: readonly { scope: string; dir: string }[]): Promise<string> {
+  const hash = createHash('sha256').update(pgliteVersion).update(JSON.stringify(settings));
+  for (const { scope, dir } of sets) {
+    for (const file of (await readdir(dir)).sort()) hash.update(`\0${scope}/${file}\0`).update(await readFile(join(dir, file)));
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+export async function readSnapshot(key: string): Promise<Blob | undefined> {
+  try {
+    return new Blob([await readFile(join(folder, `${key}.tar`))]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written under a unique name then renamed, so test files starting together never read half a file. */
+export async function writeSnapshot(key: string, dump: Blob): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  const partial = join(folder, `${key}.${randomBytes(4).toString('hex')}.partial`);
+  await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
+  await rename(partial, join(folder, `${key}.tar`));
+  await pruneSnapshots();
+}
+
+/** Each migration added leaves the old snapshots behind: keep the newest few, by write time. */
+async function pruneSnapshots(keep = 24): Promise<void> {
+  const names = (await readdir(folder)).filter((name) => name.endsWith('.tar'));
+  const dated = await Promise.all(names.map(async (name) => ({ name, at: (await stat(join(folder, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  for (const { name } of dated.sort((a, b) => b.at - a.at).slice(keep)) await rm(join(folder, name), { force: true });
+}
