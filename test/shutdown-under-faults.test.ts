@@ -11,6 +11,16 @@ test('a SIGTERM while PostgreSQL and NATS go away at the same moment still ends 
   const database = await FaultProxy.start({ port: Number(new URL(testDatabaseUrl!).port || 5432) });
   const nats = await FaultProxy.start({ port: Number(new URL(testNatsUrl!).port || 4222) });
   // A short grace keeps the bounded drain short; the rule is the exit status, not the time.
+  try {
+    await sigtermUnderFaults(database, nats);
+  } finally {
+    // Closed even when the platform never started: an open proxy would keep the test running.
+    await database.close();
+    await nats.close();
+  }
+});
+
+async function sigtermUnderFaults(database: FaultProxy, nats: FaultProxy): Promise<void> {
   const platform = await startDistributedTestPlatform({ databaseProxy: database, natsProxy: nats, env: { SHUTDOWN_GRACE_MS: '3000' } });
   try {
     const user = await platform.api.signUp();
@@ -36,7 +46,5 @@ test('a SIGTERM while PostgreSQL and NATS go away at the same moment still ends 
     assert.equal(notifications, 0, platform.logs!('notifications').split('\n').slice(-8).join('\n'));
   } finally {
     await platform.stop();
-    await database.close();
-    await nats.close();
   }
-});
+}
