@@ -1,6 +1,7 @@
 // Test helpers: the whole platform on free ports, on PGlite (always) and on the machine's
 // PostgreSQL when TEST_DATABASE_URL is given, in process or as separate processes over NATS
 // (TEST_NATS_URL). Tests speak HTTP to the gateway like any client.
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { after, before } from 'node:test';
 import pg from 'pg';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
+import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
 import { runSecrets, serviceNames, type ServiceName } from './ports.ts';
 import { startDistributed } from './start-distributed.ts';
@@ -34,6 +36,10 @@ export interface TestPlatform {
   readonly logs: ((service: ServiceName | 'gateway') => string) | undefined;
   /** On PostgreSQL: each service's own database, for tests that inspect what it stored. */
   readonly databaseUrls: Record<ServiceName, string> | undefined;
+  /** Distributed mode: each service's process (tests of exits and signals). */
+  readonly processes?: Record<ServiceName | 'gateway', ChildProcess>;
+  /** Distributed mode: a service's own base URL (its /readyz, say), bypassing the gateway. */
+  readonly serviceUrl?: (service: ServiceName) => string;
   /**
    * Marks a user's email address confirmed, as following the emailed link does (the users tests
    * follow the real link; other suites only need a user whose address may receive mail).
@@ -153,17 +159,33 @@ export function suitePlatform<const U extends string = never>(backend: Backend, 
   return suite as SuitePlatform<U>;
 }
 
+export interface DistributedTestOptions {
+  /** The services reach PostgreSQL through this proxy (tests of database faults). */
+  readonly databaseProxy?: FaultProxy;
+  /** The services reach NATS through this proxy (tests of broker faults). */
+  readonly natsProxy?: FaultProxy;
+  /** Extra environment for every process. */
+  readonly env?: Record<string, string>;
+  /** Where the processes log (`<dir>/<service>.log`), for tests that read it before start-up ends. */
+  readonly logDir?: string;
+}
+
 /** Every service its own process, PostgreSQL databases of their own, events over NATS. */
-export async function startDistributedTestPlatform(): Promise<TestPlatform> {
+export async function startDistributedTestPlatform(options: DistributedTestOptions = {}): Promise<TestPlatform> {
   if (testNatsUrl === undefined) throw new Error('TEST_NATS_URL is not set');
   const databases = await createDatabases();
   const stream = `T${randomBytes(4).toString('hex').toUpperCase()}`;
-  const logDir = mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
-  const env = runSecrets({ ...testEnv(), LOG_LEVEL: 'info' });
-  const platform = await startDistributed({ env, databaseUrls: databases.urls, natsUrl: testNatsUrl, natsStream: stream, ports: 'random', logDir });
+  const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'paymesh-logs-'));
+  const databaseUrls = { ...databases.urls };
+  if (options.databaseProxy !== undefined) for (const name of serviceNames) databaseUrls[name] = options.databaseProxy.rewrite(databases.urls[name]);
+  const natsUrl = options.natsProxy === undefined ? testNatsUrl : options.natsProxy.rewrite(testNatsUrl);
+  const env = runSecrets({ ...testEnv(), LOG_LEVEL: 'info', ...options.env });
+  const platform = await startDistributed({ env, databaseUrls, natsUrl, natsStream: stream, ports: 'random', logDir });
   return {
     gatewayUrl: platform.gatewayUrl,
     embedded: undefined,
+    processes: platform.processes,
+    serviceUrl: (service) => `http://127.0.0.1:${platform.plan.http[service]}`,
     api: new Api(platform.gatewayUrl),
     logs: (service) => readFileSync(join(logDir, `${service}.log`), 'utf8'),
     databaseUrls: databases.urls,

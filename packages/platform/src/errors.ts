@@ -76,5 +76,10 @@ export const platformErrors = {
   unsupportedMediaType: (type: string) => new AppError(415, 'invalid_request_error', 'media_type_unsupported', `Unsupported content type: ${type}.`),
   payloadTooLarge: () => new AppError(413, 'invalid_request_error', 'body_too_large', 'The request body is too large.'),
   serviceUnavailable: (message = 'A service this request depends on is unavailable; retry later.') => new AppError(503, 'api_error', 'service_unavailable', message),
+  // Retry-After in seconds: a restarting database is usually back within a few.
+  databaseUnavailable: () =>
+    new AppError(503, 'api_error', 'database_unavailable', 'The database is unavailable for a moment; retry later.', { headers: { 'retry-after': '2' } }),
+  shuttingDown: () =>
+    new AppError(503, 'api_error', 'shutting_down', 'This instance is shutting down; retry, another instance will answer.', { headers: { 'retry-after': '1', connection: 'close' } }),
   internal: () => new AppError(500, 'api_error', 'internal_error', 'Something went wrong on our side; it has been logged.'),
 } as const;

@@ -3,9 +3,11 @@
 // histogram, and /healthz + /readyz.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { useJsonParser } from './json-body.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
@@ -30,6 +32,13 @@ export interface HttpServerOptions {
   readonly trustedProxies: readonly string[];
   /** False for the gateway, which streams bodies to the services (they parse and check them). */
   readonly parsesBodies?: boolean;
+  /**
+   * On close, how long at most the listener stays open answering every new request with 503
+   * shutting_down (Connection: close, Retry-After) before it closes; it closes sooner once no
+   * connection is left. A client whose kept-alive connection would otherwise be cut as it sends
+   * gets an answer it can retry on instead of a reset.
+   */
+  readonly drainMs?: number;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -46,7 +55,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
     // An empty list believes nobody (Fastify would read `[]` the same; false says it plainly).
     trustProxy: options.trustedProxies.length === 0 ? false : [...options.trustedProxies],
-    return503OnClosing: true,
+    // Our onRequest hook answers while closing, in the platform's error shape.
+    return503OnClosing: false,
     // Errors raised before routing (a malformed URL, say) get the platform shape and a request id too.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
@@ -57,16 +67,26 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   if (options.parsesBodies !== false) useJsonParser(app);
 
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    requestContext.run({ requestId: request.id }, done);
-  });
-
   // A response finished while the server is closing must not leave its connection in keep-alive:
   // close() would wait for it to idle out (72 s) instead of returning once requests are done.
   let closing = false;
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    // Arrived after the drain began: refused before any work, so a retry is always safe.
+    if (closing) return void sendError(reply, platformErrors.shuttingDown());
+    requestContext.run({ requestId: request.id }, done);
+  });
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   app.addHook('preClose', async () => {
     closing = true;
+    // Keep the listener open while connections remain (each is closed after its next answer),
+    // up to drainMs; then Fastify closes the listener and whatever sits idle.
+    const until = Date.now() + (options.drainMs ?? 0);
+    while (connections.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
   });
   app.addHook('onSend', async (_request, reply) => {
     // Every answer, errors and 404s included: no MIME sniffing of JSON into HTML, and nothing an
@@ -88,7 +108,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? platformErrors.unsupportedMediaType(request.headers['content-type'] ?? '(none)') : toAppError(error);
-    if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    if (appError.code === 'database_unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable');
+    else if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else if (!(error instanceof AppError)) request.log.warn({ err: error }, 'request refused by a library error');
     return sendError(reply, appError);
   });
@@ -148,6 +169,7 @@ export function toAppError(error: FastifyError): AppError {
     if (code === '22021' || code === '22P05') return platformErrors.nulInText();
     if ((e as { cause?: unknown }).cause === e) break;
   }
+  if (isDatabaseUnavailable(error)) return platformErrors.databaseUnavailable();
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
   }

@@ -8,7 +8,10 @@ import { openDatabase, type Database } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
+import { isDatabaseUnavailable } from './db/database-unavailable.ts';
+import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { closingStep } from './closing-step.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
@@ -30,6 +33,8 @@ export interface Runtime {
   readonly verify: TokenVerifier;
   /** TRUSTED_PROXIES: the peers whose X-Forwarded-* headers the HTTP server believes. */
   readonly trustedProxies: readonly string[];
+  /** How long the HTTP server drains on close (SHUTDOWN_DRAIN_MS). */
+  readonly drainMs: number;
 }
 
 export interface OpenRuntimeOptions {
@@ -47,18 +52,26 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const { service, config } = options;
   const logger = options.logger ?? createLogger(service);
   const metrics = createMetrics(service);
-  const database = await openDatabase({
+  const deadline = Date.now() + config.startupDependencyTimeoutSec * 1000;
+  const database = await waitForDependency('database', () => openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: options.migrationsDir }],
     logger,
-  });
+  }), { logger, deadline, retryable: isDatabaseUnavailable });
   let transport = options.transport;
   if (transport === undefined) {
-    if (config.natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
-    transport = await NatsTransport.connect({ url: config.natsUrl, stream: config.natsStream, connectionName: service, logger });
+    const natsUrl = config.natsUrl;
+    if (natsUrl === undefined) throw new Error('NATS_URL is required when the service runs on its own (the in-process transport only exists in embedded mode)');
+    try {
+      // Any failure to connect may be a broker still starting; the deadline bounds the wait.
+      transport = await waitForDependency('events', () => NatsTransport.connect({ url: natsUrl, stream: config.natsStream, connectionName: service, logger }), { logger, deadline, retryable: () => true });
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
   }
-  const relay = new OutboxRelay({ db: database.db, transport, logger });
+  const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
   const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: [config.authAudience, platformWideAudience], ownIssuer: true }];
@@ -69,7 +82,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
   const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000 });
-  return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies };
+  return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies, drainMs: config.shutdownDrainMs };
 }
 
 /** The service's HTTP server, ready when its database and its event transport answer. */
@@ -77,6 +90,7 @@ export function createServiceServer(runtime: Runtime): HttpServer {
   return createHttpServer({
     logger: runtime.logger,
     metrics: runtime.metrics,
+    drainMs: runtime.drainMs,
     readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
     trustedProxies: runtime.trustedProxies,
   });
@@ -89,8 +103,10 @@ export async function startRuntime(runtime: Runtime): Promise<void> {
 
 /** Stops in the order that loses nothing: relay flushes the outbox, then transport and database close. */
 export async function closeRuntime(runtime: Runtime, options: { closeTransport: boolean; flushMs?: number }): Promise<void> {
-  await runtime.revocations.stop();
-  await runtime.relay.stop(options.flushMs ?? 5_000);
-  if (options.closeTransport) await runtime.transport.close();
-  await runtime.database.close();
+  // Each step is attempted whatever the previous one met (see closingStep).
+  const { logger } = runtime;
+  await closingStep(logger, 'revocations', () => runtime.revocations.stop());
+  await closingStep(logger, 'outbox relay', () => runtime.relay.stop(options.flushMs ?? 5_000));
+  if (options.closeTransport) await closingStep(logger, 'event transport', () => runtime.transport.close());
+  await closingStep(logger, 'database', () => runtime.database.close());
 }

@@ -17,6 +17,10 @@ export const serviceAudience = (service: Exclude<ServiceName, 'gateway'>) => `ur
 const devSecretWarning = (name: string) => (value: string) =>
   value === existingDevSecret(name) ? `using the development secret from var/dev-secrets.json; set a real secret in production` : undefined;
 
+/** Shared with the gateway, which drains the same way. */
+export const shutdownDrainKey = () =>
+  int('SHUTDOWN_DRAIN_MS', 'On SIGTERM, how long at most the listener stays open answering new requests with 503 shutting_down (Connection: close, Retry-After) before it closes, so that a request racing the shutdown gets an answer instead of a connection reset. Ends sooner once no connection is left.', { default: 1_000, min: 0, max: 60_000 });
+
 export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
   return {
     host: str('HOST', 'Interface the HTTP and metrics servers bind to (0.0.0.0 in containers).', { default: '127.0.0.1' }),
@@ -37,6 +41,8 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
     trustedProxies: addressList('TRUSTED_PROXIES', 'The peers whose X-Forwarded-For (and -Proto, -Host) this service believes: the gateway, the ingress or a load balancer, as comma-separated addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`. The client address the login, registration and client-secret throttles key on comes from it, so a client that can reach the service from anywhere else must not be trusted: it could choose its own address. Empty trusts nobody (the socket address is the client).', { default: ['loopback'], shownDefault: '`loopback`' }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
+    startupDependencyTimeoutSec: int('STARTUP_DEPENDENCY_TIMEOUT_SECONDS', 'At start, how long to wait for PostgreSQL and NATS to answer (retrying with growing pauses, a log line per wait) before exiting with status 1.', { default: 60, min: 0, max: 3600 }),
+    shutdownDrainMs: shutdownDrainKey(),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { default: 10_000, min: 0 }),
   } satisfies ConfigSpec;
 }

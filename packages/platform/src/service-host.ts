@@ -7,6 +7,7 @@ import type { EventTransport } from './events/event.ts';
 import type { HttpServer } from './http-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startMetricsServer } from './metrics.ts';
+import { closingStep } from './closing-step.ts';
 import { closeRuntime, openRuntime, startRuntime, type Runtime, type ServiceConfig } from './runtime.ts';
 import type { serviceConfigSpec } from './service-config.ts';
 
@@ -94,8 +95,10 @@ export async function hostService<S extends BaseSpec, Extra>(
       await closeApp();
     },
     async close(closeOptions = {}) {
-      await closeApp();
-      await closeExtra?.();
+      // Each step runs whatever the one before met (a database or broker gone at the same moment):
+      // an error is logged and the rest still closes.
+      await closingStep(logger, 'http server', closeApp);
+      await closingStep(logger, 'service resources', async () => closeExtra?.());
       await new Promise<void>((resolve) => (metricsServer === undefined ? resolve() : metricsServer.close(() => resolve())));
       await closeRuntime(runtime, { closeTransport: closeOptions.closeTransport ?? options.transport === undefined, flushMs: base.shutdownGraceMs });
     },
@@ -113,17 +116,19 @@ export async function runMain<S extends BaseSpec, Extra>(definition: ServiceDefi
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    // A stuck close (a request that never ends) must not keep the pod from terminating.
+    // The drain is bounded: a stuck close (a request that never ends, a broker that never
+    // answers) must not keep the pod from terminating. A signalled stop is an orderly stop, so
+    // the exit status is 0 whatever the drain met; what went wrong is in the log.
     const graceMs = hosted.shutdownGraceMs;
     setTimeout(() => {
-      logger.error({ graceMs }, 'shutdown took too long; exiting');
-      process.exit(1);
+      logger.error({ graceMs }, 'shutdown drain took too long; exiting');
+      process.exit(0);
     }, 2 * graceMs).unref();
     hosted.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        logger.error({ err: error }, 'error while shutting down; exiting');
+        process.exit(0);
       },
     );
   };

@@ -45,6 +45,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     parsesBodies: false,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
     trustedProxies: [],
+    drainMs: config.shutdownDrainMs,
   });
   // Service-to-service endpoints (`<prefix>/internal/…`) are never reachable from outside (an
   // Ingress needs the same rule). The check runs on the raw path before routing, and a path that

@@ -14,6 +14,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
     metricsServer.close();
-    app.close().then(() => process.exit(0), () => process.exit(1));
+    // A signalled stop is an orderly stop: exit 0 whatever closing met (it is logged).
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down; exiting');
+        process.exit(0);
+      },
+    );
   });
 }

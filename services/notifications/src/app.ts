@@ -52,6 +52,7 @@ export const notificationsService = defineService({
       concurrency: config.deliveryConcurrency,
       logger: runtime.logger,
       metrics: new DeliveryMetrics(runtime.metrics.registry, db),
+      databaseAvailable: () => runtime.database.available,
     });
     const fanout: Fanout = { pushPlatforms: push.platforms, afterCommit: () => (runtime.relay.kick(), worker.kick()) };
     runtime.logger.info({ email: mailer.description, push: [...push.platforms] }, 'notification channels');

@@ -63,7 +63,11 @@ export const paymentsService = defineService({
     const timers: NodeJS.Timeout[] = [];
     const every = (seconds: number, what: string, task: () => Promise<void>) => {
       if (seconds <= 0) return;
-      const timer = setInterval(() => void task().catch((error: unknown) => runtime.logger.warn({ err: error }, `${what} failed`)), seconds * 1000);
+      const timer = setInterval(() => {
+        // While the database is away the task waits for its next turn after it is back.
+        if (!runtime.database.available) return;
+        void task().catch((error: unknown) => runtime.logger.warn({ err: error }, `${what} failed`));
+      }, seconds * 1000);
       timer.unref();
       timers.push(timer);
     };

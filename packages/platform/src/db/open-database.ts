@@ -11,6 +11,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
 import { readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
+import { ReachabilityWatch } from './reachability-watch.ts';
 
 const migrationLockKey = 7_320_461_923; // arbitrary, constant across releases
 
@@ -21,6 +22,11 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
   readonly migrations: MigrationDriver;
+  /**
+   * False from the moment a connection is lost or refused until a probe reaches the server again:
+   * background work waits meanwhile and readiness reports it (PGlite, in process, is always available).
+   */
+  readonly available: boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** PGlite only: the whole data folder as a tarball (see pglite-snapshot.ts). */
@@ -85,6 +91,7 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
         return true;
       },
     },
+    available: true,
     ping: async () => {
       await client.query('select 1');
     },
@@ -95,12 +102,34 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
 
 function openPostgres(url: string, poolSize: number, logger: Logger): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+  const watch = new ReachabilityWatch(() => pool.query('select 1').then(() => undefined), logger);
+  // A client losing its connection emits 'error'. The pool listens only while the client is idle;
+  // one checked out (inside a transaction, between two queries) would crash the process with an
+  // unhandled 'error' event. So every client gets its own listener, for its whole life: the query
+  // in flight fails by itself, the pool drops the broken client, and the next query reconnects.
+  pool.on('connect', (client) => client.on('error', (error) => watch.lost(error)));
+  pool.on('error', (error) => watch.lost(error));
+  // A refused or timed-out connect fails the query that asked for it; it also tells the watch.
+  const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, ...rest: unknown[]) => void) => unknown;
+  (pool as { connect: unknown }).connect = (callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
+    if (callback !== undefined) {
+      return connect((error, ...rest) => {
+        if (error !== undefined && error !== null) watch.lost(error);
+        callback(error, ...rest);
+      });
+    }
+    return (connect() as Promise<pg.PoolClient>).catch((error: unknown) => {
+      watch.lost(error);
+      throw error;
+    });
+  };
   const db = drizzlePg({ client: pool }) as unknown as Db;
   return {
     kind: 'postgres',
     db,
+    get available() {
+      return watch.available;
+    },
     migrations: {
       async applied() {
         await pool.query(bookkeeping);
@@ -127,9 +156,13 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
       },
     },
     ping: async () => {
+      if (!watch.available) throw new Error('the database is unavailable (reconnecting)');
       await pool.query('select 1');
     },
-    close: () => pool.end(),
+    close: async () => {
+      watch.stop();
+      await pool.end();
+    },
   };
 }
 

@@ -15,9 +15,28 @@ export interface NatsTransportOptions {
   readonly logger: Logger;
   /** How long the server remembers message ids to drop duplicates. */
   readonly duplicateWindowMs?: number;
-  /** How long a delivered but unacknowledged event waits before redelivery. */
+  /**
+   * How long a delivered but unacknowledged event waits before redelivery: what an event handed to
+   * a replica that then died (kill -9, a cut connection) waits before another replica gets it.
+   * Short, so a crash delays events by seconds; a handler that runs longer says it is still working.
+   */
   readonly ackWaitMs?: number;
 }
+
+const defaultAckWaitMs = 4_000;
+/**
+ * Messages a consumer holds at once. Each one's ack wait runs from its delivery, queued behind the
+ * others in this process: a small buffer keeps the last one far from its ack wait.
+ */
+const bufferedMessages = 16;
+/** Pulls expire and are renewed this often, so a consumer finds a restarted server again quickly. */
+const pullExpiresMs = 5_000;
+
+/** How long closing waits for the connection to drain before it just closes it. */
+const drainTimeoutMs = 3_000;
+
+/** The longest a failed event waits before it is delivered again. */
+const maxRedeliveryDelayMs = 4_000;
 
 /**
  * A durable name for (consumer, subject) that no other pair shares: every character outside
@@ -36,6 +55,7 @@ export class NatsTransport implements EventTransport {
   readonly #options: NatsTransportOptions;
   readonly #prefix: string;
   readonly #subscriptions = new Set<ConsumerMessages>();
+  readonly #ackWaitMs: number;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsTransportOptions) {
     this.#nc = nc;
@@ -43,13 +63,23 @@ export class NatsTransport implements EventTransport {
     this.#js = jetstream(nc);
     this.#options = options;
     this.#prefix = options.stream.toLowerCase();
+    this.#ackWaitMs = options.ackWaitMs ?? defaultAckWaitMs;
   }
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
     const nc = await connect({ servers: options.url, name: options.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc).catch(async (error: unknown) => {
+      await nc.close();
+      throw error;
+    });
     const transport = new NatsTransport(nc, jsm, options);
-    await transport.#ensureStream();
+    try {
+      await transport.#ensureStream();
+    } catch (error) {
+      // A caller retrying the connection must not leave this one open behind it.
+      await nc.close();
+      throw error;
+    }
     return transport;
   }
 
@@ -83,19 +113,21 @@ export class NatsTransport implements EventTransport {
       durable_name: durable,
       filter_subject: `${this.#prefix}.${subject}`,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(this.#options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.#ackWaitMs),
       deliver_policy: DeliverPolicy.All,
       max_deliver: -1,
     };
     try {
-      await this.#jsm.consumers.info(this.#options.stream, durable);
+      const info = await this.#jsm.consumers.info(this.#options.stream, durable);
+      // A consumer made by an earlier release keeps its ack wait until told otherwise.
+      if (info.config.ack_wait !== config.ack_wait) await this.#jsm.consumers.update(this.#options.stream, durable, { ack_wait: config.ack_wait });
     } catch {
       await this.#jsm.consumers.add(this.#options.stream, config).catch(async (error: unknown) => {
         await this.#jsm.consumers.info(this.#options.stream, durable).catch(() => Promise.reject(error));
       });
     }
     const c = await this.#js.consumers.get(this.#options.stream, durable);
-    const messages = await c.consume({ max_messages: 64 });
+    const messages = await c.consume({ max_messages: bufferedMessages, expires: pullExpiresMs });
     return this.#pump(messages, handler, true);
   }
 
@@ -122,13 +154,20 @@ export class NatsTransport implements EventTransport {
           if (explicitAck) m.term();
           continue;
         }
+        // A handler that runs longer than the ack wait tells the server it is still at it, so the
+        // event is not handed to another replica meanwhile (a dead process stops telling it).
+        const working = explicitAck ? setInterval(() => m.working(), Math.max(100, Math.floor(this.#ackWaitMs / 3))).unref() : undefined;
         try {
           await handler(event);
           if (explicitAck) m.ack();
         } catch (error) {
-          const delayMs = Math.min(30_000, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
+          // Short and capped: a failure is most often a dependency away for a moment (the database
+          // restarting), and the event must follow within seconds of its return, not 30 s later.
+          const delayMs = Math.min(maxRedeliveryDelayMs, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
           this.#options.logger.warn({ err: error, eventId: event.id, subject: event.subject, deliveries: m.info.deliveryCount, delayMs }, 'event handler failed; redelivery scheduled');
           if (explicitAck) m.nak(delayMs);
+        } finally {
+          clearInterval(working);
         }
       }
     })();
@@ -152,8 +191,22 @@ export class NatsTransport implements EventTransport {
   }
 
   async close(): Promise<void> {
-    for (const messages of this.#subscriptions) await messages.close();
+    // With the server gone, closing a consumer or draining would wait for a reconnection that may
+    // never come: each gets a few seconds, then the connection is simply closed.
+    const closed = await settlesWithin(Promise.all([...this.#subscriptions].map((messages) => messages.close())), drainTimeoutMs);
     this.#subscriptions.clear();
-    await this.#nc.drain();
+    const drained = closed && (await settlesWithin(this.#nc.drain(), drainTimeoutMs));
+    if (!drained) {
+      this.#options.logger.warn({ timeoutMs: drainTimeoutMs }, 'event connection did not drain in time; closing it');
+      if (!this.#nc.isClosed()) await this.#nc.close();
+    }
   }
+
+}
+
+/** Whether `work` succeeded within `ms` (its failure counts as not: the caller closes harder). */
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([work.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
 }

@@ -24,9 +24,16 @@ export interface OutboxRelayOptions {
   readonly logger: Logger;
   /** How often to look for work when nobody kicks the relay. */
   readonly pollIntervalMs?: number;
+  /** Events claimed and published at once: the bounded in-flight window. */
   readonly batchSize?: number;
+  /**
+   * How long a claim on a window of events lasts: longer than a publish may take (the NATS
+   * transport's timeout is 5 s), short enough that a dead relay's events are taken over promptly.
+   */
   readonly leaseMs?: number;
   readonly maxBackoffMs?: number;
+  /** False while the database cannot be reached: passes are skipped instead of failing each poll. */
+  readonly databaseAvailable?: () => boolean;
 }
 
 export class OutboxRelay {
@@ -42,7 +49,7 @@ export class OutboxRelay {
   #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { pollIntervalMs: 1_000, batchSize: 100, leaseMs: 30_000, maxBackoffMs: 60_000, ...options };
+    this.#options = { pollIntervalMs: 1_000, batchSize: 64, leaseMs: 7_000, maxBackoffMs: 2_000, databaseAvailable: () => true, ...options };
   }
 
   start(): void {
@@ -85,6 +92,8 @@ export class OutboxRelay {
 
   /** Publishes batches until one comes back short: everything due now has been tried. */
   async #drain(): Promise<void> {
+    // The next poll after the database is back resumes the work.
+    if (!this.#options.databaseAvailable()) return;
     try {
       while (!this.#stopped && (await this.#publishBatch()) === this.#options.batchSize) {
         // a full batch means there may be more
@@ -94,6 +103,13 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Claims up to one window of due events and publishes them all at once: the publishes are sent
+   * in order on the one connection and their acknowledgements awaited together, so a stalled
+   * broker costs one publish timeout per window, not one per event. The lease covers one window
+   * (publishes are bounded by the transport's timeout), so nothing needs renewing and a relay that
+   * dies holding one frees its events within the lease.
+   */
   async #publishBatch(): Promise<number> {
     const { db, transport, logger, batchSize, leaseMs, maxBackoffMs } = this.#options;
     const rows = await queryRows<OutboxRow>(db, sql`
@@ -107,31 +123,29 @@ export class OutboxRelay {
       returning id, subject, payload, request_id, created_at, attempts`);
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
     const ids = (list: readonly string[]) => sql.join(list.map((id) => sql`${id}`), sql`, `);
-    // Marked published once per batch, not once per event: under load a per-event update queues
-    // behind the requests for a pooled connection and the relay falls far behind. An event
-    // published but not yet marked when the process dies is published again; consumers dedupe.
-    const published: string[] = [];
-    const markPublished = async () => {
-      if (published.length > 0) await db.execute(sql`update outbox set published_at = now(), locked_until = null, attempts = attempts + 1, last_error = null where id in (${ids(published)})`);
-    };
-    for (const [index, row] of rows.entries()) {
-      if (Date.now() >= this.#deadline) {
-        await markPublished();
-        await db.execute(sql`update outbox set locked_until = null where id in (${ids(rows.slice(index).map((r) => r.id))})`);
-        return published.length;
-      }
-      const event = { id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString() };
-      try {
-        await transport.publish(event);
-        published.push(row.id);
-      } catch (error) {
-        const backoffMs = Math.min(maxBackoffMs, 250 * 2 ** Math.min(row.attempts, 16));
-        logger.warn({ err: error, eventId: row.id, subject: row.subject, attempts: row.attempts + 1, backoffMs }, 'event publish failed; will retry');
-        await db.execute(sql`update outbox set attempts = attempts + 1, last_error = ${String(error)}, locked_until = null,
-          next_attempt_at = now() + make_interval(secs => ${backoffMs / 1000}) where id = ${row.id}`);
-      }
+    const outcomes = await Promise.allSettled(rows.map((row) => transport.publish({
+      id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString(),
+    })));
+    // Marked once per window, not once per event: under load a per-event update queues behind the
+    // requests for a pooled connection and the relay falls far behind. An event published but not
+    // yet marked when the process dies is published again; the broker and the consumers dedupe.
+    const published = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((row) => row.id);
+    if (published.length > 0) {
+      await db.execute(sql`update outbox set published_at = now(), locked_until = null, attempts = attempts + 1, last_error = null where id in (${ids(published)})`);
     }
-    await markPublished();
+    const failed = rows.flatMap((row, i) => {
+      const outcome = outcomes[i]!;
+      return outcome.status === 'rejected' ? [{ row, error: outcome.reason as unknown }] : [];
+    });
+    if (failed.length > 0) {
+      const first = failed[0]!;
+      logger.warn({ err: first.error, failed: failed.length, of: rows.length, eventId: first.row.id, subject: first.row.subject }, 'event publish failed; will retry');
+      // Growing pauses per event (250 ms doubling), capped low: once the broker is back every
+      // event must follow within seconds.
+      await db.execute(sql`update outbox set attempts = attempts + 1, last_error = ${String(first.error)}, locked_until = null,
+        next_attempt_at = now() + make_interval(secs => least(${maxBackoffMs / 1000}, 0.25 * power(2, least(attempts, 16))))
+        where id in (${ids(failed.map((f) => f.row.id))})`);
+    }
     return rows.length;
   }
 

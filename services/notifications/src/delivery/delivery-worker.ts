@@ -21,6 +21,8 @@ export interface DeliveryWorkerOptions {
   readonly logger: Logger;
   readonly metrics: DeliveryMetrics;
   readonly pollMs?: number;
+  /** False while the database cannot be reached: the worker waits for the next poll after it is back. */
+  readonly databaseAvailable?: () => boolean;
 }
 
 /** A Retry-After longer than this is not waited for; the schedule's own delay applies. */
@@ -52,6 +54,7 @@ export class DeliveryWorker {
   /** Something may be due now (a commit just recorded deliveries): look without waiting for the poll. */
   kick(): void {
     if (this.#stopped) return;
+    if (this.#o.databaseAvailable?.() === false) return;
     if (this.#filling !== undefined) {
       this.#again = true;
       return;
