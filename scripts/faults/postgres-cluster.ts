@@ -1,6 +1,6 @@
 // The fault runner's own PostgreSQL 15 cluster, in a temporary folder on a free loopback port, so
 // that restarting or killing it never touches the machine's server on 5432. We run as root and
-// PostgreSQL refuses to, so every binary runs as the `postgres` user on folders it owns.
+// PostgreSQL refuses to, so there every binary runs as the `postgres` user on folders it owns.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
@@ -29,7 +29,8 @@ function postgresUser(): { uid: number; gid: number } {
 
 export async function startPostgresCluster(dir: string): Promise<PostgresCluster> {
   if (!existsSync(join(postgresBinDir, 'pg_ctl'))) throw new Error(`PostgreSQL 15 binaries not found in ${postgresBinDir}`);
-  const { uid, gid } = postgresUser();
+  // As root, the folders are the postgres user's; as anyone else, the caller's own.
+  const { uid, gid } = process.getuid?.() === 0 ? postgresUser() : { uid: process.getuid!(), gid: process.getgid!() };
   // The temporary folders are root's; the postgres user must be able to reach its own folders in them.
   mkdirSync(dir, { recursive: true });
   chmodSync(dirname(dir), 0o755);
@@ -43,8 +44,9 @@ export async function startPostgresCluster(dir: string): Promise<PostgresCluster
   }
   const [port] = await freePorts(1);
   // Never synchronous: the load client must keep running (and failing) while PostgreSQL restarts.
-  const asPostgres = (binary: string, args: string[], timeoutMs: number) =>
-    run('runuser', ['-u', 'postgres', '--', join(postgresBinDir, binary), ...args], { timeout: timeoutMs, encoding: 'utf8' });
+  const asPostgres = (binary: string, args: string[], timeoutMs: number) => process.getuid?.() === 0
+    ? run('runuser', ['-u', 'postgres', '--', join(postgresBinDir, binary), ...args], { timeout: timeoutMs, encoding: 'utf8' })
+    : run(join(postgresBinDir, binary), args, { timeout: timeoutMs, encoding: 'utf8' });
   await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], 120_000);
   // Durability is not what is under test (the processes are, not the disk): fsync off keeps the
   // shared 2-core machine responsive. A fast or immediate restart still loses no committed data.
