@@ -25,6 +25,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const natsOutageMs = 5_000;
 
 export const distributedScenarios: readonly DistributedScenario[] = [
+  // The yardstick: the same load and audit with nothing broken (the delays a fault adds show beside it).
+  { name: 'no-fault', does: 'nothing: the same load, to compare the others with', inject: async () => {} },
   { name: 'postgres-fast-restart', does: '`pg_ctl restart -m fast`: PostgreSQL ends every session and restarts', inject: (ctx) => ctx.postgres.restart('fast') },
   { name: 'postgres-immediate-restart', does: '`pg_ctl restart -m immediate`: PostgreSQL crashes (no shutdown checkpoint) and recovers', inject: (ctx) => ctx.postgres.restart('immediate') },
   {
