@@ -46,7 +46,7 @@ const report = (r: ScenarioReport) => {
   console.log(scenarioLine(r));
   for (const line of detailLines(r)) console.log(line);
 };
-console.log(`# fault run ${new Date().toISOString()} — ${short ? 'short' : 'full'}: ${settings.paymentsPerScenario} payments per scenario from ${settings.clients} clients, ${availableParallelism()} cores; logs in ${scratch}`);
+console.log(`# fault run ${new Date().toISOString()} — ${short ? 'short' : 'full'}: ${settings.paymentsPerScenario} payments per scenario from ${settings.clients} clients at ${settings.paymentsPerSecond}/s, ${availableParallelism()} cores; logs in ${scratch}`);
 console.log(headerLine());
 let crashed = false;
 try {

@@ -42,6 +42,8 @@ export interface AuditResult {
   readonly unreadOff: number;
   readonly worst409Seconds: number;
   readonly worstNotificationSeconds: number;
+  /** The median of the same delays: a few late ones or all of them. */
+  readonly medianNotificationSeconds: number;
   readonly errors: number;
   /** Each failed rule, in words; empty when the scenario passed. */
   readonly failures: string[];
@@ -105,6 +107,7 @@ export async function auditScenario(input: AuditInput): Promise<AuditResult> {
   const seen = new Map<string, number>();
   let notificationsExtra = 0;
   let worstNotificationMs = 0;
+  const delaysMs: number[] = [];
   for (const n of notifications) {
     const payment = n.payment_id === null ? undefined : succeeded.get(n.payment_id);
     if (n.type !== 'payment.succeeded' || payment === undefined || payment.user_id !== n.recipient_id) {
@@ -113,7 +116,8 @@ export async function auditScenario(input: AuditInput): Promise<AuditResult> {
     }
     seen.set(payment.id, (seen.get(payment.id) ?? 0) + 1);
     if (seen.get(payment.id)! > 1) notificationsExtra++;
-    worstNotificationMs = Math.max(worstNotificationMs, n.sent_ms - Math.max(payment.created_ms, input.recoveredAt));
+    delaysMs.push(n.sent_ms - Math.max(payment.created_ms, input.recoveredAt));
+    worstNotificationMs = Math.max(worstNotificationMs, delaysMs.at(-1)!);
   }
   const notificationsMissing = [...succeeded.keys()].filter((id) => !seen.has(id)).length;
   if (notificationsMissing > 0) failures.push(`${notificationsMissing} succeeded payments without their notification`);
@@ -138,6 +142,7 @@ export async function auditScenario(input: AuditInput): Promise<AuditResult> {
     ledgerViolations: violations.length,
     notificationsMissing, notificationsExtra, unreadOff,
     worst409Seconds: worst409, worstNotificationSeconds,
+    medianNotificationSeconds: Math.max(0, (delaysMs.sort((a, b) => a - b)[Math.floor(delaysMs.length / 2)] ?? 0) / 1000),
     errors: [...record.errors.values()].reduce((a, b) => a + b, 0),
     failures,
   };

@@ -37,6 +37,7 @@ export function scenarioLoad(settings: RunSettings, scenario: string, gatewayUrl
     payers,
     count: settings.paymentsPerScenario,
     clients: settings.clients,
+    paymentsPerSecond: settings.paymentsPerSecond,
     keyPrefix: `faults-${settings.tag}-${scenario}`,
     perPaymentDeadlineMs: settings.perPaymentDeadlineMs,
     attemptTimeoutMs: settings.attemptTimeoutMs,

@@ -38,6 +38,11 @@ export interface LoadOptions {
   readonly keyPrefix: string;
   readonly perPaymentDeadlineMs: number;
   readonly attemptTimeoutMs: number;
+  /**
+   * New payments per second over all clients (retries are not paced). Below what the platform
+   * sustains, so that a notification's delay measures the fault, not a backlog of the load itself.
+   */
+  readonly paymentsPerSecond: number;
   readonly relogin: (payer: Payer) => Promise<void>;
 }
 
@@ -52,10 +57,13 @@ export function newLoadRecord(): LoadRecord {
 
 export async function runLoad(options: LoadOptions, record: LoadRecord): Promise<void> {
   let next = 0;
+  const startedAt = Date.now();
   const failed = (cause: string) => record.errors.set(cause, (record.errors.get(cause) ?? 0) + 1);
   await Promise.all(Array.from({ length: options.clients }, async (_, client) => {
     const payer = options.payers[client % options.payers.length]!;
     for (let index = next++; index < options.count; index = next++) {
+      const dueIn = startedAt + (index * 1000) / options.paymentsPerSecond - Date.now();
+      if (dueIn > 0) await sleep(dueIn);
       const amountMinor = amountMinorOf(index);
       const key = `${options.keyPrefix}-${index}`;
       const outcome: KeyOutcome = { key, userId: payer.id, amountMinor, attempts: 0 };

@@ -33,7 +33,7 @@ export function scenarioLine(report: ScenarioReport): string {
 
 export function detailLines(report: ScenarioReport): string[] {
   return [
-    `    ${report.seconds.toFixed(0)} s; exits: ${report.exits.length === 0 ? 'none' : report.exits.join(', ')}; failed attempts: ${report.errorCauses || 'none'}`,
+    `    ${report.seconds.toFixed(0)} s; median notification delay ${report.audit.medianNotificationSeconds.toFixed(1)} s; exits: ${report.exits.length === 0 ? 'none' : report.exits.join(', ')}; failed attempts: ${report.errorCauses || 'none'}`,
     ...report.audit.failures.map((failure) => `    FAIL: ${failure}`),
   ];
 }

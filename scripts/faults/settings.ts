@@ -6,6 +6,8 @@ export interface RunSettings {
   readonly tag: string;
   readonly paymentsPerScenario: number;
   readonly clients: number;
+  /** New payments per second (see LoadOptions): unpaced, 16 clients saturate the 2 cores and the inbox lags ~11 s with no fault at all. */
+  readonly paymentsPerSecond: number;
   readonly payers: number;
   /** How long one payment's client keeps retrying its key before it gives up (an audit failure). */
   readonly perPaymentDeadlineMs: number;
@@ -20,6 +22,7 @@ export function runSettings(short: boolean, scratch: string, tag: string, paymen
     tag,
     paymentsPerScenario: paymentsPerScenario ?? (short ? 400 : 1_600),
     clients: 16,
+    paymentsPerSecond: 40,
     payers: 4,
     perPaymentDeadlineMs: 90_000,
     attemptTimeoutMs: 10_000,
