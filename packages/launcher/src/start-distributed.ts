@@ -17,12 +17,16 @@ export interface DistributedOptions {
   /** Where each process's log goes (`<dir>/<service>.log`); unset means inherited stdout. */
   readonly logDir?: string;
   readonly readyTimeoutMs?: number;
+  /** Told of every process that ends, as a supervisor (Kubernetes) would be; `restart` relaunches it. */
+  readonly onExit?: (name: ServiceName | 'gateway', code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export interface DistributedPlatform {
   readonly gatewayUrl: string;
   readonly plan: PortPlan;
   readonly processes: Record<ServiceName | 'gateway', ChildProcess>;
+  /** Starts one process again with the environment it had (after it exited), once it is ready. */
+  restart(name: ServiceName | 'gateway', readyTimeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,17 +35,21 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
   const plan = await planPorts(options.ports ?? 'default', base.PORT === undefined ? undefined : Number(base.PORT));
   if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
   const processes = {} as Record<ServiceName | 'gateway', ChildProcess>;
+  const envs = {} as Record<ServiceName | 'gateway', Record<string, string | undefined>>;
   const launch = (name: ServiceName | 'gateway', env: Record<string, string | undefined>) => {
     const child = spawn(process.execPath, [resolve(repoRoot, 'services', name, 'src/main.ts')], {
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', options.logDir === undefined ? 'inherit' : 'pipe', options.logDir === undefined ? 'inherit' : 'pipe'],
     });
     if (options.logDir !== undefined) {
-      const log = createWriteStream(resolve(options.logDir, `${name}.log`));
+      // Appended: a restarted process (after a crash) keeps its predecessor's log.
+      const log = createWriteStream(resolve(options.logDir, `${name}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
     }
+    child.once('exit', (code, signal) => options.onExit?.(name, code, signal));
     processes[name] = child;
+    envs[name] = env;
     return child;
   };
   const stop = async () => {
@@ -64,7 +72,14 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     await stop();
     throw error;
   }
-  return { gatewayUrl: `http://127.0.0.1:${plan.gateway}`, plan, processes, stop };
+  const restart = async (name: ServiceName | 'gateway', readyTimeoutMs = 60_000) => {
+    const previous = processes[name];
+    if (previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is still running`);
+    const child = launch(name, envs[name]);
+    const port = name === 'gateway' ? plan.gateway : plan.http[name];
+    await waitReady(`http://127.0.0.1:${port}/readyz`, child, Date.now() + readyTimeoutMs);
+  };
+  return { gatewayUrl: `http://127.0.0.1:${plan.gateway}`, plan, processes, restart, stop };
 }
 
 async function waitReady(url: string, child: ChildProcess, deadline: number): Promise<void> {
