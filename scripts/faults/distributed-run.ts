@@ -10,7 +10,7 @@ import { createLogger } from '@paymesh/platform/logger';
 import { auditScenario, readBaseline } from './audit.ts';
 import { driveLoad, scenarioLoad } from './drive-load.ts';
 import { signUpPayers, unreadCounts, until } from './payers.ts';
-import { startNatsServer, type NatsServer } from './nats-server.ts';
+import { startNatsServer, type NatsServer } from '@paymesh/launcher/nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.ts';
 import { errorCauses, type ScenarioReport } from './report.ts';
 import type { DistributedScenario } from './scenarios.ts';

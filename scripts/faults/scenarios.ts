@@ -2,7 +2,7 @@
 // Each answers when the fault is over (the dependency is back), the moment from which a
 // notification counts as late.
 import type { ServiceName } from '@paymesh/launcher/ports';
-import type { NatsServer } from './nats-server.ts';
+import type { NatsServer } from '@paymesh/launcher/nats-server';
 import type { PostgresCluster } from './postgres-cluster.ts';
 
 export interface FaultContext {

@@ -132,13 +132,35 @@ export class NatsTransport implements EventTransport {
   }
 
   async broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription> {
+    // A start sequence, not a start time: nats.js's ordered consumer, recreated after the broker
+    // comes back, keeps the start time beside its new start sequence, the server refuses the pair
+    // ("deliver by start sequence, but optional start time is also set") and the process died
+    // (the same bug as nats.go#1734, fixed there).
     const c = await this.#js.consumers.get(this.#options.stream, {
       filter_subjects: `${this.#prefix}.${subject}`,
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(Date.now() - options.replayMs).toISOString(),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: await this.#firstSequenceSince(new Date(Date.now() - options.replayMs)),
     });
     const messages = await c.consume();
     return this.#pump(messages, handler, false);
+  }
+
+  /**
+   * The first sequence the stream stored at or after `since`, by binary search over its sequences
+   * (about 20 look-ups, once per subscription). A missing message counts as older: the stream only
+   * loses messages from its front, by age.
+   */
+  async #firstSequenceSince(since: Date): Promise<number> {
+    const { state } = await this.#jsm.streams.info(this.#options.stream);
+    let low = Math.max(1, state.first_seq);
+    let high = state.last_seq + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const stored = await this.#jsm.streams.getMessage(this.#options.stream, { seq: middle }).catch(() => null);
+      if (stored === null || stored.time < since) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   #pump(messages: ConsumerMessages, handler: EventHandler, explicitAck: boolean): Subscription {

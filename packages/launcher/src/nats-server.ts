@@ -1,4 +1,4 @@
-// The fault runner's own NATS JetStream server, in a temporary folder on a free loopback port:
+// A NATS JetStream server of our own (the fault runner's, tests'), in a temporary folder on a free loopback port:
 // stopping or killing it never touches the machine's broker on 4222. It is started again on the
 // same port and store folder, as a restarted pod would be.
 import { spawn, type ChildProcess } from 'node:child_process';
