@@ -40,7 +40,9 @@ function stringsOf(line: string): string[] {
 }
 
 function* secretsIn(text: string, knownSecrets: readonly string[]): Generator<[kind: string, found: string]> {
-  for (const match of text.matchAll(/(?<![0-9])[0-9]{13,19}(?![0-9])/g)) if (luhnValid(match[0])) yield ['card number', match[0]];
+  // A run of digits standing alone: one inside a hex digest or an id ("…cff4912…a34") is no card
+  // number, and one in ten such runs passes Luhn by chance.
+  for (const match of text.matchAll(/(?<![0-9A-Za-z_])[0-9]{13,19}(?![0-9A-Za-z_])/g)) if (luhnValid(match[0])) yield ['card number', match[0]];
   for (const match of text.matchAll(/whsec_[A-Za-z0-9_-]+/g)) yield ['webhook secret', match[0]];
   for (const match of text.matchAll(/eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g)) yield ['JWT', match[0]];
   for (const match of text.matchAll(/Bearer\s+[A-Za-z0-9._~+/=-]{16,}/gi)) yield ['bearer token', match[0]];

@@ -12,6 +12,9 @@ test('a Luhn-valid card number of 13 to 19 digits in any logged text is found; o
     assert.equal(findSecretsInLogs('payments', line({ err: { message: `Failed query params: 2,${card},x` } }), []).length, 1, card);
   }
   assert.deepEqual(findSecretsInLogs('payments', line({ msg: 'order 4242424242424241 and id 123456789012' }), []), []);
+  // Digits inside a hex digest or an identifier (a throttle key logged by auth) are no card number.
+  assert.deepEqual(findSecretsInLogs('auth', line({ keys: ['pair:677f195785c6a5817b984139e180b47e04669d40df96cff4242424242424242a34', 'id_4242424242424242'] }), []), []);
+  assert.equal(findSecretsInLogs('payments', line({ msg: 'card=4242424242424242;' }), []).length, 1, 'bounded by punctuation it is a card number');
 });
 
 test('the time field and numbers (millisecond timestamps can pass Luhn) are not scanned', () => {
