@@ -46,6 +46,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const dataRoot = options.dataRoot ?? resolve(varDir, 'data');
   const transport = new InProcessTransport();
   const hosted = {} as Record<ServiceName, HostedService>;
+  let gateway: HttpServer | undefined;
   try {
     // Started one after another: PGlite's start-up is CPU-bound, so in parallel it is no faster.
     for (const name of serviceNames) {
@@ -61,26 +62,36 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     // Every consumer is subscribed now; events may flow.
     for (const name of serviceNames) hosted[name].runtime.relay.start();
   } catch (error) {
-    for (const service of Object.values(hosted)) await service.close({ closeTransport: false }).catch(() => {});
+    await closeHosted(hosted);
     throw error;
   }
 
   const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
   const logger = options.logTo === undefined ? createLogger('gateway', config.logLevel) : createLogger('gateway', options.logLevel ?? 'info', options.logTo('gateway'));
   const metrics = createMetrics('gateway');
-  const gateway: HttpServer = await buildGateway(config, logger, metrics);
-  await gateway.listen({ host: config.host, port: config.port });
-  const gatewayMetrics: Server = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+  let gatewayMetrics: Server;
+  try {
+    gateway = await buildGateway(config, logger, metrics);
+    await gateway.listen({ host: config.host, port: config.port });
+    gatewayMetrics = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+  } catch (error) {
+    // A port taken meanwhile (or anything else): nothing started may outlive the failed start,
+    // or the process never ends.
+    await gateway?.close().catch(() => {});
+    await closeHosted(hosted);
+    throw error;
+  }
+  const listening: HttpServer = gateway;
 
   return {
     // The port actually bound (PORT=0 asks for any free one).
-    gatewayUrl: `http://127.0.0.1:${(gateway.server.address() as { port: number }).port}`,
+    gatewayUrl: `http://127.0.0.1:${(listening.server.address() as { port: number }).port}`,
     plan,
     services: hosted,
     async stop() {
       // Outside in: stop taking requests, let in-flight ones finish, flush every outbox while all
       // consumers are still there, then close the databases.
-      await gateway.close();
+      await listening.close();
       gatewayMetrics.close();
       await Promise.all(serviceNames.map((name) => hosted[name].stopServing()));
       for (const name of serviceNames) await hosted[name].runtime.relay.stop();
@@ -88,4 +99,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       await transport.close();
     },
   };
+}
+
+async function closeHosted(hosted: Partial<Record<ServiceName, HostedService>>): Promise<void> {
+  for (const service of Object.values(hosted)) await service?.close({ closeTransport: false }).catch(() => {});
 }

@@ -100,7 +100,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
   };
   const logsOf = (service: ServiceName | 'gateway') => (logged.get(service) ?? []).join('');
   const env = runSecrets(testEnv());
-  const embedded = await startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' });
+  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' }));
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,
@@ -285,5 +285,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, options
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 25));
+  }
+}
+
+/**
+ * Test files run side by side, and a port found free can be taken by another file before this
+ * one binds it: the start (which closed whatever it had opened) is tried again on a new plan.
+ */
+async function retryOnPortTaken<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= attempts) throw error;
+    }
   }
 }

@@ -203,9 +203,10 @@ for (const backend of backends()) {
           }
         }
         const [mk, mu] = [median(knownMs), median(unknownMs)];
-        // The review measured 57 ms against 15 ms. A generous bound that noise cannot cross: the
-        // medians within half the smaller one of each other, or within 15 ms.
-        assert.ok(Math.abs(mk - mu) <= Math.max(15, 0.5 * Math.min(mk, mu)), `median known ${mk.toFixed(1)} ms, unknown ${mu.toFixed(1)} ms`);
+        // The review measured 57 ms against 15 ms (almost 4×). A bound that the noise of a loaded
+        // machine (other test files beside this one) cannot cross and that leak could not pass:
+        // the slower median within twice the faster one plus 10 ms.
+        assert.ok(Math.max(mk, mu) <= 2 * Math.min(mk, mu) + 10, `median known ${mk.toFixed(1)} ms, unknown ${mu.toFixed(1)} ms`);
         // The job did the work after the answers: links reached the known addresses, the queue drained.
         await awaitToken(known[0]!, resetSubject);
         await eventually(async () => (Number((await queryRows<{ n: number }>(usersDb, sql`select count(*)::int as n from password_reset_requests`))[0]!.n) === 0 ? true : undefined), { timeoutMs: 15_000 });
