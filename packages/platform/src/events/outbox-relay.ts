@@ -8,6 +8,7 @@ import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';
 import type { EventTransport } from './event.ts';
 import { pruneEventTables } from './prune-event-tables.ts';
+import { SingleFlight } from '../single-flight.ts';
 
 interface OutboxRow {
   id: string;
@@ -40,8 +41,7 @@ export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
   #timer: NodeJS.Timeout | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #flight = new SingleFlight(() => this.#drain(), () => this.#stopped);
   // Stopped until start(): a kick before then (a request served while the embedded launcher still
   // holds the relays) must not publish to consumers that have not subscribed yet.
   #stopped = true;
@@ -61,18 +61,7 @@ export class OutboxRelay {
 
   /** Asks for a publish pass now (called after a transaction that enqueued events commits). */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.kick();
-      }
-    });
+    this.#flight.run();
   }
 
   /**
@@ -84,7 +73,7 @@ export class OutboxRelay {
     this.#deadline = Date.now() + deadlineMs;
     clearInterval(this.#timer);
     clearInterval(this.#pruneTimer);
-    await this.#running;
+    await this.#flight.current;
     while (Date.now() < this.#deadline && (await this.#publishBatch()) > 0) {
       // keep flushing while the deadline allows
     }

@@ -8,6 +8,7 @@ import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { loginKey } from '@paymesh/platform/login-key';
 import type { Logger } from '@paymesh/platform/logger';
 import { issueToken, tokensIssuedSince } from '../tokens/user-tokens.ts';
+import { SingleFlight } from '@paymesh/platform/single-flight';
 
 export const resetTtlSec = 15 * 60;
 const resetsPerHour = 3;
@@ -27,8 +28,7 @@ export class ResetRequestJob {
   /** After a link's email is enqueued: wakes the outbox relay. */
   readonly #onEnqueued: () => void;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #flight = new SingleFlight(() => this.#round(), () => this.#stopped);
   #stopped = false;
 
   constructor(options: { db: Db; publicUrl: string; logger: Logger; onEnqueued: () => void }) {
@@ -46,24 +46,13 @@ export class ResetRequestJob {
 
   /** Works off the waiting requests now (once more after the current round, if one is running). */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#round().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        this.kick();
-      }
-    });
+    this.#flight.run();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#flight.current;
   }
 
   async #round(): Promise<void> {
