@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { startEmbedded } from '@paymesh/launcher/start-embedded';
+import { startEmbedded } from '@paymesh/app/start-embedded';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 // The users service exports only its app; the benchmark reaches the module itself.
 import { hashPassword, verifyPassword } from '../services/users/src/credentials/password-hash.ts';

@@ -16,8 +16,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { serviceNames, type ServiceName } from '@paymesh/launcher/ports';
-import { startDistributed, type DistributedPlatform } from '@paymesh/launcher/start-distributed';
+import { serviceNames, type ServiceName } from '@paymesh/app/ports';
+import { startDistributed, type DistributedPlatform } from '@paymesh/app/start-distributed';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { openDatabase, sql, type Db } from '@paymesh/platform/db/open-database';
 import { createLogger } from '@paymesh/platform/logger';

@@ -4,8 +4,8 @@
 import { resolve } from 'node:path';
 import { varDir } from '@paymesh/platform/dev-secrets';
 import { ensureDatabase } from '@paymesh/platform/db/ensure-database';
-import { startDistributed } from '@paymesh/launcher/start-distributed';
-import { serviceNames, type ServiceName } from '@paymesh/launcher/ports';
+import { startDistributed } from '@paymesh/app/start-distributed';
+import { serviceNames, type ServiceName } from '@paymesh/app/ports';
 
 const adminUrl = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

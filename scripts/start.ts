@@ -3,7 +3,7 @@
 // gracefully: in-flight requests finish and every outbox is flushed.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startEmbedded } from '@paymesh/launcher/start-embedded';
+import { startEmbedded } from '@paymesh/app/start-embedded';
 import { varDir } from '@paymesh/platform/dev-secrets';
 
 const startedAt = performance.now();

@@ -3,8 +3,8 @@
 // soon after it returns. The broker is reached through a proxy we refuse and restore.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FaultProxy } from '@paymesh/launcher/fault-proxy';
-import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/launcher/testing';
+import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
+import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/app/testing';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL' : false;
 

@@ -2,7 +2,7 @@
 // distributed mode (separate processes, PostgreSQL, NATS JetStream).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
+import { eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
 
 const modes: { name: string; start: () => Promise<TestPlatform>; skip: string | false }[] = [
   { name: 'embedded (PGlite, in-process events)', start: () => startTestPlatform('pglite'), skip: false },

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { FaultProxy } from '@paymesh/launcher/fault-proxy';
-import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
-import { serviceNames } from '@paymesh/launcher/ports';
+import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
+import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
+import { serviceNames } from '@paymesh/app/ports';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL' : false;
 

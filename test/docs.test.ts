@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { adminPassword, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { adminPassword, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { configDocs } from '../scripts/config-docs.ts';
 
 const root = resolve(import.meta.dirname, '..');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform } from '@paymesh/launcher/testing';
+import { backends, suitePlatform } from '@paymesh/app/testing';
 
 /** The JSON endpoint of each service, and a valid body for it with `value` in one text field. */
 const endpoints = [

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { FaultProxy } from '@paymesh/launcher/fault-proxy';
+import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
 import { newEvent, type EventEnvelope } from '@paymesh/platform/events/event';
 import { NatsTransport } from '@paymesh/platform/events/nats-transport';
 import { createLogger } from '@paymesh/platform/logger';
-import { eventually, testNatsUrl } from '@paymesh/launcher/testing';
+import { eventually, testNatsUrl } from '@paymesh/app/testing';
 
 const logger = createLogger('test', 'silent');
 const stream = `T${randomBytes(5).toString('hex').toUpperCase()}`;

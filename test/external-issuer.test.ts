@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 
 interface Issuer {
   readonly url: string;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { backends, testDatabaseUrl } from '@paymesh/launcher/testing';
+import { backends, testDatabaseUrl } from '@paymesh/app/testing';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { openDatabase, sql, type Database } from '@paymesh/platform/db/open-database';
 import { createLogger } from '@paymesh/platform/logger';

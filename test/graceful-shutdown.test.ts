@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startEmbedded } from '@paymesh/launcher/start-embedded';
-import { adminPassword, Api, eventually } from '@paymesh/launcher/testing';
+import { startEmbedded } from '@paymesh/app/start-embedded';
+import { adminPassword, Api, eventually } from '@paymesh/app/testing';
 
 const env = { ...process.env, LOG_LEVEL: 'silent', BOOTSTRAP_ADMIN_PASSWORD: adminPassword, DATABASE_URL: undefined, NATS_URL: undefined };
 

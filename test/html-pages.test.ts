@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { formOn, HttpBrowser } from '@paymesh/launcher/http-browser';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/launcher/testing';
+import { formOn, HttpBrowser } from '@paymesh/app/testing/http-browser';
+import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
 import { openMailbox, resetSubject, verifySubject, type Mailbox } from './mailed-links.ts';
 
 const webRedirect = 'http://localhost:5173/callback';

@@ -1,8 +1,8 @@
 // The links the platform emails, as a person finds them in their mailbox: the platform sends over
-// SMTP to an in-process sink (packages/launcher/src/smtp-sink.ts) and tests wait for the message.
+// SMTP to an in-process sink (app/testing/smtp-sink.ts) and tests wait for the message.
 import assert from 'node:assert/strict';
-import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
-import { eventually } from '@paymesh/launcher/testing';
+import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
+import { eventually } from '@paymesh/app/testing';
 
 export const verifySubject = 'Confirm your email address';
 export const resetSubject = 'Reset your password';

@@ -2,8 +2,8 @@
 // going away at the same moment, payments and notifications still drain (bounded) and exit 0.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FaultProxy } from '@paymesh/launcher/fault-proxy';
-import { startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/launcher/testing';
+import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
+import { startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/app/testing';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL' : false;
 

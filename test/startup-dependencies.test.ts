@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { FaultProxy } from '@paymesh/launcher/fault-proxy';
-import { freePorts } from '@paymesh/launcher/free-ports';
-import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/launcher/testing';
+import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
+import { freePorts } from '@paymesh/app/free-ports';
+import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl } from '@paymesh/app/testing';
 import { ensureDatabase, dropDatabase } from '@paymesh/platform/db/ensure-database';
-import { serviceNames } from '@paymesh/launcher/ports';
+import { serviceNames } from '@paymesh/app/ports';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL' : false;
 const postgresPort = () => Number(new URL(testDatabaseUrl!).port || 5432);

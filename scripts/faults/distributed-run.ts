@@ -2,15 +2,15 @@
 // PostgreSQL and NATS, a supervisor that starts again whatever exits (as Kubernetes would), the
 // load and its fault, then the audit against the services' databases.
 import { join } from 'node:path';
-import { serviceNames, type ServiceName } from '@paymesh/launcher/ports';
-import { startDistributed, type DistributedPlatform } from '@paymesh/launcher/start-distributed';
+import { serviceNames, type ServiceName } from '@paymesh/app/ports';
+import { startDistributed, type DistributedPlatform } from '@paymesh/app/start-distributed';
 import { ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { openDatabase, queryRows, sql, type Database } from '@paymesh/platform/db/open-database';
 import { createLogger } from '@paymesh/platform/logger';
 import { auditScenario, readBaseline } from './audit.ts';
 import { driveLoad, scenarioLoad } from './drive-load.ts';
 import { signUpPayers, unreadCounts, until } from './payers.ts';
-import { startNatsServer, type NatsServer } from '@paymesh/launcher/nats-server';
+import { startNatsServer, type NatsServer } from '@paymesh/app/nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.ts';
 import { errorCauses, type ScenarioReport } from './report.ts';
 import type { DistributedScenario } from './scenarios.ts';

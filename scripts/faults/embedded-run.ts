@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePorts } from '@paymesh/launcher/free-ports';
+import { freePorts } from '@paymesh/app/free-ports';
 import { openDatabase } from '@paymesh/platform/db/open-database';
 import { createLogger } from '@paymesh/platform/logger';
 import { auditScenario } from './audit.ts';

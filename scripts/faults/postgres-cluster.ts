@@ -5,7 +5,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { freePorts } from '@paymesh/launcher/free-ports';
+import { freePorts } from '@paymesh/app/free-ports';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 // The fault scenarios: what each one does to the running platform, in the middle of its load.
 // Each answers when the fault is over (the dependency is back), the moment from which a
 // notification counts as late.
-import type { ServiceName } from '@paymesh/launcher/ports';
-import type { NatsServer } from '@paymesh/launcher/nats-server';
+import type { ServiceName } from '@paymesh/app/ports';
+import type { NatsServer } from '@paymesh/app/nats-server';
 import type { PostgresCluster } from './postgres-cluster.ts';
 
 export interface FaultContext {

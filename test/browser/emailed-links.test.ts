@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Page, Request } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { openMailbox, resetSubject, verifySubject, type Mailbox } from '../mailed-links.ts';
 import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { eventually, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/launcher/testing';
+import { eventually, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
 import { chromiumSuite, skipWithoutChromium, startRelyingParty, type AppClient, type Landing, type RelyingParty } from './chromium.ts';
 
 const web: AppClient = { clientId: 'browser-web', resource: 'urn:paymesh:platform', scope: 'openid profile offline_access payments:read users:read notifications:read', apiPath: '/users/me' };

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
-import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
+import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 const scope = 'openid offline_access payments:read notifications:read';

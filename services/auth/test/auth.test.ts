@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
-import { Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 // Client secrets known to this test, so that the client_credentials grant can be exercised with

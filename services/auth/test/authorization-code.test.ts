@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
+import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 
 const maxPerClient = 3;
 const maxPerIp = 8;

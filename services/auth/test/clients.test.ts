@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
-import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 

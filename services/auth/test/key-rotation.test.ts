@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { rotateSigningKey } from '../src/keys/load-signing-keys.ts';
 

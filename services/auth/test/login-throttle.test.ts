@@ -13,10 +13,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { accountKey, ipKey, LoginThrottle, type LoginThrottleLimits } from '../src/throttle/login-throttle.ts';
-import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
+import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 // Small limits so that the rules show in a few requests; startTestPlatform reads process.env.
 const maxPerPair = 3;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const redirect = 'http://localhost:5173/callback';

@@ -3,7 +3,7 @@
 // stop at the redirect URI with the code.
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { HttpBrowser, formOn } from '@paymesh/launcher/http-browser';
+import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 export interface AuthorizedCode {
   /** The redirect URI the browser was sent back to, with `code` and `state`. */

@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { HttpBrowser } from '@paymesh/launcher/http-browser';
+import { HttpBrowser } from '@paymesh/app/testing/http-browser';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const payments = 'urn:paymesh:payments';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const redirect = 'https://partner.example/cb';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { eventually } from '@paymesh/launcher/testing';
+import { eventually } from '@paymesh/app/testing';
 import { loadConfig } from '@paymesh/platform/config';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { createLogger } from '@paymesh/platform/logger';

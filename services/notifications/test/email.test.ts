@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseMail, splitHeaders, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
+import { parseMail, splitHeaders, startSmtpSink, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
 import type { Logger } from '@paymesh/platform/logger';
 import { createMailer } from '../src/email/mailer.ts';
 import type { EmailMessage, Mailer } from '../src/email/mailer.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { backends, eventually, suitePlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 

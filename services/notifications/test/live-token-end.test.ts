@@ -4,7 +4,7 @@
 // Each trigger on PGlite, on PostgreSQL, and distributed (one process per service, NATS).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type SignedUpUser, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
 import { Stream } from './sse-stream.ts';
 
 // The shortest lifetime auth allows, so that the expiry case ends within the suite.

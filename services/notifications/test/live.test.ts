@@ -3,7 +3,7 @@
 // a reconnect with Last-Event-ID, and nothing of another user's inbox.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { Stream } from './sse-stream.ts';
 

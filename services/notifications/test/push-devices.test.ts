@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import webpush from 'web-push';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { ClaimedDelivery } from '../src/delivery/channel-sender.ts';

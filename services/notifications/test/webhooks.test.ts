@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type Backend, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type Backend, type TestPlatform } from '@paymesh/app/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { newWebhookSecret, verifyWebhookSignature } from '../src/webhooks/webhook-signature.ts';

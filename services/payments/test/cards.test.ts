@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { backends, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type Api, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type Api, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 

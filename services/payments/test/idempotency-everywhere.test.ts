@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform } from '@paymesh/launcher/testing';
+import { backends, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { claimIdempotencyKey, deleteExpiredIdempotencyKeys, IdempotencyClaimLostError, storeIdempotentResponse } from '../src/idempotency/idempotency-key.ts';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 

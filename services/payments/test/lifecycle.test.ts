@@ -4,7 +4,7 @@
 // after each step; payers followed from user.disabled / user.enabled / user.deleted.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backends, eventually, suitePlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { newEvent, type EventEnvelope } from '@paymesh/platform/events/event';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';

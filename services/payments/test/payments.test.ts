@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { backends, eventually, suitePlatform } from '@paymesh/launcher/testing';
+import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { recordInvariantCheck } from '../src/ledger/record-invariant-check.ts';

@@ -3,7 +3,7 @@
 // through processor clearing, or the wallet), with their events, and safe under concurrency.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform, type ApiResponse } from '@paymesh/launcher/testing';
+import { backends, suitePlatform, type ApiResponse } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';

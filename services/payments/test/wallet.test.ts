@@ -3,7 +3,7 @@
 // with holds for manual capture, and the no-overdraft rule under 200 concurrent payments.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform, type ApiResponse } from '@paymesh/launcher/testing';
+import { backends, suitePlatform, type ApiResponse } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Api, backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { Api, backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { WorkGate } from '../src/throttle/work-gate.ts';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
-import { backends, eventually, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/launcher/testing';
+import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
+import { backends, eventually, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { adminPassword, Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { adminPassword, Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { bootstrapAdmin } from '../src/accounts/bootstrap-admin.ts';
 

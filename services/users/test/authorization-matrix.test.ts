@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { Api, backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/launcher/testing';
+import { Api, backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
 // The platform's service clients with secrets this test knows (read when the platform starts), so

@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseMail, startSmtpSink, type Mail, type SmtpSink } from '@paymesh/launcher/smtp-sink';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { parseMail, startSmtpSink, type Mail, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
 // Mail goes through SMTP only; nothing lands in an outbox folder.

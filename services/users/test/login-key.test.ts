@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { loginKey } from '@paymesh/platform/login-key';
 import { backfillLoginKeys } from '../src/accounts/backfill-login-keys.ts';

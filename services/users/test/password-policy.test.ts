@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { parseMail, startSmtpSink, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 
 const hex = (bytes = 4) => randomBytes(bytes).toString('hex');
 const strongPassphrase = 'violet tractor hums over the harbour';

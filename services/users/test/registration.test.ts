@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { startSmtpSink, type SmtpSink } from '@paymesh/launcher/smtp-sink';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/launcher/testing';
+import { startSmtpSink, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
+import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { commonPasswordCount } from '../src/passwords/check-password.ts';
 

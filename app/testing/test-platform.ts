@@ -12,9 +12,9 @@ import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-databa
 import { sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
-import { runSecrets, serviceNames, type ServiceName } from './ports.ts';
-import { startDistributed } from './start-distributed.ts';
-import { startEmbedded, type EmbeddedPlatform } from './start-embedded.ts';
+import { runSecrets, serviceNames, type ServiceName } from '../src/ports.ts';
+import { startDistributed } from '../src/start-distributed.ts';
+import { startEmbedded, type EmbeddedPlatform } from '../src/start-embedded.ts';
 
 export type Backend = 'pglite' | 'postgres';
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePorts } from '@paymesh/launcher/free-ports';
+import { freePorts } from './free-ports.ts';
 
 export const natsServerBinary = '/usr/sbin/nats-server';
 

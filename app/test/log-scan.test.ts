@@ -2,7 +2,7 @@
 // names, in plain lines and inside JSON values, and is not fooled into alarms by timestamps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findSecretsInLogs, luhnValid } from '../src/log-scan.ts';
+import { findSecretsInLogs, luhnValid } from '../testing/log-scan.ts';
 
 const line = (fields: Record<string, unknown>) => JSON.stringify({ level: 50, time: 1796503983160, service: 'payments', ...fields });
 

@@ -3,7 +3,7 @@
 // connection (what a crash or a restart does to them), `refuse()` also closes the listener (the
 // server is down: new connections are refused), `restore()` listens again on the same port.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { freePorts } from './free-ports.ts';
+import { freePorts } from '../src/free-ports.ts';
 
 export class FaultProxy {
   readonly port: number;
