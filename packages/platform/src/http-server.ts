@@ -10,6 +10,7 @@ import type { Metrics } from './metrics.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { useJsonParser } from './json-body.ts';
+import { requireRouteDeclarations } from './auth/route-declarations.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
 
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -66,6 +67,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.parsesBodies !== false) useJsonParser(app);
+  requireRouteDeclarations(app);
 
   // A response finished while the server is closing must not leave its connection in keep-alive:
   // close() would wait for it to idle out (72 s) instead of returning once requests are done.
@@ -114,8 +116,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return sendError(reply, appError);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (request, reply) => {
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { public: true } }, async (request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
     for (const { name, check } of options.readiness) {

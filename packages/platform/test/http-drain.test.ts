@@ -36,12 +36,12 @@ test('requests racing a graceful shutdown get 503 shutting_down with Connection:
   const inHandler = new Promise<void>((resolve) => (entered = resolve));
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  app.get('/slow', async () => {
+  app.get('/slow', { config: { public: true } }, async () => {
     entered();
     await released;
     return { finished: true };
   });
-  app.get('/fast', async () => ({ ok: true }));
+  app.get('/fast', { config: { public: true } }, async () => ({ ok: true }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@fastify/type-provider-typebox';
-import { protectedRoutes, requireScope } from '../src/auth/authenticate.ts';
+import { protectedRoutes } from '../src/auth/authenticate.ts';
 import { createTokenVerifier } from '../src/auth/token-verifier.ts';
 import { AppError } from '../src/errors.ts';
 import { createHttpServer, type HttpServer } from '../src/http-server.ts';
@@ -38,6 +38,7 @@ before(async () => {
   });
 
   app.post('/payments', {
+    config: { public: true },
     schema: {
       body: Type.Object({
         amountMinor: Type.Integer({ minimum: 1 }),
@@ -49,11 +50,11 @@ before(async () => {
     paymentsCreated++;
     return reply.code(201).send({ ...request.body, requestId: currentRequestId() });
   });
-  app.get('/payments/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => ({ id: request.params.id }));
-  app.get('/boom', async () => {
+  app.get('/payments/:id', { config: { public: true }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => ({ id: request.params.id }));
+  app.get('/boom', { config: { public: true } }, async () => {
     throw new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2');
   });
-  app.get('/conflict', async () => {
+  app.get('/conflict', { config: { public: true } }, async () => {
     throw new AppError(409, 'idempotency_error', 'idempotency_key_reused', 'This Idempotency-Key was used with another request.', { param: 'idempotency-key' });
   });
 
@@ -66,10 +67,8 @@ before(async () => {
   });
   protectedRoutes(app, verify, (scope) => {
     scope.get('/me', async (request) => ({ subject: request.caller.subject, kind: request.caller.kind }));
-    scope.post('/refunds', async (request) => {
-      requireScope(request.caller, 'refunds:write');
-      return { ok: true };
-    });
+    scope.post('/refunds', { config: { scope: 'refunds:write' } }, async () => ({ ok: true }));
+    scope.post('/payouts', { config: { callers: ['service'], scope: 'payouts:write' } }, async () => ({ ok: true }));
   });
   await app.ready();
 });
@@ -295,6 +294,20 @@ describe('protected routes', () => {
     assert.equal(response.statusCode, 403);
     assert.equal(response.json().error.code, 'insufficient_scope');
     assert.equal(response.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="refunds:write"');
+  });
+
+  test('a caller the route does not admit: 403 forbidden, before the scope is looked at', async () => {
+    const token = await issuer.token({ claims: { scope: 'refunds:read' } });
+    const response = await app.inject({ method: 'POST', url: '/payouts', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(response.statusCode, 403);
+    assert.equal(response.json().error.code, 'forbidden');
+  });
+
+  test('a route neither protected nor declared public stops the server at boot', async () => {
+    const server = createHttpServer({ logger: createLogger('test', 'silent'), metrics: createMetrics('undeclared-test'), readiness: [], trustedProxies: [] });
+    server.get('/forgotten', async () => ({ ok: true }));
+    await assert.rejects(async () => server.ready(), /GET \/forgotten/);
+    await server.close();
   });
 
   test('when the issuer\'s keys cannot be fetched: 503, not a 401 that would log the user out', async () => {

@@ -65,6 +65,8 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
       upstream,
       prefix,
       rewritePrefix: prefix,
+      // The edge lets everything through to the services, which authenticate their own routes.
+      config: { public: true },
       http: { requestOptions: { timeout: config.upstreamTimeoutMs } },
       replyOptions: {
         onError: (reply, { error }) => {

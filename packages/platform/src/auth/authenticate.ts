@@ -1,23 +1,50 @@
-// Route protection by scope (Fastify encapsulation): register routes inside `protectedRoutes` and
-// they cannot forget authentication. The caller is on `request.caller`.
-import type { FastifyRequest } from 'fastify';
+// Route protection by scope (Fastify encapsulation): every route registered inside
+// `protectedRoutes` is authenticated (the caller is on `request.caller`), and what it requires
+// beyond that is declared on the route, `config: { scope: 'payments:write', callers: ['admin', 'service'] }`,
+// and checked by one hook here. A route outside must say `config: { public: true }`
+// (route-declarations.ts refuses to start otherwise), so no route is public by omission.
+import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../http-server.ts';
 import { platformErrors } from '../errors.ts';
-import type { Caller } from './caller.ts';
+import { isAdmin, type Caller } from './caller.ts';
 import { InvalidTokenError, type TokenVerifier } from './token-verifier.ts';
+
+/** Who may call a route: any user, an admin (role and admin scope, see `isAdmin`), a service. */
+export type CallerRole = 'user' | 'admin' | 'service';
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
+  }
+  interface FastifyContextConfig {
+    /** Outside `protectedRoutes` only: the route answers anyone, on purpose. */
+    public?: true;
+    /**
+     * The scope the caller's token must carry: one for every caller, or one per kind of caller
+     * (`{ service: 'users:read' }`: services need it, users act on their own records).
+     */
+    scope?: string | { readonly user?: string; readonly service?: string };
+    /** Who may call at all (checked before the scope); anyone authenticated when absent. */
+    callers?: readonly CallerRole[];
+    /** Set by `protectedRoutes` on the routes it holds. */
+    authenticated?: true;
   }
 }
 
 export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register: (scope: HttpServer) => void | Promise<void>): void {
   void app.register(async (scope) => {
     scope.decorateRequest('caller', null as unknown as Caller);
+    scope.addHook('onRoute', (route) => {
+      if (route.config?.public === true) throw new Error(`${String(route.method)} ${route.url} is declared public inside protectedRoutes: register it outside`);
+      route.config = { ...route.config, authenticated: true };
+    });
     scope.addHook('onRequest', async (request) => {
       request.caller = await authenticateRequest(request, verify);
+    });
+    // After validation, as the handler would: a malformed request answers 400 whoever sends it.
+    scope.addHook('preHandler', async (request) => {
+      authorize(request.caller, request.routeOptions.config, `${request.method} ${request.routeOptions.url ?? request.url}`);
     });
     await register(scope.withTypeProvider<TypeBoxTypeProvider>());
   });
@@ -39,7 +66,23 @@ async function authenticateRequest(request: FastifyRequest, verify: TokenVerifie
   }
 }
 
-/** Throws 403 unless the caller's token carries `scope`. */
+/** The route's declared requirements: who may call (403 forbidden), then the scope (403 insufficient_scope). */
+function authorize(caller: Caller, config: FastifyContextConfig, route: string): void {
+  if (config.callers !== undefined && !config.callers.some((role) => plays(caller, role))) {
+    throw platformErrors.forbidden(`Only ${config.callers.map((role) => roleNames[role]).join(' and ')} may call ${route}.`);
+  }
+  const scope = typeof config.scope === 'string' ? config.scope : config.scope?.[caller.kind];
+  if (scope !== undefined) requireScope(caller, scope);
+}
+
+const roleNames: Record<CallerRole, string> = { user: 'users', admin: 'admins', service: 'services' };
+
+function plays(caller: Caller, role: CallerRole): boolean {
+  if (role === 'admin') return isAdmin(caller);
+  return caller.kind === role;
+}
+
+/** Throws 403 unless the caller's token carries `scope`. For a scope that depends on the request's data; a route's own scope goes in its config. */
 export function requireScope(caller: Caller, scope: string): void {
   if (!caller.scopes.has(scope)) throw platformErrors.insufficientScope(scope);
 }

@@ -5,9 +5,7 @@
 // configuration and not managed here.
 import { Type } from '@fastify/type-provider-typebox';
 import type { ProviderRef } from '../oidc/create-provider.ts';
-import { isAdmin } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { platformErrors } from '@paymesh/platform/errors';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -57,26 +55,24 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
     await store.upsert(client.client_id, client as never, undefined);
   };
 
+  // Only admins manage OAuth clients.
+  const config = { callers: ['admin'] } as const;
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.addHook('preHandler', async (request) => {
-      if (!isAdmin(request.caller)) throw platformErrors.forbidden('Only admins manage OAuth clients.');
-    });
-
-    scope.post('/auth/clients', { schema: { body: registration } }, async (request, reply) => {
+    scope.post('/auth/clients', { config, schema: { body: registration } }, async (request, reply) => {
       const { client, secret } = buildClient(request.body, Math.floor(Date.now() / 1000));
       await save(client);
       return reply.code(201).send({ ...publicClient(client), ...(secret === undefined ? {} : { client_secret: secret, client_secret_expires_at: 0 }) });
     });
 
-    scope.get('/auth/clients', async () => {
+    scope.get('/auth/clients', { config }, async () => {
       const rows = await queryRows<{ payload: StoredClient }>(db as Db, sql`select payload from oidc_models where model = 'Client' order by (payload->>'client_id_issued_at')::bigint, id`);
       return { object: 'list', data: rows.map((r) => publicClient(r.payload)) };
     });
 
-    scope.get('/auth/clients/:client_id', { schema: { params: idParams } }, async (request) => publicClient(await load(request.params.client_id)));
+    scope.get('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request) => publicClient(await load(request.params.client_id)));
 
     // The new secret replaces the old one at once; it is shown only in this response.
-    scope.post('/auth/clients/:client_id/secret', { schema: { params: idParams } }, async (request) => {
+    scope.post('/auth/clients/:client_id/secret', { config, schema: { params: idParams } }, async (request) => {
       const client = await load(request.params.client_id);
       if (client.token_endpoint_auth_method === 'none') throw authErrors.publicClientHasNoSecret();
       if (client.token_endpoint_auth_method === 'private_key_jwt') throw authErrors.keyClientHasNoSecret();
@@ -87,7 +83,7 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
 
     // Its grants end with it: their live access tokens are revoked everywhere first, then its
     // refresh tokens, codes and grants are deleted.
-    scope.delete('/auth/clients/:client_id', { schema: { params: idParams } }, async (request, reply) => {
+    scope.delete('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request, reply) => {
       await load(request.params.client_id);
       const grants = await queryRows<{ id: string }>(db, sql`select id from oidc_models where model = 'Grant' and payload->>'clientId' = ${request.params.client_id}`);
       for (const { id } of grants) await revokeGrantTokens(runtime, id);

@@ -99,7 +99,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     return grant.save();
   };
 
-  app.get('/auth/interaction/:uid', { schema: { params } }, async (request, reply) => {
+  app.get('/auth/interaction/:uid', { config: { public: true }, schema: { params } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined) return html(reply, 400, errorPage(expired));
     const client = await providerRef.current.Client.find(String(interaction.params.client_id));
@@ -122,7 +122,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     return html(reply, 400, errorPage('This step of sign-in is not supported.'));
   });
 
-  app.post('/auth/interaction/:uid/login', { schema: { params, body: formBody } }, async (request, reply) => {
+  app.post('/auth/interaction/:uid/login', { config: { public: true }, schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined || interaction.prompt.name !== 'login') return html(reply, 400, errorPage(expired));
     if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));
@@ -143,7 +143,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     return finish(request, reply, { login: { accountId: outcome.value.id } }, false);
   });
 
-  app.post('/auth/interaction/:uid/confirm', { schema: { params, body: formBody } }, async (request, reply) => {
+  app.post('/auth/interaction/:uid/confirm', { config: { public: true }, schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined || interaction.prompt.name !== 'consent') return html(reply, 400, errorPage(expired));
     if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));
@@ -152,7 +152,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     return finish(request, reply, { consent: { grantId } }, true);
   });
 
-  app.post('/auth/interaction/:uid/abort', { schema: { params, body: formBody } }, async (request, reply) => {
+  app.post('/auth/interaction/:uid/abort', { config: { public: true }, schema: { params, body: formBody } }, async (request, reply) => {
     const interaction = await details(request, reply);
     if (interaction === undefined) return html(reply, 400, errorPage(expired));
     if (!fromOurPage(request, interaction.uid)) return html(reply, 403, errorPage(notFromPage));

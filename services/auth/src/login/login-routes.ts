@@ -15,7 +15,7 @@ import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
 export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle, devices: DeviceCookie): void {
-  app.post('/auth/login', async (request, reply) => {
+  app.post('/auth/login', { config: { public: true } }, async (request, reply) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');

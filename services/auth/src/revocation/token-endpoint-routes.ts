@@ -80,7 +80,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
 
   // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
   // token was issued to may revoke it.
-  app.post('/auth/token/revocation', async (request, reply) => {
+  app.post('/auth/token/revocation', { config: { public: true } }, async (request, reply) => {
     const client = await authenticated('revocation', request, reply, false);
     if (client === undefined) return reply;
     const token = tokenParam(request.body);
@@ -112,7 +112,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
   });
 
   // RFC 7662, for confidential clients (resource servers, back ends).
-  app.post('/auth/token/introspection', async (request, reply) => {
+  app.post('/auth/token/introspection', { config: { public: true } }, async (request, reply) => {
     const client = await authenticated('introspection', request, reply, true);
     if (client === undefined) return reply;
     const token = tokenParam(request.body);

@@ -2,7 +2,7 @@
 // status, notification), one delivery with its attempt log, and a manual redeliver (one more
 // attempt, for a dead delivery or to resend a delivered webhook).
 import { Type } from '@fastify/type-provider-typebox';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -45,6 +45,7 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/notifications/deliveries', {
+      config: { scope: 'notifications:read' },
       schema: {
         querystring: Type.Object({
           ...pageQuery,
@@ -55,7 +56,6 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
         }, { additionalProperties: false }),
       },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:read');
       const q = request.query;
       // recipient_id filters among what the caller may see anyway: for a user, their own.
       const filter = sql.join([
@@ -67,14 +67,12 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       return listDeliveries(db, request.caller, filter, q);
     });
 
-    scope.get('/notifications/deliveries/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/deliveries/:id', { config: { scope: 'notifications:read' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       return publicDelivery(row, await attemptsOf(db, row.id));
     });
 
-    scope.post('/notifications/deliveries/:id/redeliver', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
-      requireScope(request.caller, 'notifications:write');
+    scope.post('/notifications/deliveries/:id/redeliver', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       if (row.payload_erased === true) throw notificationsErrors.deliveryNotRedeliverable();
       // A delivered webhook may be resent (a receiver that lost it); a delivered email or push would

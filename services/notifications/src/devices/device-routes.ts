@@ -3,7 +3,7 @@
 // than reaching the new holder of the phone.
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
@@ -31,6 +31,7 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/notifications/devices', {
+      config: { scope: 'notifications:write' },
       schema: {
         // One object, not a union of the two shapes: ajv reports a union's errors against its first
         // branch, so a web registration with a bad key was answered "missing device_token".
@@ -45,7 +46,6 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         }, { additionalProperties: false }),
       },
     }, async (request, reply) => {
-      requireScope(request.caller, 'notifications:write');
       const userId = localUserId(request.caller);
       const body = request.body;
       let token: string;
@@ -98,14 +98,12 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
       return reply.code(device.created ? 201 : 200).send(publicDevice(device.row));
     });
 
-    scope.get('/notifications/devices', async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/devices', { config: { scope: 'notifications:read' } }, async (request) => {
       const rows = await queryRows<DeviceRow>(db, sql`select * from devices where user_id = ${localUserId(request.caller)} order by created_at desc`);
       return { object: 'list', data: rows.map(publicDevice), has_more: false };
     });
 
-    scope.delete('/notifications/devices/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
-      requireScope(request.caller, 'notifications:write');
+    scope.delete('/notifications/devices/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
       const rows = await queryRows(db, sql`delete from devices where id = ${request.params.id} and user_id = ${localUserId(request.caller)} returning id`);
       if (rows.length === 0) throw notificationsErrors.deviceNotFound();
       return reply.code(204).send();

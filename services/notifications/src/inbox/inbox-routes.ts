@@ -3,8 +3,8 @@
 // and services (also sent by email, push and webhooks, as the type and the user's preferences say).
 // Every route acts on the caller's own notifications: another user's id is 404.
 import { Type } from '@fastify/type-provider-typebox';
-import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { localUserId } from '@paymesh/platform/auth/caller';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
@@ -37,6 +37,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
 
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/notifications', {
+      config: { scope: 'notifications:read' },
       schema: {
         querystring: Type.Object({
           limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
@@ -46,7 +47,6 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'notifications:read');
       const limit = Number(request.query.limit ?? 50);
       const recipient = localUserId(caller);
       let cursor = sql`true`;
@@ -65,9 +65,8 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       return rows.slice(0, limit).map(publicNotification);
     });
 
-    scope.put('/notifications/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
+    scope.put('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;
-      requireScope(caller, 'notifications:write');
       const recipient = localUserId(caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       // Only the recipient can mark it; the first read time is kept.
@@ -77,17 +76,16 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       return { message: 'Notification marked as read.' };
     });
 
-    scope.get('/notifications/unread_count', async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/unread_count', { config: { scope: 'notifications:read' } }, async (request) => {
       // Always counted from the table (an index of unread rows), never kept as a counter that could drift.
       const [row] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from notifications where recipient_id = ${localUserId(request.caller)} and read_at is null`);
       return { object: 'unread_count', unread: Number(row!.n) };
     });
 
     scope.patch('/notifications/:id', {
+      config: { scope: 'notifications:write' },
       schema: { params: Type.Object({ id: Type.String() }), body: Type.Object({ read: Type.Boolean() }, { additionalProperties: false }) },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:write');
       const recipient = localUserId(request.caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       const readAt = request.body.read ? sql`coalesce(read_at, now())` : sql`null`;
@@ -97,16 +95,14 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       return publicNotification(row);
     });
 
-    scope.post('/notifications/mark_all_read', async (request) => {
-      requireScope(request.caller, 'notifications:write');
+    scope.post('/notifications/mark_all_read', { config: { scope: 'notifications:write' } }, async (request) => {
       const recipient = localUserId(request.caller);
       const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`
         update notifications set read_at = now() where recipient_id = ${recipient} and read_at is null returning id`));
       return { message: 'All notifications marked as read.', updated: rows.length };
     });
 
-    scope.delete('/notifications/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
-      requireScope(request.caller, 'notifications:write');
+    scope.delete('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
       const recipient = localUserId(request.caller);
       if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
       const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`delete from notifications where id = ${request.params.id} and recipient_id = ${recipient} returning id`));
@@ -115,6 +111,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
     });
 
     scope.post('/notifications', {
+      config: { callers: ['admin', 'service'], scope: 'notifications:write' },
       schema: {
         body: Type.Object({
           user_id: Type.Integer({ minimum: 1 }),
@@ -126,8 +123,6 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       },
     }, async (request, reply) => {
       const { caller } = request;
-      if (!(isAdmin(caller) || caller.kind === 'service')) throw platformErrors.forbidden('Only admins and services may send notifications.');
-      requireScope(caller, 'notifications:write');
       const type = request.body.type ?? 'message';
       if (notificationType(type).servicesOnly && caller.kind !== 'service') throw notificationsErrors.servicesOnlyType(type);
       const data = request.body.data ?? {};

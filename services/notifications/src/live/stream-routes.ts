@@ -2,7 +2,7 @@
 // notification is an `event: notification` whose `id` is the notification's id, followed by an
 // `event: unread_count`; a reconnect sending `Last-Event-ID` first gets what it missed.
 import { localUserId } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -11,8 +11,7 @@ import type { InboxHub } from './inbox-hub.ts';
 
 export function streamRoutes(app: HttpServer, runtime: Runtime, hub: InboxHub): void {
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.get('/notifications/stream', async (request, reply) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/stream', { config: { scope: 'notifications:read' } }, async (request, reply) => {
       const recipient = localUserId(request.caller);
       const header = request.headers['last-event-id'];
       if (header !== undefined && (Array.isArray(header) || !/^(0|[1-9][0-9]{0,17})$/.test(header))) throw platformErrors.invalidParameter('last-event-id', 'Last-Event-ID is the id of a notification this stream sent.');

@@ -3,7 +3,7 @@
 // are locked on: switching one off is refused.
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -29,13 +29,13 @@ async function preferencesOf(db: Db, userId: string) {
 export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.get('/notifications/preferences', async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/preferences', { config: { scope: 'notifications:read' } }, async (request) => {
       return preferencesOf(db, localUserId(request.caller));
     });
 
     // { "payment.succeeded": { "email": false, "push": true }, … }
     scope.patch('/notifications/preferences', {
+      config: { scope: 'notifications:write' },
       schema: {
         body: Type.Record(
           Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' }),
@@ -46,7 +46,6 @@ export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
         ),
       },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:write');
       const userId = localUserId(request.caller);
       const changes: { type: string; channel: Channel; enabled: boolean }[] = [];
       for (const [name, choice] of Object.entries(request.body)) {

@@ -3,7 +3,7 @@
 // networks are refused unless WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true.
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, type Caller } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -68,6 +68,7 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
 
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/notifications/webhooks', {
+      config: { scope: 'notifications:write' },
       schema: {
         body: Type.Object({
           url: Type.String({ minLength: 8, maxLength: 2048 }),
@@ -78,7 +79,6 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'notifications:write');
       const owner = localUserId(caller);
       if (request.body.all_users === true && !isAdmin(caller)) throw notificationsErrors.allUsersForbidden();
       const eventTypes = checkEventTypes(request.body.event_types);
@@ -97,18 +97,17 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       return reply.code(201).send(publicEndpoint(row, secret));
     });
 
-    scope.get('/notifications/webhooks', async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/webhooks', { config: { scope: 'notifications:read' } }, async (request) => {
       const rows = await queryRows<EndpointRow>(db, sql`select * from webhook_endpoints where owner_id = ${localUserId(request.caller)} order by created_at desc`);
       return { object: 'list', data: rows.map((r) => publicEndpoint(r)), has_more: false };
     });
 
-    scope.get('/notifications/webhooks/:id', { schema: { params: idParams } }, async (request) => {
-      requireScope(request.caller, 'notifications:read');
+    scope.get('/notifications/webhooks/:id', { config: { scope: 'notifications:read' }, schema: { params: idParams } }, async (request) => {
       return publicEndpoint(await findEndpoint(db, request.caller, request.params.id));
     });
 
     scope.patch('/notifications/webhooks/:id', {
+      config: { scope: 'notifications:write' },
       schema: {
         params: idParams,
         body: Type.Object({
@@ -119,7 +118,6 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
         }, { additionalProperties: false, minProperties: 1 }),
       },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:write');
       const b = request.body;
       const eventTypes = b.event_types === undefined ? undefined : checkEventTypes(b.event_types);
       if (b.url !== undefined) await checkUrl(b.url);
@@ -134,8 +132,7 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       return publicEndpoint(row);
     });
 
-    scope.delete('/notifications/webhooks/:id', { schema: { params: idParams } }, async (request, reply) => {
-      requireScope(request.caller, 'notifications:write');
+    scope.delete('/notifications/webhooks/:id', { config: { scope: 'notifications:write' }, schema: { params: idParams } }, async (request, reply) => {
       const endpoint = await findEndpoint(db, request.caller, request.params.id);
       await db.execute(sql`delete from webhook_endpoints where id = ${endpoint.id}`);
       return reply.code(204).send();
@@ -144,9 +141,9 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
     // The new secret signs from now on; the previous one keeps signing too until it expires, so
     // receivers can switch over without missing a delivery.
     scope.post('/notifications/webhooks/:id/rotate_secret', {
+      config: { scope: 'notifications:write' },
       schema: { params: idParams, body: Type.Optional(Type.Object({ expires_in: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })) }, { additionalProperties: false })) },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:write');
       const overlapSec = request.body?.expires_in ?? 86_400;
       const secret = newWebhookSecret();
       const row = await db.transaction(async (tx) => {
@@ -161,12 +158,12 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
 
     // The endpoint's delivery log, newest first; each delivery's attempts at /notifications/deliveries/:id.
     scope.get('/notifications/webhooks/:id/deliveries', {
+      config: { scope: 'notifications:read' },
       schema: {
         params: idParams,
         querystring: Type.Object({ ...pageQuery, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])) }, { additionalProperties: false }),
       },
     }, async (request) => {
-      requireScope(request.caller, 'notifications:read');
       const endpoint = await findEndpoint(db, request.caller, request.params.id);
       const status = request.query.status === undefined ? sql`true` : sql`d.status = ${request.query.status}`;
       return listDeliveries(db, request.caller, sql`d.channel = 'webhook' and d.target_id = ${endpoint.id} and ${status}`, request.query);

@@ -2,7 +2,7 @@
 // processor and nowhere else), GET /payment_methods, GET and DELETE /payment_methods/:id.
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
@@ -20,10 +20,10 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
 
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
     scope.post('/payment_methods', {
+      config: { scope: 'payments:write' },
       schema: { body: Type.Object({ type: Type.Optional(Type.Literal('card')), card: cardSchema, user_id: Type.Optional(userIdSchema) }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const { caller, body } = request;
-      requireScope(caller, 'payments:write');
       const key = ctx.idempotency.key(request);
       const userId = actingUser(caller, body.user_id);
       const card = checkCardDetails(body.card);
@@ -40,10 +40,10 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
     });
 
     scope.get('/payment_methods', {
+      config: { scope: 'payments:read' },
       schema: { querystring: Type.Object({ user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })) }, { additionalProperties: false }) },
     }, async (request) => {
       const { caller } = request;
-      requireScope(caller, 'payments:read');
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
       const rows = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods
@@ -51,13 +51,11 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       return { object: 'list', data: rows.slice(0, 100).map(publicPaymentMethod), has_more: rows.length > 100 };
     });
 
-    scope.get('/payment_methods/:id', { schema: { params: objectIdParams } }, async (request) => {
-      requireScope(request.caller, 'payments:read');
+    scope.get('/payment_methods/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
       return publicPaymentMethod(await findOwned(request.params.id, request.caller));
     });
 
-    scope.delete('/payment_methods/:id', { schema: { params: objectIdParams } }, async (request) => {
-      requireScope(request.caller, 'payments:write');
+    scope.delete('/payment_methods/:id', { config: { scope: 'payments:write' }, schema: { params: objectIdParams } }, async (request) => {
       const row = await findOwned(request.params.id, request.caller);
       await ctx.db.execute(sql`update payment_methods set detached_at = now() where id = ${row.id}`);
       return { id: row.id, object: 'payment_method', deleted: true };

@@ -3,7 +3,7 @@
 // Idempotency-Key; validation happens before it, so a request that failed validation stores nothing.
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { Outcome } from '../idempotency/idempotent-post.ts';
@@ -70,9 +70,8 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
   });
 
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
-    scope.post('/payments', { schema: { body: createBody } }, async (request, reply) => {
+    scope.post('/payments', { config: { scope: 'payments:write' }, schema: { body: createBody } }, async (request, reply) => {
       const { caller, body } = request;
-      requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
       const userId = actingUser(caller, body.user_id);
       const currency = requestCurrency(config, body.currency);
@@ -93,10 +92,10 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
     });
 
     scope.post('/payments/:id/confirm', {
+      config: { scope: 'payments:write' },
       schema: { params: objectIdParams, body: Type.Object({ payment_method: Type.Optional(paymentMethodSchema) }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
       const input = request.body.payment_method;
       const payment = await findPayment(ctx.db, request.params.id);
@@ -107,10 +106,10 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
     });
 
     scope.post('/payments/:id/capture', {
+      config: { scope: 'payments:write' },
       schema: { params: objectIdParams, body: Type.Object({ amount_to_capture: Type.Optional(amountSchema) }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
       const raw = request.body.amount_to_capture;
       let amount: bigint | undefined;
@@ -123,19 +122,18 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
     });
 
     scope.post('/payments/:id/cancel', {
+      config: { scope: 'payments:write' },
       schema: {
         params: objectIdParams,
         body: Type.Object({ cancellation_reason: Type.Optional(Type.Union(cancellationReasons.map((r) => Type.Literal(r)))) }, { additionalProperties: false }),
       },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'payments:write');
       const key = idempotency.key(request);
       return idempotency.run(request, reply, key, (hold, store) => cancelPayment(ctx, caller, request.params.id, request.body.cancellation_reason, hold, store));
     });
 
-    scope.get('/payments/:id', { schema: { params: objectIdParams } }, async (request) => {
-      requireScope(request.caller, 'payments:read');
+    scope.get('/payments/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
       const row = await findPayment(ctx.db, request.params.id);
       // Another user's payment is as absent as an unknown one.
       if (row === undefined || !mayActFor(request.caller, row.user_id)) throw paymentsErrors.paymentNotFound();
@@ -143,6 +141,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
     });
 
     scope.get('/payments', {
+      config: { scope: 'payments:read' },
       schema: {
         querystring: Type.Object({
           limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
@@ -155,7 +154,6 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       },
     }, async (request) => {
       const { caller } = request;
-      requireScope(caller, 'payments:read');
       // Users see their own; admins and services may filter by user or see all.
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged ? request.query.user_id : localUserId(caller);

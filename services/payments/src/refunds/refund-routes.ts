@@ -1,10 +1,9 @@
 // POST /payments/:id/refunds (admins and services: refunding is the merchant's decision) and
 // GET /payments/:id/refunds (the payer too).
 import { Type } from '@fastify/type-provider-typebox';
-import { isAdmin, mayActFor } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { mayActFor } from '@paymesh/platform/auth/caller';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
@@ -16,6 +15,7 @@ import { publicRefund, refundColumns, refundReasons, type RefundRow } from './re
 export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
     scope.post('/payments/:id/refunds', {
+      config: { callers: ['admin', 'service'], scope: 'payments:write' },
       schema: {
         params: objectIdParams,
         body: Type.Object({
@@ -25,8 +25,6 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       },
     }, async (request, reply) => {
       const { caller } = request;
-      requireScope(caller, 'payments:write');
-      if (!isAdmin(caller) && caller.kind !== 'service') throw platformErrors.forbidden('Only an admin or a service may refund a payment.');
       const key = ctx.idempotency.key(request);
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined) throw paymentsErrors.paymentNotFound();
@@ -35,8 +33,7 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       return ctx.idempotency.run(request, reply, key, (hold, store) => createRefund(ctx, caller, payment.id, amount, request.body.reason, hold, store));
     });
 
-    scope.get('/payments/:id/refunds', { schema: { params: objectIdParams } }, async (request) => {
-      requireScope(request.caller, 'payments:read');
+    scope.get('/payments/:id/refunds', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
       const rows = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where payment_id = ${payment.id} order by seq desc`);

@@ -2,7 +2,7 @@
 // services, and the user themself). Paying from it is `payment_method: "wallet"` on a payment.
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import { requestedMethod } from '../payment-methods/payment-method.ts';
@@ -14,6 +14,7 @@ import { walletOf } from './wallet-balance.ts';
 export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
     scope.post('/wallet/top-ups', {
+      config: { scope: 'payments:write' },
       schema: {
         body: Type.Object({
           amount: amountSchema,
@@ -24,7 +25,6 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
       },
     }, async (request, reply) => {
       const { caller, body } = request;
-      requireScope(caller, 'payments:write');
       const key = ctx.idempotency.key(request);
       const userId = actingUser(caller, body.user_id);
       const currency = requestCurrency(ctx.config, body.currency);
@@ -35,13 +35,11 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
       return ctx.idempotency.run(request, reply, key, (hold, store) => topUpWallet(ctx, { userId, amountMinor, currency, method, createdBy: `${caller.kind}:${caller.subject}` }, hold, store));
     });
 
-    scope.get('/wallet', async (request) => {
-      requireScope(request.caller, 'payments:read');
+    scope.get('/wallet', { config: { scope: 'payments:read' } }, async (request) => {
       return walletOf(ctx.db, localUserId(request.caller));
     });
 
-    scope.get('/wallet/:user_id', { schema: { params: Type.Object({ user_id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }) } }, async (request) => {
-      requireScope(request.caller, 'payments:read');
+    scope.get('/wallet/:user_id', { config: { scope: 'payments:read' }, schema: { params: Type.Object({ user_id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }) } }, async (request) => {
       // Another user's wallet is as absent as an unknown user.
       if (!mayActFor(request.caller, request.params.user_id)) throw paymentsErrors.userNotFound();
       return walletOf(ctx.db, request.params.user_id);

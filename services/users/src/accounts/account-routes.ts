@@ -2,7 +2,7 @@
 // (profile, email change, password change).
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { sql } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
@@ -60,7 +60,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
 
   // Public: anyone may register. Form-encoded (as Django's request.POST) or JSON.
   // A taken email address answers like a new one (the contract fixes only this body).
-  app.post('/users/create_user', async (request) => {
+  app.post('/users/create_user', { config: { public: true } }, async (request) => {
     await registerFrom(request.ip, validateRegistration(request.body));
     runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
@@ -73,7 +73,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     email: Type.String({ maxLength: 254 }),
     password: Type.String({ maxLength: maxPasswordLength * 4 }),
   }, { additionalProperties: false });
-  app.post('/users', { schema: { body: registration } }, async (request, reply) => {
+  app.post('/users', { config: { public: true }, schema: { body: registration } }, async (request, reply) => {
     await registerFrom(request.ip, validateRegistration(request.body));
     runtime.relay.kick();
     return reply.code(202).send(registered);
@@ -166,9 +166,9 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
     });
 
-    scope.get('/users/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
+    // A service reads accounts under users:read; a user reads their own, an admin anyone's.
+    scope.get('/users/:id', { config: { scope: { service: 'users:read' } }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;
-      if (caller.kind === 'service') requireScope(caller, 'users:read');
       // Someone else's id answers 404, not 403: whether an account exists is not theirs to learn.
       if (!mayActFor(caller, request.params.id)) throw usersErrors.userNotFound();
       // Another user's account, by an admin's token: only while the table still says admin.
@@ -181,20 +181,20 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     const remove = async (callerId: Parameters<typeof mayActFor>[0], userId: unknown) => {
       if (typeof userId !== 'string' && typeof userId !== 'number') throw usersErrors.invalidInput('user_id', 'Missing required parameter: user_id.');
       const id = String(userId);
-      if (callerId.kind === 'service') throw platformErrors.forbidden('Services cannot delete users.');
       if (!mayActFor(callerId, id)) throw usersErrors.userNotFound();
       if (callerId.subject !== id && !(await stillAdmin(db, callerId))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
       runtime.relay.kick();
     };
 
-    scope.post('/users/delete_user', async (request) => {
+    // Services cannot delete users.
+    scope.post('/users/delete_user', { config: { callers: ['user'] } }, async (request) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       await remove(request.caller, body.user_id);
       return { success: true, message: 'User deleted successfully' };
     });
 
-    scope.delete('/users/:id', { schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+    scope.delete('/users/:id', { config: { callers: ['user'] }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
       await remove(request.caller, request.params.id);
       return reply.code(204).send();
     });

@@ -21,6 +21,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/users', {
+      config: { callers: ['admin'] },
       schema: {
         querystring: Type.Object({
           limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
@@ -33,7 +34,8 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
         }, { additionalProperties: false }),
       },
     }, async (request) => {
-      if (!isAdmin(request.caller) || !(await stillAdmin(db, request.caller))) throw platformErrors.forbidden('Only admins may list users.');
+      // The token says admin; the table must still say so (a demoted admin's token lives on).
+      if (!(await stillAdmin(db, request.caller))) throw platformErrors.forbidden('Only admins may list users.');
       const q = request.query;
       const limit = Number(q.limit ?? 20);
       const prefix = q.q === undefined ? undefined : `${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

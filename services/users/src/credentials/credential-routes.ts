@@ -2,10 +2,9 @@
 // `users:credentials` scope (auth's client) may call it; it answers the same way, in about the
 // same time, whether the account is unknown, deleted, disabled or the password is wrong.
 import { Type } from '@fastify/type-provider-typebox';
-import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
+import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { platformErrors } from '@paymesh/platform/errors';
 import { loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { findUserByLogin } from '../accounts/user.ts';
@@ -19,10 +18,9 @@ export function credentialRoutes(app: HttpServer, runtime: Runtime, options: { c
   const limiter = new SlidingWindowLimiter(options.checksPerMinute, 60_000);
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/users/internal/verify-credentials', {
+      config: { callers: ['service'], scope: 'users:credentials' },
       schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }) },
     }, async (request) => {
-      if (request.caller.kind !== 'service') throw platformErrors.forbidden('Only services may check credentials.');
-      requireScope(request.caller, 'users:credentials');
       if (limiter.take([loginKey(request.body.username)]) > 0) throw usersErrors.tooManyChecks();
       const user = await findUserByLogin(runtime.database.db, request.body.username);
       const usable = user !== undefined && user.status === 'active';

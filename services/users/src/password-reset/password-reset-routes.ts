@@ -39,9 +39,9 @@ export async function setPassword(tx: Db, userId: string, newPassword: string, o
 export function passwordResetRoutes(app: HttpServer, runtime: Runtime, job: ResetRequestJob, throttles: AccountThrottles): void {
   const { db } = runtime.database;
 
-  app.get('/users/password-reset', async (_request, reply) => sendPage(reply, 200, 'Reset your password', requestResetPage()));
+  app.get('/users/password-reset', { config: { public: true } }, async (_request, reply) => sendPage(reply, 200, 'Reset your password', requestResetPage()));
 
-  app.post('/users/password-reset', { schema: { body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }) } }, async (request, reply) => {
+  app.post('/users/password-reset', { config: { public: true }, schema: { body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }) } }, async (request, reply) => {
     const email = normalizeEmail(request.body.email);
     // One insert, whatever the address: the look-up runs in the job, after the response is sent.
     await recordResetRequest(db, email);
@@ -50,10 +50,11 @@ export function passwordResetRoutes(app: HttpServer, runtime: Runtime, job: Rese
     return reply.code(202).send(answer);
   });
 
-  app.get('/users/password-reset/confirm', { schema: { querystring: Type.Object({ token: Type.String({ maxLength: 100 }) }) } }, async (request, reply) =>
+  app.get('/users/password-reset/confirm', { config: { public: true }, schema: { querystring: Type.Object({ token: Type.String({ maxLength: 100 }) }) } }, async (request, reply) =>
     sendPage(reply, 200, 'Choose a new password', newPasswordPage(request.query.token)));
 
   app.post('/users/password-reset/confirm', {
+    config: { public: true },
     schema: { body: Type.Object({ token: Type.String({ maxLength: 100 }), new_password: Type.String({ maxLength: maxPasswordLength * 4 }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const page = wantsPage(request.headers['content-type']);

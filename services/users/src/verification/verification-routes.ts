@@ -53,10 +53,10 @@ async function verify(db: Db, token: string): Promise<{ userId: string; email: s
 export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext): void {
   const { db } = runtime.database;
 
-  app.get('/users/verify-email', { schema: { querystring: Type.Object({ token: Type.String({ maxLength: 100 }) }) } }, async (request, reply) =>
+  app.get('/users/verify-email', { config: { public: true }, schema: { querystring: Type.Object({ token: Type.String({ maxLength: 100 }) }) } }, async (request, reply) =>
     sendPage(reply, 200, 'Confirm your email address', verifyEmailPage(request.query.token)));
 
-  app.post('/users/verify-email', { schema: { body: tokenBody } }, async (request, reply) => {
+  app.post('/users/verify-email', { config: { public: true }, schema: { body: tokenBody } }, async (request, reply) => {
     const page = wantsPage(request.headers['content-type']);
     try {
       const { email } = await verify(db, request.body.token);
