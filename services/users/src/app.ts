@@ -25,7 +25,7 @@ export const usersService = defineService({
     const app = createServiceServer(runtime);
     await app.register(formbody);
     const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour };
-    const throttles = new AccountThrottles(config);
+    const throttles = new AccountThrottles(runtime.database.db, config);
     const resetJob = new ResetRequestJob({ db: runtime.database.db, publicUrl: config.publicUrl, logger: runtime.logger, onEnqueued: () => runtime.relay.kick() });
     // Before the routes, so that it covers them.
     refuseForeignFormPosts(app, config.publicUrl);

@@ -51,7 +51,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
    * strength estimate, argon2), then run within the gate that keeps such work from slowing logins.
    */
   const registerFrom = async (clientAddress: string, registration: Registration) => {
-    throttles.registration(clientAddress, registration.email);
+    await throttles.registration(clientAddress, registration.email);
     await throttles.heavy(async () => {
       checkNewPassword(registration.password, { username: registration.username, email: registration.email });
       await register(ctx, registration);
@@ -104,7 +104,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
       if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
       // A current password is checked: counted before argon2, and run within the gate.
-      if (email !== undefined) throttles.passwordCheck(userId, request.ip);
+      if (email !== undefined) await throttles.passwordCheck(userId, request.ip);
       const change = () => db.transaction(async (tx) => {
         const current = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         if (email !== undefined) {
@@ -149,7 +149,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       schema: { body: Type.Object({ current_password: Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 }), new_password: Type.String({ maxLength: maxPasswordLength * 4 }) }, { additionalProperties: false }) },
     }, async (request) => {
       const userId = localUserId(request.caller);
-      throttles.passwordCheck(userId, request.ip);
+      await throttles.passwordCheck(userId, request.ip);
       await throttles.heavy(() => db.transaction(async (tx) => {
         const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
         // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.

@@ -8,20 +8,20 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { findUserByLogin } from '../accounts/user.ts';
-import { SlidingWindowLimiter } from '../throttle/sliding-window-limiter.ts';
+import { RateLimit } from '@paymesh/platform/rate-limit/rate-limit';
 import { verifyPassword } from './password-hash.ts';
 
 export function credentialRoutes(app: HttpServer, runtime: Runtime, options: { checksPerMinute: number }): void {
-  // At most `checksPerMinute` checks per login name (every spelling of a name is one key) in any 60
-  // seconds on this replica: auth throttles logins per name and address already; this bounds what a
+  // At most `checksPerMinute` checks per login name (every spelling of a name is one key) a minute
+  // over every replica: auth throttles logins per name and address already; this bounds what a
   // caller holding auth's token could try.
-  const limiter = new SlidingWindowLimiter(options.checksPerMinute, 60_000);
+  const limit = new RateLimit(runtime.database.db, { name: 'credential-checks', limit: options.checksPerMinute, windowSec: 60 });
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/users/internal/verify-credentials', {
       config: { callers: ['service'], scope: 'users:credentials' },
       schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }) },
     }, async (request) => {
-      if (limiter.take([loginKey(request.body.username)]) > 0) throw usersErrors.tooManyChecks();
+      if (await limit.take(loginKey(request.body.username)) > 0) throw usersErrors.tooManyChecks();
       const user = await findUserByLogin(runtime.database.db, request.body.username);
       const usable = user !== undefined && user.status === 'active';
       const ok = await verifyPassword(usable ? user.password_hash : null, request.body.password);
