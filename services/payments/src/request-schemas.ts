@@ -7,10 +7,11 @@ import type { paymentsConfigSpec } from './config.ts';
 import { paymentsErrors } from './errors.ts';
 import { isSupportedCurrency } from './money/currencies.ts';
 import { parseAmount } from './money/parse-amount.ts';
+import { numericIdSchema } from '@paymesh/platform/ids';
 
 /** A string once the exact-amount parser has kept a JSON number's text; a JSON string is accepted too. */
 export const amountSchema = Type.String({ maxLength: 40 });
-export const userIdSchema = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,17}$' })]);
+export const userIdSchema = Type.Union([Type.Integer({ minimum: 1 }), numericIdSchema]);
 export const currencySchema = Type.String({ minLength: 3, maxLength: 3 });
 export const cardSchema = Type.Object({
   number: Type.String({ minLength: 1, maxLength: 30 }),
@@ -20,7 +21,6 @@ export const cardSchema = Type.Object({
 }, { additionalProperties: false });
 /** "wallet", a saved method's id (or one of the test processor's pm_card_… ids), or card details. */
 export const paymentMethodSchema = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), cardSchema]);
-export const objectIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export function requestCurrency(config: ConfigOf<typeof paymentsConfigSpec>, raw: string | undefined): string {
   const currency = (raw ?? config.defaultCurrency).toUpperCase();

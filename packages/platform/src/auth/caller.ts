@@ -1,4 +1,5 @@
 import { platformErrors } from '../errors.ts';
+import { isNumericId } from '../ids.ts';
 
 /** Who is calling, as established from a verified access token. */
 export interface Caller {
@@ -27,7 +28,7 @@ export interface Caller {
  * `external:<sub>` that names no account here: they are refused until accounts can be linked.
  */
 export function localUserId(caller: Caller): string {
-  if (caller.kind !== 'user' || !/^[1-9][0-9]{0,17}$/.test(caller.subject)) throw platformErrors.forbidden('This identity is not linked to a Paymesh user.');
+  if (caller.kind !== 'user' || !isNumericId(caller.subject)) throw platformErrors.forbidden('This identity is not linked to a Paymesh user.');
   return caller.subject;
 }
 

@@ -3,6 +3,7 @@
 // into an access token.
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { platformErrors } from '@paymesh/platform/errors';
+import { isNumericId } from '@paymesh/platform/ids';
 
 export interface Account {
   readonly id: string;
@@ -13,7 +14,7 @@ export interface Account {
 
 /** The active account with this id, or undefined (unknown, deleted, disabled). */
 export async function lookupAccount(users: ServiceClient, id: string): Promise<Account | undefined> {
-  if (!/^[1-9][0-9]{0,17}$/.test(id)) return undefined;
+  if (!isNumericId(id)) return undefined;
   const response = await users.request<{ id: number; username: string; email: string | null; role: 'user' | 'admin'; status: string }>({ method: 'GET', path: `/users/${id}` });
   if (response.status === 404) return undefined;
   if (response.status !== 200) throw platformErrors.serviceUnavailable();

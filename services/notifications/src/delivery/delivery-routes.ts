@@ -9,6 +9,8 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { notificationsErrors } from '../errors.ts';
 import { publicDelivery, visibleTo, type AttemptRow, type DeliveryRow } from './public-delivery.ts';
+import { numericIdSchema, objectIdParams, objectIdSchema } from '@paymesh/platform/ids';
+import { listOf, pageLimit, pageOf, pageQuery } from '@paymesh/platform/pagination';
 
 const columns = sql`d.id, d.recipient_id, d.notification_id, d.type, d.channel, d.target_id, d.status, d.attempts, d.next_attempt_at,
   d.last_error, d.created_at, d.delivered_at, d.seq, d.payload is null as payload_erased`;
@@ -24,7 +26,7 @@ export const attemptsOf = (db: Db, id: string) =>
 
 /** One page of deliveries, newest first, cursor on the delivery id. */
 export async function listDeliveries(db: Db, caller: Caller, filter: ReturnType<typeof sql>, query: { limit?: string; starting_after?: string }) {
-  const limit = Number(query.limit ?? 20);
+  const limit = pageLimit(query.limit, 20);
   let cursor = sql`true`;
   if (query.starting_after !== undefined) {
     const [found] = await queryRows<{ seq: string }>(db, sql`select d.seq from deliveries d where d.id = ${query.starting_after} and ${visibleTo(caller)}`);
@@ -33,13 +35,11 @@ export async function listDeliveries(db: Db, caller: Caller, filter: ReturnType<
   }
   const rows = await queryRows<DeliveryRow>(db, sql`select ${columns} from deliveries d
     where ${visibleTo(caller)} and ${filter} and ${cursor} order by d.seq desc limit ${limit + 1}`);
-  return { object: 'list', data: rows.slice(0, limit).map((r) => publicDelivery(r)), has_more: rows.length > limit };
+  const page = pageOf(rows, limit);
+  return listOf(page.rows.map((r) => publicDelivery(r)), page.hasMore);
 }
 
-export const pageQuery = {
-  limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
-  starting_after: Type.Optional(Type.String({ maxLength: 64 })),
-};
+export const deliveryPageQuery = pageQuery(objectIdSchema);
 
 export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: () => void): void {
   const { db } = runtime.database;
@@ -48,11 +48,11 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       config: { scope: 'notifications:read' },
       schema: {
         querystring: Type.Object({
-          ...pageQuery,
+          ...deliveryPageQuery,
           channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('push'), Type.Literal('webhook')])),
           status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])),
-          notification_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
-          recipient_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          notification_id: Type.Optional(numericIdSchema),
+          recipient_id: Type.Optional(numericIdSchema),
         }, { additionalProperties: false }),
       },
     }, async (request) => {
@@ -67,12 +67,12 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       return listDeliveries(db, request.caller, filter, q);
     });
 
-    scope.get('/notifications/deliveries/:id', { config: { scope: 'notifications:read' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => {
+    scope.get('/notifications/deliveries/:id', { config: { scope: 'notifications:read' }, schema: { params: objectIdParams } }, async (request) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       return publicDelivery(row, await attemptsOf(db, row.id));
     });
 
-    scope.post('/notifications/deliveries/:id/redeliver', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    scope.post('/notifications/deliveries/:id/redeliver', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       if (row.payload_erased === true) throw notificationsErrors.deliveryNotRedeliverable();
       // A delivered webhook may be resent (a receiver that lost it); a delivered email or push would

@@ -11,6 +11,8 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
 import { isErased } from '../messages/erased-recipients.ts';
 import { newId } from '../messages/new-id.ts';
+import { objectIdParams } from '@paymesh/platform/ids';
+import { listOf } from '@paymesh/platform/pagination';
 
 const maxDevicesPerUser = 20;
 
@@ -100,10 +102,10 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
 
     scope.get('/notifications/devices', { config: { scope: 'notifications:read' } }, async (request) => {
       const rows = await queryRows<DeviceRow>(db, sql`select * from devices where user_id = ${localUserId(request.caller)} order by created_at desc`);
-      return { object: 'list', data: rows.map(publicDevice), has_more: false };
+      return listOf(rows.map(publicDevice), false);
     });
 
-    scope.delete('/notifications/devices/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    scope.delete('/notifications/devices/:id', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
       const rows = await queryRows(db, sql`delete from devices where id = ${request.params.id} and user_id = ${localUserId(request.caller)} returning id`);
       if (rows.length === 0) throw notificationsErrors.deviceNotFound();
       return reply.code(204).send();

@@ -15,6 +15,8 @@ import { notificationsErrors } from '../errors.ts';
 import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import { publicNotification, type NotificationRow } from './notification.ts';
+import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
+import { pageLimit, pageOf, pageQuery } from '@paymesh/platform/pagination';
 
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;
@@ -40,14 +42,13 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       config: { scope: 'notifications:read' },
       schema: {
         querystring: Type.Object({
-          limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
-          starting_after: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          ...pageQuery(numericIdSchema),
           unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
         }, { additionalProperties: false }),
       },
     }, async (request, reply) => {
       const { caller } = request;
-      const limit = Number(request.query.limit ?? 50);
+      const limit = pageLimit(request.query.limit, 50);
       const recipient = localUserId(caller);
       let cursor = sql`true`;
       if (request.query.starting_after !== undefined) {
@@ -61,14 +62,15 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
         select * from notifications where recipient_id = ${recipient} and ${cursor} and ${unread}
         order by id desc limit ${limit + 1}`);
       // The contract's body is a bare array; the next page is announced in a header.
-      reply.header('paymesh-has-more', String(rows.length > limit));
-      return rows.slice(0, limit).map(publicNotification);
+      const page = pageOf(rows, limit);
+      reply.header('paymesh-has-more', String(page.hasMore));
+      return page.rows.map(publicNotification);
     });
 
     scope.put('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;
       const recipient = localUserId(caller);
-      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
+      if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       // Only the recipient can mark it; the first read time is kept.
       const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`
         update notifications set read_at = coalesce(read_at, now()) where id = ${request.params.id} and recipient_id = ${recipient} returning id`));
@@ -87,7 +89,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
       schema: { params: Type.Object({ id: Type.String() }), body: Type.Object({ read: Type.Boolean() }, { additionalProperties: false }) },
     }, async (request) => {
       const recipient = localUserId(request.caller);
-      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
+      if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       const readAt = request.body.read ? sql`coalesce(read_at, now())` : sql`null`;
       const [row] = await changeInbox(recipient, (tx) => queryRows<NotificationRow>(tx, sql`
         update notifications set read_at = ${readAt} where id = ${request.params.id} and recipient_id = ${recipient} returning *`));
@@ -104,7 +106,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
 
     scope.delete('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
       const recipient = localUserId(request.caller);
-      if (!/^[1-9][0-9]{0,17}$/.test(request.params.id)) throw notificationsErrors.notificationNotFound();
+      if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       const rows = await changeInbox(recipient, (tx) => queryRows<{ id: string }>(tx, sql`delete from notifications where id = ${request.params.id} and recipient_id = ${recipient} returning id`));
       if (rows.length === 0) throw notificationsErrors.notificationNotFound();
       return reply.code(204).send();

@@ -8,13 +8,14 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
 import type { InboxHub } from './inbox-hub.ts';
+import { isNumericId } from '@paymesh/platform/ids';
 
 export function streamRoutes(app: HttpServer, runtime: Runtime, hub: InboxHub): void {
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/notifications/stream', { config: { scope: 'notifications:read' } }, async (request, reply) => {
       const recipient = localUserId(request.caller);
       const header = request.headers['last-event-id'];
-      if (header !== undefined && (Array.isArray(header) || !/^(0|[1-9][0-9]{0,17})$/.test(header))) throw platformErrors.invalidParameter('last-event-id', 'Last-Event-ID is the id of a notification this stream sent.');
+      if (header !== undefined && (Array.isArray(header) || (header !== '0' && !isNumericId(header)))) throw platformErrors.invalidParameter('last-event-id', 'Last-Event-ID is the id of a notification this stream sent.');
       if (!hub.hasRoom(recipient)) throw notificationsErrors.tooManyStreams();
       // The response is ours from here: Fastify neither serialises nor ends it.
       reply.hijack();

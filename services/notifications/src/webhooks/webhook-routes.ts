@@ -7,12 +7,14 @@ import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { listDeliveries, pageQuery } from '../delivery/delivery-routes.ts';
+import { deliveryPageQuery, listDeliveries } from '../delivery/delivery-routes.ts';
 import { notificationsErrors } from '../errors.ts';
 import { isErased } from '../messages/erased-recipients.ts';
 import { newId } from '../messages/new-id.ts';
 import { isCatalogued, notificationType, notificationTypes } from '../messages/notification-types.ts';
 import { newWebhookSecret } from './webhook-signature.ts';
+import { objectIdParams } from '@paymesh/platform/ids';
+import { listOf } from '@paymesh/platform/pagination';
 
 const maxEndpointsPerOwner = 16;
 
@@ -45,7 +47,6 @@ function checkEventTypes(types: readonly string[]): string[] {
 /** A text[] parameter (drizzle's sql expands a JS array into a list, not an array). */
 const textArray = (values: readonly string[]) => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 
-const idParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const eventTypesSchema = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 50 });
 
 export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (url: string) => Promise<void>): void {
@@ -99,17 +100,17 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
 
     scope.get('/notifications/webhooks', { config: { scope: 'notifications:read' } }, async (request) => {
       const rows = await queryRows<EndpointRow>(db, sql`select * from webhook_endpoints where owner_id = ${localUserId(request.caller)} order by created_at desc`);
-      return { object: 'list', data: rows.map((r) => publicEndpoint(r)), has_more: false };
+      return listOf(rows.map((r) => publicEndpoint(r)), false);
     });
 
-    scope.get('/notifications/webhooks/:id', { config: { scope: 'notifications:read' }, schema: { params: idParams } }, async (request) => {
+    scope.get('/notifications/webhooks/:id', { config: { scope: 'notifications:read' }, schema: { params: objectIdParams } }, async (request) => {
       return publicEndpoint(await findEndpoint(db, request.caller, request.params.id));
     });
 
     scope.patch('/notifications/webhooks/:id', {
       config: { scope: 'notifications:write' },
       schema: {
-        params: idParams,
+        params: objectIdParams,
         body: Type.Object({
           url: Type.Optional(Type.String({ minLength: 8, maxLength: 2048 })),
           event_types: Type.Optional(eventTypesSchema),
@@ -132,7 +133,7 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       return publicEndpoint(row);
     });
 
-    scope.delete('/notifications/webhooks/:id', { config: { scope: 'notifications:write' }, schema: { params: idParams } }, async (request, reply) => {
+    scope.delete('/notifications/webhooks/:id', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
       const endpoint = await findEndpoint(db, request.caller, request.params.id);
       await db.execute(sql`delete from webhook_endpoints where id = ${endpoint.id}`);
       return reply.code(204).send();
@@ -142,7 +143,7 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
     // receivers can switch over without missing a delivery.
     scope.post('/notifications/webhooks/:id/rotate_secret', {
       config: { scope: 'notifications:write' },
-      schema: { params: idParams, body: Type.Optional(Type.Object({ expires_in: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })) }, { additionalProperties: false })) },
+      schema: { params: objectIdParams, body: Type.Optional(Type.Object({ expires_in: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })) }, { additionalProperties: false })) },
     }, async (request) => {
       const overlapSec = request.body?.expires_in ?? 86_400;
       const secret = newWebhookSecret();
@@ -160,8 +161,8 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
     scope.get('/notifications/webhooks/:id/deliveries', {
       config: { scope: 'notifications:read' },
       schema: {
-        params: idParams,
-        querystring: Type.Object({ ...pageQuery, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])) }, { additionalProperties: false }),
+        params: objectIdParams,
+        querystring: Type.Object({ ...deliveryPageQuery, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])) }, { additionalProperties: false }),
       },
     }, async (request) => {
       const endpoint = await findEndpoint(db, request.caller, request.params.id);

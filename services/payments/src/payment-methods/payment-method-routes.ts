@@ -7,9 +7,11 @@ import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { actingUser, cardSchema, objectIdParams, userIdSchema } from '../request-schemas.ts';
+import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from './card-details.ts';
 import { cardMethod, insertPaymentMethod, paymentMethodColumns, publicPaymentMethod, type PaymentMethodRow } from './payment-method.ts';
+import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';
+import { listOf, pageOf } from '@paymesh/platform/pagination';
 
 export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void {
   const findOwned = async (id: string, caller: Parameters<typeof mayActFor>[0]) => {
@@ -41,14 +43,15 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
 
     scope.get('/payment_methods', {
       config: { scope: 'payments:read' },
-      schema: { querystring: Type.Object({ user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })) }, { additionalProperties: false }) },
+      schema: { querystring: Type.Object({ user_id: Type.Optional(numericIdSchema) }, { additionalProperties: false }) },
     }, async (request) => {
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
       const rows = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods
         where user_id = ${userId} and saved and detached_at is null order by created_at desc, id limit 101`);
-      return { object: 'list', data: rows.slice(0, 100).map(publicPaymentMethod), has_more: rows.length > 100 };
+      const page = pageOf(rows, 100);
+      return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });
 
     scope.get('/payment_methods/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {

@@ -6,6 +6,7 @@
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
 import { paymentColumns, type PaymentRow } from './payment.ts';
+import { pageOf } from '@paymesh/platform/pagination';
 
 export interface ListFilters {
   readonly userId: string | undefined;
@@ -30,5 +31,5 @@ export async function listPayments(db: Db, options: ListFilters & { limit: numbe
     select ${paymentColumns} from payments
     where ${userFilter} and ${statusFilter} and ${fromFilter} and ${toFilter} and ${cursorFilter}
     order by created_at desc, seq desc limit ${options.limit + 1}`);
-  return { rows: rows.slice(0, options.limit), hasMore: rows.length > options.limit };
+  return pageOf(rows, options.limit);
 }

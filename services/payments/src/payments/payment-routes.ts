@@ -10,7 +10,7 @@ import type { Outcome } from '../idempotency/idempotent-post.ts';
 import { formatAmount } from '../money/parse-amount.ts';
 import { requestedMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { actingUser, amountSchema, currencySchema, objectIdParams, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
+import { actingUser, amountSchema, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
 import { cancelPayment, cancellationReasons } from './cancel-payment.ts';
 import { capturePayment } from './capture-payment.ts';
 import { confirmPayment } from './confirm-payment.ts';
@@ -19,6 +19,8 @@ import { listPayments } from './list-payments.ts';
 import { publicPayment, type PaymentRow } from './payment.ts';
 import { paymentStatuses } from './payment-status.ts';
 import { findPayment } from './payment-store.ts';
+import { numericIdSchema, objectIdParams, objectIdSchema } from '@paymesh/platform/ids';
+import { listOf, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 const createBody = Type.Object({
   amount: amountSchema,
@@ -144,9 +146,8 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       config: { scope: 'payments:read' },
       schema: {
         querystring: Type.Object({
-          limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
-          starting_after: Type.Optional(Type.String({ maxLength: 64 })),
-          user_id: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          ...pageQuery(objectIdSchema),
+          user_id: Type.Optional(numericIdSchema),
           status: Type.Optional(Type.Union(paymentStatuses.map((s) => Type.Literal(s)))),
           'created[gte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
           'created[lte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
@@ -164,10 +165,10 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
         status: request.query.status,
         createdGte: createdGte === undefined ? undefined : Number(createdGte),
         createdLte: createdLte === undefined ? undefined : Number(createdLte),
-        limit: Number(request.query.limit ?? 10),
+        limit: pageLimit(request.query.limit, 10),
         startingAfter: request.query.starting_after,
       });
-      return { object: 'list', data: page.rows.map(publicPayment), has_more: page.hasMore };
+      return listOf(page.rows.map(publicPayment), page.hasMore);
     });
   });
 }

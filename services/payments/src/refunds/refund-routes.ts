@@ -8,9 +8,11 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { findPayment } from '../payments/payment-store.ts';
-import { amountSchema, objectIdParams, requestAmount } from '../request-schemas.ts';
+import { amountSchema, requestAmount } from '../request-schemas.ts';
 import { createRefund } from './create-refund.ts';
 import { publicRefund, refundColumns, refundReasons, type RefundRow } from './refund.ts';
+import { objectIdParams } from '@paymesh/platform/ids';
+import { listOf } from '@paymesh/platform/pagination';
 
 export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
@@ -37,7 +39,7 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
       const rows = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where payment_id = ${payment.id} order by seq desc`);
-      return { object: 'list', data: rows.map(publicRefund), has_more: false };
+      return listOf(rows.map(publicRefund), false);
     });
   });
 }

@@ -10,6 +10,7 @@ import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, amountSchema, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
 import { topUpWallet } from './top-up.ts';
 import { walletOf } from './wallet-balance.ts';
+import { numericIdSchema } from '@paymesh/platform/ids';
 
 export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
@@ -39,7 +40,7 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
       return walletOf(ctx.db, localUserId(request.caller));
     });
 
-    scope.get('/wallet/:user_id', { config: { scope: 'payments:read' }, schema: { params: Type.Object({ user_id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }) } }, async (request) => {
+    scope.get('/wallet/:user_id', { config: { scope: 'payments:read' }, schema: { params: Type.Object({ user_id: numericIdSchema }) } }, async (request) => {
       // Another user's wallet is as absent as an unknown user.
       if (!mayActFor(request.caller, request.params.user_id)) throw paymentsErrors.userNotFound();
       return walletOf(ctx.db, request.params.user_id);

@@ -11,11 +11,11 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { findUserById, publicUser, stillAdmin, type UserRow } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
+import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
+import { listOf, pageLimit, pageOf, pageQuery } from '@paymesh/platform/pagination';
 
 const role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
-/** An id as the API writes it. `007` names nobody here (the database would read it as user 7). */
-const canonicalId = /^[1-9][0-9]{0,17}$/;
 
 export function adminRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
@@ -24,8 +24,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       config: { callers: ['admin'] },
       schema: {
         querystring: Type.Object({
-          limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
-          starting_after: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$' })),
+          ...pageQuery(numericIdSchema),
           // A prefix of the username or the email address, any case.
           q: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
           role: Type.Optional(role),
@@ -37,7 +36,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       // The token says admin; the table must still say so (a demoted admin's token lives on).
       if (!(await stillAdmin(db, request.caller))) throw platformErrors.forbidden('Only admins may list users.');
       const q = request.query;
-      const limit = Number(q.limit ?? 20);
+      const limit = pageLimit(q.limit, 20);
       const prefix = q.q === undefined ? undefined : `${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const filters: SQL[] = [
         q.starting_after === undefined ? sql`true` : sql`id > ${q.starting_after}`,
@@ -48,7 +47,8 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
         q.email_verified === undefined ? sql`true` : q.email_verified === 'true' ? sql`email_verified_at is not null` : sql`email_verified_at is null`,
       ];
       const rows = await queryRows<UserRow>(db, sql`select * from users where ${sql.join(filters, sql` and `)} order by id limit ${limit + 1}`);
-      return { object: 'list', data: rows.slice(0, limit).map(publicUser), has_more: rows.length > limit };
+      const page = pageOf(rows, limit);
+      return listOf(page.rows.map(publicUser), page.hasMore);
     });
 
     scope.patch('/users/:id', {
@@ -70,7 +70,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
         return usersErrors.userNotFound();
       };
       if (!isAdmin(caller)) throw refuseNonAdmin();
-      if (!canonicalId.test(id)) throw usersErrors.userNotFound();
+      if (!isNumericId(id)) throw usersErrors.userNotFound();
       const { role: newRole, status, display_name: displayName } = request.body;
       // An admin cannot lock themselves out (nor the platform out of its last admin by accident).
       if (caller.subject === id && ((status !== undefined && status !== 'active') || (newRole !== undefined && newRole !== 'admin'))) throw usersErrors.ownAccess();
