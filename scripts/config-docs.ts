@@ -15,6 +15,8 @@ export function configDocs(): string {
     '',
     'Every service reads its configuration from the environment once, at boot, and refuses to start when a value is invalid (all problems are listed together). Values that are unsafe in production (development secrets) start the service with a loud warning. This file is generated from the code by `npm run docs:config`; a test fails when it is stale.',
     '',
+    'Durations (keys ending in `_MS`, `_SECONDS`, `_DAYS`, and `NOTIFICATIONS_RETRY_DELAYS`) are a number in the unit the name says, or a number with its own unit: `1500ms`, `90s`, `15m`, `2h`, `30d`. Lists are comma-separated; spaces around items and empty items are ignored.',
+    '',
     'Defaults that name a port, a URL or a folder are those of a laptop: embedded mode (`npm start`) and `npm run start:distributed` set the service URLs themselves. The development secrets live in `var/dev-secrets.json` (gitignored, created on first use).',
     '',
     '## Every service (auth, users, payments, notifications)',

@@ -49,6 +49,22 @@ export function int(env: string, doc: string, options: Options<number> & { min?:
   }, options);
 }
 
+function splitList(raw: string): string[] {
+  return raw.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * A comma-separated list, items trimmed and empty ones dropped (an empty value is an empty list);
+ * `item` throws for an item it refuses.
+ */
+export function list(env: string, doc: string, options: Options<readonly string[]> & { item?: (item: string) => void } = {}): ConfigKey<readonly string[]> {
+  return key(env, doc, (raw) => {
+    const items = splitList(raw);
+    if (options.item !== undefined) for (const item of items) options.item(item);
+    return items;
+  }, { ...options, shownDefault: options.shownDefault ?? (Array.isArray(options.default) ? `\`${options.default.join(',')}\`` : undefined) });
+}
+
 const proxyKeywords = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /**
@@ -56,19 +72,51 @@ const proxyKeywords = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * `loopback`, `linklocal`, `uniquelocal`; an empty value is an empty list.
  */
 export function addressList(env: string, doc: string, options: Options<readonly string[]> & { shownDefault: string }): ConfigKey<readonly string[]> {
-  return key(env, doc, (raw) => {
-    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
-    for (const item of items) {
-      if (proxyKeywords.has(item)) continue;
+  return list(env, doc, {
+    ...options,
+    item: (item) => {
+      if (proxyKeywords.has(item)) return;
       const [address, bits, extra] = item.split('/');
       const family = isIP(address ?? '');
       const maxBits = family === 4 ? 32 : 128;
       if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits))) {
         throw new Error(`expected addresses, CIDR ranges or ${[...proxyKeywords].join(', ')}, got "${item}"`);
       }
-    }
-    return items;
+    },
+  });
+}
+
+const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+export type DurationUnit = keyof typeof durationUnits;
+const unitNames: Record<DurationUnit, string> = { ms: 'milliseconds', s: 'seconds', m: 'minutes', h: 'hours', d: 'days' };
+
+/** `90` (in `unit`) or a number with its own unit (`1500ms`, `90s`, `15m`, `2h`, `30d`), as a whole number of `unit`. */
+function parseDuration(raw: string, unit: DurationUnit): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw);
+  if (match === null) throw new Error(`expected a duration such as 90, 1500ms, 90s, 15m, 2h or 30d, got "${raw}"`);
+  const given = (match[2] ?? unit) as DurationUnit;
+  const value = Number(match[1]) * durationUnits[given] / durationUnits[unit];
+  if (!Number.isSafeInteger(value)) throw new Error(`must be a whole number of ${unitNames[unit]}, got "${raw}"`);
+  return value;
+}
+
+/**
+ * A duration, read and returned in `unit` (the key's name says it: `_MS`, `_SECONDS`, `_DAYS`); a
+ * value may give its own unit instead (`LOGIN_LOCKOUT_SECONDS=15m`). Bounds are in `unit`.
+ */
+export function duration(env: string, doc: string, options: Options<number> & { unit: DurationUnit; min?: number; max?: number }): ConfigKey<number> {
+  return key(env, doc, (raw) => {
+    const value = parseDuration(raw, options.unit);
+    if (options.min !== undefined && value < options.min) throw new Error(`must be at least ${options.min} ${unitNames[options.unit]}`);
+    if (options.max !== undefined && value > options.max) throw new Error(`must be at most ${options.max} ${unitNames[options.unit]}`);
+    return value;
   }, options);
+}
+
+/** A comma-separated list of durations (`1m,5m,2h`), each in `unit`; the default is written the same way. */
+export function durationList(env: string, doc: string, options: { unit: DurationUnit; default: string }): ConfigKey<readonly number[]> {
+  const parse = (raw: string) => splitList(raw).map((item) => parseDuration(item, options.unit));
+  return key<readonly number[]>(env, doc, parse, { default: () => parse(options.default), shownDefault: `\`${options.default}\`` });
 }
 
 export function bool(env: string, doc: string, options: Options<boolean> = {}): ConfigKey<boolean> {

@@ -1,6 +1,6 @@
 // Configuration keys every service shares. Each service adds its own beside these.
 import { resolve } from 'node:path';
-import { addressList, int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
+import { addressList, duration, int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
 import { devSecret, existingDevSecret, varDir } from './dev-secrets.ts';
 
 export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
@@ -19,7 +19,7 @@ const devSecretWarning = (name: string) => (value: string) =>
 
 /** Shared with the gateway, which drains the same way. */
 export const shutdownDrainKey = () =>
-  int('SHUTDOWN_DRAIN_MS', 'On SIGTERM, how long at most the listener stays open answering new requests with 503 shutting_down (Connection: close, Retry-After) before it closes, so that a request racing the shutdown gets an answer instead of a connection reset. Ends sooner once no connection is left.', { default: 1_000, min: 0, max: 60_000 });
+  duration('SHUTDOWN_DRAIN_MS', 'On SIGTERM, how long at most the listener stays open answering new requests with 503 shutting_down (Connection: close, Retry-After) before it closes, so that a request racing the shutdown gets an answer instead of a connection reset. Ends sooner once no connection is left.', { unit: 'ms', default: 1_000, min: 0, max: 60_000 });
 
 export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
   return {
@@ -36,13 +36,13 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     externalIssuer: optionalStr('EXTERNAL_ISSUER', 'An additional trusted issuer (Auth0, Okta, Keycloak): its `iss` value.'),
     externalJwksUrl: optionalUrl('EXTERNAL_JWKS_URL', "The external issuer's JWKS URL."),
     externalAudience: optionalStr('EXTERNAL_AUDIENCE', 'Audience required in tokens from the external issuer.'),
-    jwksCooldownSec: int('JWKS_COOLDOWN_SECONDS', 'A token with an unknown key id refetches the issuer\'s JWKS at most once per this many seconds.', { default: 30, min: 0, max: 3600 }),
+    jwksCooldownSec: duration('JWKS_COOLDOWN_SECONDS', 'A token with an unknown key id refetches the issuer\'s JWKS at most once per this many seconds.', { unit: 's', default: 30, min: 0, max: 3600 }),
     clientId: str('SERVICE_CLIENT_ID', 'OAuth client id this service uses for client_credentials calls.', { default: `${service}-service` }),
     clientSecret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret of this service.', { default: () => devSecret(`${service}-service`), shownDefault: '(development secret, with a warning)', insecure: devSecretWarning(`${service}-service`) }),
     trustedProxies: addressList('TRUSTED_PROXIES', 'The peers whose X-Forwarded-For (and -Proto, -Host) this service believes: the gateway, the ingress or a load balancer, as comma-separated addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`. The client address the login, registration and client-secret throttles key on comes from it, so a client that can reach the service from anywhere else must not be trusted: it could choose its own address. Empty trusts nobody (the socket address is the client).', { default: ['loopback'], shownDefault: '`loopback`' }),
     logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
-    startupDependencyTimeoutSec: int('STARTUP_DEPENDENCY_TIMEOUT_SECONDS', 'At start, how long to wait for PostgreSQL and NATS to answer (retrying with growing pauses, a log line per wait) before exiting with status 1.', { default: 60, min: 0, max: 3600 }),
+    startupDependencyTimeoutSec: duration('STARTUP_DEPENDENCY_TIMEOUT_SECONDS', 'At start, how long to wait for PostgreSQL and NATS to answer (retrying with growing pauses, a log line per wait) before exiting with status 1.', { unit: 's', default: 60, min: 0, max: 3600 }),
     shutdownDrainMs: shutdownDrainKey(),
-    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { default: 10_000, min: 0 }),
+    shutdownGraceMs: duration('SHUTDOWN_GRACE_MS', 'On SIGTERM, how long the outbox relay may keep publishing; the whole shutdown is given twice this before the process exits anyway.', { unit: 'ms', default: 10_000, min: 0 }),
   } satisfies ConfigSpec;
 }

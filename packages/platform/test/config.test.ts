@@ -2,7 +2,7 @@
 // problem listed at once, and an unsafe value must come back as a warning rather than pass silently.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addressList, bool, ConfigError, describeConfig, int, loadConfig, oneOf, optionalStr, optionalUrl, str, url } from '../src/config.ts';
+import { addressList, bool, ConfigError, describeConfig, duration, durationList, int, list, loadConfig, oneOf, optionalStr, optionalUrl, str, url } from '../src/config.ts';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -102,6 +102,45 @@ describe('loadConfig', () => {
     test('an integer beyond the safe range is refused rather than silently rounded', () => {
       const grace = { graceMs: int('APP_GRACE_MS', 'Shutdown grace.', { min: 0 }) };
       assert.throws(() => loadConfig(grace, { APP_GRACE_MS: '99999999999999999999' }), ConfigError);
+    });
+  });
+
+  describe('duration', () => {
+    const spec = { lockoutSec: duration('APP_LOCKOUT_SECONDS', 'Lockout.', { unit: 's', default: 900, min: 1, max: 86_400 }) };
+
+    test('a bare number is in the unit the name says; a number may bring its own unit', () => {
+      assert.equal(loadConfig(spec, { APP_LOCKOUT_SECONDS: '90' }).config.lockoutSec, 90);
+      assert.equal(loadConfig(spec, { APP_LOCKOUT_SECONDS: '15m' }).config.lockoutSec, 900);
+      assert.equal(loadConfig(spec, { APP_LOCKOUT_SECONDS: '2h' }).config.lockoutSec, 7200);
+      assert.equal(loadConfig(spec, { APP_LOCKOUT_SECONDS: '1d' }).config.lockoutSec, 86_400);
+      assert.equal(loadConfig(spec, { APP_LOCKOUT_SECONDS: '3000ms' }).config.lockoutSec, 3);
+      assert.equal(loadConfig(spec, {}).config.lockoutSec, 900);
+    });
+
+    test('a value that is no whole number of the unit, or outside the bounds, is refused with the unit named', () => {
+      assert.match(configError(() => loadConfig(spec, { APP_LOCKOUT_SECONDS: '1500ms' })).message, /APP_LOCKOUT_SECONDS must be a whole number of seconds/);
+      assert.match(configError(() => loadConfig(spec, { APP_LOCKOUT_SECONDS: '2d' })).message, /must be at most 86400 seconds/);
+      assert.match(configError(() => loadConfig(spec, { APP_LOCKOUT_SECONDS: '0s' })).message, /must be at least 1 seconds/);
+      for (const raw of ['-5', '5 m', '5min', 'm', '1e3', '0x10', ' 5']) {
+        assert.match(configError(() => loadConfig(spec, { APP_LOCKOUT_SECONDS: raw })).message, /expected a duration/, `"${raw}" must be refused`);
+      }
+    });
+
+    test('a list of durations, each in the unit', () => {
+      const delays = { delaysMs: durationList('APP_RETRY_DELAYS', 'Retries.', { unit: 'ms', default: '1m,5m' }) };
+      assert.deepEqual(loadConfig(delays, {}).config.delaysMs, [60_000, 300_000]);
+      assert.deepEqual(loadConfig(delays, { APP_RETRY_DELAYS: '250, 1.5s ,2h' }).config.delaysMs, [250, 1500, 7_200_000]);
+      assert.match(configError(() => loadConfig(delays, { APP_RETRY_DELAYS: '1m,soon' })).message, /expected a duration/);
+      assert.match(describeConfig(delays), /`1m,5m`/);
+    });
+  });
+
+  describe('list', () => {
+    test('comma-separated, items trimmed, empty items dropped, each item checked', () => {
+      const spec = { keys: list('APP_KEYS', 'Keys.', { default: [], item: (item) => { if (item.length < 4) throw new Error(`"${item}" is too short`); } }) };
+      assert.deepEqual(loadConfig(spec, { APP_KEYS: ' abcd, efgh,,ijkl ' }).config.keys, ['abcd', 'efgh', 'ijkl']);
+      assert.deepEqual(loadConfig(spec, {}).config.keys, []);
+      assert.match(configError(() => loadConfig(spec, { APP_KEYS: 'abcd,xy' })).message, /APP_KEYS "xy" is too short/);
     });
   });
 

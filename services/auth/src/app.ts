@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
-import { authConfigSpec } from './config.ts';
+import { authConfigSpec, serviceClientPair } from './config.ts';
 import { loadSigningKeys } from './keys/load-signing-keys.ts';
 import { loginRoutes } from './login/login-routes.ts';
 import { MintedTokenSource } from './login/minted-token-source.ts';
@@ -42,20 +42,14 @@ export const authService = defineService({
   migrationsDir: resolve(import.meta.dirname, '../migrations'),
   async build(runtime, config) {
     const { db } = runtime.database;
-    const serviceClients = config.serviceClients.split(',').filter(Boolean).map((pair) => {
-      const colon = pair.indexOf(':');
-      const clientId = colon > 0 ? pair.slice(0, colon) : undefined;
-      const secret = colon > 0 ? pair.slice(colon + 1) : undefined;
-      if (clientId === undefined || secret === undefined || secret.length < 16) throw new Error('SERVICE_CLIENTS must be client_id:secret pairs with secrets of 16+ characters');
-      return { clientId, secret };
-    });
+    const serviceClients = config.serviceClients.map(serviceClientPair);
     // Declared before the provider, which looks accounts up through it; assigned right after.
     let users: ServiceClient | undefined;
     const usersClient = () => {
       if (users === undefined) throw new Error('users client used before it was built');
       return users;
     };
-    const firstPartyClients = new Set(config.firstPartyClients.split(',').filter(Boolean));
+    const firstPartyClients = new Set(config.firstPartyClients);
     const serviceClientIds = new Set([...serviceClients.map((c) => c.clientId), authServiceClientId]);
     const isFirstParty = (clientId: string, metadata: Record<string, unknown>) =>
       clientId === loginClientId || firstPartyClients.has(clientId) || metadata.paymesh_first_party === true;
@@ -64,7 +58,7 @@ export const authService = defineService({
       db,
       signingKeys,
       serviceClients,
-      cookieKeys: config.cookieKeys.split(','),
+      cookieKeys: [...config.cookieKeys],
       accessTokenTtlSec: config.accessTokenTtlSec,
       refreshTokenTtlSec: config.refreshTokenTtlSec,
       authorizationCodeTtlSec: config.authorizationCodeTtlSec,
@@ -144,7 +138,7 @@ export const authService = defineService({
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
-    const devices = new DeviceCookie(config.cookieKeys.split(','), { maxAgeSec: config.loginKnownDeviceDays * 24 * 60 * 60, secure: new URL(config.authIssuer).protocol === 'https:' });
+    const devices = new DeviceCookie(config.cookieKeys, { maxAgeSec: config.loginKnownDeviceDays * 86_400, secure: new URL(config.authIssuer).protocol === 'https:' });
 
     const app = createServiceServer(runtime);
     await app.register(formbody);
@@ -166,7 +160,7 @@ export const authService = defineService({
       throttle,
       devices,
       logger: runtime.logger,
-      csrfKey: config.cookieKeys.split(',')[0]!,
+      csrfKey: config.cookieKeys[0]!,
       isFirstParty,
       publicOrigin: new URL(config.authIssuer).origin,
     });

@@ -1,4 +1,4 @@
-import { int, oneOf, str, url } from '@paymesh/platform/config';
+import { duration, int, oneOf, str, url } from '@paymesh/platform/config';
 import { logLevels, metricsPorts, servicePorts, shutdownDrainKey } from '@paymesh/platform/service-config';
 
 export const gatewayConfigSpec = {
@@ -14,5 +14,5 @@ export const gatewayConfigSpec = {
   maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway forwards when its size is announced (Content-Length); larger is 413 body_too_large. Keep it at the services\' limit (1 MiB).', { default: 1024 * 1024, min: 1024 }),
   maxStreamsPerAddress: int('MAX_STREAMS_PER_ADDRESS', 'Live streams (GET /notifications/stream) one client address may hold open through this gateway; more is 429 too_many_streams_from_address.', { default: 20, min: 1 }),
   shutdownDrainMs: shutdownDrainKey(),
-  upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 'How long the gateway waits for an upstream answer.', { default: 30_000, min: 100 }),
+  upstreamTimeoutMs: duration('UPSTREAM_TIMEOUT_MS', 'How long the gateway waits for an upstream answer.', { unit: 'ms', default: 30_000, min: 100 }),
 };

@@ -1,18 +1,7 @@
 import { resolve } from 'node:path';
-import { bool, int, optionalStr, optionalUrl, str, url, type ConfigKey } from '@paymesh/platform/config';
+import { bool, duration, durationList, int, optionalStr, optionalUrl, str, url } from '@paymesh/platform/config';
 import { varDir } from '@paymesh/platform/dev-secrets';
 import { serviceConfigSpec, servicePorts } from '@paymesh/platform/service-config';
-
-/** "30s,5m,2h" → milliseconds; each delay between two attempts of one delivery. */
-function durations(env: string, doc: string, fallback: string): ConfigKey<readonly number[]> {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const parse = (raw: string) => raw.split(',').map((part) => {
-    const match = /^\s*(\d+(?:\.\d+)?)(ms|s|m|h)\s*$/.exec(part);
-    if (match === null) throw new Error(`expected durations such as "30s,5m,2h", got "${part}"`);
-    return Math.round(Number(match[1]) * units[match[2]!]!);
-  });
-  return { env, doc, parse, fallback: () => parse(fallback), shownDefault: `\`${fallback}\`` };
-}
 
 export const notificationsConfigSpec = {
   ...serviceConfigSpec('notifications'),
@@ -34,7 +23,7 @@ export const notificationsConfigSpec = {
     default: false,
     insecure: (value) => (value ? 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true: webhooks may target internal addresses' : undefined),
   }),
-  retryDelaysMs: durations('NOTIFICATIONS_RETRY_DELAYS', 'Delays between the attempts of an email, push or webhook delivery; after the last one fails, the delivery is dead (visible through the API, redeliverable). The default retries for 27.6 hours.', '1m,5m,30m,2h,5h,10h,10h'),
-  deliveryTimeoutMs: int('NOTIFICATIONS_DELIVERY_TIMEOUT_MS', 'Time limit of one delivery attempt (SMTP exchange, push or webhook request).', { default: 10_000, min: 100, max: 120_000 }),
+  retryDelaysMs: durationList('NOTIFICATIONS_RETRY_DELAYS', 'Delays between the attempts of an email, push or webhook delivery; after the last one fails, the delivery is dead (visible through the API, redeliverable). The default retries for 27.6 hours.', { unit: 'ms', default: '1m,5m,30m,2h,5h,10h,10h' }),
+  deliveryTimeoutMs: duration('NOTIFICATIONS_DELIVERY_TIMEOUT_MS', 'Time limit of one delivery attempt (SMTP exchange, push or webhook request).', { unit: 'ms', default: 10_000, min: 100, max: 120_000 }),
   deliveryConcurrency: int('NOTIFICATIONS_DELIVERY_CONCURRENCY', 'Deliveries attempted at once by each replica.', { default: 16, min: 1, max: 256 }),
 };

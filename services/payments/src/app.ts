@@ -18,7 +18,7 @@ import { PaymentMetrics } from './payment-metrics.ts';
 import type { PaymentsContext } from './payments-context.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
 import { reconcileAttempts } from './processor/reconcile-attempts.ts';
-import { TestCardProcessor } from './processor/test-card-processor.ts';
+import { createCardProcessor } from './processor/card-processors.ts';
 import { resumePendingRefunds } from './refunds/create-refund.ts';
 import { refundRoutes } from './refunds/refund-routes.ts';
 import { walletRoutes } from './wallet/wallet-routes.ts';
@@ -41,7 +41,7 @@ export const paymentsService = defineService({
       db,
       config,
       ledger: new Ledger(),
-      processor: new TestCardProcessor(),
+      processor: createCardProcessor(config.cardProcessor),
       payers: new Payers(runtime, users),
       idempotency: new IdempotentPosts({
         db, fingerprintKey: config.fingerprintKey, waitMs: config.idempotencyWaitMs, leaseMs: config.idempotencyLeaseMs,

@@ -1,6 +1,7 @@
-import { int, oneOf, str, url } from '@paymesh/platform/config';
+import { duration, int, oneOf, str, url } from '@paymesh/platform/config';
 import { devSecret, existingDevSecret } from '@paymesh/platform/dev-secrets';
 import { serviceConfigSpec, servicePorts } from '@paymesh/platform/service-config';
+import { cardProcessorNames } from './processor/card-processors.ts';
 
 export const paymentsConfigSpec = {
   ...serviceConfigSpec('payments'),
@@ -13,10 +14,10 @@ export const paymentsConfigSpec = {
     shownDefault: '(development key, with a warning)',
     insecure: (value) => (value === existingDevSecret('payments-fingerprint') ? 'using the development fingerprint key; set PAYMENTS_FINGERPRINT_KEY in production' : undefined),
   }),
-  idempotencyWaitMs: int('PAYMENTS_IDEMPOTENCY_WAIT_MS', 'How long a request waits for an earlier request with the same Idempotency-Key to finish, to answer with its response, before answering 409.', { default: 5_000, min: 0, max: 60_000 }),
-  idempotencyLeaseMs: int('PAYMENTS_IDEMPOTENCY_LEASE_MS', 'Lease of a running request on its Idempotency-Key and on the processor attempts it begins, renewed three times per lease while it runs. After a crash (kill -9, a database restart) the key is served again once this lapses, so keep it well under PAYMENTS_IDEMPOTENCY_WAIT_MS: a retry waiting for the key then takes it over instead of answering 409.', { default: 3_000, min: 300, max: 60_000 }),
-  attemptGraceSec: int('PAYMENTS_ATTEMPT_GRACE_SECONDS', 'How long a processor attempt whose request died (the processor may have authorised or charged the card, the payment was never recorded) waits for the client\'s retry, which resumes the same processor operation, before the reconciler voids or refunds it (a capture is completed instead).', { default: 60, min: 0, max: 86_400 }),
+  idempotencyWaitMs: duration('PAYMENTS_IDEMPOTENCY_WAIT_MS', 'How long a request waits for an earlier request with the same Idempotency-Key to finish, to answer with its response, before answering 409.', { unit: 'ms', default: 5_000, min: 0, max: 60_000 }),
+  idempotencyLeaseMs: duration('PAYMENTS_IDEMPOTENCY_LEASE_MS', 'Lease of a running request on its Idempotency-Key and on the processor attempts it begins, renewed three times per lease while it runs. After a crash (kill -9, a database restart) the key is served again once this lapses, so keep it well under PAYMENTS_IDEMPOTENCY_WAIT_MS: a retry waiting for the key then takes it over instead of answering 409.', { unit: 'ms', default: 3_000, min: 300, max: 60_000 }),
+  attemptGraceSec: duration('PAYMENTS_ATTEMPT_GRACE_SECONDS', 'How long a processor attempt whose request died (the processor may have authorised or charged the card, the payment was never recorded) waits for the client\'s retry, which resumes the same processor operation, before the reconciler voids or refunds it (a capture is completed instead).', { unit: 's', default: 60, min: 0, max: 86_400 }),
   reconcileMaxTries: int('PAYMENTS_RECONCILE_MAX_TRIES', 'How many times the reconciler tries to settle one processor attempt whose processor call fails (a capture the processor refuses, say) before it marks the attempt failed: a failed capture leaves the payment awaiting capture with `last_payment_error` set and emits `payment.failed`, so the merchant may capture again or cancel.', { default: 5, min: 1, max: 1_000 }),
-  invariantCheckIntervalSec: int('PAYMENTS_INVARIANT_CHECK_SECONDS', 'How often the ledger invariants are checked (ledger_invariant_checks_total); 0 turns the schedule off.', { default: 600, min: 0 }),
-  cardProcessor: oneOf('PAYMENTS_CARD_PROCESSOR', 'The card processor. `test` is the built-in test-mode processor, which behaves like Stripe\'s test cards and moves no real money; services/payments/docs/processors.md tells how to add a real one.', ['test'], { default: 'test' }),
+  invariantCheckIntervalSec: duration('PAYMENTS_INVARIANT_CHECK_SECONDS', 'How often the ledger invariants are checked (ledger_invariant_checks_total); 0 turns the schedule off.', { unit: 's', default: 600, min: 0 }),
+  cardProcessor: oneOf('PAYMENTS_CARD_PROCESSOR', 'The card processor. `test` is the built-in test-mode processor, which behaves like Stripe\'s test cards and moves no real money; services/payments/docs/processors.md tells how to add a real one.', cardProcessorNames, { default: 'test' }),
 };

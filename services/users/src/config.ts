@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { varDir } from '@paymesh/platform/dev-secrets';
-import { int, optionalStr, str, url } from '@paymesh/platform/config';
+import { duration, int, optionalStr, str, url } from '@paymesh/platform/config';
 import { serviceConfigSpec, servicePorts } from '@paymesh/platform/service-config';
 
 export const usersConfigSpec = {
@@ -10,7 +10,7 @@ export const usersConfigSpec = {
   bootstrapAdminPasswordFile: str('BOOTSTRAP_ADMIN_PASSWORD_FILE', 'Where a generated admin password is stored for the developer.', { default: resolve(varDir, 'bootstrap-admin.txt'), shownDefault: '`var/bootstrap-admin.txt`' }),
   bootstrapAdminEmail: str('BOOTSTRAP_ADMIN_EMAIL', 'Its email address (taken as verified).', { default: 'admin@paymesh.local' }),
   publicUrl: url('PUBLIC_URL', 'The public origin clients use: the links in verification and password-reset emails start with it.', { default: `http://localhost:${servicePorts.gateway}` }),
-  verifyEmailTtlSec: int('USERS_VERIFY_EMAIL_TTL_SECONDS', 'How long an email verification link works.', { default: 48 * 3600, min: 300, max: 30 * 86_400 }),
+  verifyEmailTtlSec: duration('USERS_VERIFY_EMAIL_TTL_SECONDS', 'How long an email verification link works.', { unit: 's', default: 48 * 3600, min: 300, max: 30 * 86_400 }),
   credentialChecksPerMinute: int('USERS_CREDENTIAL_CHECKS_PER_MINUTE', 'Internal credential checks allowed per login name per minute over every replica (auth also throttles logins); beyond, 429.', { default: 30, min: 1 }),
   registrationsPerClientPerHour: int('USERS_REGISTRATIONS_PER_CLIENT_PER_HOUR', 'Registrations one client address may attempt per hour over every replica (checked before any password hashing); beyond, 429 with Retry-After.', { default: 20, min: 1 }),
   registrationsPerMailboxPerHour: int('USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR', 'Registrations per hour over every replica for one mailbox (lower case, `+tag` removed, dots ignored at Gmail); beyond, 429 with Retry-After.', { default: 3, min: 1 }),
