@@ -8,13 +8,12 @@ import { createServiceServer } from '@paymesh/platform/runtime';
 import { ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-host';
 import { authConfigSpec, serviceClientPair } from './config.ts';
-import { loadSigningKeys } from './keys/load-signing-keys.ts';
 import { loginRoutes } from './login/login-routes.ts';
 import { MintedTokenSource } from './login/minted-token-source.ts';
-import { pendingClaims } from './login/mint-user-token.ts';
-import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
-import { authServiceClientId, createProvider, loginClientId, type ProviderOptions } from './oidc/create-provider.ts';
+import { authServiceClientId, createProvider, loginClientId } from './oidc/create-provider.ts';
+import { ProviderHolder } from './oidc/provider-holder.ts';
+import { tokenClaims } from './oidc/token-claims.ts';
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
@@ -53,38 +52,6 @@ export const authService = defineService({
     const serviceClientIds = new Set([...serviceClients.map((c) => c.clientId), authServiceClientId]);
     const isFirstParty = (clientId: string, metadata: Record<string, unknown>) =>
       clientId === loginClientId || firstPartyClients.has(clientId) || metadata.paymesh_first_party === true;
-    const providerOptions = (signingKeys: JWK[]): ProviderOptions => ({
-      issuer: config.authIssuer,
-      db,
-      signingKeys,
-      serviceClients,
-      cookieKeys: [...config.cookieKeys],
-      accessTokenTtlSec: config.accessTokenTtlSec,
-      refreshTokenTtlSec: config.refreshTokenTtlSec,
-      authorizationCodeTtlSec: config.authorizationCodeTtlSec,
-      extraClients: parseRegisteredClients(config.oauthClients),
-      // `iat_ms`: the minting moment to the millisecond, so that a subject's cut-off (a password
-      // change) refuses tokens minted earlier in the same second and keeps those minted after it.
-      extraTokenClaims: async (accountId, token) => ({ ...(await claimsFor(accountId, token)), iat_ms: Date.now() }),
-      findAccount: (accountId) => lookupAccount(usersClient(), accountId),
-      isFirstParty,
-    });
-    const claimsFor = async (accountId: string | undefined, token: unknown): Promise<Record<string, unknown> | undefined> => {
-        const { grantId, clientId } = token as { grantId?: string; clientId?: string };
-        // A client_credentials token: services trust it to act for any user only when it is one
-        // of the platform's own service clients.
-        if (accountId === undefined) return serviceClientIds.has(clientId ?? '') ? { paymesh_service: true } : undefined;
-        // `gid` lets every service refuse the token when its grant ends (logout, revocation). The
-        // role (what makes an admin) goes only into first-party tokens: a third-party app acting
-        // for an admin acts as an ordinary user.
-        const client = clientId === undefined ? undefined : await providerRef.current.Client.find(clientId);
-        const firstParty = client !== undefined && isFirstParty(client.clientId, client.metadata());
-        const pending = pendingClaims.get(token as object);
-        if (pending !== undefined) return { ...pending, gid: grantId };
-        if (!firstParty) return { gid: grantId };
-        const account = await lookupAccount(usersClient(), accountId);
-        return account === undefined ? { gid: grantId } : { role: account.role, gid: grantId };
-    };
     const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
     const clientAuth = new ClientAuthThrottle(db, {
       maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,
@@ -92,16 +59,29 @@ export const authService = defineService({
       windowSec: config.loginFailureWindowSec,
       lockoutSec: config.loginLockoutSec,
     }, { logger: runtime.logger, metrics: throttleMetrics });
-    const keyPolicy = { rotateAfterSec: config.keyRotationDays * 24 * 60 * 60, publishLeadSec: config.keyPublishLeadSec, refreshSec: config.keyRefreshSec };
+    const keyPolicy = { rotateAfterSec: config.keyRotationDays * 86_400, publishLeadSec: config.keyPublishLeadSec, refreshSec: config.keyRefreshSec };
     if (config.keyPublishLeadSec < config.keyRefreshSec + config.jwksCooldownSec) {
       runtime.logger.warn({ lead: config.keyPublishLeadSec, refresh: config.keyRefreshSec, cooldown: config.jwksCooldownSec },
         'SIGNING_KEY_PUBLISH_LEAD_SECONDS is shorter than SIGNING_KEY_REFRESH_SECONDS + JWKS_COOLDOWN_SECONDS: after a rotation, services may refuse new tokens for a while');
     }
-    let keyIds = '';
-    /** Builds the provider on the current keys; a built provider never changes its keys. */
+    // Claims are asked for once the provider serves, by then `holder` exists.
+    const claims = tokenClaims({ provider: () => holder.current, serviceClientIds, isFirstParty, users: usersClient });
+    /** Builds a provider on these keys; a built provider never changes its keys. */
     const build = (signingKeys: JWK[]) => {
-      keyIds = signingKeys.map((k) => k.kid).join(',');
-      const built = createProvider(providerOptions(signingKeys));
+      const built = createProvider({
+        issuer: config.authIssuer,
+        db,
+        signingKeys,
+        serviceClients,
+        cookieKeys: [...config.cookieKeys],
+        accessTokenTtlSec: config.accessTokenTtlSec,
+        refreshTokenTtlSec: config.refreshTokenTtlSec,
+        authorizationCodeTtlSec: config.authorizationCodeTtlSec,
+        extraClients: parseRegisteredClients(config.oauthClients),
+        extraTokenClaims: claims,
+        findAccount: (accountId) => lookupAccount(usersClient(), accountId),
+        isFirstParty,
+      });
       // Client authentication at the provider's own endpoints (token, PAR) is throttled inside it,
       // where the route is the one its router serves.
       built.provider.use(guardProviderClientAuth(clientAuth, runtime.logger));
@@ -118,22 +98,12 @@ export const authService = defineService({
       });
       return built;
     };
-    const first = build(await loadSigningKeys(db, keyPolicy));
-    const { resourceServers } = first;
-    const providerRef: { current: Provider } = { current: first.provider };
-    let callback = first.provider.callback();
+    const holder = await ProviderHolder.open(db, keyPolicy, build, runtime.logger);
+    const { resourceServers } = holder;
     // Keys change (schedule, `npm run keys:rotate`, another replica): swap in a provider built on them.
-    const refreshKeys = async () => {
-      const keys = await loadSigningKeys(db, keyPolicy);
-      if (keys.map((k) => k.kid).join(',') === keyIds) return;
-      const next = build(keys);
-      providerRef.current = next.provider;
-      callback = next.provider.callback();
-      runtime.logger.info({ signingKid: keys[0]?.kid, published: keys.length }, 'signing keys changed; provider reloaded');
-    };
-    const keyTimer = setInterval(() => void refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
+    const keyTimer = setInterval(() => void holder.refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
     keyTimer.unref();
-    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServers.get(usersAudience)!) });
+    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(holder, resourceServers.get(usersAudience)!) });
 
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
@@ -146,16 +116,16 @@ export const authService = defineService({
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
       if (isOwnPath(path)) return next();
-      callback(req, res);
+      holder.handle(req, res);
     });
-    loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle, devices);
-    clientRoutes(app, runtime, providerRef);
-    tokenEndpointRoutes(app, runtime, providerRef, createTokenVerifier({
+    loginRoutes(app, runtime, holder, resourceServers.get(platformAudience)!, users, throttle, devices);
+    clientRoutes(app, runtime, holder);
+    tokenEndpointRoutes(app, runtime, holder, createTokenVerifier({
       issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
       revocations: runtime.revocations,
     }), clientAuth);
     interactionRoutes(app, {
-      provider: providerRef,
+      provider: holder,
       users,
       throttle,
       devices,
