@@ -39,6 +39,16 @@ for (const store of [{ name: 'PGlite', postgres: false }, { name: 'PostgreSQL', 
       assert.equal(await new RateLimit(database.db, { name: 'other', limit: 1, windowSec: 60 }).take('alice'), 0);
     });
 
+    test('a key is exhausted once it has used its limit, and looking counts nothing', async () => {
+      const limit = new RateLimit(database.db, { name: 'wrong-passwords', limit: 2, windowSec: 900 });
+      assert.equal(await limit.exhausted('erin'), false);
+      assert.equal(await limit.exhausted('erin'), false);
+      await limit.take('erin');
+      assert.equal(await limit.exhausted('erin'), false);
+      await limit.take('erin');
+      assert.equal(await limit.exhausted('erin'), true);
+    });
+
     test('concurrent events are all counted: no more than the limit is admitted', async () => {
       const limit = new RateLimit(database.db, { name: 'burst', limit: 5, windowSec: 60 });
       const waits = await Promise.all(Array.from({ length: 20 }, () => limit.take('carol')));

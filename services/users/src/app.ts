@@ -5,6 +5,9 @@ import formbody from '@fastify/formbody';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { accountRoutes } from './accounts/account-routes.ts';
+import { passwordChangeRoutes } from './accounts/password-change-routes.ts';
+import { profileRoutes } from './accounts/profile-routes.ts';
+import { registrationRoutes } from './accounts/registration-routes.ts';
 import { backfillLoginKeys } from './accounts/backfill-login-keys.ts';
 import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
 import type { RegistrationContext } from './accounts/create-user.ts';
@@ -29,7 +32,10 @@ export const usersService = defineService({
     const resetJob = new ResetRequestJob({ db: runtime.database.db, publicUrl: config.publicUrl, logger: runtime.logger, onEnqueued: () => runtime.relay.kick() });
     // Before the routes, so that it covers them.
     refuseForeignFormPosts(app, config.publicUrl);
-    accountRoutes(app, runtime, ctx, throttles);
+    registrationRoutes(app, runtime, ctx, throttles);
+    profileRoutes(app, runtime, ctx, throttles);
+    passwordChangeRoutes(app, runtime, throttles);
+    accountRoutes(app, runtime);
     verificationRoutes(app, runtime, ctx);
     passwordResetRoutes(app, runtime, resetJob, throttles);
     adminRoutes(app, runtime);

@@ -21,11 +21,13 @@ export class RateLimit {
   readonly #limiter: RateLimiterPostgres;
   readonly #db: Db;
   readonly #prefix: string;
+  readonly #limit: number;
   #sweptAtMs = Date.now();
 
   constructor(db: Db, options: RateLimitOptions) {
     this.#db = db;
     this.#prefix = `${options.name}:`;
+    this.#limit = options.limit;
     this.#limiter = new RateLimiterPostgres({
       storeClient: sqlClientOf(db),
       storeType: 'pool',
@@ -43,6 +45,12 @@ export class RateLimit {
   /** Counts one event for `key`; the seconds to wait (for Retry-After) when over the limit, else 0. */
   async take(key: string): Promise<number> {
     return takeAll([{ limit: this, key }]);
+  }
+
+  /** Whether `key` has used up its limit in the current window; counts nothing. */
+  async exhausted(key: string): Promise<boolean> {
+    const res = await this.#limiter.get(key);
+    return res !== null && res.consumedPoints >= this.#limit;
   }
 
   /** @internal One event for `key`: the library's answer, refused or not. */

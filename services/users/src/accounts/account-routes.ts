@@ -1,171 +1,17 @@
-// Registration, the contract's create_user / delete_user, reading accounts and self-service
-// (profile, email change, password change).
+// Reading and deleting accounts: GET /users/:id (the user, an admin, a service), DELETE /users/:id
+// and the contract's POST /users/delete_user (the user or an admin; never a service).
 import { Type } from '@fastify/type-provider-typebox';
-import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
+import { mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { sql } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { platformErrors } from '@paymesh/platform/errors';
-import { verifyPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
-import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
-import { setPassword } from '../password-reset/password-reset-routes.ts';
-import type { AccountThrottles } from '../throttle/account-throttles.ts';
-import { tokensIssuedSince, voidLinks } from '../tokens/user-tokens.ts';
-import { verificationLinksPerHour } from '../verification/verification-routes.ts';
-import { register, requestEmailVerification, type RegistrationContext } from './create-user.ts';
-import type { Registration } from './validate-registration.ts';
 import { deleteUser } from './delete-user.ts';
-import { activeAccount, findUserById, publicUser, stillAdmin } from './user.ts';
-import { normalizeEmail, validateRegistration } from './validate-registration.ts';
+import { findUserById, publicUser, stillAdmin } from './user.ts';
 
-/** The same answer whether the address was new or already had an account (see register). */
-const registered = { object: 'registration', message: 'Check your email: follow the link we sent to confirm your address. You can log in now.' };
-
-/** Wrong current passwords per user in the last 15 minutes, on this replica. */
-class WrongPasswordCounter {
-  readonly #windowMs = 15 * 60_000;
-  readonly #max = 5;
-  readonly #failures = new Map<string, number[]>();
-
-  blocked(userId: string): boolean {
-    const recent = (this.#failures.get(userId) ?? []).filter((t) => t > Date.now() - this.#windowMs);
-    if (recent.length === 0) this.#failures.delete(userId);
-    else this.#failures.set(userId, recent);
-    return recent.length >= this.#max;
-  }
-
-  count(userId: string): void {
-    this.#failures.set(userId, [...(this.#failures.get(userId) ?? []), Date.now()]);
-  }
-}
-
-export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext, throttles: AccountThrottles): void {
+export function accountRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
-  const wrongCurrentPasswords = new WrongPasswordCounter();
-
-  /**
-   * A registration: counted per client address and per mailbox before anything costly (the
-   * strength estimate, argon2), then run within the gate that keeps such work from slowing logins.
-   */
-  const registerFrom = async (clientAddress: string, registration: Registration) => {
-    await throttles.registration(clientAddress, registration.email);
-    await throttles.heavy(async () => {
-      checkNewPassword(registration.password, { username: registration.username, email: registration.email });
-      await register(ctx, registration);
-    });
-  };
-
-  // Public: anyone may register. Form-encoded (as Django's request.POST) or JSON.
-  // A taken email address answers like a new one (the contract fixes only this body).
-  app.post('/users/create_user', { config: { public: true } }, async (request) => {
-    await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
-    return { success: true, message: 'User created successfully' };
-  });
-
-  // The REST registration is strict (unknown fields such as `role` are refused); create_user
-  // above stays as lenient as the Django form it replaces, and ignores them.
-  const registration = Type.Object({
-    username: Type.String({ maxLength: 64 }),
-    email: Type.String({ maxLength: 254 }),
-    password: Type.String({ maxLength: maxPasswordLength * 4 }),
-  }, { additionalProperties: false });
-  app.post('/users', { config: { public: true }, schema: { body: registration } }, async (request, reply) => {
-    await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
-    return reply.code(202).send(registered);
-  });
-
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.get('/users/me', async (request) => {
-      const user = await findUserById(db, localUserId(request.caller));
-      if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
-      return publicUser(user);
-    });
-
-    // What a user may change of their own account: nothing else (role, status, id are refused
-    // as unknown fields, whatever the body says).
-    scope.patch('/users/me', {
-      schema: {
-        body: Type.Object({
-          display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
-          email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
-          // Required with `email`: the address is how an account is recovered, so a stolen token
-          // alone must not be able to move it.
-          current_password: Type.Optional(Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 })),
-        }, { additionalProperties: false, minProperties: 1 }),
-      },
-    }, async (request) => {
-      const userId = localUserId(request.caller);
-      const { display_name: displayName, email: rawEmail, current_password: currentPassword } = request.body;
-      const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
-      if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
-      // A current password is checked: counted before argon2, and run within the gate.
-      if (email !== undefined) await throttles.passwordCheck(userId, request.ip);
-      const change = () => db.transaction(async (tx) => {
-        const current = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
-        if (email !== undefined) {
-          if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
-          if (!(await verifyPassword(current.password_hash, currentPassword!))) {
-            wrongCurrentPasswords.count(userId);
-            throw usersErrors.currentPasswordWrong();
-          }
-        }
-        const changes: string[] = [];
-        if (displayName !== undefined && displayName !== current.display_name) {
-          await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${userId}`);
-          changes.push('display_name');
-        }
-        if (email !== undefined && email.toLowerCase() !== (current.pending_email ?? current.email ?? '').toLowerCase()) {
-          // Every unused link stops working, whether or not a new one can be sent within the
-          // hourly cap: verification links confirmed an address the owner just moved away from,
-          // and reset links went to a mailbox that is about to stop speaking for the account.
-          await voidLinks(tx, userId);
-          if (email.toLowerCase() === current.email?.toLowerCase()) {
-            // Back to the address in use: the change waiting for confirmation is dropped.
-            await tx.execute(sql`update users set pending_email = null, updated_at = now() where id = ${userId}`);
-          } else {
-            // The new address takes over only once its link is followed; until then mail goes to the old one.
-            await tx.execute(sql`update users set pending_email = ${email}, updated_at = now() where id = ${userId}`);
-            // Each change mails an address the caller chose: under the same hourly cap as a resend,
-            // or alternating two addresses would flood both. Beyond it the change still waits, and
-            // POST /users/me/verify-email sends its link once the hour allows.
-            if ((await tokensIssuedSince(tx, userId, 'verify_email', 3600)) < verificationLinksPerHour) await requestEmailVerification(tx, ctx, userId, email);
-          }
-          changes.push('pending_email');
-        }
-        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes });
-        return (await findUserById(tx, userId))!;
-      });
-      const user = email === undefined ? await change() : await throttles.heavy(change);
-      runtime.relay.kick();
-      return publicUser(user);
-    });
-
-    scope.post('/users/me/password', {
-      schema: { body: Type.Object({ current_password: Type.String({ minLength: 1, maxLength: maxPasswordLength * 4 }), new_password: Type.String({ maxLength: maxPasswordLength * 4 }) }, { additionalProperties: false }) },
-    }, async (request) => {
-      const userId = localUserId(request.caller);
-      await throttles.passwordCheck(userId, request.ip);
-      await throttles.heavy(() => db.transaction(async (tx) => {
-        const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
-        // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
-        if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
-        if (!(await verifyPassword(user.password_hash, request.body.current_password))) {
-          wrongCurrentPasswords.count(userId);
-          throw usersErrors.currentPasswordWrong();
-        }
-        checkNewPassword(request.body.new_password, { username: user.username, email: user.email, displayName: user.display_name, param: 'new_password' });
-        await setPassword(tx, userId, request.body.new_password, { confirmEmail: false });
-      }));
-      runtime.relay.kick();
-      // Every token of the user, this one included, is refused from now on: log in again.
-      return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
-    });
-
     // A service reads accounts under users:read; a user reads their own, an admin anyone's.
     scope.get('/users/:id', { config: { scope: { service: 'users:read' } }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
       const { caller } = request;

@@ -1,0 +1,47 @@
+// Registration: the contract's POST /users/create_user (form or JSON, lenient as the Django form
+// it replaces) and the REST POST /users (strict). Public: anyone may register.
+import { Type } from '@fastify/type-provider-typebox';
+import type { HttpServer } from '@paymesh/platform/http-server';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
+import type { AccountThrottles } from '../throttle/account-throttles.ts';
+import { register, type RegistrationContext } from './create-user.ts';
+import { validateRegistration, type Registration } from './validate-registration.ts';
+
+/** The same answer whether the address was new or already had an account (see register). */
+const registered = { object: 'registration', message: 'Check your email: follow the link we sent to confirm your address. You can log in now.' };
+
+// The REST registration is strict (unknown fields such as `role` are refused); create_user
+// stays as lenient as the Django form it replaces, and ignores them.
+const registration = Type.Object({
+  username: Type.String({ maxLength: 64 }),
+  email: Type.String({ maxLength: 254 }),
+  password: Type.String({ maxLength: maxPasswordLength * 4 }),
+}, { additionalProperties: false });
+
+export function registrationRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext, throttles: AccountThrottles): void {
+  /**
+   * A registration: counted per client address and per mailbox before anything costly (the
+   * strength estimate, argon2), then run within the gate that keeps such work from slowing logins.
+   */
+  const registerFrom = async (clientAddress: string, registration: Registration) => {
+    await throttles.registration(clientAddress, registration.email);
+    await throttles.heavy(async () => {
+      checkNewPassword(registration.password, { username: registration.username, email: registration.email });
+      await register(ctx, registration);
+    });
+  };
+
+  // A taken email address answers like a new one (the contract fixes only this body).
+  app.post('/users/create_user', { config: { public: true } }, async (request) => {
+    await registerFrom(request.ip, validateRegistration(request.body));
+    runtime.relay.kick();
+    return { success: true, message: 'User created successfully' };
+  });
+
+  app.post('/users', { config: { public: true }, schema: { body: registration } }, async (request, reply) => {
+    await registerFrom(request.ip, validateRegistration(request.body));
+    runtime.relay.kick();
+    return reply.code(202).send(registered);
+  });
+}
