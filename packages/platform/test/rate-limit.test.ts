@@ -49,6 +49,13 @@ for (const store of [{ name: 'PGlite', postgres: false }, { name: 'PostgreSQL', 
       assert.equal(await limit.exhausted('erin'), true);
     });
 
+    test('a long key (a 254-character mailbox) is counted like any other', async () => {
+      const limit = new RateLimit(database.db, { name: 'registrations-by-mailbox', limit: 1, windowSec: 3600 });
+      const mailbox = `${'m'.repeat(242)}@example.com`;
+      assert.equal(await limit.take(mailbox), 0);
+      assert.ok(await limit.take(mailbox) > 0);
+    });
+
     test('concurrent events are all counted: no more than the limit is admitted', async () => {
       const limit = new RateLimit(database.db, { name: 'burst', limit: 5, windowSec: 60 });
       const waits = await Promise.all(Array.from({ length: 20 }, () => limit.take('carol')));

@@ -2,6 +2,8 @@
 // database (table rate_limits, platform migration 0002), so a limit holds over every replica.
 // Each key gets a fixed window that opens at its first event (not at a clock boundary). Why this
 // library and store, and how PGlite is reached: docs/adr/0018-one-rate-limiter.md.
+// Count before or after a transaction, never inside one: the limiter writes through `db`, and
+// PGlite, one connection, would wait for the transaction to end.
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { sql, type Db } from '../db/open-database.ts';
 import { sqlClientOf } from './sql-client.ts';
