@@ -13,7 +13,7 @@ import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { announceInboxChange } from '../live/inbox-hub.ts';
 import { notificationsErrors } from '../errors.ts';
 import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
-import { notificationType } from '../messages/notification-types.ts';
+import { notificationType, notificationTypeSchema } from '../messages/notification-types.ts';
 import { publicNotification, type NotificationRow } from './notification.ts';
 import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
 import { pageLimit, pageOf, pageQuery } from '@paymesh/platform/pagination';
@@ -119,7 +119,7 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
           user_id: Type.Integer({ minimum: 1 }),
           message: Type.String({ minLength: 1, maxLength: 2000 }),
           title: Type.Optional(Type.String({ maxLength: 200 })),
-          type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' })),
+          type: Type.Optional(notificationTypeSchema),
           data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
         }, { additionalProperties: false }),
       },

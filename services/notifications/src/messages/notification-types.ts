@@ -1,5 +1,9 @@
 // The catalogue of notification types: which channels each may use, what a user gets unless they
 // chose otherwise, and which are security messages that nobody can switch off.
+import { Type } from '@fastify/type-provider-typebox';
+
+/** A type's name as requests give it (`payment.succeeded`, `message`, a custom one). */
+export const notificationTypeSchema = Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' });
 
 export const channels = ['in_app', 'email', 'push'] as const;
 export type Channel = (typeof channels)[number];

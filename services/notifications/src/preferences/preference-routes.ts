@@ -9,7 +9,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
 import { isErased } from '../messages/erased-recipients.ts';
-import { channels, isCatalogued, notificationType, notificationTypes, type Channel } from '../messages/notification-types.ts';
+import { channels, isCatalogued, notificationType, notificationTypes, notificationTypeSchema, type Channel } from '../messages/notification-types.ts';
 
 async function preferencesOf(db: Db, userId: string) {
   const rows = await queryRows<{ type: string; channel: Channel; enabled: boolean }>(db, sql`
@@ -38,7 +38,7 @@ export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
       config: { scope: 'notifications:write' },
       schema: {
         body: Type.Record(
-          Type.String({ pattern: '^[a-z][a-z0-9_.]{0,63}$' }),
+          notificationTypeSchema,
           Type.Object(Object.fromEntries(channels.map((c) => [c, Type.Optional(Type.Boolean())])), { additionalProperties: false, minProperties: 1 }),
           // TypeBox's Record is only `patternProperties`: without this, a key outside the pattern
           // is not validated at all (any value, any length, stored as a type; null crashed the handler).
