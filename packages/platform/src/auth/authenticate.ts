@@ -37,6 +37,7 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
     scope.decorateRequest('caller', null as unknown as Caller);
     scope.addHook('onRoute', (route) => {
       if (route.config?.public === true) throw new Error(`${String(route.method)} ${route.url} is declared public inside protectedRoutes: register it outside`);
+      if (route.config?.callers?.length === 0) throw new Error(`${String(route.method)} ${route.url} admits no callers: leave callers out to admit anyone authenticated`);
       route.config = { ...route.config, authenticated: true };
     });
     scope.addHook('onRequest', async (request) => {
@@ -68,11 +69,13 @@ async function authenticateRequest(request: FastifyRequest, verify: TokenVerifie
 
 /** The route's declared requirements: who may call (403 forbidden), then the scope (403 insufficient_scope). */
 function authorize(caller: Caller, config: FastifyContextConfig, route: string): void {
-  if (config.callers !== undefined && !config.callers.some((role) => plays(caller, role))) {
-    throw platformErrors.forbidden(`Only ${config.callers.map((role) => roleNames[role]).join(' and ')} may call ${route}.`);
+  const { callers } = config;
+  if (callers !== undefined) {
+    if (!callers.some((role) => plays(caller, role))) throw platformErrors.forbidden(`Only ${callers.map((role) => roleNames[role]).join(' and ')} may call ${route}.`);
   }
   const scope = typeof config.scope === 'string' ? config.scope : config.scope?.[caller.kind];
-  if (scope !== undefined) requireScope(caller, scope);
+  if (scope === undefined) return;
+  if (!caller.scopes.has(scope)) throw platformErrors.insufficientScope(scope);
 }
 
 const roleNames: Record<CallerRole, string> = { user: 'users', admin: 'admins', service: 'services' };
@@ -80,9 +83,4 @@ const roleNames: Record<CallerRole, string> = { user: 'users', admin: 'admins', 
 function plays(caller: Caller, role: CallerRole): boolean {
   if (role === 'admin') return isAdmin(caller);
   return caller.kind === role;
-}
-
-/** Throws 403 unless the caller's token carries `scope`. For a scope that depends on the request's data; a route's own scope goes in its config. */
-export function requireScope(caller: Caller, scope: string): void {
-  if (!caller.scopes.has(scope)) throw platformErrors.insufficientScope(scope);
 }
