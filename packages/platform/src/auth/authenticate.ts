@@ -27,10 +27,11 @@ declare module 'fastify' {
     scope?: string | { readonly user?: string; readonly service?: string };
     /** Who may call at all (checked before the scope); anyone authenticated when absent. */
     callers?: readonly CallerRole[];
-    /** Set by `protectedRoutes` on the routes it holds. */
-    authenticated?: true;
   }
 }
+
+/** The options of every route registered inside `protectedRoutes` (route-declarations.ts reads it). */
+export const protectedRouteOptions = new WeakSet<object>();
 
 export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register: (scope: HttpServer) => void | Promise<void>): void {
   void app.register(async (scope) => {
@@ -38,12 +39,13 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
     scope.addHook('onRoute', (route) => {
       if (route.config?.public === true) throw new Error(`${String(route.method)} ${route.url} is declared public inside protectedRoutes: register it outside`);
       if (route.config?.callers?.length === 0) throw new Error(`${String(route.method)} ${route.url} admits no callers: leave callers out to admit anyone authenticated`);
-      route.config = { ...route.config, authenticated: true };
+      protectedRouteOptions.add(route);
     });
     scope.addHook('onRequest', async (request) => {
       request.caller = await authenticateRequest(request, verify);
     });
-    // After validation, as the handler would: a malformed request answers 400 whoever sends it.
+    // After validation, where the handlers used to check: an authenticated caller's malformed
+    // request still answers 400 before its scope is looked at.
     scope.addHook('preHandler', async (request) => {
       authorize(request.caller, request.routeOptions.config, `${request.method} ${request.routeOptions.url ?? request.url}`);
     });
