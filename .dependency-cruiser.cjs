@@ -45,6 +45,15 @@ module.exports = {
       to: { path: '^services/$1/src/[^/]+/[^/]*routes\\.ts$', pathNot: '^services/$1/src/$2/' },
     },
     {
+      name: 'route-files-run-no-sql',
+      severity: 'error',
+      comment:
+        'Routes parse, authorise, call and render; the SQL is in the stores and use cases they call (payments/src is the ' +
+        'pattern). A route file may name the `Db` type, not build or run a query.',
+      from: { path: '^services/[^/]+/src/.*routes\\.ts$' },
+      to: { path: '^packages/platform/src/db/open-database\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'notifications-dispatch-above-channels',
       severity: 'error',
       comment:
