@@ -1,7 +1,7 @@
 // A signed-in user changes their password, giving the current one. Every token of the user, the
 // one used here included, is refused from then on (auth follows user.password_changed).
 import type { Db } from '@paymesh/platform/db/open-database';
-import { setPassword } from '../credentials/set-password.ts';
+import { setPassword } from '../passwords/set-password.ts';
 import { checkNewPassword } from '../passwords/check-password.ts';
 import type { CurrentPasswordCheck } from './current-password-check.ts';
 import { activeAccount, findUserById } from './user.ts';

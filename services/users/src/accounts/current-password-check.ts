@@ -1,7 +1,7 @@
 // The current password a signed-in user must give to change their password or address. A stolen
 // token must not turn into a password-guessing oracle: 5 wrong tries per user in 15 minutes, on
 // this replica, then every try is refused until the window passes.
-import { verifyPassword } from '../credentials/password-hash.ts';
+import { verifyPassword } from '../passwords/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 
 export class CurrentPasswordCheck {

@@ -3,7 +3,7 @@
 import { sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { voidLinks } from '../tokens/user-tokens.ts';
-import { sendVerificationLink } from '../verification/send-verification-link.ts';
+import { sendVerificationLink } from './send-verification-link.ts';
 import type { RegistrationContext } from './create-user.ts';
 import type { CurrentPasswordCheck } from './current-password-check.ts';
 import { activeAccount, findUserById, type UserRow } from './user.ts';

@@ -3,7 +3,7 @@
 import type { Db } from '@paymesh/platform/db/open-database';
 import { loginKey } from '@paymesh/platform/login-key';
 import { findUserById } from '../accounts/user.ts';
-import { setPassword } from '../credentials/set-password.ts';
+import { setPassword } from '../passwords/set-password.ts';
 import { usersErrors } from '../errors.ts';
 import { checkNewPassword } from '../passwords/check-password.ts';
 import { useToken } from '../tokens/user-tokens.ts';

@@ -1,6 +1,6 @@
 // Email verification: the link in the email opens a page (GET, harmless to prefetch) whose form
 // POSTs the token; API clients POST it as JSON. A token confirms the address it was sent to
-// (verify-email.ts); a signed-in user may ask for the link again (send-verification-link.ts).
+// (verify-email.ts); a signed-in user may ask for the link again (resend-verification-link.ts).
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
@@ -8,7 +8,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { RegistrationContext } from '../accounts/create-user.ts';
 import { donePage, failedPage, sendPage, verifyEmailPage, wantsPage } from '../pages/account-pages.ts';
-import { resendVerificationLink } from './send-verification-link.ts';
+import { resendVerificationLink } from './resend-verification-link.ts';
 import { verifyEmail } from './verify-email.ts';
 
 const tokenBody = Type.Object({ token: Type.String({ maxLength: 100 }) }, { additionalProperties: false });

@@ -1,9 +1,8 @@
 // Sending a verification link, under a cap per account: nobody can use us to flood a mailbox, by
 // asking for resends or by changing the address back and forth.
 import type { Db } from '@paymesh/platform/db/open-database';
-import { requestEmailVerification, type RegistrationContext } from '../accounts/create-user.ts';
-import { activeAccount, findUserById } from '../accounts/user.ts';
 import { tokensIssuedSince } from '../tokens/user-tokens.ts';
+import { requestEmailVerification, type RegistrationContext } from './create-user.ts';
 
 /** Verification links one account may have sent in an hour (resends and email changes alike). */
 export const verificationLinksPerHour = 5;
@@ -12,13 +11,4 @@ export const verificationLinksPerHour = 5;
 export async function sendVerificationLink(tx: Db, ctx: RegistrationContext, userId: string, address: string): Promise<void> {
   if ((await tokensIssuedSince(tx, userId, 'verify_email', 3600)) >= verificationLinksPerHour) return;
   await requestEmailVerification(tx, ctx, userId, address);
-}
-
-/** Sends the link again: to the address waiting for confirmation, or the unconfirmed current one; nothing when there is none. */
-export async function resendVerificationLink(db: Db, ctx: RegistrationContext, userId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
-    const address = user.pending_email ?? (user.email_verified_at === null ? user.email : null);
-    if (address !== null) await sendVerificationLink(tx, ctx, userId, address);
-  });
 }
