@@ -2,6 +2,29 @@
 // up and never in a circle; a service does not reach into another one; within a service, a feature
 // uses another feature's stores and use cases, never its route file. test/dependency-rules.test.ts
 // runs these rules in `npm test`; `npm run lint:imports` prints the same list.
+/**
+ * The feature folders of a service, top floor first: a folder never imports one on a higher floor
+ * (on its own floor it may). notifications: dispatch/ fans a message out over the channels and
+ * producers/ feed it events, so no channel imports them; the catalogue (messages/) is the ground.
+ * users: the flows (admin, credentials, password reset, verification) stand on accounts, which
+ * stands on the password rules, the throttles, the tokens and the pages. A folder not listed is
+ * free: list it when it is added.
+ */
+const featureFloors = {
+  notifications: [['producers'], ['dispatch'], ['inbox', 'live', 'email', 'push', 'webhooks', 'devices', 'preferences', 'delivery'], ['messages']],
+  users: [['admin', 'credentials', 'password-reset', 'verification'], ['accounts'], ['passwords', 'throttle'], ['pages', 'tokens']],
+};
+
+function featureFloorRules() {
+  return Object.entries(featureFloors).flatMap(([service, floors]) => floors.slice(1).map((floor, i) => ({
+    name: `${service}-feature-floors`,
+    severity: 'error',
+    comment: `${service}: a feature folder imports folders on its floor or below, never above (featureFloors in this file).`,
+    from: { path: `^services/${service}/src/(${floor.join('|')})/` },
+    to: { path: `^services/${service}/src/(${floors.slice(0, i + 1).flat().join('|')})/` },
+  })));
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -53,15 +76,7 @@ module.exports = {
       from: { path: '^services/[^/]+/src/.*routes\\.ts$' },
       to: { path: '^packages/platform/src/db/open-database\\.ts$', dependencyTypesNot: ['type-only'] },
     },
-    {
-      name: 'notifications-dispatch-above-channels',
-      severity: 'error',
-      comment:
-        'notifications: dispatch/ fans a message out over the channels (inbox, email, push, webhooks) and producers/ feed it ' +
-        'events; a channel, and what lies below the channels, never imports either.',
-      from: { path: '^services/notifications/src/(?!dispatch/|producers/)[^/]+/' },
-      to: { path: '^services/notifications/src/(dispatch|producers)/' },
-    },
+    ...featureFloorRules(),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
