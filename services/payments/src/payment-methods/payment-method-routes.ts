@@ -3,17 +3,17 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, cardSchema, objectIdParams, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from './card-details.ts';
-import { cardMethod, insertPaymentMethod, paymentMethodColumns, publicPaymentMethod, type PaymentMethodRow } from './payment-method.ts';
+import { cardMethod, insertPaymentMethod, publicPaymentMethod } from './payment-method.ts';
+import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
 
 export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void {
   const findOwned = async (id: string, caller: Parameters<typeof mayActFor>[0]) => {
-    const [row] = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods where id = ${id} and saved and detached_at is null`);
+    const row = await findSavedMethod(ctx.db, id);
     if (row === undefined || !mayActFor(caller, row.user_id)) throw paymentsErrors.paymentMethodNotFound();
     return row;
   };
@@ -46,9 +46,8 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       requireScope(caller, 'payments:read');
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
-      const rows = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods
-        where user_id = ${userId} and saved and detached_at is null order by created_at desc, id limit 101`);
-      return { object: 'list', data: rows.slice(0, 100).map(publicPaymentMethod), has_more: rows.length > 100 };
+      const page = await savedMethodsOf(ctx.db, userId, 100);
+      return { object: 'list', data: page.rows.map(publicPaymentMethod), has_more: page.hasMore };
     });
 
     scope.get('/payment_methods/:id', { schema: { params: objectIdParams } }, async (request) => {
@@ -59,7 +58,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
     scope.delete('/payment_methods/:id', { schema: { params: objectIdParams } }, async (request) => {
       requireScope(request.caller, 'payments:write');
       const row = await findOwned(request.params.id, request.caller);
-      await ctx.db.execute(sql`update payment_methods set detached_at = now() where id = ${row.id}`);
+      await detachMethod(ctx.db, row.id);
       return { id: row.id, object: 'payment_method', deleted: true };
     });
   });

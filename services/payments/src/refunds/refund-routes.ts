@@ -3,7 +3,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
@@ -11,7 +10,8 @@ import type { PaymentsContext } from '../payments-context.ts';
 import { findPayment } from '../payments/payment-store.ts';
 import { amountSchema, objectIdParams, requestAmount } from '../request-schemas.ts';
 import { createRefund } from './create-refund.ts';
-import { publicRefund, refundColumns, refundReasons, type RefundRow } from './refund.ts';
+import { publicRefund, refundReasons } from './refund.ts';
+import { refundsOf } from './refund-store.ts';
 
 export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
@@ -39,7 +39,7 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       requireScope(request.caller, 'payments:read');
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
-      const rows = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where payment_id = ${payment.id} order by seq desc`);
+      const rows = await refundsOf(ctx.db, payment.id);
       return { object: 'list', data: rows.map(publicRefund), has_more: false };
     });
   });

@@ -3,48 +3,26 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
-import { sql } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
-import { verifyPassword } from '../credentials/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
-import { setPassword } from '../password-reset/password-reset-routes.ts';
 import type { AccountThrottles } from '../throttle/account-throttles.ts';
-import { tokensIssuedSince, voidLinks } from '../tokens/user-tokens.ts';
-import { verificationLinksPerHour } from '../verification/verification-routes.ts';
-import { register, requestEmailVerification, type RegistrationContext } from './create-user.ts';
-import type { Registration } from './validate-registration.ts';
+import { changeOwnPassword } from './change-own-password.ts';
+import { register, type RegistrationContext } from './create-user.ts';
+import { CurrentPasswordCheck } from './current-password-check.ts';
 import { deleteUser } from './delete-user.ts';
-import { activeAccount, findUserById, publicUser, stillAdmin } from './user.ts';
-import { normalizeEmail, validateRegistration } from './validate-registration.ts';
+import { updateOwnAccount } from './update-own-account.ts';
+import { findUserById, publicUser, stillAdmin } from './user.ts';
+import { normalizeEmail, validateRegistration, type Registration } from './validate-registration.ts';
 
 /** The same answer whether the address was new or already had an account (see register). */
 const registered = { object: 'registration', message: 'Check your email: follow the link we sent to confirm your address. You can log in now.' };
 
-/** Wrong current passwords per user in the last 15 minutes, on this replica. */
-class WrongPasswordCounter {
-  readonly #windowMs = 15 * 60_000;
-  readonly #max = 5;
-  readonly #failures = new Map<string, number[]>();
-
-  blocked(userId: string): boolean {
-    const recent = (this.#failures.get(userId) ?? []).filter((t) => t > Date.now() - this.#windowMs);
-    if (recent.length === 0) this.#failures.delete(userId);
-    else this.#failures.set(userId, recent);
-    return recent.length >= this.#max;
-  }
-
-  count(userId: string): void {
-    this.#failures.set(userId, [...(this.#failures.get(userId) ?? []), Date.now()]);
-  }
-}
-
 export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext, throttles: AccountThrottles): void {
   const { db } = runtime.database;
-  const wrongCurrentPasswords = new WrongPasswordCounter();
+  const currentPasswords = new CurrentPasswordCheck();
 
   /**
    * A registration: counted per client address and per mailbox before anything costly (the
@@ -105,41 +83,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
       // A current password is checked: counted before argon2, and run within the gate.
       if (email !== undefined) throttles.passwordCheck(userId, request.ip);
-      const change = () => db.transaction(async (tx) => {
-        const current = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
-        if (email !== undefined) {
-          if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
-          if (!(await verifyPassword(current.password_hash, currentPassword!))) {
-            wrongCurrentPasswords.count(userId);
-            throw usersErrors.currentPasswordWrong();
-          }
-        }
-        const changes: string[] = [];
-        if (displayName !== undefined && displayName !== current.display_name) {
-          await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${userId}`);
-          changes.push('display_name');
-        }
-        if (email !== undefined && email.toLowerCase() !== (current.pending_email ?? current.email ?? '').toLowerCase()) {
-          // Every unused link stops working, whether or not a new one can be sent within the
-          // hourly cap: verification links confirmed an address the owner just moved away from,
-          // and reset links went to a mailbox that is about to stop speaking for the account.
-          await voidLinks(tx, userId);
-          if (email.toLowerCase() === current.email?.toLowerCase()) {
-            // Back to the address in use: the change waiting for confirmation is dropped.
-            await tx.execute(sql`update users set pending_email = null, updated_at = now() where id = ${userId}`);
-          } else {
-            // The new address takes over only once its link is followed; until then mail goes to the old one.
-            await tx.execute(sql`update users set pending_email = ${email}, updated_at = now() where id = ${userId}`);
-            // Each change mails an address the caller chose: under the same hourly cap as a resend,
-            // or alternating two addresses would flood both. Beyond it the change still waits, and
-            // POST /users/me/verify-email sends its link once the hour allows.
-            if ((await tokensIssuedSince(tx, userId, 'verify_email', 3600)) < verificationLinksPerHour) await requestEmailVerification(tx, ctx, userId, email);
-          }
-          changes.push('pending_email');
-        }
-        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes });
-        return (await findUserById(tx, userId))!;
-      });
+      const change = () => updateOwnAccount(ctx, currentPasswords, userId, { displayName, email, currentPassword });
       const user = email === undefined ? await change() : await throttles.heavy(change);
       runtime.relay.kick();
       return publicUser(user);
@@ -150,17 +94,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     }, async (request) => {
       const userId = localUserId(request.caller);
       throttles.passwordCheck(userId, request.ip);
-      await throttles.heavy(() => db.transaction(async (tx) => {
-        const user = activeAccount(await findUserById(tx, userId, { forUpdate: true }));
-        // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
-        if (wrongCurrentPasswords.blocked(userId)) throw usersErrors.tooManyChecks();
-        if (!(await verifyPassword(user.password_hash, request.body.current_password))) {
-          wrongCurrentPasswords.count(userId);
-          throw usersErrors.currentPasswordWrong();
-        }
-        checkNewPassword(request.body.new_password, { username: user.username, email: user.email, displayName: user.display_name, param: 'new_password' });
-        await setPassword(tx, userId, request.body.new_password, { confirmEmail: false });
-      }));
+      await throttles.heavy(() => changeOwnPassword(db, currentPasswords, userId, request.body.current_password, request.body.new_password));
       runtime.relay.kick();
       // Every token of the user, this one included, is refused from now on: log in again.
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };

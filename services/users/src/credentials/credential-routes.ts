@@ -10,7 +10,7 @@ import { loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { findUserByLogin } from '../accounts/user.ts';
 import { SlidingWindowLimiter } from '../throttle/sliding-window-limiter.ts';
-import { verifyPassword } from './password-hash.ts';
+import { verifyPassword } from '../passwords/password-hash.ts';
 
 export function credentialRoutes(app: HttpServer, runtime: Runtime, options: { checksPerMinute: number }): void {
   // At most `checksPerMinute` checks per login name (every spelling of a name is one key) in any 60

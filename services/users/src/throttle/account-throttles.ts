@@ -2,7 +2,7 @@
 // registrations per client address and per mailbox, current-password checks per account and per
 // client address, all counted before any argon2 work, and a gate that bounds the argon2 and
 // strength-estimate work running at once so that logins keep their speed.
-import { mailboxKey } from '../accounts/mailbox-key.ts';
+import { mailboxKey } from '../tokens/mailbox-key.ts';
 import { usersErrors } from '../errors.ts';
 import { SlidingWindowLimiter } from './sliding-window-limiter.ts';
 import { WorkGate } from './work-gate.ts';
