@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startEmbedded } from '@paymesh/app/start-embedded';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 // The users service exports only its app; the benchmark reaches the module itself.
-import { hashPassword, verifyPassword } from '../services/users/src/credentials/password-hash.ts';
+import { hashPassword, verifyPassword } from '../services/users/src/passwords/password-hash.ts';
 
 const argonRuns = Number(process.env.BENCH_ARGON_RUNS ?? 30);
 const loginRuns = Number(process.env.BENCH_LOGIN_RUNS ?? 40);

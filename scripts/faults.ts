@@ -1,6 +1,6 @@
 // `npm run faults`: the fault scenarios of issue 12 under load, each audited (docs/reliability.md).
 // Loopback only and bounded; it starts its own PostgreSQL cluster and NATS server in a temporary
-// folder and never touches the machine's. `--short`: two scenarios with fewer payments (CI).
+// folder and never touches the machine's. `--short`: three scenarios with fewer payments (CI).
 // `--only=a,b` runs the named scenarios; `--payments=N` sets the payments per scenario; `--keep` leaves the temporary folder (logs) behind.
 // Exits 1 when any scenario's audit fails.
 import { randomBytes } from 'node:crypto';

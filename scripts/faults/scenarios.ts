@@ -73,5 +73,5 @@ export const embeddedScenario = {
   does: 'embedded mode: SIGKILL of the whole `npm start` process (node scripts/start.ts), started again on the same PGlite data',
 } as const;
 
-/** `--short`: the two scenarios CI runs. */
-export const shortScenarioNames = ['postgres-fast-restart', 'kill-9-payments'] as const;
+/** `--short`: the scenarios CI runs (a database restart, a crashed service, a crashed broker). */
+export const shortScenarioNames = ['postgres-fast-restart', 'kill-9-payments', 'nats-kill-9'] as const;

@@ -3,9 +3,9 @@
 // whatever walks it later (validation, JSONB serialisation) and come back as a 500. After parsing,
 // a NUL anywhere in a string or key is refused: PostgreSQL text and JSONB cannot hold it (22021,
 // 22P05), and it means nothing in any field of ours.
+import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AppError, platformErrors } from './errors.ts';
-import type { HttpServer } from './http-server.ts';
 
 /** Deeper than any body of ours needs (notification `data` included). */
 export const maxJsonDepth = 32;
@@ -16,7 +16,8 @@ export type JsonParse = (text: string) => unknown;
 /** Fastify's own default: `__proto__` and `constructor.prototype` keys are refused (prototype poisoning). */
 export const secureJsonParse: JsonParse = (text) => secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
 
-export function useJsonParser(app: HttpServer, parse: JsonParse = secureJsonParse): void {
+/** Takes any Fastify instance (http-server.ts calls it on each it builds), so this file needs nothing of that one. */
+export function useJsonParser(app: FastifyInstance, parse: JsonParse = secureJsonParse): void {
   if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;

@@ -7,6 +7,7 @@ import { defineService } from '@paymesh/platform/service-host';
 import { serviceAudience } from '@paymesh/platform/service-config';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
 import { notificationsConfigSpec } from './config.ts';
+import { sendMessageRoutes } from './dispatch/send-message-routes.ts';
 import { DeliveryMetrics } from './delivery/delivery-metrics.ts';
 import { deliveryRoutes } from './delivery/delivery-routes.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
@@ -16,7 +17,7 @@ import { createMailer } from './email/mailer.ts';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
 import { InboxHub } from './live/inbox-hub.ts';
 import { streamRoutes } from './live/stream-routes.ts';
-import type { Fanout } from './messages/dispatch-message.ts';
+import type { Fanout } from './dispatch/dispatch-message.ts';
 import { preferenceRoutes } from './preferences/preference-routes.ts';
 import { notifyPaymentEvents } from './producers/notify-payment-events.ts';
 import { notifyUserEvents } from './producers/notify-user-events.ts';
@@ -63,7 +64,8 @@ export const notificationsService = defineService({
 
     const app = createServiceServer(runtime);
     const hub = new InboxHub(db, runtime.logger, runtime.revocations);
-    inboxRoutes(app, runtime, fanout);
+    inboxRoutes(app, runtime);
+    sendMessageRoutes(app, runtime, fanout);
     streamRoutes(app, runtime, hub);
     preferenceRoutes(app, runtime);
     deviceRoutes(app, runtime, async (url) => void (await checkPushEndpoint(url)));

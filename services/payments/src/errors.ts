@@ -12,6 +12,8 @@ export const paymentsErrors = {
   invalidIdempotencyKey: () => new AppError(400, 'invalid_request_error', 'idempotency_key_invalid', 'An Idempotency-Key is 1 to 255 printable ASCII characters.', { param: 'idempotency-key' }),
   idempotencyKeyReused: () => new AppError(400, 'idempotency_error', 'idempotency_key_reused', 'This Idempotency-Key was already used with other parameters.', { param: 'idempotency-key' }),
   idempotencyKeyInUse: () => new AppError(409, 'idempotency_error', 'idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry later.', { param: 'idempotency-key' }),
+  /** The request outlived its claim (a stall past the lease) and a retry took the key over: that retry's outcome is the key's. */
+  idempotencyClaimLost: () => new AppError(409, 'idempotency_error', 'idempotency_key_in_use', 'A retry with this Idempotency-Key took this request over while it ran; retry to get the outcome.', { param: 'idempotency-key', headers: { 'retry-after': '1' } }),
   invalidCursor: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'starting_after is not an object in this list.', { param: 'starting_after' }),
 
   cardDetails: (code: string, message: string, field: string) => new AppError(402, 'card_error', code, message, { param: `payment_method[${field}]` }),

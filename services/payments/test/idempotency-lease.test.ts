@@ -22,7 +22,7 @@ for (const backend of backends()) {
         body,
         signal: AbortSignal.timeout(30_000),
       });
-      return { status: response.status, text: await response.text(), replayed: response.headers.get('idempotent-replayed') };
+      return { status: response.status, text: await response.text(), replayed: response.headers.get('idempotent-replayed'), retryAfter: response.headers.get('retry-after') };
     };
     const paymentsOf = async () => Number((await queryRows<{ n: string }>(suite.db, sql`select count(*)::text as n from payments where user_id = ${String(suite.alice.id)}`))[0]!.n);
     const metric = async (name: string) => {
@@ -77,6 +77,32 @@ for (const backend of backends()) {
         assert.equal(await paymentsOf(), before + 1);
         assert.deepEqual(await post('/payments', body, key), { ...done, replayed: 'true' });
         assert.equal(processor.calls.filter((c) => c.operation === 'authorize').length, 1);
+        assert.deepEqual(processor.violations, []);
+      } finally {
+        restore();
+      }
+    });
+    test('a request whose claim was taken over while it ran (its lease lapsed, as a stalled process lets it) is answered 409 idempotency_key_in_use with Retry-After, not 500, and the retry\'s outcome is the only one', async () => {
+      const { processor, restore } = RecordingCardProcessor.install(ctx());
+      try {
+        const key = randomUUID();
+        const body = `{"amount": 3.21, "user_id": ${suite.alice.id}}`;
+        const before = await paymentsOf();
+        let open!: () => void;
+        const arrived = processor.holdNext('authorize', new Promise<void>((resolve) => (open = resolve)));
+        const first = post('/payments', body, key);
+        await arrived;
+        // What a retry finds after the first request stalled past its lease: the claim lapsed.
+        await suite.db.execute(sql`update idempotency_keys set claim_token = ${randomUUID()}, lease_expires_at = now() - interval '1 second' where key = ${key}`);
+        const retry = await post('/payments', body, key);
+        assert.equal(retry.status, 200, retry.text);
+        open();
+        const stalled = await first;
+        assert.equal(stalled.status, 409, stalled.text);
+        assert.equal(JSON.parse(stalled.text).error.code, 'idempotency_key_in_use');
+        assert.equal(stalled.retryAfter, '1');
+        assert.equal(await paymentsOf(), before + 1);
+        assert.deepEqual(await post('/payments', body, key), { ...retry, replayed: 'true' });
         assert.deepEqual(processor.violations, []);
       } finally {
         restore();

@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody';
 import { createServiceServer } from '@paymesh/platform/runtime';
 import { defineService } from '@paymesh/platform/service-host';
 import { accountRoutes } from './accounts/account-routes.ts';
+import { CurrentPasswordCheck } from './accounts/current-password-check.ts';
 import { passwordChangeRoutes } from './accounts/password-change-routes.ts';
 import { profileRoutes } from './accounts/profile-routes.ts';
 import { registrationRoutes } from './accounts/registration-routes.ts';
@@ -29,12 +30,13 @@ export const usersService = defineService({
     await app.register(formbody);
     const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour };
     const throttles = new AccountThrottles(runtime.database.db, config);
+    const currentPasswords = new CurrentPasswordCheck(runtime.database.db);
     const resetJob = new ResetRequestJob({ db: runtime.database.db, publicUrl: config.publicUrl, logger: runtime.logger, onEnqueued: () => runtime.relay.kick() });
     // Before the routes, so that it covers them.
     refuseForeignFormPosts(app, config.publicUrl);
     registrationRoutes(app, runtime, ctx, throttles);
-    profileRoutes(app, runtime, ctx, throttles);
-    passwordChangeRoutes(app, runtime, throttles);
+    profileRoutes(app, runtime, ctx, throttles, currentPasswords);
+    passwordChangeRoutes(app, runtime, throttles, currentPasswords);
     accountRoutes(app, runtime);
     verificationRoutes(app, runtime, ctx);
     passwordResetRoutes(app, runtime, resetJob, throttles);

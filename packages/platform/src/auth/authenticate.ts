@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../http-server.ts';
 import { platformErrors } from '../errors.ts';
 import { isAdmin, type Caller } from './caller.ts';
+import { protectedRouteOptions } from './route-declarations.ts';
 import { InvalidTokenError, type TokenVerifier } from './token-verifier.ts';
 
 /** Who may call a route: any user, an admin (role and admin scope, see `isAdmin`), a service. */
@@ -29,9 +30,6 @@ declare module 'fastify' {
     callers?: readonly CallerRole[];
   }
 }
-
-/** The options of every route registered inside `protectedRoutes` (route-declarations.ts reads it). */
-export const protectedRouteOptions = new WeakSet<object>();
 
 export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register: (scope: HttpServer) => void | Promise<void>): void {
   void app.register(async (scope) => {

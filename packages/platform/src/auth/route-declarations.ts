@@ -3,7 +3,9 @@
 // the server is assembled (the protected plugin records its routes after the root sees them), so a
 // forgotten declaration stops the service at boot, in tests as in production.
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { protectedRouteOptions } from './authenticate.ts';
+
+/** The options of every route registered inside `protectedRoutes` (authenticate.ts adds them). */
+export const protectedRouteOptions = new WeakSet<object>();
 
 export function requireRouteDeclarations(app: FastifyInstance): void {
   const routes: RouteOptions[] = [];

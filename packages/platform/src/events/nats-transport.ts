@@ -29,8 +29,20 @@ const defaultAckWaitMs = 4_000;
  * others in this process: a small buffer keeps the last one far from its ack wait.
  */
 const bufferedMessages = 16;
-/** Pulls expire and are renewed this often, so a consumer finds a restarted server again quickly. */
-const pullExpiresMs = 5_000;
+/**
+ * Pulls expire and are renewed this often, so a consumer finds a restarted server again quickly:
+ * after a reconnection nats.js checks the consumer and, when JetStream is not answering yet, tries
+ * again after this long (and it also sets the idle heartbeat to half of it).
+ */
+const pullExpiresMs = 2_000;
+/**
+ * How long a publish waits for the stream's acknowledgement. A publish sent in the instant a
+ * restarted server accepts connections but before JetStream has recovered its streams is never
+ * answered: it costs this long before the relay tries again. A retry of a publish that did land is
+ * dropped by the server (same message id), so short is safe; under load an acknowledgement takes
+ * milliseconds.
+ */
+const publishTimeoutMs = 1_000;
 
 /** How long closing waits for the connection to drain before it just closes it. */
 const drainTimeoutMs = 3_000;
@@ -104,7 +116,7 @@ export class NatsTransport implements EventTransport {
   }
 
   async publish(event: EventEnvelope): Promise<void> {
-    await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(event), { msgID: event.id, timeout: 5_000 });
+    await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(event), { msgID: event.id, timeout: publishTimeoutMs });
   }
 
   async consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription> {

@@ -29,7 +29,7 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /**
    * How long a claim on a window of events lasts: longer than a publish may take (the NATS
-   * transport's timeout is 5 s), short enough that a dead relay's events are taken over promptly.
+   * transport's timeout is 1 s), short enough that a dead relay's events are taken over promptly.
    */
   readonly leaseMs?: number;
   readonly maxBackoffMs?: number;
@@ -49,7 +49,7 @@ export class OutboxRelay {
   #deadline = Number.POSITIVE_INFINITY;
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { pollIntervalMs: 1_000, batchSize: 64, leaseMs: 7_000, maxBackoffMs: 2_000, databaseAvailable: () => true, ...options };
+    this.#options = { pollIntervalMs: 1_000, batchSize: 64, leaseMs: 7_000, maxBackoffMs: 1_000, databaseAvailable: () => true, ...options };
   }
 
   start(): void {

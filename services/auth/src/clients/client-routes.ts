@@ -6,14 +6,14 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { ProviderRef } from '../oidc/create-provider.ts';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { authErrors } from '../errors.ts';
 import { createAdapter } from '../oidc/create-adapter.ts';
-import { revokeGrantTokens } from '../revocation/revoke-grant-tokens.ts';
 import { buildClient, registration, type StoredClient } from './build-client.ts';
 import { hashClientSecret, newClientSecret } from './client-secret.ts';
+import { deleteClient } from './delete-client.ts';
+import { listClients } from './list-clients.ts';
 
 const idParams = Type.Object({ client_id: Type.String({ pattern: '^cli_[A-Za-z0-9_-]{1,64}$' }) });
 
@@ -65,8 +65,7 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
     });
 
     scope.get('/auth/clients', { config }, async () => {
-      const rows = await queryRows<{ payload: StoredClient }>(db as Db, sql`select payload from oidc_models where model = 'Client' order by (payload->>'client_id_issued_at')::bigint, id`);
-      return { object: 'list', data: rows.map((r) => publicClient(r.payload)) };
+      return { object: 'list', data: (await listClients(db)).map(publicClient) };
     });
 
     scope.get('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request) => publicClient(await load(request.params.client_id)));
@@ -81,14 +80,10 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
       return { ...publicClient(client), client_secret: secret, client_secret_expires_at: 0 };
     });
 
-    // Its grants end with it: their live access tokens are revoked everywhere first, then its
-    // refresh tokens, codes and grants are deleted.
+    // Its grants end with it (delete-client.ts).
     scope.delete('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request, reply) => {
       await load(request.params.client_id);
-      const grants = await queryRows<{ id: string }>(db, sql`select id from oidc_models where model = 'Grant' and payload->>'clientId' = ${request.params.client_id}`);
-      for (const { id } of grants) await revokeGrantTokens(runtime, id);
-      await store.destroy(request.params.client_id);
-      await db.execute(sql`delete from oidc_models where model <> 'Client' and payload->>'clientId' = ${request.params.client_id}`);
+      await deleteClient(runtime, request.params.client_id);
       return reply.code(204).send();
     });
   });

@@ -5,7 +5,7 @@
 import type Provider from 'oidc-provider';
 import { formPostOrigin, htmlPageHeaders } from '@paymesh/platform/html-page';
 import { errorPage } from './render-page.ts';
-import { guardedRoute } from '../oidc/provider-routes.ts';
+import { guardedRoute } from '../oidc/provider-route-paths.ts';
 
 type Middleware = Parameters<Provider['use']>[0];
 

@@ -12,7 +12,7 @@ import { clientSecretMatches } from '../clients/client-secret.ts';
 import type { Account } from './find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
-import { providerRoutePaths } from './provider-routes.ts';
+import { providerRoutePaths } from './provider-route-paths.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;

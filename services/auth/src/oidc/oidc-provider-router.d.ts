@@ -1,4 +1,4 @@
-// oidc-provider's own router (no types shipped): provider-routes.ts asks it which route a path is.
+// oidc-provider's own router (no types shipped): provider-route-paths.ts asks it which route a path is.
 declare module 'oidc-provider/lib/helpers/router.js' {
   export default class Router {
     post(name: string, path: string, ...middleware: unknown[]): this;

@@ -1,7 +1,7 @@
 // The provider's own endpoints that authenticate clients (POST /auth/token, and POST /auth/request
 // for pushed authorization requests) do it inside oidc-provider, past any hook of ours. So this
 // middleware runs inside the provider, before its router: the route is the one the router will
-// serve (provider-routes.ts, whatever the path's spelling), the body is read here first to learn
+// serve (provider-route-paths.ts, whatever the path's spelling), the body is read here first to learn
 // which client id it presents, the attempt is counted (client-auth-throttle.ts) and the provider
 // reads the same bytes; its answer tells the outcome: 401 is a failed client authentication
 // (oidc-provider's invalid_client), 2xx a success, anything else never got as far as checking a
@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from '@paymesh/platform/logger';
 import { presentedClient } from '../revocation/authenticate-client.ts';
-import { guardedRoute } from '../oidc/provider-routes.ts';
+import { guardedRoute } from '../oidc/provider-route-paths.ts';
 import type { ClientAuthEndpoint, ClientAuthThrottle } from './client-auth-throttle.ts';
 
 type Middleware = Parameters<Provider['use']>[0];

@@ -1,22 +1,16 @@
-// Push devices: the caller's own only (another user's device id is 404). A token registered again
-// starts a new device: if it belonged to someone else, their queued pushes find no device rather
-// than reaching the new holder of the phone.
+// Push devices: the caller's own only (another user's device id is 404). Registering checks the
+// token or Web Push subscription; register-device.ts decides whose device it is.
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
-import { isErased } from '../messages/erased-recipients.ts';
-import { newId } from '../messages/new-id.ts';
+import { deleteDevice, devicesOf, type DeviceRow } from './device-store.ts';
+import { registerDevice } from './register-device.ts';
 import { objectIdParams } from '@paymesh/platform/ids';
 import { listOf } from '@paymesh/platform/pagination';
-
-const maxDevicesPerUser = 20;
-
-interface DeviceRow { id: string; platform: string; token: string; created_at: string | Date }
 
 const publicDevice = (row: DeviceRow) => ({
   id: row.id,
@@ -74,40 +68,17 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         if (body.device_token === undefined) throw platformErrors.missingParameter('device_token');
         token = body.device_token;
       }
-      const device = await db.transaction(async (tx) => {
-        // A deleted user's token may live a few more seconds: nothing new is kept about them.
-        if (await isErased(tx, userId)) throw notificationsErrors.recipientNotFound();
-        // Serialises one user's registrations, so the cap holds under concurrency.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('devices'), hashtext(${userId}))`);
-        // And the token's registrations, so that two users taking one token at once cannot both
-        // insert it (the second would hit devices_token and answer 500). Always user lock first,
-        // then token lock: no two registrations wait on each other in a cycle.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('device-token'), hashtext(${`${body.platform}:${token}`}))`);
-        const [existing] = await queryRows<DeviceRow & { user_id: string }>(tx, sql`select * from devices where platform = ${body.platform} and token = ${token} for update`);
-        if (existing !== undefined && String(existing.user_id) === userId) {
-          // A browser that subscribed again may bring new keys for the same endpoint: pushes must
-          // be encrypted for the keys it holds now.
-          if (keys !== null) await tx.execute(sql`update devices set keys = ${JSON.stringify(keys)}::jsonb where id = ${existing.id}`);
-          return { row: existing, created: false };
-        }
-        if (existing !== undefined) await tx.execute(sql`delete from devices where id = ${existing.id}`);
-        const [count] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from devices where user_id = ${userId}`);
-        if (count!.n >= maxDevicesPerUser) throw notificationsErrors.tooManyDevices(maxDevicesPerUser);
-        const [row] = await queryRows<DeviceRow>(tx, sql`insert into devices (id, user_id, platform, token, keys)
-          values (${newId('dev')}, ${userId}, ${body.platform}, ${token}, ${keys === null ? null : JSON.stringify(keys)}::jsonb) returning *`);
-        return { row: row!, created: true };
-      });
+      const device = await registerDevice(db, userId, { platform: body.platform, token, keys });
       return reply.code(device.created ? 201 : 200).send(publicDevice(device.row));
     });
 
     scope.get('/notifications/devices', { config: { scope: 'notifications:read' } }, async (request) => {
-      const rows = await queryRows<DeviceRow>(db, sql`select * from devices where user_id = ${localUserId(request.caller)} order by created_at desc`);
+      const rows = await devicesOf(db, localUserId(request.caller));
       return listOf(rows.map(publicDevice), false);
     });
 
     scope.delete('/notifications/devices/:id', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
-      const rows = await queryRows(db, sql`delete from devices where id = ${request.params.id} and user_id = ${localUserId(request.caller)} returning id`);
-      if (rows.length === 0) throw notificationsErrors.deviceNotFound();
+      if (!(await deleteDevice(db, localUserId(request.caller), request.params.id))) throw notificationsErrors.deviceNotFound();
       return reply.code(204).send();
     });
   });

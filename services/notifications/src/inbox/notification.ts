@@ -1,6 +1,6 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
-import { announceInboxChange } from '../live/inbox-hub.ts';
+import { announceInboxChange } from './announce-inbox-change.ts';
 
 export interface NotificationRow {
   id: string;

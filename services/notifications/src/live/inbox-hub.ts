@@ -7,20 +7,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import type { Db } from '@paymesh/platform/db/open-database';
 import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
 import type { Logger } from '@paymesh/platform/logger';
-import { publicNotification, type NotificationRow } from '../inbox/notification.ts';
+import { inboxChangedSubject } from '../inbox/announce-inbox-change.ts';
+import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
+import { publicNotification } from '../inbox/notification.ts';
 
-export const inboxChangedSubject = 'inbox.changed';
 /** Streams one user may hold open on one replica (tabs and devices); more is refused with 429. */
 export const maxStreamsPerUser = 10;
-
-/** Call in the transaction that changes a user's inbox. */
-export async function announceInboxChange(tx: Db, recipientId: string): Promise<void> {
-  await enqueueEvent(tx, inboxChangedSubject, { recipient_id: recipientId });
-}
 
 interface Stream {
   readonly response: ServerResponse;
@@ -108,18 +103,14 @@ export class InboxHub {
     if (stream.response.writableEnded || stream.response.destroyed) return;
     if (fresh) {
       // A new stream starts from now: only later notifications are pushed.
-      const [newest] = await queryRows<{ id: string | null }>(this.#db, sql`select max(id)::text as id from notifications where recipient_id = ${recipientId}`);
-      stream.lastId = BigInt(newest?.id ?? 0);
+      stream.lastId = await newestNotificationId(this.#db, recipientId);
     } else {
-      const rows = await queryRows<NotificationRow>(this.#db, sql`
-        select * from notifications where recipient_id = ${recipientId} and id > ${stream.lastId.toString()} order by id limit 500`);
-      for (const row of rows) {
+      for (const row of await notificationsAfter(this.#db, recipientId, stream.lastId, 500)) {
         stream.response.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(publicNotification(row))}\n\n`);
         stream.lastId = BigInt(row.id);
       }
     }
-    const [count] = await queryRows<{ n: string }>(this.#db, sql`select count(*)::text as n from notifications where recipient_id = ${recipientId} and read_at is null`);
-    stream.response.write(`event: unread_count\ndata: ${JSON.stringify({ unread: Number(count!.n) })}\n\n`);
+    stream.response.write(`event: unread_count\ndata: ${JSON.stringify({ unread: await unreadCount(this.#db, recipientId) })}\n\n`);
   }
 
   /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */

@@ -4,17 +4,15 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import type { Db } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
-import { isErased } from '../messages/erased-recipients.ts';
 import { channels, isCatalogued, notificationType, notificationTypes, notificationTypeSchema, type Channel } from '../messages/notification-types.ts';
+import { savePreferences, storedPreferences, type PreferenceChoice } from './preference-store.ts';
 
 async function preferencesOf(db: Db, userId: string) {
-  const rows = await queryRows<{ type: string; channel: Channel; enabled: boolean }>(db, sql`
-    select type, channel, enabled from preferences where user_id = ${userId}`);
-  const stored = new Map(rows.map((r) => [`${r.type}/${r.channel}`, r.enabled]));
+  const stored = await storedPreferences(db, userId);
   return {
     object: 'notification_preferences',
     types: notificationTypes.map((t) => ({
@@ -47,7 +45,7 @@ export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
       },
     }, async (request) => {
       const userId = localUserId(request.caller);
-      const changes: { type: string; channel: Channel; enabled: boolean }[] = [];
+      const changes: PreferenceChoice[] = [];
       for (const [name, choice] of Object.entries(request.body)) {
         // Only the catalogue's types: a custom type follows `message`, so the table stays bounded.
         if (!isCatalogued(name)) throw notificationsErrors.unknownType(name);
@@ -59,14 +57,7 @@ export function preferenceRoutes(app: HttpServer, runtime: Runtime): void {
           changes.push({ type: name, channel, enabled });
         }
       }
-      await db.transaction(async (tx) => {
-        // A deleted user's token may live a few more seconds: nothing new is kept about them.
-        if (await isErased(tx, userId)) throw notificationsErrors.recipientNotFound();
-        for (const c of changes) {
-          await tx.execute(sql`insert into preferences (user_id, type, channel, enabled) values (${userId}, ${c.type}, ${c.channel}, ${c.enabled})
-            on conflict (user_id, type, channel) do update set enabled = excluded.enabled, updated_at = now()`);
-        }
-      });
+      await savePreferences(db, userId, changes);
       return preferencesOf(db, userId);
     });
   });

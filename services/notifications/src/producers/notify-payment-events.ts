@@ -4,7 +4,7 @@
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import type { Subscription } from '@paymesh/platform/events/event';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
+import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
 
 /** What payment.* and refund.* events carry that the templates use. */
 export interface PaymentEvent {

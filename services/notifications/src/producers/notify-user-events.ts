@@ -5,7 +5,7 @@ import type { Subscription } from '@paymesh/platform/events/event';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { Mailer } from '../email/mailer.ts';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
+import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
 import { markErased } from '../messages/erased-recipients.ts';
 
 /** What account events carry. `action_url` holds a single-use token: it only ever goes by email. */

@@ -11,7 +11,8 @@ import type { Counter } from 'prom-client';
 import { AppError } from '@paymesh/platform/errors';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
-import { claimIdempotencyKey, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from './idempotency-key.ts';
+import { paymentsErrors } from '../errors.ts';
+import { claimIdempotencyKey, holdsIdempotencyKey, IdempotencyClaimLostError, releaseIdempotencyKey, requestFingerprint, storeIdempotentResponse, validateIdempotencyKey } from './idempotency-key.ts';
 import { LeaseKeeper, type RequestLease } from './request-lease.ts';
 
 export interface Outcome {
@@ -98,10 +99,17 @@ export class IdempotentPosts {
       if (!stored) await storeIdempotentResponse(db, scope, key, token, outcome.status, outcome.body);
       return send(outcome);
     } catch (error) {
+      // A request that stalled past its lease and was taken over by a retry is not a fault of ours:
+      // the key is the retry's now, and so is its outcome (what this request began was rolled back
+      // or is resumed by the retry), whatever this request then met (its own check, or a row the
+      // retry had already written). Asked before the release below, which deletes our own claim.
+      const lost = error instanceof IdempotencyClaimLostError
+        || (!(error instanceof AppError) && !(await holdsIdempotencyKey(db, scope, key, token).catch(() => true)));
       // Both only touch a key this request still holds in flight: an outcome that committed, or a
       // claim a retry took over, stays as it is.
       if (error instanceof AppError && error.statusCode < 500) await storeIdempotentResponse(db, scope, key, token, error.statusCode, JSON.stringify(error.toBody())).catch(() => undefined);
       else await releaseIdempotencyKey(db, scope, key, token);
+      if (lost) throw paymentsErrors.idempotencyClaimLost();
       throw error;
     } finally {
       this.leases.release(lease);

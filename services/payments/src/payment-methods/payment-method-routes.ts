@@ -3,19 +3,19 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from './card-details.ts';
-import { cardMethod, insertPaymentMethod, paymentMethodColumns, publicPaymentMethod, type PaymentMethodRow } from './payment-method.ts';
+import { cardMethod, insertPaymentMethod, publicPaymentMethod } from './payment-method.ts';
+import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
 import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';
-import { listOf, pageOf } from '@paymesh/platform/pagination';
+import { listOf } from '@paymesh/platform/pagination';
 
 export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void {
   const findOwned = async (id: string, caller: Parameters<typeof mayActFor>[0]) => {
-    const [row] = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods where id = ${id} and saved and detached_at is null`);
+    const row = await findSavedMethod(ctx.db, id);
     if (row === undefined || !mayActFor(caller, row.user_id)) throw paymentsErrors.paymentMethodNotFound();
     return row;
   };
@@ -48,9 +48,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
-      const rows = await queryRows<PaymentMethodRow>(ctx.db, sql`select ${paymentMethodColumns} from payment_methods
-        where user_id = ${userId} and saved and detached_at is null order by created_at desc, id limit 101`);
-      const page = pageOf(rows, 100);
+      const page = await savedMethodsOf(ctx.db, userId, 100);
       return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });
 
@@ -60,7 +58,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
 
     scope.delete('/payment_methods/:id', { config: { scope: 'payments:write' }, schema: { params: objectIdParams } }, async (request) => {
       const row = await findOwned(request.params.id, request.caller);
-      await ctx.db.execute(sql`update payment_methods set detached_at = now() where id = ${row.id}`);
+      await detachMethod(ctx.db, row.id);
       return { id: row.id, object: 'payment_method', deleted: true };
     });
   });

@@ -3,14 +3,14 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { findPayment } from '../payments/payment-store.ts';
 import { amountSchema, requestAmount } from '../request-schemas.ts';
 import { createRefund } from './create-refund.ts';
-import { publicRefund, refundColumns, refundReasons, type RefundRow } from './refund.ts';
+import { publicRefund, refundReasons } from './refund.ts';
+import { refundsOf } from './refund-store.ts';
 import { objectIdParams } from '@paymesh/platform/ids';
 import { listOf } from '@paymesh/platform/pagination';
 
@@ -38,7 +38,7 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
     scope.get('/payments/:id/refunds', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
-      const rows = await queryRows<RefundRow>(ctx.db, sql`select ${refundColumns} from refunds where payment_id = ${payment.id} order by seq desc`);
+      const rows = await refundsOf(ctx.db, payment.id);
       return listOf(rows.map(publicRefund), false);
     });
   });

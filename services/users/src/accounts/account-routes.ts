@@ -1,7 +1,7 @@
 // Reading and deleting accounts: GET /users/:id (the user, an admin, a service), DELETE /users/:id
 // and the contract's POST /users/delete_user (the user or an admin; never a service).
 import { Type } from '@fastify/type-provider-typebox';
-import { mayActFor } from '@paymesh/platform/auth/caller';
+import { mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -24,11 +24,11 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
       return publicUser(user);
     });
 
-    const remove = async (callerId: Parameters<typeof mayActFor>[0], userId: unknown) => {
+    const remove = async (caller: Caller, userId: unknown) => {
       if (typeof userId !== 'string' && typeof userId !== 'number') throw usersErrors.invalidInput('user_id', 'Missing required parameter: user_id.');
       const id = String(userId);
-      if (!mayActFor(callerId, id)) throw usersErrors.userNotFound();
-      if (callerId.subject !== id && !(await stillAdmin(db, callerId))) throw usersErrors.userNotFound();
+      if (!mayActFor(caller, id)) throw usersErrors.userNotFound();
+      if (caller.subject !== id && !(await stillAdmin(db, caller))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
       runtime.relay.kick();
     };

@@ -2,7 +2,7 @@ import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import { loginKey } from '@paymesh/platform/login-key';
-import { hashPassword } from '../credentials/password-hash.ts';
+import { hashPassword } from '../passwords/password-hash.ts';
 import { usersErrors } from '../errors.ts';
 import { issueToken, linksToMailboxSince } from '../tokens/user-tokens.ts';
 import type { UserRow } from './user.ts';

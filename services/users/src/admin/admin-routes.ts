@@ -2,17 +2,17 @@
 // disabled user can no longer log in (the credential check refuses them), pay (payments follows
 // user.disabled) or use a live token (auth revokes them on the same event).
 import { Type } from '@fastify/type-provider-typebox';
-import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
+import { isAdmin } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { queryRows, sql, type SQL } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { findUserById, publicUser, stillAdmin, type UserRow } from '../accounts/user.ts';
+import { publicUser, stillAdmin } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
+import { administerUser } from './administer-user.ts';
+import { listUsers } from './list-users.ts';
 import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
-import { listOf, pageLimit, pageOf, pageQuery } from '@paymesh/platform/pagination';
+import { listOf, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 const role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
@@ -36,18 +36,13 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       // The token says admin; the table must still say so (a demoted admin's token lives on).
       if (!(await stillAdmin(db, request.caller))) throw platformErrors.forbidden('Only admins may list users.');
       const q = request.query;
-      const limit = pageLimit(q.limit, 20);
-      const prefix = q.q === undefined ? undefined : `${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const filters: SQL[] = [
-        q.starting_after === undefined ? sql`true` : sql`id > ${q.starting_after}`,
-        prefix === undefined ? sql`true` : sql`(lower(username) like ${prefix} or lower(email) like ${prefix})`,
-        q.role === undefined ? sql`true` : sql`role = ${q.role}`,
-        // Deleted accounts are tombstones: listed only when asked for.
-        q.status === undefined ? sql`status <> 'deleted'` : sql`status = ${q.status}`,
-        q.email_verified === undefined ? sql`true` : q.email_verified === 'true' ? sql`email_verified_at is not null` : sql`email_verified_at is null`,
-      ];
-      const rows = await queryRows<UserRow>(db, sql`select * from users where ${sql.join(filters, sql` and `)} order by id limit ${limit + 1}`);
-      const page = pageOf(rows, limit);
+      const page = await listUsers(db, {
+        startingAfter: q.starting_after,
+        prefix: q.q,
+        role: q.role,
+        status: q.status,
+        emailVerified: q.email_verified === undefined ? undefined : q.email_verified === 'true',
+      }, pageLimit(q.limit, 20));
       return listOf(page.rows.map(publicUser), page.hasMore);
     });
 
@@ -74,30 +69,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       const { role: newRole, status, display_name: displayName } = request.body;
       // An admin cannot lock themselves out (nor the platform out of its last admin by accident).
       if (caller.subject === id && ((status !== undefined && status !== 'active') || (newRole !== undefined && newRole !== 'admin'))) throw usersErrors.ownAccess();
-      const user = await db.transaction(async (tx) => {
-        // The acting admin's row and the target's, locked in id order (no deadlock): two admins
-        // demoting or disabling each other at once are serialised, and the second is no longer an
-        // admin by the time its turn comes.
-        await tx.execute(sql`select id from users where id in (${localUserId(caller)}, ${id}) order by id for update`);
-        if (!(await stillAdmin(tx, caller))) throw refuseNonAdmin();
-        const current = await findUserById(tx, id);
-        if (current === undefined || current.status === 'deleted') throw usersErrors.userNotFound();
-        const changes: string[] = [];
-        if (newRole !== undefined && newRole !== current.role) {
-          await tx.execute(sql`update users set role = ${newRole}, updated_at = now() where id = ${id}`);
-          changes.push('role');
-        }
-        if (displayName !== undefined && displayName !== current.display_name) {
-          await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${id}`);
-          changes.push('display_name');
-        }
-        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(id), changes, role: newRole ?? current.role });
-        if (status !== undefined && status !== current.status) {
-          await tx.execute(sql`update users set status = ${status}, updated_at = now() where id = ${id}`);
-          await enqueueEvent(tx, status === 'disabled' ? 'user.disabled' : 'user.enabled', { user_id: Number(id) });
-        }
-        return (await findUserById(tx, id))!;
-      });
+      const user = await administerUser(db, caller, id, { role: newRole, status, displayName }, refuseNonAdmin);
       runtime.relay.kick();
       return publicUser(user);
     });

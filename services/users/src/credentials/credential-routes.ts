@@ -9,7 +9,7 @@ import { loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
 import { findUserByLogin } from '../accounts/user.ts';
 import { RateLimit } from '@paymesh/platform/rate-limit/rate-limit';
-import { verifyPassword } from './password-hash.ts';
+import { verifyPassword } from '../passwords/password-hash.ts';
 
 export function credentialRoutes(app: HttpServer, runtime: Runtime, options: { checksPerMinute: number }): void {
   // At most `checksPerMinute` checks per login name (every spelling of a name is one key) a minute

@@ -1,12 +1,11 @@
 // The limits on what anyone, or any logged-in user, can make this service do (docs/adr/0010-account-abuse.md):
 // registrations per client address and per mailbox, current-password checks per account and per
-// client address, all counted before any argon2 work, wrong current passwords per account (the kit's rate limit, shared by every
+// client address, all counted before any argon2 work (the kit's rate limit, shared by every
 // replica), and a gate that bounds the argon2 and strength-estimate work running at once on this
 // replica so that logins keep their speed.
 import type { Db } from '@paymesh/platform/db/open-database';
-import { AppError } from '@paymesh/platform/errors';
 import { RateLimit, takeAll } from '@paymesh/platform/rate-limit/rate-limit';
-import { mailboxKey } from '../accounts/mailbox-key.ts';
+import { mailboxKey } from '../tokens/mailbox-key.ts';
 import { usersErrors } from '../errors.ts';
 import { WorkGate } from './work-gate.ts';
 
@@ -26,7 +25,6 @@ export class AccountThrottles {
   readonly #registrationsByMailbox: RateLimit;
   readonly #checksByUser: RateLimit;
   readonly #checksByClient: RateLimit;
-  readonly #wrongCurrentPasswords: RateLimit;
   readonly #gate: WorkGate;
 
   constructor(db: Db, config: AccountThrottleConfig) {
@@ -34,8 +32,6 @@ export class AccountThrottles {
     this.#registrationsByMailbox = new RateLimit(db, { name: 'registrations-by-mailbox', limit: config.registrationsPerMailboxPerHour, windowSec: hourSec });
     this.#checksByUser = new RateLimit(db, { name: 'password-checks-by-user', limit: config.passwordChecksPerUserPerHour, windowSec: hourSec });
     this.#checksByClient = new RateLimit(db, { name: 'password-checks-by-client', limit: config.passwordChecksPerClientPerHour, windowSec: hourSec });
-    // A stolen token must not turn into a password-guessing oracle: 5 wrong tries per 15 minutes.
-    this.#wrongCurrentPasswords = new RateLimit(db, { name: 'wrong-current-passwords', limit: 5, windowSec: 15 * 60 });
     this.#gate = new WorkGate(config.hashingConcurrency, config.hashingQueue);
   }
 
@@ -51,26 +47,6 @@ export class AccountThrottles {
   async passwordCheck(userId: string, clientAddress: string): Promise<void> {
     const wait = await takeAll([{ limit: this.#checksByUser, key: userId }, { limit: this.#checksByClient, key: clientAddress }]);
     if (wait > 0) throw usersErrors.tooManyPasswordChecks(wait);
-  }
-
-  /** 429 once `userId` has given its limit of wrong current passwords; counts nothing. */
-  async assertCurrentPasswordTries(userId: string): Promise<void> {
-    if (await this.#wrongCurrentPasswords.exhausted(userId)) throw usersErrors.tooManyChecks();
-  }
-
-  /**
-   * Runs `check` (which reads the current password); a wrong one (current_password_invalid) is
-   * counted against the user once it has been refused.
-   */
-  async countingWrongCurrentPasswords<T>(userId: string, check: () => Promise<T>): Promise<T> {
-    try {
-      return await check();
-    } catch (error) {
-      // Counted after the check's transaction has ended: PGlite runs one statement at a time and
-      // would wait forever for a count sent while the transaction holds it.
-      if (error instanceof AppError && error.code === 'current_password_invalid') await this.#wrongCurrentPasswords.take(userId);
-      throw error;
-    }
   }
 
   /** Runs argon2 or strength-estimate work within the gate; 503 with Retry-After when its queue is full. */

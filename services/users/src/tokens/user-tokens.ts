@@ -2,7 +2,7 @@
 // 32 random bytes; the database keeps only their SHA-256, so reading the table gives no usable link.
 import { createHash, randomBytes } from 'node:crypto';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { mailboxKey } from '../accounts/mailbox-key.ts';
+import { mailboxKey } from './mailbox-key.ts';
 
 export type TokenPurpose = 'verify_email' | 'password_reset';
 

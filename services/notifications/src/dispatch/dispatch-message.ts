@@ -5,9 +5,9 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { renderEmail } from '../email/render-email.ts';
 import { insertNotification, type NotificationRow } from '../inbox/notification.ts';
 import { enabledChannels } from '../preferences/enabled-channels.ts';
-import { isErased } from './erased-recipients.ts';
-import { newId } from './new-id.ts';
-import { isCatalogued, notificationType } from './notification-types.ts';
+import { isErased } from '../messages/erased-recipients.ts';
+import { newId } from '../messages/new-id.ts';
+import { isCatalogued, notificationType } from '../messages/notification-types.ts';
 
 export interface OutgoingMessage {
   readonly recipientId: string;

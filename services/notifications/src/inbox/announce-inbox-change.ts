@@ -1,0 +1,11 @@
+// The inbox owns its "inbox changed" announcement: every change to a user's inbox publishes it
+// through the outbox, in the transaction that makes the change. live/ subscribes to it and reads.
+import type { Db } from '@paymesh/platform/db/open-database';
+import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+
+export const inboxChangedSubject = 'inbox.changed';
+
+/** Call in the transaction that changes a user's inbox. */
+export async function announceInboxChange(tx: Db, recipientId: string): Promise<void> {
+  await enqueueEvent(tx, inboxChangedSubject, { recipient_id: recipientId });
+}
