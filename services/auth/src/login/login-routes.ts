@@ -3,8 +3,8 @@
 import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { TokenRevoked } from '../events.ts';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
@@ -44,7 +44,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
       const revoked: TokenRevoked = { jti: caller.tokenId, expiresAt: caller.expiresAtSec };
       await runtime.database.db.transaction(async (tx) => {
         await runtime.revocations.add(revoked, tx);
-        await enqueueEvent(tx, tokenRevokedSubject, revoked);
+        await enqueue(tx, TokenRevoked, revoked);
       });
       runtime.relay.kick();
       return { success: true, message: 'Logged out' };

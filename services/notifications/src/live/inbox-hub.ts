@@ -8,18 +8,20 @@ import type { ServerResponse } from 'node:http';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
+import { followBroadcast } from '@paymesh/platform/events/follow-broadcast';
 import type { Logger } from '@paymesh/platform/logger';
+import type { Metrics } from '@paymesh/platform/metrics';
+import { InboxChanged } from '../events.ts';
 import { publicNotification, type NotificationRow } from '../inbox/notification.ts';
 
-export const inboxChangedSubject = 'inbox.changed';
 /** Streams one user may hold open on one replica (tabs and devices); more is refused with 429. */
 export const maxStreamsPerUser = 10;
 
 /** Call in the transaction that changes a user's inbox. */
 export async function announceInboxChange(tx: Db, recipientId: string): Promise<void> {
-  await enqueueEvent(tx, inboxChangedSubject, { recipient_id: recipientId });
+  await enqueue(tx, InboxChanged, { recipient_id: recipientId });
 }
 
 interface Stream {
@@ -58,11 +60,11 @@ export class InboxHub {
     this.#heartbeat.unref();
   }
 
-  async follow(transport: EventTransport): Promise<void> {
-    this.#subscription = await transport.broadcast(inboxChangedSubject, async (event) => {
+  async follow(transport: EventTransport, metrics: Pick<Metrics, 'eventsDeadLettered'>): Promise<void> {
+    this.#subscription = await followBroadcast(transport, InboxChanged, async (event) => {
       // Not awaited: the transport must not wait for slow clients.
-      this.refresh(String((event.data as { recipient_id: string }).recipient_id));
-    }, { replayMs: 0 });
+      this.refresh(event.data.recipient_id);
+    }, { follower: 'notifications.inbox-hub', replayMs: 0, logger: this.#logger, metrics });
   }
 
   hasRoom(recipientId: string): boolean {

@@ -4,7 +4,8 @@ import { Type } from '@fastify/type-provider-typebox';
 import { localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes, requireScope } from '@paymesh/platform/auth/authenticate';
 import { sql } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserUpdated } from '../events.ts';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { platformErrors } from '@paymesh/platform/errors';
@@ -137,7 +138,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
           }
           changes.push('pending_email');
         }
-        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes });
+        if (changes.length > 0) await enqueue(tx, UserUpdated, { user_id: Number(userId), changes });
         return (await findUserById(tx, userId))!;
       });
       const user = email === undefined ? await change() : await throttles.heavy(change);

@@ -6,7 +6,8 @@ import { isAdmin, localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { queryRows, sql, type SQL } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserDisabled, UserEnabled, UserUpdated } from '../events.ts';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { findUserById, publicUser, stillAdmin, type UserRow } from '../accounts/user.ts';
@@ -89,10 +90,10 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
           await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${id}`);
           changes.push('display_name');
         }
-        if (changes.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(id), changes, role: newRole ?? current.role });
+        if (changes.length > 0) await enqueue(tx, UserUpdated, { user_id: Number(id), changes, role: newRole ?? current.role });
         if (status !== undefined && status !== current.status) {
           await tx.execute(sql`update users set status = ${status}, updated_at = now() where id = ${id}`);
-          await enqueueEvent(tx, status === 'disabled' ? 'user.disabled' : 'user.enabled', { user_id: Number(id) });
+          await enqueue(tx, status === 'disabled' ? UserDisabled : UserEnabled, { user_id: Number(id) });
         }
         return (await findUserById(tx, id))!;
       });

@@ -5,7 +5,8 @@
 // auth ends every session and refresh token of the user.
 import { Type } from '@fastify/type-provider-typebox';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserPasswordChanged } from '../events.ts';
 import { loginKey } from '@paymesh/platform/login-key';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -33,7 +34,7 @@ export async function setPassword(tx: Db, userId: string, newPassword: string, o
   await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'verify_email' and used_at is null
     and email is distinct from (select email from users where id = ${userId})`);
   await tx.execute(sql`update users set pending_email = null where id = ${userId}`);
-  await enqueueEvent(tx, 'user.password_changed', { user_id: Number(userId) });
+  await enqueue(tx, UserPasswordChanged, { user_id: Number(userId) });
 }
 
 export function passwordResetRoutes(app: HttpServer, runtime: Runtime, job: ResetRequestJob, throttles: AccountThrottles): void {

@@ -5,7 +5,8 @@ import { Type } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserUpdated } from '../events.ts';
 import { loginKey } from '@paymesh/platform/login-key';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -33,10 +34,10 @@ async function verify(db: Db, token: string): Promise<{ userId: string; email: s
         await tx.execute(sql`update users set email = pending_email, email_key = ${loginKey(user.pending_email!)}, pending_email = null, email_verified_at = now(), updated_at = now() where id = ${user.id}`);
         // Reset links went to the address given up: its mailbox no longer speaks for the account.
         await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${user.id} and purpose = 'password_reset' and used_at is null`);
-        await enqueueEvent(tx, 'user.updated', { user_id: Number(user.id), changes: ['email', 'email_verified'] });
+        await enqueue(tx, UserUpdated, { user_id: Number(user.id), changes: ['email', 'email_verified'] });
       } else if (sameAddress(user.email)) {
         await tx.execute(sql`update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now() where id = ${user.id}`);
-        if (user.email_verified_at === null) await enqueueEvent(tx, 'user.updated', { user_id: Number(user.id), changes: ['email_verified'] });
+        if (user.email_verified_at === null) await enqueue(tx, UserUpdated, { user_id: Number(user.id), changes: ['email_verified'] });
       } else {
         // The account's address changed since this link was sent: it confirms nothing any more.
         throw usersErrors.tokenInvalid();
