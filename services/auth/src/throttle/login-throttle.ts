@@ -216,18 +216,17 @@ export class LoginThrottle {
   }
 
   /**
-   * Keeps when the account last signed in, and calls `announce` when this sign-in came from an
-   * unknown source (neither its device nor its address is known) of an account that signed in
-   * before. The key lives and expires with the known sources (deleteExpired).
+   * Keeps when the account last signed in (login_sign_ins), and calls `announce` when this sign-in
+   * came from an unknown source (neither its device nor its address is known) of an account that
+   * signed in before, within the known-source window.
    */
   async #recordSignIn(account: string, fromUnknownSource: boolean, announce: ((tx: Db) => Promise<void>) | undefined): Promise<void> {
     const now = this.#now();
     const since = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
-    const key = signedInKey(account);
     await this.#db.transaction(async (tx) => {
-      const [before] = await queryRows(tx, sql`select 1 as seen from login_known_sources where key = ${key} and last_success_at > ${since.toISOString()}::timestamptz`);
-      await tx.execute(sql`insert into login_known_sources (key, last_success_at) values (${key}, ${now.toISOString()}::timestamptz)
-        on conflict (key) do update set last_success_at = excluded.last_success_at`);
+      const [before] = await queryRows(tx, sql`select 1 as seen from login_sign_ins where account = ${account} and last_success_at > ${since.toISOString()}::timestamptz`);
+      await tx.execute(sql`insert into login_sign_ins (account, last_success_at) values (${account}, ${now.toISOString()}::timestamptz)
+        on conflict (account) do update set last_success_at = excluded.last_success_at`);
       if (before !== undefined && fromUnknownSource) await announce?.(tx);
     });
   }
@@ -248,6 +247,7 @@ export class LoginThrottle {
     await this.#db.execute(sql`delete from login_delays where last_failure_at <= ${quietSince.toISOString()}::timestamptz`);
     const knownSince = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
     await this.#db.execute(sql`delete from login_known_sources where last_success_at <= ${knownSince.toISOString()}::timestamptz`);
+    await this.#db.execute(sql`delete from login_sign_ins where last_success_at <= ${knownSince.toISOString()}::timestamptz`);
   }
 }
 
@@ -262,11 +262,6 @@ export function accountKey(login: string): string {
 
 function pairKey(account: string, source: string): string {
   return `pair:${sha256(`${account}\n${source}`)}`;
-}
-
-/** The account signed in (from anywhere) within the known-source window. */
-function signedInKey(account: string): string {
-  return `signed-in:${sha256(account)}`;
 }
 
 function knownSourceKey(account: string, kind: 'address' | 'device', source: string): string {
