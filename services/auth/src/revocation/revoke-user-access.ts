@@ -4,7 +4,7 @@
 // here are ended so that none of them can mint another token.
 import { TokenRevoked } from '../events.ts';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { consume } from '@paymesh/platform/events/consume';
+import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { EventEnvelope, Subscription } from '@paymesh/platform/events/event';
@@ -17,9 +17,8 @@ import { revokeAccountModels } from '../oidc/create-adapter.ts';
  * right away (a new password, a new role), in which case the cut is the moment of the change, not
  * the moment auth hears of it.
  */
-export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
-  const { database, transport, logger, metrics } = runtime;
-  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'auth', afterCommit: () => runtime.relay.kick() }, [
+export function userAccessConsumers(runtime: Runtime): EventConsumer[] {
+  return [
     consume(UserPasswordChanged, (tx, event) => endAccess(runtime, tx, event, { signInAgain: true })),
     // Nobody signs in to a disabled or deleted account: every token of the current second goes too.
     consume(UserDisabled, (tx, event) => endAccess(runtime, tx, event, { signInAgain: false })),
@@ -28,7 +27,12 @@ export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
     consume(UserUpdated, async (tx, event) => {
       if (event.data.changes.includes('role')) await endAccess(runtime, tx, event, { signInAgain: true });
     }),
-  ]);
+  ];
+}
+
+export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
+  const { database, transport, logger, metrics } = runtime;
+  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'auth', afterCommit: () => runtime.relay.kick() }, userAccessConsumers(runtime));
 }
 
 async function endAccess(runtime: Runtime, tx: Db, event: EventEnvelope<{ readonly user_id: number }>, rule: { signInAgain: boolean }): Promise<void> {
