@@ -72,7 +72,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     }
   }
   const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
-  const revocations = new RevocationList(database.db, logger);
+  const revocations = new RevocationList(database.db, logger, metrics);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
   const issuers: TrustedIssuer[] = [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: [config.authAudience, platformWideAudience], ownIssuer: true }];
   if ((config.externalIssuer === undefined) !== (config.externalJwksUrl === undefined)) {

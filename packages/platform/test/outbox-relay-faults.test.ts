@@ -8,7 +8,9 @@ import { resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database } from '../src/db/open-database.ts';
-import { enqueueEvent } from '../src/events/enqueue-event.ts';
+import { Type } from 'typebox';
+import { defineEvent } from '../src/events/define-event.ts';
+import { enqueue as enqueueEvent } from '../src/events/enqueue.ts';
 import type { EventEnvelope, EventTransport } from '../src/events/event.ts';
 import { OutboxRelay } from '../src/events/outbox-relay.ts';
 import { createLogger } from '../src/logger.ts';
@@ -17,6 +19,7 @@ import { eventually } from './eventually.ts';
 const logger = createLogger('test', 'silent');
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
 const testDatabaseUrl = process.env.TEST_DATABASE_URL;
+const Counted = defineEvent({ subject: 'orders.placed', version: 1, producer: 'test', description: 'The n-th event of a run.', schema: Type.Object({ n: Type.Integer() }) });
 
 /** A transport that records each publish and answers only when the test says so. */
 class HeldTransport implements EventTransport {
@@ -85,7 +88,7 @@ for (const backend of backends) {
 
     async function enqueue(count: number): Promise<string[]> {
       const ids: string[] = [];
-      for (let i = 0; i < count; i++) ids.push((await database.db.transaction((tx) => enqueueEvent(tx, 'orders.placed', { n: i }))).id);
+      for (let i = 0; i < count; i++) ids.push((await database.db.transaction((tx) => enqueueEvent(tx, Counted, { n: i }))).id);
       return ids;
     }
 

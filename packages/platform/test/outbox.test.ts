@@ -10,16 +10,25 @@ import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database, type Db } from '../src/db/open-database.ts';
+import { Type } from 'typebox';
+import { consume } from '../src/events/consume.ts';
 import { consumeEvents } from '../src/events/consume-events.ts';
-import { enqueueEvent } from '../src/events/enqueue-event.ts';
+import { defineEvent } from '../src/events/define-event.ts';
+import { enqueue } from '../src/events/enqueue.ts';
 import type { EventEnvelope, EventHandler, EventTransport, Subscription } from '../src/events/event.ts';
 import { InProcessTransport } from '../src/events/in-process-transport.ts';
 import { OutboxRelay } from '../src/events/outbox-relay.ts';
 import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { currentRequestId, requestContext } from '../src/request-context.ts';
 import { eventually, sleep } from './eventually.ts';
 
 const logger = createLogger('test', 'silent');
+const metrics = createMetrics('test');
+const OrderPlaced = defineEvent({
+  subject: 'orders.placed', version: 1, producer: 'test', description: 'An order was placed.',
+  schema: Type.Object({ note: Type.String() }),
+});
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
 const testDatabaseUrl = process.env.TEST_DATABASE_URL;
 
@@ -119,28 +128,21 @@ for (const backend of backends) {
       await db.execute(sql`delete from orders`);
     });
 
-    /** Subscribes `consumer` to `subject`, recording one row in `effects` per handled event. */
-    async function recordEffects(transport: EventTransport, consumer: string, subject: string, options: { failFirst?: number } = {}) {
+    /** Subscribes `consumer` to orders.placed, recording one row in `effects` per handled event. */
+    async function recordEffects(transport: EventTransport, consumer: string, options: { failFirst?: number } = {}) {
       const delivered: EventEnvelope[] = [];
       const requestIds: (string | undefined)[] = [];
       let failuresLeft = options.failFirst ?? 0;
-      const subscription = await consumeEvents<{ note: string }>({
-        db,
-        transport,
-        logger,
-        consumer,
-        subject,
-        handle: async (tx, event) => {
-          delivered.push(event);
-          requestIds.push(currentRequestId());
-          await tx.execute(sql`insert into effects (consumer, event_id, note) values (${consumer}, ${event.id}, ${event.data.note})`);
-          if (failuresLeft > 0) {
-            failuresLeft--;
-            throw new Error('consumer failed after writing its effect (injected)');
-          }
-        },
-      });
-      return { delivered, requestIds, subscription };
+      const [subscription] = await consumeEvents({ db, transport, logger, metrics, consumer }, [consume(OrderPlaced, async (tx, event) => {
+        delivered.push(event);
+        requestIds.push(currentRequestId());
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values (${consumer}, ${event.id}, ${event.data.note})`);
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new Error('consumer failed after writing its effect (injected)');
+        }
+      })]);
+      return { delivered, requestIds, subscription: subscription! };
     }
 
     async function effects(consumer?: string): Promise<{ event_id: string; note: string }[]> {
@@ -157,7 +159,7 @@ for (const backend of backends) {
       return db.transaction(async (tx) => {
         const id = randomUUID();
         await tx.execute(sql`insert into orders (id, amount_minor) values (${id}, ${amountMinor})`);
-        return enqueueEvent(tx, 'orders.placed', { note });
+        return enqueue(tx, OrderPlaced, { note });
       });
     }
 
@@ -167,7 +169,7 @@ for (const backend of backends) {
 
     test('an event enqueued in a committed transaction is delivered once, as it was enqueued, with its request id', async () => {
       const transport = new InProcessTransport();
-      const { delivered, requestIds } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered, requestIds } = await recordEffects(transport, 'test.orders');
       const enqueued = await requestContext.run({ requestId: 'req-committed-1' }, () => placeOrder(1250, 'first order'));
       assert.equal(enqueued.requestId, 'req-committed-1');
       const relay = fastRelay(transport);
@@ -188,11 +190,11 @@ for (const backend of backends) {
 
     test('an event enqueued in a transaction that rolls back is never published', async () => {
       const transport = new FailingFirstTransport(new InProcessTransport(), 0);
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       let rolledBack: EventEnvelope | undefined;
       await assert.rejects(db.transaction(async (tx) => {
         await tx.execute(sql`insert into orders (id, amount_minor) values (${randomUUID()}, 999)`);
-        rolledBack = await enqueueEvent(tx, 'orders.placed', { note: 'rolled back' });
+        rolledBack = await enqueue(tx, OrderPlaced, { note: 'rolled back' });
         throw new Error('the change failed after the event was written');
       }), /the change failed/);
       assert.ok(rolledBack !== undefined);
@@ -212,7 +214,7 @@ for (const backend of backends) {
     test('when the transport refuses, the relay retries until every event is published and none is lost or doubled', async () => {
       const failures = 3;
       const transport = new FailingFirstTransport(new InProcessTransport(), failures);
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       const events = [];
       for (let i = 0; i < 5; i++) events.push(await placeOrder(100 + i, `order ${i}`));
 
@@ -251,7 +253,7 @@ for (const backend of backends) {
 
       // A relay started later (a restart) publishes it once the transport accepts.
       transport.failuresLeft = 0;
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       const restarted = fastRelay(transport);
       restarted.start();
       try {
@@ -264,7 +266,7 @@ for (const backend of backends) {
 
     test('a consumer that fails is given the event again, and its effect is recorded once', async () => {
       const transport = new InProcessTransport();
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed', { failFirst: 2 });
+      const { delivered } = await recordEffects(transport, 'test.orders', { failFirst: 2 });
       const event = await placeOrder(100, 'needs three tries');
       const relay = fastRelay(transport);
       relay.start();
@@ -281,13 +283,9 @@ for (const backend of backends) {
     test('a redelivered event causes one effect only', async () => {
       const transport = new InProcessTransport();
       const handled: string[] = [];
-      await consumeEvents<{ note: string }>({
-        db, transport, logger, consumer: 'test.redelivery', subject: 'orders.placed',
-        handle: async (tx, event) => {
-          await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.redelivery', ${event.id}, ${event.data.note})`);
-        },
-        afterCommit: () => handled.push('committed'),
-      });
+      await consumeEvents({ db, transport, logger, metrics, consumer: 'test.redelivery', afterCommit: () => handled.push('committed') }, [consume(OrderPlaced, async (tx, event) => {
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.redelivery', ${event.id}, ${event.data.note})`);
+      })]);
       const event = await placeOrder(100, 'delivered three times');
       const envelope = { id: event.id, subject: event.subject, occurredAt: event.occurredAt, requestId: event.requestId, data: event.data };
       await transport.publish(envelope);
@@ -301,14 +299,11 @@ for (const backend of backends) {
     test('two deliveries of one event racing each other cause one effect only', async () => {
       const transport = new InProcessTransport();
       let started = 0;
-      await consumeEvents<{ note: string }>({
-        db, transport, logger, consumer: 'test.race', subject: 'orders.placed',
-        handle: async (tx, event) => {
-          started++;
-          await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.race', ${event.id}, ${event.data.note})`);
-          await sleep(20); // hold the transaction open so the other delivery meets it
-        },
-      });
+      await consumeEvents({ db, transport, logger, metrics, consumer: 'test.race' }, [consume(OrderPlaced, async (tx, event) => {
+        started++;
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.race', ${event.id}, ${event.data.note})`);
+        await sleep(20); // hold the transaction open so the other delivery meets it
+      })]);
       const event = await placeOrder(100, 'raced');
       const results = await Promise.allSettled(Array.from({ length: 4 }, () => transport.publish({ ...event })));
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'], 'a duplicate is not an error');
@@ -318,8 +313,8 @@ for (const backend of backends) {
 
     test('the inbox is kept per consumer: two consumers of one event each apply it once', async () => {
       const transport = new InProcessTransport();
-      await recordEffects(transport, 'test.ledger', 'orders.placed');
-      await recordEffects(transport, 'test.mailer', 'orders.placed');
+      await recordEffects(transport, 'test.ledger');
+      await recordEffects(transport, 'test.mailer');
       const event = await placeOrder(100, 'fan out');
       await transport.publish({ ...event });
       await transport.publish({ ...event });
@@ -329,7 +324,7 @@ for (const backend of backends) {
 
     test('stopping the relay publishes the events still pending', async () => {
       const transport = new InProcessTransport();
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       // Polls rarely and is never kicked: only stop() can publish what is enqueued below.
       const relay = fastRelay(transport, { pollIntervalMs: 60_000 });
       relay.start();
@@ -362,7 +357,7 @@ for (const backend of backends) {
 
     test('a stopped relay publishes nothing more until it is started again', async () => {
       const transport = new InProcessTransport();
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       const relay = fastRelay(transport);
       relay.start();
       await relay.stop();
@@ -381,7 +376,7 @@ for (const backend of backends) {
 
     test('an event leased by a relay that stalls is published by another once the lease runs out, and applied once', async () => {
       const inner = new InProcessTransport();
-      const { delivered } = await recordEffects(inner, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(inner, 'test.orders');
       let release: () => void = () => {};
       const released = new Promise<void>((resolve) => (release = resolve));
       let lateDeliveries = 0;
@@ -411,7 +406,7 @@ for (const backend of backends) {
 
     test('two relays sharing one outbox publish each event once', async () => {
       const transport = new FailingFirstTransport(new InProcessTransport(), 0);
-      const { delivered } = await recordEffects(transport, 'test.orders', 'orders.placed');
+      const { delivered } = await recordEffects(transport, 'test.orders');
       const events = [];
       for (let i = 0; i < 30; i++) events.push(await placeOrder(100 + i, `shared ${i}`));
       const relays = [fastRelay(transport), fastRelay(transport)];

@@ -7,17 +7,20 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportSPKI, SignJWT } from 'jose';
 import { localUserId } from '../src/auth/caller.ts';
-import { RevocationList, tokenRevokedSubject, type TokenRevoked } from '../src/auth/revocation-list.ts';
+import { RevocationList } from '../src/auth/revocation-list.ts';
+import { TokenRevoked } from '../src/auth/token-revoked.ts';
 import { createTokenVerifier, InvalidTokenError, type TokenVerifier } from '../src/auth/token-verifier.ts';
 import { openDatabase, type Database } from '../src/db/open-database.ts';
 import { AppError } from '../src/errors.ts';
 import { newEvent } from '../src/events/event.ts';
 import { InProcessTransport } from '../src/events/in-process-transport.ts';
 import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { closedPort } from './closed-port.ts';
 import { audience, newSigningKey, TestIssuer, type SigningKey } from './test-issuer.ts';
 
 const logger = createLogger('test', 'silent');
+const metrics = createMetrics('test');
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
 
 let issuer: TestIssuer;
@@ -29,7 +32,7 @@ let verify: TokenVerifier;
 before(async () => {
   [issuer, attacker] = await Promise.all([TestIssuer.start('trusted-key'), TestIssuer.start('attacker-key')]);
   database = await openDatabase({ url: undefined, dataDir: 'memory://', migrations: [{ scope: 'platform', dir: platformMigrations }], logger });
-  revocations = new RevocationList(database.db, logger);
+  revocations = new RevocationList(database.db, logger, metrics);
   verify = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations });
 });
 
@@ -269,7 +272,7 @@ describe('revoked tokens', () => {
     await revoke({ jti, expiresAt: nowSec() + 900 });
     await revoke({ sub, issuedBefore: nowSec() - 10, expiresAt: nowSec() + 900 });
 
-    const restarted = new RevocationList(database.db, logger);
+    const restarted = new RevocationList(database.db, logger, metrics);
     await restarted.start(new InProcessTransport(), 0);
     try {
       const verifyAfterRestart = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: restarted });
@@ -285,11 +288,11 @@ describe('revoked tokens', () => {
     const transport = new InProcessTransport();
     const early = randomUUID();
     const late = randomUUID();
-    await transport.publish(newEvent<TokenRevoked>(tokenRevokedSubject, { jti: early, expiresAt: nowSec() + 900 }, undefined));
-    const list = new RevocationList(database.db, logger);
+    await transport.publish(newEvent<TokenRevoked>(TokenRevoked.subject, { jti: early, expiresAt: nowSec() + 900 }, undefined));
+    const list = new RevocationList(database.db, logger, metrics);
     await list.start(transport, 60_000);
     try {
-      await transport.publish(newEvent<TokenRevoked>(tokenRevokedSubject, { jti: late, expiresAt: nowSec() + 900 }, undefined));
+      await transport.publish(newEvent<TokenRevoked>(TokenRevoked.subject, { jti: late, expiresAt: nowSec() + 900 }, undefined));
       const following = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
       await refused(issuer.token({ claims: { jti: early } }), /revoked/, following);
       await refused(issuer.token({ claims: { jti: late } }), /revoked/, following);
@@ -299,7 +302,7 @@ describe('revoked tokens', () => {
   });
 
   test("a revoked grant refuses every token issued under it, and only those", async () => {
-    const list = new RevocationList(database.db, logger);
+    const list = new RevocationList(database.db, logger, metrics);
     const grantVerifier = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
     await list.add({ grantId: 'grant-ended', expiresAt: nowSec() + 900 });
     await refused(issuer.token({ claims: { gid: 'grant-ended' } }), /revoked/, grantVerifier);
@@ -308,7 +311,7 @@ describe('revoked tokens', () => {
   });
 
   test('an expired revocation is pruned and forgotten', async () => {
-    const list = new RevocationList(database.db, logger);
+    const list = new RevocationList(database.db, logger, metrics);
     const jti = randomUUID();
     await list.add({ jti, expiresAt: nowSec() + 60 });
     assert.equal(list.isRevoked({ tokenId: jti, subject: 'user-42', issuedAtMs: Date.now(), grantId: undefined }), true);
@@ -355,7 +358,7 @@ describe('issued-at', () => {
     const sub = `user-${randomUUID()}`;
     const second = nowSec() - 10;
     await revocations.add({ sub, issuedBeforeMs: second * 1000 + 700, issuedBefore: second + 1, expiresAt: nowSec() + 900 });
-    const restarted = new RevocationList(database.db, logger);
+    const restarted = new RevocationList(database.db, logger, metrics);
     await restarted.start(new InProcessTransport(), 0);
     try {
       assert.equal(restarted.isRevoked({ tokenId: randomUUID(), subject: sub, issuedAtMs: second * 1000 + 699, grantId: undefined }), true);
@@ -460,7 +463,7 @@ describe('the verified-token cache', () => {
   });
 
   test('a token verified once is refused as soon as it is revoked', async () => {
-    const list = new RevocationList(database.db, logger);
+    const list = new RevocationList(database.db, logger, metrics);
     const cached = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
     const jti = randomUUID();
     const token = await issuer.token({ claims: { jti } });

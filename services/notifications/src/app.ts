@@ -87,7 +87,7 @@ export const notificationsService = defineService({
   },
   async onStart(runtime, _config, { hub, subscriptions, worker, fanout, mailer }) {
     subscriptions.push(...(await notifyPaymentEvents(runtime, fanout)), ...(await notifyUserEvents(runtime, fanout, mailer)));
-    await hub.follow(runtime.transport);
+    await hub.follow(runtime.transport, runtime.metrics);
     worker.start();
   },
 });

@@ -173,7 +173,8 @@ for (const backend of backends()) {
           subject: 'payment.succeeded',
           occurredAt: new Date().toISOString(),
           requestId: undefined,
-          data: { payment_id: paymentId, user_id: dave.id, amount_minor: '777', currency: 'USD', amount_display: '$7.77' },
+          // A whole payment.succeeded as payments publishes it: the consumer checks it against the contract.
+          data: { payment_id: paymentId, user_id: dave.id, status: 'succeeded', amount_minor: '777', amount_received: '777', amount_refunded: '0', currency: 'USD', amount_display: '$7.77', payment_method_type: 'card' },
         };
         const transport = platform.embedded!.services.notifications.runtime.transport;
         await transport.publish(event);

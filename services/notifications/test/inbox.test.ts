@@ -198,7 +198,8 @@ for (const backend of backends()) {
         subject: 'payment.succeeded',
         occurredAt: new Date().toISOString(),
         requestId: undefined,
-        data: { payment_id: paymentId, user_id: userId, amount_minor: '500', currency: 'USD', amount_display: '$5.00' },
+        // A whole payment.succeeded as payments publishes it: the consumer checks it against the contract.
+        data: { payment_id: paymentId, user_id: userId, status: 'succeeded', amount_minor: '500', amount_received: '500', amount_refunded: '0', currency: 'USD', amount_display: '$5.00', payment_method_type: 'card' },
       });
       const forPayment = async (paymentId: string) =>
         queryRows<{ id: string; recipient_id: string; message: string }>(suite.db, sql`select id, recipient_id, message from notifications where data->>'payment_id' = ${paymentId}`);

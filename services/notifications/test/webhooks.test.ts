@@ -659,7 +659,8 @@ for (const backend of backends()) {
         subject: 'payment.succeeded',
         occurredAt: new Date().toISOString(),
         requestId: undefined,
-        data: { payment_id: paymentId, user_id: user.id, amount_minor: '500', currency: 'USD', amount_display: '$5.00' },
+        // A whole payment.succeeded as payments publishes it: the consumer checks it against the contract.
+        data: { payment_id: paymentId, user_id: user.id, status: 'succeeded', amount_minor: '500', amount_received: '500', amount_refunded: '0', currency: 'USD', amount_display: '$5.00', payment_method_type: 'card' },
       };
       const transport = platform.embedded!.services.notifications.runtime.transport;
       await transport.publish(event);

@@ -7,30 +7,12 @@ import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';
 import type { EventEnvelope, EventTransport, Subscription } from '../events/event.ts';
-
-export const tokenRevokedSubject = 'auth.token.revoked';
+import { followBroadcast } from '../events/follow-broadcast.ts';
+import type { Metrics } from '../metrics.ts';
+import { TokenRevoked } from './token-revoked.ts';
 
 /** Longer than the token verifier's clock leeway (5 s). */
 const keepAfterExpirySec = 60;
-
-/**
- * The payload of `auth.token.revoked`: one token by id, every token of a grant (a logout, a
- * revoked refresh token), or all of a subject's older tokens (a deleted user).
- */
-export interface TokenRevoked {
-  readonly jti?: string;
-  readonly grantId?: string;
-  readonly sub?: string;
-  /**
-   * Epoch seconds; with `sub`, tokens issued before this are refused. Kept for services that do
-   * not read `issuedBeforeMs` yet (rounded up: they refuse the cut's whole second).
-   */
-  readonly issuedBefore?: number;
-  /** Epoch ms; with `sub`, the exact cut (a token's time is its `iat_ms`, or the start of its `iat` second). */
-  readonly issuedBeforeMs?: number;
-  /** Epoch seconds after which the entry is useless (every token it can match has expired). */
-  readonly expiresAt: number;
-}
 
 export class RevocationList {
   readonly #tokens = new Map<string, number>();
@@ -39,12 +21,14 @@ export class RevocationList {
   readonly #listeners = new Set<() => void>();
   readonly #db: Db;
   readonly #logger: Logger;
+  readonly #metrics: Pick<Metrics, 'eventsDeadLettered'>;
   #subscription: Subscription | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
 
-  constructor(db: Db, logger: Logger) {
+  constructor(db: Db, logger: Logger, metrics: Pick<Metrics, 'eventsDeadLettered'>) {
     this.#db = db;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   isRevoked(token: { tokenId: string; subject: string; issuedAtMs: number; grantId: string | undefined }): boolean {
@@ -73,7 +57,7 @@ export class RevocationList {
       else if (row.key.startsWith('gid:')) this.#grants.set(row.key.slice(4), expiresAt);
       else this.#subjects.set(row.key.slice(4), { issuedBeforeMs: new Date(row.issued_before ?? row.expires_at).getTime(), expiresAt });
     }
-    this.#subscription = await transport.broadcast(tokenRevokedSubject, (event) => this.#onEvent(event as EventEnvelope<TokenRevoked>), { replayMs });
+    this.#subscription = await followBroadcast(transport, TokenRevoked, (event) => this.#onEvent(event), { follower: 'revocations', replayMs, logger: this.#logger, metrics: this.#metrics });
     this.#pruneTimer = setInterval(() => void this.prune(), 60_000);
     this.#pruneTimer.unref();
   }

@@ -4,13 +4,18 @@ import { randomUUID } from 'node:crypto';
 export interface EventEnvelope<T = unknown> {
   readonly id: string;
   readonly subject: string;
+  /**
+   * The contract's major version the payload was written for (define-event.ts). Absent on events
+   * published before versions were carried: those are version 1.
+   */
+  readonly version?: number;
   readonly occurredAt: string;
   readonly requestId: string | undefined;
   readonly data: T;
 }
 
-export function newEvent<T>(subject: string, data: T, requestId: string | undefined, now = new Date()): EventEnvelope<T> {
-  return { id: randomUUID(), subject, occurredAt: now.toISOString(), requestId, data };
+export function newEvent<T>(subject: string, data: T, requestId: string | undefined, now = new Date(), version = 1): EventEnvelope<T> {
+  return { id: randomUUID(), subject, version, occurredAt: now.toISOString(), requestId, data };
 }
 
 export type EventHandler = (event: EventEnvelope) => Promise<void>;

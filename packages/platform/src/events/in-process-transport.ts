@@ -77,6 +77,19 @@ export class InProcessTransport implements EventTransport {
     return { stop: async () => void this.#broadcasts.delete(registration) };
   }
 
+  /**
+   * What is subscribed now: each work-sharing consumer's subject, and each broadcast's. The
+   * embedded platform runs every service on this one transport, so this is every subject consumed
+   * anywhere (test/event-contracts.test.ts holds each to a contract and a producer).
+   */
+  subscriptions(): { readonly consumed: readonly { consumer: string; subject: string }[]; readonly broadcast: readonly string[] } {
+    const consumed = [...this.#consumers.keys()].map((key) => {
+      const [consumer, subject] = key.split('\u0000') as [string, string];
+      return { consumer, subject };
+    });
+    return { consumed, broadcast: [...this.#broadcasts].map((registration) => registration.subject) };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

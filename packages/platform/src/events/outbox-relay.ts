@@ -13,6 +13,7 @@ import { SingleFlight } from '../single-flight.ts';
 interface OutboxRow {
   id: string;
   subject: string;
+  version: number;
   payload: unknown;
   request_id: string | null;
   created_at: string | Date;
@@ -109,11 +110,11 @@ export class OutboxRelay {
         order by created_at
         limit ${batchSize}
         for update skip locked)
-      returning id, subject, payload, request_id, created_at, attempts`);
+      returning id, subject, version, payload, request_id, created_at, attempts`);
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
     const ids = (list: readonly string[]) => sql.join(list.map((id) => sql`${id}`), sql`, `);
     const outcomes = await Promise.allSettled(rows.map((row) => transport.publish({
-      id: row.id, subject: row.subject, data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString(),
+      id: row.id, subject: row.subject, version: Number(row.version), data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString(),
     })));
     // Marked once per window, not once per event: under load a per-event update queues behind the
     // requests for a pooled connection and the relay falls far behind. An event published but not

@@ -12,6 +12,7 @@ import type { ServiceClient } from '@paymesh/platform/service-client';
 import { checkCredentials } from '../login/check-credentials.ts';
 import type { DeviceCookie } from '../throttle/device-cookie.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
+import { announceNewLogin } from '../login/announce-new-login.ts';
 import { lookupAccount } from '../oidc/find-account.ts';
 import { userScopes } from '../oidc/scopes.ts';
 import { formPostOrigin, htmlPageHeaders } from '@paymesh/platform/html-page';
@@ -133,7 +134,7 @@ export function interactionRoutes(app: HttpServer, options: InteractionOptions):
     if (username === '' || password === '') return retry(401, 'Invalid username or password.');
     // Counted like POST /auth/login: before the account is looked at, known or not.
     const outcome = await throttle.attempt(username, { ip: request.ip, device: devices.read(request.headers.cookie) }, async () =>
-      username.length > 254 || [...password].length > 1024 ? undefined : checkCredentials(users, logger, username, password));
+      username.length > 254 || [...password].length > 1024 ? undefined : checkCredentials(users, logger, username, password), announceNewLogin(request));
     if (outcome.status === 'refused') {
       reply.header('retry-after', String(outcome.retryAfterSec));
       return retry(429, 'Too many failed sign-ins; try again later.');

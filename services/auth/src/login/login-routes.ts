@@ -3,14 +3,15 @@
 import type { ProviderRef } from '../oidc/create-provider.ts';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
-import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { TokenRevoked } from '../events.ts';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { authErrors } from '../errors.ts';
 import type { DeviceCookie } from '../throttle/device-cookie.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
+import { announceNewLogin } from './announce-new-login.ts';
 import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
@@ -28,10 +29,11 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
       // Characters as users counts them (code points), or a long emoji passphrase could never log in.
       if ([...password].length > 1024) return undefined;
       return checkCredentials(users, runtime.logger, username, password);
-    });
+    }, announceNewLogin(request));
     if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);
     if (outcome.status === 'failed') throw authErrors.invalidCredentials();
     const user = outcome.value;
+    runtime.relay.kick();
     devices.set(reply.raw, outcome.device);
     const minted = await mintUserToken(providerRef.current, resourceServer, { id: user.id, role: user.role });
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
@@ -44,7 +46,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
       const revoked: TokenRevoked = { jti: caller.tokenId, expiresAt: caller.expiresAtSec };
       await runtime.database.db.transaction(async (tx) => {
         await runtime.revocations.add(revoked, tx);
-        await enqueueEvent(tx, tokenRevokedSubject, revoked);
+        await enqueue(tx, TokenRevoked, revoked);
       });
       runtime.relay.kick();
       return { success: true, message: 'Logged out' };

@@ -7,8 +7,8 @@ import type { ProviderRef } from '../oidc/create-provider.ts';
 import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { TokenRevoked } from '../events.ts';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientAuthEndpoint, ClientAuthThrottle } from '../throttle/client-auth-throttle.ts';
 import { authenticateClient, presentedClient, type AuthenticatedClient } from './authenticate-client.ts';
@@ -92,7 +92,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
         const revoked: TokenRevoked = { jti: access.caller.tokenId, expiresAt: access.caller.expiresAtSec };
         await runtime.database.db.transaction(async (tx) => {
           await runtime.revocations.add(revoked, tx);
-          await enqueueEvent(tx, tokenRevokedSubject, revoked);
+          await enqueue(tx, TokenRevoked, revoked);
         });
         runtime.relay.kick();
       }

@@ -90,8 +90,11 @@ export class LoginThrottle {
   /**
    * Runs `check` (which answers undefined for wrong credentials) unless the attempt is refused,
    * and records its outcome. A check that throws (users unreachable) counts for nobody.
+   * `onNewSource` runs, in the transaction that records the sign-in, when it succeeds from a device
+   * and an address the account does not know although it signed in before (within
+   * LOGIN_KNOWN_DEVICE_DAYS): a first sign-in has nothing to compare with and is no news.
    */
-  async attempt<T>(login: string, source: LoginSource, check: () => Promise<T | undefined>): Promise<AttemptOutcome<T>> {
+  async attempt<T>(login: string, source: LoginSource, check: () => Promise<T | undefined>, onNewSource?: (tx: Db, value: T) => Promise<void>): Promise<AttemptOutcome<T>> {
     const admission = await this.#begin(login, source);
     if ('retryAfterSec' in admission) {
       this.#metrics?.loginAttempts.inc({ outcome: 'throttled' });
@@ -110,6 +113,7 @@ export class LoginThrottle {
     }
     const device = source.device ?? DeviceCookie.newId();
     await this.#recordSuccess(admission, knownSourceKey(accountKey(login), 'device', device));
+    await this.#recordSignIn(accountKey(login), admission.delay !== undefined, onNewSource === undefined ? undefined : (tx) => onNewSource(tx, value));
     this.#metrics?.loginAttempts.inc({ outcome: 'succeeded' });
     return { status: 'succeeded', value, device };
   }
@@ -211,6 +215,22 @@ export class LoginThrottle {
       on conflict (key) do update set last_success_at = excluded.last_success_at`);
   }
 
+  /**
+   * Keeps when the account last signed in (login_sign_ins), and calls `announce` when this sign-in
+   * came from an unknown source (neither its device nor its address is known) of an account that
+   * signed in before, within the known-source window.
+   */
+  async #recordSignIn(account: string, fromUnknownSource: boolean, announce: ((tx: Db) => Promise<void>) | undefined): Promise<void> {
+    const now = this.#now();
+    const since = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
+    await this.#db.transaction(async (tx) => {
+      const [before] = await queryRows(tx, sql`select 1 as seen from login_sign_ins where account = ${account} and last_success_at > ${since.toISOString()}::timestamptz`);
+      await tx.execute(sql`insert into login_sign_ins (account, last_success_at) values (${account}, ${now.toISOString()}::timestamptz)
+        on conflict (account) do update set last_success_at = excluded.last_success_at`);
+      if (before !== undefined && fromUnknownSource) await announce?.(tx);
+    });
+  }
+
   /** The credentials could not be checked (users unavailable): the attempt counts for nobody. */
   async #release(ticket: Ticket): Promise<void> {
     await giveBack(this.#db, ticket.pair);
@@ -227,6 +247,7 @@ export class LoginThrottle {
     await this.#db.execute(sql`delete from login_delays where last_failure_at <= ${quietSince.toISOString()}::timestamptz`);
     const knownSince = new Date(now.getTime() - this.#limits.knownSourceTtlSec * 1000);
     await this.#db.execute(sql`delete from login_known_sources where last_success_at <= ${knownSince.toISOString()}::timestamptz`);
+    await this.#db.execute(sql`delete from login_sign_ins where last_success_at <= ${knownSince.toISOString()}::timestamptz`);
   }
 }
 

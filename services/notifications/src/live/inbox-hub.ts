@@ -9,8 +9,10 @@ import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
+import { followBroadcast } from '@paymesh/platform/events/follow-broadcast';
 import type { Logger } from '@paymesh/platform/logger';
-import { inboxChangedSubject } from '../inbox/announce-inbox-change.ts';
+import type { Metrics } from '@paymesh/platform/metrics';
+import { InboxChanged } from '../events.ts';
 import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
 import { publicNotification } from '../inbox/notification.ts';
 
@@ -53,11 +55,11 @@ export class InboxHub {
     this.#heartbeat.unref();
   }
 
-  async follow(transport: EventTransport): Promise<void> {
-    this.#subscription = await transport.broadcast(inboxChangedSubject, async (event) => {
+  async follow(transport: EventTransport, metrics: Pick<Metrics, 'eventsDeadLettered'>): Promise<void> {
+    this.#subscription = await followBroadcast(transport, InboxChanged, async (event) => {
       // Not awaited: the transport must not wait for slow clients.
-      this.refresh(String((event.data as { recipient_id: string }).recipient_id));
-    }, { replayMs: 0 });
+      this.refresh(event.data.recipient_id);
+    }, { follower: 'notifications.inbox-hub', replayMs: 0, logger: this.#logger, metrics });
   }
 
   hasRoom(recipientId: string): boolean {

@@ -1,27 +1,15 @@
 // Payment and refund events become messages to the payer (inbox, email, push, webhooks), one
 // template per event.
 // Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
+import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
+import type { EventData } from '@paymesh/platform/events/define-event';
 import type { Subscription } from '@paymesh/platform/events/event';
 import type { Runtime } from '@paymesh/platform/runtime';
+import { PaymentFailed, PaymentSucceeded, RefundSucceeded } from '@paymesh/payments/events';
 import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
 
-/** What payment.* and refund.* events carry that the templates use. */
-export interface PaymentEvent {
-  readonly payment_id: string;
-  readonly refund_id?: string;
-  readonly user_id: number;
-  readonly amount_minor: string;
-  readonly currency: string;
-  readonly amount_display: string;
-  readonly decline_code?: string;
-  readonly failure_code?: string;
-}
-
-interface Template {
-  readonly title: string;
-  readonly message: (event: PaymentEvent) => string;
-}
+type PayerEvent = typeof PaymentSucceeded | typeof PaymentFailed | typeof RefundSucceeded;
 
 const declineReasons: Record<string, string> = {
   insufficient_funds: 'the card has insufficient funds',
@@ -31,33 +19,26 @@ const declineReasons: Record<string, string> = {
   balance_insufficient: 'the wallet balance is too low',
 };
 
-export const paymentTemplates: Record<string, Template> = {
-  'payment.succeeded': { title: 'Payment received', message: (e) => `Payment of ${e.amount_display} received.` },
-  'payment.failed': {
-    title: 'Payment failed',
-    message: (e) => `Your payment of ${e.amount_display} failed: ${declineReasons[e.decline_code ?? e.failure_code ?? ''] ?? 'the card was declined'}.`,
-  },
-  'refund.succeeded': { title: 'Refund issued', message: (e) => `A refund of ${e.amount_display} is on its way to you.` },
-};
+export function paymentConsumers(fanout: Fanout): EventConsumer[] {
+  /** The message an event becomes, to its payer; the message type is the event's subject. */
+  const toPayer = <C extends PayerEvent>(contract: C, title: string, message: (e: EventData<C>) => string) => consume(contract, async (tx, event) => {
+    const e: EventData<PayerEvent> = event.data;
+    await dispatchMessage(tx, {
+      recipientId: String(e.user_id),
+      type: contract.subject,
+      title,
+      message: message(event.data),
+      data: { payment_id: e.payment_id, ...('refund_id' in e ? { refund_id: e.refund_id } : {}), amount: e.amount_minor, currency: e.currency.toLowerCase() },
+    }, fanout);
+  });
+  return [
+    toPayer(PaymentSucceeded, 'Payment received', (e) => `Payment of ${e.amount_display} received.`),
+    toPayer(PaymentFailed, 'Payment failed', (e) => `Your payment of ${e.amount_display} failed: ${declineReasons[e.decline_code ?? e.failure_code ?? ''] ?? 'the card was declined'}.`),
+    toPayer(RefundSucceeded, 'Refund issued', (e) => `A refund of ${e.amount_display} is on its way to you.`),
+  ];
+}
 
 export function notifyPaymentEvents(runtime: Runtime, fanout: Fanout): Promise<Subscription[]> {
-  return Promise.all(Object.entries(paymentTemplates).map(([subject, template]) =>
-    consumeEvents<PaymentEvent>({
-      db: runtime.database.db,
-      transport: runtime.transport,
-      logger: runtime.logger,
-      consumer: 'notifications',
-      subject,
-      afterCommit: fanout.afterCommit,
-      async handle(tx, event) {
-        const e = event.data;
-        await dispatchMessage(tx, {
-          recipientId: String(e.user_id),
-          type: subject,
-          title: template.title,
-          message: template.message(e),
-          data: { payment_id: e.payment_id, ...(e.refund_id === undefined ? {} : { refund_id: e.refund_id }), amount: e.amount_minor, currency: e.currency.toLowerCase() },
-        }, fanout);
-      },
-    })));
+  const { database, transport, logger, metrics } = runtime;
+  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'notifications', afterCommit: fanout.afterCommit }, paymentConsumers(fanout));
 }

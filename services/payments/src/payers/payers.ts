@@ -2,7 +2,9 @@
 // events (user.registered, user.disabled, user.enabled, user.deleted) and from looking a user up
 // the first time one pays before their event has arrived. An event always wins over a looked-up
 // answer, and a deleted user stays deleted, so events arriving late or twice change nothing wrong.
+import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
+import { UserDeleted, UserDisabled, UserEnabled, UserRegistered } from '@paymesh/users/events';
 import type { Subscription } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
@@ -12,12 +14,12 @@ import { paymentsErrors } from '../errors.ts';
 
 type PayerStatus = 'active' | 'disabled' | 'deleted';
 
-const userEvents: Record<string, PayerStatus> = {
-  'user.registered': 'active',
-  'user.enabled': 'active',
-  'user.disabled': 'disabled',
-  'user.deleted': 'deleted',
-};
+const userEvents = [
+  [UserRegistered, 'active'],
+  [UserEnabled, 'active'],
+  [UserDisabled, 'disabled'],
+  [UserDeleted, 'deleted'],
+] as const;
 
 export class Payers {
   readonly #db: Db;
@@ -50,20 +52,17 @@ export class Payers {
     return answer.body.status;
   }
 
-  /** Keeps the table current from the users service's events. */
+  /** What keeps the table current: the users service's events. */
+  consumers(): EventConsumer[] {
+    return userEvents.map(([contract, status]) => consume(contract, async (tx, event) => {
+      await tx.execute(sql`insert into payers (user_id, status, as_of) values (${String(event.data.user_id)}, ${status}, ${event.occurredAt})
+        on conflict (user_id) do update set status = excluded.status, as_of = excluded.as_of
+        where payers.status <> 'deleted' and payers.as_of <= excluded.as_of`);
+    }));
+  }
+
   async follow(): Promise<Subscription[]> {
-    return Promise.all(Object.entries(userEvents).map(([subject, status]) =>
-      consumeEvents<{ user_id: number }>({
-        db: this.#db,
-        transport: this.#runtime.transport,
-        logger: this.#runtime.logger,
-        consumer: 'payments',
-        subject,
-        async handle(tx, event) {
-          await tx.execute(sql`insert into payers (user_id, status, as_of) values (${String(event.data.user_id)}, ${status}, ${event.occurredAt})
-            on conflict (user_id) do update set status = excluded.status, as_of = excluded.as_of
-            where payers.status <> 'deleted' and payers.as_of <= excluded.as_of`);
-        },
-      })));
+    const { transport, logger, metrics } = this.#runtime;
+    return consumeEvents({ db: this.#db, transport, logger, metrics, consumer: 'payments' }, this.consumers());
   }
 }

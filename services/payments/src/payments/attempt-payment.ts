@@ -17,6 +17,7 @@ import type { CardProcessor } from '../processor/card-processor.ts';
 import { adoptAttempt, authorizeRequest, callProcessor, startAttempt, type AttemptParameters, type ProcessorAttempt } from '../processor/processor-attempt.ts';
 import type { Held } from '../processor/reverse-attempt.ts';
 import type { PaymentStatus } from './payment-status.ts';
+import { PaymentFailed, PaymentProcessing, PaymentRequiresAction, PaymentRequiresCapture, PaymentSucceeded } from '../events.ts';
 
 export interface PaymentError {
   readonly type: 'card_error' | 'invalid_request_error';
@@ -195,7 +196,14 @@ function failedFields(error: PaymentError, method: Record<string, unknown>): Att
 }
 
 /** The event an attempt's outcome announces (besides payment.created for a new payment). */
-export function attemptEvent(fields: AttemptFields): string {
-  if (fields.last_payment_error !== null) return 'payment.failed';
-  return `payment.${fields.status}`;
+export function attemptEvent(fields: AttemptFields): typeof PaymentFailed | typeof PaymentSucceeded | typeof PaymentRequiresCapture | typeof PaymentRequiresAction | typeof PaymentProcessing {
+  if (fields.last_payment_error !== null) return PaymentFailed;
+  switch (fields.status) {
+    case 'succeeded': return PaymentSucceeded;
+    case 'requires_capture': return PaymentRequiresCapture;
+    case 'requires_action': return PaymentRequiresAction;
+    case 'processing': return PaymentProcessing;
+    // The attempt functions above end in one of those statuses or with an error.
+    default: throw new Error(`an attempt cannot end in status ${fields.status}`);
+  }
 }

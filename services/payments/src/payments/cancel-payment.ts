@@ -5,7 +5,8 @@
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { mayActFor } from '@paymesh/platform/auth/caller';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { PaymentCanceled } from '../events.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { callProcessor, dropAttempt, processorKey, startAttempt, type ProcessorAttempt } from '../processor/processor-attempt.ts';
@@ -33,7 +34,7 @@ export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymen
     }
     const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'canceled', amount_capturable = 0, next_action = null,
       cancellation_reason = ${reason ?? null}, canceled_at = now(), updated_at = now() where id = ${payment.id} returning ${paymentColumns}`);
-    await enqueueEvent(tx, 'payment.canceled', paymentEventData(row!));
+    await enqueue(tx, PaymentCanceled, paymentEventData(row!));
     const outcome = { status: 200, body: JSON.stringify(publicPayment(row!)) };
     await store(tx, outcome);
     return { row: row!, outcome, voiding };

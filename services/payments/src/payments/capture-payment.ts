@@ -7,7 +7,8 @@
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { mayActFor } from '@paymesh/platform/auth/caller';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { PaymentCaptured, PaymentSucceeded } from '../events.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { formatAmount } from '../money/parse-amount.ts';
@@ -71,7 +72,7 @@ export async function recordCapture(ctx: PaymentsContext, tx: Db, payment: Payme
   const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'succeeded', amount_capturable = 0,
     amount_received = ${captured.toString()}::bigint, updated_at = now() where id = ${payment.id} returning ${paymentColumns}`);
   const data = { ...paymentEventData(row!), amount_captured: captured.toString() };
-  await enqueueEvent(tx, 'payment.captured', data);
-  await enqueueEvent(tx, 'payment.succeeded', data);
+  await enqueue(tx, PaymentCaptured, data);
+  await enqueue(tx, PaymentSucceeded, data);
   return row!;
 }

@@ -6,7 +6,7 @@
 // in one transaction that checks the payment has not changed meanwhile (a cancel, a wallet confirm).
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { mayActFor } from '@paymesh/platform/auth/caller';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
@@ -42,7 +42,7 @@ export async function confirmPayment(ctx: PaymentsContext, caller: Caller, payme
     const fields = await attempt(tx);
     assertTransition('processing', fields.status, 'confirm');
     const row = await updatePaymentAttempt(tx, payment.id, fields);
-    await enqueueEvent(tx, attemptEvent(fields), paymentEventData(row));
+    await enqueue(tx, attemptEvent(fields), paymentEventData(row));
     const outcome = render(row);
     await store(tx, outcome);
     await finish?.(tx);

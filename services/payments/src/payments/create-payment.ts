@@ -3,7 +3,8 @@
 // transaction; the payment row, its payment method, its ledger transfer, its events and the
 // idempotent response are then written in one transaction that also forgets the attempt, so none
 // exists without the others. A retry of a request that died resumes its attempt (and payment id).
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { PaymentCreated } from '../events.ts';
 import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
 import { cardMethod, insertPaymentMethod, methodSnapshot, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
@@ -53,8 +54,8 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
       else fields = await attemptWallet(tx, ctx.ledger, target);
       const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields);
       const data = paymentEventData(row);
-      await enqueueEvent(tx, 'payment.created', data);
-      if (input.confirm) await enqueueEvent(tx, attemptEvent(fields), data);
+      await enqueue(tx, PaymentCreated, data);
+      if (input.confirm) await enqueue(tx, attemptEvent(fields), data);
       const outcome = render(row);
       await store(tx, outcome);
       if (attempt !== undefined) await finishAttempt(tx, attempt);

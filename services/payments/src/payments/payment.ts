@@ -69,6 +69,11 @@ export function publicPayment(row: PaymentRow) {
 }
 
 /** What every payment.* event carries: enough for a consumer to act, nothing of the card. */
+/** The decline code when the processor gave one (a wallet refusal has none). */
+function declineCode(error: Record<string, unknown>): { decline_code?: string } {
+  return typeof error.decline_code === 'string' ? { decline_code: error.decline_code } : {};
+}
+
 export function paymentEventData(row: PaymentRow) {
   const currency = row.currency.trim();
   return {
@@ -81,6 +86,6 @@ export function paymentEventData(row: PaymentRow) {
     currency,
     amount_display: formatAmount(BigInt(row.amount_minor), currency),
     payment_method_type: row.payment_method_type,
-    ...(row.last_payment_error === null ? {} : { failure_code: row.last_payment_error.code, decline_code: row.last_payment_error.decline_code }),
+    ...(row.last_payment_error === null ? {} : { failure_code: String(row.last_payment_error.code), ...declineCode(row.last_payment_error) }),
   };
 }

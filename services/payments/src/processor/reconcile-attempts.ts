@@ -11,7 +11,8 @@
 // read again: an authorisation or capture the payment records is never voided or refunded.
 import { randomUUID } from 'node:crypto';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { PaymentFailed } from '../events.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { recordCapture } from '../payments/capture-payment.ts';
 import { paymentColumns, paymentEventData, type PaymentRow } from '../payments/payment.ts';
@@ -146,7 +147,7 @@ async function failCapture(ctx: PaymentsContext, attempt: ProcessorAttempt, erro
     const lastError = { type: 'card_error', code: 'capture_failed', message: 'The card processor refused the capture. Capture again or cancel the payment.' };
     const [row] = await queryRows<PaymentRow>(tx, sql`update payments set last_payment_error = ${JSON.stringify(lastError)}::jsonb, updated_at = now()
       where id = ${payment.id} returning ${paymentColumns}`);
-    await enqueueEvent(tx, 'payment.failed', paymentEventData(row!));
+    await enqueue(tx, PaymentFailed, paymentEventData(row!));
     return true;
   });
   if (failed) ctx.runtime.relay.kick();

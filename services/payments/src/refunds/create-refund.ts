@@ -12,7 +12,8 @@
 // died resumes that refund (same processor key) instead of reserving a second one.
 import { mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { RefundCreated, RefundFailed, RefundSucceeded } from '../events.ts';
 import { paymentsErrors } from '../errors.ts';
 import { recordIdempotencyResource } from '../idempotency/idempotency-key.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
@@ -99,7 +100,7 @@ export async function reserveRefund(ctx: PaymentsContext, tx: Db, caller: Caller
     insert into refunds (id, payment_id, amount_minor, currency, status, reason, transfer_id, created_by)
     values (${id}, ${payment.id}, ${refunded.toString()}::bigint, ${currency}, 'pending', ${reason ?? null}, ${transferId}, ${`${caller.kind}:${caller.subject}`})
     returning ${refundColumns}`);
-  await enqueueEvent(tx, 'refund.created', refundEventData(refund!, payment.user_id));
+  await enqueue(tx, RefundCreated, refundEventData(refund!, payment.user_id));
   return { refund: refund!, authorization: payment.processor_authorization };
 }
 
@@ -136,7 +137,7 @@ async function finishRefund(ctx: PaymentsContext, refundId: string, result: Resu
       [row] = await queryRows<RefundRow>(tx, sql`update refunds set status = 'failed', failure_reason = ${result.reason}, updated_at = now()
         where id = ${refundId} returning ${refundColumns}`) as [RefundRow];
     }
-    await enqueueEvent(tx, `refund.${row.status}`, refundEventData(row, pending.user_id));
+    await enqueue(tx, row.status === 'succeeded' ? RefundSucceeded : RefundFailed, refundEventData(row, pending.user_id));
     await inTransaction?.(tx, row);
     return row;
   });

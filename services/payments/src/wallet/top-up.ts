@@ -5,7 +5,8 @@
 // needs 3-D Secure is refused: a top-up has no confirm step.
 import { randomBytes } from 'node:crypto';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { WalletToppedUp } from '../events.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
@@ -80,7 +81,7 @@ export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, hold: H
         values (${id}, ${input.userId}, ${input.amountMinor.toString()}::bigint, ${input.currency}, ${card.id}, ${JSON.stringify(methodSnapshot(card))}::jsonb,
           ${authorization}, ${transferId}, ${input.createdBy})
         returning id, user_id, amount_minor, currency, payment_method, created_at`);
-      await enqueueEvent(tx, 'wallet.topped_up', { top_up_id: id, user_id: Number(input.userId), amount_minor: input.amountMinor.toString(), currency: input.currency, amount_display: formatAmount(input.amountMinor, input.currency) });
+      await enqueue(tx, WalletToppedUp, { top_up_id: id, user_id: Number(input.userId), amount_minor: input.amountMinor.toString(), currency: input.currency, amount_display: formatAmount(input.amountMinor, input.currency) });
       await store(tx, { status: 200, body: JSON.stringify(publicTopUp(row!)) });
       await finishAttempt(tx, attempt);
       return row!;

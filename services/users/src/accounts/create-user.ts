@@ -1,6 +1,7 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserEmailVerificationRequested, UserRegistered, UserRegistrationAttempted } from '../events.ts';
 import { loginKey } from '@paymesh/platform/login-key';
 import { hashPassword } from '../passwords/password-hash.ts';
 import { usersErrors } from '../errors.ts';
@@ -24,7 +25,7 @@ export async function createUser(db: Db, registration: Registration, account: Ne
         values (${registration.username}, ${loginKey(registration.username)}, ${registration.email}, ${loginKey(registration.email)}, ${passwordHash}, ${account.role}, ${account.emailVerified ? sql`now()` : null})
         returning *`);
       // Ids only: events outlive a deletion (outbox, stream), personal data must not.
-      await enqueueEvent(tx, 'user.registered', { user_id: Number(user!.id), role: account.role });
+      await enqueue(tx, UserRegistered, { user_id: Number(user!.id), role: account.role });
       await inTx?.(tx, user!);
       return user!;
     });
@@ -65,7 +66,7 @@ export async function register(ctx: RegistrationContext, registration: Registrat
         // become a way to flood their mailbox.
         const [due] = await queryRows(tx, sql`update users set registration_notice_at = now()
           where id = ${owner.id} and (registration_notice_at is null or registration_notice_at < now() - interval '1 hour') returning id`);
-        if (due !== undefined) await enqueueEvent(tx, 'user.registration_attempted', { user_id: Number(owner.id), action_url: `${ctx.publicUrl}/users/password-reset` });
+        if (due !== undefined) await enqueue(tx, UserRegistrationAttempted, { user_id: Number(owner.id), action_url: `${ctx.publicUrl}/users/password-reset` });
       });
     }
     return undefined;
@@ -82,7 +83,7 @@ export async function register(ctx: RegistrationContext, registration: Registrat
 export async function requestEmailVerification(tx: Db, ctx: Pick<RegistrationContext, 'publicUrl' | 'verifyEmailTtlSec' | 'verificationEmailsPerMailboxPerHour'>, userId: string, email: string): Promise<boolean> {
   if ((await linksToMailboxSince(tx, email, 'verify_email', 3600)) >= ctx.verificationEmailsPerMailboxPerHour) return false;
   const { token, expiresAt } = await issueToken(tx, userId, 'verify_email', ctx.verifyEmailTtlSec, email);
-  await enqueueEvent(tx, 'user.email_verification_requested', {
+  await enqueue(tx, UserEmailVerificationRequested, {
     user_id: Number(userId),
     email,
     action_url: `${ctx.publicUrl}/users/verify-email?token=${token}`,

@@ -1,6 +1,7 @@
 import { sql } from '@paymesh/platform/db/open-database';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserDeleted } from '../events.ts';
 import { usersErrors } from '../errors.ts';
 import { findUserById } from './user.ts';
 
@@ -16,6 +17,6 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
       pending_email = null, email_verified_at = null, status = 'deleted', deleted_at = now(), updated_at = now() where id = ${id}`);
     // Links still in a mailbox (and the address a verification link was for) go too.
     await tx.execute(sql`delete from user_tokens where user_id = ${id}`);
-    await enqueueEvent(tx, 'user.deleted', { user_id: Number(id) });
+    await enqueue(tx, UserDeleted, { user_id: Number(id) });
   });
 }

@@ -1,12 +1,13 @@
 // What a user may change of their own account: the display name, and the email address (which
 // takes over only once the link sent to it is followed; until then mail goes to the old one).
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import { voidLinks } from '../tokens/user-tokens.ts';
 import { sendVerificationLink } from './send-verification-link.ts';
 import type { RegistrationContext } from './create-user.ts';
 import type { CurrentPasswordCheck } from './current-password-check.ts';
 import { activeAccount, findUserById, type UserRow } from './user.ts';
+import { UserUpdated } from '../events.ts';
 
 export interface OwnAccountChanges {
   readonly displayName: string | null | undefined;
@@ -30,7 +31,7 @@ export async function updateOwnAccount(ctx: RegistrationContext, passwords: Curr
       await changeEmail(tx, ctx, current, email);
       changed.push('pending_email');
     }
-    if (changed.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(userId), changes: changed });
+    if (changed.length > 0) await enqueue(tx, UserUpdated, { user_id: Number(userId), changes: changed });
     return (await findUserById(tx, userId))!;
   });
 }

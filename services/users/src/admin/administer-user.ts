@@ -2,9 +2,10 @@
 // log in, pay or use a live token: the events say so to auth and payments.
 import { localUserId, type Caller } from '@paymesh/platform/auth/caller';
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import { findUserById, stillAdmin, type UserRow } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
+import { UserDisabled, UserEnabled, UserUpdated } from '../events.ts';
 
 export interface AdminChanges {
   readonly role: 'user' | 'admin' | undefined;
@@ -35,10 +36,10 @@ export async function administerUser(db: Db, caller: Caller, id: string, changes
       await tx.execute(sql`update users set display_name = ${displayName}, updated_at = now() where id = ${id}`);
       changed.push('display_name');
     }
-    if (changed.length > 0) await enqueueEvent(tx, 'user.updated', { user_id: Number(id), changes: changed, role: newRole ?? current.role });
+    if (changed.length > 0) await enqueue(tx, UserUpdated, { user_id: Number(id), changes: changed, role: newRole ?? current.role });
     if (status !== undefined && status !== current.status) {
       await tx.execute(sql`update users set status = ${status}, updated_at = now() where id = ${id}`);
-      await enqueueEvent(tx, status === 'disabled' ? 'user.disabled' : 'user.enabled', { user_id: Number(id) });
+      await enqueue(tx, status === 'disabled' ? UserDisabled : UserEnabled, { user_id: Number(id) });
     }
     return (await findUserById(tx, id))!;
   });

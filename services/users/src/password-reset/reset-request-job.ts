@@ -4,7 +4,8 @@
 // issues the link and enqueues its email. Whether an account has the address changes neither the
 // answer nor the time it takes (issue 12 §2, docs/adr/0010-account-abuse.md).
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
+import { UserPasswordResetRequested } from '../events.ts';
 import { loginKey } from '@paymesh/platform/login-key';
 import type { Logger } from '@paymesh/platform/logger';
 import { issueToken, tokensIssuedSince } from '../tokens/user-tokens.ts';
@@ -84,7 +85,7 @@ export class ResetRequestJob {
       if (user === undefined || (await tokensIssuedSince(tx, user.id, 'password_reset', 3600)) >= resetsPerHour) return false;
       // Bound to the account's address now: used after the address changed, it resets nothing.
       const { token, expiresAt } = await issueToken(tx, user.id, 'password_reset', resetTtlSec, user.email);
-      await enqueueEvent(tx, 'user.password_reset_requested', {
+      await enqueue(tx, UserPasswordResetRequested, {
         user_id: Number(user.id),
         email: user.email,
         action_url: `${this.#publicUrl}/users/password-reset/confirm?token=${token}`,

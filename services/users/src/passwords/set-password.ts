@@ -2,8 +2,9 @@
 // with it: links still in a mailbox stop working, and auth hears of it (it then revokes every
 // session and token of the user).
 import { sql, type Db } from '@paymesh/platform/db/open-database';
-import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
+import { enqueue } from '@paymesh/platform/events/enqueue';
 import { hashPassword } from './password-hash.ts';
+import { UserPasswordChanged } from '../events.ts';
 
 /** Sets a new password and announces it; call it in a transaction. */
 export async function setPassword(tx: Db, userId: string, newPassword: string, options: { confirmEmail: boolean }): Promise<void> {
@@ -17,5 +18,5 @@ export async function setPassword(tx: Db, userId: string, newPassword: string, o
   await tx.execute(sql`update user_tokens set used_at = now() where user_id = ${userId} and purpose = 'verify_email' and used_at is null
     and email is distinct from (select email from users where id = ${userId})`);
   await tx.execute(sql`update users set pending_email = null where id = ${userId}`);
-  await enqueueEvent(tx, 'user.password_changed', { user_id: Number(userId) });
+  await enqueue(tx, UserPasswordChanged, { user_id: Number(userId) });
 }

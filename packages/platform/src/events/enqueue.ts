@@ -1,0 +1,17 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/open-database.ts';
+import { currentRequestId } from '../request-context.ts';
+import type { EventContract, EventData } from './define-event.ts';
+import { newEvent, type EventEnvelope } from './event.ts';
+
+/**
+ * Writes an event into the outbox. Call it inside the transaction that makes the change the event
+ * announces: both commit or neither does. The relay publishes it after the commit. The payload is
+ * typed by the contract's schema; consumers check it again (consume-events.ts).
+ */
+export async function enqueue<C extends EventContract>(tx: Db, contract: C, data: EventData<C>): Promise<EventEnvelope<EventData<C>>> {
+  const event = newEvent(contract.subject, data, currentRequestId(), new Date(), contract.version);
+  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at)
+    values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt})`);
+  return event;
+}
