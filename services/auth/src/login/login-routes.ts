@@ -46,7 +46,6 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
         await runtime.revocations.add(revoked, tx);
         await enqueueEvent(tx, tokenRevokedSubject, revoked);
       });
-      runtime.relay.kick();
       return { success: true, message: 'Logged out' };
     });
   });

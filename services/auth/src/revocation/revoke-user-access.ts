@@ -3,10 +3,9 @@
 // access tokens are refused on every service, and their sessions, grants, codes and refresh tokens
 // here are ended so that none of them can mint another token.
 import { tokenRevokedSubject, type TokenRevoked } from '@paymesh/platform/auth/revocation-list';
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
-import type { Subscription } from '@paymesh/platform/events/event';
 import { maxAccessTokenTtlSec, type Runtime } from '@paymesh/platform/runtime';
+import type { Consumer } from '@paymesh/platform/service-declaration';
 import { revokeAccountModels } from '../oidc/create-adapter.ts';
 
 interface UserEvent {
@@ -29,36 +28,29 @@ const accessEndingEvents: Record<string, { ends: (data: UserEvent) => boolean; s
   'user.updated': { ends: (data) => Array.isArray(data.changes) && data.changes.includes('role'), signInAgain: true },
 };
 
-export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
-  return Promise.all(Object.entries(accessEndingEvents).map(([subject, rule]) => consumeEvents<UserEvent>({
-    db: runtime.database.db,
-    transport: runtime.transport,
-    logger: runtime.logger,
-    consumer: 'auth',
-    subject,
-    afterCommit: () => runtime.relay.kick(),
-    async handle(tx, event) {
-      const userId = event.data.user_id;
-      if (!Number.isSafeInteger(userId) || userId <= 0) {
-        // Redelivering cannot fix it: logged loudly for whoever publishes it, and skipped.
-        runtime.logger.error({ eventId: event.id, subject, userId }, 'user event without a valid user_id: nothing revoked');
-        return;
-      }
-      if (!rule.ends(event.data)) return;
-      const nowMs = Date.now();
-      const nowSec = Math.floor(nowMs / 1000);
-      // A sign-in with the new password, even before this event arrived, must keep working: the cut
-      // is the change's own millisecond, compared with each token's `iat_ms` (tokens without one
-      // are dated to the start of their second, so those of the change's second are refused).
-      const changedMs = Date.parse(event.occurredAt);
-      // Nobody signs in to a disabled or deleted account: the cut is the end of the second auth
-      // handled the event in (a sign-in racing the change is refused too).
-      const cutMs = rule.signInAgain && Number.isFinite(changedMs) ? Math.min(changedMs, nowMs) : (nowSec + 1) * 1000;
-      const cutSec = Math.floor(cutMs / 1000);
-      const revoked: TokenRevoked = { sub: String(userId), issuedBefore: Math.ceil(cutMs / 1000), issuedBeforeMs: cutMs, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
-      await runtime.revocations.add(revoked, tx);
-      await enqueueEvent(tx, tokenRevokedSubject, revoked);
-      await revokeAccountModels(tx, String(userId), cutSec);
-    },
-  })));
-}
+export const accessEndingConsumers: Consumer<{ readonly runtime: Runtime }, UserEvent>[] = Object.entries(accessEndingEvents).map(([subject, rule]) => ({
+  subject,
+  async handle(tx, event, { runtime }) {
+    const userId = event.data.user_id;
+    if (!Number.isSafeInteger(userId) || userId <= 0) {
+      // Redelivering cannot fix it: logged loudly for whoever publishes it, and skipped.
+      runtime.logger.error({ eventId: event.id, subject, userId }, 'user event without a valid user_id: nothing revoked');
+      return;
+    }
+    if (!rule.ends(event.data)) return;
+    const nowMs = Date.now();
+    const nowSec = Math.floor(nowMs / 1000);
+    // A sign-in with the new password, even before this event arrived, must keep working: the cut
+    // is the change's own millisecond, compared with each token's `iat_ms` (tokens without one
+    // are dated to the start of their second, so those of the change's second are refused).
+    const changedMs = Date.parse(event.occurredAt);
+    // Nobody signs in to a disabled or deleted account: the cut is the end of the second auth
+    // handled the event in (a sign-in racing the change is refused too).
+    const cutMs = rule.signInAgain && Number.isFinite(changedMs) ? Math.min(changedMs, nowMs) : (nowSec + 1) * 1000;
+    const cutSec = Math.floor(cutMs / 1000);
+    const revoked: TokenRevoked = { sub: String(userId), issuedBefore: Math.ceil(cutMs / 1000), issuedBeforeMs: cutMs, expiresAt: nowSec + maxAccessTokenTtlSec + 60 };
+    await runtime.revocations.add(revoked, tx);
+    await enqueueEvent(tx, tokenRevokedSubject, revoked);
+    await revokeAccountModels(tx, String(userId), cutSec);
+  },
+}));

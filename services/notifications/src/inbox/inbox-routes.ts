@@ -26,13 +26,11 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime, fanout: Fanout): 
   const { db } = runtime.database;
   /** Runs a change of one user's inbox in a transaction that announces it to the live streams. */
   const changeInbox = async <T>(recipient: string, change: (tx: Db) => Promise<T[]>): Promise<T[]> => {
-    const result = await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       const result = await change(tx);
       if (result.length > 0) await announceInboxChange(tx, recipient);
       return result;
     });
-    runtime.relay.kick();
-    return result;
   };
 
   protectedRoutes(app, runtime.verify, (scope) => {

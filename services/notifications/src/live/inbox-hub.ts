@@ -9,7 +9,6 @@ import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueueEvent } from '@paymesh/platform/events/enqueue-event';
-import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
 import type { Logger } from '@paymesh/platform/logger';
 import { publicNotification, type NotificationRow } from '../inbox/notification.ts';
 
@@ -36,11 +35,9 @@ export class InboxHub {
   readonly #db: Db;
   readonly #logger: Logger;
   readonly #streams = new Map<string, Set<Stream>>();
-  readonly #heartbeat: NodeJS.Timeout;
   readonly #stopFollowingRevocations: () => void;
-  #subscription: Subscription | undefined;
 
-  constructor(db: Db, logger: Logger, revocations: RevocationList, heartbeatMs = 15_000) {
+  constructor(db: Db, logger: Logger, revocations: RevocationList) {
     this.#db = db;
     this.#logger = logger;
     // A token is checked once, when its stream opens; a stream outlives that request by hours. So
@@ -51,18 +48,11 @@ export class InboxHub {
         for (const stream of streams) if (revocations.isRevoked(stream.caller)) endStream(stream, 'token_revoked');
       }
     });
-    // A comment line now and then keeps proxies from closing an idle stream.
-    this.#heartbeat = setInterval(() => {
-      for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
-    }, heartbeatMs);
-    this.#heartbeat.unref();
   }
 
-  async follow(transport: EventTransport): Promise<void> {
-    this.#subscription = await transport.broadcast(inboxChangedSubject, async (event) => {
-      // Not awaited: the transport must not wait for slow clients.
-      this.refresh(String((event.data as { recipient_id: string }).recipient_id));
-    }, { replayMs: 0 });
+  /** A comment line on every stream: run now and then (service.ts's jobs), it keeps proxies from closing an idle stream. */
+  keepAlive(): void {
+    for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
   }
 
   hasRoom(recipientId: string): boolean {
@@ -124,9 +114,7 @@ export class InboxHub {
 
   /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */
   async close(): Promise<void> {
-    clearInterval(this.#heartbeat);
     this.#stopFollowingRevocations();
-    await this.#subscription?.stop();
     for (const streams of this.#streams.values()) for (const stream of streams) stream.response.end();
     this.#streams.clear();
   }

@@ -1,9 +1,7 @@
 // Payment and refund events become messages to the payer (inbox, email, push, webhooks), one
 // template per event.
 // Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
-import type { Subscription } from '@paymesh/platform/events/event';
-import type { Runtime } from '@paymesh/platform/runtime';
+import type { Consumer } from '@paymesh/platform/service-declaration';
 import { dispatchMessage, type Fanout } from '../messages/dispatch-message.ts';
 
 /** What payment.* and refund.* events carry that the templates use. */
@@ -40,24 +38,18 @@ export const paymentTemplates: Record<string, Template> = {
   'refund.succeeded': { title: 'Refund issued', message: (e) => `A refund of ${e.amount_display} is on its way to you.` },
 };
 
-export function notifyPaymentEvents(runtime: Runtime, fanout: Fanout): Promise<Subscription[]> {
-  return Promise.all(Object.entries(paymentTemplates).map(([subject, template]) =>
-    consumeEvents<PaymentEvent>({
-      db: runtime.database.db,
-      transport: runtime.transport,
-      logger: runtime.logger,
-      consumer: 'notifications',
-      subject,
-      afterCommit: fanout.afterCommit,
-      async handle(tx, event) {
-        const e = event.data;
-        await dispatchMessage(tx, {
-          recipientId: String(e.user_id),
-          type: subject,
-          title: template.title,
-          message: template.message(e),
-          data: { payment_id: e.payment_id, ...(e.refund_id === undefined ? {} : { refund_id: e.refund_id }), amount: e.amount_minor, currency: e.currency.toLowerCase() },
-        }, fanout);
-      },
-    })));
-}
+/** One consumer per template: the message to the payer. */
+export const paymentEventConsumers: Consumer<{ readonly fanout: Fanout }, PaymentEvent>[] = Object.entries(paymentTemplates).map(([subject, template]) => ({
+  subject,
+  afterCommit: ({ fanout }) => fanout.afterCommit(),
+  async handle(tx, event, { fanout }) {
+    const e = event.data;
+    await dispatchMessage(tx, {
+      recipientId: String(e.user_id),
+      type: subject,
+      title: template.title,
+      message: template.message(e),
+      data: { payment_id: e.payment_id, ...(e.refund_id === undefined ? {} : { refund_id: e.refund_id }), amount: e.amount_minor, currency: e.currency.toLowerCase() },
+    }, fanout);
+  },
+}));

@@ -2,11 +2,10 @@
 // events (user.registered, user.disabled, user.enabled, user.deleted) and from looking a user up
 // the first time one pays before their event has arrived. An event always wins over a looked-up
 // answer, and a deleted user stays deleted, so events arriving late or twice change nothing wrong.
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
-import type { Subscription } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { Runtime } from '@paymesh/platform/runtime';
+import type { Consumer } from '@paymesh/platform/service-declaration';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { paymentsErrors } from '../errors.ts';
 
@@ -49,21 +48,14 @@ export class Payers {
     await this.#db.execute(sql`insert into payers (user_id, status, as_of) values (${userId}, ${answer.body.status}, '-infinity') on conflict (user_id) do nothing`);
     return answer.body.status;
   }
-
-  /** Keeps the table current from the users service's events. */
-  async follow(): Promise<Subscription[]> {
-    return Promise.all(Object.entries(userEvents).map(([subject, status]) =>
-      consumeEvents<{ user_id: number }>({
-        db: this.#db,
-        transport: this.#runtime.transport,
-        logger: this.#runtime.logger,
-        consumer: 'payments',
-        subject,
-        async handle(tx, event) {
-          await tx.execute(sql`insert into payers (user_id, status, as_of) values (${String(event.data.user_id)}, ${status}, ${event.occurredAt})
-            on conflict (user_id) do update set status = excluded.status, as_of = excluded.as_of
-            where payers.status <> 'deleted' and payers.as_of <= excluded.as_of`);
-        },
-      })));
-  }
 }
+
+/** Keeps the table current from the users service's events. */
+export const payerConsumers: Consumer<unknown, { user_id: number }>[] = Object.entries(userEvents).map(([subject, status]) => ({
+  subject,
+  async handle(tx, event) {
+    await tx.execute(sql`insert into payers (user_id, status, as_of) values (${String(event.data.user_id)}, ${status}, ${event.occurredAt})
+      on conflict (user_id) do update set status = excluded.status, as_of = excluded.as_of
+      where payers.status <> 'deleted' and payers.as_of <= excluded.as_of`);
+  },
+}));

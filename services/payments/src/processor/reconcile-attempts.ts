@@ -130,7 +130,6 @@ async function completeCapture(ctx: PaymentsContext, attempt: ProcessorAttempt<E
     await dropAttempt(ctx.db, attempt);
     return 'refunded';
   }
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(recorded, amountMinor);
   return 'captured';
 }
@@ -149,7 +148,6 @@ async function failCapture(ctx: PaymentsContext, attempt: ProcessorAttempt, erro
     await enqueueEvent(tx, 'payment.failed', paymentEventData(row!));
     return true;
   });
-  if (failed) ctx.runtime.relay.kick();
   return failed;
 }
 

@@ -62,7 +62,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
   // A taken email address answers like a new one (the contract fixes only this body).
   app.post('/users/create_user', async (request) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
   });
 
@@ -75,7 +74,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
   }, { additionalProperties: false });
   app.post('/users', { schema: { body: registration } }, async (request, reply) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return reply.code(202).send(registered);
   });
 
@@ -141,7 +139,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
         return (await findUserById(tx, userId))!;
       });
       const user = email === undefined ? await change() : await throttles.heavy(change);
-      runtime.relay.kick();
       return publicUser(user);
     });
 
@@ -161,7 +158,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
         checkNewPassword(request.body.new_password, { username: user.username, email: user.email, displayName: user.display_name, param: 'new_password' });
         await setPassword(tx, userId, request.body.new_password, { confirmEmail: false });
       }));
-      runtime.relay.kick();
       // Every token of the user, this one included, is refused from now on: log in again.
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
     });
@@ -185,7 +181,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       if (!mayActFor(callerId, id)) throw usersErrors.userNotFound();
       if (callerId.subject !== id && !(await stillAdmin(db, callerId))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
-      runtime.relay.kick();
     };
 
     scope.post('/users/delete_user', async (request) => {

@@ -96,7 +96,6 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
         }
         return (await findUserById(tx, id))!;
       });
-      runtime.relay.kick();
       return publicUser(user);
     });
   });

@@ -60,7 +60,6 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
     const page = wantsPage(request.headers['content-type']);
     try {
       const { email } = await verify(db, request.body.token);
-      runtime.relay.kick();
       if (page) return sendPage(reply, 200, 'Email address confirmed', donePage(`${email} is confirmed. You can close this page.`));
       return { object: 'email_verification', verified: true, email };
     } catch (error) {
@@ -83,7 +82,6 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
         if (address === null || (await tokensIssuedSince(tx, userId, 'verify_email', 3600)) >= verificationLinksPerHour) return;
         await requestEmailVerification(tx, ctx, userId, address);
       });
-      runtime.relay.kick();
       return reply.code(202).send({ object: 'email_verification', message: 'If this account has an address to confirm, a new link is on its way.' });
     });
   });
