@@ -10,7 +10,7 @@ import { openDatabase, type Database, type Db } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
-import { recordingEnqueues } from './events/outbox-scope.ts';
+import { recordingEnqueues, type OutboxWrites } from './events/outbox-scope.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -46,6 +46,8 @@ export interface OpenRuntimeOptions {
   /** Embedded mode passes the shared in-process transport; otherwise NATS is opened from config. */
   readonly transport?: EventTransport;
   readonly logger?: Logger;
+  /** The subjects the service declares it publishes: enqueueing any other throws. */
+  readonly publishes?: readonly string[];
 }
 
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
@@ -62,7 +64,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     logger,
   }), { logger, deadline, retryable: isDatabaseUnavailable });
   // The relay is built on `database` below; its kick is looked up when a transaction commits.
-  const database = kickingRelayAfterCommit(opened, () => relay.kick());
+  const database = kickingRelayAfterCommit(opened, () => relay.kick(), { service, publishes: options.publishes === undefined ? undefined : new Set(options.publishes) });
   let transport = options.transport;
   if (transport === undefined) {
     const natsUrl = config.natsUrl;
@@ -95,11 +97,11 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
  * has to remember to ask. Everything else is the opened database's own (read through the prototype,
  * so `available` stays live).
  */
-function kickingRelayAfterCommit(opened: Database, kick: () => void): Database {
+function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: Pick<OutboxWrites, 'service' | 'publishes'>): Database {
   const db = Object.create(opened.db) as Db;
   const transaction: Db['transaction'] = async (work, config) => {
     // The scope is entered inside the driver's callback, however the driver schedules it.
-    const writes = { enqueued: false };
+    const writes: OutboxWrites = { ...declared, enqueued: false };
     const value = await opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config);
     if (writes.enqueued) kick();
     return value;

@@ -76,7 +76,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
   const base = config as unknown as ServiceConfig;
   const logger = options.logger ?? createLogger(declaration.name, base.logLevel);
   for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
-  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, logger });
+  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, logger, publishes: declaration.publishes });
   const subscriptions: Subscription[] = [];
   const jobs: Every[] = [];
   let context: C | undefined;

@@ -1,10 +1,14 @@
 // Whether a transaction wrote to the outbox: the kit's `db.transaction` (runtime.ts) runs its work
 // in a scope, `enqueueEvent` marks the scope, and the relay is kicked after the commit only when
-// something was enqueued. No route or store kicks the relay by hand.
+// something was enqueued. No route or store kicks the relay by hand. The scope also knows the
+// subjects the service declares it publishes: enqueueing another one is a programmer error.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface OutboxWrites {
   enqueued: boolean;
+  /** The service's declared `publishes`; undefined checks nothing (a runtime opened without a declaration). */
+  readonly publishes: ReadonlySet<string> | undefined;
+  readonly service: string;
 }
 
 const scope = new AsyncLocalStorage<OutboxWrites>();
@@ -15,7 +19,11 @@ export function recordingEnqueues<T>(writes: OutboxWrites, work: () => Promise<T
 }
 
 /** Called by enqueueEvent. Outside a scope (a test writing the outbox directly) the relay's poll finds it. */
-export function noteEnqueued(): void {
+export function noteEnqueued(subject: string): void {
   const writes = scope.getStore();
-  if (writes !== undefined) writes.enqueued = true;
+  if (writes === undefined) return;
+  if (writes.publishes !== undefined && !writes.publishes.has(subject)) {
+    throw new Error(`${writes.service} enqueued ${subject}, which its declaration does not publish (add it to \`publishes\` in service.ts)`);
+  }
+  writes.enqueued = true;
 }
