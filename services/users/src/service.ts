@@ -64,7 +64,7 @@ export const usersService = defineService({
   jobs: [
     // Password reset requests recorded by another replica, or left by a crash; a request's own is
     // worked off at once (the route kicks the job after its response).
-    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.round() },
+    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.pass() },
   ],
 
   async start({ runtime, config }) {

@@ -39,8 +39,8 @@ export class ResetRequestJob {
     this.#flight.run();
   }
 
-  /** A round now (or after the one under way), awaited: the kit's periodic pass. */
-  async round(): Promise<void> {
+  /** A round now (or after the one under way), awaited: the kit's periodic pass (service.ts's jobs). */
+  async pass(): Promise<void> {
     this.kick();
     await this.#flight.current;
   }
