@@ -40,7 +40,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
   // A taken email address answers like a new one (the contract fixes only this body).
   app.post('/users/create_user', async (request) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
   });
 
@@ -53,7 +52,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
   }, { additionalProperties: false });
   app.post('/users', { schema: { body: registration } }, async (request, reply) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return reply.code(202).send(registered);
   });
 
@@ -85,7 +83,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       if (email !== undefined) throttles.passwordCheck(userId, request.ip);
       const change = () => updateOwnAccount(ctx, currentPasswords, userId, { displayName, email, currentPassword });
       const user = email === undefined ? await change() : await throttles.heavy(change);
-      runtime.relay.kick();
       return publicUser(user);
     });
 
@@ -95,7 +92,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       const userId = localUserId(request.caller);
       throttles.passwordCheck(userId, request.ip);
       await throttles.heavy(() => changeOwnPassword(db, currentPasswords, userId, request.body.current_password, request.body.new_password));
-      runtime.relay.kick();
       // Every token of the user, this one included, is refused from now on: log in again.
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
     });
@@ -119,7 +115,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
       if (!mayActFor(callerId, id)) throw usersErrors.userNotFound();
       if (callerId.subject !== id && !(await stillAdmin(db, callerId))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
-      runtime.relay.kick();
     };
 
     scope.post('/users/delete_user', async (request) => {

@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServiceServer } from '@paymesh/platform/runtime';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Runtime } from '@paymesh/platform/runtime';
 import { ServiceClient } from '@paymesh/platform/service-client';
-import { defineService } from '@paymesh/platform/service-host';
+import { defineService } from '@paymesh/platform/service-declaration';
 import { authConfigSpec } from './config.ts';
 import { loadSigningKeys } from './keys/load-signing-keys.ts';
 import { loginRoutes } from './login/login-routes.ts';
@@ -18,7 +19,8 @@ import { authServiceClientId, createProvider, loginClientId, type ProviderOption
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
-import { revokeUserAccess } from './revocation/revoke-user-access.ts';
+import { userAccessConsumers } from './revocation/revoke-user-access.ts';
+import { TokenRevoked, UserNewLogin } from './events.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { clientRoutes } from './clients/client-routes.ts';
 import { tokenEndpointRoutes } from './revocation/token-endpoint-routes.ts';
@@ -30,17 +32,36 @@ import { guardProviderClientAuth } from './throttle/guard-provider-client-auth.t
 import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
-import type { Subscription } from '@paymesh/platform/events/event';
+import type { ProviderRef } from './oidc/create-provider.ts';
 
 /** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
 const ownPaths = new Set(['/login', '/logout', '/clients', '/token/revocation', '/token/introspection']);
 const isOwnPath = (path: string) => ownPaths.has(path) || path.startsWith('/interaction/') || path.startsWith('/clients/');
 
+/** What the auth routes, consumers and jobs share; built once by `context`. */
+export interface AuthContext {
+  readonly runtime: Runtime;
+  readonly config: ConfigOf<typeof authConfigSpec>;
+  /** The provider on the current signing keys (swapped when they change). */
+  readonly providerRef: ProviderRef;
+  /** The current provider's Node handler, swapped with it. */
+  readonly callbackRef: { current: (req: IncomingMessage, res: ServerResponse) => void };
+  readonly resourceServers: ReturnType<typeof createProvider>['resourceServers'];
+  readonly users: ServiceClient;
+  readonly throttle: LoginThrottle;
+  readonly clientAuth: ClientAuthThrottle;
+  readonly devices: DeviceCookie;
+  readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
+  /** Swaps in a provider built on the signing keys when they changed (schedule, `npm run keys:rotate`, another replica). */
+  refreshKeys(): Promise<void>;
+}
+
 export const authService = defineService({
   name: 'auth',
-  configSpec: authConfigSpec,
-  migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime, config) {
+  config: authConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<AuthContext> {
     const { db } = runtime.database;
     const serviceClients = config.serviceClients.split(',').filter(Boolean).map((pair) => {
       const colon = pair.indexOf(':');
@@ -127,32 +148,31 @@ export const authService = defineService({
     const first = build(await loadSigningKeys(db, keyPolicy));
     const { resourceServers } = first;
     const providerRef: { current: Provider } = { current: first.provider };
-    let callback = first.provider.callback();
-    // Keys change (schedule, `npm run keys:rotate`, another replica): swap in a provider built on them.
+    const callbackRef = { current: first.provider.callback() };
     const refreshKeys = async () => {
       const keys = await loadSigningKeys(db, keyPolicy);
       if (keys.map((k) => k.kid).join(',') === keyIds) return;
       const next = build(keys);
       providerRef.current = next.provider;
-      callback = next.provider.callback();
+      callbackRef.current = next.provider.callback();
       runtime.logger.info({ signingKid: keys[0]?.kid, published: keys.length }, 'signing keys changed; provider reloaded');
     };
-    const keyTimer = setInterval(() => void refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
-    keyTimer.unref();
     users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(providerRef, resourceServers.get(usersAudience)!) });
 
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
     const devices = new DeviceCookie(config.cookieKeys.split(','), { maxAgeSec: config.loginKnownDeviceDays * 24 * 60 * 60, secure: new URL(config.authIssuer).protocol === 'https:' });
+    return { runtime, config, providerRef, callbackRef, resourceServers, users, throttle, clientAuth, devices, isFirstParty, refreshKeys };
+  },
 
-    const app = createServiceServer(runtime);
+  async routes(app, { runtime, config, providerRef, callbackRef, resourceServers, users, throttle, clientAuth, devices, isFirstParty }) {
     await app.register(formbody);
     await app.register(middie);
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
       if (isOwnPath(path)) return next();
-      callback(req, res);
+      callbackRef.current(req, res);
     });
     loginRoutes(app, runtime, providerRef, resourceServers.get(platformAudience)!, users, throttle, devices);
     clientRoutes(app, runtime, providerRef);
@@ -171,23 +191,17 @@ export const authService = defineService({
       publicOrigin: new URL(config.authIssuer).origin,
     });
 
-    const cleanup = setInterval(() => {
-      deleteExpiredModels(db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'expired model cleanup failed'));
-      throttle.deleteExpired().catch((error: unknown) => runtime.logger.warn({ err: error }, 'login throttle cleanup failed'));
-    }, 10 * 60_000);
-    cleanup.unref();
-    const state: { subscriptions: Subscription[] } = { subscriptions: [] };
-    return {
-      app,
-      extra: state,
-      close: async () => {
-        clearInterval(cleanup);
-        clearInterval(keyTimer);
-        await Promise.all(state.subscriptions.map((s) => s.stop()));
-      },
-    };
   },
-  async onStart(runtime, _config, state) {
-    state.subscriptions = await revokeUserAccess(runtime);
-  },
+
+  publishes: [TokenRevoked, UserNewLogin],
+
+  // user.password_changed, user.disabled, user.deleted, user.updated (a role change) end a user's
+  // access (revocation/revoke-user-access.ts).
+  consumes: (ctx) => userAccessConsumers(ctx.runtime),
+
+  jobs: [
+    { name: 'signing key refresh', everyMs: (ctx) => ctx.config.keyRefreshSec * 1000, run: (ctx) => ctx.refreshKeys() },
+    { name: 'expired model clean-up', everyMs: 10 * 60_000, run: (ctx) => deleteExpiredModels(ctx.runtime.database.db) },
+    { name: 'login throttle clean-up', everyMs: 10 * 60_000, run: (ctx) => ctx.throttle.deleteExpired() },
+  ],
 });

@@ -1,0 +1,77 @@
+// The users service: identities (username, email, argon2id hash, role, status) and their
+// lifecycle: registration, email verification, password reset, self-service, administration.
+import { resolve } from 'node:path';
+import formbody from '@fastify/formbody';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { defineService } from '@paymesh/platform/service-declaration';
+import { accountRoutes } from './accounts/account-routes.ts';
+import { backfillLoginKeys } from './accounts/backfill-login-keys.ts';
+import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
+import type { RegistrationContext } from './accounts/create-user.ts';
+import { adminRoutes } from './admin/admin-routes.ts';
+import { credentialRoutes } from './credentials/credential-routes.ts';
+import { usersConfigSpec } from './config.ts';
+import { refuseForeignFormPosts } from './pages/account-pages.ts';
+import { passwordResetRoutes } from './password-reset/password-reset-routes.ts';
+import { ResetRequestJob } from './password-reset/reset-request-job.ts';
+import { AccountThrottles } from './throttle/account-throttles.ts';
+import { verificationRoutes } from './verification/verification-routes.ts';
+import * as userEvents from './events.ts';
+
+/** What the users routes and jobs share; built once by `context`. */
+export interface UsersContext {
+  readonly runtime: Runtime;
+  readonly config: ConfigOf<typeof usersConfigSpec>;
+  readonly registration: RegistrationContext;
+  readonly throttles: AccountThrottles;
+  readonly resetJob: ResetRequestJob;
+}
+
+export const usersService = defineService({
+  name: 'users',
+  config: usersConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<UsersContext> {
+    const { db } = runtime.database;
+    return {
+      runtime,
+      config,
+      registration: { db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour },
+      throttles: new AccountThrottles(config),
+      resetJob: new ResetRequestJob({ db, publicUrl: config.publicUrl, logger: runtime.logger }),
+    };
+  },
+
+  async routes(app, { runtime, config, registration, throttles, resetJob }) {
+    await app.register(formbody);
+    // Before the routes, so that it covers them.
+    refuseForeignFormPosts(app, config.publicUrl);
+    accountRoutes(app, runtime, registration, throttles);
+    verificationRoutes(app, runtime, registration);
+    passwordResetRoutes(app, runtime, resetJob, throttles);
+    adminRoutes(app, runtime);
+    credentialRoutes(app, runtime, { checksPerMinute: config.credentialChecksPerMinute });
+  },
+
+  // Every contract in events.ts: user.*.
+  publishes: Object.values(userEvents),
+
+  consumes: () => [],
+
+  jobs: [
+    // Password reset requests recorded by another replica, or left by a crash; a request's own is
+    // worked off at once (the route kicks the job after its response).
+    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.pass() },
+  ],
+
+  async start({ runtime, config }) {
+    await backfillLoginKeys(runtime.database.db, runtime.logger);
+    await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, passwordFile: config.bootstrapAdminPasswordFile });
+  },
+
+  async stop(ctx) {
+    await ctx.resetJob.stop();
+  },
+});
