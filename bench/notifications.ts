@@ -337,8 +337,8 @@ async function runMode(mode: 'embedded' | 'distributed'): Promise<ModeResult> {
   let gatewayUrl: string;
   let children: (number | undefined)[] = [];
   // Embedded mode: the payments service runs in this process, so the moment each payment commits
-  // can be read directly: createPayment kicks the outbox relay right after its transaction
-  // commits, in the request's context (its request id, which the benchmark chooses and the gateway
+  // can be read directly: createPayment's transaction kicks the outbox relay as it commits
+  // (runtime.ts kicks after every commit that enqueued events), in the request's context (its request id, which the benchmark chooses and the gateway
   // passes on). The relay's own kicks (its 1 s poll, a re-run) have no request of their own or
   // come later, so the first kick seen under a request id is that payment's commit.
   const commits = new Map<string, number>();

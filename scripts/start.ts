@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startEmbedded } from '@paymesh/app/start-embedded';
 import { varDir } from '@paymesh/platform/dev-secrets';
+import { createLogger } from '@paymesh/platform/logger';
+import { stopOnSignal } from '@paymesh/platform/stop-on-signal';
 
 const startedAt = performance.now();
 // PAYMESH_DATA_ROOT moves the PGlite folders (benchmarks use a fresh one); PAYMESH_PORTS=random
@@ -33,21 +35,14 @@ const lines = [
   '',
 ];
 // Signal handlers first: whoever reads the ready line may send SIGINT at once.
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`\n${signal}: finishing in-flight requests and flushing outboxes…\n`);
-    platform.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignal({
+  stop: () => platform.stop(),
+  // The longest a service's relay may flush (SHUTDOWN_GRACE_MS), twice, as a single service's process.
+  boundMs: 2 * Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000),
+  // On stderr, beside the messages above: stdout carries only the machine-readable ready line.
+  logger: createLogger('platform', process.env.LOG_LEVEL ?? 'info', process.stderr),
+  onSignal: (signal) => process.stderr.write(`\n${signal}: finishing in-flight requests and flushing outboxes…\n`),
+});
 
 process.stderr.write(lines.join('\n') + '\n');
 // A machine-readable line for scripts and the start-up benchmark.

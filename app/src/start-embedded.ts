@@ -2,20 +2,17 @@
 // own PostgreSQL database when given), the in-process event transport between them, and the
 // gateway in front. Same code and same HTTP hops as the distributed mode.
 import { resolve } from 'node:path';
-import type { Server } from 'node:http';
-import { authService } from '@paymesh/auth/app';
-import { buildGateway } from '@paymesh/gateway/app';
-import { gatewayConfigSpec } from '@paymesh/gateway/config';
-import { notificationsService } from '@paymesh/notifications/app';
-import { paymentsService } from '@paymesh/payments/app';
-import { usersService } from '@paymesh/users/app';
-import { loadConfig } from '@paymesh/platform/config';
+import { authService } from '@paymesh/auth/service';
+import { gatewayService } from '@paymesh/gateway/service';
+import { notificationsService } from '@paymesh/notifications/service';
+import { paymentsService } from '@paymesh/payments/service';
+import { usersService } from '@paymesh/users/service';
 import { varDir } from '@paymesh/platform/dev-secrets';
 import { InProcessTransport } from '@paymesh/platform/events/in-process-transport';
-import type { HttpServer } from '@paymesh/platform/http-server';
 import { createLogger } from '@paymesh/platform/logger';
-import { createMetrics, startMetricsServer } from '@paymesh/platform/metrics';
-import { hostService, type HostedService } from '@paymesh/platform/service-host';
+import type { ContextOf } from '@paymesh/platform/service-declaration';
+import { hostEdge, hostService, type Hosted, type HostedService } from '@paymesh/platform/service-host';
+import { shutDown } from '@paymesh/platform/shut-down';
 import { gatewayEnv, planPorts, runSecrets, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
 
 export interface EmbeddedOptions {
@@ -31,22 +28,31 @@ export interface EmbeddedOptions {
   readonly logLevel?: string;
 }
 
+/** The declarations the platform is made of, by name. */
+export const declarations = { auth: authService, users: usersService, payments: paymentsService, notifications: notificationsService } as const;
+
+/** Each hosted service with its own context's type: `services.payments.context.ledger`. */
+export type HostedServices = { readonly [N in ServiceName]: HostedService<ContextOf<(typeof declarations)[N]>> };
+
 export interface EmbeddedPlatform {
   readonly gatewayUrl: string;
   readonly plan: PortPlan;
-  readonly services: Record<ServiceName, HostedService>;
+  readonly services: HostedServices;
   stop(): Promise<void>;
 }
-
-const definitions = { auth: authService, users: usersService, payments: paymentsService, notifications: notificationsService } as const;
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedPlatform> {
   const base = runSecrets(options.env ?? process.env);
   const plan = await planPorts(options.ports ?? 'default', base.PORT === undefined ? undefined : Number(base.PORT));
   const dataRoot = options.dataRoot ?? resolve(varDir, 'data');
   const transport = new InProcessTransport();
-  const hosted = {} as Record<ServiceName, HostedService>;
-  let gateway: HttpServer | undefined;
+  const hosted: Partial<Record<ServiceName, HostedService<unknown>>> = {};
+  const units: Hosted[] = [];
+  // A failed start closes whatever it opened: nothing may outlive it, or the process never ends.
+  const fail = async (error: unknown) => {
+    await shutDown(units, transport);
+    throw error;
+  };
   try {
     // Started one after another: PGlite's start-up is CPU-bound, so in parallel it is no faster.
     for (const name of serviceNames) {
@@ -56,51 +62,36 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         DATABASE_URL: options.databaseUrls?.[name] ?? base.DATABASE_URL,
       });
       const logger = options.logTo === undefined ? undefined : createLogger(name, options.logLevel ?? 'info', options.logTo(name));
-      hosted[name] = await hostService(definitions[name] as never, { env, transport, holdRelay: true, logger }) as HostedService;
-      await hosted[name].listen();
+      const service = await hostService(declarations[name] as never, { env, transport, holdRelay: true, logger }) as HostedService<unknown>;
+      hosted[name] = service;
+      units.push(service);
+      await service.listen();
     }
     // Every consumer is subscribed now; events may flow.
-    for (const name of serviceNames) hosted[name].runtime.relay.start();
+    for (const name of serviceNames) hosted[name]!.startRelay();
   } catch (error) {
-    await closeHosted(hosted);
-    throw error;
+    return fail(error);
   }
 
-  const { config } = loadConfig(gatewayConfigSpec, gatewayEnv(plan, base));
-  const logger = options.logTo === undefined ? createLogger('gateway', config.logLevel) : createLogger('gateway', options.logLevel ?? 'info', options.logTo('gateway'));
-  const metrics = createMetrics('gateway');
-  let gatewayMetrics: Server;
+  let gateway: Hosted;
   try {
-    gateway = await buildGateway(config, logger, metrics);
-    await gateway.listen({ host: config.host, port: config.port });
-    gatewayMetrics = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+    const logger = options.logTo === undefined ? undefined : createLogger('gateway', options.logLevel ?? 'info', options.logTo('gateway'));
+    gateway = await hostEdge(gatewayService, { env: gatewayEnv(plan, base), logger });
+    // The gateway stops serving first (shut-down.ts): in-flight requests finish through it.
+    units.unshift(gateway);
+    await gateway.listen();
   } catch (error) {
-    // A port taken meanwhile (or anything else): nothing started may outlive the failed start,
-    // or the process never ends.
-    await gateway?.close().catch(() => {});
-    await closeHosted(hosted);
-    throw error;
+    return fail(error);
   }
-  const listening: HttpServer = gateway;
 
   return {
     // The port actually bound (PORT=0 asks for any free one).
-    gatewayUrl: `http://127.0.0.1:${(listening.server.address() as { port: number }).port}`,
+    gatewayUrl: gateway.url,
     plan,
-    services: hosted,
-    async stop() {
-      // Outside in: stop taking requests, let in-flight ones finish, flush every outbox while all
-      // consumers are still there, then close the databases.
-      await listening.close();
-      gatewayMetrics.close();
-      await Promise.all(serviceNames.map((name) => hosted[name].stopServing()));
-      for (const name of serviceNames) await hosted[name].runtime.relay.stop();
-      for (const name of serviceNames) await hosted[name].close({ closeTransport: false });
-      await transport.close();
-    },
+    services: hosted as HostedServices,
+    // Outside in, in the one order (shut-down.ts): the gateway and the services stop taking
+    // requests, jobs stop, every outbox flushes while all consumers are still there, then
+    // subscriptions, the shared transport and the databases close.
+    stop: () => shutDown(units, transport),
   };
-}
-
-async function closeHosted(hosted: Partial<Record<ServiceName, HostedService>>): Promise<void> {
-  for (const service of Object.values(hosted)) await service?.close({ closeTransport: false }).catch(() => {});
 }

@@ -14,7 +14,7 @@ import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
 import { runSecrets, serviceNames, type ServiceName } from '../src/ports.ts';
 import { startDistributed } from '../src/start-distributed.ts';
-import { startEmbedded, type EmbeddedPlatform } from '../src/start-embedded.ts';
+import { startEmbedded, type EmbeddedPlatform, type HostedServices } from '../src/start-embedded.ts';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -45,7 +45,16 @@ export interface TestPlatform {
    * follow the real link; other suites only need a user whose address may receive mail).
    */
   confirmEmail(userId: number): Promise<void>;
+  /**
+   * Embedded mode: a hosted service, its `context` typed as its declaration builds it
+   * (`platform.service('payments').context.ledger`). Distributed mode has none in this process.
+   */
+  service<N extends ServiceName>(name: N): HostedServices[N];
   stop(): Promise<void>;
+}
+
+function noServiceHere(): never {
+  throw new Error('service(): the services run in their own processes (distributed mode)');
 }
 
 async function createDatabases(): Promise<{ urls: Record<ServiceName, string>; drop: () => Promise<void> }> {
@@ -110,6 +119,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
     async confirmEmail(userId) {
       await embedded.services.users.runtime.database.db.execute(sql`update users set email_verified_at = now() where id = ${String(userId)}`);
     },
+    service: (name) => embedded.services[name],
     async stop() {
       await embedded.stop();
       await databases?.drop();
@@ -189,6 +199,7 @@ export async function startDistributedTestPlatform(options: DistributedTestOptio
     api: new Api(platform.gatewayUrl),
     logs: (service) => readFileSync(join(logDir, `${service}.log`), 'utf8'),
     databaseUrls: databases.urls,
+    service: noServiceHere,
     async confirmEmail(userId) {
       const client = new pg.Client({ connectionString: databases.urls.users });
       await client.connect();

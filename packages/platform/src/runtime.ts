@@ -1,17 +1,19 @@
 // What a service needs around its routes, opened from the shared configuration: logger, metrics,
 // its own database (migrated), the event transport, the outbox relay, the revocation list and the
-// token verifier. main.ts opens it; app.ts receives it; tests open it against PGlite or PostgreSQL.
+// token verifier. Its database's `db.transaction` kicks the relay once it commits what enqueued
+// events, so no route or store kicks it by hand. The kit opens it (service-host.ts) and hands it
+// to the service's `context`.
 import { resolve } from 'node:path';
 import type { ConfigOf } from './config.ts';
 import { createHttpServer, type HttpServer } from './http-server.ts';
-import { openDatabase, type Database } from './db/open-database.ts';
+import { openDatabase, type Database, type Db } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
+import { recordingEnqueues, type OutboxWrites } from './events/outbox-scope.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { closingStep } from './closing-step.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
@@ -44,6 +46,8 @@ export interface OpenRuntimeOptions {
   /** Embedded mode passes the shared in-process transport; otherwise NATS is opened from config. */
   readonly transport?: EventTransport;
   readonly logger?: Logger;
+  /** The subjects the service declares it publishes: enqueueing any other throws. */
+  readonly publishes?: readonly string[];
 }
 
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
@@ -53,12 +57,14 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const logger = options.logger ?? createLogger(service);
   const metrics = createMetrics(service);
   const deadline = Date.now() + config.startupDependencyTimeoutSec * 1000;
-  const database = await waitForDependency('database', () => openDatabase({
+  const opened = await waitForDependency('database', () => openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: options.migrationsDir }],
     logger,
   }), { logger, deadline, retryable: isDatabaseUnavailable });
+  // The relay is built on `database` below; its kick is looked up when a transaction commits.
+  const database = kickingRelayAfterCommit(opened, () => relay.kick(), { service, publishes: options.publishes === undefined ? undefined : new Set(options.publishes) });
   let transport = options.transport;
   if (transport === undefined) {
     const natsUrl = config.natsUrl;
@@ -85,6 +91,27 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies, drainMs: config.shutdownDrainMs };
 }
 
+/**
+ * The same database, whose `db.transaction` kicks the relay after a commit that enqueued events
+ * (outbox-scope.ts): the event goes out at once instead of at the relay's next poll, and nobody
+ * has to remember to ask. Everything else is the opened database's own (read through the prototype,
+ * so `available` stays live).
+ */
+function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: Pick<OutboxWrites, 'service' | 'publishes'>): Database {
+  const db = Object.create(opened.db) as Db;
+  const transaction: Db['transaction'] = async (work, config) => {
+    // The scope is entered inside the driver's callback, however the driver schedules it.
+    const writes: OutboxWrites = { ...declared, enqueued: false };
+    const value = await opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config);
+    if (writes.enqueued) kick();
+    return value;
+  };
+  Object.defineProperty(db, 'transaction', { value: transaction });
+  const database = Object.create(opened) as Database;
+  Object.defineProperty(database, 'db', { value: db });
+  return database;
+}
+
 /** The service's HTTP server, ready when its database and its event transport answer. */
 export function createServiceServer(runtime: Runtime): HttpServer {
   return createHttpServer({
@@ -94,19 +121,4 @@ export function createServiceServer(runtime: Runtime): HttpServer {
     readiness: [{ name: 'database', check: runtime.database.ping }, { name: 'events', check: () => runtime.transport.ping() }],
     trustedProxies: runtime.trustedProxies,
   });
-}
-
-/** Starts following revocations. The relay is started separately (see hostService's `holdRelay`). */
-export async function startRuntime(runtime: Runtime): Promise<void> {
-  await runtime.revocations.start(runtime.transport, (maxAccessTokenTtlSec + 60) * 1000);
-}
-
-/** Stops in the order that loses nothing: relay flushes the outbox, then transport and database close. */
-export async function closeRuntime(runtime: Runtime, options: { closeTransport: boolean; flushMs?: number }): Promise<void> {
-  // Each step is attempted whatever the previous one met (see closingStep).
-  const { logger } = runtime;
-  await closingStep(logger, 'revocations', () => runtime.revocations.stop());
-  await closingStep(logger, 'outbox relay', () => runtime.relay.stop(options.flushMs ?? 5_000));
-  if (options.closeTransport) await closingStep(logger, 'event transport', () => runtime.transport.close());
-  await closingStep(logger, 'database', () => runtime.database.close());
 }

@@ -1,4 +1,4 @@
 import { runMain } from '@paymesh/platform/service-host';
-import { authService } from './app.ts';
+import { authService } from './service.ts';
 
 await runMain(authService);

@@ -11,7 +11,7 @@ import { loadConfig } from '@paymesh/platform/config';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { createLogger } from '@paymesh/platform/logger';
 import { createMetrics, type Metrics } from '@paymesh/platform/metrics';
-import { buildGateway } from '../src/app.ts';
+import { buildGateway } from '../src/service.ts';
 import { gatewayConfigSpec } from '../src/config.ts';
 import { closedPort } from '../../../packages/platform/test/closed-port.ts';
 

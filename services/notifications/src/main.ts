@@ -1,4 +1,4 @@
 import { runMain } from '@paymesh/platform/service-host';
-import { notificationsService } from './app.ts';
+import { notificationsService } from './service.ts';
 
 await runMain(notificationsService);

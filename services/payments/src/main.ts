@@ -1,4 +1,4 @@
 import { runMain } from '@paymesh/platform/service-host';
-import { paymentsService } from './app.ts';
+import { paymentsService } from './service.ts';
 
 await runMain(paymentsService);

@@ -1,4 +1,4 @@
-// What the payments routes share; app.ts builds it once.
+// What the payments routes, consumers and jobs share; service.ts builds it once (its `context`).
 import type { ConfigOf } from '@paymesh/platform/config';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Runtime } from '@paymesh/platform/runtime';

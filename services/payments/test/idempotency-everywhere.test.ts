@@ -11,7 +11,6 @@ import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { claimIdempotencyKey, deleteExpiredIdempotencyKeys, IdempotencyClaimLostError, storeIdempotentResponse } from '../src/idempotency/idempotency-key.ts';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { parseJsonWithExactAmounts } from '../src/money/json-with-exact-amounts.ts';
-import type { PaymentsContext } from '../src/payments-context.ts';
 
 type User = { id: number; token: string };
 type Raw = { status: number; text: string; replayed: string | null };
@@ -277,7 +276,7 @@ for (const backend of backends()) {
     });
 
     describe('a key still in flight', () => {
-      const ctx = () => (suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
+      const ctx = () => suite.platform.service('payments').context;
       /** Claims `key` for `body` as a request that is still running would, its lease renewed for as long as the test needs. */
       const claimInFlight = async (user: User, key: string, body: string) => {
         const fingerprint = ctx().idempotency.fingerprint('POST', '/payments', parseJsonWithExactAmounts(body));

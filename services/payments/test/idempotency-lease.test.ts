@@ -7,13 +7,12 @@ import { describe, test } from 'node:test';
 import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { parseJsonWithExactAmounts } from '../src/money/json-with-exact-amounts.ts';
-import type { PaymentsContext } from '../src/payments-context.ts';
 import { RecordingCardProcessor } from './recording-card-processor.ts';
 
 for (const backend of backends()) {
   describe(`Idempotency-Key leases (${backend})`, () => {
     const suite = suitePlatform(backend, { db: 'payments', users: ['alice'] });
-    const ctx = () => (suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
+    const ctx = () => suite.platform.service('payments').context;
 
     const post = async (path: string, body: string, key: string) => {
       const response = await fetch(`${suite.platform.gatewayUrl}${path}`, {

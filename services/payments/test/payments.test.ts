@@ -8,7 +8,6 @@ import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { recordInvariantCheck } from '../src/ledger/record-invariant-check.ts';
-import type { PaymentsContext } from '../src/payments-context.ts';
 
 type User = { id: number; token: string };
 
@@ -405,7 +404,7 @@ for (const backend of backends()) {
       });
 
       test('a scheduled invariant check counts in ledger_invariant_checks_total, and a tampered balance shows as a violation', async () => {
-        const { ctx } = suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
+        const ctx = suite.platform.service('payments').context;
         /** The value of the sample `name{…label…}` (labels include service="payments"). */
         const metric = async (name: string, label = '') => {
           const text = await (await fetch(suite.platform.embedded!.services.payments.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();

@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import { backends, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
-import type { PaymentsContext } from '../src/payments-context.ts';
 import { reconcileAttempts } from '../src/processor/reconcile-attempts.ts';
 import { resumePendingRefunds } from '../src/refunds/create-refund.ts';
 import { RecordingCardProcessor, type Operation } from './recording-card-processor.ts';
@@ -37,7 +36,7 @@ interface MoneyRequest {
 for (const backend of backends()) {
   describe(`payments after a crash between the processor's answer and the commit (${backend})`, () => {
     const suite = suitePlatform(backend, { db: 'payments', users: ['alice'] });
-    const ctx = () => (suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext }).ctx;
+    const ctx = () => suite.platform.service('payments').context;
     let processor: RecordingCardProcessor;
     let restore: () => void;
     before(() => void ({ processor, restore } = RecordingCardProcessor.install(ctx())));

@@ -7,7 +7,6 @@ import { backends, suitePlatform, type ApiResponse } from '@paymesh/app/testing'
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
-import type { PaymentsContext } from '../src/payments-context.ts';
 import { reserveRefund, resumePendingRefunds } from '../src/refunds/create-refund.ts';
 
 type User = { id: number; token: string };
@@ -322,7 +321,7 @@ for (const backend of backends()) {
 
     test('a refund left pending by a crash between its phases holds its amount, and the sweeper finishes it exactly once', async () => {
       const id = await paid('40.00');
-      const { ctx } = suite.platform.embedded!.services.payments.extra as { ctx: PaymentsContext };
+      const ctx = suite.platform.service('payments').context;
       const admin = { kind: 'service', subject: 'payments-service' } as Caller;
       // Phase 1 only, as if the process died before asking the processor.
       const reserved = await ctx.db.transaction((tx) => reserveRefund(ctx, tx, admin, id, 1500n, undefined));

@@ -1,4 +1,4 @@
 import { runMain } from '@paymesh/platform/service-host';
-import { usersService } from './app.ts';
+import { usersService } from './service.ts';
 
 await runMain(usersService);

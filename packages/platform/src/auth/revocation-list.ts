@@ -7,6 +7,7 @@ import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';
 import type { EventEnvelope, EventTransport, Subscription } from '../events/event.ts';
+import { every, type Every } from '../every.ts';
 import { followBroadcast } from '../events/follow-broadcast.ts';
 import type { Metrics } from '../metrics.ts';
 import { TokenRevoked } from './token-revoked.ts';
@@ -23,7 +24,7 @@ export class RevocationList {
   readonly #logger: Logger;
   readonly #metrics: Pick<Metrics, 'eventsDeadLettered'>;
   #subscription: Subscription | undefined;
-  #pruneTimer: NodeJS.Timeout | undefined;
+  #pruning: Every | undefined;
 
   constructor(db: Db, logger: Logger, metrics: Pick<Metrics, 'eventsDeadLettered'>) {
     this.#db = db;
@@ -58,8 +59,8 @@ export class RevocationList {
       else this.#subjects.set(row.key.slice(4), { issuedBeforeMs: new Date(row.issued_before ?? row.expires_at).getTime(), expiresAt });
     }
     this.#subscription = await followBroadcast(transport, TokenRevoked, (event) => this.#onEvent(event), { follower: 'revocations', replayMs, logger: this.#logger, metrics: this.#metrics });
-    this.#pruneTimer = setInterval(() => void this.prune(), 60_000);
-    this.#pruneTimer.unref();
+    // Memory is pruned even while the database is away (its delete then fails, logged, and waits).
+    this.#pruning = every({ name: 'revocation pruning', everyMs: 60_000, run: () => this.prune(), logger: this.#logger });
   }
 
   /** Records a revocation locally (auth calls this for its own tokens before the event travels). */
@@ -107,7 +108,7 @@ export class RevocationList {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#pruneTimer);
+    await this.#pruning?.stop();
     await this.#subscription?.stop();
   }
 }

@@ -10,8 +10,10 @@ export interface EventConsumer<C extends EventContract = EventContract> {
   readonly contract: C;
   /** Runs inside the transaction that records the event id; write the effect with `tx`. */
   handle(tx: Db, event: EventEnvelope<EventData<C>>): Promise<void>;
+  /** After a handled event committed: the service's own wake-up (a worker); the relay is the kit's. */
+  readonly afterCommit?: () => void;
 }
 
-export function consume<C extends EventContract>(contract: C, handle: (tx: Db, event: EventEnvelope<EventData<C>>) => Promise<void>): EventConsumer<C> {
-  return { contract, handle };
+export function consume<C extends EventContract>(contract: C, handle: (tx: Db, event: EventEnvelope<EventData<C>>) => Promise<void>, afterCommit?: () => void): EventConsumer<C> {
+  return { contract, handle, afterCommit };
 }

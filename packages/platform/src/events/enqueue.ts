@@ -3,13 +3,17 @@ import type { Db } from '../db/open-database.ts';
 import { currentRequestId } from '../request-context.ts';
 import type { EventContract, EventData } from './define-event.ts';
 import { newEvent, type EventEnvelope } from './event.ts';
+import { noteEnqueued } from './outbox-scope.ts';
 
 /**
  * Writes an event into the outbox. Call it inside the transaction that makes the change the event
- * announces: both commit or neither does. The relay publishes it after the commit. The payload is
- * typed by the contract's schema; consumers check it again (consume-events.ts).
+ * announces: both commit or neither does. In a transaction of a service's database the relay is
+ * kicked once it commits, and the contract must be one the service declares it publishes
+ * (outbox-scope.ts). The payload is typed by the contract's schema; consumers check it again
+ * (admit-event.ts).
  */
 export async function enqueue<C extends EventContract>(tx: Db, contract: C, data: EventData<C>): Promise<EventEnvelope<EventData<C>>> {
+  noteEnqueued(contract.subject);
   const event = newEvent(contract.subject, data, currentRequestId(), new Date(), contract.version);
   await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at)
     values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt})`);

@@ -18,3 +18,15 @@ export function followBroadcast<C extends EventContract>(
     if (event !== undefined) await handle(event);
   }, { replayMs: options.replayMs });
 }
+
+/** An event every replica of a service hears, replaying the last `replayMs` at start. */
+export interface EventBroadcast<C extends EventContract = EventContract> {
+  readonly contract: C;
+  readonly replayMs: number;
+  hear(event: EventEnvelope<EventData<C>>): Promise<void>;
+}
+
+/** A broadcast declared in a service's `consumes`, its handler typed by the contract. */
+export function hear<C extends EventContract>(contract: C, replayMs: number, handle: (event: EventEnvelope<EventData<C>>) => Promise<void>): EventBroadcast<C> {
+  return { contract, replayMs, hear: handle };
+}

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { EventTransport } from './event.ts';
 import { pruneEventTables } from './prune-event-tables.ts';
 import { SingleFlight } from '../single-flight.ts';
+import { every, type Every } from '../every.ts';
 
 interface OutboxRow {
   id: string;
@@ -40,8 +41,8 @@ export interface OutboxRelayOptions {
 
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #pruneTimer: NodeJS.Timeout | undefined;
+  #poll: Every | undefined;
+  #prune: Every | undefined;
   readonly #flight = new SingleFlight(() => this.#drain(), () => this.#stopped);
   // Stopped until start(): a kick before then (a request served while the embedded launcher still
   // holds the relays) must not publish to consumers that have not subscribed yet.
@@ -72,8 +73,7 @@ export class OutboxRelay {
   async stop(deadlineMs = 5_000): Promise<void> {
     this.#stopped = true;
     this.#deadline = Date.now() + deadlineMs;
-    clearInterval(this.#timer);
-    clearInterval(this.#pruneTimer);
+    await Promise.all([this.#poll?.stop(), this.#prune?.stop()]);
     await this.#flight.current;
     while (Date.now() < this.#deadline && (await this.#publishBatch()) > 0) {
       // keep flushing while the deadline allows
@@ -140,13 +140,14 @@ export class OutboxRelay {
   }
 
   #schedule(): void {
-    clearInterval(this.#timer);
-    clearInterval(this.#pruneTimer);
-    this.#timer = setInterval(() => this.kick(), this.#options.pollIntervalMs);
-    this.#timer.unref();
-    this.#pruneTimer = setInterval(() => {
-      pruneEventTables(this.#options.db).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'pruning outbox and inbox failed; will retry'));
-    }, 60 * 60_000);
-    this.#pruneTimer.unref();
+    void this.#poll?.stop();
+    void this.#prune?.stop();
+    const { logger, db, databaseAvailable } = this.#options;
+    // The poll's pass is the relay's own (shared with kicks, one at a time); `every` only times it.
+    this.#poll = every({ name: 'outbox relay poll', everyMs: this.#options.pollIntervalMs, logger, run: async () => {
+      this.kick();
+      await this.#flight.current;
+    } });
+    this.#prune = every({ name: 'outbox and inbox pruning', everyMs: 60 * 60_000, logger, available: databaseAvailable, run: () => pruneEventTables(db) });
   }
 }

@@ -33,7 +33,6 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     if (outcome.status === 'refused') throw authErrors.tooManyAttempts(outcome.retryAfterSec);
     if (outcome.status === 'failed') throw authErrors.invalidCredentials();
     const user = outcome.value;
-    runtime.relay.kick();
     devices.set(reply.raw, outcome.device);
     const minted = await mintUserToken(providerRef.current, resourceServer, { id: user.id, role: user.role });
     return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
@@ -48,7 +47,6 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
         await runtime.revocations.add(revoked, tx);
         await enqueue(tx, TokenRevoked, revoked);
       });
-      runtime.relay.kick();
       return { success: true, message: 'Logged out' };
     });
   });

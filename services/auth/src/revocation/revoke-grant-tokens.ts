@@ -11,5 +11,4 @@ export async function revokeGrantTokens(runtime: Runtime, grantId: string): Prom
     await runtime.revocations.add(revoked, tx);
     await enqueue(tx, TokenRevoked, revoked);
   });
-  runtime.relay.kick();
 }

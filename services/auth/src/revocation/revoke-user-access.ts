@@ -5,9 +5,8 @@
 import { TokenRevoked } from '../events.ts';
 import type { Db } from '@paymesh/platform/db/open-database';
 import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import { enqueue } from '@paymesh/platform/events/enqueue';
-import type { EventEnvelope, Subscription } from '@paymesh/platform/events/event';
+import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { UserDeleted, UserDisabled, UserPasswordChanged, UserUpdated } from '@paymesh/users/events';
 import { maxAccessTokenTtlSec, type Runtime } from '@paymesh/platform/runtime';
 import { revokeAccountModels } from '../oidc/create-adapter.ts';
@@ -28,11 +27,6 @@ export function userAccessConsumers(runtime: Runtime): EventConsumer[] {
       if (event.data.changes.includes('role')) await endAccess(runtime, tx, event, { signInAgain: true });
     }),
   ];
-}
-
-export function revokeUserAccess(runtime: Runtime): Promise<Subscription[]> {
-  const { database, transport, logger, metrics } = runtime;
-  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'auth', afterCommit: () => runtime.relay.kick() }, userAccessConsumers(runtime));
 }
 
 async function endAccess(runtime: Runtime, tx: Db, event: EventEnvelope<{ readonly user_id: number }>, rule: { signInAgain: boolean }): Promise<void> {

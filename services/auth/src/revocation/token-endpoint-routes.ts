@@ -94,7 +94,6 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
           await runtime.revocations.add(revoked, tx);
           await enqueue(tx, TokenRevoked, revoked);
         });
-        runtime.relay.kick();
       }
     } else if (opaque !== undefined) {
       // Stored by the provider, which refuses it once deleted.

@@ -20,7 +20,6 @@ export interface DeliveryWorkerOptions {
   readonly concurrency: number;
   readonly logger: Logger;
   readonly metrics: DeliveryMetrics;
-  readonly pollMs?: number;
   /** False while the database cannot be reached: the worker waits for the next poll after it is back. */
   readonly databaseAvailable?: () => boolean;
 }
@@ -32,7 +31,6 @@ export class DeliveryWorker {
   readonly #o: DeliveryWorkerOptions;
   readonly #leaseMs: number;
   readonly #deadlineMs: number;
-  #timer: NodeJS.Timeout | undefined;
   #inFlight = new Set<Promise<void>>();
   #filling: Promise<void> | undefined;
   #again = false;
@@ -45,10 +43,10 @@ export class DeliveryWorker {
     this.#deadlineMs = options.attemptTimeoutMs * 2 + 15_000;
   }
 
-  start(): void {
-    this.#timer = setInterval(() => this.kick(), this.#o.pollMs ?? 1_000);
-    this.#timer.unref();
+  /** Claims what is due now, awaited (not the attempts it starts): the kit's periodic pass (service.ts's jobs). */
+  async pass(): Promise<void> {
     this.kick();
+    await this.#filling;
   }
 
   /** Something may be due now (a commit just recorded deliveries): look without waiting for the poll. */
@@ -68,7 +66,6 @@ export class DeliveryWorker {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
     // A claim under way, and the attempts under way, finish and are recorded; unclaimed work
     // waits for the next start.
     await this.#filling;

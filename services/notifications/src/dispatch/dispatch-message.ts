@@ -27,7 +27,7 @@ export interface OutgoingMessage {
 export interface Fanout {
   /** Device platforms whose push provider is configured: other devices get no delivery. */
   readonly pushPlatforms: ReadonlySet<string>;
-  /** Call after the transaction commits: wakes the outbox relay (live streams) and the delivery worker. */
+  /** Call after the transaction commits: wakes the delivery worker (the transaction itself wakes the outbox relay). */
   readonly afterCommit: () => void;
 }
 

@@ -43,7 +43,6 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       // Only the recipient can mark it; the first read time is kept.
       const marked = await markRead(db, recipient, request.params.id);
-      runtime.relay.kick();
       if (!marked) throw notificationsErrors.notificationNotFound();
       return { message: 'Notification marked as read.' };
     });
@@ -59,14 +58,12 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const recipient = localUserId(request.caller);
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       const row = await setRead(db, recipient, request.params.id, request.body.read);
-      runtime.relay.kick();
       if (row === undefined) throw notificationsErrors.notificationNotFound();
       return publicNotification(row);
     });
 
     scope.post('/notifications/mark_all_read', { config: { scope: 'notifications:write' } }, async (request) => {
       const updated = await markAllRead(db, localUserId(request.caller));
-      runtime.relay.kick();
       return { message: 'All notifications marked as read.', updated };
     });
 
@@ -74,7 +71,6 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       const recipient = localUserId(request.caller);
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       const deleted = await deleteNotification(db, recipient, request.params.id);
-      runtime.relay.kick();
       if (!deleted) throw notificationsErrors.notificationNotFound();
       return reply.code(204).send();
     });

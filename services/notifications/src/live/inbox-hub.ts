@@ -8,11 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import type { Db } from '@paymesh/platform/db/open-database';
-import type { EventTransport, Subscription } from '@paymesh/platform/events/event';
-import { followBroadcast } from '@paymesh/platform/events/follow-broadcast';
 import type { Logger } from '@paymesh/platform/logger';
-import type { Metrics } from '@paymesh/platform/metrics';
-import { InboxChanged } from '../events.ts';
 import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
 import { publicNotification } from '../inbox/notification.ts';
 
@@ -33,11 +29,9 @@ export class InboxHub {
   readonly #db: Db;
   readonly #logger: Logger;
   readonly #streams = new Map<string, Set<Stream>>();
-  readonly #heartbeat: NodeJS.Timeout;
   readonly #stopFollowingRevocations: () => void;
-  #subscription: Subscription | undefined;
 
-  constructor(db: Db, logger: Logger, revocations: RevocationList, heartbeatMs = 15_000) {
+  constructor(db: Db, logger: Logger, revocations: RevocationList) {
     this.#db = db;
     this.#logger = logger;
     // A token is checked once, when its stream opens; a stream outlives that request by hours. So
@@ -48,18 +42,11 @@ export class InboxHub {
         for (const stream of streams) if (revocations.isRevoked(stream.caller)) endStream(stream, 'token_revoked');
       }
     });
-    // A comment line now and then keeps proxies from closing an idle stream.
-    this.#heartbeat = setInterval(() => {
-      for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
-    }, heartbeatMs);
-    this.#heartbeat.unref();
   }
 
-  async follow(transport: EventTransport, metrics: Pick<Metrics, 'eventsDeadLettered'>): Promise<void> {
-    this.#subscription = await followBroadcast(transport, InboxChanged, async (event) => {
-      // Not awaited: the transport must not wait for slow clients.
-      this.refresh(event.data.recipient_id);
-    }, { follower: 'notifications.inbox-hub', replayMs: 0, logger: this.#logger, metrics });
+  /** A comment line on every stream: run now and then (service.ts's jobs), it keeps proxies from closing an idle stream. */
+  keepAlive(): void {
+    for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
   }
 
   hasRoom(recipientId: string): boolean {
@@ -117,9 +104,7 @@ export class InboxHub {
 
   /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */
   async close(): Promise<void> {
-    clearInterval(this.#heartbeat);
     this.#stopFollowingRevocations();
-    await this.#subscription?.stop();
     for (const streams of this.#streams.values()) for (const stream of streams) stream.response.end();
     this.#streams.clear();
   }

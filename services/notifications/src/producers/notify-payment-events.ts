@@ -2,9 +2,7 @@
 // template per event.
 // Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
 import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import type { EventData } from '@paymesh/platform/events/define-event';
-import type { Subscription } from '@paymesh/platform/events/event';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { PaymentFailed, PaymentSucceeded, RefundSucceeded } from '@paymesh/payments/events';
 import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
@@ -31,14 +29,12 @@ export function paymentConsumers(fanout: Fanout): EventConsumer[] {
       data: { payment_id: e.payment_id, ...('refund_id' in e ? { refund_id: e.refund_id } : {}), amount: e.amount_minor, currency: e.currency.toLowerCase() },
     }, fanout);
   });
-  return [
+  const consumers: EventConsumer[] = [
     toPayer(PaymentSucceeded, 'Payment received', (e) => `Payment of ${e.amount_display} received.`),
     toPayer(PaymentFailed, 'Payment failed', (e) => `Your payment of ${e.amount_display} failed: ${declineReasons[e.decline_code ?? e.failure_code ?? ''] ?? 'the card was declined'}.`),
     toPayer(RefundSucceeded, 'Refund issued', (e) => `A refund of ${e.amount_display} is on its way to you.`),
   ];
+  // A message makes deliveries: the delivery worker is woken once they commit.
+  return consumers.map((c) => ({ ...c, afterCommit: fanout.afterCommit }));
 }
 
-export function notifyPaymentEvents(runtime: Runtime, fanout: Fanout): Promise<Subscription[]> {
-  const { database, transport, logger, metrics } = runtime;
-  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'notifications', afterCommit: fanout.afterCommit }, paymentConsumers(fanout));
-}

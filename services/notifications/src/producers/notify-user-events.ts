@@ -4,9 +4,7 @@
 import { UserNewLogin } from '@paymesh/auth/events';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import type { EventData } from '@paymesh/platform/events/define-event';
-import type { Subscription } from '@paymesh/platform/events/event';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { UserDeleted, UserDisabled, UserEmailVerificationRequested, UserPasswordChanged, UserPasswordResetRequested, UserRegistrationAttempted, UserUpdated } from '@paymesh/users/events';
 import type { Mailer } from '../email/mailer.ts';
@@ -53,7 +51,7 @@ export function userConsumers(logger: Runtime['logger'], fanout: Fanout, mailer:
       emailTo: template.boundToAddress === true ? email : undefined,
     }, fanout);
   });
-  return [
+  const consumers: EventConsumer[] = [
     toHolder(UserEmailVerificationRequested, {
       type: 'account.verify_email',
       title: 'Confirm your email address',
@@ -116,9 +114,7 @@ export function userConsumers(logger: Runtime['logger'], fanout: Fanout, mailer:
     await tx.execute(sql`update deliveries set status = 'canceled', last_error = 'recipient deleted' where recipient_id = ${id} and status = 'pending'`);
   }),
   ];
+  // A message makes deliveries: the delivery worker is woken once they commit.
+  return consumers.map((c) => ({ ...c, afterCommit: fanout.afterCommit }));
 }
 
-export function notifyUserEvents(runtime: Runtime, fanout: Fanout, mailer: Pick<Mailer, 'forget'>): Promise<Subscription[]> {
-  const { database, transport, logger, metrics } = runtime;
-  return consumeEvents({ db: database.db, transport, logger, metrics, consumer: 'notifications', afterCommit: fanout.afterCommit }, userConsumers(logger, fanout, mailer));
-}

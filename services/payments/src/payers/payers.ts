@@ -3,9 +3,7 @@
 // the first time one pays before their event has arrived. An event always wins over a looked-up
 // answer, and a deleted user stays deleted, so events arriving late or twice change nothing wrong.
 import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
-import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import { UserDeleted, UserDisabled, UserEnabled, UserRegistered } from '@paymesh/users/events';
-import type { Subscription } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -61,8 +59,4 @@ export class Payers {
     }));
   }
 
-  async follow(): Promise<Subscription[]> {
-    const { transport, logger, metrics } = this.#runtime;
-    return consumeEvents({ db: this.#db, transport, logger, metrics, consumer: 'payments' }, this.consumers());
-  }
 }

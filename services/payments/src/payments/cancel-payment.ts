@@ -39,7 +39,6 @@ export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymen
     await store(tx, outcome);
     return { row: row!, outcome, voiding };
   });
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(row);
   // Released at the processor once the cancel is recorded: had the transaction failed after a
   // void, the payment would hold an authorisation that no longer exists. A void that fails here is

@@ -61,7 +61,6 @@ export async function capturePayment(ctx: PaymentsContext, caller: Caller, payme
       throw error;
     }
   }
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(result.row, result.captured);
   return result.outcome;
 }

@@ -74,7 +74,6 @@ export async function confirmPayment(ctx: PaymentsContext, caller: Caller, payme
       throw error;
     }
   }
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(result.row, BigInt(result.row.amount_received));
   return result.outcome;
 }

@@ -67,7 +67,6 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
     if (attempt !== undefined) await giveUpAttempt(ctx, attempt, heldByCard(answer));
     throw error;
   }
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(row, BigInt(row.amount_received));
   return outcome;
 }

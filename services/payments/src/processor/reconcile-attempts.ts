@@ -131,7 +131,6 @@ async function completeCapture(ctx: PaymentsContext, attempt: ProcessorAttempt<E
     await dropAttempt(ctx.db, attempt);
     return 'refunded';
   }
-  ctx.runtime.relay.kick();
   ctx.metrics.recordPayment(recorded, amountMinor);
   return 'captured';
 }
@@ -150,7 +149,6 @@ async function failCapture(ctx: PaymentsContext, attempt: ProcessorAttempt, erro
     await enqueue(tx, PaymentFailed, paymentEventData(row!));
     return true;
   });
-  if (failed) ctx.runtime.relay.kick();
   return failed;
 }
 

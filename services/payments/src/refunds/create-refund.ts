@@ -48,7 +48,6 @@ export async function createRefund(ctx: PaymentsContext, caller: Caller, payment
     if (claim !== undefined) await recordIdempotencyResource(tx, claim.scope, claim.key, hold.lease.token, reserved.refund.id);
     return reserved;
   });
-  if (resumed === undefined) ctx.runtime.relay.kick();
   const result = await askProcessor(ctx, reserved.authorization, reserved.refund);
   if (result === undefined) {
     // Pending: the answer is the refund as it stands, and the sweeper will finish it.
@@ -142,7 +141,6 @@ async function finishRefund(ctx: PaymentsContext, refundId: string, result: Resu
     return row;
   });
   if (finished === undefined) return undefined;
-  ctx.runtime.relay.kick();
   if (finished.status === 'succeeded') ctx.metrics.refunded.inc({ currency: finished.currency.trim() }, Number(finished.amount_minor));
   return finished;
 }

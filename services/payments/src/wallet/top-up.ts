@@ -86,7 +86,6 @@ export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, hold: H
       await finishAttempt(tx, attempt);
       return row!;
     });
-    ctx.runtime.relay.kick();
     return { status: 200, body: JSON.stringify(publicTopUp(row)) };
   } catch (error) {
     await giveUpAttempt(ctx, attempt, heldByCard(answer));

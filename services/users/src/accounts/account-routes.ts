@@ -30,7 +30,6 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
       if (!mayActFor(caller, id)) throw usersErrors.userNotFound();
       if (caller.subject !== id && !(await stillAdmin(db, caller))) throw usersErrors.userNotFound();
       await deleteUser(db, id);
-      runtime.relay.kick();
     };
 
     // Services cannot delete users.

@@ -42,7 +42,6 @@ export async function bootstrapAdmin(runtime: Runtime, options: BootstrapAdminOp
     }
     return;
   }
-  runtime.relay.kick();
   if (generated) {
     // Printed before the file is written: a read-only disk must not cost the only copy.
     const file = options.passwordFile;

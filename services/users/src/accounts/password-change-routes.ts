@@ -22,7 +22,6 @@ export function passwordChangeRoutes(app: HttpServer, runtime: Runtime, throttle
       const userId = localUserId(request.caller);
       await throttles.passwordCheck(userId, request.ip);
       await currentPasswords.guard(userId, () => throttles.heavy(() => changeOwnPassword(db, currentPasswords, userId, request.body.current_password, request.body.new_password)));
-      runtime.relay.kick();
       return { object: 'password_change', changed: true, message: 'Password changed; every session was signed out.' };
     });
   });

@@ -47,7 +47,6 @@ export function profileRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
         await throttles.passwordCheck(userId, request.ip);
         user = await currentPasswords.guard(userId, () => throttles.heavy(change));
       }
-      runtime.relay.kick();
       return publicUser(user);
     });
   });

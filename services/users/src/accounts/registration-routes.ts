@@ -35,13 +35,11 @@ export function registrationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
   // A taken email address answers like a new one (the contract fixes only this body).
   app.post('/users/create_user', { config: { public: true } }, async (request) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return { success: true, message: 'User created successfully' };
   });
 
   app.post('/users', { config: { public: true }, schema: { body: registration } }, async (request, reply) => {
     await registerFrom(request.ip, validateRegistration(request.body));
-    runtime.relay.kick();
     return reply.code(202).send(registered);
   });
 }

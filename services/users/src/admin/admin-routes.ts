@@ -70,7 +70,6 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       // An admin cannot lock themselves out (nor the platform out of its last admin by accident).
       if (caller.subject === id && ((status !== undefined && status !== 'active') || (newRole !== undefined && newRole !== 'admin'))) throw usersErrors.ownAccess();
       const user = await administerUser(db, caller, id, { role: newRole, status, displayName }, refuseNonAdmin);
-      runtime.relay.kick();
       return publicUser(user);
     });
   });

@@ -48,7 +48,6 @@ export function passwordResetRoutes(app: HttpServer, runtime: Runtime, job: Rese
       }
       throw error;
     }
-    runtime.relay.kick();
     if (page) return sendPage(reply, 200, 'Password changed', donePage('Your password was changed and every session was signed out. Log in with the new password.'));
     return { object: 'password_reset', reset: true };
   });

@@ -1,6 +1,7 @@
 // Answers password reset requests off the request path. POST /users/password-reset only records
 // the address (one insert, the same for every address); this job, woken after the response and
-// every few seconds (for rows another replica recorded, or left by a crash), looks the account up,
+// every few seconds by the kit (service.ts's `jobs`: rows another replica recorded, or left by a
+// crash), looks the account up,
 // issues the link and enqueues its email. Whether an account has the address changes neither the
 // answer nor the time it takes (issue 12 §2, docs/adr/0010-account-abuse.md).
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
@@ -15,7 +16,6 @@ export const resetTtlSec = 15 * 60;
 const resetsPerHour = 3;
 /** Rows handled per wake-up: a flood of requests is worked off in bounded slices. */
 const batch = 50;
-const pollMs = 2_000;
 
 /** What the request does: one row, whatever the address. */
 export async function recordResetRequest(db: Db, email: string): Promise<void> {
@@ -26,23 +26,13 @@ export class ResetRequestJob {
   readonly #db: Db;
   readonly #publicUrl: string;
   readonly #logger: Logger;
-  /** After a link's email is enqueued: wakes the outbox relay. */
-  readonly #onEnqueued: () => void;
-  #timer: NodeJS.Timeout | undefined;
   readonly #flight = new SingleFlight(() => this.#round(), () => this.#stopped);
   #stopped = false;
 
-  constructor(options: { db: Db; publicUrl: string; logger: Logger; onEnqueued: () => void }) {
+  constructor(options: { db: Db; publicUrl: string; logger: Logger }) {
     this.#db = options.db;
     this.#publicUrl = options.publicUrl;
     this.#logger = options.logger;
-    this.#onEnqueued = options.onEnqueued;
-  }
-
-  start(): void {
-    this.#timer = setInterval(() => this.kick(), pollMs);
-    this.#timer.unref();
-    this.kick();
   }
 
   /** Works off the waiting requests now (once more after the current round, if one is running). */
@@ -50,21 +40,23 @@ export class ResetRequestJob {
     this.#flight.run();
   }
 
+  /** A round now (or after the one under way), awaited: the kit's periodic pass (service.ts's jobs). */
+  async pass(): Promise<void> {
+    this.kick();
+    await this.#flight.current;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
     await this.#flight.current;
   }
 
   async #round(): Promise<void> {
     try {
-      let enqueued = false;
+      // Each link's email is published as its transaction commits (the kit's db.transaction kicks the relay).
       for (let i = 0; i < batch && !this.#stopped; i++) {
-        const handled = await this.#handleOne();
-        if (handled === undefined) break;
-        enqueued ||= handled;
+        if ((await this.#handleOne()) === undefined) break;
       }
-      if (enqueued) this.#onEnqueued();
     } catch (error) {
       // The row stays and is tried again on the next round.
       this.#logger.error({ err: error }, 'password reset job failed');

@@ -23,7 +23,6 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
     const page = wantsPage(request.headers['content-type']);
     try {
       const { email } = await verifyEmail(db, request.body.token);
-      runtime.relay.kick();
       if (page) return sendPage(reply, 200, 'Email address confirmed', donePage(`${email} is confirmed. You can close this page.`));
       return { object: 'email_verification', verified: true, email };
     } catch (error) {
@@ -41,7 +40,6 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
     scope.post('/users/me/verify-email', async (request, reply) => {
       const userId = localUserId(request.caller);
       await resendVerificationLink(db, ctx, userId);
-      runtime.relay.kick();
       return reply.code(202).send({ object: 'email_verification', message: 'If this account has an address to confirm, a new link is on its way.' });
     });
   });

@@ -1,10 +1,8 @@
 // The payments service: the payment lifecycle, refunds, saved cards and wallets over a
 // double-entry ledger with two-phase transfers.
 import { resolve } from 'node:path';
-import type { Subscription } from '@paymesh/platform/events/event';
-import { createServiceServer } from '@paymesh/platform/runtime';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
-import { defineService } from '@paymesh/platform/service-host';
+import { defineService } from '@paymesh/platform/service-declaration';
 import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
 import { IdempotentPosts } from './idempotency/idempotent-post.ts';
@@ -13,6 +11,7 @@ import { recordInvariantCheck } from './ledger/record-invariant-check.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
 import { Payers } from './payers/payers.ts';
+import * as paymentEvents from './events.ts';
 import { paymentMethodRoutes } from './payment-methods/payment-method-routes.ts';
 import { PaymentMetrics } from './payment-metrics.ts';
 import type { PaymentsContext } from './payments-context.ts';
@@ -25,9 +24,10 @@ import { walletRoutes } from './wallet/wallet-routes.ts';
 
 export const paymentsService = defineService({
   name: 'payments',
-  configSpec: paymentsConfigSpec,
-  migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime, config) {
+  config: paymentsConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<PaymentsContext> {
     const { db } = runtime.database;
     const tokens = new ClientCredentialsTokenSource({ tokenUrl: `${config.authUrl}/auth/token`, clientId: config.clientId, clientSecret: config.clientSecret, scope: 'users:read', resource: serviceAudience('users') });
     const users = new ServiceClient({ baseUrl: config.usersUrl, tokens });
@@ -36,7 +36,7 @@ export const paymentsService = defineService({
       // A retry would give up before a dead request's lease lapses: keys of crashed requests answer 409 until it does.
       runtime.logger.warn({ leaseMs: config.idempotencyLeaseMs, waitMs: config.idempotencyWaitMs }, 'PAYMENTS_IDEMPOTENCY_LEASE_MS should be shorter than PAYMENTS_IDEMPOTENCY_WAIT_MS');
     }
-    const ctx: PaymentsContext = {
+    return {
       runtime,
       db,
       config,
@@ -49,7 +49,9 @@ export const paymentsService = defineService({
       }),
       metrics,
     };
-    const app = createServiceServer(runtime);
+  },
+
+  routes(app, ctx) {
     useExactAmountParser(app);
     // An action such as POST /payments/:id/capture may come without a body, as with Stripe.
     app.addHook('preValidation', async (request) => {
@@ -59,37 +61,25 @@ export const paymentsService = defineService({
     refundRoutes(app, ctx);
     paymentMethodRoutes(app, ctx);
     walletRoutes(app, ctx);
-
-    const timers: NodeJS.Timeout[] = [];
-    const every = (seconds: number, what: string, task: () => Promise<void>) => {
-      if (seconds <= 0) return;
-      const timer = setInterval(() => {
-        // While the database is away the task waits for its next turn after it is back.
-        if (!runtime.database.available) return;
-        void task().catch((error: unknown) => runtime.logger.warn({ err: error }, `${what} failed`));
-      }, seconds * 1000);
-      timer.unref();
-      timers.push(timer);
-    };
-    // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
-    every(3600, 'idempotency key clean-up', () => deleteExpiredIdempotencyKeys(db));
-    // Refunds left pending (processor unreachable, or a crash between their phases) are finished.
-    every(30, 'pending refund sweep', async () => void (await resumePendingRefunds(ctx, 30)));
-    // Processor attempts whose request died and whose client did not retry in time are settled.
-    every(15, 'processor attempt reconciliation', async () => void (await reconcileAttempts(ctx, config.attemptGraceSec, config.reconcileMaxTries)));
-    every(config.invariantCheckIntervalSec, 'ledger invariant check', async () => void (await recordInvariantCheck(db, metrics, runtime.logger)));
-    const subscriptions: Subscription[] = [];
-    return {
-      app,
-      extra: { ctx, subscriptions },
-      close: async () => {
-        for (const timer of timers) clearInterval(timer);
-        ctx.idempotency.leases.close();
-        await Promise.all(subscriptions.map((s) => s.stop()));
-      },
-    };
   },
-  async onStart(_runtime, _config, extra) {
-    extra.subscriptions.push(...(await extra.ctx.payers.follow()));
+
+  // Every contract in events.ts: payment.*, refund.*, wallet.topped_up.
+  publishes: Object.values(paymentEvents),
+
+  // Who may pay: user.registered, user.enabled, user.disabled, user.deleted (payers/payers.ts).
+  consumes: (ctx) => ctx.payers.consumers(),
+
+  jobs: [
+    // Idempotency keys are kept 24 hours (Stripe's window), then forgotten.
+    { name: 'idempotency key clean-up', everyMs: 3_600_000, run: (ctx) => deleteExpiredIdempotencyKeys(ctx.db) },
+    // Refunds left pending (processor unreachable, or a crash between their phases) are finished.
+    { name: 'pending refund sweep', everyMs: 30_000, run: async (ctx) => void (await resumePendingRefunds(ctx, 30)) },
+    // Processor attempts whose request died and whose client did not retry in time are settled.
+    { name: 'processor attempt reconciliation', everyMs: 15_000, run: async (ctx) => void (await reconcileAttempts(ctx, ctx.config.attemptGraceSec, ctx.config.reconcileMaxTries)) },
+    { name: 'ledger invariant check', everyMs: (ctx) => ctx.config.invariantCheckIntervalSec * 1000, run: async (ctx) => void (await recordInvariantCheck(ctx.db, ctx.metrics, ctx.runtime.logger)) },
+  ],
+
+  async stop(ctx) {
+    ctx.idempotency.leases.close();
   },
 });

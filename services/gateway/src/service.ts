@@ -1,6 +1,7 @@
 // The gateway: the one public entry point in embedded mode, routing by path prefix as a
 // Kubernetes Ingress does, keeping the prefix, passing the request id on. It holds no state and
-// checks no tokens: every service verifies tokens itself.
+// checks no tokens: every service verifies tokens itself. Hosted by the kit as an edge (no
+// database, no events): the same runMain, the same servers and the same ordered shutdown.
 import proxy from '@fastify/http-proxy';
 import type { FastifyReply } from 'fastify';
 import type { ConfigOf } from '@paymesh/platform/config';
@@ -8,7 +9,8 @@ import { platformErrors } from '@paymesh/platform/errors';
 import { createHttpServer, sendError, type HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { Metrics } from '@paymesh/platform/metrics';
-import type { gatewayConfigSpec } from './config.ts';
+import { defineEdge } from '@paymesh/platform/service-declaration';
+import { gatewayConfigSpec } from './config.ts';
 import { gatewayErrors } from './errors.ts';
 import { isBlockedPath, isPlainPath } from './path-guard.ts';
 import { capStreamsPerAddress } from './stream-cap.ts';
@@ -92,3 +94,9 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   }
   return app;
 }
+
+export const gatewayService = defineEdge({
+  name: 'gateway',
+  config: gatewayConfigSpec,
+  server: buildGateway,
+});

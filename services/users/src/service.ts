@@ -2,8 +2,9 @@
 // lifecycle: registration, email verification, password reset, self-service, administration.
 import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
-import { createServiceServer } from '@paymesh/platform/runtime';
-import { defineService } from '@paymesh/platform/service-host';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { defineService } from '@paymesh/platform/service-declaration';
 import { accountRoutes } from './accounts/account-routes.ts';
 import { CurrentPasswordCheck } from './accounts/current-password-check.ts';
 import { passwordChangeRoutes } from './accounts/password-change-routes.ts';
@@ -20,33 +21,66 @@ import { passwordResetRoutes } from './password-reset/password-reset-routes.ts';
 import { ResetRequestJob } from './password-reset/reset-request-job.ts';
 import { AccountThrottles } from './throttle/account-throttles.ts';
 import { verificationRoutes } from './verification/verification-routes.ts';
+import * as userEvents from './events.ts';
+
+/** What the users routes and jobs share; built once by `context`. */
+export interface UsersContext {
+  readonly runtime: Runtime;
+  readonly config: ConfigOf<typeof usersConfigSpec>;
+  readonly registration: RegistrationContext;
+  readonly throttles: AccountThrottles;
+  readonly currentPasswords: CurrentPasswordCheck;
+  readonly resetJob: ResetRequestJob;
+}
 
 export const usersService = defineService({
   name: 'users',
-  configSpec: usersConfigSpec,
-  migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime, config) {
-    const app = createServiceServer(runtime);
+  config: usersConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<UsersContext> {
+    const { db } = runtime.database;
+    return {
+      runtime,
+      config,
+      registration: { db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour },
+      throttles: new AccountThrottles(db, config),
+      currentPasswords: new CurrentPasswordCheck(db),
+      resetJob: new ResetRequestJob({ db, publicUrl: config.publicUrl, logger: runtime.logger }),
+    };
+  },
+
+  async routes(app, { runtime, config, registration, throttles, currentPasswords, resetJob }) {
     await app.register(formbody);
-    const ctx: RegistrationContext = { db: runtime.database.db, publicUrl: config.publicUrl, verifyEmailTtlSec: config.verifyEmailTtlSec, verificationEmailsPerMailboxPerHour: config.verificationEmailsPerMailboxPerHour };
-    const throttles = new AccountThrottles(runtime.database.db, config);
-    const currentPasswords = new CurrentPasswordCheck(runtime.database.db);
-    const resetJob = new ResetRequestJob({ db: runtime.database.db, publicUrl: config.publicUrl, logger: runtime.logger, onEnqueued: () => runtime.relay.kick() });
     // Before the routes, so that it covers them.
     refuseForeignFormPosts(app, config.publicUrl);
-    registrationRoutes(app, runtime, ctx, throttles);
-    profileRoutes(app, runtime, ctx, throttles, currentPasswords);
+    registrationRoutes(app, runtime, registration, throttles);
+    profileRoutes(app, runtime, registration, throttles, currentPasswords);
     passwordChangeRoutes(app, runtime, throttles, currentPasswords);
     accountRoutes(app, runtime);
-    verificationRoutes(app, runtime, ctx);
+    verificationRoutes(app, runtime, registration);
     passwordResetRoutes(app, runtime, resetJob, throttles);
     adminRoutes(app, runtime);
     credentialRoutes(app, runtime, { checksPerMinute: config.credentialChecksPerMinute });
-    return { app, extra: { resetJob }, close: () => resetJob.stop() };
   },
-  async onStart(runtime, config, { resetJob }) {
-    resetJob.start();
+
+  // Every contract in events.ts: user.*.
+  publishes: Object.values(userEvents),
+
+  consumes: () => [],
+
+  jobs: [
+    // Password reset requests recorded by another replica, or left by a crash; a request's own is
+    // worked off at once (the route kicks the job after its response).
+    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.pass() },
+  ],
+
+  async start({ runtime, config }) {
     await backfillLoginKeys(runtime.database.db, runtime.logger);
     await bootstrapAdmin(runtime, { username: config.bootstrapAdminUsername, email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, passwordFile: config.bootstrapAdminPasswordFile });
+  },
+
+  async stop(ctx) {
+    await ctx.resetJob.stop();
   },
 });

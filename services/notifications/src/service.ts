@@ -1,37 +1,55 @@
 // The notifications service: the in-app inbox and its live streams, fed by events from the other
 // services, and the same messages by email, push and signed webhooks, as each user chose.
 import { resolve } from 'node:path';
-import type { Subscription } from '@paymesh/platform/events/event';
-import { createServiceServer } from '@paymesh/platform/runtime';
-import { defineService } from '@paymesh/platform/service-host';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Runtime } from '@paymesh/platform/runtime';
+import { defineService } from '@paymesh/platform/service-declaration';
 import { serviceAudience } from '@paymesh/platform/service-config';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
+import { hear } from '@paymesh/platform/events/follow-broadcast';
 import { notificationsConfigSpec } from './config.ts';
+import { InboxChanged } from './events.ts';
 import { sendMessageRoutes } from './dispatch/send-message-routes.ts';
 import { DeliveryMetrics } from './delivery/delivery-metrics.ts';
 import { deliveryRoutes } from './delivery/delivery-routes.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { deviceRoutes } from './devices/device-routes.ts';
 import { EmailChannel } from './email/email-channel.ts';
-import { createMailer } from './email/mailer.ts';
+import { createMailer, type Mailer } from './email/mailer.ts';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
 import { InboxHub } from './live/inbox-hub.ts';
 import { streamRoutes } from './live/stream-routes.ts';
 import type { Fanout } from './dispatch/dispatch-message.ts';
 import { preferenceRoutes } from './preferences/preference-routes.ts';
-import { notifyPaymentEvents } from './producers/notify-payment-events.ts';
-import { notifyUserEvents } from './producers/notify-user-events.ts';
+import { paymentConsumers } from './producers/notify-payment-events.ts';
+import { userConsumers } from './producers/notify-user-events.ts';
 import { pushProviders } from './push/push-providers.ts';
 import { PushChannel } from './push/push-channel.ts';
 import { checkWebhookTarget, TargetRefusedError } from './webhooks/target-guard.ts';
 import { WebhookChannel } from './webhooks/webhook-channel.ts';
 import { webhookRoutes } from './webhooks/webhook-routes.ts';
 
+/** What the notifications routes, consumers and jobs share; built once by `context`. */
+export interface NotificationsContext {
+  readonly runtime: Runtime;
+  readonly config: ConfigOf<typeof notificationsConfigSpec>;
+  readonly hub: InboxHub;
+  readonly worker: DeliveryWorker;
+  readonly fanout: Fanout;
+  readonly mailer: Mailer;
+  readonly push: PushChannel;
+  /** Webhook URLs are chosen by users: refused when they point inside our network. */
+  readonly checkTarget: (url: string) => Promise<void>;
+  /** The same for Web Push endpoints, which must also be https. */
+  readonly checkPushEndpoint: (url: string) => Promise<void>;
+}
+
 export const notificationsService = defineService({
   name: 'notifications',
-  configSpec: notificationsConfigSpec,
-  migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime, config) {
+  config: notificationsConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<NotificationsContext> {
     const { db } = runtime.database;
     const allowPrivate = config.webhooksAllowPrivateNetworks;
     // Webhook and Web Push URLs are chosen by users: never let them point inside our network.
@@ -55,39 +73,59 @@ export const notificationsService = defineService({
       metrics: new DeliveryMetrics(runtime.metrics.registry, db),
       databaseAvailable: () => runtime.database.available,
     });
-    const fanout: Fanout = { pushPlatforms: push.platforms, afterCommit: () => (runtime.relay.kick(), worker.kick()) };
     runtime.logger.info({ email: mailer.description, push: [...push.platforms] }, 'notification channels');
     if (config.smtpUrl === undefined && config.databaseUrl !== undefined) {
       // A deployment (it has its own PostgreSQL) that would mark every email delivered into a folder.
       runtime.logger.warn({ outboxDir: config.emailOutboxDir }, 'SMTP_URL is not set: emails are written to files, not sent; set SMTP_URL in production');
     }
+    return {
+      runtime,
+      config,
+      hub: new InboxHub(db, runtime.logger, runtime.revocations),
+      worker,
+      fanout: { pushPlatforms: push.platforms, afterCommit: () => worker.kick() },
+      mailer,
+      push,
+      checkTarget,
+      checkPushEndpoint: async (url) => void (await checkPushEndpoint(url)),
+    };
+  },
 
-    const app = createServiceServer(runtime);
-    const hub = new InboxHub(db, runtime.logger, runtime.revocations);
+  routes(app, { runtime, hub, worker, fanout, checkTarget, checkPushEndpoint }) {
     inboxRoutes(app, runtime);
     sendMessageRoutes(app, runtime, fanout);
     streamRoutes(app, runtime, hub);
     preferenceRoutes(app, runtime);
-    deviceRoutes(app, runtime, async (url) => void (await checkPushEndpoint(url)));
+    deviceRoutes(app, runtime, checkPushEndpoint);
     webhookRoutes(app, runtime, checkTarget);
     deliveryRoutes(app, runtime, () => worker.kick());
     // Streams never finish by themselves: end them as soon as the service starts to stop, so that
     // it does not wait for them (clients reconnect, with Last-Event-ID, to another replica).
     app.addHook('preClose', async () => hub.close());
-    const subscriptions: Subscription[] = [];
-    return {
-      app,
-      extra: { hub, subscriptions, worker, fanout, mailer },
-      close: async () => {
-        await Promise.all(subscriptions.map((s) => s.stop()));
-        await worker.stop();
-        await Promise.all([mailer.close(), push.close()]);
-      },
-    };
   },
-  async onStart(runtime, _config, { hub, subscriptions, worker, fanout, mailer }) {
-    subscriptions.push(...(await notifyPaymentEvents(runtime, fanout)), ...(await notifyUserEvents(runtime, fanout, mailer)));
-    await hub.follow(runtime.transport, runtime.metrics);
-    worker.start();
+
+  publishes: [InboxChanged],
+
+  consumes: (ctx) => [
+    // payment.succeeded, payment.failed, refund.succeeded: a message to the payer.
+    ...paymentConsumers(ctx.fanout),
+    // Account messages (verification, reset, password changed, new sign-in), admin webhooks
+    // disabled with their owner's privilege, and the erasure of a deleted user.
+    ...userConsumers(ctx.runtime.logger, ctx.fanout, ctx.mailer),
+    // Every replica refreshes the live streams it holds for the user whose inbox changed.
+    // Not awaited: the transport must not wait for slow clients.
+    hear(InboxChanged, 0, async (event) => ctx.hub.refresh(event.data.recipient_id)),
+  ],
+
+  jobs: [
+    // Deliveries recorded by another replica, due for a retry, or left by a crash; a commit that
+    // records deliveries wakes the worker at once (fanout.afterCommit).
+    { name: 'delivery worker', everyMs: 1_000, atStart: true, run: (ctx) => ctx.worker.pass() },
+    { name: 'live stream keep-alive', everyMs: 15_000, needsDatabase: false, run: async (ctx) => ctx.hub.keepAlive() },
+  ],
+
+  async stop({ worker, mailer, push }) {
+    await worker.stop();
+    await Promise.all([mailer.close(), push.close()]);
   },
 });

@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServiceServer } from '@paymesh/platform/runtime';
+import type { ConfigOf } from '@paymesh/platform/config';
+import type { Runtime } from '@paymesh/platform/runtime';
 import { ServiceClient } from '@paymesh/platform/service-client';
-import { defineService } from '@paymesh/platform/service-host';
+import { defineService } from '@paymesh/platform/service-declaration';
 import { authConfigSpec, serviceClientPair } from './config.ts';
 import { loginRoutes } from './login/login-routes.ts';
 import { MintedTokenSource } from './login/minted-token-source.ts';
@@ -17,7 +18,8 @@ import { tokenClaims } from './oidc/token-claims.ts';
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
-import { revokeUserAccess } from './revocation/revoke-user-access.ts';
+import { userAccessConsumers } from './revocation/revoke-user-access.ts';
+import { TokenRevoked, UserNewLogin } from './events.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { clientRoutes } from './clients/client-routes.ts';
 import { tokenEndpointRoutes } from './revocation/token-endpoint-routes.ts';
@@ -29,17 +31,31 @@ import { guardProviderClientAuth } from './throttle/guard-provider-client-auth.t
 import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
-import type { Subscription } from '@paymesh/platform/events/event';
 
 /** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
 const ownPaths = new Set(['/login', '/logout', '/clients', '/token/revocation', '/token/introspection']);
 const isOwnPath = (path: string) => ownPaths.has(path) || path.startsWith('/interaction/') || path.startsWith('/clients/');
 
+/** What the auth routes, consumers and jobs share; built once by `context`. */
+export interface AuthContext {
+  readonly runtime: Runtime;
+  readonly config: ConfigOf<typeof authConfigSpec>;
+  /** The provider on the current signing keys (swapped when they change: `refreshKeys`). */
+  readonly provider: ProviderHolder;
+  readonly resourceServers: ReturnType<typeof createProvider>['resourceServers'];
+  readonly users: ServiceClient;
+  readonly throttle: LoginThrottle;
+  readonly clientAuth: ClientAuthThrottle;
+  readonly devices: DeviceCookie;
+  readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
+}
+
 export const authService = defineService({
   name: 'auth',
-  configSpec: authConfigSpec,
-  migrationsDir: resolve(import.meta.dirname, '../migrations'),
-  async build(runtime, config) {
+  config: authConfigSpec,
+  migrations: resolve(import.meta.dirname, '../migrations'),
+
+  async context(runtime, config): Promise<AuthContext> {
     const { db } = runtime.database;
     const serviceClients = config.serviceClients.map(serviceClientPair);
     // Declared before the provider, which looks accounts up through it; assigned right after.
@@ -64,8 +80,8 @@ export const authService = defineService({
       runtime.logger.warn({ lead: config.keyPublishLeadSec, refresh: config.keyRefreshSec, cooldown: config.jwksCooldownSec },
         'SIGNING_KEY_PUBLISH_LEAD_SECONDS is shorter than SIGNING_KEY_REFRESH_SECONDS + JWKS_COOLDOWN_SECONDS: after a rotation, services may refuse new tokens for a while');
     }
-    // Claims are asked for once the provider serves, by then `holder` exists.
-    const claims = tokenClaims({ provider: () => holder.current, serviceClientIds, isFirstParty, users: usersClient });
+    // Claims are asked for once the provider serves, by then `provider` exists.
+    const claims = tokenClaims({ provider: () => provider.current, serviceClientIds, isFirstParty, users: usersClient });
     /** Builds a provider on these keys; a built provider never changes its keys. */
     const build = (signingKeys: JWK[]) => {
       const built = createProvider({
@@ -98,34 +114,33 @@ export const authService = defineService({
       });
       return built;
     };
-    const holder = await ProviderHolder.open(db, keyPolicy, build, runtime.logger);
-    const { resourceServers } = holder;
-    // Keys change (schedule, `npm run keys:rotate`, another replica): swap in a provider built on them.
-    const keyTimer = setInterval(() => void holder.refreshKeys().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key refresh failed')), config.keyRefreshSec * 1000);
-    keyTimer.unref();
-    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(holder, resourceServers.get(usersAudience)!) });
+    const provider = await ProviderHolder.open(db, keyPolicy, build, runtime.logger);
+    const { resourceServers } = provider;
+    users = new ServiceClient({ baseUrl: config.usersUrl, tokens: new MintedTokenSource(provider, resourceServers.get(usersAudience)!) });
 
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
     const devices = new DeviceCookie(config.cookieKeys, { maxAgeSec: config.loginKnownDeviceDays * 86_400, secure: new URL(config.authIssuer).protocol === 'https:' });
+    return { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty };
+  },
 
-    const app = createServiceServer(runtime);
+  async routes(app, { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty }) {
     await app.register(formbody);
     await app.register(middie);
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
       if (isOwnPath(path)) return next();
-      holder.handle(req, res);
+      provider.handle(req, res);
     });
-    loginRoutes(app, runtime, holder, resourceServers.get(platformAudience)!, users, throttle, devices);
-    clientRoutes(app, runtime, holder);
-    tokenEndpointRoutes(app, runtime, holder, createTokenVerifier({
+    loginRoutes(app, runtime, provider, resourceServers.get(platformAudience)!, users, throttle, devices);
+    clientRoutes(app, runtime, provider);
+    tokenEndpointRoutes(app, runtime, provider, createTokenVerifier({
       issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
       revocations: runtime.revocations,
     }), clientAuth);
     interactionRoutes(app, {
-      provider: holder,
+      provider,
       users,
       throttle,
       devices,
@@ -135,23 +150,17 @@ export const authService = defineService({
       publicOrigin: new URL(config.authIssuer).origin,
     });
 
-    const cleanup = setInterval(() => {
-      deleteExpiredModels(db).catch((error: unknown) => runtime.logger.warn({ err: error }, 'expired model cleanup failed'));
-      throttle.deleteExpired().catch((error: unknown) => runtime.logger.warn({ err: error }, 'login throttle cleanup failed'));
-    }, 10 * 60_000);
-    cleanup.unref();
-    const state: { subscriptions: Subscription[] } = { subscriptions: [] };
-    return {
-      app,
-      extra: state,
-      close: async () => {
-        clearInterval(cleanup);
-        clearInterval(keyTimer);
-        await Promise.all(state.subscriptions.map((s) => s.stop()));
-      },
-    };
   },
-  async onStart(runtime, _config, state) {
-    state.subscriptions = await revokeUserAccess(runtime);
-  },
+
+  publishes: [TokenRevoked, UserNewLogin],
+
+  // user.password_changed, user.disabled, user.deleted, user.updated (a role change) end a user's
+  // access (revocation/revoke-user-access.ts).
+  consumes: (ctx) => userAccessConsumers(ctx.runtime),
+
+  jobs: [
+    { name: 'signing key refresh', everyMs: (ctx) => ctx.config.keyRefreshSec * 1000, run: (ctx) => ctx.provider.refreshKeys() },
+    { name: 'expired model clean-up', everyMs: 10 * 60_000, run: (ctx) => deleteExpiredModels(ctx.runtime.database.db) },
+    { name: 'login throttle clean-up', everyMs: 10 * 60_000, run: (ctx) => ctx.throttle.deleteExpired() },
+  ],
 });
