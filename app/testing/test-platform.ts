@@ -99,7 +99,9 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
     return { write: (line: string) => void lines.push(line) };
   };
   const logsOf = (service: ServiceName | 'gateway') => (logged.get(service) ?? []).join('');
-  const env = runSecrets(testEnv());
+  // Stopping a test platform waits for no late request: the gateway and services close at once
+  // instead of holding their listeners open for the drain (tests of the drain start their own).
+  const env = runSecrets({ SHUTDOWN_DRAIN_MS: '0', ...testEnv() });
   const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' }));
   return {
     gatewayUrl: embedded.gatewayUrl,
