@@ -19,7 +19,7 @@ describe('following the emailed links in a real browser', { skip: skipWithoutChr
 
   before(async () => {
     mailbox = await openMailbox();
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env: { SMTP_URL: mailbox.smtpUrl } });
     publicUrl = `http://localhost:${new URL(platform.gatewayUrl).port}`;
   });
   after(async () => {

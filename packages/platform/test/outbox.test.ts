@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database, type Db } from '../src/db/open-database.ts';
 import { consumeEvents } from '../src/events/consume-events.ts';
@@ -18,6 +18,7 @@ import { OutboxRelay } from '../src/events/outbox-relay.ts';
 import { createLogger } from '../src/logger.ts';
 import { currentRequestId, requestContext } from '../src/request-context.ts';
 import { eventually, sleep } from './eventually.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const logger = createLogger('test', 'silent');
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
@@ -79,7 +80,7 @@ const backends = [
 ];
 
 for (const backend of backends) {
-  describe(`outbox and inbox on ${backend.name}`, { skip: backend.skip }, () => {
+  describeOrSkip(`outbox and inbox on ${backend.name}`, backend.skip, () => {
     let database: Database;
     let db: Db;
     let serviceMigrations: string;

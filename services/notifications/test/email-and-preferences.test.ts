@@ -12,23 +12,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseMail, postfixRefusalText, startSmtpSink, type Mail, type SmtpSink } from '@paymesh/app/testing/smtp-sink';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, eventually, serviceClientsEnv, startTestPlatform, type TestEnv, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { ClientCredentialsTokenSource } from '@paymesh/platform/service-client';
 import { serviceAudience } from '@paymesh/platform/service-config';
 
-// Read by every platform this file starts (each test file is a process of its own).
+// Given to every platform this file starts.
 const serviceSecrets = { users: randomBytes(24).toString('base64url'), payments: randomBytes(24).toString('base64url'), notifications: randomBytes(24).toString('base64url') };
-process.env.SERVICE_CLIENTS = Object.entries(serviceSecrets).map(([name, secret]) => `${name}-service:${secret}`).join(',');
-for (const [name, secret] of Object.entries(serviceSecrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
-// Three attempts in all. The worker polls once a second, so shorter delays would gain nothing and
-// leave the pending state between two attempts too brief to be seen reliably.
-process.env.NOTIFICATIONS_RETRY_DELAYS = '1s,1s';
-process.env.NOTIFICATIONS_DELIVERY_TIMEOUT_MS = '3000';
-// The webhook receiver below listens on loopback.
-process.env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = 'true';
-process.env.EMAIL_OUTBOX_DIR = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-unused-'));
+const env: TestEnv = {
+  ...serviceClientsEnv(serviceSecrets),
+  // Three attempts in all. The worker polls once a second, so shorter delays would gain nothing and
+  // leave the pending state between two attempts too brief to be seen reliably.
+  NOTIFICATIONS_RETRY_DELAYS: '1s,1s',
+  NOTIFICATIONS_DELIVERY_TIMEOUT_MS: '3000',
+  // The webhook receiver below listens on loopback.
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+  EMAIL_OUTBOX_DIR: mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-unused-')),
+};
 
 type User = { id: number; token: string; username: string; password: string };
 const addressOf = (user: User) => `${user.username}@example.com`;
@@ -74,8 +75,7 @@ for (const backend of backends()) {
       // Like Postfix, a permanent refusal quotes the address.
       sink = await startSmtpSink({ refusalText: postfixRefusalText });
       receiver = await startReceiver();
-      process.env.SMTP_URL = sink.url;
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: { ...env, SMTP_URL: sink.url } });
       db = platform.embedded!.services.notifications.runtime.database.db;
       adminToken = await platform.api.adminToken();
       // What the users service holds to send account messages (a reset link, say).
@@ -89,7 +89,6 @@ for (const backend of backends()) {
     });
     after(async () => {
       await platform?.stop();
-      delete process.env.SMTP_URL;
       await receiver?.close();
       await sink?.close();
     });
@@ -379,7 +378,8 @@ for (const backend of backends()) {
             assert.equal(response.body.error.param, 'data.action_url');
           }
         }
-        await sleep(200);
+        // Every event is handled: no notification can still be on its way.
+        await platform.settle();
         assert.equal(await count(sql`select count(*)::int as n from notifications where recipient_id = ${String(pat.id)}`), 0);
         assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(pat.id)} and type <> 'account.verify_email'`), 0);
         assert.equal(mailsTo(pat).length, 0);
@@ -401,7 +401,8 @@ for (const backend of backends()) {
             assert.equal(response.body.error.type, 'permission_error');
           }
         }
-        await sleep(200);
+        // Every event is handled: no notification can still be on its way.
+        await platform.settle();
         assert.equal(await count(sql`select count(*)::int as n from notifications where recipient_id = ${String(erin.id)}`), 0);
         assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(erin.id)} and type <> 'account.verify_email'`), 0);
         assert.equal(mailsTo(erin).length, 0);
@@ -686,15 +687,7 @@ for (const backend of backends()) {
 
     before(async () => {
       outboxDir = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-'));
-      const saved = { smtpUrl: process.env.SMTP_URL, outboxDir: process.env.EMAIL_OUTBOX_DIR };
-      delete process.env.SMTP_URL;
-      process.env.EMAIL_OUTBOX_DIR = outboxDir;
-      try {
-        platform = await startTestPlatform(backend);
-      } finally {
-        if (saved.smtpUrl !== undefined) process.env.SMTP_URL = saved.smtpUrl;
-        process.env.EMAIL_OUTBOX_DIR = saved.outboxDir;
-      }
+      platform = await startTestPlatform(backend, { env: { ...env, SMTP_URL: undefined, EMAIL_OUTBOX_DIR: outboxDir } });
     });
     after(async () => {
       await platform?.stop();

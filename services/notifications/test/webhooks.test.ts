@@ -10,25 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type Backend, type TestPlatform } from '@paymesh/app/testing';
+import { backends, eventually, serviceClientsEnv, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type Backend, type TestEnv, type TestPlatform } from '@paymesh/app/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { newWebhookSecret, verifyWebhookSignature } from '../src/webhooks/webhook-signature.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
-// Read by every platform this file starts (and by the processes of the distributed one). Receivers
-// listen on 127.0.0.1, so private targets are allowed except in the suite that checks the guard.
-// 200 ms then 1 s: three attempts in all, the first and the last at least 1.2 s (so a signed
-// second) apart. Each attempt is cut off after 2 s.
-process.env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = 'true';
-process.env.NOTIFICATIONS_RETRY_DELAYS = '200ms,1s';
-process.env.NOTIFICATIONS_DELIVERY_TIMEOUT_MS = '2000';
-process.env.EMAIL_OUTBOX_DIR = mkdtempSync(join(tmpdir(), 'paymesh-webhooks-mail-'));
 // A service client secret this test knows, to send what only services may send.
 const paymentsServiceSecret = randomBytes(32).toString('base64url');
 const otherSecrets = { users: randomBytes(32).toString('base64url'), notifications: randomBytes(32).toString('base64url') };
-process.env.SERVICE_CLIENTS = Object.entries({ ...otherSecrets, payments: paymentsServiceSecret }).map(([name, secret]) => `${name}-service:${secret}`).join(',');
-process.env.PAYMENTS_SERVICE_CLIENT_SECRET = paymentsServiceSecret;
-for (const [name, secret] of Object.entries(otherSecrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
+// Given to every platform this file starts (and to the processes of the distributed one).
+// Receivers listen on 127.0.0.1, so private targets are allowed except in the suite that checks
+// the guard. 200 ms then 1 s: three attempts in all, the first and the last at least 1.2 s (so a
+// signed second) apart. Each attempt is cut off after 2 s.
+const env: TestEnv = {
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+  NOTIFICATIONS_RETRY_DELAYS: '200ms,1s',
+  NOTIFICATIONS_DELIVERY_TIMEOUT_MS: '2000',
+  EMAIL_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'paymesh-webhooks-mail-')),
+  ...serviceClientsEnv({ ...otherSecrets, payments: paymentsServiceSecret }),
+};
 
 const attempts = 3; // 1 + the two delays above
 
@@ -164,7 +165,7 @@ for (const backend of backends()) {
     const count = (query: ReturnType<typeof sql>) => countRows(db, query);
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       db = platform.embedded!.services.notifications.runtime.database.db;
       adminToken = await platform.api.adminToken();
     });
@@ -762,27 +763,20 @@ for (const backend of [backends().at(-1)!]) {
   });
 }
 
-/** A platform of its own with the guard on: the environment is read when a platform starts. */
-async function startPrivateNetworksClosed(backend: Backend): Promise<TestPlatform> {
-  process.env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = 'false';
-  try {
-    return await startTestPlatform(backend);
-  } finally {
-    process.env.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = 'true';
-  }
+/** A platform of its own with the guard on. */
+function startPrivateNetworksClosed(backend: Backend): Promise<TestPlatform> {
+  return startTestPlatform(backend, { env: { ...env, WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'false' } });
 }
 
 function countRows(db: Db, query: ReturnType<typeof sql>): Promise<number> {
   return queryRows<{ n: number }>(db, query).then((rows) => Number(rows[0]!.n));
 }
 
-describe('notifications: webhooks, distributed (one process per service, PostgreSQL, NATS JetStream)', {
-  skip: testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false,
-}, () => {
+describeOrSkip('notifications: webhooks, distributed (one process per service, PostgreSQL, NATS JetStream)', testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false, () => {
   let platform: TestPlatform;
   const c = client(() => platform);
   before(async () => {
-    platform = await startDistributedTestPlatform();
+    platform = await startDistributedTestPlatform({ env });
   });
   after(async () => {
     await platform?.stop();

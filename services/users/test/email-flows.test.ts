@@ -13,7 +13,7 @@ import { backends, eventually, startTestPlatform, type TestPlatform } from '@pay
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
 // Mail goes through SMTP only; nothing lands in an outbox folder.
-process.env.EMAIL_OUTBOX_DIR = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-unused-'));
+const outboxDir = mkdtempSync(path.join(tmpdir(), 'paymesh-outbox-unused-'));
 
 type User = { id: number; token: string; username: string; password: string };
 const addressOf = (user: { username: string }) => `${user.username}@example.com`;
@@ -112,15 +112,13 @@ for (const backend of backends()) {
 
     before(async () => {
       sink = await startSmtpSink();
-      process.env.SMTP_URL = sink.url;
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: { SMTP_URL: sink.url, EMAIL_OUTBOX_DIR: outboxDir } });
       usersDb = platform.embedded!.services.users.runtime.database.db;
       adminToken = await platform.api.adminToken();
       publicUrl = `http://localhost:${platform.embedded!.plan.gateway}`;
     });
     after(async () => {
       await platform?.stop();
-      delete process.env.SMTP_URL;
       await sink?.close();
     });
 
