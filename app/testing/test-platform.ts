@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
-import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
+import { dropDatabase } from '@paymesh/platform/db/ensure-database';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
+import { createFromTemplate, migratedTemplate } from './postgres-template.ts';
 import { runSecrets, serviceNames, type ServiceName } from '../src/ports.ts';
 import { startDistributed } from '../src/start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform } from '../src/start-embedded.ts';
@@ -78,7 +79,8 @@ async function createDatabases(): Promise<{ urls: Record<ServiceName, string>; d
   if (testDatabaseUrl === undefined) throw new Error('TEST_DATABASE_URL is not set');
   const suffix = randomBytes(4).toString('hex');
   const urls = {} as Record<ServiceName, string>;
-  for (const name of serviceNames) urls[name] = await ensureDatabase(testDatabaseUrl, `t_${suffix}_${name}`);
+  // Copies of databases migrated once (postgres-template.ts): the services find nothing left to apply.
+  for (const name of serviceNames) urls[name] = await createFromTemplate(testDatabaseUrl, `t_${suffix}_${name}`, await migratedTemplate(testDatabaseUrl, name));
   return { urls, drop: async () => void (await Promise.all(serviceNames.map((name) => dropDatabase(testDatabaseUrl, `t_${suffix}_${name}`)))) };
 }
 
