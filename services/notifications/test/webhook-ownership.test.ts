@@ -76,7 +76,7 @@ for (const backend of backends()) {
     test('a malformed endpoint is refused with 400 and a stable code, and nothing is stored', async () => {
       const user = await suite.platform.api.signUp();
       const receiver = await Receiver.start();
-      const stored = () => suite.count(sql`select suite.count(*)::int as n from webhook_endpoints where owner_id = ${String(user.id)}`);
+      const stored = () => suite.count(sql`select count(*)::int as n from webhook_endpoints where owner_id = ${String(user.id)}`);
       const cases: [Record<string, unknown>, string, string][] = [
         [{ event_types: ['*'] }, 'parameter_missing', 'url'],
         [{ url: receiver.url }, 'parameter_missing', 'event_types'],
@@ -125,7 +125,7 @@ for (const backend of backends()) {
         assert.equal(r.status, 400);
         assert.equal(r.body.error.code, 'too_many_webhook_endpoints');
       }
-      assert.equal(await suite.count(sql`select suite.count(*)::int as n from webhook_endpoints where owner_id = ${String(user.id)}`), 16);
+      assert.equal(await suite.count(sql`select count(*)::int as n from webhook_endpoints where owner_id = ${String(user.id)}`), 16);
       const first = responses.find((r) => r.status === 201)!.body;
       assert.equal((await suite.platform.api.call('DELETE', `/notifications/webhooks/${first.id}`, { token: user.token })).status, 204);
       assert.equal((await suite.platform.api.call('DELETE', `/notifications/webhooks/${first.id}`, { token: user.token })).status, 404, 'deleted once');

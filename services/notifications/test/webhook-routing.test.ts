@@ -85,11 +85,11 @@ for (const backend of backends()) {
       try {
         for (const type of ['account.password_reset', 'account.verify_email']) {
           // (Registration sent this user a verification email already.)
-          const before = await suite.count(sql`select suite.count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`);
+          const before = await suite.count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`);
           const sent = await c.send(service, user.id, { type, message: 'Reset your password', data: { action_url: 'https://paymesh.example/reset?token=secret-token' } });
           assert.equal(sent.status, 202, JSON.stringify(sent.body));
-          assert.equal(await suite.count(sql`select suite.count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`), before + 1, 'the message itself was recorded');
-          assert.equal(await suite.count(sql`select suite.count(*)::int as n from deliveries where type = ${type} and channel = 'webhook'`), 0);
+          assert.equal(await suite.count(sql`select count(*)::int as n from deliveries where recipient_id = ${String(user.id)} and type = ${type} and channel = 'email'`), before + 1, 'the message itself was recorded');
+          assert.equal(await suite.count(sql`select count(*)::int as n from deliveries where type = ${type} and channel = 'webhook'`), 0);
         }
         // A non-secret security message is an event like any other.
         const login = await c.send(service, user.id, { type: 'security.new_login', message: 'New sign-in from Firefox' });
@@ -145,13 +145,13 @@ for (const backend of backends()) {
       const [aliceReceiver, adminReceiver] = await Promise.all([Receiver.start(), Receiver.start()]);
       await c.endpoint(alice.token, aliceReceiver.url, ['payment.succeeded']);
 
-      const before = await suite.count(sql`select suite.count(*)::int as n from webhook_endpoints`);
+      const before = await suite.count(sql`select count(*)::int as n from webhook_endpoints`);
       for (const token of [alice.token, bob.token]) {
         const refused = await c.createEndpoint(token, { url: adminReceiver.url, event_types: ['*'], all_users: true });
         assert.equal(refused.status, 403);
         assert.equal(refused.body.error.param, 'all_users');
       }
-      assert.equal(await suite.count(sql`select suite.count(*)::int as n from webhook_endpoints`), before);
+      assert.equal(await suite.count(sql`select count(*)::int as n from webhook_endpoints`), before);
 
       const allUsers = await c.endpoint(suite.adminToken, adminReceiver.url, ['payment.succeeded'], { all_users: true });
       assert.equal(allUsers.all_users, true);
@@ -197,7 +197,7 @@ for (const backend of backends()) {
       await c.settled(user.token, endpoint.id, 'delivered');
       await sleep(300);
       assert.equal(receiver.withData('payment_id', paymentId).length, 1);
-      assert.equal(await suite.count(sql`select suite.count(*)::int as n from deliveries d join notifications n on n.id = d.notification_id
+      assert.equal(await suite.count(sql`select count(*)::int as n from deliveries d join notifications n on n.id = d.notification_id
         where d.channel = 'webhook' and n.data->>'payment_id' = ${paymentId}`), 1);
       assert.equal((await c.endpointDeliveries(user.token, endpoint.id)).body.data.length, 1);
     });
