@@ -1,5 +1,7 @@
 // Notifications through the gateway, against a real database and a real SMTP exchange with an
-// in-process sink: the email channel: who gets which email through a real SMTP exchange, redelivery and replays, and another user's deliveries. The platform and helpers the suites share are in email-harness.ts.
+// in-process sink: the email channel: who gets which email through a real SMTP exchange, redelivery
+// and replays, and another user's deliveries. The platform and helpers the suites share are in
+// email-harness.ts.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';

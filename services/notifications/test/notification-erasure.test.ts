@@ -1,5 +1,6 @@
 // Notifications through the gateway, against a real database and a real SMTP exchange with an
-// in-process sink: erasure: what is removed with a deleted user, and what is kept. The platform and helpers the suites share are in email-harness.ts.
+// in-process sink: erasure: what is removed with a deleted user, and what is kept. The platform and
+// helpers the suites share are in email-harness.ts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';

@@ -1,5 +1,6 @@
 // Notifications through the gateway, against a real database and a real SMTP exchange with an
-// in-process sink: SMTP refusals and the retry schedule. The platform and helpers the suites share are in email-harness.ts.
+// in-process sink: SMTP refusals and the retry schedule. The platform and helpers the suites share
+// are in email-harness.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
