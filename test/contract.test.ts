@@ -1,8 +1,9 @@
 // The compatibility contract (BRIEF.md) end to end through the gateway, in embedded mode and in
 // distributed mode (separate processes, PostgreSQL, NATS JetStream).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const modes: { name: string; start: () => Promise<TestPlatform>; skip: string | false }[] = [
   { name: 'embedded (PGlite, in-process events)', start: () => startTestPlatform('pglite'), skip: false },
@@ -14,7 +15,7 @@ const modes: { name: string; start: () => Promise<TestPlatform>; skip: string | 
 ];
 
 for (const mode of modes) {
-  describe(`compatibility contract, ${mode.name}`, { skip: mode.skip }, () => {
+  describeOrSkip(`compatibility contract, ${mode.name}`, mode.skip, () => {
     let platform: TestPlatform;
     before(async () => {
       platform = await mode.start();

@@ -4,11 +4,12 @@
 // background work (the outbox relay, the consumers) resumes, so every payment is notified once.
 // The machine's PostgreSQL is never touched: the services reach it through a proxy we refuse.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
 import { eventually, startDistributedTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
 import { serviceNames } from '@paymesh/app/ports';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL' : false;
 
@@ -30,7 +31,7 @@ async function ready(platform: TestPlatform, service: 'payments' | 'notification
   return response.status;
 }
 
-describe('a PostgreSQL restart', { skip }, () => {
+describeOrSkip('a PostgreSQL restart', skip, () => {
   let proxy: FaultProxy;
   let platform: TestPlatform;
   before(async () => {

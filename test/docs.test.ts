@@ -23,8 +23,7 @@ describe('the README walk-throughs', () => {
   const mail = mkdtempSync(join(tmpdir(), 'paymesh-readme-mail-'));
 
   before(async () => {
-    process.env.EMAIL_OUTBOX_DIR = mail;
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env: { EMAIL_OUTBOX_DIR: mail } });
   });
   after(async () => {
     await platform?.stop();

@@ -4,17 +4,18 @@
 // event is not handed out twice meanwhile. The broker is reached through a proxy we cut.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { FaultProxy } from '@paymesh/app/testing/fault-proxy';
 import { newEvent, type EventEnvelope } from '@paymesh/platform/events/event';
 import { NatsTransport } from '@paymesh/platform/events/nats-transport';
 import { createLogger } from '@paymesh/platform/logger';
 import { eventually, testNatsUrl } from '@paymesh/app/testing';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const logger = createLogger('test', 'silent');
 const stream = `T${randomBytes(5).toString('hex').toUpperCase()}`;
 
-describe('redelivery after a fault', { skip: testNatsUrl === undefined ? 'needs TEST_NATS_URL' : false }, () => {
+describeOrSkip('redelivery after a fault', testNatsUrl === undefined ? 'needs TEST_NATS_URL' : false, () => {
   const opened: NatsTransport[] = [];
   let publisher: NatsTransport;
   const open = async (url: string, name: string, ackWaitMs?: number) => {

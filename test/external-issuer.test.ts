@@ -48,16 +48,10 @@ describe('a trusted external issuer', () => {
   before(async () => {
     external = await startIssuer();
     stranger = await startIssuer();
-    process.env.EXTERNAL_ISSUER = external.url;
-    process.env.EXTERNAL_JWKS_URL = external.url;
-    process.env.EXTERNAL_AUDIENCE = audience;
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env: { EXTERNAL_ISSUER: external.url, EXTERNAL_JWKS_URL: external.url, EXTERNAL_AUDIENCE: audience } });
   });
   after(async () => {
     await platform?.stop();
-    delete process.env.EXTERNAL_ISSUER;
-    delete process.env.EXTERNAL_JWKS_URL;
-    delete process.env.EXTERNAL_AUDIENCE;
     external?.server.close();
     stranger?.server.close();
   });

@@ -8,16 +8,18 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { formOn, HttpBrowser } from '@paymesh/app/testing/http-browser';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
+import { startTestPlatform, type SignedUpUser, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { openMailbox, resetSubject, verifySubject, type Mailbox } from './mailed-links.ts';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'pages-web', client_name: 'Pages Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid payments:read' },
-  { client_id: 'pages-partner', client_name: 'Pages Partner', token_endpoint_auth_method: 'none', redirect_uris: [partnerRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid payments:read' },
-]);
-process.env.FIRST_PARTY_CLIENTS = 'pages-web';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'pages-web', client_name: 'Pages Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid payments:read' },
+    { client_id: 'pages-partner', client_name: 'Pages Partner', token_endpoint_auth_method: 'none', redirect_uris: [partnerRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid payments:read' },
+  ]),
+  FIRST_PARTY_CLIENTS: 'pages-web',
+};
 
 type Response = Awaited<ReturnType<HttpBrowser['request']>>;
 const foreign = 'https://evil.example';
@@ -54,7 +56,7 @@ describe('HTML pages: headers and form origins', () => {
 
   before(async () => {
     mailbox = await openMailbox();
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env: { ...env, SMTP_URL: mailbox.smtpUrl } });
     origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
     issuer = `${origin}/auth`;
     alice = await platform.api.signUp();

@@ -8,16 +8,18 @@ export const verifySubject = 'Confirm your email address';
 export const resetSubject = 'Reset your password';
 
 export interface Mailbox {
+  /** The sink's address, for the platform's SMTP_URL. */
+  readonly smtpUrl: string;
   /** The link under `label` ("Confirm email address: <url>") in the `nth` message with this subject to `address`. */
   link(address: string, subject: string, label: string, nth?: number): Promise<string>;
   close(): Promise<void>;
 }
 
-/** Starts the sink and points the platform started next at it (SMTP_URL). */
+/** Starts the sink; a platform started with `SMTP_URL: mailbox.smtpUrl` sends to it. */
 export async function openMailbox(): Promise<Mailbox> {
   const sink: SmtpSink = await startSmtpSink();
-  process.env.SMTP_URL = sink.url;
   return {
+    smtpUrl: sink.url,
     async link(address, subject, label, nth = 1) {
       const mail = await eventually(async () => {
         const found = sink.received.filter((m) => m.rcptTo.includes(address.toLowerCase())).map((m) => parseMail(m.raw)).filter((m) => m.subject === subject);
@@ -28,7 +30,6 @@ export async function openMailbox(): Promise<Mailbox> {
       return labelled[1]!;
     },
     async close() {
-      delete process.env.SMTP_URL;
       await sink.close();
     },
   };

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
-import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
-import { sql, type Db } from '@paymesh/platform/db/open-database';
+import { dropDatabase } from '@paymesh/platform/db/ensure-database';
+import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
+import { createFromTemplate, migratedTemplate } from './postgres-template.ts';
 import { runSecrets, serviceNames, type ServiceName } from '../src/ports.ts';
 import { startDistributed } from '../src/start-distributed.ts';
 import { startEmbedded, type EmbeddedPlatform, type HostedServices } from '../src/start-embedded.ts';
@@ -50,6 +51,13 @@ export interface TestPlatform {
    * (`platform.service('payments').context.ledger`). Distributed mode has none in this process.
    */
   service<N extends ServiceName>(name: N): HostedServices[N];
+  /**
+   * Embedded mode: returns once every outbox row of every service is published and every consumer
+   * has handled it (the in-process transport resolves a publish once its consumers committed),
+   * events that consumers enqueued in turn included. What a test asserts did not happen has then
+   * not happened, instead of "not yet" after a sleep. Fails after `timeoutMs` naming what is left.
+   */
+  settle(options?: { timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,15 +65,38 @@ function noServiceHere(): never {
   throw new Error('service(): the services run in their own processes (distributed mode)');
 }
 
+/** Kicks every relay and waits for its passes until a full round finds no event left unpublished. */
+async function settleOutboxes(embedded: EmbeddedPlatform, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left: string[] = [];
+    for (const name of serviceNames) {
+      const { relay, database } = embedded.services[name].runtime;
+      relay.kick();
+      await relay.idle();
+      const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox where published_at is null`);
+      if (Number(row!.n) > 0) left.push(`${name}: ${row!.n}`);
+    }
+    if (left.length === 0) return;
+    // Events a consumer refused wait out their backoff (at most 1 s) before the next pass.
+    if (Date.now() > deadline) throw new Error(`settle: events still unpublished after ${timeoutMs} ms (${left.join(', ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 async function createDatabases(): Promise<{ urls: Record<ServiceName, string>; drop: () => Promise<void> }> {
   if (testDatabaseUrl === undefined) throw new Error('TEST_DATABASE_URL is not set');
   const suffix = randomBytes(4).toString('hex');
   const urls = {} as Record<ServiceName, string>;
-  for (const name of serviceNames) urls[name] = await ensureDatabase(testDatabaseUrl, `t_${suffix}_${name}`);
+  // Copies of databases migrated once (postgres-template.ts): the services find nothing left to apply.
+  for (const name of serviceNames) urls[name] = await createFromTemplate(testDatabaseUrl, `t_${suffix}_${name}`, await migratedTemplate(testDatabaseUrl, name));
   return { urls, drop: async () => void (await Promise.all(serviceNames.map((name) => dropDatabase(testDatabaseUrl, `t_${suffix}_${name}`)))) };
 }
 
-function testEnv(): Record<string, string | undefined> {
+/** Configuration a test gives its platform (`startTestPlatform({ env })`): it wins over the harness's defaults. */
+export type TestEnv = Readonly<Record<string, string | undefined>>;
+
+function testEnv(overrides: TestEnv = {}): Record<string, string | undefined> {
   return {
     ...process.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -79,6 +110,19 @@ function testEnv(): Record<string, string | undefined> {
     EMAIL_OUTBOX_DIR: process.env.EMAIL_OUTBOX_DIR ?? mkdtempSync(join(tmpdir(), 'paymesh-mail-')),
     DATABASE_URL: undefined,
     NATS_URL: undefined,
+    ...overrides,
+  };
+}
+
+/**
+ * SERVICE_CLIENTS and each service's <NAME>_SERVICE_CLIENT_SECRET for secrets a test chose (to
+ * call the token endpoint as a service): the launcher keeps them instead of making its own.
+ */
+export function serviceClientsEnv(secrets: Readonly<Partial<Record<Exclude<ServiceName, 'auth'>, string>>>): TestEnv {
+  const entries = Object.entries(secrets) as [string, string][];
+  return {
+    SERVICE_CLIENTS: entries.map(([name, secret]) => `${name}-service:${secret}`).join(','),
+    ...Object.fromEntries(entries.map(([name, secret]) => [`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`, secret])),
   };
 }
 
@@ -99,7 +143,7 @@ function assertNoSecretsLogged(logs: (service: ServiceName | 'gateway') => strin
  * warnings and errors only (cheap), still into memory: every platform's logs are scanned for
  * secrets when it stops (log-scan.ts).
  */
-export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
   const logged = new Map<ServiceName | 'gateway', string[]>();
   const logTo = (service: ServiceName | 'gateway') => {
@@ -108,7 +152,9 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
     return { write: (line: string) => void lines.push(line) };
   };
   const logsOf = (service: ServiceName | 'gateway') => (logged.get(service) ?? []).join('');
-  const env = runSecrets(testEnv());
+  // Stopping a test platform waits for no late request: the gateway and services close at once
+  // instead of holding their listeners open for the drain (tests of the drain start their own).
+  const env = runSecrets(testEnv({ SHUTDOWN_DRAIN_MS: '0', ...options.env }));
   const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' }));
   return {
     gatewayUrl: embedded.gatewayUrl,
@@ -120,6 +166,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
       await embedded.services.users.runtime.database.db.execute(sql`update users set email_verified_at = now() where id = ${String(userId)}`);
     },
     service: (name) => embedded.services[name],
+    settle: (settleOptions = {}) => settleOutboxes(embedded, settleOptions.timeoutMs ?? 10_000),
     async stop() {
       await embedded.stop();
       await databases?.drop();
@@ -141,7 +188,7 @@ export type SuitePlatform<U extends string = never> = {
 
 /**
  * The usual platform of a `describe`, on one backend. Call it in the describe's body: it registers
- * a `before` that starts the platform (`startTestPlatform`), reads the database of the service
+ * a `before` that starts the platform (`startTestPlatform`, with `options.env`), reads the database of the service
  * `options.db`, logs the admin in, then signs up `options.users` one after another in the order
  * given (so their ids follow that order), and an `after` that stops the platform. The fields of
  * the object it returns are set by that `before`: read them in hooks and tests, not while the
@@ -150,14 +197,16 @@ export type SuitePlatform<U extends string = never> = {
  *   const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
  *   test('…', async () => { await suite.platform.api.call('GET', '/wallet', { token: suite.alice.token }); });
  */
-export function suitePlatform<const U extends string = never>(backend: Backend, options: { db?: ServiceName; users?: readonly U[] } = {}): SuitePlatform<U> {
+export function suitePlatform<const U extends string = never>(backend: Backend, options: { db?: ServiceName; users?: readonly U[]; env?: TestEnv | (() => TestEnv) } = {}): SuitePlatform<U> {
   const users = options.users ?? [];
   for (const name of users) {
     if (name === 'platform' || name === 'db' || name === 'adminToken') throw new Error(`suitePlatform: a user may not be called ${name}`);
   }
   const suite: Record<string, unknown> = {};
   before(async () => {
-    const platform = await startTestPlatform(backend);
+    // A function when the configuration exists only once an earlier hook ran (an SMTP sink's URL).
+    const env = typeof options.env === 'function' ? options.env() : options.env;
+    const platform = await startTestPlatform(backend, { env });
     suite.platform = platform;
     if (options.db !== undefined) suite.db = platform.embedded!.services[options.db].runtime.database.db;
     suite.adminToken = await platform.api.adminToken();
@@ -175,7 +224,7 @@ export interface DistributedTestOptions {
   /** The services reach NATS through this proxy (tests of broker faults). */
   readonly natsProxy?: FaultProxy;
   /** Extra environment for every process. */
-  readonly env?: Record<string, string>;
+  readonly env?: TestEnv;
   /** Where the processes log (`<dir>/<service>.log`), for tests that read it before start-up ends. */
   readonly logDir?: string;
 }
@@ -189,7 +238,7 @@ export async function startDistributedTestPlatform(options: DistributedTestOptio
   const databaseUrls = { ...databases.urls };
   if (options.databaseProxy !== undefined) for (const name of serviceNames) databaseUrls[name] = options.databaseProxy.rewrite(databases.urls[name]);
   const natsUrl = options.natsProxy === undefined ? testNatsUrl : options.natsProxy.rewrite(testNatsUrl);
-  const env = runSecrets({ ...testEnv(), LOG_LEVEL: 'info', ...options.env });
+  const env = runSecrets(testEnv({ LOG_LEVEL: 'info', ...options.env }));
   const platform = await startDistributed({ env, databaseUrls, natsUrl, natsStream: stream, ports: 'random', logDir });
   return {
     gatewayUrl: platform.gatewayUrl,
@@ -208,6 +257,10 @@ export async function startDistributedTestPlatform(options: DistributedTestOptio
       } finally {
         await client.end();
       }
+    },
+    async settle() {
+      // Consumers across NATS say nothing of being idle: distributed tests wait for what they expect.
+      throw new Error('settle() needs the embedded platform');
     },
     async stop() {
       await platform.stop();
@@ -236,6 +289,13 @@ export interface ApiResponse<T = any> {
   readonly headers: Headers;
 }
 
+/**
+ * How long a request may go unanswered before the test fails instead of hanging. Not a speed
+ * bound: 200 requests raced at once on a loaded two-core machine queue behind one another for
+ * well over 15 s, and are right. Pass `timeoutMs` to a call that means a bound of its own.
+ */
+const unansweredAfterMs = 120_000;
+
 /** A small HTTP client for tests: JSON by default, form-encoded on request, bearer optional. */
 export class Api {
   readonly baseUrl: string;
@@ -244,7 +304,7 @@ export class Api {
     this.baseUrl = baseUrl;
   }
 
-  async call<T = any>(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  async call<T = any>(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;
@@ -255,7 +315,7 @@ export class Api {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(options.form).toString();
     }
-    const response = await fetch(this.baseUrl + path, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(this.baseUrl + path, { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? unansweredAfterMs) });
     const text = await response.text();
     let parsed: unknown = text;
     try {

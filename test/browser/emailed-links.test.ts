@@ -1,7 +1,8 @@
 // The emailed links, followed in Chromium as a person does: confirm an address, reset a forgotten
 // password. The pages' form posts carry a real Origin and the Referer never carries the token.
 // The rules behind the links (single use, expiry, who gets mail) are in
-// services/users/test/email-flows.test.ts; forged posts in test/html-pages.test.ts.
+// services/users/test/email-verification.test.ts and password-reset.test.ts; forged posts in
+// test/html-pages.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Page, Request } from 'playwright-core';
@@ -19,7 +20,7 @@ describe('following the emailed links in a real browser', { skip: skipWithoutChr
 
   before(async () => {
     mailbox = await openMailbox();
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env: { SMTP_URL: mailbox.smtpUrl } });
     publicUrl = `http://localhost:${new URL(platform.gatewayUrl).port}`;
   });
   after(async () => {

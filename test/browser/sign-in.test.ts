@@ -21,9 +21,12 @@ describe('signing in to an app in a real browser', { skip: skipWithoutChromium()
 
   before(async () => {
     rp = await startRelyingParty();
-    process.env.OAUTH_CLIENTS = JSON.stringify([rp.metadata(web, { client_name: 'Paymesh Web' }), rp.metadata(partner, { client_name: 'Partner <App>' })]);
-    process.env.FIRST_PARTY_CLIENTS = web.clientId;
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', {
+      env: {
+        OAUTH_CLIENTS: JSON.stringify([rp.metadata(web, { client_name: 'Paymesh Web' }), rp.metadata(partner, { client_name: 'Partner <App>' })]),
+        FIRST_PARTY_CLIENTS: web.clientId,
+      },
+    });
     issuer = `http://localhost:${new URL(platform.gatewayUrl).port}/auth`;
     await rp.connect(issuer, platform.gatewayUrl);
     alice = await platform.api.signUp();

@@ -4,7 +4,7 @@
 // at the end.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { newEvent, type EventEnvelope, type Subscription } from '../src/events/event.ts';
@@ -12,6 +12,7 @@ import { NatsTransport } from '../src/events/nats-transport.ts';
 import { createLogger } from '../src/logger.ts';
 import { closedPort } from './closed-port.ts';
 import { eventually, sleep } from './eventually.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const natsUrl = process.env.TEST_NATS_URL;
 const logger = createLogger('test', 'silent');
@@ -24,7 +25,7 @@ test('connecting to a NATS server that is not there fails at once instead of han
   assert.ok(Date.now() - startedAt < 5_000);
 });
 
-describe('NATS JetStream transport', { skip: natsUrl === undefined ? 'needs TEST_NATS_URL' : false }, () => {
+describeOrSkip('NATS JetStream transport', natsUrl === undefined ? 'needs TEST_NATS_URL' : false, () => {
   const url = natsUrl ?? '';
   const opened: NatsTransport[] = [];
   let transport: NatsTransport;

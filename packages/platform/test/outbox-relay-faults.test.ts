@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database } from '../src/db/open-database.ts';
 import { Type } from 'typebox';
@@ -15,6 +15,7 @@ import type { EventEnvelope, EventTransport } from '../src/events/event.ts';
 import { OutboxRelay } from '../src/events/outbox-relay.ts';
 import { createLogger } from '../src/logger.ts';
 import { eventually } from './eventually.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const logger = createLogger('test', 'silent');
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
@@ -64,7 +65,7 @@ const backends = [
 ];
 
 for (const backend of backends) {
-  describe(`the outbox relay under faults on ${backend.name}`, { skip: backend.skip }, () => {
+  describeOrSkip(`the outbox relay under faults on ${backend.name}`, backend.skip, () => {
     let database: Database;
     let url: string | undefined;
     let scratch: string | undefined;

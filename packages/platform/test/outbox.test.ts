@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { openDatabase, queryRows, sql, type Database, type Db } from '../src/db/open-database.ts';
 import { Type } from 'typebox';
@@ -22,6 +22,7 @@ import { createLogger } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { currentRequestId, requestContext } from '../src/request-context.ts';
 import { eventually, sleep } from './eventually.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 const logger = createLogger('test', 'silent');
 const metrics = createMetrics('test');
@@ -88,7 +89,7 @@ const backends = [
 ];
 
 for (const backend of backends) {
-  describe(`outbox and inbox on ${backend.name}`, { skip: backend.skip }, () => {
+  describeOrSkip(`outbox and inbox on ${backend.name}`, backend.skip, () => {
     let database: Database;
     let db: Db;
     let serviceMigrations: string;

@@ -6,17 +6,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
 const scope = 'openid offline_access payments:read notifications:read';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'wallet-web', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope },
-]);
-process.env.FIRST_PARTY_CLIENTS = 'wallet-web';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'wallet-web', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope },
+  ]),
+  FIRST_PARTY_CLIENTS: 'wallet-web',
+};
 
 type User = { id: number; username: string; password: string };
 type Code = { callback: URL; verifier: string; state: string };
@@ -33,7 +35,7 @@ for (const backend of backends()) {
     let app: oidc.Configuration;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       issuer = new URL(`http://localhost:${new URL(platform.gatewayUrl).port}/auth`);
       app = await oidc.discovery(issuer, 'wallet-web', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     });

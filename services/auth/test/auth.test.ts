@@ -6,16 +6,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
-import { Api, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { Api, backends, eventually, serviceClientsEnv, startTestPlatform, type TestEnv, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 
 // Client secrets known to this test, so that the client_credentials grant can be exercised with
-// the right secret too. The launcher keeps an operator's SERVICE_CLIENTS (ports.ts runSecrets);
-// this file runs in its own process, so nothing else sees these variables.
+// the right secret too. The launcher keeps given SERVICE_CLIENTS (ports.ts runSecrets).
 const secrets = { users: randomBytes(32).toString('base64url'), payments: randomBytes(32).toString('base64url'), notifications: randomBytes(32).toString('base64url') };
-process.env.OAUTH_CLIENTS = JSON.stringify([{ client_id: 'probe-app', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/callback'], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]);
-process.env.SERVICE_CLIENTS = Object.entries(secrets).map(([name, secret]) => `${name}-service:${secret}`).join(',');
-for (const [name, secret] of Object.entries(secrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([{ client_id: 'probe-app', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/callback'], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]),
+  ...serviceClientsEnv(secrets),
+};
 
 // The contract's login token is first-party and platform-wide; service tokens name one service.
 const audience = 'urn:paymesh:platform';
@@ -28,7 +28,7 @@ for (const backend of backends()) {
     let issuer: string;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       issuer = `http://localhost:${platform.embedded!.plan.gateway}/auth`;
     });
     after(async () => {

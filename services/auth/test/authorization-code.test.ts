@@ -7,19 +7,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { adminPassword, backends, eventually, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const webRedirect = 'http://localhost:5173/callback';
 const partnerRedirect = 'https://partner.example/cb';
 const partnerSecret = 'partner-secret-0123456789abcdef';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
-  { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
-]);
-process.env.FIRST_PARTY_CLIENTS = 'paymesh-web';
-// Short enough to watch a code expire within the test.
-process.env.AUTHORIZATION_CODE_TTL_SECONDS = '2';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
+    { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
+  ]),
+  FIRST_PARTY_CLIENTS: 'paymesh-web',
+  // Short enough to watch a code expire within the test.
+  AUTHORIZATION_CODE_TTL_SECONDS: '2',
+};
 
 for (const backend of backends()) {
   describe(`authorization code + PKCE through the login page (${backend})`, () => {
@@ -29,7 +31,7 @@ for (const backend of backends()) {
     let alice: { id: number; username: string; password: string };
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       issuer = new URL(`http://localhost:${new URL(platform.gatewayUrl).port}/auth`);
       web = await oidc.discovery(issuer, 'paymesh-web', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
       alice = await platform.api.signUp();

@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 
 const maxPerIp = 3;
-process.env.TRUSTED_PROXIES = '127.0.0.1';
-process.env.LOGIN_MAX_FAILURES_PER_IP = String(maxPerIp);
-process.env.CLIENT_AUTH_MAX_FAILURES_PER_IP = String(maxPerIp);
-process.env.LOGIN_LOCKOUT_SECONDS = '600';
+const env: TestEnv = {
+  TRUSTED_PROXIES: '127.0.0.1',
+  LOGIN_MAX_FAILURES_PER_IP: String(maxPerIp),
+  CLIENT_AUTH_MAX_FAILURES_PER_IP: String(maxPerIp),
+  LOGIN_LOCKOUT_SECONDS: '600',
+};
 
 /** What a client may claim to be: one address, a chain, IPv6, the gateway's own, garbage. */
 const spoofs = (i: number) => [`203.0.113.${i}`, `198.51.100.${i}, 10.0.0.${i}`, `2001:db8::${i}`, '127.0.0.1', `unknown-${i}`, `127.0.0.${200 + i}`][i % 6]!;
@@ -24,7 +26,7 @@ for (const backend of backends()) {
     const freshAddress = () => `127.0.0.${++lastOctet}`;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
     });
     after(async () => {
       await platform?.stop();

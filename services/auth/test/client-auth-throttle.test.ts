@@ -8,19 +8,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 
 const maxPerClient = 3;
 const maxPerIp = 8;
-process.env.CLIENT_AUTH_MAX_FAILURES_PER_CLIENT_AND_ADDRESS = String(maxPerClient);
-process.env.CLIENT_AUTH_MAX_FAILURES_PER_IP = String(maxPerIp);
-process.env.LOGIN_LOCKOUT_SECONDS = '600';
-// For the login metrics: the third wrong password from one address is refused.
-process.env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = '2';
 const secret = randomBytes(32).toString('base64url');
-// Each file runs in its own process: nothing else sees these variables.
-process.env.SERVICE_CLIENTS = `payments-service:${secret},users-service:${randomBytes(32).toString('base64url')},notifications-service:${randomBytes(32).toString('base64url')}`;
-process.env.PAYMENTS_SERVICE_CLIENT_SECRET = secret;
+const env: TestEnv = {
+  CLIENT_AUTH_MAX_FAILURES_PER_CLIENT_AND_ADDRESS: String(maxPerClient),
+  CLIENT_AUTH_MAX_FAILURES_PER_IP: String(maxPerIp),
+  LOGIN_LOCKOUT_SECONDS: '600',
+  // For the login metrics: the third wrong password from one address is refused.
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '2',
+  SERVICE_CLIENTS: `payments-service:${secret},users-service:${randomBytes(32).toString('base64url')},notifications-service:${randomBytes(32).toString('base64url')}`,
+  PAYMENTS_SERVICE_CLIENT_SECRET: secret,
+};
 
 interface Answer {
   readonly status: number;
@@ -46,7 +47,7 @@ for (const backend of backends()) {
     const freshAddress = () => `127.0.0.${++lastOctet}`;
 
     before(async () => {
-      platform = await startTestPlatform(backend, { captureLogs: true });
+      platform = await startTestPlatform(backend, { captureLogs: true, env });
     });
     after(async () => {
       await platform?.stop();

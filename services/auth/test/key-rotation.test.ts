@@ -3,14 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, eventually, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { rotateSigningKey } from '../src/keys/load-signing-keys.ts';
 
 // Short enough to watch within the test.
-process.env.SIGNING_KEY_REFRESH_SECONDS = '1';
-process.env.SIGNING_KEY_PUBLISH_LEAD_SECONDS = '2';
-process.env.JWKS_COOLDOWN_SECONDS = '1';
+const env: TestEnv = {
+  SIGNING_KEY_REFRESH_SECONDS: '1',
+  SIGNING_KEY_PUBLISH_LEAD_SECONDS: '2',
+  JWKS_COOLDOWN_SECONDS: '1',
+};
 
 for (const backend of backends()) {
   describe(`signing key rotation (${backend})`, () => {
@@ -18,7 +20,7 @@ for (const backend of backends()) {
     let alice: { id: number; token: string; username: string; password: string };
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       alice = await platform.api.signUp();
     });
     after(async () => {

@@ -13,29 +13,31 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { adminPassword, backends, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { accountKey, ipKey, LoginThrottle, type LoginThrottleLimits } from '../src/throttle/login-throttle.ts';
 import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
-// Small limits so that the rules show in a few requests; startTestPlatform reads process.env.
+// Small limits so that the rules show in a few requests, given to startTestPlatform.
 const maxPerPair = 3;
 const maxPerIp = 8;
 const lockoutSec = 3;
 const freeFailures = 4;
 const firstDelaySec = 300;
 const maxDelaySec = 600;
-process.env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = String(maxPerPair);
-process.env.LOGIN_MAX_FAILURES_PER_IP = String(maxPerIp);
-process.env.LOGIN_FAILURE_WINDOW_SECONDS = '600';
-process.env.LOGIN_LOCKOUT_SECONDS = String(lockoutSec);
-process.env.LOGIN_ACCOUNT_FREE_FAILURES = String(freeFailures);
-process.env.LOGIN_ACCOUNT_FIRST_DELAY_SECONDS = String(firstDelaySec);
-process.env.LOGIN_ACCOUNT_MAX_DELAY_SECONDS = String(maxDelaySec);
-// A first-party browser app, for the login page.
 const webRedirect = 'http://localhost:5173/callback';
-process.env.OAUTH_CLIENTS = JSON.stringify([{ client_id: 'paymesh-web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]);
-process.env.FIRST_PARTY_CLIENTS = 'paymesh-web';
+const env: TestEnv = {
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: String(maxPerPair),
+  LOGIN_MAX_FAILURES_PER_IP: String(maxPerIp),
+  LOGIN_FAILURE_WINDOW_SECONDS: '600',
+  LOGIN_LOCKOUT_SECONDS: String(lockoutSec),
+  LOGIN_ACCOUNT_FREE_FAILURES: String(freeFailures),
+  LOGIN_ACCOUNT_FIRST_DELAY_SECONDS: String(firstDelaySec),
+  LOGIN_ACCOUNT_MAX_DELAY_SECONDS: String(maxDelaySec),
+  // A first-party browser app, for the login page.
+  OAUTH_CLIENTS: JSON.stringify([{ client_id: 'paymesh-web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]),
+  FIRST_PARTY_CLIENTS: 'paymesh-web',
+};
 
 interface Attempt {
   readonly status: number;
@@ -71,7 +73,7 @@ for (const backend of backends()) {
     const freshAddress = () => `127.0.0.${++lastOctet}`;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
     });
     after(async () => {
       await platform?.stop();

@@ -3,15 +3,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { HttpBrowser, formOn } from '@paymesh/app/testing/http-browser';
 
 const redirect = 'http://localhost:5173/callback';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'short-lived', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid offline_access payments:read' },
-]);
-process.env.FIRST_PARTY_CLIENTS = 'short-lived';
-process.env.REFRESH_TOKEN_TTL_SECONDS = '4';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'short-lived', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid offline_access payments:read' },
+  ]),
+  FIRST_PARTY_CLIENTS: 'short-lived',
+  REFRESH_TOKEN_TTL_SECONDS: '4',
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,7 +21,7 @@ describe('refresh token lifetime', () => {
   let platform: TestPlatform;
 
   before(async () => {
-    platform = await startTestPlatform('pglite');
+    platform = await startTestPlatform('pglite', { env });
   });
   after(async () => {
     await platform?.stop();

@@ -3,14 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const redirect = 'http://localhost:5173/callback';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'ledger-web', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid offline_access payments:read notifications:read users:read' },
-]);
-process.env.FIRST_PARTY_CLIENTS = 'ledger-web';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'ledger-web', token_endpoint_auth_method: 'none', redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid offline_access payments:read notifications:read users:read' },
+  ]),
+  FIRST_PARTY_CLIENTS: 'ledger-web',
+};
 
 const payments = 'urn:paymesh:payments';
 const notifications = 'urn:paymesh:notifications';
@@ -22,7 +24,7 @@ for (const backend of backends()) {
     let app: oidc.Configuration;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       issuer = issuerOf(platform.gatewayUrl);
       app = await discover(issuer, 'ledger-web');
     });

@@ -6,17 +6,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminPassword, backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { adminPassword, backends, startTestPlatform, type TestPlatform, type TestEnv } from '@paymesh/app/testing';
 import { authorizeCode, discover, issuerOf } from './sign-in.ts';
 
 const redirect = 'https://partner.example/cb';
 const secret = 'partner-secret-0123456789abcdef';
-process.env.OAUTH_CLIENTS = JSON.stringify([
-  { client_id: 'own-app', client_name: 'Paymesh app', client_secret: `own-${secret}`, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
-  { client_id: 'partner-app', client_name: 'Partner', client_secret: secret, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
-]);
-
-process.env.FIRST_PARTY_CLIENTS = 'own-app';
+const env: TestEnv = {
+  OAUTH_CLIENTS: JSON.stringify([
+    { client_id: 'own-app', client_name: 'Paymesh app', client_secret: `own-${secret}`, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
+    { client_id: 'partner-app', client_name: 'Partner', client_secret: secret, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read' },
+  ]),
+  FIRST_PARTY_CLIENTS: 'own-app',
+};
 
 const payments = 'urn:paymesh:payments';
 
@@ -29,7 +30,7 @@ for (const backend of backends()) {
     const emailOf = (user: { username: string }) => `${user.username}@example.com`;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       issuer = issuerOf(platform.gatewayUrl);
       partner = await discover(issuer, 'partner-app', oidc.ClientSecretBasic(secret));
       alice = await platform.api.signUp();

@@ -8,7 +8,7 @@ import { backends, eventually, startDistributedTestPlatform, startTestPlatform, 
 import { Stream } from './sse-stream.ts';
 
 // The shortest lifetime auth allows, so that the expiry case ends within the suite.
-process.env.ACCESS_TOKEN_TTL_SECONDS = '60';
+const env = { ACCESS_TOKEN_TTL_SECONDS: '60' };
 
 const triggers: Record<string, { reason: string; run: (platform: TestPlatform, user: SignedUpUser, adminToken: string) => Promise<void> }> = {
   'a logout': {
@@ -81,5 +81,5 @@ function streamEndTests(label: string, start: () => Promise<TestPlatform>): void
   });
 }
 
-for (const backend of backends()) streamEndTests(backend, () => startTestPlatform(backend));
-if (testDatabaseUrl !== undefined && testNatsUrl !== undefined) streamEndTests('distributed, NATS', () => startDistributedTestPlatform());
+for (const backend of backends()) streamEndTests(backend, () => startTestPlatform(backend, { env }));
+if (testDatabaseUrl !== undefined && testNatsUrl !== undefined) streamEndTests('distributed, NATS', () => startDistributedTestPlatform({ env }));

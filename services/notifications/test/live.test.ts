@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { backends, eventually, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { Stream } from './sse-stream.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 type User = { id: number; token: string };
 
@@ -144,9 +145,7 @@ for (const backend of backends()) {
   });
 }
 
-describe('notifications: live stream, distributed (one process per service, PostgreSQL, NATS JetStream)', {
-  skip: testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false,
-}, () => {
+describeOrSkip('notifications: live stream, distributed (one process per service, PostgreSQL, NATS JetStream)', testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false, () => {
   let platform: TestPlatform;
   before(async () => {
     platform = await startDistributedTestPlatform();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import webpush from 'web-push';
-import { backends, eventually, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { backends, eventually, startTestPlatform, type TestEnv, type TestPlatform } from '@paymesh/app/testing';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { ClaimedDelivery } from '../src/delivery/channel-sender.ts';
@@ -45,7 +45,7 @@ after(async () => {
   rmSync(mailDir, { recursive: true, force: true });
 });
 
-Object.assign(process.env, {
+const env: TestEnv = {
   FCM_SERVICE_ACCOUNT_JSON: JSON.stringify({ type: 'service_account', ...fcm.account }),
   FCM_API_URL: fcmUrl,
   APNS_KEY: apnsKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -61,7 +61,7 @@ Object.assign(process.env, {
   NOTIFICATIONS_RETRY_DELAYS: '100ms,100ms',
   // payment.succeeded also goes by email: written here, not in the checkout's var/mail.
   EMAIL_OUTBOX_DIR: mailDir,
-});
+};
 
 // ─── The platform ───────────────────────────────────────────────────────────────────────────────
 
@@ -81,7 +81,7 @@ for (const backend of backends()) {
     let adminToken: string;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       db = platform.embedded!.services.notifications.runtime.database.db;
       adminToken = await platform.api.adminToken();
     });

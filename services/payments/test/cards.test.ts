@@ -9,6 +9,7 @@ import pg from 'pg';
 import { backends, startDistributedTestPlatform, suitePlatform, testDatabaseUrl, testNatsUrl, type Api, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
 type User = { id: number; token: string };
 type CardInput = { number: string; exp_month: number; exp_year: number; cvc: string };
@@ -432,9 +433,7 @@ for (const backend of backends()) {
   });
 }
 
-describe('card-number scan, distributed (one process per service, PostgreSQL, NATS JetStream)', {
-  skip: testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false,
-}, () => {
+describeOrSkip('card-number scan, distributed (one process per service, PostgreSQL, NATS JetStream)', testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false, () => {
   let platform: TestPlatform;
   before(async () => {
     platform = await startDistributedTestPlatform();

@@ -32,14 +32,12 @@ for (const backend of backends()) {
     let db: Db;
 
     before(async () => {
-      Object.assign(process.env, limits);
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: limits });
       users = new Api(`http://127.0.0.1:${platform.embedded!.plan.http.users}`);
       db = platform.embedded!.services.users.runtime.database.db;
     });
     after(async () => {
       await platform?.stop();
-      for (const key of Object.keys(limits)) delete process.env[key];
     });
 
     const register = (client: string, email: string, username = `u${hex()}`) =>

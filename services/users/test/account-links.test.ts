@@ -27,13 +27,11 @@ for (const backend of backends()) {
 
     before(async () => {
       sink = await startSmtpSink();
-      process.env.SMTP_URL = sink.url;
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: { SMTP_URL: sink.url } });
       usersDb = platform.embedded!.services.users.runtime.database.db;
     });
     after(async () => {
       await platform?.stop();
-      delete process.env.SMTP_URL;
       await sink?.close();
     });
 

@@ -442,12 +442,7 @@ for (const backend of backends()) {
     const check = (username: string, password: string, token = authToken) => direct().call('POST', credentialCheckPath, { token, json: { username, password } });
 
     before(async () => {
-      process.env.USERS_CREDENTIAL_CHECKS_PER_MINUTE = String(perMinute);
-      try {
-        platform = await startTestPlatform(backend);
-      } finally {
-        delete process.env.USERS_CREDENTIAL_CHECKS_PER_MINUTE;
-      }
+      platform = await startTestPlatform(backend, { env: { USERS_CREDENTIAL_CHECKS_PER_MINUTE: String(perMinute) } });
       authToken = await signServiceToken(platform, 'auth-service', 'users:credentials users:read');
     });
     after(async () => {

@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { Api, backends, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
+import { Api, backends, serviceClientsEnv, startTestPlatform, type ApiResponse, type TestPlatform } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
-// The platform's service clients with secrets this test knows (read when the platform starts), so
-// that a service can get its token at the token endpoint as in production.
+// The platform's service clients with secrets this test knows (given to the platform), so that a
+// service can get its token at the token endpoint as in production.
 const secrets = { users: randomBytes(32).toString('base64url'), payments: randomBytes(32).toString('base64url'), notifications: randomBytes(32).toString('base64url') };
-process.env.SERVICE_CLIENTS = Object.entries(secrets).map(([name, secret]) => `${name}-service:${secret}`).join(',');
-for (const [name, secret] of Object.entries(secrets)) process.env[`${name.toUpperCase()}_SERVICE_CLIENT_SECRET`] = secret;
 
 type CallerName = 'anonymous' | 'garbage token' | 'another user' | 'the user themself' | 'an admin' | 'a service (users:read)' | "auth's service token (users:credentials)";
 const everyCaller: CallerName[] = ['anonymous', 'garbage token', 'another user', 'the user themself', 'an admin', 'a service (users:read)'];
@@ -224,7 +222,7 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: serviceClientsEnv(secrets) });
       usersDb = platform.embedded!.services.users.runtime.database.db;
       direct = new Api(platform.embedded!.services.users.url);
       adminToken = await platform.api.adminToken();

@@ -12,7 +12,7 @@ import { backfillLoginKeys } from '../src/accounts/backfill-login-keys.ts';
 
 // Several spellings of one address register in turn: the per-mailbox registration limit (tested in
 // account-abuse.test.ts) would answer the later ones 429 before the login key is reached.
-process.env.USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR ??= '1000';
+const env = { USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR: '1000' };
 
 const hex = () => randomBytes(4).toString('hex');
 const password = () => `pw-${randomBytes(8).toString('hex')}`;
@@ -25,7 +25,7 @@ for (const backend of backends()) {
     let db: Db;
 
     before(async () => {
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env });
       db = platform.embedded!.services.users.runtime.database.db;
     });
     after(async () => {

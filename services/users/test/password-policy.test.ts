@@ -28,12 +28,10 @@ for (const backend of backends()) {
 
     before(async () => {
       sink = await startSmtpSink();
-      process.env.SMTP_URL = sink.url;
-      platform = await startTestPlatform(backend);
+      platform = await startTestPlatform(backend, { env: { SMTP_URL: sink.url } });
     });
     after(async () => {
       await platform?.stop();
-      delete process.env.SMTP_URL;
       await sink?.close();
     });
 

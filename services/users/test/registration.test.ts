@@ -13,7 +13,7 @@ import { commonPasswordCount } from '../src/passwords/check-password.ts';
 
 // The races below register one address ten times at once: the per-mailbox registration limit
 // (tested in account-abuse.test.ts) would answer most of them 429 before they reach the constraint.
-process.env.USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR ??= '1000';
+const registrationsPerMailbox = '1000';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const unique = (prefix: string) => `${prefix}_${hex(5)}`;
@@ -31,12 +31,7 @@ for (const backend of backends()) {
     before(async () => {
       // An SMTP sink: what the platform sends by email.
       sink = await startSmtpSink();
-      process.env.SMTP_URL = sink.url;
-      try {
-        platform = await startTestPlatform(backend);
-      } finally {
-        delete process.env.SMTP_URL;
-      }
+      platform = await startTestPlatform(backend, { env: { SMTP_URL: sink.url, USERS_REGISTRATIONS_PER_MAILBOX_PER_HOUR: registrationsPerMailbox } });
       usersDb = platform.embedded!.services.users.runtime.database.db;
     });
     after(async () => {

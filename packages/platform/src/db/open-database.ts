@@ -10,8 +10,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
-import { readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
+import { pgliteModules, readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
+import { trimSnapshot } from './trim-snapshot.ts';
 
 const migrationLockKey = 7_320_461_923; // arbitrary, constant across releases
 
@@ -49,9 +50,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const key = inMemory ? await snapshotKey(pgliteSettings, options.migrations) : undefined;
   const snapshot = key === undefined ? undefined : await readSnapshot(key);
   const database = options.url === undefined ? await openPglite(options.dataDir, snapshot) : openPostgres(options.url, options.poolSize ?? 10, options.logger);
+  // A snapshot is the migrated database of exactly these migration files (its key hashes them):
+  // there is nothing to check or apply.
+  if (snapshot !== undefined) return database;
   try {
     await applyMigrations(database.migrations, options.migrations, options.logger);
-    if (key !== undefined && snapshot === undefined) await writeSnapshot(key, await database.dump!());
+    if (key !== undefined) await writeSnapshot(key, await database.dump!());
   } catch (error) {
     await database.close();
     throw error;
@@ -71,6 +75,7 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
   const client = await PGlite.create(dataDir, {
     parsers: { [types.INT8]: (value: string) => value },
     ...pgliteSettings,
+    ...(await pgliteModules()),
     ...(snapshot === undefined ? {} : { loadDataDir: snapshot }),
   });
   const db = drizzlePglite({ client }) as unknown as Db;
@@ -96,7 +101,12 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
       await client.query('select 1');
     },
     close: () => client.close(),
-    dump: () => client.dumpDataDir('none'),
+    async dump() {
+      // Only this database is ever opened from the snapshot: the templates stay out (trim-snapshot.ts).
+      const others = (await client.query<{ oid: number }>('select oid::int as oid from pg_database where datname <> current_database()')).rows.map((row) => row.oid);
+      const tar = new Uint8Array(await (await client.dumpDataDir('none')).arrayBuffer());
+      return new Blob([trimSnapshot(tar, others)]);
+    },
   };
 }
 

@@ -66,6 +66,11 @@ export class OutboxRelay {
     this.#flight.run();
   }
 
+  /** Resolves once no pass runs and none is due to follow (the tests' settle() waits on it). */
+  async idle(): Promise<void> {
+    for (let pass = this.#flight.current; pass !== undefined; pass = this.#flight.current) await pass;
+  }
+
   /**
    * Publishes what is pending, starting no publish after `deadlineMs`, then stops polling. What is
    * left stays in the outbox (its lease released) for the next start or another replica.
