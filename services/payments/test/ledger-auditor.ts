@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import type { Api, ApiResponse } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
-import { type Op } from './ledger-workload.ts';
-import { type Account, Model, type PaymentSummary, type ResponseSummary, answer, code, currencies, modelSummary, zero } from './ledger-model.ts';
+import { type Account, type Op, Model, type PaymentSummary, type ResponseSummary, answer, code, currencies, modelSummary, zero } from './ledger-model.ts';
 
 /** What the full audit reads: the payments database, the API as the admin, the workload's users. */
 export interface Audited {

@@ -2,7 +2,27 @@
 // model of accounts and payments written from those rules (not from the service's code), and the
 // prediction of what each operation must answer and move. See ledger-model.test.ts.
 import assert from 'node:assert/strict';
-import { type Op } from './ledger-workload.ts';
+
+/** One step of the workload (ledger-workload.ts chooses them; the model predicts each). */
+export type Op =
+  // method: a card name, "default" (none given: the configured pm_card_visa) or "none" (only with confirm false)
+  | { kind: 'card'; user: number; currency: Currency; amount: number; capture: 'automatic' | 'manual'; method: string; confirm: boolean; admin: boolean } & RequestStyle
+  | { kind: 'wallet_pay'; user: number; currency: Currency; amount: number; capture: 'automatic' | 'manual'; confirm: boolean; admin: boolean } & RequestStyle
+  | { kind: 'capture'; payment: string; amount: number | null; actor: number | 'admin'; asNumber: boolean }
+  | { kind: 'cancel'; payment: string; reason: string | null; actor: number | 'admin' }
+  | { kind: 'refund'; payment: string; amount: number | null; reason: string | null; asNumber: boolean }
+  | { kind: 'refund_by_user'; payment: string; actor: number }
+  | { kind: 'confirm'; payment: string; method: string | null; actor: number | 'admin' }
+  | { kind: 'top_up'; user: number; currency: Currency; amount: number; method: string; admin: boolean } & RequestStyle
+  // the request of an earlier step sent again with its Idempotency-Key
+  | { kind: 'replay'; step: number };
+
+/** How a create request is written: amount as JSON number text or string, currency as given ("usd", "USD" or left to the default). */
+export interface RequestStyle {
+  readonly asNumber: boolean;
+  readonly currencyText: string | null;
+  readonly captureField: boolean;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The rules, as the API documents them.

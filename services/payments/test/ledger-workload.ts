@@ -1,6 +1,7 @@
 // The ledger model's workload: seeded randomness and the operations it chooses from the model's
 // state, as plain printable data so that a failure names what to replay. See ledger-model.test.ts.
-import { type Currency, Model, type ModelPayment, cancellationReasons, currencies, declinedCardNames, goodCards, paymentCeiling, refundReasons, threeDSecureCards } from './ledger-model.ts';
+export type { Op, RequestStyle } from './ledger-model.ts';
+import { type Currency, Model, type Op, type RequestStyle, type ModelPayment, cancellationReasons, currencies, declinedCardNames, goodCards, paymentCeiling, refundReasons, threeDSecureCards } from './ledger-model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness (mulberry32): the same seed gives the same operations, whatever the service
@@ -41,26 +42,6 @@ export class Random {
 
 // ---------------------------------------------------------------------------------------------
 // Operations: plain data, printable, so that a failure names what to replay.
-
-export type Op =
-  // method: a card name, "default" (none given: the configured pm_card_visa) or "none" (only with confirm false)
-  | { kind: 'card'; user: number; currency: Currency; amount: number; capture: 'automatic' | 'manual'; method: string; confirm: boolean; admin: boolean } & RequestStyle
-  | { kind: 'wallet_pay'; user: number; currency: Currency; amount: number; capture: 'automatic' | 'manual'; confirm: boolean; admin: boolean } & RequestStyle
-  | { kind: 'capture'; payment: string; amount: number | null; actor: number | 'admin'; asNumber: boolean }
-  | { kind: 'cancel'; payment: string; reason: string | null; actor: number | 'admin' }
-  | { kind: 'refund'; payment: string; amount: number | null; reason: string | null; asNumber: boolean }
-  | { kind: 'refund_by_user'; payment: string; actor: number }
-  | { kind: 'confirm'; payment: string; method: string | null; actor: number | 'admin' }
-  | { kind: 'top_up'; user: number; currency: Currency; amount: number; method: string; admin: boolean } & RequestStyle
-  // the request of an earlier step sent again with its Idempotency-Key
-  | { kind: 'replay'; step: number };
-
-/** How a create request is written: amount as JSON number text or string, currency as given ("usd", "USD" or left to the default). */
-export interface RequestStyle {
-  readonly asNumber: boolean;
-  readonly currencyText: string | null;
-  readonly captureField: boolean;
-}
 
 /** A keyed request already sent, with what it answered. */
 export interface SentRequest {
