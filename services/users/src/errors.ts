@@ -25,6 +25,6 @@ export const usersErrors = {
   busy: () => new AppError(503, 'api_error', 'service_busy', 'The service is busy; retry in a moment.', { headers: { 'retry-after': '1' }, legacy: { success: false, message: 'Service busy' } }),
   // The policy's reasons go with the refusal, so a person knows what to change.
   passwordTooWeak: (param: string, reasons: readonly string[]) => new AppError(400, 'invalid_request_error', 'password_too_weak', `That password is too easy to guess. ${reasons.join(' ')}`, { param, details: { reasons }, legacy: { success: false, message: 'Invalid input' } }),
-  tooManyChecks: () => new AppError(429, 'rate_limit_error', 'rate_limited', 'Too many credential checks for this login; slow down.', { headers: { 'retry-after': '60' } }),
+  tooManyChecks: (retryAfterSec = 60) => new AppError(429, 'rate_limit_error', 'rate_limited', 'Too many credential checks for this login; slow down.', { headers: { 'retry-after': String(retryAfterSec) } }),
   invalidCursor: () => new AppError(400, 'invalid_request_error', 'parameter_invalid', 'starting_after is not a user id.', { param: 'starting_after' }),
 };

@@ -62,6 +62,21 @@ for (const backend of backends()) {
         assert.equal(await loginStatus(user.username, user.password), 200, 'the password did not change');
       });
 
+      test('wrong current passwords sent all at once get no more than 5 guesses: the rest are refused with 429 and the Retry-After of the 15-minute window', async () => {
+        const user = await suite.platform.api.signUp();
+        const change = (current: string) => api('POST', '/users/me/password', { token: user.token, json: { current_password: current, new_password: newPassword() } });
+        const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => change(`wrong-${i}-${user.password}`)));
+        const guessed = answers.filter((a) => a.status === 400);
+        assert.ok(guessed.every((a) => a.body.error.code === 'current_password_invalid'));
+        assert.ok(guessed.length <= 5, `${guessed.length} wrong passwords were checked`);
+        const refused = answers.filter((a) => a.status === 429);
+        assert.equal(guessed.length + refused.length, answers.length, JSON.stringify(answers.map((a) => a.status)));
+        const blocked = await change(user.password);
+        assert.equal(blocked.status, 429);
+        assert.ok(Number(blocked.headers.get('retry-after')) > 60, `Retry-After ${blocked.headers.get('retry-after')}`);
+        assert.equal(await loginStatus(user.username, user.password), 200, 'the password did not change');
+      });
+
       test('PATCH /users/me refuses role, status, id, username and the verification fields (400) and changes nothing', async () => {
         const user = await suite.platform.api.signUp();
         const before = await me(user);

@@ -71,7 +71,7 @@ export class RateLimit {
     }
   }
 
-  /** @internal Gives an event back (it was refused by another limit). */
+  /** Gives an event back: it was refused by another limit, or it turned out not to count (a right password). */
   async giveBack(key: string): Promise<void> {
     await this.#limiter.reward(key, 1);
   }

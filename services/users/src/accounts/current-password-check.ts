@@ -15,17 +15,23 @@ export class CurrentPasswordCheck {
   }
 
   /**
-   * Runs `work` (a use case calling `check`) unless the user is blocked (429 too_many_checks); a
-   * wrong current password it reports is counted once its transaction has ended: PGlite runs one
+   * Runs `work` (a use case calling `check`) unless the user is blocked (429 too_many_checks with
+   * the window's remaining seconds). The try is counted before the work, so parallel requests
+   * cannot all slip past a check made before any of them failed; it is given back unless the work
+   * reported a wrong current password. Both happen outside the work's transaction: PGlite runs one
    * statement at a time and would wait forever for a count sent while the transaction holds it.
    */
   async guard<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    if (await this.#wrongTries.exhausted(userId)) throw usersErrors.tooManyChecks();
+    const waitSec = await this.#wrongTries.take(userId);
+    if (waitSec > 0) throw usersErrors.tooManyChecks(waitSec);
+    let wrong = false;
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AppError && error.code === 'current_password_invalid') await this.#wrongTries.take(userId);
+      wrong = error instanceof AppError && error.code === 'current_password_invalid';
       throw error;
+    } finally {
+      if (!wrong) await this.#wrongTries.giveBack(userId);
     }
   }
 

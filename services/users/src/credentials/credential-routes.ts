@@ -21,7 +21,8 @@ export function credentialRoutes(app: HttpServer, runtime: Runtime, options: { c
       config: { callers: ['service'], scope: 'users:credentials' },
       schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }) },
     }, async (request) => {
-      if (await limit.take(loginKey(request.body.username)) > 0) throw usersErrors.tooManyChecks();
+      const waitSec = await limit.take(loginKey(request.body.username));
+      if (waitSec > 0) throw usersErrors.tooManyChecks(waitSec);
       const user = await findUserByLogin(runtime.database.db, request.body.username);
       const usable = user !== undefined && user.status === 'active';
       const ok = await verifyPassword(usable ? user.password_hash : null, request.body.password);
