@@ -8,7 +8,6 @@ import { consumeEvents } from './events/consume-events.ts';
 import { followBroadcast } from './events/follow-broadcast.ts';
 import type { EventTransport, Subscription } from './events/event.ts';
 import { every, type Every } from './every.ts';
-import type { HttpServer } from './http-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, startMetricsServer } from './metrics.ts';
 import { closingStep } from './closing-step.ts';
@@ -114,8 +113,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
       if ('replayMs' in entry) {
         subscriptions.push(await followBroadcast(runtime.transport, entry.contract, (event) => entry.hear(event), { follower: declaration.name, replayMs: entry.replayMs, logger, metrics: runtime.metrics }));
       } else {
-        // The relay is kicked by the transaction itself (runtime.ts); afterCommit is the service's own wake-up.
-        subscriptions.push(...await consumeEvents({ db: runtime.database.db, transport: runtime.transport, logger, metrics: runtime.metrics, consumer: declaration.name, afterCommit: entry.afterCommit }, [entry]));
+        subscriptions.push(...await consumeEvents({ db: runtime.database.db, transport: runtime.transport, logger, metrics: runtime.metrics, consumer: declaration.name }, [entry]));
       }
     }
     await declaration.start?.(built);

@@ -284,9 +284,9 @@ for (const backend of backends) {
     test('a redelivered event causes one effect only', async () => {
       const transport = new InProcessTransport();
       const handled: string[] = [];
-      await consumeEvents({ db, transport, logger, metrics, consumer: 'test.redelivery', afterCommit: () => handled.push('committed') }, [consume(OrderPlaced, async (tx, event) => {
+      await consumeEvents({ db, transport, logger, metrics, consumer: 'test.redelivery' }, [consume(OrderPlaced, async (tx, event) => {
         await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.redelivery', ${event.id}, ${event.data.note})`);
-      })]);
+      }, () => void handled.push('committed'))]);
       const event = await placeOrder(100, 'delivered three times');
       const envelope = { id: event.id, subject: event.subject, occurredAt: event.occurredAt, requestId: event.requestId, data: event.data };
       await transport.publish(envelope);

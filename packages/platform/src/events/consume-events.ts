@@ -16,8 +16,6 @@ export interface ConsumeOptions {
   readonly metrics: Pick<Metrics, 'eventsDeadLettered'>;
   /** The durable consumer's name, e.g. `notifications`. Also the inbox scope. */
   readonly consumer: string;
-  /** Called after a handled event committed (to kick the outbox relay, say). */
-  readonly afterCommit?: () => void;
 }
 
 /**
@@ -28,7 +26,7 @@ export interface ConsumeOptions {
  */
 export function consumeEvents(options: ConsumeOptions, consumers: readonly EventConsumer<EventContract>[]): Promise<Subscription[]> {
   const { db, transport, logger, consumer } = options;
-  return Promise.all(consumers.map(({ contract, handle }) => {
+  return Promise.all(consumers.map(({ contract, handle, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
     return transport.consume(consumer, contract.subject, (received) =>
       requestContext.run({ requestId: received.requestId ?? received.id }, async () => {
@@ -43,7 +41,8 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         });
         if (handled) {
           logger.info({ consumer, eventId: event.id, subject: event.subject }, 'event handled');
-          options.afterCommit?.();
+          // The relay is kicked by the transaction itself (the kit's runtime); this is the consumer's own wake-up.
+          afterCommit?.();
         } else {
           logger.debug({ consumer, eventId: event.id }, 'duplicate event ignored');
         }

@@ -3,7 +3,6 @@
 // Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
 import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
 import type { EventData } from '@paymesh/platform/events/define-event';
-import type { Runtime } from '@paymesh/platform/runtime';
 import { PaymentFailed, PaymentSucceeded, RefundSucceeded } from '@paymesh/payments/events';
 import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
 

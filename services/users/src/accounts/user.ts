@@ -4,6 +4,7 @@ import { localUserId, type Caller } from '@paymesh/platform/auth/caller';
 import { platformErrors } from '@paymesh/platform/errors';
 import { isNormalizedLogin, loginKey } from '@paymesh/platform/login-key';
 import { usersErrors } from '../errors.ts';
+import { isNumericId } from '@paymesh/platform/ids';
 
 export interface UserRow {
   id: string;
@@ -36,7 +37,7 @@ export function publicUser(row: UserRow) {
 
 export async function findUserById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
   // The plain form only: '007' is not user 7 (ids compare as strings in access checks).
-  if (!/^[1-9]\d{0,17}$/.test(id)) return undefined;
+  if (!isNumericId(id)) return undefined;
   const rows = await queryRows<UserRow>(db, options.forUpdate === true
     ? sql`select * from users where id = ${id} for update`
     : sql`select * from users where id = ${id}`);
