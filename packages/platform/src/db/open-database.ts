@@ -142,8 +142,22 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
     },
     migrations: {
       async applied() {
-        await pool.query(bookkeeping);
-        return new Set((await pool.query<{ name: string }>('select name from schema_migrations')).rows.map((r) => r.name));
+        // Under the migration lock too: replicas starting together on a fresh database would
+        // race in `create table if not exists`, and all but one fail on pg_type's unique index.
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          await client.query('select pg_advisory_xact_lock($1)', [migrationLockKey]);
+          await client.query(bookkeeping);
+          const rows = (await client.query<{ name: string }>('select name from schema_migrations')).rows;
+          await client.query('commit');
+          return new Set(rows.map((r) => r.name));
+        } catch (error) {
+          await client.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
       },
       async apply(name, script) {
         const client = await pool.connect();
