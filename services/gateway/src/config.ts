@@ -1,4 +1,4 @@
-import { duration, int, oneOf, str, url } from '@paymesh/platform/config';
+import { addressList, duration, int, oneOf, str, url } from '@paymesh/platform/config';
 import { logLevels, metricsPorts, servicePorts, shutdownDrainKey } from '@paymesh/platform/service-config';
 
 export const gatewayConfigSpec = {
@@ -10,6 +10,7 @@ export const gatewayConfigSpec = {
   usersUrl: url('USERS_URL', 'Upstream for /users.', { default: `http://127.0.0.1:${servicePorts.users}` }),
   paymentsUrl: url('PAYMENTS_URL', 'Upstream for /payments.', { default: `http://127.0.0.1:${servicePorts.payments}` }),
   notificationsUrl: url('NOTIFICATIONS_URL', 'Upstream for /notifications.', { default: `http://127.0.0.1:${servicePorts.notifications}` }),
+  trustedProxies: addressList('TRUSTED_PROXIES', 'The peers in front of the gateway whose X-Forwarded-For it believes: a Kubernetes Ingress controller or a load balancer, as comma-separated addresses, CIDR ranges or `loopback`, `linklocal`, `uniquelocal`. The client address it passes on (and caps live streams by) is then the one that peer saw; the services\' login and registration limits count by it. Empty (the default) believes nobody: the gateway is the edge, and any client could otherwise choose its own address.', { default: [], shownDefault: '(empty: nobody)' }),
   logLevel: oneOf('LOG_LEVEL', `Log level (${logLevels.join(', ')}).`, logLevels, { default: 'info' }),
   maxBodyBytes: int('MAX_BODY_BYTES', 'Largest request body the gateway forwards when its size is announced (Content-Length); larger is 413 body_too_large. Keep it at the services\' limit (1 MiB).', { default: 1024 * 1024, min: 1024 }),
   maxStreamsPerAddress: int('MAX_STREAMS_PER_ADDRESS', 'Live streams (GET /notifications/stream) one client address may hold open through this gateway; more is 429 too_many_streams_from_address.', { default: 20, min: 1 }),

@@ -46,7 +46,9 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     bodyLimitBytes: 10 * 1024 * 1024,
     parsesBodies: false,
     // The public edge: what clients claim in X-Forwarded-* is not believed; we set it ourselves.
-    trustedProxies: [],
+    // Behind an Ingress the peer is the Ingress controller, whose X-Forwarded-For is believed when
+    // TRUSTED_PROXIES names it, or every client would share its address.
+    trustedProxies: config.trustedProxies,
     drainMs: config.shutdownDrainMs,
   });
   // Service-to-service endpoints (`<prefix>/internal/…`) are never reachable from outside (an
