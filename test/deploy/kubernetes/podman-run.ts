@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly network: string;
   /** Host port for each pod's probed port (kubelets probe the pod IP; here the host probes a published port). */
   readonly hostPorts: Record<string, number>;
+  /** Prefixes container names, so that two launches (or other containers) on one host never meet. */
+  readonly containerPrefix?: string;
   /** Pass resource limits on (`--memory`, `--cpus`); off where the host's cgroups refuse them. */
   readonly limits?: boolean;
 }
@@ -30,8 +32,10 @@ export interface ProbeSpec {
 }
 
 export interface RunSpec {
-  /** The Deployment's name, also the container's. */
+  /** The Deployment's name. */
   readonly name: string;
+  /** The container's name on the host. */
+  readonly container: string;
   readonly image: string;
   /** `podman` arguments after `run`, the environment excepted (see envFile). */
   readonly args: readonly string[];
@@ -57,7 +61,8 @@ function runSpec(objects: readonly K8sObject[], workload: Workload, options: Run
   const name = workload.metadata.name;
   const podName = `${name}-0`;
   const security = { ...pod.securityContext, ...container.securityContext };
-  const args: string[] = ['--detach', '--name', name, '--hostname', podName, '--network', options.network];
+  const containerName = `${options.containerPrefix ?? ''}${name}`;
+  const args: string[] = ['--detach', '--name', containerName, '--hostname', podName, '--network', options.network];
   for (const alias of serviceNames(objects, workload)) args.push('--network-alias', alias);
 
   if (security.runAsUser !== undefined) args.push('--user', security.runAsGroup === undefined ? String(security.runAsUser) : `${security.runAsUser}:${security.runAsGroup}`);
@@ -111,6 +116,7 @@ function runSpec(objects: readonly K8sObject[], workload: Workload, options: Run
   });
   return {
     name,
+    container: containerName,
     image,
     args,
     env: containerEnv(objects, workload, container, options.secrets, podName),
