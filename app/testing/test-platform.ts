@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
+import type { Clock } from '@paymesh/platform/clock';
 import { dropDatabase } from '@paymesh/platform/db/ensure-database';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
@@ -143,7 +144,11 @@ function assertNoSecretsLogged(logs: (service: ServiceName | 'gateway') => strin
  * warnings and errors only (cheap), still into memory: every platform's logs are scanned for
  * secrets when it stops (log-scan.ts).
  */
-export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv } = {}): Promise<TestPlatform> {
+/**
+ * `clock`: the services' time (token expiry, stream ends, lockouts) from a SkewedClock the test
+ * moves forward (`clock.advance(ms)`) instead of waiting; the system's clock otherwise.
+ */
+export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv; clock?: Clock } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
   const logged = new Map<ServiceName | 'gateway', string[]>();
   const logTo = (service: ServiceName | 'gateway') => {
@@ -155,7 +160,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
   // Stopping a test platform waits for no late request: the gateway and services close at once
   // instead of holding their listeners open for the drain (tests of the drain start their own).
   const env = runSecrets(testEnv({ SHUTDOWN_DRAIN_MS: '0', ...options.env }));
-  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' }));
+  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn', clock: options.clock }));
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,

@@ -81,7 +81,7 @@ export const notificationsService = defineService({
     return {
       runtime,
       config,
-      hub: new InboxHub(db, runtime.logger, runtime.revocations),
+      hub: new InboxHub(db, runtime.logger, runtime.revocations, runtime.clock),
       worker,
       fanout: { pushPlatforms: push.platforms, afterCommit: () => worker.kick() },
       mailer,
