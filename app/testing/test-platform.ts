@@ -55,7 +55,9 @@ export interface TestPlatform {
   /**
    * Embedded mode: returns once every outbox row of every service is published and every consumer
    * has handled it (the in-process transport resolves a publish once its consumers committed),
-   * events that consumers enqueued in turn included. What a test asserts did not happen has then
+   * events that consumers enqueued in turn included, and the job queues those fill (deliveries
+   * due now, with every attempt finished; reset requests) are worked off. Deliveries waiting for a
+   * later retry are not waited for. What a test asserts did not happen has then
    * not happened, instead of "not yet" after a sleep. Fails after `timeoutMs` naming what is left.
    */
   settle(options?: { timeoutMs?: number }): Promise<void>;
@@ -66,7 +68,10 @@ function noServiceHere(): never {
   throw new Error('service(): the services run in their own processes (distributed mode)');
 }
 
-/** Kicks every relay and waits for its passes until a full round finds no event left unpublished. */
+/**
+ * Kicks every relay and waits for its passes until a full round finds no event left unpublished
+ * and no job queue (deliveries, reset requests) anything due.
+ */
 async function settleOutboxes(embedded: EmbeddedPlatform, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -78,7 +83,15 @@ async function settleOutboxes(embedded: EmbeddedPlatform, timeoutMs: number): Pr
       const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox where published_at is null`);
       if (Number(row!.n) > 0) left.push(`${name}: ${row!.n}`);
     }
-    if (left.length === 0) return;
+    // The queues the requests and events filled (deliveries, reset requests) are worked off too;
+    // what they enqueue in turn is the next round's.
+    if (left.length === 0) {
+      let worked = false;
+      for (const name of serviceNames) if (await embedded.services[name].settleJobs()) worked = true;
+      if (!worked) return;
+      if (Date.now() > deadline) throw new Error(`settle: the job queues still found work after ${timeoutMs} ms`);
+      continue;
+    }
     // Events a consumer refused wait out their backoff (at most 1 s) before the next pass.
     if (Date.now() > deadline) throw new Error(`settle: events still unpublished after ${timeoutMs} ms (${left.join(', ')})`);
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -26,6 +26,8 @@ export interface HostedService<C = unknown> extends Hosted {
   readonly context: C;
   /** Starts the relay that `holdRelay` left stopped. */
   startRelay(): void;
+  /** Runs each job's `settle` (tests' settle()): true when any of them found work. */
+  settleJobs(): Promise<boolean>;
 }
 
 export interface HostOptions {
@@ -80,6 +82,11 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
       logger.info({ url: hosted.url, metrics: hosted.metricsUrl }, `${declaration.name} listening`);
     },
     startRelay: () => runtime.relay.start(),
+    async settleJobs() {
+      let worked = false;
+      for (const job of declaration.jobs) if (job.settle !== undefined && await job.settle(hosted.context)) worked = true;
+      return worked;
+    },
     async stopServing() {
       // Fastify's close waits for in-flight requests; idle keep-alive sockets are closed.
       await closeApp();
