@@ -11,7 +11,9 @@
  * free: list it when it is added.
  */
 const featureFloors = {
+  auth: [['provider'], ['clients', 'interactions', 'revocation'], ['login'], ['throttle'], ['oidc', 'keys']],
   notifications: [['producers'], ['dispatch'], ['inbox', 'live', 'email', 'push', 'webhooks', 'devices', 'preferences', 'delivery'], ['messages']],
+  payments: [['wallet', 'refunds'], ['payments'], ['payment-methods'], ['processor', 'idempotency', 'ledger', 'money', 'payers']],
   users: [['admin', 'credentials', 'password-reset', 'verification'], ['accounts'], ['passwords', 'throttle'], ['pages', 'tokens']],
 };
 

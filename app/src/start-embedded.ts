@@ -12,6 +12,7 @@ import { InProcessTransport } from '@paymesh/platform/events/in-process-transpor
 import { createLogger } from '@paymesh/platform/logger';
 import type { ContextOf } from '@paymesh/platform/service-declaration';
 import { hostEdge, hostService, type Hosted, type HostedService } from '@paymesh/platform/service-host';
+import type { Clock } from '@paymesh/platform/clock';
 import { shutDown } from '@paymesh/platform/shut-down';
 import { gatewayEnv, planPorts, runSecrets, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
 
@@ -26,6 +27,8 @@ export interface EmbeddedOptions {
   readonly logTo?: (service: ServiceName | 'gateway') => { write(line: string): void };
   /** The level with `logTo`; info unless given. */
   readonly logLevel?: string;
+  /** The services' clock: the system's unless a test moves time itself (SkewedClock). */
+  readonly clock?: Clock;
 }
 
 /** The declarations the platform is made of, by name. */
@@ -62,7 +65,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         DATABASE_URL: options.databaseUrls?.[name] ?? base.DATABASE_URL,
       });
       const logger = options.logTo === undefined ? undefined : createLogger(name, options.logLevel ?? 'info', options.logTo(name));
-      const service = await hostService(declarations[name] as never, { env, transport, holdRelay: true, logger }) as HostedService<unknown>;
+      const service = await hostService(declarations[name] as never, { env, transport, holdRelay: true, logger, clock: options.clock }) as HostedService<unknown>;
       hosted[name] = service;
       units.push(service);
       await service.listen();

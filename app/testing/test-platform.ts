@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
+import type { Clock } from '@paymesh/platform/clock';
 import { dropDatabase } from '@paymesh/platform/db/ensure-database';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
@@ -54,7 +55,9 @@ export interface TestPlatform {
   /**
    * Embedded mode: returns once every outbox row of every service is published and every consumer
    * has handled it (the in-process transport resolves a publish once its consumers committed),
-   * events that consumers enqueued in turn included. What a test asserts did not happen has then
+   * events that consumers enqueued in turn included, and the job queues those fill (deliveries
+   * due now, with every attempt finished; reset requests) are worked off. Deliveries waiting for a
+   * later retry are not waited for. What a test asserts did not happen has then
    * not happened, instead of "not yet" after a sleep. Fails after `timeoutMs` naming what is left.
    */
   settle(options?: { timeoutMs?: number }): Promise<void>;
@@ -65,7 +68,10 @@ function noServiceHere(): never {
   throw new Error('service(): the services run in their own processes (distributed mode)');
 }
 
-/** Kicks every relay and waits for its passes until a full round finds no event left unpublished. */
+/**
+ * Kicks every relay and waits for its passes until a full round finds no event left unpublished
+ * and no job queue (deliveries, reset requests) anything due.
+ */
 async function settleOutboxes(embedded: EmbeddedPlatform, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -77,7 +83,15 @@ async function settleOutboxes(embedded: EmbeddedPlatform, timeoutMs: number): Pr
       const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from outbox where published_at is null`);
       if (Number(row!.n) > 0) left.push(`${name}: ${row!.n}`);
     }
-    if (left.length === 0) return;
+    // The queues the requests and events filled (deliveries, reset requests) are worked off too;
+    // what they enqueue in turn is the next round's.
+    if (left.length === 0) {
+      let worked = false;
+      for (const name of serviceNames) if (await embedded.services[name].settleJobs()) worked = true;
+      if (!worked) return;
+      if (Date.now() > deadline) throw new Error(`settle: the job queues still found work after ${timeoutMs} ms`);
+      continue;
+    }
     // Events a consumer refused wait out their backoff (at most 1 s) before the next pass.
     if (Date.now() > deadline) throw new Error(`settle: events still unpublished after ${timeoutMs} ms (${left.join(', ')})`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -143,7 +157,11 @@ function assertNoSecretsLogged(logs: (service: ServiceName | 'gateway') => strin
  * warnings and errors only (cheap), still into memory: every platform's logs are scanned for
  * secrets when it stops (log-scan.ts).
  */
-export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv } = {}): Promise<TestPlatform> {
+/**
+ * `clock`: the services' time (token expiry, stream ends, lockouts) from a SkewedClock the test
+ * moves forward (`clock.advance(ms)`) instead of waiting; the system's clock otherwise.
+ */
+export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv; clock?: Clock } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
   const logged = new Map<ServiceName | 'gateway', string[]>();
   const logTo = (service: ServiceName | 'gateway') => {
@@ -155,7 +173,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
   // Stopping a test platform waits for no late request: the gateway and services close at once
   // instead of holding their listeners open for the drain (tests of the drain start their own).
   const env = runSecrets(testEnv({ SHUTDOWN_DRAIN_MS: '0', ...options.env }));
-  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn' }));
+  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn', clock: options.clock }));
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,

@@ -16,6 +16,7 @@ import { waitForDependency } from './wait-for-dependency.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RevocationList } from './auth/revocation-list.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
 import { platformWideAudience, type serviceConfigSpec } from './service-config.ts';
 
@@ -37,6 +38,8 @@ export interface Runtime {
   readonly trustedProxies: readonly string[];
   /** How long the HTTP server drains on close (SHUTDOWN_DRAIN_MS). */
   readonly drainMs: number;
+  /** The time the service computes with (token expiry, stream ends, lockouts): clock.ts. */
+  readonly clock: Clock;
 }
 
 export interface OpenRuntimeOptions {
@@ -48,12 +51,15 @@ export interface OpenRuntimeOptions {
   readonly logger?: Logger;
   /** The subjects the service declares it publishes: enqueueing any other throws. */
   readonly publishes?: readonly string[];
+  /** The system's clock unless a test moves time itself (testing/skewed-clock.ts). */
+  readonly clock?: Clock;
 }
 
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
 
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
   const { service, config } = options;
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(service);
   const metrics = createMetrics(service);
   const deadline = Date.now() + config.startupDependencyTimeoutSec * 1000;
@@ -87,8 +93,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
-  const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000 });
-  return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies, drainMs: config.shutdownDrainMs };
+  const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000, now: () => clock.now() });
+  return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies, drainMs: config.shutdownDrainMs, clock };
 }
 
 /**

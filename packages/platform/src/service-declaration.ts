@@ -33,6 +33,12 @@ export interface Job<C> {
   readonly atStart?: boolean;
   /** False for work that runs while the database is away (a keep-alive); otherwise its ticks wait for it. */
   readonly needsDatabase?: boolean;
+  /**
+   * For a queue that requests fill (deliveries, reset requests): works off what is due now, to
+   * the end of every attempt it starts, and tells whether anything was there. Tests' `settle()`
+   * runs it until nothing is left, so what they assert did not happen has had its chance to.
+   */
+  readonly settle?: (context: C) => Promise<boolean>;
 }
 
 export interface ServiceDeclaration<S extends BaseSpec = BaseSpec, C = unknown> {

@@ -3,6 +3,7 @@
 // each, servers listening; and the reverse, in the one order of shut-down.ts. main.ts (through
 // runMain), the embedded launcher and the test harness all host services through this.
 import type { Server } from 'node:http';
+import type { Clock } from './clock.ts';
 import { loadConfig, type ConfigOf, type ConfigSpec } from './config.ts';
 import { consumeEvents } from './events/consume-events.ts';
 import { followBroadcast } from './events/follow-broadcast.ts';
@@ -25,6 +26,8 @@ export interface HostedService<C = unknown> extends Hosted {
   readonly context: C;
   /** Starts the relay that `holdRelay` left stopped. */
   startRelay(): void;
+  /** Runs each job's `settle` (tests' settle()): true when any of them found work. */
+  settleJobs(): Promise<boolean>;
 }
 
 export interface HostOptions {
@@ -38,6 +41,8 @@ export interface HostOptions {
    * consumers that do not exist yet.
    */
   readonly holdRelay?: boolean;
+  /** The system's clock unless a test moves time itself (testing/skewed-clock.ts). */
+  readonly clock?: Clock;
 }
 
 export async function hostService<S extends BaseSpec, C>(declaration: ServiceDeclaration<S, C>, options: HostOptions = {}): Promise<HostedService<C>> {
@@ -46,7 +51,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
   const base = config as unknown as ServiceConfig;
   const logger = options.logger ?? createLogger(declaration.name, base.logLevel);
   for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
-  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, logger, publishes: declaration.publishes.map((contract) => contract.subject) });
+  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, logger, clock: options.clock, publishes: declaration.publishes.map((contract) => contract.subject) });
   const subscriptions: Subscription[] = [];
   const jobs: Every[] = [];
   let context: C | undefined;
@@ -77,6 +82,11 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
       logger.info({ url: hosted.url, metrics: hosted.metricsUrl }, `${declaration.name} listening`);
     },
     startRelay: () => runtime.relay.start(),
+    async settleJobs() {
+      let worked = false;
+      for (const job of declaration.jobs) if (job.settle !== undefined && await job.settle(hosted.context)) worked = true;
+      return worked;
+    },
     async stopServing() {
       // Fastify's close waits for in-flight requests; idle keep-alive sockets are closed.
       await closeApp();

@@ -12,9 +12,10 @@ import { authConfigSpec, serviceClientPair } from './config.ts';
 import { loginRoutes } from './login/login-routes.ts';
 import { MintedTokenSource } from './login/minted-token-source.ts';
 import type { JWK } from 'jose';
-import { authServiceClientId, createProvider, loginClientId } from './oidc/create-provider.ts';
-import { ProviderHolder } from './oidc/provider-holder.ts';
-import { tokenClaims } from './oidc/token-claims.ts';
+import { authServiceClientId, loginClientId } from './oidc/provider-ref.ts';
+import { createProvider } from './provider/create-provider.ts';
+import { ProviderHolder } from './provider/provider-holder.ts';
+import { tokenClaims } from './provider/token-claims.ts';
 import { platformAudience, platformAudiences, usersAudience } from './oidc/scopes.ts';
 import { createTokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import { deleteExpiredModels } from './oidc/create-adapter.ts';
@@ -74,7 +75,7 @@ export const authService = defineService({
       maxFailuresPerIp: config.clientAuthMaxFailuresPerIp,
       windowSec: config.loginFailureWindowSec,
       lockoutSec: config.loginLockoutSec,
-    }, { logger: runtime.logger, metrics: throttleMetrics });
+    }, { logger: runtime.logger, metrics: throttleMetrics, now: () => new Date(runtime.clock.now()) });
     const keyPolicy = { rotateAfterSec: config.keyRotationDays * 86_400, publishLeadSec: config.keyPublishLeadSec, refreshSec: config.keyRefreshSec };
     if (config.keyPublishLeadSec < config.keyRefreshSec + config.jwksCooldownSec) {
       runtime.logger.warn({ lead: config.keyPublishLeadSec, refresh: config.keyRefreshSec, cooldown: config.jwksCooldownSec },
@@ -120,7 +121,7 @@ export const authService = defineService({
 
     // One throttle for both password logins (the contract's POST /auth/login and the login page),
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
-    const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics });
+    const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics, now: () => new Date(runtime.clock.now()) });
     const devices = new DeviceCookie(config.cookieKeys, { maxAgeSec: config.loginKnownDeviceDays * 86_400, secure: new URL(config.authIssuer).protocol === 'https:' });
     return { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty };
   },
@@ -138,6 +139,7 @@ export const authService = defineService({
     tokenEndpointRoutes(app, runtime, provider, createTokenVerifier({
       issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
       revocations: runtime.revocations,
+      now: () => runtime.clock.now(),
     }), clientAuth);
     interactionRoutes(app, {
       provider,

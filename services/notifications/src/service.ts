@@ -81,7 +81,7 @@ export const notificationsService = defineService({
     return {
       runtime,
       config,
-      hub: new InboxHub(db, runtime.logger, runtime.revocations),
+      hub: new InboxHub(db, runtime.logger, runtime.revocations, runtime.clock),
       worker,
       fanout: { pushPlatforms: push.platforms, afterCommit: () => worker.kick() },
       mailer,
@@ -120,7 +120,7 @@ export const notificationsService = defineService({
   jobs: [
     // Deliveries recorded by another replica, due for a retry, or left by a crash; a commit that
     // records deliveries wakes the worker at once (fanout.afterCommit).
-    { name: 'delivery worker', everyMs: 1_000, atStart: true, run: (ctx) => ctx.worker.pass() },
+    { name: 'delivery worker', everyMs: 1_000, atStart: true, run: (ctx) => ctx.worker.pass(), settle: (ctx) => ctx.worker.drain() },
     { name: 'live stream keep-alive', everyMs: 15_000, needsDatabase: false, run: async (ctx) => ctx.hub.keepAlive() },
   ],
 

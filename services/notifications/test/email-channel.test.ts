@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import type { EventEnvelope } from '@paymesh/platform/events/event';
-import { addressOf, emailSuite, sleep } from './email-harness.ts';
+import { addressOf, emailSuite } from './email-harness.ts';
 
 for (const backend of backends()) {
   describe(`notifications: email, preferences, account messages and erasure (${backend})`, () => {
@@ -48,7 +48,7 @@ for (const backend of backends()) {
         const again = await suite.platform.api.call('POST', `/notifications/deliveries/${delivered.id}/redeliver`, { token: ana.token });
         assert.equal(again.status, 409);
         assert.equal(again.body.error.code, 'delivery_already_delivered');
-        await sleep(300);
+        await suite.platform.settle();
         assert.equal(mailsTo(ana).length, 1);
         assert.equal((await delivery(ana, delivered.id)).body.attempts, 1);
       });
@@ -69,7 +69,7 @@ for (const backend of backends()) {
         await transport.publish(event);
         await transport.publish({ ...event, occurredAt: new Date().toISOString() });
         await mailTo(dave, (m) => m.text.includes('$7.77'));
-        await sleep(300);
+        await suite.platform.settle();
         assert.equal(mailsTo(dave).length, 1);
         assert.equal(await notificationsForPayment(paymentId), 1);
         assert.equal(await emailDeliveriesOf(dave), 1);
@@ -95,7 +95,7 @@ for (const backend of backends()) {
         const redeliver = await suite.platform.api.call('POST', `/notifications/deliveries/${owned!.id}/redeliver`, { token: other.token });
         assert.equal(redeliver.status, 404);
         assert.equal(redeliver.body.error.code, 'delivery_not_found');
-        await sleep(200);
+        await suite.platform.settle();
         assert.equal(mailsTo(owner).length, 1, 'the foreign redeliver sent nothing');
         const untouched = (await delivery(owner, owned!.id)).body;
         assert.equal(untouched.status, 'delivered');

@@ -57,7 +57,6 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The platform of a suite (started in its `before`, stopped in its `after`), its SMTP sink and receiver, and the helpers its tests use. */
 export function emailSuite(backend: Backend) {

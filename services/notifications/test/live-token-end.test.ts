@@ -1,14 +1,17 @@
 // A live stream lives no longer than the token it was opened with: it ends at the token's `exp`
 // and as soon as the token is revoked, whatever revokes it (logout, RFC 7009 revocation, a password
 // change, a disabled or deleted account), on every replica; a reconnect with that token is refused.
-// Each trigger on PGlite, on PostgreSQL, and distributed (one process per service, NATS).
+// Each trigger on PGlite, on PostgreSQL, and distributed (one process per service, NATS). In process
+// the services' clock is moved past the token's lifetime; the distributed run waits it out for real.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends, eventually, startDistributedTestPlatform, startTestPlatform, testDatabaseUrl, testNatsUrl, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
+import { SkewedClock } from '@paymesh/platform/testing/skewed-clock';
 import { Stream } from './sse-stream.ts';
 
-// The shortest lifetime auth allows, so that the expiry case ends within the suite.
-const env = { ACCESS_TOKEN_TTL_SECONDS: '60' };
+// The shortest lifetime auth allows, so that the expiry case ends within the suite where real time passes.
+const ttlSec = 60;
+const env = { ACCESS_TOKEN_TTL_SECONDS: String(ttlSec) };
 
 const triggers: Record<string, { reason: string; run: (platform: TestPlatform, user: SignedUpUser, adminToken: string) => Promise<void> }> = {
   'a logout': {
@@ -36,18 +39,21 @@ const triggers: Record<string, { reason: string; run: (platform: TestPlatform, u
   },
 };
 
-function streamEndTests(label: string, start: () => Promise<TestPlatform>): void {
+/** `clock`: the platform's, moved forward by the expiry case; without one, real time passes. */
+function streamEndTests(label: string, start: () => Promise<TestPlatform>, clock?: SkewedClock): void {
   describe(`notifications: a live stream ends with its token (${label})`, { timeout: 300_000 }, () => {
     let platform: TestPlatform;
     let adminToken: string;
     let bystander: Stream;
     let expiring: Stream;
+    let expiringToken: string;
 
     before(async () => {
       platform = await start();
       adminToken = await platform.api.adminToken();
-      // Opened first, checked last: the 60 s of its token run while the other cases do.
-      expiring = await Stream.open(`${platform.gatewayUrl}/notifications/stream`, (await platform.api.signUp()).token);
+      // Opened first, checked last: where real time passes, the 60 s of its token run while the other cases do.
+      expiringToken = (await platform.api.signUp()).token;
+      expiring = await Stream.open(`${platform.gatewayUrl}/notifications/stream`, expiringToken);
       bystander = await Stream.open(`${platform.gatewayUrl}/notifications/stream`, (await platform.api.signUp()).token);
       assert.equal(expiring.status, 200);
       assert.equal(bystander.status, 200);
@@ -75,11 +81,20 @@ function streamEndTests(label: string, start: () => Promise<TestPlatform>): void
     }
 
     test('a stream ends when its token expires (event "end", token_expired)', async () => {
+      clock?.advance(ttlSec * 1000);
       await eventually(async () => (expiring.ended ? true : undefined), { timeoutMs: 120_000, intervalMs: 250 });
       assert.deepEqual(expiring.of('end').map((e) => e.data.reason), ['token_expired']);
+      if (clock !== undefined) {
+        // Past the verifiers' clock leeway too, the token opens nothing.
+        clock.advance(10_000);
+        assert.equal((await Stream.open(`${platform.gatewayUrl}/notifications/stream`, expiringToken)).status, 401);
+      }
     });
   });
 }
 
-for (const backend of backends()) streamEndTests(backend, () => startTestPlatform(backend, { env }));
+for (const backend of backends()) {
+  const clock = new SkewedClock();
+  streamEndTests(backend, () => startTestPlatform(backend, { env, clock }), clock);
+}
 if (testDatabaseUrl !== undefined && testNatsUrl !== undefined) streamEndTests('distributed, NATS', () => startDistributedTestPlatform({ env }));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { addressOf, emailSuite, sleep } from './email-harness.ts';
+import { addressOf, emailSuite } from './email-harness.ts';
 
 for (const backend of backends()) {
   describe(`notifications: email, preferences, account messages and erasure (${backend})`, () => {
@@ -58,7 +58,7 @@ for (const backend of backends()) {
         assert.equal(await count(sql`select count(*)::int as n from deliveries where recipient_id = ${id} and status = 'pending'`), 0);
         // the attempt under way is logged when it ends, and does not bring the delivery back
         await eventually(async () => ((await count(sql`select count(*)::int as n from delivery_attempts where delivery_id = ${pending.id}`)) === 1 ? true : undefined), { timeoutMs: 5_000 });
-        await sleep(1_200);
+        await suite.platform.settle();
         assert.deepEqual(await queued(), { status: 'canceled', payload: null, last_error: 'recipient deleted', attempts: 1 });
         suite.sink.behaviour.delete(addressOf(olga));
         assert.ok(!mailsTo(olga).some((m) => m.raw.includes('$32.00')));

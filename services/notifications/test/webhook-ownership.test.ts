@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { attempts, client, Receiver, sleep, webhookSuite } from './webhook-harness.ts';
+import { attempts, client, Receiver, webhookSuite } from './webhook-harness.ts';
 
 for (const backend of backends()) {
   describe(`notifications: webhooks, ownership (${backend})`, () => {
@@ -63,7 +63,7 @@ for (const backend of backends()) {
         assert.equal(response.status, 404, path);
         assert.equal(response.body.error.code, 'delivery_not_found');
       }
-      await sleep(200);
+      await suite.platform.settle();
       assert.equal(aliceReceiver.withData('payment_id', alicePayment).length, 1);
       assert.equal((await c.delivery(alice.token, aliceDelivery.id)).body.attempts, 1);
 

@@ -63,7 +63,7 @@ for (const backend of backends()) {
       assert.equal(given.delivered_at, null);
       const log = (await c.delivery(user.token, given.id)).body.attempt_log;
       assert.deepEqual(log.map((a: any) => [a.outcome, a.status_code, a.response]), Array(attempts).fill(['retry', 503, 'down for maintenance']));
-      await sleep(300);
+      await suite.platform.settle();
       assert.equal(receiver.received.length, attempts, 'no attempt after the last');
       assert.deepEqual((await c.endpointDeliveries(user.token, endpoint.id, '?status=dead')).body.data.map((d: { id: string }) => d.id), [given.id]);
       assert.deepEqual((await c.endpointDeliveries(user.token, endpoint.id, '?status=delivered')).body.data, []);

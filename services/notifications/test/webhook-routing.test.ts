@@ -54,7 +54,7 @@ for (const backend of backends()) {
       assert.equal(delivered.last_error, null);
       assert.equal(delivered.next_attempt_at, null);
       assert.notEqual(delivered.delivered_at, null);
-      await sleep(300);
+      await suite.platform.settle();
       assert.equal(receiver.received.length, 1, 'sent once');
       assert.equal(await deliveredCount(), deliveredBefore + 1);
       assert.equal(await latencyCount(), latencyBefore + 1);
@@ -96,7 +96,7 @@ for (const backend of backends()) {
         assert.equal(login.status, 201);
         const loginEvent = await eventually(async () => everything.of('security.new_login')[0], { timeoutMs: 5_000 });
         await eventually(async () => adminReceiver.received.find((r) => r.body.id === loginEvent.body.id), { timeoutMs: 5_000 });
-        await sleep(200);
+        await suite.platform.settle();
         for (const r of [...everything.received, ...adminReceiver.received]) assert.ok(!r.body.type.startsWith('account.'), r.body.type);
         assert.equal(JSON.stringify(everything.received.map((r) => r.body)).includes('secret-token'), false);
       } finally {
@@ -196,7 +196,7 @@ for (const backend of backends()) {
       await transport.publish({ ...event, occurredAt: new Date().toISOString() });
       await eventually(async () => receiver.withData('payment_id', paymentId)[0], { timeoutMs: 5_000 });
       await c.settled(user.token, endpoint.id, 'delivered');
-      await sleep(300);
+      await suite.platform.settle();
       assert.equal(receiver.withData('payment_id', paymentId).length, 1);
       assert.equal(await suite.count(sql`select count(*)::int as n from deliveries d join notifications n on n.id = d.notification_id
         where d.channel = 'webhook' and n.data->>'payment_id' = ${paymentId}`), 1);
@@ -215,7 +215,7 @@ for (const backend of backends()) {
         const page = (await c.endpointDeliveries(user.token, endpoint.id, '?limit=100')).body;
         return page.data.every((d: { status: string }) => d.status === 'delivered') ? page : undefined;
       }, { timeoutMs: 5_000 });
-      await sleep(500);
+      await suite.platform.settle();
       assert.equal(receiver.received.length, 20, 'no event sent twice');
       assert.equal(new Set(receiver.received.map((r) => r.body.id)).size, 20);
       assert.deepEqual(new Set(receiver.received.map((r) => r.body.data.notification_id)), new Set(sent.map((s) => s.body.id)));

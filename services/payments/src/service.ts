@@ -16,7 +16,7 @@ import { paymentMethodRoutes } from './payment-methods/payment-method-routes.ts'
 import { PaymentMetrics } from './payment-metrics.ts';
 import type { PaymentsContext } from './payments-context.ts';
 import { paymentRoutes } from './payments/payment-routes.ts';
-import { reconcileAttempts } from './processor/reconcile-attempts.ts';
+import { reconcileAttempts } from './payments/reconcile-attempts.ts';
 import { createCardProcessor } from './processor/card-processors.ts';
 import { resumePendingRefunds } from './refunds/create-refund.ts';
 import { refundRoutes } from './refunds/refund-routes.ts';

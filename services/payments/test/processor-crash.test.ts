@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { backends, suitePlatform } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
-import { reconcileAttempts } from '../src/processor/reconcile-attempts.ts';
+import { reconcileAttempts } from '../src/payments/reconcile-attempts.ts';
 import { resumePendingRefunds } from '../src/refunds/create-refund.ts';
 import { RecordingCardProcessor, type Operation } from './recording-card-processor.ts';
 

@@ -4,7 +4,7 @@
 // a call (a slow processor), or let one reach the processor and never bring its answer back: the
 // image of the payments process killed between the processor's answer and its own commit.
 import type { AuthorizationOutcome, AuthorizeRequest, CaptureRequest, CardProcessor, RefundOutcome, RefundRequest, VoidRequest } from '../src/processor/card-processor.ts';
-import type { CardDetails } from '../src/payment-methods/card-details.ts';
+import type { CardDetails } from '../src/processor/card-details.ts';
 import type { PaymentsContext } from '../src/payments-context.ts';
 
 export type Operation = 'authorize' | 'capture' | 'void' | 'refund';

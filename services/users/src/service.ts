@@ -72,7 +72,7 @@ export const usersService = defineService({
   jobs: [
     // Password reset requests recorded by another replica, or left by a crash; a request's own is
     // worked off at once (the route kicks the job after its response).
-    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.pass() },
+    { name: 'password reset requests', everyMs: 2_000, atStart: true, run: (ctx) => ctx.resetJob.pass(), settle: (ctx) => ctx.resetJob.drain() },
   ],
 
   async start({ runtime, config }) {

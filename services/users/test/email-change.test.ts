@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { addressOf, alertOf, emailFlowSuite, mailTimeoutMs, newPassword, quietMs, sleep, tokenOf } from './email-flow-harness.ts';
+import { addressOf, alertOf, emailFlowSuite, mailTimeoutMs, newPassword, sleep, tokenOf } from './email-flow-harness.ts';
 
 for (const backend of backends()) {
   describe(`users: email flows (${backend})`, () => {
@@ -76,7 +76,7 @@ for (const backend of backends()) {
         assert.equal(stale.status, 400);
         assert.equal(stale.body.error.code, 'token_invalid');
 
-        await sleep(quietMs);
+        await suite.platform.settle();
         assert.deepEqual(mailsTo(oldAddress).map((m) => m.subject), [verifySubject, resetSubject], 'the old address got its own registration link and the reset it asked for');
         assert.ok(!mailsTo(oldAddress).some((m) => m.text.includes(tokenOf(link))));
         assert.deepEqual(mailsTo(newAddress).map((m) => m.subject), [verifySubject], 'the waiting address got its link, and no reset');
@@ -139,7 +139,7 @@ for (const backend of backends()) {
         assert.equal(await tokenCount(user.id, 'verify_email'), 5);
         const sent = () => [addressOf(user), ...targets].flatMap((a) => mailsTo(a, verifySubject)).length;
         await eventually(async () => (sent() >= 5 ? true : undefined), { timeoutMs: mailTimeoutMs });
-        await sleep(quietMs);
+        await suite.platform.settle();
         assert.equal(sent(), 5);
       });
     });

@@ -21,8 +21,6 @@ export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8'
 export const newPassword = () => `new-pw-${randomBytes(8).toString('hex')}`;
 /** How long a message may take from the request to the sink (outbox relay, delivery worker, SMTP). */
 export const mailTimeoutMs = 10_000;
-/** After the last expected message arrived: long enough for one that should not come to show up. */
-export const quietMs = 1_500;
 
 /** The link a message's text part offers under `label` ("Confirm email address: <url>"). */
 export function linkIn(mail: Mail, label: string): string {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { backends } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { addressOf, alertOf, emailFlowSuite, formOf, linkIn, open, quietMs, sleep, submit, tokenOf } from './email-flow-harness.ts';
+import { addressOf, alertOf, emailFlowSuite, formOf, linkIn, open, submit, tokenOf } from './email-flow-harness.ts';
 
 for (const backend of backends()) {
   describe(`users: email flows (${backend})`, () => {
@@ -112,7 +112,7 @@ for (const backend of backends()) {
         }
         assert.equal(await tokenCount(user.id, 'verify_email'), 5);
         const links = (await awaitMails(address, verifySubject, 5)).map((m) => linkIn(m, 'Confirm email address'));
-        await sleep(quietMs);
+        await suite.platform.settle();
         assert.equal(mailsTo(address, verifySubject).length, 5);
 
         // Only the latest link works (mail may arrive out of order: the table says which is latest).

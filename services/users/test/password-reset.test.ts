@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { addressOf, afterIssueSecond, alertOf, emailFlowSuite, formOf, linkIn, newPassword, open, quietMs, sleep, submit, tokenOf } from './email-flow-harness.ts';
+import { addressOf, afterIssueSecond, alertOf, emailFlowSuite, formOf, linkIn, newPassword, open, submit, tokenOf } from './email-flow-harness.ts';
 
 for (const backend of backends()) {
   describe(`users: email flows (${backend})`, () => {
@@ -151,7 +151,7 @@ for (const backend of backends()) {
         // third, and the one after is answered alike and sends nothing.
         for (let i = 0; i < 2; i++) assert.deepEqual((await requestReset(addressOf(active))).body, answers[0]!.body);
         await awaitMails(addressOf(active), resetSubject, 3);
-        await sleep(quietMs);
+        await suite.platform.settle();
         assert.equal(mailsTo(addressOf(active), resetSubject).length, 3);
         assert.equal(await tokenCount(active.id, 'password_reset'), 3);
         assert.equal(mailsTo(addressOf(disabled), resetSubject).length, 0);

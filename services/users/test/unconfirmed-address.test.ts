@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { backends, eventually } from '@paymesh/app/testing';
-import { addressOf, emailFlowSuite, mailTimeoutMs, quietMs, sleep } from './email-flow-harness.ts';
+import { addressOf, emailFlowSuite, mailTimeoutMs } from './email-flow-harness.ts';
 
 for (const backend of backends()) {
   describe(`users: email flows (${backend})`, () => {
@@ -36,7 +36,7 @@ for (const backend of backends()) {
         await pay(6);
         const receipt = await awaitMail(address, 'Payment received');
         assert.match(receipt.text, /\$6\.00/);
-        await sleep(quietMs);
+        await suite.platform.settle();
         assert.equal(mailsTo(address, 'Payment received').length, 1, 'the earlier receipt was not sent late');
       });
     });

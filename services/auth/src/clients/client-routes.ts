@@ -4,7 +4,7 @@
 // redirect URIs are matched exactly. Static clients (the platform's services, OAUTH_CLIENTS) are
 // configuration and not managed here.
 import { Type } from '@fastify/type-provider-typebox';
-import type { ProviderRef } from '../oidc/create-provider.ts';
+import type { ProviderRef } from '../oidc/provider-ref.ts';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';

@@ -3,7 +3,7 @@
 // cookie; we answer with a page, and finish the interaction with its result.
 import { Type } from '@fastify/type-provider-typebox';
 import type Provider from 'oidc-provider';
-import type { ProviderRef } from '../oidc/create-provider.ts';
+import type { ProviderRef } from '../oidc/provider-ref.ts';
 import type { Client, InteractionResults } from 'oidc-provider';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '@paymesh/platform/http-server';

@@ -1,6 +1,6 @@
 // The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md),
 // the login guarded against password guessing (throttle/login-throttle.ts, docs/security.md).
-import type { ProviderRef } from '../oidc/create-provider.ts';
+import type { ProviderRef } from '../oidc/provider-ref.ts';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { TokenRevoked } from '../events.ts';

@@ -3,7 +3,7 @@
 // authorization code flow issues.
 import type Provider from 'oidc-provider';
 import type { ResourceServer } from 'oidc-provider';
-import { loginClientId } from '../oidc/create-provider.ts';
+import { loginClientId } from '../oidc/provider-ref.ts';
 import { userScopes } from '../oidc/scopes.ts';
 
 /** Claims for tokens being minted right now, read by the provider's extraTokenClaims hook. */

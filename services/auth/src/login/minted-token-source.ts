@@ -2,7 +2,7 @@
 // theirs from the token endpoint with client_credentials).
 import type { ResourceServer } from 'oidc-provider';
 import type { TokenSource } from '@paymesh/platform/service-client';
-import { authServiceClientId, type ProviderRef } from '../oidc/create-provider.ts';
+import { authServiceClientId, type ProviderRef } from '../oidc/provider-ref.ts';
 import { serviceClientScopes } from '../oidc/scopes.ts';
 
 export class MintedTokenSource implements TokenSource {

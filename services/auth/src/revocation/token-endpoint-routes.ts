@@ -3,7 +3,7 @@
 // tokens for userinfo are looked up in the provider's storage. Revoking a refresh token ends its
 // whole grant, access tokens included.
 import { decodeJwt } from 'jose';
-import type { ProviderRef } from '../oidc/create-provider.ts';
+import type { ProviderRef } from '../oidc/provider-ref.ts';
 import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
@@ -11,7 +11,7 @@ import { TokenRevoked } from '../events.ts';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientAuthEndpoint, ClientAuthThrottle } from '../throttle/client-auth-throttle.ts';
-import { authenticateClient, presentedClient, type AuthenticatedClient } from './authenticate-client.ts';
+import { authenticateClient, presentedClient, type AuthenticatedClient } from '../oidc/authenticate-client.ts';
 import { revokeGrantTokens } from './revoke-grant-tokens.ts';
 
 /**

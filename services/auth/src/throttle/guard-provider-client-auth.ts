@@ -11,7 +11,7 @@ import * as querystring from 'node:querystring';
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Logger } from '@paymesh/platform/logger';
-import { presentedClient } from '../revocation/authenticate-client.ts';
+import { presentedClient } from '../oidc/authenticate-client.ts';
 import { guardedRoute } from '../oidc/provider-route-paths.ts';
 import type { ClientAuthEndpoint, ClientAuthThrottle } from './client-auth-throttle.ts';
 

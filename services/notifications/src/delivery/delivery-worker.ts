@@ -35,6 +35,8 @@ export class DeliveryWorker {
   #filling: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  /** Attempts started so far (drain tells from it whether anything was due). */
+  #started = 0;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
@@ -64,6 +66,17 @@ export class DeliveryWorker {
     });
   }
 
+  /** Claims what is due now and waits for every attempt it leads to (tests' settle()): false when nothing was due. */
+  async drain(): Promise<boolean> {
+    const before = this.#started;
+    await this.pass();
+    while (this.#filling !== undefined || this.#inFlight.size > 0) {
+      await this.#filling;
+      await Promise.allSettled([...this.#inFlight]);
+    }
+    return this.#started !== before;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     // A claim under way, and the attempts under way, finish and are recorded; unclaimed work
@@ -84,6 +97,7 @@ export class DeliveryWorker {
               this.kick();
             });
             this.#inFlight.add(attempt);
+            this.#started++;
           }
           if (batch.length === 0) break;
         }

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '@paymesh/platform/auth/caller';
 import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
+import type { Clock } from '@paymesh/platform/clock';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
 import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
@@ -30,10 +31,12 @@ export class InboxHub {
   readonly #logger: Logger;
   readonly #streams = new Map<string, Set<Stream>>();
   readonly #stopFollowingRevocations: () => void;
+  readonly #clock: Clock;
 
-  constructor(db: Db, logger: Logger, revocations: RevocationList) {
+  constructor(db: Db, logger: Logger, revocations: RevocationList, clock: Clock) {
     this.#db = db;
     this.#logger = logger;
+    this.#clock = clock;
     // A token is checked once, when its stream opens; a stream outlives that request by hours. So
     // every revocation (logout, RFC 7009, a password change, a disabled or deleted account, here or
     // on any replica through the event) checks every open stream's token again.
@@ -68,9 +71,9 @@ export class InboxHub {
     if (streams === undefined) this.#streams.set(recipientId, (streams = new Set()));
     streams.add(stream);
     // The stream ends when its token does (the client reconnects with a fresh one).
-    const expiry = setTimeout(() => endStream(stream, 'token_expired'), Math.min(Math.max(caller.expiresAtSec * 1000 - Date.now(), 0), 2 ** 31 - 1));
+    const cancelExpiry = this.#clock.at(caller.expiresAtSec * 1000, () => endStream(stream, 'token_expired'));
     response.on('close', () => {
-      clearTimeout(expiry);
+      cancelExpiry();
       streams.delete(stream);
       if (streams.size === 0) this.#streams.delete(recipientId);
     });

@@ -7,7 +7,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
-import { checkCardDetails } from './card-details.ts';
+import { checkCardDetails } from '../processor/card-details.ts';
 import { cardMethod, insertPaymentMethod, publicPaymentMethod } from './payment-method.ts';
 import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
 import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';

@@ -5,7 +5,7 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
 import type { CardProcessor } from '../processor/card-processor.ts';
 import { testPaymentMethods } from '../processor/test-card-processor.ts';
-import { checkCardDetails, summarizeCard, type CardDetails, type CardSummary } from './card-details.ts';
+import { checkCardDetails, summarizeCard, type CardDetails, type CardMethod, type CardSummary } from '../processor/card-details.ts';
 
 export interface PaymentMethodRow {
   id: string;
@@ -31,14 +31,6 @@ export type RequestedMethod =
   | { readonly kind: 'card'; readonly card: CardDetails }
   | { readonly kind: 'saved'; readonly row: PaymentMethodRow };
 
-/** A card method ready to be charged: a saved one, or a new one to be stored with the payment. */
-export interface CardMethod {
-  readonly id: string;
-  readonly token: string;
-  readonly summary: CardSummary;
-  /** Set when the method is new: insert it in the payment's transaction. */
-  readonly insert?: { readonly userId: string; readonly processor: string; readonly saved: boolean };
-}
 
 export function newPaymentMethodId(): string {
   return `pm_${randomBytes(12).toString('base64url')}`;

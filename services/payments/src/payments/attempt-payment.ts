@@ -10,7 +10,7 @@ import type { Db } from '@paymesh/platform/db/open-database';
 import type { Hold } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { LedgerError, type Ledger } from '../ledger/ledger.ts';
-import type { CardMethod } from '../payment-methods/payment-method.ts';
+import type { CardMethod } from '../processor/card-details.ts';
 import { methodSnapshot } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import type { CardProcessor } from '../processor/card-processor.ts';

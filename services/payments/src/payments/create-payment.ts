@@ -6,7 +6,8 @@
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { PaymentCreated } from '../events.ts';
 import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
-import { cardMethod, insertPaymentMethod, methodSnapshot, type CardMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import type { CardMethod } from '../processor/card-details.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Ledger } from '../ledger/ledger.ts';

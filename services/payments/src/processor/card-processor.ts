@@ -9,7 +9,7 @@
 // resumes it (the client's retry, the reconciler) calls again with the same key to learn what
 // happened (processor-attempt.ts).
 import { AppError } from '@paymesh/platform/errors';
-import type { CardDetails } from '../payment-methods/card-details.ts';
+import type { CardDetails } from './card-details.ts';
 
 export interface CardDecline {
   readonly status: 'declined';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { IdempotencyClaimLostError } from '../idempotency/idempotency-key.ts';
 import { leaseEnd, type RequestLease } from '../idempotency/request-lease.ts';
-import type { CardMethod } from '../payment-methods/payment-method.ts';
+import type { CardMethod } from './card-details.ts';
 import { ProcessorUnavailableError, type AuthorizeRequest } from './card-processor.ts';
 
 export type AttemptParameters =

@@ -5,7 +5,7 @@
 // hide behind it: the same key always gets the same authorisation or refund, whatever process
 // asks, and a key reused with other parameters is refused, as Stripe refuses it.
 import { createHash, randomBytes } from 'node:crypto';
-import type { CardDetails } from '../payment-methods/card-details.ts';
+import type { CardDetails } from './card-details.ts';
 import type { AuthorizationOutcome, AuthorizeRequest, CaptureRequest, CardDecline, CardProcessor, RefundOutcome, RefundRequest, VoidRequest } from './card-processor.ts';
 
 type Behaviour = 'succeeds' | 'generic_decline' | 'insufficient_funds' | 'expired_card' | 'incorrect_cvc' | 'processing_error' | 'authentication_required';

@@ -46,6 +46,17 @@ export class ResetRequestJob {
     await this.#flight.current;
   }
 
+  /** Works off every waiting request (tests' settle()): false when none was waiting. */
+  async drain(): Promise<boolean> {
+    let worked = false;
+    for (;;) {
+      const [waiting] = await queryRows<{ n: number }>(this.#db, sql`select count(*)::int as n from password_reset_requests`);
+      if (Number(waiting!.n) === 0) return worked;
+      worked = true;
+      await this.pass();
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#flight.current;

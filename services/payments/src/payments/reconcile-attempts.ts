@@ -14,12 +14,12 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { PaymentFailed } from '../events.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { recordCapture } from '../payments/capture-payment.ts';
-import { paymentColumns, paymentEventData, type PaymentRow } from '../payments/payment.ts';
-import { lockPayment } from '../payments/payment-store.ts';
-import { ProcessorUnavailableError } from './card-processor.ts';
-import { authorizeRequest, countFailedTry, dropAttempt, failAttempt, finishAttempt, holdsAttempt, processorKey, takeStrandedAttempts, type AttemptParameters, type ProcessorAttempt } from './processor-attempt.ts';
-import { heldBy, reverseAttempt, type Held } from './reverse-attempt.ts';
+import { recordCapture } from './capture-payment.ts';
+import { paymentColumns, paymentEventData, type PaymentRow } from './payment.ts';
+import { lockPayment } from './payment-store.ts';
+import { ProcessorUnavailableError } from '../processor/card-processor.ts';
+import { authorizeRequest, countFailedTry, dropAttempt, failAttempt, finishAttempt, holdsAttempt, processorKey, takeStrandedAttempts, type AttemptParameters, type ProcessorAttempt } from '../processor/processor-attempt.ts';
+import { heldBy, reverseAttempt, type Held } from '../processor/reverse-attempt.ts';
 
 /** How long the reconciler holds the attempt it settles: far longer than settling one takes. */
 const reconcilerHoldMs = 60_000;

@@ -4,15 +4,16 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { errors, type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
-import { apiScopes, resourceScopes, serviceClientScopes } from './scopes.ts';
-import { createAdapter } from './create-adapter.ts';
-import { checkRefreshTarget } from './check-refresh-target.ts';
-import { defaultResourceOf, resourceServerFor } from './resource-server-for.ts';
+import { apiScopes, resourceScopes, serviceClientScopes } from '../oidc/scopes.ts';
+import { createAdapter } from '../oidc/create-adapter.ts';
+import { checkRefreshTarget } from '../oidc/check-refresh-target.ts';
+import { defaultResourceOf, resourceServerFor } from '../oidc/resource-server-for.ts';
 import { clientSecretMatches } from '../clients/client-secret.ts';
-import type { Account } from './find-account.ts';
+import type { Account } from '../oidc/find-account.ts';
 import { errorPage, logoutPage, signedOutPage } from '../interactions/render-page.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
-import { providerRoutePaths } from './provider-route-paths.ts';
+import { providerRoutePaths } from '../oidc/provider-route-paths.ts';
+import { authServiceClientId, loginClientId } from '../oidc/provider-ref.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -34,13 +35,6 @@ export interface ProviderOptions {
   readonly findAccount: (accountId: string) => Promise<Account | undefined>;
 }
 
-/** The provider in use; replaced when the signing keys change (rotation), so hold this, not the instance. */
-export interface ProviderRef {
-  readonly current: Provider;
-}
-
-export const loginClientId = 'paymesh-login';
-export const authServiceClientId = 'auth-service';
 
 export function createProvider(options: ProviderOptions): { provider: Provider; resourceServers: ReadonlyMap<string, ResourceServer> } {
   const clients: ClientMetadata[] = options.serviceClients.map(({ clientId, secret }) => ({

@@ -7,7 +7,8 @@ import type Provider from 'oidc-provider';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
 import { loadSigningKeys, type KeyPolicy } from '../keys/load-signing-keys.ts';
-import type { createProvider, ProviderRef } from './create-provider.ts';
+import type { ProviderRef } from '../oidc/provider-ref.ts';
+import type { createProvider } from './create-provider.ts';
 
 type Built = ReturnType<typeof createProvider>;
 

@@ -5,7 +5,7 @@
 import type Provider from 'oidc-provider';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { pendingClaims } from '../login/mint-user-token.ts';
-import { lookupAccount } from './find-account.ts';
+import { lookupAccount } from '../oidc/find-account.ts';
 
 export interface TokenClaimsOptions {
   /** The provider in use (its clients' metadata say which are first-party). */

@@ -21,6 +21,15 @@ export interface CardSummary {
   readonly fingerprint: string;
 }
 
+/** A card method ready to be charged: a saved one, or a new one to be stored with the payment. */
+export interface CardMethod {
+  readonly id: string;
+  readonly token: string;
+  readonly summary: CardSummary;
+  /** Set when the method is new: insert it in the payment's transaction. */
+  readonly insert?: { readonly userId: string; readonly processor: string; readonly saved: boolean };
+}
+
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
