@@ -2,7 +2,7 @@
 // it expires. Auth announces revocations as events; every service keeps them (in memory for the
 // hot path, in its own database across restarts) and refuses matching tokens. An entry only
 // needs to live as long as the longest access token.
-import { sql } from 'drizzle-orm';
+import { sql } from '../db/drizzle.ts';
 import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';

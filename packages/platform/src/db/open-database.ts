@@ -2,11 +2,8 @@
 // PostgreSQL when a URL is given. The same SQL migrations run on both; PGlite is told to return
 // int8 as text like node-postgres does, so money (bigint) never passes through a float.
 import { mkdir } from 'node:fs/promises';
-import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { sql, type SQL } from 'drizzle-orm';
+import { drizzlePg, drizzlePglite, PGlite, pgliteTypes as types, sql, type SQL } from './drizzle.ts';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql } from '../db/drizzle.ts';
 import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql } from '../db/drizzle.ts';
 import type { Db } from '../db/open-database.ts';
 import { currentRequestId } from '../request-context.ts';
 import type { EventContract, EventData } from './define-event.ts';

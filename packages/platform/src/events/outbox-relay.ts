@@ -2,7 +2,7 @@
 // until it is accepted: an event committed with its change is never stranded (the weakness of an
 // outbox without a relay). Rows are leased, not locked, so replicas share the work without a
 // transaction held open across the publish.
-import { sql } from 'drizzle-orm';
+import { sql } from '../db/drizzle.ts';
 import type { Db } from '../db/open-database.ts';
 import { queryRows } from '../db/open-database.ts';
 import type { Logger } from '../logger.ts';

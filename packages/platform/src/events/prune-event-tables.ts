@@ -1,6 +1,6 @@
 // Published outbox rows and old inbox rows are deleted on a timer: the outbox only needs what is
 // unpublished, and the inbox must outlive every redelivery (JetStream keeps events 7 days).
-import { sql } from 'drizzle-orm';
+import { sql } from '../db/drizzle.ts';
 import type { Db } from '../db/open-database.ts';
 
 export const outboxRetentionHours = 24;
