@@ -25,6 +25,9 @@ const startFirst = [
   'services/payments/test/idempotency-lease.test.ts',
   'services/auth/test/account-revocation.test.ts',
   'services/payments/test/idempotency.test.ts',
+  'test/deploy/kubernetes-podman.test.ts',
+  'test/browser/sign-in.test.ts',
+  'test/graceful-shutdown.test.ts',
 ];
 
 const given = process.argv.slice(2);
