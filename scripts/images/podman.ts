@@ -62,11 +62,11 @@ export async function runCommand(command: string, args: readonly string[], optio
     const child = spawn(command, args, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (options.echo === true) process.stdout.write(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (options.echo === true) process.stderr.write(chunk);
     });
