@@ -11,9 +11,9 @@ export const imagesRequired = process.env.REQUIRE_IMAGES === '1';
  */
 export async function skipWithoutImages(images: readonly string[], also: string | false = false): Promise<string | false> {
   const missing = !(await hasCommand('podman')) ? 'no podman (apt-get install podman buildah runc debootstrap podman-compose)' : await missingImages(images);
-  const reason = missing !== undefined ? `${missing}: skipped (npm run images builds them; CI sets REQUIRE_IMAGES=1)` : also;
-  if (reason !== false && imagesRequired) throw new Error(`REQUIRE_IMAGES=1 but ${reason}`);
-  return reason;
+  const problem = missing ?? (also === false ? undefined : also);
+  if (problem !== undefined && imagesRequired) throw new Error(`REQUIRE_IMAGES=1 but ${problem}`);
+  return problem === undefined ? false : `${problem}: skipped (npm run images builds the images; CI sets REQUIRE_IMAGES=1)`;
 }
 
 async function missingImages(images: readonly string[]): Promise<string | undefined> {
