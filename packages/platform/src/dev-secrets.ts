@@ -19,7 +19,12 @@ export function devSecret(name: string, file = resolve(varDir, 'dev-secrets.json
   if (existing !== undefined) return existing;
   const value = randomBytes(32).toString('base64url');
   secrets[name] = value;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  } catch (error) {
+    // A container's read-only root file system: the operator must give the secret.
+    throw new Error(`is unset, and no development secret can be stored in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): set it`);
+  }
   return value;
 }

@@ -18,6 +18,9 @@ export function serviceClientPair(item: string): { clientId: string; secret: str
 
 export const authConfigSpec = {
   ...serviceConfigSpec('auth'),
+  // auth mints its own service token (client auth-service) and presents no secret: with the shared
+  // default it would need a development secret stored in var/, which a read-only container cannot write.
+  clientSecret: str('SERVICE_CLIENT_SECRET', 'Not used by auth, which mints its own service tokens.', { default: '' }),
   usersUrl: url('USERS_URL', 'Internal base URL of the users service: auth asks it to check passwords and to look accounts up, with a service token it mints itself (client `auth-service`: users:credentials users:read).', { default: `http://127.0.0.1:${servicePorts.users}` }),
   serviceClients: list('SERVICE_CLIENTS', 'The platform\'s own services\' OAuth clients, as comma-separated `client_id:secret` pairs (secrets of 16+ characters; a secret may also be given as `sha256:` and the hex SHA-256 of the secret). The ids are `users-service` (may get notifications:write), `payments-service` (users:read notifications:write) and `notifications-service` (users:read); each service presents its pair as its own `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`, so the two must match. Only these clients get tokens that act for any user (`paymesh_service`). Third-party back ends are registered with `POST /auth/clients` instead.', {
     default: devClients,
