@@ -16,7 +16,7 @@ if (missing !== false && process.env.REQUIRE_KUBECTL === '1') throw new Error(`R
 
 const parts = ['auth', 'users', 'payments', 'notifications', 'gateway'];
 const hostPorts = Object.fromEntries(parts.map((part, i) => [part, 19100 + i]));
-const images = Object.fromEntries(parts.map((part) => [`paymesh/${part}:0.1.0`, `localhost/paymesh-${part}:dev`]));
+const images = Object.fromEntries(parts.map((part) => [`paymesh/${part}:0.1.0`, `localhost/paymesh-${part}:latest`]));
 
 describeOrSkip('manifest-driven launch: manifests → podman run', missing, () => {
   let objects: K8sObject[];
@@ -34,9 +34,9 @@ describeOrSkip('manifest-driven launch: manifests → podman run', missing, () =
   test('one container per Deployment, its image mapped as kustomize edit set image would', () => {
     assert.deepEqual(specs.map((s) => s.name).sort(), [...parts].sort());
     for (const part of parts) {
-      assert.equal(spec(part).image, `localhost/paymesh-${part}:dev`);
+      assert.equal(spec(part).image, `localhost/paymesh-${part}:latest`);
       // The image comes last but for the container's args (none: the image's own command runs).
-      assert.equal(spec(part).args.at(-1), `localhost/paymesh-${part}:dev`);
+      assert.equal(spec(part).args.at(-1), `localhost/paymesh-${part}:latest`);
       assert.deepEqual(flag(spec(part), '--entrypoint'), []);
     }
   });

@@ -5,10 +5,7 @@
 // TEST_DATABASE_URL / TEST_NATS_URL; REQUIRE_IMAGES=1 makes their absence a failure.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
@@ -18,6 +15,7 @@ import { launchPods, podman, type PodmanOptions } from './kubernetes/podman-laun
 import { podmanRunSpecs } from './kubernetes/podman-run.ts';
 import { kubectlMissing, renderOverlay } from './kubernetes/render.ts';
 import { testSecrets } from './kubernetes/test-secrets.ts';
+import { podmanEnv } from '../../scripts/images/podman.ts';
 
 const parts = ['auth', 'users', 'payments', 'notifications', 'gateway'] as const;
 const services = ['auth', 'users', 'payments', 'notifications'] as const;
@@ -38,18 +36,9 @@ async function missingReason(): Promise<string | false> {
 const missing = await missingReason();
 if (missing !== false && process.env.REQUIRE_IMAGES === '1') throw new Error(`REQUIRE_IMAGES=1 but ${missing}`);
 
-/** This host's podman needs runc and ulimits within the process's own (see the images scripts). */
-function podmanOptions(): PodmanOptions {
-  const hard = (resource: string) => {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(resource))!;
-    const value = line.slice(resource.length).trim().split(/\s+/)[1]!;
-    return value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(value);
-  };
-  const conf = join(mkdtempSync(join(tmpdir(), 'paymesh-launch-conf-')), 'containers.conf');
-  const nofile = Math.min(65_536, hard('Max open files'));
-  const nproc = Math.min(4_096, hard('Max processes'));
-  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n[engine]\nruntime = "runc"\n`);
-  return { env: { ...process.env, CONTAINERS_CONF: conf } };
+/** This host's podman needs runc and ulimits within the process's own: the images scripts' settings. */
+async function podmanOptions(): Promise<PodmanOptions> {
+  return { env: await podmanEnv() };
 }
 
 /**
@@ -69,7 +58,7 @@ async function relay(port: number, target: URL, subnetPrefix: string): Promise<S
 }
 
 test('the production overlay launched on podman as a kubelet would: probes pass, the contract flow works, SIGTERM exits 0', { skip: missing, timeout: 300_000 }, async () => {
-  const options = podmanOptions();
+  const options = await podmanOptions();
   const suffix = `${process.pid}${randomBytes(2).toString('hex')}`;
   const network = `paymesh-k8s-${suffix}`;
   const stream = `K8SLAUNCH${suffix.toUpperCase()}`;
@@ -92,7 +81,7 @@ test('the production overlay launched on podman as a kubelet would: probes pass,
     const secrets = testSecrets({ databaseUrls, natsUrl: 'nats://host.containers.internal:19422', adminPassword });
     const objects = await renderOverlay('production');
     // The stream name is a setting; a run of its own keeps the machine's NATS tidy.
-    const settings = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('services-settings')) as { data: Record<string, string> };
+    const settings = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('services-settings')) as unknown as { data: Record<string, string> };
     settings.data.NATS_STREAM = stream;
     const specs = podmanRunSpecs(objects, {
       secrets,

@@ -49,7 +49,7 @@ function migrationFiles(service: ServiceName): string[] {
 }
 
 async function startReplica(service: ServiceName, env: Record<string, string>): Promise<Replica> {
-  const [httpPort, metricsPort] = await freePorts(2);
+  const [httpPort, metricsPort] = (await freePorts(2)) as [number, number];
   const child = spawn(process.execPath, [resolve(repoRoot, 'services', service, 'src/main.ts')], {
     env: { ...process.env, ...env, HTTP_PORT: String(httpPort), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

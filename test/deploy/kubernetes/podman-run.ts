@@ -130,7 +130,7 @@ function runSpec(objects: readonly K8sObject[], workload: Workload, options: Run
 function serviceNames(objects: readonly K8sObject[], workload: Workload): string[] {
   const labels = workload.spec.template.metadata.labels;
   return objects.filter((o) => o.kind === 'Service').filter((s) => {
-    const selector = (s as { spec: { selector?: Record<string, string> } }).spec.selector ?? {};
+    const selector = (s as unknown as { spec: { selector?: Record<string, string> } }).spec.selector ?? {};
     return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
   }).map((s) => s.metadata.name);
 }

@@ -293,7 +293,7 @@ export const rules: readonly Rule[] = [
     check: (objects) => platformWorkloads(objects).flatMap(({ workload }) => {
       const problems: string[] = [];
       if ((workload.spec.replicas ?? 1) < 2) problems.push(`replicas is ${workload.spec.replicas ?? 1}`);
-      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o as { spec: { scaleTargetRef: { kind: string; name: string } } }).spec.scaleTargetRef.kind === 'Deployment' && (o as { spec: { scaleTargetRef: { name: string } } }).spec.scaleTargetRef.name === workload.metadata.name) as (K8sObject & { spec: { minReplicas?: number; maxReplicas: number } }) | undefined;
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o as unknown as { spec: { scaleTargetRef: { kind: string; name: string } } }).spec.scaleTargetRef.kind === 'Deployment' && (o as unknown as { spec: { scaleTargetRef: { name: string } } }).spec.scaleTargetRef.name === workload.metadata.name) as (K8sObject & { spec: { minReplicas?: number; maxReplicas: number } }) | undefined;
       if (hpa === undefined) problems.push('no HorizontalPodAutoscaler scales it');
       else {
         if (hpa.apiVersion !== 'autoscaling/v2') problems.push(`its autoscaler is ${hpa.apiVersion}, not autoscaling/v2`);
@@ -307,7 +307,7 @@ export const rules: readonly Rule[] = [
     name: 'a disruption budget',
     profiles: ['production'],
     check: (objects) => workloads(objects).flatMap((w) => {
-      const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget' && selects((o as { spec: { selector: Selector } }).spec.selector, w.spec.template.metadata.labels)) as (K8sObject & { spec: { maxUnavailable?: number | string; minAvailable?: number | string } })[];
+      const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget' && selects((o as unknown as { spec: { selector: Selector } }).spec.selector, w.spec.template.metadata.labels)) as (K8sObject & { spec: { maxUnavailable?: number | string; minAvailable?: number | string } })[];
       if (budgets.length === 0) return [finding('a disruption budget', w, 'no PodDisruptionBudget covers its pods')];
       const replicas = w.spec.replicas ?? 1;
       const kept = budgets.some((b) => (typeof b.spec.maxUnavailable === 'number' && b.spec.maxUnavailable < replicas) || (typeof b.spec.minAvailable === 'number' && b.spec.minAvailable >= 1 && b.spec.minAvailable < replicas));
