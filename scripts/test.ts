@@ -18,6 +18,7 @@ const patterns = ['packages/*/test/*.test.ts', 'app/test/*.test.ts', 'services/*
 // The longest files, longest first (seconds of one file alone on node-svc with PostgreSQL and NATS,
 // 2026-12-06). A file missing here only starts in path order; a name that matches no file is an error.
 const startFirst = [
+  'services/payments/test/ledger-model-postgres.test.ts',
   'services/payments/test/ledger-model.test.ts',
   'services/notifications/test/live-token-end.test.ts',
   'services/payments/test/idempotency-everywhere.test.ts',

@@ -1,6 +1,6 @@
 // The ledger model's auditor: the service's side (its answers, payment rows and account rows)
 // summarised in the model's terms, compared with the model, and the full audit of the whole state
-// (the invariants, every account, payment, transfer and wallet). See ledger-model.test.ts.
+// (the invariants, every account, payment, transfer and wallet). See ledger-model-suite.ts.
 import assert from 'node:assert/strict';
 import type { Api, ApiResponse } from '@paymesh/app/testing';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';

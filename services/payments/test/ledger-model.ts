@@ -1,6 +1,6 @@
 // The ledger model's side: the money rules as the API documents them, an independent in-memory
 // model of accounts and payments written from those rules (not from the service's code), and the
-// prediction of what each operation must answer and move. See ledger-model.test.ts.
+// prediction of what each operation must answer and move. See ledger-model-suite.ts.
 import assert from 'node:assert/strict';
 
 /** One step of the workload (ledger-workload.ts chooses them; the model predicts each). */

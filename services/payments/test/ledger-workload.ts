@@ -1,5 +1,5 @@
 // The ledger model's workload: seeded randomness and the operations it chooses from the model's
-// state, as plain printable data so that a failure names what to replay. See ledger-model.test.ts.
+// state, as plain printable data so that a failure names what to replay. See ledger-model-suite.ts.
 export type { Op, RequestStyle } from './ledger-model.ts';
 import { type Currency, Model, type Op, type RequestStyle, type ModelPayment, cancellationReasons, currencies, declinedCardNames, goodCards, paymentCeiling, refundReasons, threeDSecureCards } from './ledger-model.ts';
 
