@@ -67,6 +67,9 @@ function processMetrics(): Registry {
   if (processRegistry === undefined) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    // Gauges named like counters (promtool: "non-counter metrics should not have _total suffix"),
+    // each the sum over `type` of the gauge without the suffix, which stays.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processRegistry.removeSingleMetric(name);
   }
   return processRegistry;
 }
