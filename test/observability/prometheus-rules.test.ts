@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { metricsPorts } from '@paymesh/platform/service-config';
 import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
+import { prometheusRule, prometheusRulePath } from '../../scripts/prometheus-rule.ts';
 import { promtool, skipWithoutPromtool } from './promtool.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -98,4 +99,10 @@ test('the scrape targets are the documented metrics ports, the Kubernetes Servic
   }
   const monitor = parse(readFileSync(resolve(root, 'deploy/kubernetes/components/prometheus-operator/service-monitor.yaml'), 'utf8')) as { spec: { endpoints: { port: string; path: string }[] } };
   assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.path]), [['metrics', '/metrics']]);
+});
+
+test('the Kubernetes PrometheusRule carries exactly the rule files (run npm run prometheus:rule)', () => {
+  assert.equal(readFileSync(prometheusRulePath, 'utf8'), prometheusRule());
+  const rule = parse(readFileSync(prometheusRulePath, 'utf8')) as { spec: { groups: { rules: Rule[] }[] } };
+  assert.deepEqual(rule.spec.groups.flatMap((g) => g.rules), rules);
 });
