@@ -15,7 +15,7 @@ import { promtool, skipWithoutPromtool } from './promtool.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const prometheusDir = resolve(root, 'deploy/prometheus');
-const ruleFiles = ['rules/paymesh-recording.yml', 'rules/paymesh-alerts.yml'];
+const ruleFiles = ['rules/paymesh.yml'];
 const configs = ['prometheus.local.yml', 'prometheus.compose.yml'];
 
 interface Rule { record?: string; alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
@@ -31,7 +31,7 @@ describeOrSkip('prometheus configuration and rules (promtool)', skipWithoutPromt
     for (const config of configs) {
       const run = promtool(['check', 'config', config], { cwd: prometheusDir });
       assert.equal(run.status, 0, run.output);
-      assert.match(run.output, /SUCCESS: 13 rules found[\s\S]*SUCCESS: 15 rules found/, run.output);
+      assert.match(run.output, /SUCCESS: 28 rules found/, run.output);
     }
   });
 
@@ -50,7 +50,7 @@ describeOrSkip('prometheus configuration and rules (promtool)', skipWithoutPromt
     const dir = mkdtempSync(join(tmpdir(), 'met-rules-'));
     try {
       cpSync(prometheusDir, dir, { recursive: true });
-      const alertsFile = join(dir, 'rules/paymesh-alerts.yml');
+      const alertsFile = join(dir, 'rules/paymesh.yml');
       writeFileSync(alertsFile, readFileSync(alertsFile, 'utf8').replace('max by (service) (outbox_oldest_unpublished_age_seconds) > 300', 'max by (service) (outbox_oldest_unpublished_age_seconds) > 30000'));
       const run = promtool(['test', 'rules', 'tests/paymesh.test.yml'], { cwd: dir });
       assert.notEqual(run.status, 0);
