@@ -13,7 +13,7 @@ import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 
 const root = resolve(import.meta.dirname, '..');
-const patterns = ['packages/*/test/*.test.ts', 'app/test/*.test.ts', 'services/*/test/*.test.ts', 'test/*.test.ts', 'test/browser/*.test.ts', 'test/deploy/*.test.ts'];
+const patterns = ['packages/*/test/*.test.ts', 'app/test/*.test.ts', 'services/*/test/*.test.ts', 'test/*.test.ts', 'test/browser/*.test.ts', 'test/deploy/*.test.ts', 'test/observability/*.test.ts'];
 
 // The longest files, longest first (seconds of one file alone on node-svc with PostgreSQL and NATS,
 // 2026-12-06). A file missing here only starts in path order; a name that matches no file is an error.

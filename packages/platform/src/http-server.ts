@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import { statusClass, type Metrics } from './metrics.ts';
+import { routeTemplateOf } from './route-template.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { useJsonParser } from './json-body.ts';
@@ -100,8 +101,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    options.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const route = routeTemplateOf(request.raw) ?? request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status_class: statusClass(reply.statusCode) };
+    options.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    options.metrics.httpRequests.inc(labels);
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     // The path only: a query string can carry a secret (an emailed link's token) that logs must not keep.
     request.log[level]({ method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');

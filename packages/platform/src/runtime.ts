@@ -10,6 +10,7 @@ import { openDatabase, type Database, type Db } from './db/open-database.ts';
 import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
+import { registerOutboxMetrics } from './events/outbox-metrics.ts';
 import { recordingEnqueues, type OutboxWrites } from './events/outbox-scope.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
@@ -83,6 +84,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       throw error;
     }
   }
+  registerOutboxMetrics(metrics.registry, () => (database.available ? database.db : undefined));
   const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger, metrics);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
@@ -93,7 +95,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   if (config.externalIssuer !== undefined && config.externalJwksUrl !== undefined) {
     issuers.push({ issuer: config.externalIssuer, jwksUrl: config.externalJwksUrl, audience: config.externalAudience ?? config.authAudience, ownIssuer: false });
   }
-  const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000, now: () => clock.now() });
+  const verify = createTokenVerifier({ issuers, revocations, jwksCooldownMs: config.jwksCooldownSec * 1000, onJwksFetch: (outcome) => metrics.jwksRefreshes.inc({ outcome }), now: () => clock.now() });
   return { service, logger, metrics, database, transport, relay, revocations, verify, trustedProxies: config.trustedProxies, drainMs: config.shutdownDrainMs, clock };
 }
 

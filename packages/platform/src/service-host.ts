@@ -77,7 +77,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
     async listen() {
       const address = await app.listen({ host: base.host, port: base.httpPort });
       hosted.url = loopbackUrl(address);
-      metricsServer = await startMetricsServer(runtime.metrics.registry, base.metricsPort, base.host);
+      metricsServer = await startMetricsServer(runtime.metrics, base.metricsPort, base.host);
       hosted.metricsUrl = metricsUrlOf(metricsServer, base.host);
       logger.info({ url: hosted.url, metrics: hosted.metricsUrl }, `${declaration.name} listening`);
     },
@@ -163,7 +163,7 @@ export async function hostEdge<S extends ConfigSpec>(declaration: EdgeDeclaratio
     metricsUrl: '',
     async listen() {
       hosted.url = loopbackUrl(await app.listen({ host: config.host, port: config.port }));
-      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+      metricsServer = await startMetricsServer(metrics, config.metricsPort, config.host);
       hosted.metricsUrl = metricsUrlOf(metricsServer, config.host);
       logger.info({ url: hosted.url, metrics: hosted.metricsUrl }, `${declaration.name} listening`);
     },

@@ -326,9 +326,11 @@ describe('protected routes', () => {
 test('request durations are labelled by route template, never by raw URL', async () => {
   await app.inject({ method: 'GET', url: '/payments/pay_secret_123' });
   await app.inject({ method: 'GET', url: '/no/such/route/abc' });
-  const counts = (await metrics.httpDuration.get()).values.filter((v) => v.metricName === 'http_request_duration_seconds_count');
-  const routes = new Set(counts.map((v) => `${v.labels.method} ${v.labels.route} ${v.labels.status_code}`));
-  assert.ok(routes.has('GET /payments/:id 200'), [...routes].join(', '));
-  assert.ok(routes.has('GET unmatched 404'), [...routes].join(', '));
+  const counts = (await metrics.httpDuration.get()).values.filter((v) => v.metricName === 'http_server_request_duration_seconds_count');
+  const routes = new Set(counts.map((v) => `${v.labels.method} ${v.labels.route} ${v.labels.status_class}`));
+  assert.ok(routes.has('GET /payments/:id 2xx'), [...routes].join(', '));
+  assert.ok(routes.has('GET unmatched 4xx'), [...routes].join(', '));
+  const totals = (await metrics.httpRequests.get()).values.map((v) => `${v.labels.method} ${v.labels.route} ${v.labels.status_class}`);
+  assert.ok(totals.includes('GET /payments/:id 2xx'), 'the _total counter carries the same labels');
   assert.doesNotMatch(await metrics.registry.metrics(), /pay_secret_123|no\/such\/route/);
 });

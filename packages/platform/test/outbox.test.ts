@@ -281,6 +281,25 @@ for (const backend of backends) {
       assert.equal((await outbox())[0]?.attempts, 3);
     });
 
+    test('a consumer counts each failure it hands back for redelivery, and its lag once handled', async () => {
+      const transport = new InProcessTransport();
+      const counted = createMetrics('redelivery-count-test');
+      let failuresLeft = 2;
+      await consumeEvents({ db, transport, logger, metrics: counted, consumer: 'test.counted' }, [consume(OrderPlaced, async (tx, event) => {
+        if (failuresLeft-- > 0) throw new Error('not yet');
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values ('test.counted', ${event.id}, ${event.data.note})`);
+      })]);
+      const event = await placeOrder(100, 'fails twice');
+      const envelope = { id: event.id, subject: event.subject, occurredAt: event.occurredAt, requestId: event.requestId, data: event.data };
+      // The in-process transport rethrows to the publisher; each publish is one delivery.
+      for (let i = 0; i < 3; i++) await transport.publish(envelope).catch(() => undefined);
+      assert.deepEqual(await effects('test.counted'), [{ event_id: event.id, note: 'fails twice' }]);
+      const redeliveries = (await counted.eventsRedeliveries.get()).values;
+      assert.deepEqual(redeliveries.map((v) => [v.labels.consumer, v.labels.subject, v.value]), [['test.counted', OrderPlaced.subject, 2]]);
+      const lag = (await counted.eventsConsumeLag.get()).values.find((v) => v.metricName === 'events_consume_lag_seconds_count');
+      assert.equal(lag?.value, 1, 'one handling, one lag observation');
+    });
+
     test('a redelivered event causes one effect only', async () => {
       const transport = new InProcessTransport();
       const handled: string[] = [];

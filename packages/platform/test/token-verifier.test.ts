@@ -394,6 +394,18 @@ describe('the issuer\'s keys', () => {
     }
   });
 
+  test('each JWKS fetch is counted by outcome, so a failing issuer shows before tokens fail (jwks_refreshes_total)', async () => {
+    const counted = createMetrics('jwks-count-test');
+    const onJwksFetch = (outcome: 'ok' | 'failed') => counted.jwksRefreshes.inc({ outcome });
+    const good = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], onJwksFetch, revocations: undefined });
+    await good(await issuer.token());
+    const port = await closedPort();
+    const cutOff = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: `http://127.0.0.1:${port}/jwks`, audience, ownIssuer: true }], onJwksFetch, revocations: undefined });
+    await assert.rejects(cutOff(await issuer.token()));
+    const values = Object.fromEntries((await counted.jwksRefreshes.get()).values.map((v) => [v.labels.outcome, v.value]));
+    assert.deepEqual(values, { ok: 1, failed: 1 });
+  });
+
   test('an unreachable JWKS is an outage (503), not a bad token', async () => {
     const port = await closedPort();
     const cutOff = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: `http://127.0.0.1:${port}/jwks`, audience, ownIssuer: true }], revocations: undefined });

@@ -30,6 +30,8 @@ import { ClientAuthThrottle } from './throttle/client-auth-throttle.ts';
 import { DeviceCookie } from './throttle/device-cookie.ts';
 import { guardProviderClientAuth } from './throttle/guard-provider-client-auth.ts';
 import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
+import { providerRouteTemplate } from './oidc/provider-route-paths.ts';
+import { setRouteTemplate } from '@paymesh/platform/route-template';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
 
@@ -132,6 +134,7 @@ export const authService = defineService({
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/$/, '');
       if (isOwnPath(path)) return next();
+      setRouteTemplate(req, providerRouteTemplate(req.method ?? 'GET', path || '/'));
       provider.handle(req, res);
     });
     loginRoutes(app, runtime, provider, resourceServers.get(platformAudience)!, users, throttle, devices);

@@ -191,6 +191,8 @@ for (const backend of backends()) {
       assert.ok(value('auth_login_attempts_total', { outcome: 'succeeded' }) >= 1);
       assert.ok(value('auth_login_attempts_total', { outcome: 'failed' }) >= 2);
       assert.ok(value('auth_login_attempts_total', { outcome: 'throttled' }) >= 1);
+      // The third attempt found the account locked for that address: one lock of that scope.
+      assert.ok(value('auth_login_lockouts_total', { scope: 'account_source' }) >= 1);
       // No user names in labels.
       assert.ok(!metrics.includes(user.username));
     });

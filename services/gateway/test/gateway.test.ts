@@ -137,29 +137,36 @@ for (const backend of backends()) {
         }
       });
 
-      test('each service serves Prometheus text on its own metrics port, with http_request_duration_seconds by route', async () => {
+      test('each service serves Prometheus text on its own metrics port, with http_server_request_duration_seconds by route', async () => {
         for (const name of serviceNames) {
           const service = platform.embedded!.services[name];
           assert.equal((await get(`${service.url}/healthz`)).status, 200);
           const metrics = await get(service.metricsUrl);
           assert.equal(metrics.status, 200, name);
           assert.match(String(metrics.headers.get('content-type')), /^text\/plain/, name);
-          assert.match(metrics.text, /^# TYPE http_request_duration_seconds histogram$/m, name);
-          const healthz = new RegExp(`^http_request_duration_seconds_count\\{[^}]*route="/healthz"[^}]*\\} [1-9]`, 'm');
+          assert.match(metrics.text, /^# TYPE http_server_request_duration_seconds histogram$/m, name);
+          const healthz = new RegExp(`^http_server_request_duration_seconds_count\\{[^}]*route="/healthz"[^}]*status_class="2xx"[^}]*\\} [1-9]`, 'm');
           assert.match(metrics.text, healthz, name);
+          assert.match(metrics.text, /^http_server_requests_total\{[^}]*route="\/healthz"[^}]*\} [1-9]/m, name);
           assert.match(metrics.text, new RegExp(`service="${name}"`), name);
-          // prom-client's default process metrics are there too
-          assert.match(metrics.text, /^process_resident_memory_bytes\{[^}]*\} \d+/m, name);
-          assert.match(metrics.text, /^nodejs_eventloop_lag_seconds\{[^}]*\} /m, name);
           assert.notEqual(new URL(service.metricsUrl).port, new URL(service.url).port, name);
         }
+      });
+
+      test('embedded mode exports the one process\'s process_* and nodejs_* series once, not once per endpoint', async () => {
+        const endpoints = [...serviceNames.map((name) => platform.embedded!.services[name].metricsUrl), `http://127.0.0.1:${platform.embedded!.plan.gatewayMetrics}/metrics`];
+        const texts = await Promise.all(endpoints.map(async (url) => (await get(url)).text));
+        const carrying = texts.filter((text) => /^process_resident_memory_bytes\{[^}]*\} \d+/m.test(text));
+        assert.equal(carrying.length, 1, 'exactly one endpoint carries the process series');
+        assert.match(carrying[0]!, /^nodejs_eventloop_lag_seconds\{[^}]*\} /m);
+        assert.equal(texts.filter((text) => /^nodejs_heap_size_used_bytes\{/m.test(text)).length, 1);
       });
 
       test('the gateway serves its own metrics on its metrics port', async () => {
         assert.equal((await platform.api.call('GET', '/healthz')).status, 200);
         const metrics = await get(`http://127.0.0.1:${platform.embedded!.plan.gatewayMetrics}/metrics`);
         assert.equal(metrics.status, 200);
-        assert.match(metrics.text, /^# TYPE http_request_duration_seconds histogram$/m);
+        assert.match(metrics.text, /^# TYPE http_server_request_duration_seconds histogram$/m);
         assert.match(metrics.text, /service="gateway"/);
       });
 

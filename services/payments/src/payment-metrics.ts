@@ -3,7 +3,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PaymentRow } from './payments/payment.ts';
 
 export class PaymentMetrics {
-  readonly requests: Counter;
+  /** payment_request_count (the compatibility contract keeps its name) and its conventional twin. */
+  readonly requests: { inc(): void };
   readonly payments: Counter<'status' | 'currency'>;
   readonly received: Counter<'currency'>;
   readonly refunded: Counter<'currency'>;
@@ -16,7 +17,11 @@ export class PaymentMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments), refused ones included.', registers });
+    // The seed's name breaks the convention (a counter ends in _total) but dashboards and the
+    // compatibility contract read it; payment_requests_total counts the same requests.
+    const legacy = new Counter({ name: 'payment_request_count', help: 'Payment requests received (POST /payments), refused ones included. Kept for compatibility: same value as payment_requests_total.', registers });
+    const twin = new Counter({ name: 'payment_requests_total', help: 'Payment requests received (POST /payments), refused ones included.', registers });
+    this.requests = { inc: () => { legacy.inc(); twin.inc(); } };
     this.payments = new Counter({ name: 'payments_total', help: 'Payments reaching a status (a failed attempt counts as status "failed"), by currency.', labelNames: ['status', 'currency'], registers });
     this.received = new Counter({ name: 'payment_amount_minor_total', help: 'Money received by payments (captured), in minor units of its currency.', labelNames: ['currency'], registers });
     this.refunded = new Counter({ name: 'refund_amount_minor_total', help: 'Money refunded, in minor units of its currency.', labelNames: ['currency'], registers });

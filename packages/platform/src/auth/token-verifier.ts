@@ -2,7 +2,7 @@
 // refetched for an unknown kid at most once per cooldown), an algorithm allowlist (never `none`,
 // never HMAC, so a public key cannot be used as a shared secret), issuer, audience, typ at+jwt,
 // exp/nbf with a small leeway, then the revocation list. jose never follows jku/x5u/jwk headers.
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { platformErrors } from '../errors.ts';
 import type { Caller } from './caller.ts';
 import type { RevocationList } from './revocation-list.ts';
@@ -30,6 +30,8 @@ export interface TokenVerifierOptions {
   /** The clock, in epoch milliseconds (tests freeze it). */
   readonly now?: () => number;
   readonly jwksCooldownMs?: number;
+  /** Told of each JWKS fetch (metrics: jwks_refreshes_total), so a failing issuer shows before tokens fail. */
+  readonly onJwksFetch?: (outcome: 'ok' | 'failed') => void;
   readonly revocations: RevocationList | undefined;
 }
 
@@ -40,7 +42,7 @@ export type TokenVerifier = (token: string) => Promise<Caller>;
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const algorithms = [...(options.algorithms ?? ['ES256', 'EdDSA'])];
   if (algorithms.some((alg) => alg === 'none' || alg.startsWith('HS'))) throw new Error('symmetric and unsigned algorithms are never allowed for access tokens');
-  const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: keysOf(i.jwksUrl, options.jwksCooldownMs ?? 30_000) }]));
+  const trusted = new Map(options.issuers.map((i) => [i.issuer, { ...i, keys: keysOf(i.jwksUrl, options.jwksCooldownMs ?? 30_000, options.onJwksFetch) }]));
 
   // A token is usually presented many times in its life. Having verified the signature and the
   // claims once, the exact same token string needs only its expiry and the revocation list checked
@@ -104,8 +106,18 @@ class JwksUnavailableError extends Error {}
  * The issuer's keys. Every failure to get them (timeout, refused connection, a 5xx answer) is an
  * outage on our side; only "no key matches this token" says something about the token.
  */
-function keysOf(jwksUrl: string, cooldownMs: number) {
-  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: cooldownMs, timeoutDuration: 5_000 });
+function keysOf(jwksUrl: string, cooldownMs: number, onFetch: ((outcome: 'ok' | 'failed') => void) | undefined) {
+  const counted = async (url: string, init: RequestInit) => {
+    try {
+      const response = await fetch(url, init);
+      onFetch?.(response.ok ? 'ok' : 'failed');
+      return response;
+    } catch (error) {
+      onFetch?.('failed');
+      throw error;
+    }
+  };
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: cooldownMs, timeoutDuration: 5_000, [customFetch]: counted });
   return async (...args: Parameters<typeof remote>) => {
     try {
       return await remote(...args);

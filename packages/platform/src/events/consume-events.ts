@@ -13,7 +13,7 @@ export interface ConsumeOptions {
   readonly db: Db;
   readonly transport: EventTransport;
   readonly logger: Logger;
-  readonly metrics: Pick<Metrics, 'eventsDeadLettered'>;
+  readonly metrics: Pick<Metrics, 'eventsDeadLettered' | 'eventsConsumeLag' | 'eventsRedeliveries'>;
   /** The durable consumer's name, e.g. `notifications`. Also the inbox scope. */
   readonly consumer: string;
 }
@@ -33,13 +33,22 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         const event = admit(received);
         if (event === undefined) return;
         let handled = false;
-        await db.transaction(async (tx) => {
-          const fresh = await queryRows(tx, sql`insert into inbox (consumer, event_id) values (${consumer}, ${event.id}) on conflict do nothing returning event_id`);
-          if (fresh.length === 0) return;
-          await handle(tx, event);
-          handled = true;
-        });
+        const labels = { consumer, subject: event.subject };
+        try {
+          await db.transaction(async (tx) => {
+            const fresh = await queryRows(tx, sql`insert into inbox (consumer, event_id) values (${consumer}, ${event.id}) on conflict do nothing returning event_id`);
+            if (fresh.length === 0) return;
+            await handle(tx, event);
+            handled = true;
+          });
+        } catch (error) {
+          // The transport hands the event back later: one redelivery.
+          options.metrics.eventsRedeliveries.inc(labels);
+          throw error;
+        }
         if (handled) {
+          const occurred = Date.parse(event.occurredAt);
+          if (Number.isFinite(occurred)) options.metrics.eventsConsumeLag.observe(labels, Math.max(0, Date.now() - occurred) / 1000);
           logger.info({ consumer, eventId: event.id, subject: event.subject }, 'event handled');
           // The relay is kicked by the transaction itself (the kit's runtime); this is the consumer's own wake-up.
           afterCommit?.();

@@ -26,3 +26,35 @@ const router = new Router()
 export function guardedRoute(method: string, path: string): GuardedRoute | undefined {
   return router.match(method, path)?.route.name as GuardedRoute | undefined;
 }
+
+// Every route the provider serves (its defaults for those create-provider.ts does not rename), for
+// naming a request's route in metrics: `/auth/token`, `/auth/authorize/:uid`, never the raw path.
+const everyRoute = new Router()
+  .get('discovery', '/.well-known/openid-configuration', noop)
+  .get('authorization', providerRoutePaths.authorization, noop)
+  .post('authorization', providerRoutePaths.authorization, noop)
+  .get('resume', `${providerRoutePaths.authorization}/:uid`, noop)
+  .get('jwks', providerRoutePaths.jwks, noop)
+  .post('token', providerRoutePaths.token, noop)
+  .post('introspection', `${providerRoutePaths.token}/introspection`, noop)
+  .post('revocation', `${providerRoutePaths.token}/revocation`, noop)
+  .get('userinfo', providerRoutePaths.userinfo, noop)
+  .post('userinfo', providerRoutePaths.userinfo, noop)
+  .get('end_session', providerRoutePaths.end_session, noop)
+  .post('end_session', providerRoutePaths.end_session, noop)
+  .post('end_session_confirm', `${providerRoutePaths.end_session}/confirm`, noop)
+  .get('end_session_success', `${providerRoutePaths.end_session}/success`, noop)
+  .post('pushed_authorization_request', providerRoutePaths.pushed_authorization_request, noop)
+  .post('registration', '/reg', noop)
+  .get('client', '/reg/:clientId', noop)
+  .put('client', '/reg/:clientId', noop)
+  .delete('client', '/reg/:clientId', noop);
+
+/**
+ * The template of the provider route a request reaches, under the issuer's mount path; `unmatched`
+ * for anything else (CORS preflights, unknown paths) so the label stays bounded.
+ */
+export function providerRouteTemplate(method: string, path: string, mount = '/auth'): string {
+  const matched = everyRoute.match(method === 'HEAD' ? 'GET' : method, path);
+  return matched === undefined ? 'unmatched' : `${mount}${matched.route.path}`;
+}

@@ -154,6 +154,7 @@ export class LoginThrottle {
         if (admission.locked.length > 0) {
           // Hashes only: a password typed into the username field must not reach the logs.
           this.#logger?.warn({ keys: admission.locked, retryAfterSec: admission.retryAfterSec }, 'login locked after too many failures');
+          for (const key of admission.locked) this.#metrics?.lockouts.inc({ scope: key === pair ? 'account_source' : 'address' });
         }
         // A source that fails this often is no longer trusted to skip the account's slowdown.
         if (admission.locked.includes(pair)) await tx.execute(sql`delete from login_known_sources where key in (${knownAddress}, ${knownDevice ?? knownAddress})`);
