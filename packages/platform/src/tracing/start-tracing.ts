@@ -4,7 +4,7 @@
 // the import hook and the http/undici/pg/Fastify instrumentations patch modules as they load, so a
 // module loaded earlier stays unpatched. Only node: builtins are imported statically here.
 import { register } from 'node:module';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface TracingEnv {
   readonly OTEL_SDK_DISABLED?: string | undefined;
