@@ -23,6 +23,8 @@ export interface OtlpReceiver {
   /** The base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the exporter appends `/v1/traces`). */
   readonly url: string;
   readonly spans: readonly ReceivedSpan[];
+  /** Every export accepted (JSON or protobuf) and its body's bytes; protobuf ones are counted, not decoded. */
+  readonly exports: { requests: number; bytes: number };
   close(): Promise<void>;
 }
 
@@ -35,18 +37,32 @@ interface OtlpExport {
   }[];
 }
 
+/** `port`: 0 for a free one. */
 export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const exports = { requests: 0, bytes: 0 };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.method !== 'POST' || request.url !== '/v1/traces' || !String(request.headers['content-type']).startsWith('application/json')) {
+      const type = String(request.headers['content-type']);
+      if (request.method !== 'POST' || request.url !== '/v1/traces') {
+        response.writeHead(404).end();
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      if (type.startsWith('application/json')) {
+        spans.push(...spansOf(JSON.parse(body.toString('utf8')) as OtlpExport));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else if (type.startsWith('application/x-protobuf')) {
+        // The SDK's default protocol (the benchmark keeps it): an empty ExportTraceServiceResponse.
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      } else {
         response.writeHead(415).end();
         return;
       }
-      spans.push(...spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport));
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      exports.requests++;
+      exports.bytes += body.length;
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -54,6 +70,7 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${bound}`,
     spans,
+    exports,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
