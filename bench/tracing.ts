@@ -6,7 +6,7 @@
 // TRC_*) per run. Results are printed as Markdown for docs/benchmarks.md.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceNames, type ServiceName } from '@paymesh/app/ports';
 import { startDistributed, type DistributedPlatform } from '@paymesh/app/start-distributed';
@@ -132,7 +132,7 @@ try {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`POST /payments through the gateway, distributed mode, ${clients} clients, ${seconds} s per run after ${warmupSeconds} s of warm-up, ${rounds} round(s) alternating off/on:\n`);
+console.log(`POST /payments through the gateway, distributed mode, ${clients} clients (one payer each), ${seconds} s per run after ${warmupSeconds} s of warm-up, ${rounds} round(s) alternating off/on; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}:\n`);
 console.log('| tracing | payments/s | p50 ms | p99 ms | failures | OTLP exports (KiB) |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const run of runs) console.log(`| ${run.tracing} | ${run.rate.toFixed(0)} | ${run.p50.toFixed(1)} | ${run.p99.toFixed(1)} | ${run.failures} | ${run.tracing === 'on' ? `${run.exports} (${run.exportedKb.toFixed(0)})` : '—'} |`);

@@ -65,7 +65,9 @@ export async function startTracing(defaultServiceName: string, env: TracingEnv =
       // Only queries inside a traced unit of work: the relay's and jobs' polls would flood the
       // exporter with root spans of one query each.
       new PgInstrumentation({ requireParentSpan: true }),
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (options) => isProbe(options.url) }),
+      // The request and its handler; not a span per lifecycle hook (eight per request, each
+      // service), which multiplied what a payment exports and said little.
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, ignorePaths: (options) => isProbe(options.url) }),
     ],
   });
   sdk.start();
