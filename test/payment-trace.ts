@@ -157,3 +157,17 @@ function assertInOrder(path: readonly string[], expected: readonly string[], mes
 export function describeTrace(trace: readonly ReceivedSpan[]): string {
   return trace.map((span) => `${span.service}:${span.name}(${span.spanId}<-${span.parentSpanId || 'root'})`).join(', ');
 }
+
+/** The trace as an indented tree (service, name, kind), for the test's diagnostics and the docs. */
+export function treeOf(trace: readonly ReceivedSpan[], rootParentId: string): string {
+  const kinds = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
+  const lines: string[] = [];
+  const walk = (parentId: string, depth: number) => {
+    for (const span of trace.filter((s) => s.parentSpanId === parentId)) {
+      lines.push(`${span.service.padEnd(14)}${'  '.repeat(depth)}${span.name} (${kinds[span.kind] ?? span.kind})`);
+      if (depth < 40) walk(span.spanId, depth + 1);
+    }
+  };
+  walk(rootParentId, 0);
+  return lines.join('\n');
+}

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startDistributedTestPlatform, testDatabaseUrl, testNatsUrl, type TestPlatform } from '@paymesh/app/testing';
 import { otlpEnv, startOtlpReceiver, type OtlpReceiver } from '@paymesh/app/testing/otlp-receiver';
 import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
-import { ancestry, assertOnePaymentTrace, payUnderTrace, reachedTheEnd, spansOfTrace } from './payment-trace.ts';
+import { ancestry, assertOnePaymentTrace, payUnderTrace, reachedTheEnd, spansOfTrace, treeOf } from './payment-trace.ts';
 
 const skip = testDatabaseUrl === undefined || testNatsUrl === undefined ? 'needs TEST_DATABASE_URL and TEST_NATS_URL (CI sets them)' : false;
 
@@ -22,10 +22,11 @@ describeOrSkip('tracing, distributed mode (a process per service, NATS)', skip, 
     await receiver?.close();
   });
 
-  test('one payment yields one trace across the gateway, payments and its queries, NATS, the notifications consumer, the stream push and the email', async () => {
+  test('one payment yields one trace across the gateway, payments and its queries, NATS, the notifications consumer, the stream push and the email', async (t) => {
     const payment = await payUnderTrace(platform);
     await payment.streamShowedNotification;
     const trace = await spansOfTrace(() => receiver.spans, payment.traceId, reachedTheEnd);
+    t.diagnostic(`the trace:\n${treeOf(trace, payment.clientSpanId)}`);
     assertOnePaymentTrace(trace, payment);
 
     // Each hop is in the process that made it.

@@ -10,7 +10,7 @@ import type { EventTransport } from './event.ts';
 import { pruneEventTables } from './prune-event-tables.ts';
 import { SingleFlight } from '../single-flight.ts';
 import { every, type Every } from '../every.ts';
-import { inSpanFrom, SpanKind, traceparentOf } from '../tracing/trace-context.ts';
+import { detachedFromTrace, inSpanFrom, SpanKind, traceparentOf } from '../tracing/trace-context.ts';
 
 interface OutboxRow {
   id: string;
@@ -65,7 +65,7 @@ export class OutboxRelay {
 
   /** Asks for a publish pass now (called after a transaction that enqueued events commits). */
   kick(): void {
-    this.#flight.run();
+    detachedFromTrace(() => this.#flight.run());
   }
 
   /** Resolves once no pass runs and none is due to follow (the tests' settle() waits on it). */

@@ -2,7 +2,7 @@
 // envelopes and NATS headers, in rows a worker picks up later (npm has no NATS instrumentation,
 // and a row read back by a relay or a worker has lost the async context it was written in).
 // With tracing off (start-tracing.ts) every function here is a boolean test and a direct call.
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { tracingOn } from './start-tracing.ts';
 
 export { SpanKind };
@@ -63,4 +63,14 @@ export function activeTraceIds(): { trace_id?: string; span_id?: string } {
   if (span === undefined) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
+}
+
+/**
+ * Runs `work` outside any trace: for a pass of shared work (the relay's, the delivery worker's)
+ * that whoever kicked it would otherwise claim, its queries showing in one request's trace while
+ * serving everyone's. The items of the pass continue their own traces (inSpanFrom).
+ */
+export function detachedFromTrace<T>(work: () => T): T {
+  if (!tracingOn()) return work();
+  return context.with(ROOT_CONTEXT, work);
 }

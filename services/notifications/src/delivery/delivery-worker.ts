@@ -6,7 +6,7 @@
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
-import { inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
+import { detachedFromTrace, inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
 import { isErased } from '../messages/erased-recipients.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import type { ChannelSender, ClaimedDelivery, AttemptResult } from './channel-sender.ts';
@@ -60,7 +60,8 @@ export class DeliveryWorker {
       this.#again = true;
       return;
     }
-    this.#filling = this.#fill().finally(() => {
+    // Claims serve every kicker's deliveries: they belong to no one's trace; each attempt joins its own.
+    this.#filling = detachedFromTrace(() => this.#fill()).finally(() => {
       this.#filling = undefined;
       // A kick that came as the last claim found nothing: look again rather than wait for the poll.
       if (this.#again) this.kick();
