@@ -3,12 +3,16 @@
 // gracefully: in-flight requests finish and every outbox is flushed.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startEmbedded } from '@paymesh/app/start-embedded';
-import { varDir } from '@paymesh/platform/dev-secrets';
-import { createLogger } from '@paymesh/platform/logger';
-import { stopOnSignal } from '@paymesh/platform/stop-on-signal';
+// Tracing starts first (when OTEL_* variables configure it): its hooks patch http, undici and
+// Fastify as they load, so the platform is imported after it (docs/adr/0022-tracing.md).
+import { startTracing } from '@paymesh/platform/tracing/start-tracing';
 
 const startedAt = performance.now();
+const tracing = await startTracing('paymesh');
+const { startEmbedded } = await import('@paymesh/app/start-embedded');
+const { varDir } = await import('@paymesh/platform/dev-secrets');
+const { createLogger } = await import('@paymesh/platform/logger');
+const { stopOnSignal } = await import('@paymesh/platform/stop-on-signal');
 // PAYMESH_DATA_ROOT moves the PGlite folders (benchmarks use a fresh one); PAYMESH_PORTS=random
 // picks free ports for the services (the gateway still honours PORT).
 const dataRoot = process.env.PAYMESH_DATA_ROOT ?? resolve(varDir, 'data');
@@ -36,7 +40,10 @@ const lines = [
 ];
 // Signal handlers first: whoever reads the ready line may send SIGINT at once.
 stopOnSignal({
-  stop: () => platform.stop(),
+  stop: async () => {
+    await platform.stop();
+    await tracing?.shutdown();
+  },
   // The longest a service's relay may flush (SHUTDOWN_GRACE_MS), twice, as a single service's process.
   boundMs: 2 * Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000),
   // On stderr, beside the messages above: stdout carries only the machine-readable ready line.

@@ -20,6 +20,7 @@ import { RevocationList } from './auth/revocation-list.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createTokenVerifier, type TokenVerifier, type TrustedIssuer } from './auth/token-verifier.ts';
 import { platformWideAudience, type serviceConfigSpec } from './service-config.ts';
+import { inChildSpan, SpanKind } from './tracing/trace-context.ts';
 
 export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSpec>>;
 
@@ -110,7 +111,10 @@ function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: P
   const transaction: Db['transaction'] = async (work, config) => {
     // The scope is entered inside the driver's callback, however the driver schedules it.
     const writes: OutboxWrites = { ...declared, enqueued: false };
-    const value = await opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config);
+    // A span per transaction inside a traced request or event: PGlite has no instrumentation, so
+    // on it this is how a trace shows the database work (on PostgreSQL the pg spans nest in it).
+    const value = await inChildSpan('transaction', SpanKind.CLIENT, { 'db.system.name': opened.kind === 'pglite' ? 'pglite' : 'postgresql', 'paymesh.service': declared.service },
+      () => opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config));
     if (writes.enqueued) kick();
     return value;
   };

@@ -16,6 +16,7 @@ import { createServiceServer, maxAccessTokenTtlSec, openRuntime, type Runtime, t
 import type { BaseSpec, EdgeConfig, EdgeDeclaration, ServiceDeclaration } from './service-declaration.ts';
 import { shutDown, type Hosted } from './shut-down.ts';
 import { stopOnSignal } from './stop-on-signal.ts';
+import type { Tracing } from './tracing/start-tracing.ts';
 
 export type { Hosted } from './shut-down.ts';
 
@@ -183,12 +184,17 @@ export async function hostEdge<S extends ConfigSpec>(declaration: EdgeDeclaratio
 
 /** main.ts's whole job: host the declaration, listen, and shut down in order on SIGINT/SIGTERM. */
 // `any`: a declaration's config spec is its own; the kit only reads the keys every spec has.
-export async function runMain(declaration: ServiceDeclaration<any, any> | EdgeDeclaration<any>): Promise<void> {
+/** `tracing`: the process's tracing (tracing/start-tracing.ts), its last spans exported after the services stop. */
+export async function runMain(declaration: ServiceDeclaration<any, any> | EdgeDeclaration<any>, options: { readonly tracing?: Tracing | undefined } = {}): Promise<void> {
   const logger = createLogger(declaration.name);
   const hosted = 'migrations' in declaration ? await hostService(declaration, { logger }) : await hostEdge(declaration);
   await hosted.listen();
+  const stop = async () => {
+    await hosted.close();
+    await options.tracing?.shutdown();
+  };
   // Twice the relay's flush time: the drain and the flush both fit, a stuck step does not.
-  stopOnSignal({ stop: () => hosted.close(), boundMs: 2 * hosted.shutdownGraceMs, logger: hosted.logger });
+  stopOnSignal({ stop, boundMs: 2 * hosted.shutdownGraceMs, logger: hosted.logger });
 }
 
 function loopbackUrl(address: string): string {

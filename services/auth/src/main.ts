@@ -1,4 +1,8 @@
-import { runMain } from '@paymesh/platform/service-host';
-import { authService } from './service.ts';
+// Tracing starts first (when OTEL_* variables configure it): its hooks patch http, undici, pg and
+// Fastify as they load, so everything else is imported after it (docs/adr/0022-tracing.md).
+import { startTracing } from '@paymesh/platform/tracing/start-tracing';
 
-await runMain(authService);
+const tracing = await startTracing('auth');
+const { runMain } = await import('@paymesh/platform/service-host');
+const { authService } = await import('./service.ts');
+await runMain(authService, { tracing });

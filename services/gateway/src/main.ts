@@ -1,4 +1,8 @@
-import { runMain } from '@paymesh/platform/service-host';
-import { gatewayService } from './service.ts';
+// Tracing starts first (when OTEL_* variables configure it): its hooks patch http, undici, pg and
+// Fastify as they load, so everything else is imported after it (docs/adr/0022-tracing.md).
+import { startTracing } from '@paymesh/platform/tracing/start-tracing';
 
-await runMain(gatewayService);
+const tracing = await startTracing('gateway');
+const { runMain } = await import('@paymesh/platform/service-host');
+const { gatewayService } = await import('./service.ts');
+await runMain(gatewayService, { tracing });

@@ -241,7 +241,7 @@ for (const backend of backends()) {
       const user = await platform.api.signUp();
       const web = await addWeb(user);
       const sender = (checkTarget: () => Promise<never>) => new WebPushSender({ vapidPublicKey: vapidKeys.publicKey, vapidPrivateKey: vapidKeys.privateKey, subject: vapidSubject, timeoutMs: 2_000, allowInsecureEndpoints: true, checkTarget });
-      const delivery: ClaimedDelivery = { id: `dlv_${randomBytes(8).toString('hex')}`, recipient_id: String(user.id), type: 'message', channel: 'push', target_id: web.device.id, payload: { title: 't', body: 'b', data: {} }, attempts: 1, manual: false, created_at: new Date() };
+      const delivery: ClaimedDelivery = { id: `dlv_${randomBytes(8).toString('hex')}`, recipient_id: String(user.id), type: 'message', channel: 'push', target_id: web.device.id, payload: { title: 't', body: 'b', data: {} }, attempts: 1, manual: false, created_at: new Date(), traceparent: null };
       const resolverDown = new PushChannel(db, { web: sender(async () => {
         throw Object.assign(new Error('getaddrinfo EAI_AGAIN push.example'), { code: 'EAI_AGAIN' });
       }) });

@@ -1,4 +1,8 @@
-import { runMain } from '@paymesh/platform/service-host';
-import { paymentsService } from './service.ts';
+// Tracing starts first (when OTEL_* variables configure it): its hooks patch http, undici, pg and
+// Fastify as they load, so everything else is imported after it (docs/adr/0022-tracing.md).
+import { startTracing } from '@paymesh/platform/tracing/start-tracing';
 
-await runMain(paymentsService);
+const tracing = await startTracing('payments');
+const { runMain } = await import('@paymesh/platform/service-host');
+const { paymentsService } = await import('./service.ts');
+await runMain(paymentsService, { tracing });

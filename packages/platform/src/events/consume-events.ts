@@ -8,6 +8,7 @@ import { admitEvent } from './admit-event.ts';
 import type { EventConsumer } from './consume.ts';
 import type { EventContract } from './define-event.ts';
 import type { EventTransport, Subscription } from './event.ts';
+import { inSpanFrom, SpanKind } from '../tracing/trace-context.ts';
 
 export interface ConsumeOptions {
   readonly db: Db;
@@ -29,7 +30,9 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
   return Promise.all(consumers.map(({ contract, handle, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
     return transport.consume(consumer, contract.subject, (received) =>
-      requestContext.run({ requestId: received.requestId ?? received.id }, async () => {
+      requestContext.run({ requestId: received.requestId ?? received.id }, () => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {
+        'messaging.operation.type': 'process', 'messaging.destination.name': received.subject, 'messaging.message.id': received.id, 'messaging.consumer.group.name': consumer,
+      }, async () => {
         const event = admit(received);
         if (event === undefined) return;
         let handled = false;
@@ -55,7 +58,7 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         } else {
           logger.debug({ consumer, eventId: event.id }, 'duplicate event ignored');
         }
-      }),
+      })),
     );
   }));
 }

@@ -4,6 +4,7 @@ import { currentRequestId } from '../request-context.ts';
 import type { EventContract, EventData } from './define-event.ts';
 import { newEvent, type EventEnvelope } from './event.ts';
 import { noteEnqueued } from './outbox-scope.ts';
+import { currentTraceparent } from '../tracing/trace-context.ts';
 
 /**
  * Writes an event into the outbox. Call it inside the transaction that makes the change the event
@@ -15,7 +16,8 @@ import { noteEnqueued } from './outbox-scope.ts';
 export async function enqueue<C extends EventContract>(tx: Db, contract: C, data: EventData<C>): Promise<EventEnvelope<EventData<C>>> {
   noteEnqueued(contract.subject);
   const event = newEvent(contract.subject, data, currentRequestId(), new Date(), contract.version);
-  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at)
-    values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt})`);
+  // The trace of the change goes with its event: the relay publishes it in a child span.
+  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
+    values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt}, ${currentTraceparent() ?? null})`);
   return event;
 }

@@ -11,6 +11,12 @@ export interface EventEnvelope<T = unknown> {
   readonly version?: number;
   readonly occurredAt: string;
   readonly requestId: string | undefined;
+  /**
+   * The W3C `traceparent` of the span that sent the event (the relay's publish span), so the
+   * consumer's span continues the trace; absent when tracing is off. On NATS it travels as a
+   * message header, not in the body.
+   */
+  readonly traceparent?: string;
   readonly data: T;
 }
 

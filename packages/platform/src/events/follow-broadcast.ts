@@ -1,6 +1,7 @@
 import { admitEvent, type DeadLetters } from './admit-event.ts';
 import type { EventContract, EventData } from './define-event.ts';
 import type { EventEnvelope, EventTransport, Subscription } from './event.ts';
+import { inSpanFrom, SpanKind } from '../tracing/trace-context.ts';
 
 /**
  * Follows a contract's broadcast (every instance receives every event, nothing is recorded), with
@@ -13,10 +14,12 @@ export function followBroadcast<C extends EventContract>(
   options: DeadLetters & { readonly follower: string; readonly replayMs: number },
 ): Promise<Subscription> {
   const admit = admitEvent(contract, options.follower, options);
-  return transport.broadcast(contract.subject, async (received) => {
+  return transport.broadcast(contract.subject, (received) => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {
+    'messaging.operation.type': 'process', 'messaging.destination.name': received.subject, 'messaging.message.id': received.id, 'messaging.consumer.group.name': options.follower,
+  }, async () => {
     const event = admit(received);
     if (event !== undefined) await handle(event);
-  }, { replayMs: options.replayMs });
+  }), { replayMs: options.replayMs });
 }
 
 /** An event every replica of a service hears, replaying the last `replayMs` at start. */

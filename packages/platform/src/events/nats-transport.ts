@@ -2,7 +2,7 @@
 // `Nats-Msg-Id` (the event id) lets the server drop a republished duplicate within its window;
 // durable pull consumers with explicit ack give at-least-once delivery shared among replicas.
 // Written for nats-server 2.9 (Debian's): one filter subject per consumer, no 2.10 features.
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../logger.ts';
 import type { EventEnvelope, EventHandler, EventTransport, Subscription } from './event.ts';
@@ -118,7 +118,17 @@ export class NatsTransport implements EventTransport {
   }
 
   async publish(event: EventEnvelope): Promise<void> {
-    await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(event), { msgID: event.id, timeout: publishTimeoutMs });
+    // The trace context is a header, as W3C trace context is on any message transport: a
+    // subscriber that is not ours (`nats sub`, a tracing proxy) finds it where it looks.
+    const { traceparent, ...body } = event;
+    const options = { msgID: event.id, timeout: publishTimeoutMs };
+    if (traceparent === undefined) {
+      await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(body), options);
+      return;
+    }
+    const carried = headers();
+    carried.set('traceparent', traceparent);
+    await this.#js.publish(`${this.#prefix}.${event.subject}`, JSON.stringify(body), { ...options, headers: carried });
   }
 
   async consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription> {
@@ -184,6 +194,8 @@ export class NatsTransport implements EventTransport {
         let event: EventEnvelope;
         try {
           event = m.json<EventEnvelope>();
+          const traceparent = m.headers?.get('traceparent');
+          if (traceparent) event = { ...event, traceparent };
         } catch (error) {
           // A message nobody can parse would be redelivered forever; drop it loudly.
           this.#options.logger.error({ err: error, subject: m.subject, seq: m.seq }, 'unparseable event dropped');

@@ -10,6 +10,7 @@ import type { EventTransport } from './event.ts';
 import { pruneEventTables } from './prune-event-tables.ts';
 import { SingleFlight } from '../single-flight.ts';
 import { every, type Every } from '../every.ts';
+import { detachedFromTrace, inSpanFrom, SpanKind, traceparentOf } from '../tracing/trace-context.ts';
 
 interface OutboxRow {
   id: string;
@@ -19,6 +20,7 @@ interface OutboxRow {
   request_id: string | null;
   created_at: string | Date;
   attempts: number;
+  traceparent: string | null;
 }
 
 export interface OutboxRelayOptions {
@@ -63,7 +65,7 @@ export class OutboxRelay {
 
   /** Asks for a publish pass now (called after a transaction that enqueued events commits). */
   kick(): void {
-    this.#flight.run();
+    detachedFromTrace(() => this.#flight.run());
   }
 
   /** Resolves once no pass runs and none is due to follow (the tests' settle() waits on it). */
@@ -115,12 +117,22 @@ export class OutboxRelay {
         order by created_at
         limit ${batchSize}
         for update skip locked)
-      returning id, subject, version, payload, request_id, created_at, attempts`);
+      returning id, subject, version, payload, request_id, created_at, attempts, traceparent`);
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
     const ids = (list: readonly string[]) => sql.join(list.map((id) => sql`${id}`), sql`, `);
-    const outcomes = await Promise.allSettled(rows.map((row) => transport.publish({
-      id: row.id, subject: row.subject, version: Number(row.version), data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString(),
-    })));
+    // Each publish is a producer span in the trace of the transaction that wrote the event, and the
+    // event carries that span on to its consumers (docs/adr/0022-tracing.md).
+    // An event written outside any trace (a job's) is published without a span of its own.
+    const outcomes = await Promise.allSettled(rows.map((row) => {
+      const event = {
+        id: row.id, subject: row.subject, version: Number(row.version), data: row.payload, requestId: row.request_id ?? undefined, occurredAt: new Date(row.created_at).toISOString(),
+      };
+      if (row.traceparent === null) return transport.publish(event);
+      return inSpanFrom(row.traceparent, `publish ${row.subject}`, SpanKind.PRODUCER, messagingAttributes(row), (span) => {
+        const traceparent = traceparentOf(span);
+        return transport.publish(traceparent === undefined ? event : { ...event, traceparent });
+      });
+    }));
     // Marked once per window, not once per event: under load a per-event update queues behind the
     // requests for a pooled connection and the relay falls far behind. An event published but not
     // yet marked when the process dies is published again; the broker and the consumers dedupe.
@@ -155,4 +167,9 @@ export class OutboxRelay {
     } });
     this.#prune = every({ name: 'outbox and inbox pruning', everyMs: 60 * 60_000, logger, available: databaseAvailable, run: () => pruneEventTables(db) });
   }
+}
+
+/** OpenTelemetry's messaging conventions, as far as they apply to an event leaving the outbox. */
+function messagingAttributes(row: OutboxRow): Record<string, string | number> {
+  return { 'messaging.operation.type': 'send', 'messaging.destination.name': row.subject, 'messaging.message.id': row.id, 'messaging.message.delivery_attempt': row.attempts + 1 };
 }

@@ -13,6 +13,8 @@ export interface ClaimedDelivery {
   /** A redelivery asked for through the API: not retried on failure. */
   readonly manual: boolean;
   readonly created_at: string | Date;
+  /** The trace of what recorded the delivery (dispatch-message.ts); null when tracing was off. */
+  readonly traceparent: string | null;
 }
 
 export interface AttemptResult {

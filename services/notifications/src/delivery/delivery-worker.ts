@@ -6,6 +6,7 @@
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { detachedFromTrace, inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
 import { isErased } from '../messages/erased-recipients.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import type { ChannelSender, ClaimedDelivery, AttemptResult } from './channel-sender.ts';
@@ -59,7 +60,8 @@ export class DeliveryWorker {
       this.#again = true;
       return;
     }
-    this.#filling = this.#fill().finally(() => {
+    // Claims serve every kicker's deliveries: they belong to no one's trace; each attempt joins its own.
+    this.#filling = detachedFromTrace(() => this.#fill()).finally(() => {
       this.#filling = undefined;
       // A kick that came as the last claim found nothing: look again rather than wait for the poll.
       if (this.#again) this.kick();
@@ -114,10 +116,17 @@ export class DeliveryWorker {
       where id in (
         select id from deliveries where status = 'pending' and next_attempt_at <= now()
         order by next_attempt_at limit ${limit} for update skip locked)
-      returning id, recipient_id, type, channel, target_id, payload, attempts, manual, created_at`);
+      returning id, recipient_id, type, channel, target_id, payload, attempts, manual, created_at, traceparent`);
   }
 
-  async #attempt(delivery: ClaimedDelivery): Promise<void> {
+  /** One attempt, a span in the trace of the event that recorded the delivery. */
+  #attempt(delivery: ClaimedDelivery): Promise<void> {
+    return inSpanFrom(delivery.traceparent, `deliver ${delivery.channel}`, SpanKind.CLIENT, {
+      'paymesh.delivery.id': delivery.id, 'paymesh.delivery.channel': delivery.channel, 'paymesh.delivery.attempt': delivery.attempts, 'paymesh.notification.type': delivery.type,
+    }, () => this.#attemptTraced(delivery));
+  }
+
+  async #attemptTraced(delivery: ClaimedDelivery): Promise<void> {
     const started = performance.now();
     let result: AttemptResult;
     let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@
 // delivery record per email, device and webhook endpoint it goes to. The delivery worker sends
 // them after the commit, so a message is either recorded for every channel or for none.
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { currentTraceparent } from '@paymesh/platform/tracing/trace-context';
 import { renderEmail } from '../email/render-email.ts';
 import { insertNotification, type NotificationRow } from '../inbox/notification.ts';
 import { enabledChannels } from '../preferences/enabled-channels.ts';
@@ -104,9 +105,11 @@ export async function dispatchMessage(tx: Db, message: OutgoingMessage, fanout: 
     }
   }
 
+  // The worker sends later, out of this async context: the trace goes with the row.
+  const traceparent = currentTraceparent() ?? null;
   for (const d of deliveries) {
-    await tx.execute(sql`insert into deliveries (id, recipient_id, notification_id, type, channel, target_id, payload)
-      values (${newId('dlv')}, ${message.recipientId}, ${notification?.id ?? null}, ${message.type}, ${d.channel}, ${d.targetId}, ${JSON.stringify(d.payload)}::jsonb)`);
+    await tx.execute(sql`insert into deliveries (id, recipient_id, notification_id, type, channel, target_id, payload, traceparent)
+      values (${newId('dlv')}, ${message.recipientId}, ${notification?.id ?? null}, ${message.type}, ${d.channel}, ${d.targetId}, ${JSON.stringify(d.payload)}::jsonb, ${traceparent})`);
   }
   return { notification, deliveries: deliveries.length, erased: false };
 }

@@ -10,6 +10,7 @@ import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import type { Clock } from '@paymesh/platform/clock';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
+import { inChildSpan, SpanKind } from '@paymesh/platform/tracing/trace-context';
 import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
 import { publicNotification } from '../inbox/notification.ts';
 
@@ -85,7 +86,9 @@ export class InboxHub {
   }
 
   #enqueue(recipientId: string, stream: Stream, fresh: boolean): void {
-    stream.queue = stream.queue.then(() => this.#send(recipientId, stream, fresh)).catch((error: unknown) => {
+    // In the trace of the change that caused it (the inbox.changed event), when one is traced.
+    const send = () => inChildSpan('sse push', SpanKind.INTERNAL, { 'paymesh.stream.fresh': fresh }, () => this.#send(recipientId, stream, fresh));
+    stream.queue = stream.queue.then(send).catch((error: unknown) => {
       this.#logger.warn({ err: error, recipientId }, 'inbox stream refresh failed; closing it (the client reconnects)');
       stream.response.end();
     });
