@@ -45,7 +45,7 @@ async function runOnce(tracing: Mode, index: number): Promise<Run> {
     const databaseUrls = {} as Record<ServiceName, string>;
     for (const [i, name] of serviceNames.entries()) databaseUrls[name] = await ensureDatabase(adminUrl, names[i]!);
     const otel = receiver === undefined ? {} : { ...otlpEnv(receiver, 5_000), OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
-    // What docs/observability-tracing.md advises for production: the gateway samples one trace in ten, the rest follow it.
+    // What docs/tracing.md advises for production: the gateway samples one trace in ten, the rest follow it.
     const sampling = tracing === 'on, 10 % sampled' ? { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {};
     platform = await startDistributed({
       env: {
