@@ -28,6 +28,7 @@ import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-databa
 import { sql } from '@paymesh/platform/db/open-database';
 import { currentRequestId } from '@paymesh/platform/request-context';
 import { request as httpRequest } from 'node:http';
+import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -237,22 +238,12 @@ const cleanUp = () => (cleaning ??= (async () => {
     await natsFloor.consumer.close().catch(() => {});
   }
   for (const name of created) await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`dropping ${name} failed:`, error));
-  await deleteStreams([platformStream, floorStream]).catch((error: unknown) => console.error('deleting the NATS streams failed:', error));
+  await (modes.includes('distributed') ? deleteStreams(natsUrl, [platformStream, floorStream]) : Promise.resolve()).catch((error: unknown) => console.error('deleting the NATS streams failed:', error));
   closeHttpClient();
   rmSync(scratch, { recursive: true, force: true });
 })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
-async function deleteStreams(names: string[]): Promise<void> {
-  if (!modes.includes('distributed')) return;
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for (const name of names) await jsm.streams.delete(name).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-}
 
 /**
  * The transport's floor: a JetStream stream of its own, configured as the platform's (file

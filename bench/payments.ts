@@ -24,6 +24,7 @@ import { createLogger } from '@paymesh/platform/logger';
 // The payments service exports only its app; the benchmark reaches the modules themselves.
 import { checkLedgerInvariants } from '../services/payments/src/ledger/check-invariants.ts';
 import { listPayments } from '../services/payments/src/payments/list-payments.ts';
+import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -184,22 +185,11 @@ let cleaning: Promise<void> | undefined;
 const cleanUp = () => (cleaning ??= (async () => {
   await platform?.stop().catch((error: unknown) => console.error('stopping the platform failed:', error));
   for (const name of created) await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`dropping ${name} failed:`, error));
-  await deleteStream().catch((error: unknown) => console.error(`deleting stream ${stream} failed:`, error));
+  await deleteStreams(natsUrl, [stream]).catch((error: unknown) => console.error(`deleting stream ${stream} failed:`, error));
   closeHttpClient();
   rmSync(scratch, { recursive: true, force: true });
 })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
-
-async function deleteStream(): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: natsUrl });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-}
 
 async function createDatabase(name: string): Promise<string> {
   created.push(databaseName(name));

@@ -13,6 +13,7 @@ import { serviceNames, type ServiceName } from '@paymesh/app/ports';
 import { startDistributed, type DistributedPlatform } from '@paymesh/app/start-distributed';
 import { otlpEnv, startOtlpReceiver } from '@paymesh/app/testing/otlp-receiver';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
+import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -107,19 +108,8 @@ async function runOnce(tracing: Mode, index: number): Promise<Run> {
     await platform?.stop();
     await receiver?.close();
     for (const name of names) await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`dropping ${name} failed:`, error));
-    await deleteStream(stream).catch((error: unknown) => console.error(`deleting stream ${stream} failed:`, error));
+    await deleteStreams(natsUrl, [stream]).catch((error: unknown) => console.error(`deleting stream ${stream} failed:`, error));
     rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-async function deleteStream(stream: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: natsUrl });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nc.close();
   }
 }
 

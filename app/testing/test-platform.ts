@@ -10,6 +10,7 @@ import { after, before } from 'node:test';
 import pg from 'pg';
 import type { Clock } from '@paymesh/platform/clock';
 import { dropDatabase } from '@paymesh/platform/db/ensure-database';
+import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import type { FaultProxy } from './fault-proxy.ts';
 import { findSecretsInLogs } from './log-scan.ts';
@@ -283,22 +284,11 @@ export async function startDistributedTestPlatform(options: DistributedTestOptio
     async stop() {
       await platform.stop();
       await databases.drop();
-      await deleteStream(testNatsUrl, stream);
+      await deleteStreams(testNatsUrl, [stream]);
       const logFile = (service: string) => join(logDir, `${service}.log`);
       assertNoSecretsLogged((service) => (existsSync(logFile(service)) ? readFileSync(logFile(service), 'utf8') : ''), knownSecrets(env));
     },
   };
-}
-
-async function deleteStream(natsUrl: string, stream: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nc = await connect({ servers: natsUrl });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
 }
 
 export interface ApiResponse<T = any> {
