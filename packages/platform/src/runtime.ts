@@ -11,6 +11,7 @@ import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
 import { registerOutboxMetrics } from './events/outbox-metrics.ts';
+import { registerConnectionMetrics } from './db/connection-metrics.ts';
 import { recordingEnqueues, type OutboxWrites } from './events/outbox-scope.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
@@ -86,6 +87,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     }
   }
   registerOutboxMetrics(metrics.registry, () => (database.available ? database.db : undefined));
+  registerConnectionMetrics(metrics.registry, database);
   const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger, metrics);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
