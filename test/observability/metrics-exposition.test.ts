@@ -11,10 +11,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import * as oidc from 'openid-client';
 import { backends, eventually, serviceClientsEnv, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 import { promtool, skipWithoutPromtool } from './promtool.ts';
 import { rotateSigningKey } from '../../services/auth/src/keys/load-signing-keys.ts';
+import { authorizeCode, discover, issuerOf } from '../../services/auth/test/sign-in.ts';
 
 const rulesDir = resolve(import.meta.dirname, '../../deploy/prometheus/rules');
 
@@ -47,6 +49,21 @@ const expectedRemarks = [
   /^db_client_connection_count non-histogram and non-summary metrics should not have "_count" suffix$/,
 ];
 
+/** A first-party app signing in with the authorization code flow (the login page), then refreshing its token. */
+const appRedirect = 'http://localhost:5173/callback';
+const appClients = {
+  OAUTH_CLIENTS: JSON.stringify([{ client_id: 'metrics-app', token_endpoint_auth_method: 'none', redirect_uris: [appRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid offline_access payments:read' }]),
+  FIRST_PARTY_CLIENTS: 'metrics-app',
+};
+
+async function signInAndRefresh(gatewayUrl: string, user: { username: string; password: string }): Promise<void> {
+  const issuer = issuerOf(gatewayUrl);
+  const config = await discover(issuer, 'metrics-app');
+  const { callback, checks } = await authorizeCode(config, { issuer, redirectUri: appRedirect, user, params: { resource: 'urn:paymesh:payments', scope: 'openid offline_access payments:read' } });
+  const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
+  await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+}
+
 async function scrape(url: string): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   assert.equal(response.status, 200, url);
@@ -63,7 +80,7 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
 
   before(async () => {
     const clientSecret = randomBytes(16).toString('hex');
-    platform = await startTestPlatform(backend, { env: serviceClientsEnv({ payments: clientSecret }) });
+    platform = await startTestPlatform(backend, { env: { ...serviceClientsEnv({ payments: clientSecret }), ...appClients } });
     const { api } = platform;
     const alice = await api.signUp();
     const admin = await api.adminToken();
@@ -86,6 +103,8 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
     const basic = `Basic ${Buffer.from(`payments-service:${clientSecret}`).toString('base64')}`;
     const granted = await api.call('POST', '/auth/token', { headers: { authorization: basic }, form: { grant_type: 'client_credentials', scope: 'users:read', resource: 'urn:paymesh:users' } });
     assert.equal(granted.status, 200, JSON.stringify(granted.body));
+    // An app's tokens: one from its authorization code, one from its refresh token.
+    await signInAndRefresh(platform.gatewayUrl, alice);
     // A message of a type outside the catalogue (any name an admin picks): one label value for all such.
     const custom = await api.call('POST', '/notifications', { token: admin, json: { user_id: alice.id, message: 'Maintenance tonight.', type: `ops.window_${randomBytes(3).toString('hex')}` } });
     assert.equal(custom.status, 201, JSON.stringify(custom.body));
@@ -194,6 +213,9 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
     // Three password logins succeeded (sign-up's, the explicit one, the admin's); one service token at least.
     assert.ok((value('auth', 'auth_tokens_issued_total', { grant_type: 'password_login' }) ?? 0) >= 3, texts.auth);
     assert.ok((value('auth', 'auth_tokens_issued_total', { grant_type: 'client_credentials' }) ?? 0) >= 1);
+    assert.equal(value('auth', 'auth_tokens_issued_total', { grant_type: 'authorization_code' }), 1);
+    assert.equal(value('auth', 'auth_tokens_issued_total', { grant_type: 'refresh_token' }), 1);
+    assert.equal(value('auth', 'auth_tokens_issued_total', { grant_type: 'other' }), undefined);
     // The first key, made when auth started, signs.
     assert.equal(value('auth', 'auth_signing_keys'), 1);
     const age = value('auth', 'auth_signing_key_age_seconds')!;
