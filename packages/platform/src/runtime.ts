@@ -1,8 +1,8 @@
 // What a service needs around its routes, opened from the shared configuration: logger, metrics,
 // its own database (migrated), the event transport, the outbox relay, the revocation list and the
 // token verifier. Its database's `db.transaction` kicks the relay once it commits what enqueued
-// events, so no route or store kicks it by hand. The kit opens it (service-host.ts) and hands it
-// to the service's `context`.
+// events, so no route or store kicks it by hand, and then runs what `afterCommit` queued in it.
+// The kit opens it (service-host.ts) and hands it to the service's `context`.
 import { resolve } from 'node:path';
 import type { ConfigOf } from './config.ts';
 import { createHttpServer, type HttpServer } from './http-server.ts';
@@ -11,6 +11,7 @@ import type { EventTransport } from './events/event.ts';
 import { NatsTransport } from './events/nats-transport.ts';
 import { OutboxRelay } from './events/outbox-relay.ts';
 import { registerOutboxMetrics } from './events/outbox-metrics.ts';
+import { registerConnectionMetrics } from './db/connection-metrics.ts';
 import { recordingEnqueues, type OutboxWrites } from './events/outbox-scope.ts';
 import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { waitForDependency } from './wait-for-dependency.ts';
@@ -86,6 +87,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     }
   }
   registerOutboxMetrics(metrics.registry, () => (database.available ? database.db : undefined));
+  registerConnectionMetrics(metrics.registry, database);
   const relay = new OutboxRelay({ db: database.db, transport, logger, databaseAvailable: () => database.available });
   const revocations = new RevocationList(database.db, logger, metrics);
   // Our own tokens: for this service, or first-party tokens for the whole platform.
@@ -103,19 +105,20 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
 /**
  * The same database, whose `db.transaction` kicks the relay after a commit that enqueued events
  * (outbox-scope.ts): the event goes out at once instead of at the relay's next poll, and nobody
- * has to remember to ask. Everything else is the opened database's own (read through the prototype,
+ * has to remember to ask; then it runs the effects `afterCommit` queued. Everything else is the opened database's own (read through the prototype,
  * so `available` stays live).
  */
 function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: Pick<OutboxWrites, 'service' | 'publishes'>): Database {
   const db = Object.create(opened.db) as Db;
   const transaction: Db['transaction'] = async (work, config) => {
     // The scope is entered inside the driver's callback, however the driver schedules it.
-    const writes: OutboxWrites = { ...declared, enqueued: false };
+    const writes: OutboxWrites = { ...declared, enqueued: false, committed: [] };
     // A span per transaction inside a traced request or event: PGlite has no instrumentation, so
     // on it this is how a trace shows the database work (on PostgreSQL the pg spans nest in it).
     const value = await inChildSpan('transaction', SpanKind.CLIENT, { 'db.system.name': opened.kind === 'pglite' ? 'pglite' : 'postgresql', 'paymesh.service': declared.service },
       () => opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config));
     if (writes.enqueued) kick();
+    for (const effect of writes.committed) effect();
     return value;
   };
   Object.defineProperty(db, 'transaction', { value: transaction });

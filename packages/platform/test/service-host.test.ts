@@ -1,7 +1,8 @@
 // A declared service hosted by the kit (service-host.ts): what it consumes is subscribed, what it
 // enqueues in a transaction goes out once the transaction commits without anyone kicking the
-// relay, a subject it does not declare is refused, its jobs run, and the ordered shutdown stops
-// them all and closes its database.
+// relay, a subject it does not declare is refused, what `afterCommit` queues runs after a commit
+// and never after a rollback, its jobs run, and the ordered shutdown stops them all and closes its
+// database.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { queryRows, sql } from '../src/db/open-database.ts';
 import { consume } from '../src/events/consume.ts';
 import { defineEvent } from '../src/events/define-event.ts';
 import { enqueue } from '../src/events/enqueue.ts';
+import { afterCommit } from '../src/events/outbox-scope.ts';
 import { InProcessTransport } from '../src/events/in-process-transport.ts';
 import { createLogger } from '../src/logger.ts';
 import { defineService } from '../src/service-declaration.ts';
@@ -63,6 +65,24 @@ describe('a declared service, hosted by the kit', () => {
     await assert.rejects(db.transaction((tx) => enqueue(tx, ThingUndeclared, {})), /payments enqueued thing\.undeclared, which its declaration does not publish/);
     const rows = await queryRows(db, sql`select 1 from outbox where subject = 'thing.undeclared'`);
     assert.equal(rows.length, 0);
+  });
+
+  test('afterCommit runs its effect once the transaction commits, never when it rolls back, and refuses outside one', async () => {
+    const { db } = hosted.runtime.database;
+    const ran: string[] = [];
+    await db.transaction(async (tx) => {
+      afterCommit(() => ran.push('committed'));
+      await tx.execute(sql`select 1`);
+      // Not yet: the transaction is still open.
+      assert.deepEqual(ran, []);
+    });
+    assert.deepEqual(ran, ['committed']);
+    await assert.rejects(db.transaction(async () => {
+      afterCommit(() => ran.push('rolled back'));
+      throw new Error('the change fails');
+    }), /the change fails/);
+    assert.deepEqual(ran, ['committed']);
+    assert.throws(() => afterCommit(() => ran.push('outside')), /outside a transaction/);
   });
 
   test('the shutdown stops its jobs and closes its database', async () => {

@@ -30,6 +30,8 @@ import { ClientAuthThrottle } from './throttle/client-auth-throttle.ts';
 import { DeviceCookie } from './throttle/device-cookie.ts';
 import { guardProviderClientAuth } from './throttle/guard-provider-client-auth.ts';
 import { ThrottleMetrics } from './throttle/throttle-metrics.ts';
+import { IssuedTokenMetrics } from './provider/issued-token-metrics.ts';
+import { registerSigningKeyMetrics } from './keys/signing-key-metrics.ts';
 import { providerRouteTemplate } from './oidc/provider-route-paths.ts';
 import { setRouteTemplate } from '@paymesh/platform/route-template';
 import { lookupAccount } from './oidc/find-account.ts';
@@ -72,6 +74,8 @@ export const authService = defineService({
     const isFirstParty = (clientId: string, metadata: Record<string, unknown>) =>
       clientId === loginClientId || firstPartyClients.has(clientId) || metadata.paymesh_first_party === true;
     const throttleMetrics = new ThrottleMetrics(runtime.metrics.registry);
+    const tokenMetrics = new IssuedTokenMetrics(runtime.metrics.registry);
+    registerSigningKeyMetrics(runtime.metrics.registry, () => (runtime.database.available ? db : undefined));
     const clientAuth = new ClientAuthThrottle(db, {
       maxFailuresPerClient: config.clientAuthMaxFailuresPerClientAndAddress,
       maxFailuresPerIp: config.clientAuthMaxFailuresPerIp,
@@ -104,6 +108,7 @@ export const authService = defineService({
       // Client authentication at the provider's own endpoints (token, PAR) is throttled inside it,
       // where the route is the one its router serves.
       built.provider.use(guardProviderClientAuth(clientAuth, runtime.logger));
+      tokenMetrics.observe(built.provider);
       // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
       // oidc-provider announces it after the fact, so the write is retried rather than given up.
       built.provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {

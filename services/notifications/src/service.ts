@@ -18,6 +18,7 @@ import { EmailChannel } from './email/email-channel.ts';
 import { createMailer, type Mailer } from './email/mailer.ts';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
 import { InboxHub } from './live/inbox-hub.ts';
+import { InboxMetrics } from './inbox/inbox-metrics.ts';
 import { streamRoutes } from './live/stream-routes.ts';
 import type { Fanout } from './dispatch/dispatch-message.ts';
 import { preferenceRoutes } from './preferences/preference-routes.ts';
@@ -78,12 +79,14 @@ export const notificationsService = defineService({
       // A deployment (it has its own PostgreSQL) that would mark every email delivered into a folder.
       runtime.logger.warn({ outboxDir: config.emailOutboxDir }, 'SMTP_URL is not set: emails are written to files, not sent; set SMTP_URL in production');
     }
+    const hub = new InboxHub(db, runtime.logger, runtime.revocations, runtime.clock);
+    const inboxMetrics = new InboxMetrics(runtime.metrics.registry, () => hub.openStreams);
     return {
       runtime,
       config,
-      hub: new InboxHub(db, runtime.logger, runtime.revocations, runtime.clock),
+      hub,
       worker,
-      fanout: { pushPlatforms: push.platforms, afterCommit: () => worker.kick() },
+      fanout: { pushPlatforms: push.platforms, afterCommit: () => worker.kick(), inboxMetrics },
       mailer,
       push,
       checkTarget,

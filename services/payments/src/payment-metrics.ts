@@ -2,6 +2,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PaymentRow } from './payments/payment.ts';
 
+/**
+ * The decline codes a dashboard tells apart: those of the built-in test processor (docs/processors.md).
+ * Any other code a processor answers counts as `other`, so that a new one cannot add series.
+ */
+const knownDeclineCodes = new Set(['generic_decline', 'insufficient_funds', 'expired_card', 'incorrect_cvc', 'processing_error']);
+
 export class PaymentMetrics {
   /** payment_request_count (the compatibility contract keeps its name) and its conventional twin. */
   readonly requests: { inc(): void };
@@ -14,6 +20,7 @@ export class PaymentMetrics {
   readonly reconciledAttempts: Counter<'operation' | 'action'>;
   readonly invariantChecks: Counter<'result'>;
   readonly invariantViolations: Gauge;
+  readonly declines: Counter<'code'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -31,6 +38,7 @@ export class PaymentMetrics {
     this.reconciledAttempts = new Counter({ name: 'processor_attempts_reconciled_total', help: 'Processor attempts nobody recorded, settled by the reconciler, by operation and what was done (voided, refunded, captured, nothing).', labelNames: ['operation', 'action'], registers });
     this.invariantChecks = new Counter({ name: 'ledger_invariant_checks_total', help: 'Scheduled checks of the ledger invariants, by result (ok or violated).', labelNames: ['result'], registers });
     this.invariantViolations = new Gauge({ name: 'ledger_invariant_violations', help: 'Invariant violations found by the last check (0 is the only acceptable value).', registers });
+    this.declines = new Counter({ name: 'payment_declines_total', help: 'Card attempts (payments and wallet top-ups) the processor declined, by decline code (generic_decline, insufficient_funds, expired_card, incorrect_cvc, processing_error, other).', labelNames: ['code'], registers });
   }
 
   /** Counts what a committed change did to a payment. */
@@ -39,5 +47,10 @@ export class PaymentMetrics {
     const failed = row.status === 'requires_payment_method' && row.last_payment_error !== null;
     this.payments.inc({ status: failed ? 'failed' : row.status, currency });
     if (receivedNow > 0n) this.received.inc({ currency }, Number(receivedNow));
+  }
+
+  /** Counts a card attempt the processor declined, by its decline code. */
+  recordDecline(declineCode: string): void {
+    this.declines.inc({ code: knownDeclineCodes.has(declineCode) ? declineCode : 'other' });
   }
 }

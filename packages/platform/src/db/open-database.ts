@@ -26,9 +26,17 @@ export interface Database {
    */
   readonly available: boolean;
   ping(): Promise<void>;
+  /** The connections in use and idle, and the callers waiting for one, now (connection-metrics.ts). */
+  connections(): ConnectionUse;
   close(): Promise<void>;
   /** PGlite only: the whole data folder as a tarball (see pglite-snapshot.ts). */
   dump?(): Promise<Blob>;
+}
+
+export interface ConnectionUse {
+  readonly used: number;
+  readonly idle: number;
+  readonly pending: number;
 }
 
 export interface OpenDatabaseOptions {
@@ -97,6 +105,9 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
     ping: async () => {
       await client.query('select 1');
     },
+    // One connection, in use at least while a transaction is open on it. Callers queued on it
+    // wait inside PGlite, which does not say how many: 0 is the only figure it can give.
+    connections: () => (client.isInTransaction() ? { used: 1, idle: 0, pending: 0 } : { used: 0, idle: 1, pending: 0 }),
     close: () => client.close(),
     async dump() {
       // Only this database is ever opened from the snapshot: the templates stay out (trim-snapshot.ts).
@@ -180,6 +191,7 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
       if (!watch.available) throw new Error('the database is unavailable (reconnecting)');
       await pool.query('select 1');
     },
+    connections: () => ({ used: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount }),
     close: async () => {
       watch.stop();
       await pool.end();

@@ -4,6 +4,7 @@
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { currentTraceparent } from '@paymesh/platform/tracing/trace-context';
 import { renderEmail } from '../email/render-email.ts';
+import type { InboxMetrics } from '../inbox/inbox-metrics.ts';
 import { insertNotification, type NotificationRow } from '../inbox/notification.ts';
 import { enabledChannels } from '../preferences/enabled-channels.ts';
 import { isErased } from '../messages/erased-recipients.ts';
@@ -30,6 +31,8 @@ export interface Fanout {
   readonly pushPlatforms: ReadonlySet<string>;
   /** Call after the transaction commits: wakes the delivery worker (the transaction itself wakes the outbox relay). */
   readonly afterCommit: () => void;
+  /** Counts the inbox notifications written (once their transaction commits). */
+  readonly inboxMetrics: InboxMetrics;
 }
 
 export interface Dispatched {
@@ -46,6 +49,7 @@ export async function dispatchMessage(tx: Db, message: OutgoingMessage, fanout: 
   const notification = channels.has('in_app')
     ? await insertNotification(tx, { recipientId: message.recipientId, type: message.type, title: message.title, message: message.message, data: message.data })
     : undefined;
+  if (notification !== undefined) fanout.inboxMetrics.recordCreated(message.type);
   const deliveries: { channel: string; targetId: string | null; payload: unknown }[] = [];
 
   if (channels.has('email')) {

@@ -53,6 +53,13 @@ export class InboxHub {
     for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
   }
 
+  /** Streams open now: each leaves the count when its response closes (the client went, its token ended, the service stops). */
+  get openStreams(): number {
+    let open = 0;
+    for (const streams of this.#streams.values()) open += streams.size;
+    return open;
+  }
+
   hasRoom(recipientId: string): boolean {
     return (this.#streams.get(recipientId)?.size ?? 0) < maxStreamsPerUser;
   }

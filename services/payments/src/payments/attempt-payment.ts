@@ -13,7 +13,6 @@ import { LedgerError, type Ledger } from '../ledger/ledger.ts';
 import type { CardMethod } from '../processor/card-details.ts';
 import { methodSnapshot } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import type { CardProcessor } from '../processor/card-processor.ts';
 import { adoptAttempt, authorizeRequest, callProcessor, startAttempt, type AttemptParameters, type ProcessorAttempt } from '../processor/processor-attempt.ts';
 import type { Held } from '../processor/reverse-attempt.ts';
 import type { PaymentStatus } from './payment-status.ts';
@@ -79,10 +78,12 @@ export function attemptTarget(target: AttemptTarget, attempt: AuthorizeAttempt):
   return { ...target, id: attempt.targetId, amountMinor: attempt.amountMinor, currency: attempt.currency, captureMethod: attempt.capture ? 'automatic' : 'manual' };
 }
 
-export async function attemptCard(processor: CardProcessor, attempt: AuthorizeAttempt): Promise<CardAttempt> {
-  const result = await callProcessor(attempt, () => processor.authorize(authorizeRequest(attempt)));
+/** Asks the processor; a decline is counted here, the one place every card attempt's answer passes. */
+export async function attemptCard(ctx: Pick<PaymentsContext, 'processor' | 'metrics'>, attempt: AuthorizeAttempt): Promise<CardAttempt> {
+  const result = await callProcessor(attempt, () => ctx.processor.authorize(authorizeRequest(attempt)));
   switch (result.status) {
     case 'declined':
+      ctx.metrics.recordDecline(result.declineCode);
       return { outcome: 'failed', error: { type: 'card_error', code: result.code, decline_code: result.declineCode, message: result.message } };
     case 'requires_action':
       return { outcome: 'requires_action', nextAction: result.nextAction };

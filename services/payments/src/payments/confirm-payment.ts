@@ -62,7 +62,7 @@ export async function confirmPayment(ctx: PaymentsContext, caller: Caller, payme
     }
     let answer: CardAttempt | undefined;
     try {
-      answer = await attemptCard(ctx.processor, attempt);
+      answer = await attemptCard(ctx, attempt);
       const card = attempt.method;
       result = await record(async (tx) => {
         await insertPaymentMethod(tx, card);

@@ -45,7 +45,7 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
   let row: PaymentRow;
   let outcome: Outcome;
   try {
-    if (attempt !== undefined) answer = await attemptCard(ctx.processor, attempt);
+    if (attempt !== undefined) answer = await attemptCard(ctx, attempt);
     ({ row, outcome } = await ctx.db.transaction(async (tx) => {
       if (card !== undefined) await insertPaymentMethod(tx, card);
       let fields: AttemptFields;

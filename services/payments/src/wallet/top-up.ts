@@ -56,7 +56,7 @@ export async function topUpWallet(ctx: PaymentsContext, input: NewTopUp, hold: H
   const card = attempt.method;
   let answer: CardAttempt | undefined;
   try {
-    answer = await attemptCard(ctx.processor, attempt);
+    answer = await attemptCard(ctx, attempt);
     if (answer.outcome === 'failed' || answer.outcome === 'requires_action') {
       // Nothing is held at the processor: the refusal is the outcome.
       await dropAttempt(ctx.db, attempt);
