@@ -151,3 +151,19 @@ describeOrSkip('dashboard queries as Prometheus reads them (promtool)', skipWith
     }
   });
 });
+
+test('Grafana provisioning: the compose Prometheus as a fixed-uid datasource, and the dashboards in the folder Paymesh', () => {
+  const read = (path: string) => parse(readFileSync(resolve(root, path), 'utf8')) as Record<string, unknown>;
+  const { datasources } = read('deploy/grafana/provisioning/datasources/prometheus.yaml') as { datasources: Record<string, unknown>[] };
+  assert.equal(datasources.length, 1);
+  const [prometheus] = datasources as [{ uid: string; type: string; url: string; jsonData: { timeInterval: string } }];
+  assert.equal(prometheus.type, 'prometheus');
+  assert.equal(prometheus.uid, 'paymesh-prometheus');
+  assert.equal(prometheus.url, 'http://prometheus:9090');
+  const compose = read('deploy/prometheus/prometheus.compose.yml') as { global: { scrape_interval: string } };
+  assert.equal(prometheus.jsonData.timeInterval, compose.global.scrape_interval, '$__rate_interval follows the scrape interval');
+  const { providers } = read('deploy/grafana/provisioning/dashboards/paymesh.yaml') as { providers: { folder: string; type: string; options: { path: string } }[] };
+  assert.deepEqual(providers.map((p) => [p.folder, p.type]), [['Paymesh', 'file']]);
+  const docs = readFileSync(resolve(root, 'docs/observability.md'), 'utf8');
+  assert.ok(docs.includes(`deploy/grafana/dashboards:${providers[0]!.options.path}`), 'docs/observability.md mounts the dashboards where the provider reads them');
+});
