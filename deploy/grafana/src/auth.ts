@@ -40,7 +40,7 @@ export function auth(): Dashboard {
       Tokens: [
         timeseries({
           title: 'Tokens issued by grant type',
-          description: 'Access tokens issued per second by grant type (password, refresh_token, client_credentials, authorization_code).',
+          description: 'Access tokens issued per second by grant type (authorization_code, refresh_token, client_credentials, password_login for POST /auth/login, other).',
           unit: 'ops',
           queries: [query(`sum by (grant_type) (${rateOf('auth_tokens_issued_total')})`, '{{grant_type}}')],
         }),
@@ -54,14 +54,14 @@ export function auth(): Dashboard {
       'Signing keys': [
         timeseries({
           title: 'Signing keys',
-          description: 'Signing keys auth holds: a rotation adds the next key before the old one retires.',
+          description: 'Signing keys published in the JWKS: the one signing, the next one before it signs, and replaced ones until their tokens expire.',
           unit: 'short',
           queries: [query(`max without (instance) (${series('auth_signing_keys')})`, '{{service}}')],
           width: 8,
         }),
         timeseries({
           title: 'Signing key age',
-          description: 'Age of the signing keys: a key that only grows older was never rotated (npm run keys:rotate).',
+          description: 'Time since the key that signs now started signing: a line that only grows was never rotated (npm run keys:rotate).',
           unit: 's',
           queries: [query(`max without (instance) (${series('auth_signing_key_age_seconds')})`, '{{service}}')],
           width: 8,
