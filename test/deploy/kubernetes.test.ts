@@ -13,6 +13,7 @@ import { createMetrics } from '@paymesh/platform/metrics';
 import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 import { connectionAllowed, platformWorkloads, policyFindings, rules, type Profile } from './kubernetes/policies.ts';
 import { secretReferences, workloads, type Workload } from './kubernetes/pod-env.ts';
+import { committedDashboards } from '../observability/dashboard-queries.ts';
 import { components, kubectlMissing, renderOverlay, renderWithComponents, type K8sObject } from './kubernetes/render.ts';
 import { SchemaChecker } from './kubernetes/schema-errors.ts';
 import { offlineTestSecrets } from './kubernetes/test-secrets.ts';
@@ -50,6 +51,20 @@ describeOrSkip('Kubernetes manifests, offline', missing, () => {
     assert.ok(kinds('production + postgresql-cnpg').has('Cluster'));
     assert.ok(kinds('production + nats').has('StatefulSet'));
     assert.ok(kinds('production + prometheus-operator').has('ServiceMonitor'));
+  });
+
+  test('the prometheus-operator component carries every Grafana dashboard as a ConfigMap for the sidecar, as committed', () => {
+    const objects = renderings.find((r) => r.name === 'production + prometheus-operator')!.objects;
+    const maps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1') as (K8sObject & { data: Record<string, string> })[];
+    const dashboards = committedDashboards();
+    assert.deepEqual(maps.map((m) => Object.keys(m.data)).flat().sort(), dashboards.map((d) => d.file), 'one ConfigMap a dashboard file');
+    for (const map of maps) {
+      assert.equal(map.metadata.annotations?.grafana_folder, 'Paymesh', map.metadata.name);
+      assert.equal(Object.keys(map.data).length, 1, map.metadata.name);
+      const [file, text] = Object.entries(map.data)[0]!;
+      assert.equal(text, dashboards.find((d) => d.file === file)!.text, `${map.metadata.name} holds deploy/grafana/dashboards/${file} as committed`);
+    }
+    assert.ok(!production().some((o) => o.metadata.labels?.grafana_dashboard === '1'), 'only with the component');
   });
 
   test('every rendered object validates against the Kubernetes OpenAPI schemas, unknown fields refused', () => {
