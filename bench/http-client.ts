@@ -15,7 +15,7 @@ export function send(base: string, method: string, path: string, headers: Record
   const secure = url.protocol === 'https:';
   const fullPath = `${url.pathname.replace(/\/$/, '')}${path}`;
   return new Promise((resolvePromise, reject) => {
-    const allHeaders = body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const allHeaders = body === undefined ? headers : { 'content-type': 'application/json', ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const options = { host: url.hostname, port: url.port, method, path: fullPath, headers: allHeaders, timeout: 15_000 };
     const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -19,7 +19,7 @@ export interface LoadResult extends LoadSummary {
 /** A setup request: no answer at all is a setup error naming the platform, not a stack trace. */
 async function setupCall(baseUrl: string, method: string, path: string, options: Parameters<typeof sendJson>[3]): ReturnType<typeof sendJson> {
   try {
-    return await setupCall(baseUrl, method, path, options);
+    return await sendJson(baseUrl, method, path, options);
   } catch (error) {
     throw new LoadSetupError(`cannot reach ${baseUrl} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): is the platform running there?`);
   }

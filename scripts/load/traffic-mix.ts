@@ -2,7 +2,7 @@
 // Each scenario is one user's action of one or two requests; each answer is checked against what
 // the scenario expects (a declined test card's 402 is expected, a 500 never is).
 import { randomInt, randomUUID } from 'node:crypto';
-import { sendJson } from '../../bench/http-client.ts';
+import { send, sendJson } from '../../bench/http-client.ts';
 import type { LoadRecorder } from './load-recorder.ts';
 
 export interface LoadUser {
@@ -64,6 +64,7 @@ export class TrafficMix {
       { weight: 5, run: (u) => this.#listPayments(u) },
       { weight: 8, run: (u) => this.#logIn(u) },
       { weight: 4, run: () => this.#failLogIn() },
+      { weight: 1, run: () => this.#failClientAuth() },
       { weight: 12, run: (u) => this.#readInbox(u) },
       { weight: 8, run: (u) => this.#unreadCount(u) },
       { weight: 4, run: (u) => this.#markRead(u) },
@@ -164,6 +165,27 @@ export class TrafficMix {
     if (this.#failedLoginsLeft <= 0) return;
     this.#failedLoginsLeft -= 1;
     await this.call('POST /auth/login (wrong password)', 'POST', '/auth/login', { json: { username: this.#loginTarget, password: `wrong-${randomUUID()}` } }, [401, 429]);
+  }
+
+  /** A misconfigured integration: client credentials with an unknown client at the token endpoint (shares the failed-login budget). */
+  async #failClientAuth(): Promise<void> {
+    if (this.#failedLoginsLeft <= 0) return;
+    this.#failedLoginsLeft -= 1;
+    const started = performance.now();
+    const operation = 'POST /auth/token (unknown client)';
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: `load-unknown-${randomUUID()}`, client_secret: 'not-a-secret' }).toString();
+    try {
+      const response = await send(this.#baseUrl, 'POST', '/auth/token', { 'content-type': 'application/x-www-form-urlencoded' }, form);
+      let code: string | undefined;
+      try {
+        code = (JSON.parse(response.text) as { error?: string }).error;
+      } catch {
+        code = undefined; // not JSON (a proxy's page): the status says enough
+      }
+      this.#recorder.record({ operation, status: response.status, code, ms: performance.now() - started, expected: [400, 401, 429].includes(response.status) });
+    } catch (error) {
+      this.#recorder.record({ operation, status: 0, code: (error as NodeJS.ErrnoException).code ?? 'no_answer', ms: performance.now() - started, expected: false });
+    }
   }
 
   async #readInbox(user: LoadUser): Promise<void> {
