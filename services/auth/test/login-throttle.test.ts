@@ -410,6 +410,17 @@ for (const backend of backends()) {
         }
       });
 
+      test('before the account-wide delays begin, no attempt waits, even one whose clock reads earlier than the last failure (parallel attempts, replicas a little apart)', async () => {
+        const t = throttle();
+        const login = nobody();
+        assert.equal((await t.attempt(login, from(), wrong)).status, 'failed');
+        nowMs -= 1_000;
+        assert.equal((await t.attempt(login, from(), wrong)).status, 'failed', 'second free failure, stamped before the first');
+        nowMs += 1_000;
+        assert.equal((await t.attempt(login, from(), wrong)).status, 'failed', 'third free failure');
+        assert.equal((await t.attempt(login, from(), right)).status, 'refused', 'the delay begins');
+      });
+
       test('the account\'s count starts again only after its delay and a quiet time no shorter than its free failures at the longest delay', async () => {
         const t = throttle();
         const login = nobody();

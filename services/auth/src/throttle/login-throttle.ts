@@ -145,7 +145,10 @@ export class LoginThrottle {
       // The account's row first, then the counts (countAttempt locks them in key order): every
       // attempt takes its locks in the same order.
       const delay = ticket.delay === undefined ? undefined : await this.#lockDelay(tx, ticket.delay, now);
-      if (delay !== undefined && delay.allowedAt > now) return refusal(delay.allowedAt, now, []);
+      // Before the free failures are used up nothing waits, whatever the clocks say: `now` was read
+      // before this attempt queued for the row, and a parallel attempt (or a replica whose clock is
+      // a little ahead) may have stamped a later failure meanwhile.
+      if (delay !== undefined && this.#delaySec(delay.failures) > 0 && delay.allowedAt > now) return refusal(delay.allowedAt, now, []);
       const admission = await countAttempt(tx, [
         { key: pair, limit: this.#limits.maxFailuresPerAccountAndSource },
         ...(ticket.address === undefined ? [] : [{ key: ticket.address, limit: this.#limits.maxFailuresPerIp }]),
