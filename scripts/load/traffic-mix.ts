@@ -35,6 +35,11 @@ const decliningCards = [
 const tokenRenewMs = 10 * 60_000;
 const keptPayments = 200;
 
+interface Scenario {
+  readonly weight: number;
+  readonly run: (user: LoadUser) => Promise<void>;
+}
+
 export class TrafficMix {
   readonly #baseUrl: string;
   readonly #recorder: LoadRecorder;
@@ -44,8 +49,10 @@ export class TrafficMix {
   readonly #loginTarget: string;
   #failedLoginsLeft: number;
   readonly #paid: PaidPayment[] = [];
-  readonly #scenarios: readonly { readonly weight: number; readonly run: (user: LoadUser) => Promise<void> }[];
+  readonly #scenarios: readonly Scenario[];
   readonly #totalWeight: number;
+  #picks = 0;
+  readonly #credit: number[];
 
   constructor(options: { baseUrl: string; recorder: LoadRecorder; users: readonly LoadUser[]; adminToken?: () => Promise<string>; loginTarget: string; maxFailedLogins: number }) {
     this.#baseUrl = options.baseUrl;
@@ -70,17 +77,31 @@ export class TrafficMix {
       { weight: 4, run: (u) => this.#markRead(u) },
     ];
     this.#totalWeight = this.#scenarios.reduce((sum, s) => sum + s.weight, 0);
+    this.#credit = this.#scenarios.map(() => 0);
   }
 
-  /** One scenario, picked by weight, for a random user. */
+  /**
+   * One scenario for a random user: first each scenario once, in the order above (payments before
+   * what needs one), then by smooth weighted round robin, so that even a short run on a busy machine
+   * sends every kind of request, and each kind its exact share of any stretch of the run.
+   */
   async runOne(): Promise<void> {
     const user = this.#users[randomInt(this.#users.length)]!;
     if (Date.now() - user.tokenAt > tokenRenewMs) await this.#logIn(user);
-    let pick = randomInt(this.#totalWeight);
-    for (const scenario of this.#scenarios) {
-      if (pick < scenario.weight) return scenario.run(user);
-      pick -= scenario.weight;
-    }
+    return this.#next().run(user);
+  }
+
+  #next(): Scenario {
+    const firstRound = this.#scenarios.filter((scenario) => scenario.weight > 0);
+    if (this.#picks < firstRound.length) return firstRound[this.#picks++]!;
+    // nginx's smooth weighted round robin: each turn every scenario earns its weight, the richest runs and pays the total.
+    let richest = 0;
+    this.#scenarios.forEach((scenario, i) => {
+      this.#credit[i]! += scenario.weight;
+      if (this.#credit[i]! > this.#credit[richest]!) richest = i;
+    });
+    this.#credit[richest]! -= this.#totalWeight;
+    return this.#scenarios[richest]!;
   }
 
   /** Sends one request and records its answer; `expect` says which statuses the scenario expects. */

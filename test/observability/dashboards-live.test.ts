@@ -46,7 +46,8 @@ describeOrSkip('dashboards against a live Prometheus', skipWithoutPrometheus(), 
         VAPID_PRIVATE_KEY: vapid.privateKey,
         NOTIFICATIONS_RETRY_DELAYS: '200ms,200ms',
         PAYMENTS_INVARIANT_CHECK_SECONDS: '1',
-        LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+        // The load's second wrong password for its target account locks it (the lockout panel).
+        LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1',
       },
     });
     const embedded = platform.embedded!;
