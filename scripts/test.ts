@@ -9,7 +9,8 @@
 //   npm test                                   the whole suite
 //   npm test -- services/payments/test/refunds.test.ts ...   some files
 //   TEST_CONCURRENCY=1 npm test                one lane at a time
-//   TEST_TIMES=times.json npm test             also writes each file's seconds (to update `seconds` below)
+//   TEST_TIMES=times.json npm test             also writes each file's seconds (to update `seconds` below;
+//                                              a suite declared by a helper counts under the helper's file)
 import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -19,29 +20,38 @@ import type { LaneResult } from './test-lane.ts';
 const root = resolve(import.meta.dirname, '..');
 const patterns = ['packages/*/test/*.test.ts', 'app/test/*.test.ts', 'services/*/test/*.test.ts', 'test/*.test.ts', 'test/browser/*.test.ts', 'test/deploy/*.test.ts', 'test/observability/*.test.ts'];
 
-// Seconds of the longer files in a full run on node-svc with PostgreSQL and NATS (TEST_TIMES,
-// 2026-12-06); a file not named here counts as `usualSeconds`. Only the order and the lanes'
-// balance depend on them; a name that matches no file is an error.
+// Seconds of the longer files, the longer of two runs on node-svc (TEST_TIMES, 2026-12-06): on
+// PGlite alone, and with PostgreSQL and NATS as .ci/run runs it; a file not named here counts as
+// `usualSeconds`. Only the order and the lanes' balance depend on them; a name that matches no
+// file is an error.
 const seconds: Record<string, number> = {
-  'services/payments/test/ledger-model.test.ts': 120,
+  'services/payments/test/ledger-model.test.ts': 110,
   'services/payments/test/ledger-model-postgres.test.ts': 90,
+  'services/notifications/test/live-token-end.test.ts': 83,
+  'services/notifications/test/webhook-retries.test.ts': 41,
+  'services/auth/test/account-revocation.test.ts': 41,
   'test/deploy/compose.test.ts': 40,
+  'services/notifications/test/push-devices.test.ts': 35,
+  'services/auth/test/login-throttle.test.ts': 34,
   'test/graceful-shutdown.test.ts': 34,
   'services/payments/test/wallet.test.ts': 33,
-  'services/auth/test/account-revocation.test.ts': 28,
-  'services/users/test/administration.test.ts': 23,
-  'services/notifications/test/webhook-retries.test.ts': 23,
+  'services/payments/test/idempotency-lease.test.ts': 29,
+  'services/payments/test/idempotency-everywhere.test.ts': 28,
+  'services/users/test/administration.test.ts': 28,
+  'test/broker-restart.test.ts': 27,
+  'test/docs.test.ts': 24,
+  'test/deploy/kubernetes-podman.test.ts': 23,
+  'services/auth/test/authorization-code.test.ts': 21,
   'test/observability/dashboards-live.test.ts': 21,
-  'test/docs.test.ts': 20,
-  'services/payments/test/idempotency-everywhere.test.ts': 20,
-  'services/auth/test/login-throttle.test.ts': 19,
-  'test/browser/sign-in.test.ts': 19,
-  'services/notifications/test/push-devices.test.ts': 19,
+  'test/browser/sign-in.test.ts': 20,
+  'services/notifications/test/live.test.ts': 20,
+  'services/users/test/account-links.test.ts': 20,
+  'services/users/test/accounts.test.ts': 19,
+  'services/users/test/authorization-matrix.test.ts': 18,
+  'services/auth/test/key-rotation.test.ts': 18,
   'services/users/test/registration.test.ts': 18,
   'test/observability/prometheus-rules.test.ts': 18,
-  'services/notifications/test/live.test.ts': 18,
-  'services/users/test/authorization-matrix.test.ts': 17,
-  'services/auth/test/authorization-code.test.ts': 16,
+  'services/payments/test/lifecycle.test.ts': 17,
 };
 const usualSeconds = 8;
 /** A lane of services' files holds about this many seconds of them. */
