@@ -10,6 +10,7 @@ import type { EventBroadcast } from './events/follow-broadcast.ts';
 import type { HttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { ApiDescription } from './openapi/use-open-api.ts';
 import type { Runtime } from './runtime.ts';
 import type { serviceConfigSpec } from './service-config.ts';
 
@@ -48,6 +49,8 @@ export interface ServiceDeclaration<S extends BaseSpec = BaseSpec, C = unknown> 
   readonly migrations: string;
   /** Builds the service's objects (stores, clients, workers): what routes, consumers and jobs use. */
   readonly context: (runtime: Runtime, config: ConfigOf<S>) => Promise<C>;
+  /** What its OpenAPI document (GET /openapi.json) says beyond the routes' schemas: openapi/use-open-api.ts. */
+  readonly api: ApiDescription;
   /** Registers the route plugins on the kit's HTTP server (health, readiness, errors are the kit's). */
   readonly routes: (app: HttpServer, context: C) => Promise<void> | void;
   /** The contracts (its own src/events.ts) this service enqueues: enqueueing any other throws. */

@@ -12,6 +12,7 @@ import { every, type Every } from './every.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, startMetricsServer } from './metrics.ts';
 import { closingStep } from './closing-step.ts';
+import { useOpenApi } from './openapi/use-open-api.ts';
 import { createServiceServer, maxAccessTokenTtlSec, openRuntime, type Runtime, type ServiceConfig } from './runtime.ts';
 import type { BaseSpec, EdgeConfig, EdgeDeclaration, ServiceDeclaration } from './service-declaration.ts';
 import { shutDown, type Hosted } from './shut-down.ts';
@@ -58,6 +59,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
   let context: C | undefined;
   let metricsServer: Server | undefined;
   const app = createServiceServer(runtime);
+  useOpenApi(app, declaration.api, base.authIssuer);
   // Closing the app once, whoever asks first: stopServing during a graceful stop, or close after a
   // failed start (built, never listened).
   let appClosed: Promise<void> | undefined;

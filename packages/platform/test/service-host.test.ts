@@ -34,6 +34,7 @@ const declaration = defineService({
   config: serviceConfigSpec('payments'),
   // No tables of its own: the platform's outbox and inbox are enough here.
   migrations: mkdtempSync(join(tmpdir(), 'kit-migrations-')),
+  api: { title: 'A kit test service', description: 'No routes of its own.', tags: [] },
   async context(): Promise<Seen> {
     return { heard: [], passes: 0 };
   },

@@ -57,6 +57,23 @@ export interface AuthContext {
 
 export const authService = defineService({
   name: 'auth',
+  api: {
+    title: 'Paymesh auth',
+    description: 'Sign-in, tokens and registered clients. The OAuth 2.1 / OpenID Connect endpoints (authorize, token, userinfo, JWKS, end session) are described by the issuer\'s discovery document, /auth/.well-known/openid-configuration.',
+    tags: [
+      { name: 'Sessions', description: 'Password sign-in and sign-out for first-party apps.', prefix: '/auth' },
+      { name: 'Tokens', description: 'Token introspection and revocation (RFC 7662, RFC 7009).', prefix: '/auth/token' },
+      { name: 'Clients', description: 'Registered OAuth clients (administrators).', prefix: '/auth/clients' },
+    ],
+    pages: ['/auth/interaction'],
+    operationIds: {
+      'POST /auth/login': 'logIn',
+      'POST /auth/logout': 'logOut',
+      'POST /auth/token/introspection': 'introspectToken',
+      'POST /auth/token/revocation': 'revokeToken',
+      'POST /auth/clients/:client_id/secret': 'rotateClientSecret',
+    },
+  },
   config: authConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),
 

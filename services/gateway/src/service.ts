@@ -15,6 +15,7 @@ import { gatewayErrors } from './errors.ts';
 import { isBlockedPath, isPlainPath } from './path-guard.ts';
 import { capStreamsPerAddress } from './stream-cap.ts';
 import { upstreamError } from './upstream-error.ts';
+import { serveApiDocuments } from './api-documents.ts';
 
 /** Path prefix → upstream, the same table as the Ingress. */
 export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix: string, upstream: string][] {
@@ -63,6 +64,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     if (Number(request.headers['content-length'] ?? 0) > config.maxBodyBytes) return sendError(reply, platformErrors.payloadTooLarge());
   });
   capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
+  serveApiDocuments(app, { auth: config.authUrl, users: config.usersUrl, payments: config.paymentsUrl, notifications: config.notificationsUrl }, config.publicUrl);
   const answered = new WeakSet<object>();
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {

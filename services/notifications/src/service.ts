@@ -47,6 +47,23 @@ export interface NotificationsContext {
 
 export const notificationsService = defineService({
   name: 'notifications',
+  api: {
+    title: 'Paymesh notifications',
+    description: 'The in-app inbox and its live stream, notification preferences, push devices and signed webhooks.',
+    tags: [
+      { name: 'Inbox', description: 'A user\'s notifications and their live stream (server-sent events).', prefix: '/notifications' },
+      { name: 'Preferences', description: 'Which notifications go to which channel.', prefix: '/notifications/preferences' },
+      { name: 'Devices', description: 'Web Push subscriptions and mobile push tokens.', prefix: '/notifications/devices' },
+      { name: 'Webhooks', description: 'Signed webhook endpoints.', prefix: '/notifications/webhooks' },
+      { name: 'Deliveries', description: 'Each delivery of a notification to a channel, and redelivery.', prefix: '/notifications/deliveries' },
+    ],
+    operationIds: {
+      'GET /notifications/preferences': 'getPreferences',
+      'GET /notifications/stream': 'streamNotifications',
+      'PUT /notifications/:id': 'markNotificationRead',
+      'POST /notifications/mark_all_read': 'markAllNotificationsRead',
+    },
+  },
   config: notificationsConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),
 

@@ -24,6 +24,20 @@ import { walletRoutes } from './wallet/wallet-routes.ts';
 
 export const paymentsService = defineService({
   name: 'payments',
+  api: {
+    title: 'Paymesh payments',
+    description: 'Payments with Stripe\'s semantics over a double-entry ledger: payments, refunds, saved cards and wallets.',
+    tags: [
+      { name: 'Payments', description: 'Create, confirm, capture and cancel payments.', prefix: '/payments' },
+      { name: 'Refunds', description: 'Full and partial refunds of a payment.', prefix: '/payments/:id/refunds' },
+      { name: 'Payment methods', description: 'Saved cards.', prefix: '/payment_methods' },
+      { name: 'Wallet', description: 'A user\'s balance and its top-ups.', prefix: '/wallet' },
+    ],
+    operationIds: {
+      'GET /wallet/:user_id': 'getUserWallet',
+      'POST /wallet/top-ups': 'createWalletTopUp',
+    },
+  },
   config: paymentsConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),
 

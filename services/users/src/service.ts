@@ -35,6 +35,27 @@ export interface UsersContext {
 
 export const usersService = defineService({
   name: 'users',
+  api: {
+    title: 'Paymesh users',
+    description: 'Accounts, credentials, profiles and roles.',
+    tags: [
+      { name: 'Users', description: 'Accounts: registration, profiles, administration.', prefix: '/users' },
+      { name: 'Email verification', description: 'Proving an email address.', prefix: '/users/verify-email' },
+      { name: 'Password reset', description: 'Resetting a forgotten password by an emailed link.', prefix: '/users/password-reset' },
+    ],
+    pages: ['GET /users/password-reset', 'GET /users/password-reset/confirm', 'GET /users/verify-email'],
+    operationIds: {
+      'GET /users/me': 'getCurrentUser',
+      'PATCH /users/me': 'updateCurrentUser',
+      'POST /users/me/password': 'changePassword',
+      'POST /users/me/verify-email': 'sendVerificationEmail',
+      'POST /users/verify-email': 'verifyEmail',
+      'POST /users/password-reset': 'requestPasswordReset',
+      'POST /users/password-reset/confirm': 'resetPassword',
+      'POST /users/create_user': 'createUserLegacy',
+      'POST /users/delete_user': 'deleteUserLegacy',
+    },
+  },
   config: usersConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),
 

@@ -1,0 +1,115 @@
+// The API's OpenAPI 3.1 documents: each service serves its own at /openapi.json, generated from
+// its routes; the gateway serves one merged document of the public paths at /openapi.json and
+// each service's at /openapi/<service>.json. The merged document is what docs/api/openapi.json
+// holds (a change to the API shows in review: `npm run api:documents` rewrites it), passes the
+// linter with redocly.yaml's ruleset without an error, and names every operation so that it
+// reads as an SDK method.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { lint, loadConfig } from '@redocly/openapi-core';
+import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { apiSnapshotPath, apiSnapshotText, readApiDocument } from '@paymesh/app/testing/api-snapshot';
+import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
+
+const root = resolve(import.meta.dirname, '..');
+
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  responses?: Record<string, unknown>;
+}
+type Paths = Record<string, Record<string, Operation>>;
+
+describeOrSkip('OpenAPI documents', false, () => {
+  let platform: TestPlatform;
+  let merged: Record<string, unknown> & { paths: Paths; tags: { name: string }[] };
+  const operations = () => Object.entries(merged.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })));
+
+  before(async () => {
+    platform = await startTestPlatform(backends()[0]!);
+    merged = (await readApiDocument(platform.gatewayUrl)) as typeof merged;
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  test('docs/api/openapi.json is what the code generates (run `npm run api:documents` after changing the API)', () => {
+    const committed = readFileSync(apiSnapshotPath, 'utf8');
+    assert.equal(apiSnapshotText(merged), committed, 'the API changed: run `npm run api:documents` and commit docs/api/openapi.json');
+  });
+
+  test('the merged document passes the linter with the committed ruleset (redocly.yaml): no error', async () => {
+    const config = await loadConfig({ configPath: resolve(root, 'redocly.yaml') });
+    const problems = await lint({ ref: apiSnapshotPath, config });
+    const errors = problems.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
+    assert.deepEqual(errors, []);
+  });
+
+  test('each service serves its own document at /openapi.json, and the gateway at /openapi/<service>.json; together they are the merged one', async () => {
+    let paths = 0;
+    for (const service of ['auth', 'users', 'payments', 'notifications'] as const) {
+      const own = await fetch(`${platform.embedded!.services[service].url}/openapi.json`);
+      assert.equal(own.status, 200, service);
+      const document = (await own.json()) as { openapi: string; paths: Paths };
+      assert.equal(document.openapi, '3.1.0');
+      const through = await fetch(`${platform.gatewayUrl}/openapi/${service}.json`);
+      assert.equal(through.status, 200, service);
+      assert.deepEqual(Object.keys(((await through.json()) as { paths: Paths }).paths), Object.keys(document.paths));
+      for (const path of Object.keys(document.paths)) assert.ok(merged.paths[path] !== undefined, `${path} of ${service} is missing from the merged document`);
+      paths += Object.keys(document.paths).length;
+    }
+    assert.equal(Object.keys(merged.paths).length, paths);
+    assert.equal((await fetch(`${platform.gatewayUrl}/openapi/ledger.json`)).status, 404);
+  });
+
+  test('every operation has a unique camelCase operationId, a summary and one declared tag', () => {
+    const tags = new Set(merged.tags.map((t) => t.name));
+    const seen = new Map<string, string>();
+    for (const { path, method, operation } of operations()) {
+      const name = `${method} ${path}`;
+      assert.match(operation.operationId ?? '', /^[a-z][a-zA-Z]+$/, name);
+      assert.ok(!seen.has(operation.operationId!), `${name} and ${seen.get(operation.operationId!)} share ${operation.operationId}`);
+      seen.set(operation.operationId!, name);
+      assert.ok((operation.summary ?? '').length > 0, name);
+      assert.equal(operation.tags?.length, 1, name);
+      assert.ok(tags.has(operation.tags![0]!), `${name}: tag ${operation.tags![0]} is not declared`);
+    }
+    // The names the SDK will expose for the routes a newcomer uses first.
+    const byRoute = Object.fromEntries(operations().map(({ path, method, operation }) => [`${method} ${path}`, operation.operationId]));
+    assert.equal(byRoute['POST /payments'], 'createPayment');
+    assert.equal(byRoute['POST /payments/{id}/capture'], 'capturePayment');
+    assert.equal(byRoute['POST /payments/{id}/refunds'], 'createPaymentRefund');
+    assert.equal(byRoute['GET /notifications/webhooks/{id}/deliveries'], 'listWebhookDeliveries');
+    assert.equal(byRoute['POST /auth/login'], 'logIn');
+  });
+
+  test('protected operations require a bearer token or OAuth 2 with their scope, and document 401 and the error object; public ones require nothing', async () => {
+    const createPayment = merged.paths['/payments']!.post!;
+    assert.deepEqual(createPayment.security, [{ bearer: [] }, { oauth2: ['payments:write'] }]);
+    assert.deepEqual(merged.paths['/users']!.post!.security, [], 'registration is public');
+    for (const { path, method, operation } of operations()) {
+      assert.ok(operation.responses?.default !== undefined, `${method} ${path} has no default (error) response`);
+      if ((operation.security ?? []).length > 0) assert.ok(operation.responses?.['401'] !== undefined, `${method} ${path} has no 401`);
+    }
+    const schemes = (merged.components as { securitySchemes: Record<string, { type: string; flows?: Record<string, { tokenUrl: string }> }> }).securitySchemes;
+    assert.equal(schemes.bearer!.type, 'http');
+    assert.ok(schemes.oauth2!.flows!.authorizationCode!.tokenUrl.endsWith('/auth/token'));
+    // The token URL the document names is where tokens are really issued.
+    const discovery = (await (await fetch(`${platform.gatewayUrl}/auth/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+    assert.equal(new URL(discovery.token_endpoint).pathname, new URL(schemes.oauth2!.flows!.clientCredentials!.tokenUrl).pathname);
+  });
+
+  test('service-to-service routes, probes, login-page form posts and emailed-link pages are not in the API', () => {
+    for (const path of Object.keys(merged.paths)) {
+      assert.ok(!path.split('/').includes('internal'), path);
+      assert.ok(!['/healthz', '/readyz', '/openapi.json'].includes(path), path);
+      assert.ok(!path.startsWith('/auth/interaction'), path);
+    }
+    assert.equal(merged.paths['/users/verify-email']?.get, undefined, 'the emailed link\'s page');
+    assert.ok(merged.paths['/users/verify-email']?.post !== undefined, 'the API call behind it');
+  });
+});
