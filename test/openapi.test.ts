@@ -103,6 +103,21 @@ describeOrSkip('OpenAPI documents', false, () => {
     assert.equal(new URL(discovery.token_endpoint).pathname, new URL(schemes.oauth2!.flows!.clientCredentials!.tokenUrl).pathname);
   });
 
+  test('every POST of payments takes an optional Idempotency-Key and documents its 409; other services\' POSTs do not', () => {
+    type WithParameters = Operation & { parameters?: { in: string; name: string; required?: boolean }[] };
+    const paymentsPaths = ['/payments', '/payment_methods', '/wallet'];
+    for (const { path, method, operation } of operations()) {
+      if (method !== 'POST') continue;
+      const header = (operation as WithParameters).parameters?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
+      const isPayments = paymentsPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+      assert.equal(header !== undefined, isPayments, `${method} ${path}`);
+      if (isPayments) {
+        assert.equal(header!.required, false, `${method} ${path}`);
+        assert.ok(operation.responses?.['409'] !== undefined, `${method} ${path} has no 409`);
+      }
+    }
+  });
+
   test('service-to-service routes, probes, login-page form posts and emailed-link pages are not in the API', () => {
     for (const path of Object.keys(merged.paths)) {
       assert.ok(!path.split('/').includes('internal'), path);

@@ -33,6 +33,7 @@ export const paymentsService = defineService({
       { name: 'Payment methods', description: 'Saved cards.', prefix: '/payment_methods' },
       { name: 'Wallet', description: 'A user\'s balance and its top-ups.', prefix: '/wallet' },
     ],
+    idempotentPosts: true,
     operationIds: {
       'GET /wallet/:user_id': 'getUserWallet',
       'POST /wallet/top-ups': 'createWalletTopUp',

@@ -27,6 +27,8 @@ export interface ApiDescription {
    * left out: `GET /users/verify-email` for one route, `/auth/interaction` for every route under it.
    */
   readonly pages?: readonly string[];
+  /** Every POST takes an optional Idempotency-Key (payments: Stripe's semantics, 24 hours). */
+  readonly idempotentPosts?: boolean;
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
 }
@@ -117,6 +119,11 @@ const oauthScopes: Record<string, string> = {
 
 type Schema = Record<string, unknown>;
 
+const idempotencyKeyHeader = {
+  type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$',
+  description: 'Makes the request safe to retry: a retry with the same key and the same body gets the first answer, and acts once; the same key with another body answers 400 idempotency_key_reused, and one still running 409. Keys are kept 24 hours. Printable ASCII, at most 255 characters.',
+};
+
 function describeRoute(schema: Schema, url: string, route: RouteOptions, api: ApiDescription): Schema {
   const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
   const described: Schema = { ...schema };
@@ -125,6 +132,10 @@ function describeRoute(schema: Schema, url: string, route: RouteOptions, api: Ap
   const tag = [...api.tags].sort((a, b) => b.prefix.length - a.prefix.length).find((t) => url === t.prefix || url.startsWith(`${t.prefix}/`));
   if (described.tags === undefined && tag !== undefined) described.tags = [tag.name];
   const isProtected = protectedRouteOptions.has(route);
+  if (api.idempotentPosts === true && method === 'POST') {
+    const headers = (schema.headers ?? { type: 'object', properties: {} }) as { type: string; properties: Record<string, unknown>; required?: string[] };
+    described.headers = { ...headers, properties: { ...headers.properties, 'idempotency-key': idempotencyKeyHeader } };
+  }
   if (described.security === undefined) {
     const scope = route.config?.scope;
     const scopes = scope === undefined ? [] : typeof scope === 'string' ? [scope] : Object.values(scope).filter((s): s is string => s !== undefined);
@@ -136,6 +147,7 @@ function describeRoute(schema: Schema, url: string, route: RouteOptions, api: Ap
   if (isProtected) response['401'] ??= { ...error, description: 'No token, or one that is not valid (authorization_missing, token_invalid).' };
   if (isProtected) response['403'] ??= { ...error, description: 'The token lacks the scope or role the route needs.' };
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) response['400'] ??= { ...error, description: 'A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid).' };
+  if (api.idempotentPosts === true && method === 'POST') response['409'] ??= { ...error, description: 'A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later.' };
   response.default ??= error;
   described.response = response;
   return described;
