@@ -84,6 +84,11 @@ const results = mkdtempSync(join(tmpdir(), 'paymesh-test-'));
 const total: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, failures: [] };
 const started = performance.now();
 
+/** How long a lane may run: ten times what its files usually take, and at least 10 minutes. */
+function laneLimitMs(files: readonly string[]): number {
+  return Math.max(10 * 60_000, 10 * files.reduce((sum, file) => sum + weight(file), 0) * 1000);
+}
+
 /** Runs one lane; prints its output once it ends, so that lanes running side by side do not interleave. */
 async function runLane(files: string[], index: number): Promise<void> {
   const resultPath = join(results, `lane-${index}.json`);
@@ -91,8 +96,23 @@ async function runLane(files: string[], index: number): Promise<void> {
   const output: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  // A lane ends when its process has nothing left to do: a file that leaves a handle open (a
+  // server, a socket) or a test that never settles would hold it, and the run, forever.
+  const limitMs = laneLimitMs(files);
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, limitMs);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
+  clearTimeout(watchdog);
   process.stdout.write(Buffer.concat(output));
+  if (timedOut) {
+    process.stdout.write(`✖ lane of ${files.join(', ')} was stopped after ${Math.round(limitMs / 1000)} s: a test hangs, or a file left a handle open (a server, a socket, a timer)\n`);
+    total.counts.failed += 1;
+    total.failures.push(...files.map((file) => `${file} (its lane was stopped after ${Math.round(limitMs / 1000)} s)`));
+    return;
+  }
   let result: LaneResult;
   try {
     result = JSON.parse(readFileSync(resultPath, 'utf8')) as LaneResult;

@@ -5,7 +5,7 @@
 // TEST_DATABASE_URL / TEST_NATS_URL; REQUIRE_IMAGES=1 makes their absence a failure.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
@@ -45,16 +45,31 @@ async function podmanOptions(): Promise<PodmanOptions> {
  * The machine's PostgreSQL and NATS listen on loopback, which containers cannot reach: a TCP relay
  * on a port of ours (19000–19999) forwards to them, for connections from the launch's network only.
  */
-async function relay(port: number, target: URL, subnetPrefix: string): Promise<Server> {
+/**
+ * A TCP relay from the pods' network to a server on the host. Closing it cuts the connections it
+ * carries: a pod that is gone (its network removed) never closes its side, and a server's close
+ * would wait for it until TCP gives up, many minutes later.
+ */
+async function relay(port: number, target: URL, subnetPrefix: string): Promise<{ close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     if (!(socket.remoteAddress ?? '').replace(/^::ffff:/, '').startsWith(subnetPrefix)) return socket.destroy();
     const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    }
     socket.pipe(upstream).pipe(socket);
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
   });
   await new Promise<void>((done) => server.listen(port, '0.0.0.0', done));
-  return server;
+  return {
+    close: () => new Promise<void>((done) => {
+      server.close(() => done());
+      for (const socket of sockets) socket.destroy();
+    }),
+  };
 }
 
 test('the production overlay launched on podman as a kubelet would: probes pass, the contract flow works, SIGTERM exits 0', { skip: missing, timeout: 300_000 }, async () => {
@@ -63,7 +78,7 @@ test('the production overlay launched on podman as a kubelet would: probes pass,
   const network = `paymesh-k8s-${suffix}`;
   const stream = `K8SLAUNCH${suffix.toUpperCase()}`;
   const databases = Object.fromEntries(services.map((s) => [s, `k8s_launch_${s}_${suffix}`])) as Record<(typeof services)[number], string>;
-  const relays: Server[] = [];
+  const relays: { close: () => Promise<void> }[] = [];
   let pods: Awaited<ReturnType<typeof launchPods>> | undefined;
   await podman(['network', 'create', '--subnet', '10.231.7.0/24', network], options);
   try {
@@ -116,7 +131,7 @@ test('the production overlay launched on podman as a kubelet would: probes pass,
     assert.deepEqual(codes, Object.fromEntries(parts.map((p) => [p, 0])));
   } finally {
     await pods?.stop().catch(() => undefined);
-    for (const r of relays) await new Promise((done) => r.close(done));
+    for (const r of relays) await r.close();
     await podman(['network', 'rm', '--force', network], options);
     for (const s of services) await dropDatabase(testDatabaseUrl!, databases[s]).catch(() => undefined);
     const nats = await natsConnect({ servers: testNatsUrl! });
