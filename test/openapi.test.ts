@@ -1,15 +1,17 @@
 // The API's OpenAPI 3.1 documents: each service serves its own at /openapi.json, generated from
 // its routes; the gateway serves one merged document of the public paths at /openapi.json and
 // each service's at /openapi/<service>.json. The merged document is what docs/api/openapi.json
-// holds (a change to the API shows in review: `npm run api:documents` rewrites it), passes the
+// holds (a change to the API shows in review: `npm run api:documents` rewrites it), breaks nothing
+// a client of the last released document (docs/api/released/) uses, passes the
 // linter with redocly.yaml's ruleset without an error, and names every operation so that it
 // reads as an SDK method.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { lint, loadConfig } from '@redocly/openapi-core';
 import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
+import { breakingChanges } from '@paymesh/app/testing/api-breaking-changes';
 import { apiSnapshotPath, apiSnapshotText, readApiDocument } from '@paymesh/app/testing/api-snapshot';
 import { describeOrSkip } from '@paymesh/platform/testing/describe-or-skip';
 
@@ -40,6 +42,15 @@ describeOrSkip('OpenAPI documents', false, () => {
   test('docs/api/openapi.json is what the code generates (run `npm run api:documents` after changing the API)', () => {
     const committed = readFileSync(apiSnapshotPath, 'utf8');
     assert.equal(apiSnapshotText(merged), committed, 'the API changed: run `npm run api:documents` and commit docs/api/openapi.json');
+  });
+
+  test('nothing a client of the last released document uses is removed or narrowed (docs/api/released/)', () => {
+    const folder = resolve(dirname(apiSnapshotPath), 'released');
+    const versions = readdirSync(folder).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    assert.ok(versions.length > 0, 'no released document');
+    const newest = versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1)!;
+    const released = JSON.parse(readFileSync(resolve(folder, `${newest}.json`), 'utf8'));
+    assert.deepEqual(breakingChanges(released, merged as never), [], `breaking changes against released ${newest}: if on purpose, raise apiVersion and release (npm run api:documents -- --release)`);
   });
 
   test('the merged document passes the linter with the committed ruleset (redocly.yaml): no error', async () => {
