@@ -40,8 +40,11 @@ export interface EventTransport {
   publish(event: EventEnvelope): Promise<void>;
   /** A durable, work-sharing consumer: among the replicas of `consumer`, one handles each event. A throwing handler gets the event again later. */
   consume(consumer: string, subject: string, handler: EventHandler): Promise<Subscription>;
-  /** Every instance receives every event; on start it first replays the last `replayMs` of them. */
-  broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription>;
+  /**
+   * Every instance receives every event; on start it first replays the last `replayMs` of them.
+   * `follower` names the service that listens (the subscription list, the AsyncAPI document).
+   */
+  broadcast(subject: string, handler: EventHandler, options: { replayMs: number; follower?: string }): Promise<Subscription>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

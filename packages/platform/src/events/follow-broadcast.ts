@@ -19,7 +19,7 @@ export function followBroadcast<C extends EventContract>(
   }, async () => {
     const event = admit(received);
     if (event !== undefined) await handle(event);
-  }), { replayMs: options.replayMs });
+  }), { replayMs: options.replayMs, follower: options.follower });
 }
 
 /** An event every replica of a service hears, replaying the last `replayMs` at start. */

@@ -6,6 +6,7 @@ import type { EventEnvelope, EventHandler, EventTransport, Subscription } from '
 interface Registration {
   readonly subject: string;
   readonly handler: EventHandler;
+  readonly follower?: string;
 }
 
 export class InProcessTransport implements EventTransport {
@@ -67,12 +68,12 @@ export class InProcessTransport implements EventTransport {
     };
   }
 
-  async broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription> {
+  async broadcast(subject: string, handler: EventHandler, options: { replayMs: number; follower?: string }): Promise<Subscription> {
     const since = Date.now() - options.replayMs;
     for (const { at, event } of this.#recent) {
       if (at >= since && matches(subject, event.subject)) await handler(event);
     }
-    const registration = { subject, handler };
+    const registration: Registration = { subject, handler, follower: options.follower };
     this.#broadcasts.add(registration);
     return { stop: async () => void this.#broadcasts.delete(registration) };
   }
@@ -82,12 +83,16 @@ export class InProcessTransport implements EventTransport {
    * embedded platform runs every service on this one transport, so this is every subject consumed
    * anywhere (test/event-contracts.test.ts holds each to a contract and a producer).
    */
-  subscriptions(): { readonly consumed: readonly { consumer: string; subject: string }[]; readonly broadcast: readonly string[] } {
+  subscriptions(): { readonly consumed: readonly { consumer: string; subject: string }[]; readonly broadcast: readonly string[]; readonly followers: readonly { follower: string | undefined; subject: string }[] } {
     const consumed = [...this.#consumers.keys()].map((key) => {
       const [consumer, subject] = key.split('\u0000') as [string, string];
       return { consumer, subject };
     });
-    return { consumed, broadcast: [...this.#broadcasts].map((registration) => registration.subject) };
+    return {
+      consumed,
+      broadcast: [...this.#broadcasts].map((registration) => registration.subject),
+      followers: [...this.#broadcasts].map(({ follower, subject }) => ({ follower, subject })),
+    };
   }
 
   async ping(): Promise<void> {}

@@ -155,7 +155,7 @@ export class NatsTransport implements EventTransport {
     return this.#pump(messages, handler, true);
   }
 
-  async broadcast(subject: string, handler: EventHandler, options: { replayMs: number }): Promise<Subscription> {
+  async broadcast(subject: string, handler: EventHandler, options: { replayMs: number; follower?: string }): Promise<Subscription> {
     // A start sequence, not a start time: nats.js's ordered consumer, recreated after the broker
     // comes back, keeps the start time beside its new start sequence, the server refuses the pair
     // ("deliver by start sequence, but optional start time is also set") and the process died
