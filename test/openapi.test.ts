@@ -6,10 +6,16 @@
 // linter with redocly.yaml's ruleset without an error, and names every operation so that it
 // reads as an SDK method.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { lint, loadConfig } from '@redocly/openapi-core';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { breakingChanges } from '@paymesh/app/testing/api-breaking-changes';
 import { apiSnapshotPath, apiSnapshotText, readApiDocument } from '@paymesh/app/testing/api-snapshot';
@@ -32,7 +38,8 @@ describeOrSkip('OpenAPI documents', false, () => {
   const operations = () => Object.entries(merged.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })));
 
   before(async () => {
-    platform = await startTestPlatform(backends()[0]!);
+    // Webhooks to a receiver on this machine, for the webhooks section's test.
+    platform = await startTestPlatform(backends()[0]!, { env: { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' } });
     merged = (await readApiDocument(platform.gatewayUrl)) as typeof merged;
   });
   after(async () => {
@@ -126,6 +133,44 @@ describeOrSkip('OpenAPI documents', false, () => {
         assert.equal(header!.required, false, `${method} ${path}`);
         assert.ok(operation.responses?.['409'] !== undefined, `${method} ${path} has no 409`);
       }
+    }
+  });
+
+  test('the webhooks section describes what a receiver really gets: the event object and a Paymesh-Signature it can check with its secret', async () => {
+    const webhooks = merged.webhooks as Record<string, { post: { parameters: { name: string; schema: { pattern?: string } }[]; requestBody: { content: { 'application/json': { schema: object } } } } }>;
+    assert.deepEqual(Object.keys(webhooks).sort(), ['account.registration_attempt', 'message', 'payment.failed', 'payment.succeeded', 'refund.succeeded', 'security.new_login', 'security.password_changed']);
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const payer = await platform.api.signUp();
+      const endpoint = await platform.api.call('POST', '/notifications/webhooks', { token: payer.token, json: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, event_types: ['payment.succeeded'] } });
+      assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+      assert.equal((await platform.api.call('POST', '/payments', { token: payer.token, json: { amount: 3.5, user_id: payer.id } })).status, 200);
+      await platform.settle();
+      assert.equal(received.length, 1);
+      const [{ headers, body }] = received as [{ headers: IncomingHttpHeaders; body: string }];
+      const described = webhooks['payment.succeeded']!.post;
+      const ajv = new Ajv({ allErrors: true, strict: false });
+      addFormats.default(ajv);
+      const validate = ajv.compile(described.requestBody.content['application/json'].schema);
+      assert.ok(validate(JSON.parse(body)), ajv.errorsText(validate.errors));
+      const signature = String(headers['paymesh-signature']);
+      assert.match(signature, new RegExp(described.parameters.find((p) => p.name === 'Paymesh-Signature')!.schema.pattern!));
+      // The scheme as described: v1 = HMAC-SHA256(secret, "<t>.<raw body>").
+      const t = /t=(\d+)/.exec(signature)![1];
+      assert.ok(signature.includes(`v1=${createHmac('sha256', String(endpoint.body.secret)).update(`${t}.${body}`).digest('hex')}`));
+      assert.equal(headers['paymesh-event-id'], JSON.parse(body).id);
+    } finally {
+      receiver.close();
     }
   });
 

@@ -13,6 +13,7 @@ interface Document {
   servers?: { url: string }[];
   tags?: { name: string; description?: string }[];
   paths?: Record<string, Record<string, unknown> | undefined>;
+  webhooks?: Record<string, unknown>;
   components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
   [key: string]: unknown;
 }
@@ -65,6 +66,7 @@ export function mergeDocuments(documents: readonly Document[], publicUrl: string
     servers: [{ url: publicUrl }],
     tags: [],
     paths: {},
+    webhooks: {},
     components: { schemas: {}, securitySchemes: {} },
   };
   for (const document of documents) {
@@ -78,6 +80,11 @@ export function mergeDocuments(documents: readonly Document[], publicUrl: string
         if (into[method] !== undefined) throw new Error(`API documents: ${method.toUpperCase()} ${path} is described by two services`);
         into[method] = operation;
       }
+    }
+    for (const [name, item] of Object.entries(document.webhooks ?? {})) {
+      const into = merged.webhooks as Record<string, unknown>;
+      if (into[name] !== undefined) throw new Error(`API documents: webhook ${name} is described by two services`);
+      into[name] = item;
     }
     for (const kind of ['schemas', 'securitySchemes'] as const) {
       const target = merged.components![kind] as Record<string, unknown>;

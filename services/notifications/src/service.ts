@@ -29,6 +29,7 @@ import { PushChannel } from './push/push-channel.ts';
 import { checkWebhookTarget, TargetRefusedError } from './webhooks/target-guard.ts';
 import { WebhookChannel } from './webhooks/webhook-channel.ts';
 import { webhookRoutes } from './webhooks/webhook-routes.ts';
+import { webhookDescriptions } from './webhooks/webhook-api.ts';
 
 /** What the notifications routes, consumers and jobs share; built once by `context`. */
 export interface NotificationsContext {
@@ -63,6 +64,7 @@ export const notificationsService = defineService({
       'PUT /notifications/:id': 'markNotificationRead',
       'POST /notifications/mark_all_read': 'markAllNotificationsRead',
     },
+    webhooks: webhookDescriptions(),
   },
   config: notificationsConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),

@@ -29,6 +29,8 @@ export interface ApiDescription {
   readonly pages?: readonly string[];
   /** Every POST takes an optional Idempotency-Key (payments: Stripe's semantics, 24 hours). */
   readonly idempotentPosts?: boolean;
+  /** The OpenAPI `webhooks` section: what this service POSTs to its users' endpoints. */
+  readonly webhooks?: Record<string, unknown>;
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
 }
@@ -65,6 +67,7 @@ export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string)
       openapi: '3.1.0',
       info: { title: api.title, description: api.description, version: apiVersion },
       tags: api.tags.map(({ name, description }) => ({ name, description })),
+      ...(api.webhooks === undefined ? {} : { webhooks: api.webhooks as never }),
       components: {
         securitySchemes: securitySchemes(issuer) as never,
         schemas: { Error: errorBodySchema as never },
