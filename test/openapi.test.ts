@@ -174,6 +174,17 @@ describeOrSkip('OpenAPI documents', false, () => {
     }
   });
 
+  test('the inbox stream is documented as text/event-stream with Last-Event-ID, and the inbox list with its has-more header', () => {
+    type Documented = Operation & { parameters?: { in: string; name: string }[]; responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }> };
+    const stream = merged.paths['/notifications/stream']!.get as Documented;
+    assert.ok(stream.parameters?.some((p) => p.in === 'header' && p.name === 'last-event-id'));
+    assert.deepEqual(Object.keys(stream.responses['200']!.content!), ['text/event-stream']);
+    assert.ok(stream.responses['429'] !== undefined);
+    const list = merged.paths['/notifications']!.get as Documented;
+    assert.ok(list.responses['200']!.headers?.['paymesh-has-more'] !== undefined);
+    assert.ok(list.parameters?.some((p) => p.in === 'query' && p.name === 'starting_after'));
+  });
+
   test('service-to-service routes, probes, login-page form posts and emailed-link pages are not in the API', () => {
     for (const path of Object.keys(merged.paths)) {
       assert.ok(!path.split('/').includes('internal'), path);

@@ -65,6 +65,29 @@ export const notificationsService = defineService({
       'POST /notifications/mark_all_read': 'markAllNotificationsRead',
     },
     webhooks: webhookDescriptions(),
+    documented: {
+      'GET /notifications/stream': {
+        headers: {
+          'last-event-id': { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$', description: 'On a reconnect, the id of the last notification received: the stream first sends what came after it (browsers send it by themselves).' },
+        },
+        responses: {
+          '200': {
+            description: 'Server-sent events until the token expires or is revoked: `retry: 3000` first; then for each new notification an `event: notification` (its `id` the notification\'s id, its data the notification as GET /notifications shows it) followed by `event: unread_count` (data `{"unread": n}`); finally `event: end` (data `{"reason": "token_expired" | "token_revoked"}`) before the server closes the stream. Reconnect with a fresh token and Last-Event-ID.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '429': { description: 'Too many streams are open for this user (or, through the gateway, from this address).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+      },
+      'GET /notifications': {
+        responses: {
+          '200': {
+            description: 'The caller\'s notifications, newest first, as a bare array (the seed\'s contract); the next page starts after the last id (`starting_after`).',
+            headers: { 'paymesh-has-more': { type: 'string', enum: ['true', 'false'], description: 'Whether a next page exists.' } },
+            content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } },
+          },
+        },
+      },
+    },
   },
   config: notificationsConfigSpec,
   migrations: resolve(import.meta.dirname, '../migrations'),

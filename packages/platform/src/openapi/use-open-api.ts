@@ -31,6 +31,12 @@ export interface ApiDescription {
   readonly idempotentPosts?: boolean;
   /** The OpenAPI `webhooks` section: what this service POSTs to its users' endpoints. */
   readonly webhooks?: Record<string, unknown>;
+  /**
+   * `METHOD /path` → what only the document needs (request headers read by hand, responses the
+   * handler writes itself, such as a stream): merged into the route's schema for the document,
+   * never used to validate or serialise.
+   */
+  readonly documented?: Readonly<Record<string, { readonly headers?: Record<string, unknown>; readonly responses?: Record<string, unknown> }>>;
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
 }
@@ -135,6 +141,11 @@ function describeRoute(schema: Schema, url: string, route: RouteOptions, api: Ap
   const tag = [...api.tags].sort((a, b) => b.prefix.length - a.prefix.length).find((t) => url === t.prefix || url.startsWith(`${t.prefix}/`));
   if (described.tags === undefined && tag !== undefined) described.tags = [tag.name];
   const isProtected = protectedRouteOptions.has(route);
+  const documented = api.documented?.[`${method} ${url}`];
+  if (documented?.headers !== undefined) {
+    const headers = (described.headers ?? { type: 'object', properties: {} }) as { properties: Record<string, unknown> };
+    described.headers = { ...headers, properties: { ...headers.properties, ...documented.headers } };
+  }
   if (api.idempotentPosts === true && method === 'POST') {
     const headers = (schema.headers ?? { type: 'object', properties: {} }) as { type: string; properties: Record<string, unknown>; required?: string[] };
     described.headers = { ...headers, properties: { ...headers.properties, 'idempotency-key': idempotencyKeyHeader } };
@@ -145,7 +156,7 @@ function describeRoute(schema: Schema, url: string, route: RouteOptions, api: Ap
     described.security = isProtected ? [{ bearer: [] }, { oauth2: scopes }] : [];
   }
   // Every route may answer with the error object; the statuses it is known to use come first.
-  const response = { ...(schema.response as Schema | undefined) };
+  const response = { ...(schema.response as Schema | undefined), ...documented?.responses };
   const error = { description: 'The error object (docs/errors.md).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   if (isProtected) response['401'] ??= { ...error, description: 'No token, or one that is not valid (authorization_missing, token_invalid).' };
   if (isProtected) response['403'] ??= { ...error, description: 'The token lacks the scope or role the route needs.' };
