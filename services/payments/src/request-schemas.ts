@@ -9,8 +9,17 @@ import { isSupportedCurrency } from './money/currencies.ts';
 import { parseAmount } from './money/parse-amount.ts';
 import { numericIdSchema } from '@paymesh/platform/ids';
 
-/** A string once the exact-amount parser has kept a JSON number's text; a JSON string is accepted too. */
-export const amountSchema = Type.String({ maxLength: 40 });
+/**
+ * A money amount in the currency's major unit, sent as a JSON number (100.5) or a decimal string
+ * ("100.50"). The exact-amount parser (money/json-with-exact-amounts.ts) has already turned a
+ * number into its source text, so the handler always gets a string; the schema names both because
+ * the API document is generated from it and clients send both. The string comes first so that a
+ * wrong value is told what a string must be, as before.
+ */
+export const amountSchema = Type.Unsafe<string>({
+  anyOf: [{ type: 'string', maxLength: 40 }, { type: 'number' }],
+  description: 'In the currency\'s major unit (100.5 or "100.50"), at most its decimals; never rounded through floating point.',
+});
 export const userIdSchema = Type.Union([Type.Integer({ minimum: 1 }), numericIdSchema]);
 export const currencySchema = Type.String({ minLength: 3, maxLength: 3 });
 export const cardSchema = Type.Object({
