@@ -117,8 +117,12 @@ describeOrSkip('OpenAPI documents', false, () => {
     assert.equal(schemes.bearer!.type, 'http');
     assert.ok(schemes.oauth2!.flows!.authorizationCode!.tokenUrl.endsWith('/auth/token'));
     // The token URL the document names is where tokens are really issued.
-    const discovery = (await (await fetch(`${platform.gatewayUrl}/auth/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+    const discovery = (await (await fetch(`${platform.gatewayUrl}/auth/.well-known/openid-configuration`)).json()) as { token_endpoint: string; authorization_endpoint: string; scopes_supported: string[] };
     assert.equal(new URL(discovery.token_endpoint).pathname, new URL(schemes.oauth2!.flows!.clientCredentials!.tokenUrl).pathname);
+    const authorizationCode = schemes.oauth2!.flows!.authorizationCode as unknown as { authorizationUrl: string; scopes: Record<string, string> };
+    assert.equal(new URL(discovery.authorization_endpoint).pathname, new URL(authorizationCode.authorizationUrl).pathname);
+    // The scopes it lists are the ones the issuer grants clients (users:credentials is the services' own).
+    assert.deepEqual(Object.keys(authorizationCode.scopes).sort(), discovery.scopes_supported.filter((s) => s !== 'users:credentials').sort());
   });
 
   test('every POST of payments takes an optional Idempotency-Key and documents its 409; other services\' POSTs do not', () => {

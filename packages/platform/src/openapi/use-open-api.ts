@@ -112,16 +112,16 @@ export function securitySchemes(issuer: string): Record<string, unknown> {
   };
 }
 
+/** The scopes the issuer grants to clients (its discovery's scopes_supported, less the services' own users:credentials; test/openapi.test.ts compares). */
 const oauthScopes: Record<string, string> = {
   openid: 'Sign in (OpenID Connect).',
-  profile: 'The user\'s profile claims.',
-  email: 'The user\'s email claims.',
+  profile: 'The user\'s profile claims in the ID token and at userinfo.',
+  email: 'The user\'s email claims in the ID token and at userinfo.',
   offline_access: 'A refresh token.',
+  'users:read': 'Read user accounts (a user: their own).',
+  'users:admin': 'Administer user accounts (administrators, first-party apps only).',
   'payments:read': 'Read payments, refunds, payment methods and wallets.',
   'payments:write': 'Create and act on payments, refunds, payment methods and top-ups.',
-  'users:read': 'Read user accounts.',
-  'users:write': 'Change user accounts.',
-  'users:admin': 'Administer user accounts.',
   'notifications:read': 'Read the inbox, preferences, devices and webhooks.',
   'notifications:write': 'Change the inbox, preferences, devices and webhooks.',
 };
