@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { freePorts } from '../src/free-ports.ts';
+import { freePorts, highest, lowest, refusedByFetch } from '../src/free-ports.ts';
 import { planPorts } from '../src/ports.ts';
 
 test('a random port plan never gives two listeners the same port, and stays below the ephemeral range', async () => {
@@ -28,5 +28,21 @@ test('a port someone is listening on is never handed out', async () => {
     }
   } finally {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+});
+
+test('the ports fetch() refuses ("bad port") are left out of plans: fetch really refuses each of them, and not their neighbours', async () => {
+  const outcome = async (port: number) => {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
+      return 'answered';
+    } catch (error) {
+      return (error as { cause?: { message?: string } }).cause?.message === 'bad port' ? 'bad port' : 'not refused';
+    }
+  };
+  for (const port of refusedByFetch) {
+    assert.ok(port >= lowest && port < highest, `${port} lies outside the plans' range`);
+    assert.equal(await outcome(port), 'bad port', String(port));
+    assert.notEqual(await outcome(port + 1), 'bad port', String(port + 1));
   }
 });
