@@ -4,35 +4,13 @@
 // test that would have said so. A contract nobody consumes is allowed (an integration point, or
 // the AsyncAPI document's reader) and is listed.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
-import type { EventContract } from '@paymesh/platform/events/define-event';
-import { InProcessTransport } from '@paymesh/platform/events/in-process-transport';
+import { declaredContracts, platformConsumers, type DeclaredContract } from '@paymesh/app/testing/event-catalogue';
 
 const root = resolve(import.meta.dirname, '..');
-const services = readdirSync(join(root, 'services')).filter((name) => statSync(join(root, 'services', name, 'src', 'events.ts'), { throwIfNoEntry: false }) !== undefined);
-
-interface Declared {
-  readonly name: string;
-  readonly contract: EventContract;
-  /** The events.ts that exports it. */
-  readonly service: string;
-}
-
-const isContract = (value: unknown): value is EventContract =>
-  typeof value === 'object' && value !== null && ['subject', 'version', 'schema', 'producer', 'description'].every((key) => key in value);
-
-async function declaredContracts(): Promise<Declared[]> {
-  const declared: Declared[] = [];
-  for (const service of services) {
-    const module = await import(pathToFileURL(join(root, 'services', service, 'src', 'events.ts')).href) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(module)) if (isContract(value)) declared.push({ name, contract: value, service });
-  }
-  return declared;
-}
 
 function sourcesOf(service: string): string[] {
   const files: string[] = [];
@@ -49,7 +27,7 @@ function sourcesOf(service: string): string[] {
 
 describe('event contracts', () => {
   let platform: TestPlatform;
-  let declared: Declared[];
+  let declared: DeclaredContract[];
   let consumed: Map<string, string[]>;
 
   before(async () => {
@@ -57,12 +35,7 @@ describe('event contracts', () => {
     // The embedded platform runs every service on one in-process transport: what is subscribed on
     // it once the services are up is every subject consumed anywhere (broadcasts included).
     platform = await startTestPlatform('pglite');
-    const transport = platform.embedded!.services.users.runtime.transport;
-    assert.ok(transport instanceof InProcessTransport);
-    const { consumed: consumers, broadcast } = transport.subscriptions();
-    consumed = new Map();
-    for (const { consumer, subject } of consumers) consumed.set(subject, [...(consumed.get(subject) ?? []), consumer]);
-    for (const subject of broadcast) consumed.set(subject, [...(consumed.get(subject) ?? []), '(broadcast)']);
+    consumed = new Map([...platformConsumers(platform)].map(([subject, takers]) => [subject, takers.map((t) => (t.broadcast ? `${t.service} (broadcast)` : t.service))]));
   });
   after(async () => {
     await platform?.stop();

@@ -44,14 +44,14 @@ export function asyncApiDocument(contracts: readonly EventContract[], consumers:
     };
     const message = [{ $ref: `#/channels/${id}/messages/${id}` }];
     operations[`${contract.producer}Sends${pascal(id)}`] = { action: 'send', channel: { $ref: `#/channels/${id}` }, messages: message, summary: `${contract.producer} publishes ${contract.subject} (from its outbox, after the transaction that caused it commits).` };
-    const takers = new Map((consumers.get(contract.subject) ?? []).map((c) => [`${c.service}${c.broadcast ? ' follows' : ''}`, c]));
-    for (const [, { service, broadcast }] of [...takers].sort(([a], [b]) => a.localeCompare(b))) {
-      operations[`${service}${broadcast ? 'Follows' : 'Receives'}${pascal(id)}`] = {
+    const takers = (consumers.get(contract.subject) ?? []).map(({ service, broadcast }) => ({ service, broadcast, operation: `${service}${broadcast ? 'Follows' : 'Receives'}${pascal(id)}` }));
+    for (const { service, broadcast, operation } of takers.sort((a, b) => a.operation.localeCompare(b.operation))) {
+      operations[operation] = {
         action: 'receive',
         channel: { $ref: `#/channels/${id}` },
         messages: message,
         summary: broadcast
-          ? `Every replica of ${service === 'everyService' ? 'every service' : service} hears ${contract.subject} (a broadcast, replayed for a while to a replica that starts).`
+          ? `Every replica of ${service} hears ${contract.subject} (a broadcast, replayed for a while to a replica that starts).`
           : `${service} consumes ${contract.subject} (a durable consumer: each event handled once, idempotently).`,
       };
     }

@@ -3,13 +3,8 @@
 // the ports a platform got), and asyncapi.json, the event catalogue. `npm run api:documents`
 // writes them; test/openapi.test.ts and test/asyncapi.test.ts compare them.
 import { resolve } from 'node:path';
-import * as authEvents from '@paymesh/auth/events';
-import * as notificationsEvents from '@paymesh/notifications/events';
-import * as paymentsEvents from '@paymesh/payments/events';
-import type { EventContract } from '@paymesh/platform/events/define-event';
-import { InProcessTransport } from '@paymesh/platform/events/in-process-transport';
-import * as usersEvents from '@paymesh/users/events';
-import { asyncApiDocument, type Consumer } from '../src/asyncapi-document.ts';
+import { asyncApiDocument } from '../src/asyncapi-document.ts';
+import { declaredContracts, platformConsumers } from './event-catalogue.ts';
 import type { TestPlatform } from './test-platform.ts';
 
 export const apiSnapshotPath = resolve(import.meta.dirname, '../../docs/api/openapi.json');
@@ -32,22 +27,7 @@ export function apiSnapshotText(document: unknown): string {
 
 export const asyncApiSnapshotPath = resolve(import.meta.dirname, '../../docs/api/asyncapi.json');
 
-/**
- * The AsyncAPI document of the embedded platform `platform`: every service's contracts, and who
- * consumes each subject as the platform's in-process transport sees it once every service is up.
- */
+/** The AsyncAPI document of the embedded platform `platform` (event-catalogue.ts). */
 export async function readAsyncApiDocument(platform: TestPlatform): Promise<Record<string, unknown>> {
-  const transport = platform.embedded!.services.users.runtime.transport;
-  if (!(transport instanceof InProcessTransport)) throw new Error('the AsyncAPI document is read from an embedded platform on its in-process transport');
-  const { consumed, followers } = transport.subscriptions();
-  const consumers = new Map<string, Consumer[]>();
-  for (const { consumer, subject } of consumed) consumers.set(subject, [...(consumers.get(subject) ?? []), { service: consumer, broadcast: false }]);
-  // The kit's token revocation list (follower `revocations`) runs in every service.
-  for (const { follower, subject } of followers) consumers.set(subject, [...(consumers.get(subject) ?? []), { service: follower === 'revocations' ? 'everyService' : follower ?? 'unnamed', broadcast: true }]);
-  const contracts = [authEvents, usersEvents, paymentsEvents, notificationsEvents].flatMap((module) => Object.values(module as Record<string, unknown>).filter(isContract));
-  return asyncApiDocument(contracts, consumers);
-}
-
-function isContract(value: unknown): value is EventContract {
-  return typeof value === 'object' && value !== null && ['subject', 'version', 'schema', 'producer', 'description'].every((key) => key in value);
+  return asyncApiDocument((await declaredContracts()).map((d) => d.contract), platformConsumers(platform));
 }

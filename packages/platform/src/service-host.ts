@@ -121,7 +121,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
     await declaration.routes(app, built);
     await app.ready();
     // Revocations are followed before any request is served: a revoked token is refused at once.
-    await runtime.revocations.start(runtime.transport, (maxAccessTokenTtlSec + 60) * 1000);
+    await runtime.revocations.start(runtime.transport, (maxAccessTokenTtlSec + 60) * 1000, declaration.name);
     for (const entry of declaration.consumes(built)) {
       if ('replayMs' in entry) {
         subscriptions.push(await followBroadcast(runtime.transport, entry.contract, (event) => entry.hear(event), { follower: declaration.name, replayMs: entry.replayMs, logger, metrics: runtime.metrics }));

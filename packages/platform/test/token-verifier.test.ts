@@ -273,7 +273,7 @@ describe('revoked tokens', () => {
     await revoke({ sub, issuedBefore: nowSec() - 10, expiresAt: nowSec() + 900 });
 
     const restarted = new RevocationList(database.db, logger, metrics);
-    await restarted.start(new InProcessTransport(), 0);
+    await restarted.start(new InProcessTransport(), 0, 'payments');
     try {
       const verifyAfterRestart = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: restarted });
       await refused(byJti, /revoked/, verifyAfterRestart);
@@ -290,7 +290,7 @@ describe('revoked tokens', () => {
     const late = randomUUID();
     await transport.publish(newEvent<TokenRevoked>(TokenRevoked.subject, { jti: early, expiresAt: nowSec() + 900 }, undefined));
     const list = new RevocationList(database.db, logger, metrics);
-    await list.start(transport, 60_000);
+    await list.start(transport, 60_000, 'payments');
     try {
       await transport.publish(newEvent<TokenRevoked>(TokenRevoked.subject, { jti: late, expiresAt: nowSec() + 900 }, undefined));
       const following = createTokenVerifier({ issuers: [{ issuer: issuer.issuer, jwksUrl: issuer.jwksUrl, audience, ownIssuer: true }], revocations: list });
@@ -359,7 +359,7 @@ describe('issued-at', () => {
     const second = nowSec() - 10;
     await revocations.add({ sub, issuedBeforeMs: second * 1000 + 700, issuedBefore: second + 1, expiresAt: nowSec() + 900 });
     const restarted = new RevocationList(database.db, logger, metrics);
-    await restarted.start(new InProcessTransport(), 0);
+    await restarted.start(new InProcessTransport(), 0, 'payments');
     try {
       assert.equal(restarted.isRevoked({ tokenId: randomUUID(), subject: sub, issuedAtMs: second * 1000 + 699, grantId: undefined }), true);
       assert.equal(restarted.isRevoked({ tokenId: randomUUID(), subject: sub, issuedAtMs: second * 1000 + 700, grantId: undefined }), false);

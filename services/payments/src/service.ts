@@ -6,7 +6,7 @@ import { defineService } from '@paymesh/platform/service-declaration';
 import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
 import { IdempotentPosts } from './idempotency/idempotent-post.ts';
-import { deleteExpiredIdempotencyKeys } from './idempotency/idempotency-key.ts';
+import { deleteExpiredIdempotencyKeys, idempotencyKeyDocumented } from './idempotency/idempotency-key.ts';
 import { recordInvariantCheck } from './ledger/record-invariant-check.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
@@ -33,7 +33,7 @@ export const paymentsService = defineService({
       { name: 'Payment methods', description: 'Saved cards.', prefix: '/payment_methods' },
       { name: 'Wallet', description: 'A user\'s balance and its top-ups.', prefix: '/wallet' },
     ],
-    idempotentPosts: true,
+    everyPost: idempotencyKeyDocumented,
     operationIds: {
       'GET /wallet/:user_id': 'getUserWallet',
       'POST /wallet/top-ups': 'createWalletTopUp',

@@ -48,8 +48,8 @@ export class RevocationList {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Loads what this service stored, then follows the event (replaying `replayMs` of history). */
-  async start(transport: EventTransport, replayMs: number): Promise<void> {
+  /** Loads what this service stored, then follows the event (replaying `replayMs` of history) as `follower`, the service. */
+  async start(transport: EventTransport, replayMs: number, follower: string): Promise<void> {
     const rows = await queryRows<{ key: string; issued_before: string | Date | null; expires_at: string | Date }>(this.#db,
       sql`select key, issued_before, expires_at from revocations where expires_at > now()`);
     for (const row of rows) {
@@ -58,7 +58,7 @@ export class RevocationList {
       else if (row.key.startsWith('gid:')) this.#grants.set(row.key.slice(4), expiresAt);
       else this.#subjects.set(row.key.slice(4), { issuedBeforeMs: new Date(row.issued_before ?? row.expires_at).getTime(), expiresAt });
     }
-    this.#subscription = await followBroadcast(transport, TokenRevoked, (event) => this.#onEvent(event), { follower: 'revocations', replayMs, logger: this.#logger, metrics: this.#metrics });
+    this.#subscription = await followBroadcast(transport, TokenRevoked, (event) => this.#onEvent(event), { follower, replayMs, logger: this.#logger, metrics: this.#metrics });
     // Memory is pruned even while the database is away (its delete then fails, logged, and waits).
     this.#pruning = every({ name: 'revocation pruning', everyMs: 60_000, run: () => this.prune(), logger: this.#logger });
   }

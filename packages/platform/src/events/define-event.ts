@@ -23,6 +23,11 @@ export interface EventContract<S extends TObject = TObject> {
 /** The payload type of a contract. */
 export type EventData<C extends EventContract> = Static<C['schema']>;
 
+/** Whether `value` is a contract (what a service's events.ts exports beside other things). */
+export function isEventContract(value: unknown): value is EventContract {
+  return typeof value === 'object' && value !== null && ['subject', 'version', 'schema', 'producer', 'description'].every((key) => key in value);
+}
+
 const subjectPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export function defineEvent<const S extends TObject>(contract: EventContract<S>): EventContract<S> {

@@ -83,16 +83,12 @@ export class InProcessTransport implements EventTransport {
    * embedded platform runs every service on this one transport, so this is every subject consumed
    * anywhere (test/event-contracts.test.ts holds each to a contract and a producer).
    */
-  subscriptions(): { readonly consumed: readonly { consumer: string; subject: string }[]; readonly broadcast: readonly string[]; readonly followers: readonly { follower: string | undefined; subject: string }[] } {
+  subscriptions(): { readonly consumed: readonly { consumer: string; subject: string }[]; readonly followers: readonly { follower: string | undefined; subject: string }[] } {
     const consumed = [...this.#consumers.keys()].map((key) => {
       const [consumer, subject] = key.split('\u0000') as [string, string];
       return { consumer, subject };
     });
-    return {
-      consumed,
-      broadcast: [...this.#broadcasts].map((registration) => registration.subject),
-      followers: [...this.#broadcasts].map(({ follower, subject }) => ({ follower, subject })),
-    };
+    return { consumed, followers: [...this.#broadcasts].map(({ follower, subject }) => ({ follower, subject })) };
   }
 
   async ping(): Promise<void> {}

@@ -27,8 +27,6 @@ export interface ApiDescription {
    * left out: `GET /users/verify-email` for one route, `/auth/interaction` for every route under it.
    */
   readonly pages?: readonly string[];
-  /** Every POST takes an optional Idempotency-Key (payments: Stripe's semantics, 24 hours). */
-  readonly idempotentPosts?: boolean;
   /** The OpenAPI `webhooks` section: what this service POSTs to its users' endpoints. */
   readonly webhooks?: Record<string, unknown>;
   /**
@@ -36,9 +34,17 @@ export interface ApiDescription {
    * handler writes itself, such as a stream): merged into the route's schema for the document,
    * never used to validate or serialise.
    */
-  readonly documented?: Readonly<Record<string, { readonly headers?: Record<string, unknown>; readonly responses?: Record<string, unknown> }>>;
+  readonly documented?: Readonly<Record<string, Documented>>;
+  /** The same, for every POST of the service (payments: its Idempotency-Key header and 409). */
+  readonly everyPost?: Documented;
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
+}
+
+/** Request headers and responses a route's own schema does not give (see ApiDescription.documented). */
+export interface Documented {
+  readonly headers?: Record<string, unknown>;
+  readonly responses?: Record<string, unknown>;
 }
 
 /** The API's version: the document's `info.version`, changed when the API changes on purpose. */
@@ -83,7 +89,7 @@ export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string)
       const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
       const isPage = api.pages?.some((page) => page === `${method} ${url}` || (page.startsWith('/') && (url === page || url.startsWith(`${page}/`))));
       if (isHidden(url) || isPage === true) return { schema: { ...schema, hide: true }, url };
-      return { schema: describeRoute((schema ?? {}) as Schema, url, route, api), url };
+      return { schema: describeRoute((schema ?? {}) as Schema, method, url, route, api), url };
     },
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
@@ -128,27 +134,18 @@ const oauthScopes: Record<string, string> = {
 
 type Schema = Record<string, unknown>;
 
-const idempotencyKeyHeader = {
-  type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$',
-  description: 'Makes the request safe to retry: a retry with the same key and the same body gets the first answer, and acts once; the same key with another body answers 400 idempotency_key_reused, and one still running 409. Keys are kept 24 hours. Printable ASCII, at most 255 characters.',
-};
-
-function describeRoute(schema: Schema, url: string, route: RouteOptions, api: ApiDescription): Schema {
-  const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+function describeRoute(schema: Schema, method: string, url: string, route: RouteOptions, api: ApiDescription): Schema {
   const described: Schema = { ...schema };
   described.operationId ??= api.operationIds?.[`${method} ${url}`] ?? operationIdOf(method, url);
   described.summary ??= sentenceOf(String(described.operationId));
   const tag = [...api.tags].sort((a, b) => b.prefix.length - a.prefix.length).find((t) => url === t.prefix || url.startsWith(`${t.prefix}/`));
   if (described.tags === undefined && tag !== undefined) described.tags = [tag.name];
   const isProtected = protectedRouteOptions.has(route);
-  const documented = api.documented?.[`${method} ${url}`];
-  if (documented?.headers !== undefined) {
+  const documented = [method === 'POST' ? api.everyPost : undefined, api.documented?.[`${method} ${url}`]].filter((d): d is Documented => d !== undefined);
+  const extraHeaders = Object.assign({}, ...documented.map((d) => d.headers)) as Record<string, unknown>;
+  if (Object.keys(extraHeaders).length > 0) {
     const headers = (described.headers ?? { type: 'object', properties: {} }) as { properties: Record<string, unknown> };
-    described.headers = { ...headers, properties: { ...headers.properties, ...documented.headers } };
-  }
-  if (api.idempotentPosts === true && method === 'POST') {
-    const headers = (schema.headers ?? { type: 'object', properties: {} }) as { type: string; properties: Record<string, unknown>; required?: string[] };
-    described.headers = { ...headers, properties: { ...headers.properties, 'idempotency-key': idempotencyKeyHeader } };
+    described.headers = { ...headers, properties: { ...headers.properties, ...extraHeaders } };
   }
   if (described.security === undefined) {
     const scope = route.config?.scope;
@@ -156,12 +153,11 @@ function describeRoute(schema: Schema, url: string, route: RouteOptions, api: Ap
     described.security = isProtected ? [{ bearer: [] }, { oauth2: scopes }] : [];
   }
   // Every route may answer with the error object; the statuses it is known to use come first.
-  const response = { ...(schema.response as Schema | undefined), ...documented?.responses };
+  const response = { ...(schema.response as Schema | undefined), ...Object.assign({}, ...documented.map((d) => d.responses)) as Schema };
   const error = { description: 'The error object (docs/errors.md).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   if (isProtected) response['401'] ??= { ...error, description: 'No token, or one that is not valid (authorization_missing, token_invalid).' };
   if (isProtected) response['403'] ??= { ...error, description: 'The token lacks the scope or role the route needs.' };
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) response['400'] ??= { ...error, description: 'A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid).' };
-  if (api.idempotentPosts === true && method === 'POST') response['409'] ??= { ...error, description: 'A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later.' };
   response.default ??= error;
   described.response = response;
   return described;

@@ -35,9 +35,27 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** Printable ASCII, 1 to 255 characters: the key's rule, checked below and stated in the API document. */
+const maxKeyLength = 255;
+const keyPattern = '^[\\x21-\\x7e]+$';
+const keyRegExp = new RegExp(keyPattern);
+
+/** What the API document says of every POST (the header and its 409): ApiDescription.everyPost. */
+export const idempotencyKeyDocumented = {
+  headers: {
+    'idempotency-key': {
+      type: 'string', minLength: 1, maxLength: maxKeyLength, pattern: keyPattern,
+      description: 'Makes the request safe to retry: a retry with the same key and the same body gets the first answer, and acts once; the same key with another body answers 400 idempotency_key_reused, and one still running 409. Keys are kept 24 hours. Printable ASCII, at most 255 characters.',
+    },
+  },
+  responses: {
+    '409': { description: 'A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  },
+};
+
 export function validateIdempotencyKey(raw: string | string[] | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  if (Array.isArray(raw) || raw.length < 1 || raw.length > 255 || !/^[\x21-\x7e]+$/.test(raw)) throw paymentsErrors.invalidIdempotencyKey();
+  if (Array.isArray(raw) || raw.length < 1 || raw.length > maxKeyLength || !keyRegExp.test(raw)) throw paymentsErrors.invalidIdempotencyKey();
   return raw;
 }
 
