@@ -9,6 +9,7 @@
 //   npm test                                   the whole suite
 //   npm test -- services/payments/test/refunds.test.ts ...   some files
 //   TEST_CONCURRENCY=1 npm test                one lane at a time
+//   TEST_LANE_LIMIT_SECONDS=600 npm test       stop a lane after this long (default: 10 × its usual time, ≥ 10 min)
 //   TEST_TIMES=times.json npm test             also writes each file's seconds (to update `seconds` below;
 //                                              a suite declared by a helper counts under the helper's file)
 import { spawn } from 'node:child_process';
@@ -84,8 +85,9 @@ const results = mkdtempSync(join(tmpdir(), 'paymesh-test-'));
 const total: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, failures: [] };
 const started = performance.now();
 
-/** How long a lane may run: ten times what its files usually take, and at least 10 minutes. */
+/** How long a lane may run: ten times what its files usually take, and at least 10 minutes (TEST_LANE_LIMIT_SECONDS sets it). */
 function laneLimitMs(files: readonly string[]): number {
+  if (process.env.TEST_LANE_LIMIT_SECONDS !== undefined) return Number(process.env.TEST_LANE_LIMIT_SECONDS) * 1000;
   return Math.max(10 * 60_000, 10 * files.reduce((sum, file) => sum + weight(file), 0) * 1000);
 }
 
