@@ -19,6 +19,7 @@ import addFormats from 'ajv-formats';
 import { backends, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { breakingChanges } from '@paymesh/app/testing/api-breaking-changes';
 import { apiSnapshotPath, apiSnapshotText, readApiDocument } from '@paymesh/app/testing/api-snapshot';
+import { closed } from '@paymesh/platform/openapi/check-responses';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -102,6 +103,44 @@ describe('OpenAPI documents', () => {
     assert.equal(byRoute['POST /payments/{id}/refunds'], 'createPaymentRefund');
     assert.equal(byRoute['GET /notifications/webhooks/{id}/deliveries'], 'listWebhookDeliveries');
     assert.equal(byRoute['POST /auth/login'], 'logIn');
+  });
+
+  test('every operation documents its success answer with a schema, and its JSON answers carry an example taken from a real one that still matches it (npm run api:examples)', () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const components = (merged.components as { schemas: Record<string, unknown> }).schemas;
+    // The document's references are to its components: resolved in place for a standalone check.
+    const resolved = (schema: unknown): unknown => {
+      if (Array.isArray(schema)) return schema.map(resolved);
+      if (typeof schema !== 'object' || schema === null) return schema;
+      const ref = (schema as { $ref?: string }).$ref;
+      if (ref !== undefined) return resolved(components[ref.replace('#/components/schemas/', '')]);
+      return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, resolved(v)]));
+    };
+    const withoutExample: string[] = [];
+    let examples = 0;
+    for (const { path, method, operation } of operations()) {
+      const name = `${method} ${path}`;
+      const responses = Object.entries(operation.responses ?? {}) as [string, { content?: Record<string, { schema?: Record<string, unknown>; example?: unknown }> }][];
+      const successes = responses.filter(([status]) => /^2/.test(status));
+      assert.ok(successes.length > 0, `${name} documents no success answer`);
+      for (const [status, response] of successes) {
+        const json = response.content?.['application/json'];
+        if (response.content !== undefined && json === undefined) continue; // a stream: text/event-stream
+        if (json === undefined) continue; // no body (204)
+        assert.ok(json.schema !== undefined && Object.keys(json.schema).length > 0, `${name} ${status}: no schema`);
+      }
+      if (!successes.some(([, r]) => r.content?.['application/json']?.example !== undefined) && successes.some(([, r]) => r.content?.['application/json'] !== undefined)) withoutExample.push(name);
+      for (const [status, response] of responses) {
+        const json = response.content?.['application/json'];
+        if (json?.example === undefined) continue;
+        examples++;
+        const validate = ajv.compile(closed(resolved(json.schema) as Record<string, unknown>));
+        assert.ok(validate(json.example), `${name} ${status}: its example no longer matches its schema (run npm run api:examples): ${ajv.errorsText(validate.errors)}`);
+      }
+    }
+    assert.deepEqual(withoutExample, [], 'operations without an example of their success answer: exercise them in a test, then npm run api:examples');
+    assert.ok(examples > operations().length, `only ${examples} examples`);
   });
 
   test('protected operations require a bearer token or OAuth 2 with their scope, and document 401 and the error object; public ones require nothing', async () => {

@@ -123,6 +123,8 @@ function testEnv(overrides: TestEnv = {}): Record<string, string | undefined> {
     BOOTSTRAP_ADMIN_PASSWORD_FILE: join(mkdtempSync(join(tmpdir(), 'paymesh-')), 'admin.txt'),
     // Emails of tests never land in the checkout's var/mail.
     EMAIL_OUTBOX_DIR: process.env.EMAIL_OUTBOX_DIR ?? mkdtempSync(join(tmpdir(), 'paymesh-mail-')),
+    // Every answer the suite receives is checked against the API document (check-responses.ts).
+    CHECK_RESPONSES: process.env.CHECK_RESPONSES ?? 'on',
     DATABASE_URL: undefined,
     NATS_URL: undefined,
     ...overrides,

@@ -20,6 +20,16 @@ export function pageOf<Row>(rows: readonly Row[], limit: number): { rows: Row[];
   return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 }
 
-export function listOf<Item>(data: readonly Item[], hasMore: boolean): { object: 'list'; data: readonly Item[]; has_more: boolean } {
-  return { object: 'list', data, has_more: hasMore };
+export function listOf<Item>(data: readonly Item[], hasMore: boolean): { object: 'list'; data: Item[]; has_more: boolean } {
+  // Typed as listSchema()'s Static (a mutable array); nothing writes to it.
+  return { object: 'list', data: data as Item[], has_more: hasMore };
+}
+
+/** The schema of a page of `item`s, as listOf() writes it (the API document's list object). */
+export function listSchema<Item extends TSchema>(item: Item, description = 'A page of the list (pagination: `limit`, `starting_after`).') {
+  return Type.Object({
+    object: Type.Literal('list'),
+    data: Type.Array(item),
+    has_more: Type.Boolean({ description: 'More items follow: ask again with `starting_after` set to the last item\'s id.' }),
+  }, { description });
 }

@@ -59,7 +59,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
   let context: C | undefined;
   let metricsServer: Server | undefined;
   const app = createServiceServer(runtime);
-  useOpenApi(app, declaration.api, base.authIssuer);
+  useOpenApi(app, declaration.api, base.authIssuer, { check: base.checkResponses === 'on', examplesFile: base.apiExamplesDir === undefined ? undefined : `${base.apiExamplesDir}/${declaration.name}.jsonl` });
   // Closing the app once, whoever asks first: stopServing during a graceful stop, or close after a
   // failed start (built, never listened).
   let appClosed: Promise<void> | undefined;

@@ -36,6 +36,7 @@ import { providerRouteTemplate } from './oidc/provider-route-paths.ts';
 import { setRouteTemplate } from '@paymesh/platform/route-template';
 import { lookupAccount } from './oidc/find-account.ts';
 import { parseRegisteredClients } from './oidc/registered-clients.ts';
+import { apiExamplesIn } from '@paymesh/platform/openapi/api-examples';
 
 /** Paths under /auth that are ours, not the provider's (the login and consent pages included). */
 const ownPaths = new Set(['/login', '/logout', '/clients', '/token/revocation', '/token/introspection']);
@@ -58,6 +59,7 @@ export interface AuthContext {
 export const authService = defineService({
   name: 'auth',
   api: {
+    examples: apiExamplesIn(import.meta.dirname),
     title: 'Paymesh auth',
     description: 'Sign-in, tokens and registered clients. The OAuth 2.1 / OpenID Connect endpoints (authorize, token, userinfo, JWKS, end session) are described by the issuer\'s discovery document, /auth/.well-known/openid-configuration.',
     tags: [

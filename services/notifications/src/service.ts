@@ -30,6 +30,7 @@ import { checkWebhookTarget, TargetRefusedError } from './webhooks/target-guard.
 import { WebhookChannel } from './webhooks/webhook-channel.ts';
 import { webhookRoutes } from './webhooks/webhook-routes.ts';
 import { webhookDescriptions } from './webhooks/webhook-api.ts';
+import { apiExamplesIn } from '@paymesh/platform/openapi/api-examples';
 
 /** What the notifications routes, consumers and jobs share; built once by `context`. */
 export interface NotificationsContext {
@@ -49,6 +50,7 @@ export interface NotificationsContext {
 export const notificationsService = defineService({
   name: 'notifications',
   api: {
+    examples: apiExamplesIn(import.meta.dirname),
     title: 'Paymesh notifications',
     description: 'The in-app inbox and its live stream, notification preferences, push devices and signed webhooks.',
     tags: [
@@ -76,15 +78,6 @@ export const notificationsService = defineService({
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           '429': { description: 'Too many streams are open for this user (or, through the gateway, from this address).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        },
-      },
-      'GET /notifications': {
-        responses: {
-          '200': {
-            description: 'The caller\'s notifications, newest first, as a bare array (the seed\'s contract); the next page starts after the last id (`starting_after`).',
-            headers: { 'paymesh-has-more': { type: 'string', enum: ['true', 'false'], description: 'Whether a next page exists.' } },
-            content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } },
-          },
         },
       },
     },

@@ -21,10 +21,12 @@ import { createCardProcessor } from './processor/card-processors.ts';
 import { resumePendingRefunds } from './refunds/create-refund.ts';
 import { refundRoutes } from './refunds/refund-routes.ts';
 import { walletRoutes } from './wallet/wallet-routes.ts';
+import { apiExamplesIn } from '@paymesh/platform/openapi/api-examples';
 
 export const paymentsService = defineService({
   name: 'payments',
   api: {
+    examples: apiExamplesIn(import.meta.dirname),
     title: 'Paymesh payments',
     description: 'Payments with Stripe\'s semantics over a double-entry ledger: payments, refunds, saved cards and wallets.',
     tags: [

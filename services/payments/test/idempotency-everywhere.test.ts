@@ -287,11 +287,13 @@ for (const backend of backends()) {
       test('a duplicate waits for the first request and answers with its stored response', async () => {
         const key = randomUUID();
         const body = `{"amount": 2.5, "user_id": ${suite.alice.id}}`;
+        // What the first request stores must be an answer POST /payments can give (the API document checks replays too).
+        const payment = await createPayment({ amount: 2.5 });
         await claimInFlight(suite.alice, key, body);
         const start = await counts();
         const waiting = post('/payments', suite.alice.token, body, key);
         // The "first request" finishes while the duplicate waits (or before it arrives: the same answer either way).
-        const stored = JSON.stringify({ success: true, message: 'stored by the first request' });
+        const stored = JSON.stringify({ success: true, message: 'stored by the first request', payment });
         await suite.db.execute(sql`update idempotency_keys set state = 'done', response_status = 200, response_body = ${stored} where scope = ${`user:${suite.alice.id}`} and key = ${key}`);
         const response = await waiting;
         assert.deepEqual(response, { status: 200, text: stored, replayed: 'true' });

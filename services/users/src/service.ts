@@ -22,6 +22,7 @@ import { ResetRequestJob } from './password-reset/reset-request-job.ts';
 import { AccountThrottles } from './throttle/account-throttles.ts';
 import { verificationRoutes } from './verification/verification-routes.ts';
 import * as userEvents from './events.ts';
+import { apiExamplesIn } from '@paymesh/platform/openapi/api-examples';
 
 /** What the users routes and jobs share; built once by `context`. */
 export interface UsersContext {
@@ -36,6 +37,7 @@ export interface UsersContext {
 export const usersService = defineService({
   name: 'users',
   api: {
+    examples: apiExamplesIn(import.meta.dirname),
     title: 'Paymesh users',
     description: 'Accounts, credentials, profiles and roles.',
     tags: [

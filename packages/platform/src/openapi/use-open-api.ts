@@ -9,6 +9,10 @@ import swagger from '@fastify/swagger';
 import type { RouteOptions } from 'fastify';
 import type { HttpServer } from '../http-server.ts';
 import { protectedRouteOptions } from '../auth/route-declarations.ts';
+import { useResponseCheck, type ResponseCheck } from './check-responses.ts';
+import { errorBodySchema, isErrorAnswer } from './error-body-schema.ts';
+
+export { errorAnswer, errorBodySchema } from './error-body-schema.ts';
 
 export interface ApiTag {
   readonly name: string;
@@ -37,6 +41,11 @@ export interface ApiDescription {
   readonly documented?: Readonly<Record<string, Documented>>;
   /** The same, for every POST of the service (payments: its Idempotency-Key header and 409). */
   readonly everyPost?: Documented;
+  /**
+   * `METHOD /path` → status → a real answer (the service's `api-examples.json`, recorded by `npm
+   * run api:examples` from a walk-through; test/openapi.test.ts checks each still matches its schema).
+   */
+  readonly examples?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
 }
@@ -50,30 +59,11 @@ export interface Documented {
 /** The API's version: the document's `info.version`, changed when the API changes on purpose. */
 export const apiVersion = '1.0.0';
 
-/** The platform's error object, as every error answer carries it (errors.ts). */
-export const errorBodySchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['type', 'code', 'message'],
-      properties: {
-        type: { type: 'string', description: 'The kind of error: invalid_request_error, authentication_error, card_error, api_error …' },
-        code: { type: 'string', description: 'A stable, machine-readable code (docs/errors.md lists them).' },
-        message: { type: 'string', description: 'A sentence for a person; may change between versions.' },
-        param: { type: 'string', description: 'The request parameter the error is about, when one is.' },
-        decline_code: { type: 'string', description: 'For card errors, why the card was declined.' },
-      },
-      additionalProperties: true,
-    },
-    message: { type: 'string', description: 'The seed\'s top-level message, kept on the compatibility contract\'s routes.' },
-  },
-  additionalProperties: true,
-} as const;
-
 /** Registers the generator and GET /openapi.json; call before the service's routes are added. */
-export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string): void {
+export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string, options: ResponseCheck): void {
+  const methodOf = (route: Pick<RouteOptions, 'method'>) => String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+  const isDescribed = (method: string, url: string) => !isHidden(url) && !(api.pages?.some((page) => page === `${method} ${url}` || (page.startsWith('/') && (url === page || url.startsWith(`${page}/`)))) ?? false);
+  useResponseCheck(app, options, (route) => isDescribed(methodOf(route), route.url) && route.schema?.hide !== true);
   void app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -86,9 +76,8 @@ export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string)
       },
     },
     transform: ({ schema, url, route }) => {
-      const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
-      const isPage = api.pages?.some((page) => page === `${method} ${url}` || (page.startsWith('/') && (url === page || url.startsWith(`${page}/`))));
-      if (isHidden(url) || isPage === true) return { schema: { ...schema, hide: true }, url };
+      const method = methodOf(route);
+      if (!isDescribed(method, url)) return { schema: { ...schema, hide: true }, url };
       return { schema: describeRoute((schema ?? {}) as Schema, method, url, route, api), url };
     },
   });
@@ -155,12 +144,28 @@ function describeRoute(schema: Schema, method: string, url: string, route: Route
   // Every route may answer with the error object; the statuses it is known to use come first.
   const response = { ...(schema.response as Schema | undefined), ...Object.assign({}, ...documented.map((d) => d.responses)) as Schema };
   const error = { description: 'The error object (docs/errors.md).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  for (const [status, answer] of Object.entries(response)) if (isErrorAnswer(answer)) response[status] = { ...error, description: answer.description };
   if (isProtected) response['401'] ??= { ...error, description: 'No token, or one that is not valid (authorization_missing, token_invalid).' };
   if (isProtected) response['403'] ??= { ...error, description: 'The token lacks the scope or role the route needs.' };
   if (schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) response['400'] ??= { ...error, description: 'A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid).' };
-  response.default ??= error;
+  // The check's own `default` (check-responses.ts) is the same object, described by reference.
+  if (response.default === undefined || response.default === errorBodySchema) response.default = error;
+  const examples = api.examples?.[`${method} ${url}`] ?? {};
+  for (const [status, example] of Object.entries(examples)) {
+    const answer = response[status] as Schema | undefined;
+    if (answer === undefined) continue;
+    // An error answer is already an OpenAPI response object; a success answer is still a schema
+    // (@fastify/swagger turns a single `examples` entry into the media type's example).
+    response[status] = isResponseObject(answer)
+      ? { ...answer, content: { 'application/json': { ...(answer.content as Schema)['application/json'] as Schema, example } } }
+      : { ...answer, examples: [example] };
+  }
   described.response = response;
   return described;
+}
+
+function isResponseObject(answer: Schema): boolean {
+  return typeof answer.content === 'object' && answer.content !== null && 'application/json' in answer.content;
 }
 
 /**

@@ -12,11 +12,15 @@ import { hashClientSecret, newClientSecret } from './client-secret.ts';
 
 const uris = (maxItems: number) => Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems });
 
+export const grantTypeSchema = Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]);
+/** How a confidential client authenticates; a public one does not (`none`). */
+export const confidentialAuthMethodSchema = Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt')]);
+
 export const registration = Type.Object({
   client_name: Type.String({ minLength: 1, maxLength: 100 }),
   type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
-  grant_types: Type.Optional(Type.Array(Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]), { minItems: 1, maxItems: 3, uniqueItems: true })),
-  token_endpoint_auth_method: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt')])),
+  grant_types: Type.Optional(Type.Array(grantTypeSchema, { minItems: 1, maxItems: 3, uniqueItems: true })),
+  token_endpoint_auth_method: Type.Optional(confidentialAuthMethodSchema),
   // The client's public keys, for private_key_jwt (RFC 7523): never a private key, which the provider refuses.
   jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 5 }) }, { additionalProperties: false })),
   redirect_uris: Type.Optional(uris(10)),
@@ -28,9 +32,15 @@ export const registration = Type.Object({
 }, { additionalProperties: false });
 export type Registration = Static<typeof registration>;
 
+/** A client as the admin API stores it (buildClient): the provider's metadata, narrowed to what we register. */
 export interface StoredClient extends ClientMetadata {
   client_id: string;
   client_id_issued_at: number;
+  client_name: string;
+  redirect_uris: readonly string[];
+  grant_types: readonly Static<typeof grantTypeSchema>[];
+  token_endpoint_auth_method: Static<typeof confidentialAuthMethodSchema> | 'none';
+  scope: string;
   paymesh_first_party?: boolean;
   paymesh_resource_scopes?: Record<string, string>;
 }

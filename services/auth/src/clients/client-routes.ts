@@ -7,6 +7,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { ProviderRef } from '../oidc/provider-ref.ts';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { authErrors } from '../errors.ts';
 import { createAdapter } from '../oidc/create-adapter.ts';
@@ -14,25 +15,17 @@ import { buildClient, registration, type StoredClient } from './build-client.ts'
 import { hashClientSecret, newClientSecret } from './client-secret.ts';
 import { deleteClient } from './delete-client.ts';
 import { listClients } from './list-clients.ts';
+import { clientSchema, clientWithNewSecretSchema, publicClient, registeredClientSchema } from './public-client.ts';
 
 const idParams = Type.Object({ client_id: Type.String({ pattern: '^cli_[A-Za-z0-9_-]{1,64}$' }) });
 
-/** The API's view: never the secret (it is shown once, when issued), nor its digest. */
-function publicClient(client: StoredClient) {
-  return {
-    client_id: client.client_id,
-    client_name: client.client_name,
-    type: client.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
-    token_endpoint_auth_method: client.token_endpoint_auth_method,
-    redirect_uris: client.redirect_uris,
-    post_logout_redirect_uris: client.post_logout_redirect_uris ?? [],
-    grant_types: client.grant_types,
-    scope: client.scope,
-    resource_scopes: client.paymesh_resource_scopes ?? null,
-    first_party: client.paymesh_first_party === true,
-    client_id_issued_at: client.client_id_issued_at,
-  };
-}
+/** Every registered client at once: the list is not paged (no `has_more`). */
+const clientList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(clientSchema),
+}, { description: 'The clients registered through this API, oldest first; clients given in configuration are not listed.' });
+
+const notFound = errorAnswer('No such OAuth client (client_not_found).');
 
 export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef): void {
   const { db } = runtime.database;
@@ -58,30 +51,53 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
   // Only admins manage OAuth clients.
   const config = { callers: ['admin'] } as const;
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.post('/auth/clients', { config, schema: { body: registration } }, async (request, reply) => {
+    scope.post('/auth/clients', {
+      config,
+      schema: {
+        body: registration,
+        response: {
+          201: registeredClientSchema,
+          400: errorAnswer('A parameter is not valid, the metadata does not hold together, or it asks for what no client of its kind may have (parameter_missing, parameter_unknown, parameter_invalid, client_metadata_invalid, client_privilege_refused).'),
+        },
+      },
+    }, async (request, reply) => {
       const { client, secret } = buildClient(request.body, Math.floor(Date.now() / 1000));
       await save(client);
       return reply.code(201).send({ ...publicClient(client), ...(secret === undefined ? {} : { client_secret: secret, client_secret_expires_at: 0 }) });
     });
 
-    scope.get('/auth/clients', { config }, async () => {
-      return { object: 'list', data: (await listClients(db)).map(publicClient) };
+    scope.get('/auth/clients', { config, schema: { response: { 200: clientList } } }, async () => {
+      return { object: 'list', data: (await listClients(db)).map(publicClient) } as const;
     });
 
-    scope.get('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request) => publicClient(await load(request.params.client_id)));
+    scope.get('/auth/clients/:client_id', { config, schema: { params: idParams, response: { 200: clientSchema, 404: notFound } } }, async (request) => publicClient(await load(request.params.client_id)));
 
     // The new secret replaces the old one at once; it is shown only in this response.
-    scope.post('/auth/clients/:client_id/secret', { config, schema: { params: idParams } }, async (request) => {
+    scope.post('/auth/clients/:client_id/secret', {
+      config,
+      schema: {
+        params: idParams,
+        response: {
+          200: clientWithNewSecretSchema,
+          400: errorAnswer('The client id is not valid (parameter_invalid), or the client has no secret to rotate: it is public, or authenticates with its keys (client_is_public, client_uses_keys).'),
+          404: notFound,
+        },
+      },
+    }, async (request) => {
       const client = await load(request.params.client_id);
       if (client.token_endpoint_auth_method === 'none') throw authErrors.publicClientHasNoSecret();
       if (client.token_endpoint_auth_method === 'private_key_jwt') throw authErrors.keyClientHasNoSecret();
       const secret = newClientSecret();
       await save({ ...client, client_secret: hashClientSecret(secret) });
-      return { ...publicClient(client), client_secret: secret, client_secret_expires_at: 0 };
+      return { ...publicClient(client), client_secret: secret, client_secret_expires_at: 0 } as const;
     });
 
     // Its grants end with it (delete-client.ts).
-    scope.delete('/auth/clients/:client_id', { config, schema: { params: idParams } }, async (request, reply) => {
+    scope.delete('/auth/clients/:client_id', {
+      config,
+      // `type: 'null'`: no content in the document; typed undefined so that send() needs no body.
+      schema: { params: idParams, response: { 204: Type.Unsafe<undefined>({ type: 'null', description: 'Deleted, with its grants: their access tokens are revoked, their refresh tokens and codes gone.' }), 404: notFound } },
+    }, async (request, reply) => {
       await load(request.params.client_id);
       await deleteClient(runtime, request.params.client_id);
       return reply.code(204).send();

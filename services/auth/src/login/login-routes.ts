@@ -1,11 +1,13 @@
 // The contract's first-party login and logout (docs/adr/0003-first-party-login-and-revocation.md),
 // the login guarded against password guessing (throttle/login-throttle.ts, docs/security.md).
+import { Type } from '@fastify/type-provider-typebox';
 import type { ProviderRef } from '../oidc/provider-ref.ts';
 import type { ResourceServer } from 'oidc-provider';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { TokenRevoked } from '../events.ts';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { authErrors } from '../errors.ts';
@@ -15,8 +17,32 @@ import { announceNewLogin } from './announce-new-login.ts';
 import { checkCredentials } from './check-credentials.ts';
 import { mintUserToken } from './mint-user-token.ts';
 
+const signedIn = Type.Object({
+  token: Type.String({ description: 'The access token (a JWT, RFC 9068); the same as `access_token`, kept for the compatibility contract.' }),
+  access_token: Type.String({ description: 'The access token (a JWT, RFC 9068), for every Paymesh service.' }),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires.' }),
+  scope: Type.String({ description: 'The scopes granted, space-separated (an admin\'s include users:admin).' }),
+}, { description: 'Signed in: an access token for the user. No refresh token: sign in again when it expires.' });
+
+const loggedOut = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String({ description: 'A sentence for a person, fixed by the compatibility contract.' }),
+}, { description: 'The token used for this request is revoked on every service.' });
+
 export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle, devices: DeviceCookie): void {
-  app.post('/auth/login', { config: { public: true } }, async (request, reply) => {
+  app.post('/auth/login', {
+    config: { public: true },
+    schema: {
+      response: {
+        200: signedIn,
+        400: errorAnswer('username or password is missing or empty (parameter_missing).'),
+        401: errorAnswer('Wrong username or password, or the account cannot sign in; the same for an unknown account (invalid_credentials).'),
+        429: errorAnswer('Too many failed logins for this account or from this address; Retry-After says when to try again (too_many_attempts).'),
+        503: errorAnswer('The users service could not be asked; retry later (service_unavailable).'),
+      },
+    },
+  }, async (request, reply) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');
@@ -35,19 +61,19 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     const user = outcome.value;
     devices.set(reply.raw, outcome.device);
     const minted = await mintUserToken(providerRef.current, resourceServer, { id: user.id, role: user.role });
-    return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope };
+    return { token: minted.token, access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresInSec, scope: minted.scope } as const;
   });
 
   protectedRoutes(app, runtime.verify, (scope) => {
     // Revokes the presented token on every service: recorded here, announced by event.
-    scope.post('/auth/logout', async (request) => {
+    scope.post('/auth/logout', { schema: { response: { 200: loggedOut } } }, async (request) => {
       const { caller } = request;
       const revoked: TokenRevoked = { jti: caller.tokenId, expiresAt: caller.expiresAtSec };
       await runtime.database.db.transaction(async (tx) => {
         await runtime.revocations.add(revoked, tx);
         await enqueue(tx, TokenRevoked, revoked);
       });
-      return { success: true, message: 'Logged out' };
+      return { success: true, message: 'Logged out' } as const;
     });
   });
 }

@@ -2,17 +2,60 @@
 // which oidc-provider does not store and so cannot find. Refresh tokens and the opaque access
 // tokens for userinfo are looked up in the provider's storage. Revoking a refresh token ends its
 // whole grant, access tokens included.
+import { Type } from '@fastify/type-provider-typebox';
 import { decodeJwt } from 'jose';
 import type { ProviderRef } from '../oidc/provider-ref.ts';
 import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/token-verifier';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import type { ErrorBody } from '@paymesh/platform/errors';
+import { errorBodySchema } from '@paymesh/platform/openapi/use-open-api';
 import { TokenRevoked } from '../events.ts';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientAuthEndpoint, ClientAuthThrottle } from '../throttle/client-auth-throttle.ts';
 import { authenticateClient, presentedClient, type AuthenticatedClient } from '../oidc/authenticate-client.ts';
 import { revokeGrantTokens } from './revoke-grant-tokens.ts';
+
+/** These endpoints' errors, in OAuth's own shape (RFC 6749 §5.2), not the platform's error object. */
+const oauthErrorSchema = <Code extends string>(code: Code, description: string) => Type.Object({
+  error: Type.Literal(code),
+  error_description: Type.String({ description: 'A sentence for a developer.' }),
+}, { description });
+
+const oauthErrors = {
+  // A body the platform's parsers refuse (body_malformed…) is answered before the route, with the error object.
+  400: Type.Union([oauthErrorSchema('invalid_request', 'The token parameter is missing or too long (invalid_request).'), Type.Unsafe<ErrorBody>(errorBodySchema)], { description: 'The token parameter is missing or too long (OAuth\'s invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul).' }),
+  401: oauthErrorSchema('invalid_client', 'Client authentication failed (invalid_client); WWW-Authenticate: Basic.'),
+  429: oauthErrorSchema('invalid_client', 'Too many failed client authentications from this address; Retry-After says when to try again (invalid_client).'),
+};
+
+const activeToken = {
+  active: Type.Literal(true),
+  scope: Type.String({ description: 'The token\'s scopes, space-separated.' }),
+  client_id: Type.String({ description: 'The client the token was issued to.' }),
+  sub: Type.String({ description: 'Whom the token is for: a user id, or for client_credentials the client id.' }),
+  iss: Type.String({ description: 'The issuer.' }),
+  exp: Type.Integer({ description: 'When the token expires (Unix seconds).' }),
+  iat: Type.Integer({ description: 'When the token was issued (Unix seconds).' }),
+};
+
+const introspection = Type.Union([
+  Type.Object({ active: Type.Literal(false) }, { description: 'Not a live token, or not one this client may learn about.' }),
+  Type.Object({
+    ...activeToken,
+    token_type: Type.Literal('access_token'),
+    aud: Type.Union([Type.String(), Type.Array(Type.String())], { description: 'The services (resource indicators) the token is for.' }),
+    jti: Type.String({ description: 'The token id (what revocation lists).' }),
+  }, { description: 'A live access token (a JWT) of the platform\'s.' }),
+  Type.Object({
+    ...activeToken,
+    token_type: Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')]),
+    // The provider's stored tokens may lack them (its types say so); ours always have them.
+    scope: Type.Optional(activeToken.scope),
+    exp: Type.Optional(activeToken.exp),
+  }, { description: 'A live refresh token, or an opaque access token for the userinfo endpoint, of the client asking.' }),
+], { description: 'What the token is (RFC 7662): `active: false` says nothing more about it.' });
 
 /**
  * `verify` accepts a token for any of the platform's services (auth revokes and describes them
@@ -23,7 +66,11 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
   const accessToken = async (token: string) => {
     if (token.split('.').length !== 3) return undefined;
     try {
-      return { caller: await verify(token), claims: decodeJwt(token) };
+      const caller = await verify(token);
+      // Verified against the platform's audiences, so it names one (or more).
+      const audience = decodeJwt(token).aud;
+      if (audience === undefined) throw new Error('a verified access token has no aud');
+      return { caller, audience };
     } catch (error) {
       // Not a valid token of ours; anything else (the keys could not be fetched) is an outage,
       // answered as one: a 200 would tell the client its token is dead when it is not.
@@ -80,7 +127,10 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
 
   // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
   // token was issued to may revoke it.
-  app.post('/auth/token/revocation', { config: { public: true } }, async (request, reply) => {
+  app.post('/auth/token/revocation', {
+    config: { public: true },
+    schema: { response: { 200: Type.Object({}, { description: 'Done, or there was nothing to revoke: a token that is not valid, or not the client\'s, is answered alike (RFC 7009).' }), ...oauthErrors } },
+  }, async (request, reply) => {
     const client = await authenticated('revocation', request, reply, false);
     if (client === undefined) return reply;
     const token = tokenParam(request.body);
@@ -111,7 +161,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
   });
 
   // RFC 7662, for confidential clients (resource servers, back ends).
-  app.post('/auth/token/introspection', { config: { public: true } }, async (request, reply) => {
+  app.post('/auth/token/introspection', { config: { public: true }, schema: { response: { 200: introspection, ...oauthErrors } } }, async (request, reply) => {
     const client = await authenticated('introspection', request, reply, true);
     if (client === undefined) return reply;
     const token = tokenParam(request.body);
@@ -119,19 +169,19 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     reply.header('cache-control', 'no-store');
     const access = await accessToken(token);
     if (access !== undefined) {
-      const { claims, caller } = access;
-      return { active: true, token_type: 'access_token', scope: [...caller.scopes].join(' '), client_id: caller.clientId, sub: caller.subject, iss: caller.issuer, aud: claims.aud, exp: caller.expiresAtSec, iat: caller.issuedAtSec, jti: caller.tokenId };
+      const { audience, caller } = access;
+      return { active: true, token_type: 'access_token', scope: [...caller.scopes].join(' '), client_id: caller.clientId, sub: caller.subject, iss: caller.issuer, aud: audience, exp: caller.expiresAtSec, iat: caller.issuedAtSec, jti: caller.tokenId } as const;
     }
     // A userinfo token is for no resource server: only its own client learns about it.
     const opaque = await userinfoToken(token);
     if (opaque !== undefined && opaque.clientId === client.clientId) {
-      return { active: true, token_type: 'access_token', scope: opaque.scope, client_id: opaque.clientId, sub: opaque.accountId, iss: providerRef.current.issuer, exp: opaque.exp, iat: opaque.iat };
+      return { active: true, token_type: 'access_token', scope: opaque.scope, client_id: opaque.clientId, sub: opaque.accountId, iss: providerRef.current.issuer, exp: opaque.exp, iat: opaque.iat } as const;
     }
     const refresh = await refreshToken(token);
     // A refresh token is only described to the client it belongs to.
     if (refresh !== undefined && refresh.clientId === client.clientId) {
-      return { active: true, token_type: 'refresh_token', scope: refresh.scope, client_id: refresh.clientId, sub: refresh.accountId, iss: providerRef.current.issuer, exp: refresh.exp, iat: refresh.iat };
+      return { active: true, token_type: 'refresh_token', scope: refresh.scope, client_id: refresh.clientId, sub: refresh.accountId, iss: providerRef.current.issuer, exp: refresh.exp, iat: refresh.iat } as const;
     }
-    return { active: false };
+    return { active: false } as const;
   });
 }

@@ -8,9 +8,12 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
 import { attemptsOf, findVisibleDelivery, requeueDelivery } from './delivery-store.ts';
 import { deliveryPageQuery, listDeliveries } from './list-deliveries.ts';
-import { publicDelivery } from './public-delivery.ts';
+import { deliveryChannelSchema, deliverySchema, deliveryStatusSchema, deliveryWithAttemptsSchema, publicDelivery } from './public-delivery.ts';
 import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';
-import { listOf } from '@paymesh/platform/pagination';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { listOf, listSchema } from '@paymesh/platform/pagination';
+
+const deliveryNotFound = errorAnswer('No such delivery the caller may see (delivery_not_found).');
 
 export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: () => void): void {
   const { db } = runtime.database;
@@ -20,11 +23,15 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       schema: {
         querystring: Type.Object({
           ...deliveryPageQuery,
-          channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('push'), Type.Literal('webhook')])),
-          status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])),
+          channel: Type.Optional(deliveryChannelSchema),
+          status: Type.Optional(deliveryStatusSchema),
           notification_id: Type.Optional(numericIdSchema),
           recipient_id: Type.Optional(numericIdSchema),
         }, { additionalProperties: false }),
+        response: {
+          200: listSchema(deliverySchema, 'The deliveries the caller may see, newest first: a user\'s own emails and pushes and their endpoints\' webhooks; an admin\'s, all.'),
+          400: errorAnswer('A parameter is not valid (parameter_invalid, parameter_unknown), or starting_after is not a delivery of this list (parameter_invalid).'),
+        },
       },
     }, async (request) => {
       const q = request.query;
@@ -33,12 +40,25 @@ export function deliveryRoutes(app: HttpServer, runtime: Runtime, kickWorker: ()
       return listOf(page.rows.map((r) => publicDelivery(r)), page.hasMore);
     });
 
-    scope.get('/notifications/deliveries/:id', { config: { scope: 'notifications:read' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.get('/notifications/deliveries/:id', {
+      config: { scope: 'notifications:read' },
+      schema: { params: objectIdParams, response: { 200: deliveryWithAttemptsSchema, 404: deliveryNotFound } },
+    }, async (request) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       return publicDelivery(row, await attemptsOf(db, row.id));
     });
 
-    scope.post('/notifications/deliveries/:id/redeliver', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
+    scope.post('/notifications/deliveries/:id/redeliver', {
+      config: { scope: 'notifications:write' },
+      schema: {
+        params: objectIdParams,
+        response: {
+          202: Type.Object(deliverySchema.properties, { description: 'Queued for one more attempt, now (`pending`); a delivery already pending is answered as it is.' }),
+          404: deliveryNotFound,
+          409: errorAnswer('An email or push that was delivered is not sent again (delivery_already_delivered), or the delivery\'s content was erased (delivery_not_redeliverable).'),
+        },
+      },
+    }, async (request, reply) => {
       const row = await findVisibleDelivery(db, request.caller, request.params.id);
       if (row.payload_erased === true) throw notificationsErrors.deliveryNotRedeliverable();
       // A delivered webhook may be resent (a receiver that lost it); a delivered email or push would

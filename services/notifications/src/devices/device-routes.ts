@@ -1,18 +1,31 @@
 // Push devices: the caller's own only (another user's device id is 404). Registering checks the
 // token or Web Push subscription; register-device.ts decides whose device it is.
-import { Type } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
+import { noContent } from '@paymesh/platform/openapi/no-content';
 import { deleteDevice, devicesOf, type DeviceRow } from './device-store.ts';
 import { registerDevice } from './register-device.ts';
 import { objectIdParams } from '@paymesh/platform/ids';
-import { listOf } from '@paymesh/platform/pagination';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { listOf, listSchema } from '@paymesh/platform/pagination';
 
-const publicDevice = (row: DeviceRow) => ({
+const platformSchema = Type.Union([Type.Literal('ios'), Type.Literal('android'), Type.Literal('web')]);
+
+/** A push device as the API shows it (publicDevice): never its whole token. */
+const deviceSchema = Type.Object({
+  id: Type.String({ description: 'The device\'s id (`dev_…`).' }),
+  object: Type.Literal('device'),
+  platform: platformSchema,
+  token_suffix: Type.String({ description: 'The last 8 characters of the device token or Web Push endpoint, to recognise it.' }),
+  created_at: Type.String({ format: 'date-time' }),
+}, { description: 'A push device: a mobile push token or a Web Push subscription.' });
+
+const publicDevice = (row: DeviceRow): Static<typeof deviceSchema> => ({
   id: row.id,
   object: 'device',
   platform: row.platform,
@@ -32,7 +45,7 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
         // One object, not a union of the two shapes: ajv reports a union's errors against its first
         // branch, so a web registration with a bad key was answered "missing device_token".
         body: Type.Object({
-          platform: Type.Union([Type.Literal('ios'), Type.Literal('android'), Type.Literal('web')]),
+          platform: platformSchema,
           device_token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_:.-]+$', minLength: 8, maxLength: 1024 })),
           subscription: Type.Optional(Type.Object({
             endpoint: Type.String({ minLength: 8, maxLength: 2048 }),
@@ -40,6 +53,12 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
             expirationTime: Type.Optional(Type.Union([Type.Null(), Type.Number()])),
           }, { additionalProperties: false })),
         }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(deviceSchema.properties, { description: 'This user had registered the token already: the same device (a Web Push subscription\'s keys are updated).' }),
+          201: Type.Object(deviceSchema.properties, { description: 'The device is registered.' }),
+          400: errorAnswer('A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), the Web Push subscription is not valid or not allowed (subscription_invalid), or the user has as many devices as allowed (too_many_devices).'),
+          404: errorAnswer('The caller was deleted (recipient_not_found).'),
+        },
       },
     }, async (request, reply) => {
       const userId = localUserId(request.caller);
@@ -72,12 +91,18 @@ export function deviceRoutes(app: HttpServer, runtime: Runtime, checkWebPushEndp
       return reply.code(device.created ? 201 : 200).send(publicDevice(device.row));
     });
 
-    scope.get('/notifications/devices', { config: { scope: 'notifications:read' } }, async (request) => {
+    scope.get('/notifications/devices', {
+      config: { scope: 'notifications:read' },
+      schema: { response: { 200: listSchema(deviceSchema, 'The caller\'s devices, all of them in one page (`has_more` is always false).') } },
+    }, async (request) => {
       const rows = await devicesOf(db, localUserId(request.caller));
       return listOf(rows.map(publicDevice), false);
     });
 
-    scope.delete('/notifications/devices/:id', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
+    scope.delete('/notifications/devices/:id', {
+      config: { scope: 'notifications:write' },
+      schema: { params: objectIdParams, response: { 204: noContent('Removed: the device gets no more pushes.'), 404: errorAnswer('No such device of the caller\'s (device_not_found).') } },
+    }, async (request, reply) => {
       if (!(await deleteDevice(db, localUserId(request.caller), request.params.id))) throw notificationsErrors.deviceNotFound();
       return reply.code(204).send();
     });

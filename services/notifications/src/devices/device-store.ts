@@ -1,7 +1,7 @@
 // A user's push devices as stored: listed and removed by their owner only.
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 
-export interface DeviceRow { id: string; platform: string; token: string; created_at: string | Date }
+export interface DeviceRow { id: string; platform: 'ios' | 'android' | 'web'; token: string; created_at: string | Date }
 
 /** The user's devices, newest first. */
 export function devicesOf(db: Db, userId: string): Promise<DeviceRow[]> {

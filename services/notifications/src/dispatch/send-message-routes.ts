@@ -4,9 +4,10 @@ import { Type } from '@fastify/type-provider-typebox';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
-import { publicNotification } from '../inbox/notification.ts';
+import { notificationSchema, publicNotification } from '../inbox/notification.ts';
 import { notificationType, notificationTypeSchema } from '../messages/notification-types.ts';
 import { dispatchMessage, type Fanout } from './dispatch-message.ts';
 
@@ -29,6 +30,17 @@ export function sendMessageRoutes(app: HttpServer, runtime: Runtime, fanout: Fan
           type: Type.Optional(notificationTypeSchema),
           data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
         }, { additionalProperties: false }),
+        response: {
+          201: Type.Object(notificationSchema.properties, { description: 'The notification it made in the recipient\'s inbox; email, push and webhook deliveries follow as the type and the recipient\'s preferences say.' }),
+          202: Type.Object({
+            object: Type.Literal('message'),
+            type: Type.String({ description: 'The notification type sent.' }),
+            in_app: Type.Literal(false, { description: 'No inbox notification was made (the type is not shown in the inbox, or the recipient switched it off there).' }),
+            deliveries: Type.Integer({ minimum: 0, description: 'How many email, push and webhook deliveries were recorded.' }),
+          }, { description: 'Accepted without an inbox notification: only the deliveries were recorded.' }),
+          403: errorAnswer('The caller is not an admin or a service (forbidden), the token lacks notifications:write (insufficient_scope), or only services may send this type (type_reserved).'),
+          404: errorAnswer('The recipient was deleted (recipient_not_found).'),
+        },
       },
     }, async (request, reply) => {
       const { caller } = request;

@@ -7,11 +7,15 @@ import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { notificationsErrors } from '../errors.ts';
+import { noContent } from '@paymesh/platform/openapi/no-content';
 import { deleteNotification, markAllRead, markRead, setRead, unreadCount } from './inbox-store.ts';
 import { listNotifications } from './list-notifications.ts';
-import { publicNotification } from './notification.ts';
+import { notificationSchema, publicNotification } from './notification.ts';
 import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import { pageLimit, pageQuery } from '@paymesh/platform/pagination';
+
+const notificationNotFound = errorAnswer('No such notification of the caller\'s (notification_not_found); the error object also carries the contract\'s top-level `message`.');
 
 export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
@@ -24,6 +28,12 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
           ...pageQuery(numericIdSchema),
           unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
         }, { additionalProperties: false }),
+        response: {
+          200: Type.Array(notificationSchema, {
+            description: 'The caller\'s notifications, newest first, as a bare array (the seed\'s contract); the next page starts after the last id (`starting_after`).',
+            headers: { 'paymesh-has-more': { type: 'string', enum: ['true', 'false'], description: 'Whether a next page exists.' } },
+          }),
+        },
       },
     }, async (request, reply) => {
       const { caller } = request;
@@ -37,7 +47,16 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       return page.rows.map(publicNotification);
     });
 
-    scope.put('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
+    scope.put('/notifications/:id', {
+      config: { scope: 'notifications:write' },
+      schema: {
+        params: Type.Object({ id: Type.String() }),
+        response: {
+          200: Type.Object({ message: Type.String({ examples: ['Notification marked as read.'] }) }, { description: 'Marked read (the contract\'s answer); marking it again keeps the first read time.' }),
+          404: notificationNotFound,
+        },
+      },
+    }, async (request) => {
       const { caller } = request;
       const recipient = localUserId(caller);
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
@@ -47,13 +66,24 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       return { message: 'Notification marked as read.' };
     });
 
-    scope.get('/notifications/unread_count', { config: { scope: 'notifications:read' } }, async (request) => {
-      return { object: 'unread_count', unread: await unreadCount(db, localUserId(request.caller)) };
+    scope.get('/notifications/unread_count', {
+      config: { scope: 'notifications:read' },
+      schema: {
+        response: {
+          200: Type.Object({ object: Type.Literal('unread_count'), unread: Type.Integer({ minimum: 0, description: 'How many of the caller\'s notifications are unread.' }) }, { description: 'The caller\'s unread count.' }),
+        },
+      },
+    }, async (request) => {
+      return { object: 'unread_count' as const, unread: await unreadCount(db, localUserId(request.caller)) };
     });
 
     scope.patch('/notifications/:id', {
       config: { scope: 'notifications:write' },
-      schema: { params: Type.Object({ id: Type.String() }), body: Type.Object({ read: Type.Boolean() }, { additionalProperties: false }) },
+      schema: {
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Object({ read: Type.Boolean() }, { additionalProperties: false }),
+        response: { 200: notificationSchema, 404: notificationNotFound },
+      },
     }, async (request) => {
       const recipient = localUserId(request.caller);
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
@@ -62,12 +92,28 @@ export function inboxRoutes(app: HttpServer, runtime: Runtime): void {
       return publicNotification(row);
     });
 
-    scope.post('/notifications/mark_all_read', { config: { scope: 'notifications:write' } }, async (request) => {
+    scope.post('/notifications/mark_all_read', {
+      config: { scope: 'notifications:write' },
+      schema: {
+        response: {
+          200: Type.Object({
+            message: Type.String({ examples: ['All notifications marked as read.'] }),
+            updated: Type.Integer({ minimum: 0, description: 'How many notifications were unread and are now read.' }),
+          }, { description: 'Every unread notification of the caller is marked read.' }),
+        },
+      },
+    }, async (request) => {
       const updated = await markAllRead(db, localUserId(request.caller));
       return { message: 'All notifications marked as read.', updated };
     });
 
-    scope.delete('/notifications/:id', { config: { scope: 'notifications:write' }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+    scope.delete('/notifications/:id', {
+      config: { scope: 'notifications:write' },
+      schema: {
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: noContent('Deleted.'), 404: notificationNotFound },
+      },
+    }, async (request, reply) => {
       const recipient = localUserId(request.caller);
       if (!isNumericId(request.params.id)) throw notificationsErrors.notificationNotFound();
       const deleted = await deleteNotification(db, recipient, request.params.id);

@@ -1,3 +1,4 @@
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { announceInboxChange } from './announce-inbox-change.ts';
@@ -13,8 +14,21 @@ export interface NotificationRow {
   read_at: string | Date | null;
 }
 
+/** A notification as the API shows it (publicNotification); also each live stream's `notification` event. */
+export const notificationSchema = Type.Object({
+  id: Type.Integer({ description: 'The notification\'s id; ids grow with time, so the newest has the largest.' }),
+  message: Type.String(),
+  sent_at: Type.String({ format: 'date-time' }),
+  read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When it was first marked read; null while unread.' }),
+  type: Type.String({ description: 'The notification type (`payment.succeeded`, `message`, or a custom type an admin or service sent; GET /notifications/preferences lists the catalogue).' }),
+  title: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown(), { description: 'The sender\'s details (a payment\'s id and amount, `action_url` …); `{}` when none.' }),
+}, { description: 'A notification in the user\'s inbox.' });
+
+export type PublicNotification = Static<typeof notificationSchema>;
+
 /** The contract's shape ({id, message, sent_at, read_at}) plus what the richer inbox needs. */
-export function publicNotification(row: NotificationRow) {
+export function publicNotification(row: NotificationRow): PublicNotification {
   return {
     id: Number(row.id),
     message: row.message,

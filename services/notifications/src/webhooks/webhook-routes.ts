@@ -7,17 +7,18 @@ import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { deliveryPageQuery, listDeliveries } from '../delivery/list-deliveries.ts';
-import { publicDelivery } from '../delivery/public-delivery.ts';
+import { deliverySchema, deliveryStatusSchema, publicDelivery } from '../delivery/public-delivery.ts';
 import { notificationsErrors } from '../errors.ts';
-import { isCatalogued, notificationType, notificationTypes } from '../messages/notification-types.ts';
-import { publicEndpoint } from './webhook-endpoint.ts';
+import { isCatalogued, notificationType } from '../messages/notification-types.ts';
+import { noContent } from '@paymesh/platform/openapi/no-content';
+import { publicEndpoint, webhookEndpointSchema, webhookEndpointWithSecretSchema } from './webhook-endpoint.ts';
 import { createEndpoint, deleteEndpoint, endpointsOf, findEndpoint, rotateEndpointSecret, updateEndpoint } from './webhook-endpoint-store.ts';
 import { newWebhookSecret } from './webhook-signature.ts';
 import { objectIdParams } from '@paymesh/platform/ids';
-import { listOf } from '@paymesh/platform/pagination';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { listOf, listSchema } from '@paymesh/platform/pagination';
 
-/** The event types a webhook may subscribe to: every catalogued type without a secret, or `*`. */
-export const webhookEventTypes = ['*', ...notificationTypes.filter((t) => !t.secret).map((t) => t.type)];
+const endpointNotFound = errorAnswer('No such webhook endpoint of the caller\'s; an admin may name anyone\'s (webhook_endpoint_not_found).');
 
 function checkEventTypes(types: readonly string[]): string[] {
   for (const t of types) if (t !== '*' && (!isCatalogued(t) || notificationType(t).secret)) throw notificationsErrors.unknownEventType(t);
@@ -47,6 +48,12 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
           description: Type.Optional(Type.String({ maxLength: 500 })),
           all_users: Type.Optional(Type.Boolean()),
         }, { additionalProperties: false }),
+        response: {
+          201: webhookEndpointWithSecretSchema,
+          400: errorAnswer('A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), an event type cannot be subscribed to (event_type_unknown), the URL is not a public http(s) address (url_not_allowed), or the caller has as many endpoints as allowed (too_many_webhook_endpoints).'),
+          403: errorAnswer('The token lacks notifications:write (insufficient_scope), or all_users was asked by someone other than an admin (forbidden).'),
+          404: errorAnswer('The caller was deleted (recipient_not_found).'),
+        },
       },
     }, async (request, reply) => {
       const { caller } = request;
@@ -59,12 +66,18 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       return reply.code(201).send(publicEndpoint(row, secret));
     });
 
-    scope.get('/notifications/webhooks', { config: { scope: 'notifications:read' } }, async (request) => {
+    scope.get('/notifications/webhooks', {
+      config: { scope: 'notifications:read' },
+      schema: { response: { 200: listSchema(webhookEndpointSchema, 'The caller\'s own endpoints, newest first, all in one page (`has_more` is always false).') } },
+    }, async (request) => {
       const rows = await endpointsOf(db, localUserId(request.caller));
       return listOf(rows.map((r) => publicEndpoint(r)), false);
     });
 
-    scope.get('/notifications/webhooks/:id', { config: { scope: 'notifications:read' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.get('/notifications/webhooks/:id', {
+      config: { scope: 'notifications:read' },
+      schema: { params: objectIdParams, response: { 200: webhookEndpointSchema, 404: endpointNotFound } },
+    }, async (request) => {
       return publicEndpoint(await findEndpoint(db, request.caller, request.params.id));
     });
 
@@ -78,6 +91,11 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
           description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
           disabled: Type.Optional(Type.Boolean()),
         }, { additionalProperties: false, minProperties: 1 }),
+        response: {
+          200: webhookEndpointSchema,
+          400: errorAnswer('A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), an event type cannot be subscribed to (event_type_unknown), or the URL is not a public http(s) address (url_not_allowed).'),
+          404: endpointNotFound,
+        },
       },
     }, async (request) => {
       const b = request.body;
@@ -86,7 +104,10 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       return publicEndpoint(await updateEndpoint(db, request.caller, request.params.id, { url: b.url, eventTypes, description: b.description, disabled: b.disabled }));
     });
 
-    scope.delete('/notifications/webhooks/:id', { config: { scope: 'notifications:write' }, schema: { params: objectIdParams } }, async (request, reply) => {
+    scope.delete('/notifications/webhooks/:id', {
+      config: { scope: 'notifications:write' },
+      schema: { params: objectIdParams, response: { 204: noContent('Deleted: deliveries still due to it are canceled.'), 404: endpointNotFound } },
+    }, async (request, reply) => {
       await deleteEndpoint(db, request.caller, request.params.id);
       return reply.code(204).send();
     });
@@ -95,7 +116,11 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
     // receivers can switch over without missing a delivery.
     scope.post('/notifications/webhooks/:id/rotate_secret', {
       config: { scope: 'notifications:write' },
-      schema: { params: objectIdParams, body: Type.Optional(Type.Object({ expires_in: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })) }, { additionalProperties: false })) },
+      schema: {
+        params: objectIdParams,
+        body: Type.Optional(Type.Object({ expires_in: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })) }, { additionalProperties: false })),
+        response: { 200: webhookEndpointWithSecretSchema, 404: endpointNotFound },
+      },
     }, async (request) => {
       const overlapSec = request.body?.expires_in ?? 86_400;
       const secret = newWebhookSecret();
@@ -107,7 +132,12 @@ export function webhookRoutes(app: HttpServer, runtime: Runtime, checkTarget: (u
       config: { scope: 'notifications:read' },
       schema: {
         params: objectIdParams,
-        querystring: Type.Object({ ...deliveryPageQuery, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead'), Type.Literal('canceled')])) }, { additionalProperties: false }),
+        querystring: Type.Object({ ...deliveryPageQuery, status: Type.Optional(deliveryStatusSchema) }, { additionalProperties: false }),
+        response: {
+          200: listSchema(deliverySchema, 'The endpoint\'s deliveries, newest first.'),
+          400: errorAnswer('A parameter is not valid (parameter_invalid, parameter_unknown), or starting_after is not a delivery of this list (parameter_invalid).'),
+          404: endpointNotFound,
+        },
       },
     }, async (request) => {
       const endpoint = await findEndpoint(db, request.caller, request.params.id);

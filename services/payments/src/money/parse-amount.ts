@@ -1,6 +1,7 @@
 // Exact decimal parsing into integer minor units: the text is split, never multiplied as a float.
 // JSON numbers reach here as their source text (see json-with-exact-amounts.ts), so 100.10 is
 // "100.10", not 100.09999999999999.
+import { Type } from '@fastify/type-provider-typebox';
 import { paymentsErrors } from '../errors.ts';
 import { currencyExponents } from './currencies.ts';
 
@@ -26,6 +27,16 @@ export function formatAmount(minor: bigint, currency: string): string {
   if (formatter === undefined) formatters.set(currency, (formatter = new Intl.NumberFormat('en-US', { style: 'currency', currency })));
   return formatter.format(toDecimalString(minor, currency) as unknown as number);
 }
+
+/** The fields publicAmount() writes, as the API document describes them (spread into a resource's schema). */
+export const publicAmountFields = {
+  amount: Type.Integer({ description: 'The amount in minor units of the currency (cents; yen have none): 10050 is $100.50.' }),
+  amount_decimal: Type.String({ description: 'The same amount in the major unit as an exact decimal string, with the currency\'s decimals: "100.50".' }),
+  amount_display: Type.String({ description: 'The same amount formatted for a person (en-US): "$100.50".' }),
+};
+
+/** How the API shows a currency: its ISO 4217 code in lower case, as Stripe does. */
+export const publicCurrencySchema = Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 currency code, lower case: "usd".' });
 
 /** How the API shows an amount: minor units (Stripe's `amount`), the exact decimal, and for people. */
 export function publicAmount(minorText: string, currency: string) {

@@ -4,14 +4,17 @@ import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from '../processor/card-details.ts';
-import { cardMethod, insertPaymentMethod, publicPaymentMethod } from './payment-method.ts';
+import { cardMethod, deletedPaymentMethodSchema, insertPaymentMethod, publicPaymentMethod, savedPaymentMethodSchema } from './payment-method.ts';
 import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
 import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';
-import { listOf } from '@paymesh/platform/pagination';
+import { listOf, listSchema } from '@paymesh/platform/pagination';
+
+const notFound = errorAnswer('No such payment method (payment_method_not_found); another user\'s, or a deleted one, is as absent.');
 
 export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void {
   const findOwned = async (id: string, caller: Parameters<typeof mayActFor>[0]) => {
@@ -23,7 +26,17 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
     scope.post('/payment_methods', {
       config: { scope: 'payments:write' },
-      schema: { body: Type.Object({ type: Type.Optional(Type.Literal('card')), card: cardSchema, user_id: Type.Optional(userIdSchema) }, { additionalProperties: false }) },
+      schema: {
+        body: Type.Object({ type: Type.Optional(Type.Literal('card')), card: cardSchema, user_id: Type.Optional(userIdSchema) }, { additionalProperties: false }),
+        response: {
+          200: savedPaymentMethodSchema,
+          400: errorAnswer('A parameter is missing or not valid (parameter_missing, parameter_unknown, parameter_invalid), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused).'),
+          402: errorAnswer('The card details are not valid (card_error: incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc; `param` names the field).'),
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), `user_id` is another user\'s and the caller is not an admin or a service (forbidden), or the user is disabled (user_disabled).'),
+          404: errorAnswer('No such user (user_not_found).'),
+          503: errorAnswer('The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was saved; retry.'),
+        },
+      },
     }, async (request, reply) => {
       const { caller, body } = request;
       const key = ctx.idempotency.key(request);
@@ -43,7 +56,13 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
 
     scope.get('/payment_methods', {
       config: { scope: 'payments:read' },
-      schema: { querystring: Type.Object({ user_id: Type.Optional(numericIdSchema) }, { additionalProperties: false }) },
+      schema: {
+        querystring: Type.Object({ user_id: Type.Optional(numericIdSchema) }, { additionalProperties: false }),
+        response: {
+          200: listSchema(savedPaymentMethodSchema),
+          403: errorAnswer('The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user\'s and names no user_id (forbidden).'),
+        },
+      },
     }, async (request) => {
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
@@ -52,14 +71,14 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });
 
-    scope.get('/payment_methods/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.get('/payment_methods/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams, response: { 200: savedPaymentMethodSchema, 404: notFound } } }, async (request) => {
       return publicPaymentMethod(await findOwned(request.params.id, request.caller));
     });
 
-    scope.delete('/payment_methods/:id', { config: { scope: 'payments:write' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.delete('/payment_methods/:id', { config: { scope: 'payments:write' }, schema: { params: objectIdParams, response: { 200: deletedPaymentMethodSchema, 404: notFound } } }, async (request) => {
       const row = await findOwned(request.params.id, request.caller);
       await detachMethod(ctx.db, row.id);
-      return { id: row.id, object: 'payment_method', deleted: true };
+      return { id: row.id, object: 'payment_method' as const, deleted: true as const };
     });
   });
 }

@@ -1,16 +1,17 @@
 // Payment methods: a card as the processor's token plus what people recognise it by, or the
 // user's wallet. How a request names one (`payment_method` in a body) is resolved here.
 import { randomBytes } from 'node:crypto';
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentsErrors } from '../errors.ts';
 import type { CardProcessor } from '../processor/card-processor.ts';
 import { testPaymentMethods } from '../processor/test-card-processor.ts';
-import { checkCardDetails, summarizeCard, type CardDetails, type CardMethod, type CardSummary } from '../processor/card-details.ts';
+import { cardSummarySchema, checkCardDetails, summarizeCard, type CardBrand, type CardDetails, type CardMethod, type CardSummary } from '../processor/card-details.ts';
 
 export interface PaymentMethodRow {
   id: string;
   user_id: string;
-  brand: string;
+  brand: CardBrand;
   last4: string;
   exp_month: number;
   exp_year: number;
@@ -74,12 +75,41 @@ export function summaryOf(row: PaymentMethodRow): CardSummary {
   return { brand: row.brand, last4: row.last4, exp_month: Number(row.exp_month), exp_year: Number(row.exp_year), fingerprint: row.fingerprint };
 }
 
+/** A card as a payment or top-up shows it, kept with it (its saved method may be deleted later). */
+export const cardSnapshotSchema = Type.Object({
+  id: Type.String({ description: 'The payment method\'s id (pm_…).' }),
+  type: Type.Literal('card'),
+  card: cardSummarySchema,
+});
+export const walletSnapshotSchema = Type.Object({ type: Type.Literal('wallet') });
+/** What a payment shows of its method: the card it was attempted with, or the wallet. */
+export const methodSnapshotSchema = Type.Union([cardSnapshotSchema, walletSnapshotSchema]);
+export type CardSnapshot = Static<typeof cardSnapshotSchema>;
+export type MethodSnapshot = Static<typeof methodSnapshotSchema>;
+
 /** What a payment or top-up shows of its method. */
-export function methodSnapshot(method: CardMethod | 'wallet'): Record<string, unknown> {
+export function methodSnapshot(method: CardMethod | 'wallet'): MethodSnapshot {
   return method === 'wallet' ? { type: 'wallet' } : { id: method.id, type: 'card', card: method.summary };
 }
 
-export function publicPaymentMethod(row: PaymentMethodRow) {
+/** A saved card as the API shows it (POST and GET /payment_methods). */
+export const savedPaymentMethodSchema = Type.Object({
+  id: Type.String({ description: 'pm_…' }),
+  object: Type.Literal('payment_method'),
+  type: Type.Literal('card'),
+  user_id: Type.Integer({ minimum: 1, description: 'The user the card belongs to.' }),
+  card: cardSummarySchema,
+  created: Type.Integer({ description: 'When it was saved, in Unix seconds.' }),
+}, { description: 'A card saved for a user; payments name it by its id. The number and CVC went to the processor only.' });
+
+/** DELETE /payment_methods/:id's answer. */
+export const deletedPaymentMethodSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('payment_method'),
+  deleted: Type.Literal(true),
+}, { description: 'The payment method was detached: it can no longer pay; payments made with it keep their snapshot of the card.' });
+
+export function publicPaymentMethod(row: PaymentMethodRow): Static<typeof savedPaymentMethodSchema> {
   return { id: row.id, object: 'payment_method', type: 'card', user_id: Number(row.user_id), card: summaryOf(row), created: Math.floor(new Date(row.created_at).getTime() / 1000) };
 }
 

@@ -11,11 +11,12 @@ import type { Hold } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
 import { LedgerError, type Ledger } from '../ledger/ledger.ts';
 import type { CardMethod } from '../processor/card-details.ts';
-import { methodSnapshot } from '../payment-methods/payment-method.ts';
+import { methodSnapshot, type MethodSnapshot } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { adoptAttempt, authorizeRequest, callProcessor, startAttempt, type AttemptParameters, type ProcessorAttempt } from '../processor/processor-attempt.ts';
 import type { Held } from '../processor/reverse-attempt.ts';
 import type { PaymentStatus } from './payment-status.ts';
+import type { LastPaymentError, NextAction } from './payment.ts';
 import { PaymentFailed, PaymentProcessing, PaymentRequiresAction, PaymentRequiresCapture, PaymentSucceeded } from '../events.ts';
 
 export interface PaymentError {
@@ -28,7 +29,7 @@ export interface PaymentError {
 /** What the processor said about a card. */
 export type CardAttempt =
   | { readonly outcome: 'succeeded' | 'requires_capture' | 'processing'; readonly authorization: string }
-  | { readonly outcome: 'requires_action'; readonly nextAction: Record<string, unknown> }
+  | { readonly outcome: 'requires_action'; readonly nextAction: NextAction }
   | { readonly outcome: 'failed'; readonly error: PaymentError };
 
 export type AuthorizeAttempt = ProcessorAttempt<Extract<AttemptParameters, { operation: 'authorize' }>>;
@@ -46,13 +47,13 @@ export interface AttemptFields {
   readonly status: PaymentStatus;
   readonly payment_method_type: 'card' | 'wallet' | null;
   readonly payment_method_id: string | null;
-  readonly payment_method: Record<string, unknown> | null;
+  readonly payment_method: MethodSnapshot | null;
   readonly processor_authorization: string | null;
   readonly authorization_transfer_id: string | null;
   readonly amount_capturable: bigint;
   readonly amount_received: bigint;
-  readonly last_payment_error: Record<string, unknown> | null;
-  readonly next_action: Record<string, unknown> | null;
+  readonly last_payment_error: LastPaymentError | null;
+  readonly next_action: NextAction | null;
 }
 
 /**
@@ -181,7 +182,7 @@ export async function attemptWallet(tx: Db, ledger: Ledger, target: AttemptTarge
 }
 
 /** Stripe's failed attempt: back to requires_payment_method, the error kept with the method it concerned. */
-function failedFields(error: PaymentError, method: Record<string, unknown>): AttemptFields {
+function failedFields(error: PaymentError, method: MethodSnapshot): AttemptFields {
   return {
     status: 'requires_payment_method',
     payment_method_type: null,

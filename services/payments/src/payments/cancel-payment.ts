@@ -10,14 +10,12 @@ import { PaymentCanceled } from '../events.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { callProcessor, dropAttempt, processorKey, startAttempt, type ProcessorAttempt } from '../processor/processor-attempt.ts';
-import { controlsAuthorization, paymentColumns, paymentEventData, publicPayment, type PaymentRow } from './payment.ts';
+import { controlsAuthorization, paymentColumns, paymentEventData, publicPayment, type CancellationReason, type PaymentRow } from './payment.ts';
 import { paymentsErrors } from '../errors.ts';
 import { assertAction, assertTransition } from './payment-status.ts';
 import { lockPayment } from './payment-store.ts';
 
-export const cancellationReasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
-
-export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymentId: string, reason: string | undefined, hold: Hold, store: StoreOutcome): Promise<Outcome> {
+export async function cancelPayment(ctx: PaymentsContext, caller: Caller, paymentId: string, reason: CancellationReason | undefined, hold: Hold, store: StoreOutcome): Promise<Outcome> {
   const { row, outcome, voiding } = await ctx.db.transaction(async (tx) => {
     const payment = await lockPayment(tx, paymentId, (p) => mayActFor(caller, p.user_id));
     if (payment.status === 'requires_capture' && !controlsAuthorization(caller, payment)) throw paymentsErrors.notYourAuthorization();

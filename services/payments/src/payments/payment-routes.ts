@@ -1,26 +1,29 @@
 // Payments: POST /payments (the contract; creates and, by default, confirms), GET /payments/:id,
 // GET /payments, and the lifecycle actions confirm, capture and cancel. Every POST runs under
 // Idempotency-Key; validation happens before it, so a request that failed validation stores nothing.
-import { Type } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { errorCarrying } from '../error-carrying.ts';
+import { literalUnion } from '@paymesh/platform/literal-union';
 import { paymentsErrors } from '../errors.ts';
 import type { Outcome } from '../idempotency/idempotent-post.ts';
 import { formatAmount } from '../money/parse-amount.ts';
 import { requestedMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { actingUser, amountSchema, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
-import { cancelPayment, cancellationReasons } from './cancel-payment.ts';
+import { cancelPayment } from './cancel-payment.ts';
 import { capturePayment } from './capture-payment.ts';
 import { confirmPayment } from './confirm-payment.ts';
 import { createPayment } from './create-payment.ts';
 import { listPayments } from './list-payments.ts';
-import { publicPayment, type PaymentRow } from './payment.ts';
+import { cancellationReasons, paymentSchema, publicPayment, type PaymentRow } from './payment.ts';
 import { paymentStatuses } from './payment-status.ts';
 import { findPayment } from './payment-store.ts';
 import { numericIdSchema, objectIdParams, objectIdSchema } from '@paymesh/platform/ids';
-import { listOf, pageLimit, pageQuery } from '@paymesh/platform/pagination';
+import { listOf, listSchema, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 const createBody = Type.Object({
   amount: amountSchema,
@@ -43,6 +46,22 @@ function failedAttempt(row: PaymentRow): Outcome | undefined {
   return { status: 402, body: JSON.stringify(appError.toBody()) };
 }
 
+/** POST /payments's answer (the compatibility contract's shape). */
+const createdPaymentSchema = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String({ description: 'For a person: "Payment of $100.00 received from user 12345".' }),
+  payment: paymentSchema,
+}, { description: 'The payment, created and, unless `confirm` was false, attempted: see its status.' });
+
+/** The 402 of a failed attempt (failedAttempt above), or of card details refused before any attempt. */
+const attemptFailedAnswer = errorCarrying(
+  { payment: Type.Optional(paymentSchema) },
+  'The attempt failed: the card was declined (card_error: card_declined, expired_card, incorrect_cvc, processing_error … with decline_code) or the wallet balance is too low (balance_insufficient). `error.payment` is the payment, back in requires_payment_method with its last_payment_error: confirm it again with another method. Card details that are not valid (incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc) are refused the same way before anything is attempted, without `error.payment`.',
+);
+
+const idempotencyCodes = 'idempotency_key_invalid, idempotency_key_reused';
+const parameterCodes = 'parameter_missing, parameter_unknown, parameter_invalid';
+
 const createdMessages: Record<string, string> = {
   succeeded: 'received from',
   requires_capture: 'authorized for',
@@ -57,7 +76,8 @@ function renderCreated(row: PaymentRow): Outcome {
   const failed = failedAttempt(row);
   if (failed !== undefined) return failed;
   const amount = formatAmount(BigInt(row.amount_minor), row.currency.trim());
-  return { status: 200, body: JSON.stringify({ success: true, message: `Payment of ${amount} ${createdMessages[row.status]} user ${row.user_id}`, payment: publicPayment(row) }) };
+  const created: Static<typeof createdPaymentSchema> = { success: true, message: `Payment of ${amount} ${createdMessages[row.status]} user ${row.user_id}`, payment: publicPayment(row) };
+  return { status: 200, body: JSON.stringify(created) };
 }
 
 function renderPayment(row: PaymentRow): Outcome {
@@ -72,7 +92,20 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
   });
 
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
-    scope.post('/payments', { config: { scope: 'payments:write' }, schema: { body: createBody } }, async (request, reply) => {
+    scope.post('/payments', {
+      config: { scope: 'payments:write' },
+      schema: {
+        body: createBody,
+        response: {
+          200: createdPaymentSchema,
+          400: errorAnswer(`A parameter is missing or not valid (${parameterCodes}, amount_invalid, currency_invalid, payment_method_required), or the Idempotency-Key is (${idempotencyCodes}).`),
+          402: attemptFailedAnswer,
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), `user_id` is another user\'s and the caller is not an admin or a service (forbidden), or the user is disabled (user_disabled).'),
+          404: errorAnswer('No such user (user_not_found), or no such saved payment method of this user (payment_method_not_found).'),
+          503: errorAnswer('The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was done; retry.'),
+        },
+      },
+    }, async (request, reply) => {
       const { caller, body } = request;
       const key = idempotency.key(request);
       const userId = actingUser(caller, body.user_id);
@@ -95,7 +128,18 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
 
     scope.post('/payments/:id/confirm', {
       config: { scope: 'payments:write' },
-      schema: { params: objectIdParams, body: Type.Object({ payment_method: Type.Optional(paymentMethodSchema) }, { additionalProperties: false }) },
+      schema: {
+        params: objectIdParams,
+        body: Type.Object({ payment_method: Type.Optional(paymentMethodSchema) }, { additionalProperties: false }),
+        response: {
+          200: paymentSchema,
+          400: errorAnswer(`The payment cannot be confirmed in its status (payment_unexpected_state), it has no payment method and none was given (payment_method_required), its saved method was deleted (payment_method_detached), a parameter is not valid (${parameterCodes}), or the Idempotency-Key is (${idempotencyCodes}).`),
+          402: attemptFailedAnswer,
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), or the payer is disabled (user_disabled).'),
+          404: errorAnswer('No such payment (payment_not_found), no such saved payment method of the payer (payment_method_not_found), or the payer no longer exists (user_not_found).'),
+          503: errorAnswer('The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was done; retry.'),
+        },
+      },
     }, async (request, reply) => {
       const { caller } = request;
       const key = idempotency.key(request);
@@ -109,7 +153,17 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
 
     scope.post('/payments/:id/capture', {
       config: { scope: 'payments:write' },
-      schema: { params: objectIdParams, body: Type.Object({ amount_to_capture: Type.Optional(amountSchema) }, { additionalProperties: false }) },
+      schema: {
+        params: objectIdParams,
+        body: Type.Object({ amount_to_capture: Type.Optional(amountSchema) }, { additionalProperties: false }),
+        response: {
+          200: paymentSchema,
+          400: errorAnswer(`The payment is not awaiting capture (payment_unexpected_state), amount_to_capture is more than was authorised (amount_too_large) or not valid (amount_invalid, ${parameterCodes}), or the Idempotency-Key is (${idempotencyCodes}).`),
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), or the caller is the payer of an authorisation they did not create (forbidden).'),
+          404: errorAnswer('No such payment (payment_not_found).'),
+          503: errorAnswer('The card processor is unavailable (processor_unavailable): nothing was captured; retry.'),
+        },
+      },
     }, async (request, reply) => {
       const { caller } = request;
       const key = idempotency.key(request);
@@ -127,7 +181,13 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       config: { scope: 'payments:write' },
       schema: {
         params: objectIdParams,
-        body: Type.Object({ cancellation_reason: Type.Optional(Type.Union(cancellationReasons.map((r) => Type.Literal(r)))) }, { additionalProperties: false }),
+        body: Type.Object({ cancellation_reason: Type.Optional(literalUnion(cancellationReasons)) }, { additionalProperties: false }),
+        response: {
+          200: paymentSchema,
+          400: errorAnswer(`The payment can no longer be canceled: it succeeded, was canceled or is processing (payment_unexpected_state); a parameter is not valid (${parameterCodes}), or the Idempotency-Key is (${idempotencyCodes}).`),
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), or the caller is the payer of an authorisation they did not create (forbidden).'),
+          404: errorAnswer('No such payment (payment_not_found).'),
+        },
       },
     }, async (request, reply) => {
       const { caller } = request;
@@ -135,7 +195,10 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       return idempotency.run(request, reply, key, (hold, store) => cancelPayment(ctx, caller, request.params.id, request.body.cancellation_reason, hold, store));
     });
 
-    scope.get('/payments/:id', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.get('/payments/:id', {
+      config: { scope: 'payments:read' },
+      schema: { params: objectIdParams, response: { 200: paymentSchema, 404: errorAnswer('No such payment (payment_not_found); another user\'s is as absent.') } },
+    }, async (request) => {
       const row = await findPayment(ctx.db, request.params.id);
       // Another user's payment is as absent as an unknown one.
       if (row === undefined || !mayActFor(request.caller, row.user_id)) throw paymentsErrors.paymentNotFound();
@@ -148,10 +211,14 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
         querystring: Type.Object({
           ...pageQuery(objectIdSchema),
           user_id: Type.Optional(numericIdSchema),
-          status: Type.Optional(Type.Union(paymentStatuses.map((s) => Type.Literal(s)))),
+          status: Type.Optional(literalUnion(paymentStatuses)),
           'created[gte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
           'created[lte]': Type.Optional(Type.String({ pattern: '^[0-9]{1,11}$' })),
         }, { additionalProperties: false }),
+        response: {
+          200: listSchema(paymentSchema),
+          400: errorAnswer(`A parameter is not valid (${parameterCodes}), or starting_after is not a payment of this list (parameter_invalid).`),
+        },
       },
     }, async (request) => {
       const { caller } = request;

@@ -20,7 +20,7 @@ export interface NewPaymentRow {
   readonly createdBy: string;
 }
 
-const jsonOrNull = (value: Record<string, unknown> | null) => (value === null ? null : JSON.stringify(value));
+const jsonOrNull = (value: object | null) => (value === null ? null : JSON.stringify(value));
 
 export async function insertPayment(tx: Db, input: NewPaymentRow, fields: AttemptFields): Promise<PaymentRow> {
   const [row] = await queryRows<PaymentRow>(tx, sql`

@@ -1,8 +1,31 @@
 // The payment as stored, as the API shows it, and as its events carry it.
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { isAdmin, type Caller } from '@paymesh/platform/auth/caller';
 import { sql } from '@paymesh/platform/db/open-database';
-import { formatAmount, publicAmount } from '../money/parse-amount.ts';
-import type { PaymentStatus } from './payment-status.ts';
+import { literalUnion } from '@paymesh/platform/literal-union';
+import { formatAmount, publicAmount, publicAmountFields, publicCurrencySchema } from '../money/parse-amount.ts';
+import { cardSnapshotSchema, methodSnapshotSchema, walletSnapshotSchema, type MethodSnapshot } from '../payment-methods/payment-method.ts';
+import { paymentStatuses, type PaymentStatus } from './payment-status.ts';
+
+export const cancellationReasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+export type CancellationReason = (typeof cancellationReasons)[number];
+
+/** Why the last attempt failed (Stripe's `last_payment_error`); the payment stays payable with another method. */
+export const lastPaymentErrorSchema = Type.Object({
+  type: Type.Union([Type.Literal('card_error'), Type.Literal('invalid_request_error')]),
+  code: Type.String({ description: 'card_declined, expired_card, balance_insufficient, capture_failed …' }),
+  decline_code: Type.Optional(Type.String({ description: 'Why the issuer declined the card, when it said.' })),
+  message: Type.String(),
+  payment_method: Type.Optional(Type.Union([cardSnapshotSchema, walletSnapshotSchema], { description: 'The method that was refused; absent for a capture the processor refused.' })),
+}, { description: 'Why the last attempt failed.' });
+export type LastPaymentError = Static<typeof lastPaymentErrorSchema>;
+
+/** What the payer must do before the payment can go on (requires_action). */
+export const nextActionSchema = Type.Object({
+  type: Type.Literal('three_d_secure'),
+  message: Type.String(),
+}, { description: 'The cardholder must authenticate; then confirm the payment again.' });
+export type NextAction = Static<typeof nextActionSchema>;
 
 export interface PaymentRow {
   id: string;
@@ -16,15 +39,15 @@ export interface PaymentRow {
   capture_method: 'automatic' | 'manual';
   payment_method_type: 'card' | 'wallet' | null;
   payment_method_id: string | null;
-  payment_method: Record<string, unknown> | null;
+  payment_method: MethodSnapshot | null;
   processor_authorization: string | null;
   authorization_transfer_id: string | null;
   amount_capturable: string;
   amount_received: string;
   amount_refunded: string;
-  last_payment_error: Record<string, unknown> | null;
-  next_action: Record<string, unknown> | null;
-  cancellation_reason: string | null;
+  last_payment_error: LastPaymentError | null;
+  next_action: NextAction | null;
+  cancellation_reason: CancellationReason | null;
   canceled_at: string | Date | null;
   created_at: string | Date;
 }
@@ -44,8 +67,32 @@ export function controlsAuthorization(caller: Caller, row: PaymentRow): boolean 
 
 const epochSeconds = (value: string | Date) => Math.floor(new Date(value).getTime() / 1000);
 
+const minorUnits = (description: string) => Type.Integer({ minimum: 0, description: `${description}, in minor units.` });
+
+/** The payment object of the API, as publicPayment() writes it. */
+export const paymentSchema = Type.Object({
+  id: Type.String({ description: 'pay_…' }),
+  object: Type.Literal('payment'),
+  user_id: Type.Integer({ minimum: 1, description: 'The user who pays.' }),
+  ...publicAmountFields,
+  amount_capturable: minorUnits('Authorised and not yet captured (requires_capture)'),
+  amount_received: minorUnits('Received: captured or paid'),
+  amount_refunded: minorUnits('Refunded, pending refunds included'),
+  currency: publicCurrencySchema,
+  status: literalUnion(paymentStatuses, { description: 'Where the payment is in its lifecycle; succeeded and canceled are final.' }),
+  capture_method: Type.Union([Type.Literal('automatic'), Type.Literal('manual')], { description: 'manual: an authorisation, captured by POST /payments/{id}/capture.' }),
+  payment_method: Type.Union([...methodSnapshotSchema.anyOf, Type.Null()], { description: 'The method the payment holds or was paid with; null before one is given, and after a failed attempt.' }),
+  last_payment_error: Type.Union([lastPaymentErrorSchema, Type.Null()]),
+  next_action: Type.Union([nextActionSchema, Type.Null()]),
+  cancellation_reason: Type.Union([...literalUnion(cancellationReasons).anyOf, Type.Null()]),
+  canceled_at: Type.Union([Type.Integer(), Type.Null()], { description: 'When it was canceled, in Unix seconds.' }),
+  description: Type.Union([Type.String(), Type.Null()]),
+  created: Type.Integer({ description: 'Unix seconds.' }),
+}, { description: 'A payment, with Stripe\'s PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form.' });
+export type Payment = Static<typeof paymentSchema>;
+
 /** The payment object of the API (Stripe-like: amounts in minor units, plus the exact decimal). */
-export function publicPayment(row: PaymentRow) {
+export function publicPayment(row: PaymentRow): Payment {
   const currency = row.currency.trim();
   return {
     id: row.id,

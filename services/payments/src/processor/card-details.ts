@@ -2,7 +2,9 @@
 // and Luhn check digit, the expiry, the CVC. The number and CVC are held only in memory, long
 // enough to hand them to the processor; what is kept is `CardSummary`.
 import { createHmac } from 'node:crypto';
+import { Type } from '@fastify/type-provider-typebox';
 import { paymentsErrors } from '../errors.ts';
+import { literalUnion } from '@paymesh/platform/literal-union';
 
 export interface CardDetails {
   readonly number: string;
@@ -11,15 +13,28 @@ export interface CardDetails {
   readonly cvc: string;
 }
 
+/** What cardBrand() can tell from a number. */
+export const cardBrands = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'unknown'] as const;
+export type CardBrand = (typeof cardBrands)[number];
+
 /** What the platform keeps and shows of a card. */
 export interface CardSummary {
-  readonly brand: string;
+  readonly brand: CardBrand;
   readonly last4: string;
   readonly exp_month: number;
   readonly exp_year: number;
   /** HMAC of the number under PAYMENTS_FINGERPRINT_KEY: the same card gives the same value, and it reveals nothing. */
   readonly fingerprint: string;
 }
+
+/** CardSummary as the API document describes it (a payment method's `card`). */
+export const cardSummarySchema = Type.Object({
+  brand: literalUnion(cardBrands, { description: 'From the number\'s prefix.' }),
+  last4: Type.String({ description: 'The last four digits of the number.' }),
+  exp_month: Type.Integer({ minimum: 1, maximum: 12 }),
+  exp_year: Type.Integer({ description: 'Four digits.' }),
+  fingerprint: Type.String({ description: 'The same for every use of the same card number (a keyed hash: it reveals nothing of the number).' }),
+}, { description: 'What the platform keeps and shows of a card: never its number or CVC.' });
 
 /** A card method ready to be charged: a saved one, or a new one to be stored with the payment. */
 export interface CardMethod {
@@ -43,7 +58,7 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-export function cardBrand(digits: string): string {
+export function cardBrand(digits: string): CardBrand {
   if (digits.startsWith('4')) return 'visa';
   if (/^(5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720)/.test(digits)) return 'mastercard';
   if (/^3[47]/.test(digits)) return 'amex';

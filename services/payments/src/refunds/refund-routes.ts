@@ -4,15 +4,24 @@ import { Type } from '@fastify/type-provider-typebox';
 import { mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { errorCarrying } from '../error-carrying.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { findPayment } from '../payments/payment-store.ts';
 import { amountSchema, requestAmount } from '../request-schemas.ts';
+import { literalUnion } from '@paymesh/platform/literal-union';
 import { createRefund } from './create-refund.ts';
-import { publicRefund, refundReasons } from './refund.ts';
+import { publicRefund, refundReasons, refundSchema } from './refund.ts';
 import { refundsOf } from './refund-store.ts';
 import { objectIdParams } from '@paymesh/platform/ids';
-import { listOf } from '@paymesh/platform/pagination';
+import { listOf, listSchema } from '@paymesh/platform/pagination';
+
+/** createRefund's 402: the processor refused the refund, which is kept as failed. */
+const refundFailedAnswer = errorCarrying(
+  { refund: refundSchema },
+  'The processor refused the refund (refund_failed): `error.refund` is the refund, failed with its failure_reason; its amount can be refunded again.',
+);
 
 export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
   protectedRoutes(app, ctx.runtime.verify, (scope) => {
@@ -22,8 +31,15 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
         params: objectIdParams,
         body: Type.Object({
           amount: Type.Optional(amountSchema),
-          reason: Type.Optional(Type.Union(refundReasons.map((r) => Type.Literal(r)))),
+          reason: Type.Optional(literalUnion(refundReasons)),
         }, { additionalProperties: false }),
+        response: {
+          200: refundSchema,
+          400: errorAnswer('The payment has not succeeded (payment_unexpected_state), is already refunded in full (charge_already_refunded), the amount is more than is left to refund (amount_too_large) or not valid (amount_invalid, parameter_invalid, parameter_unknown), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused).'),
+          402: refundFailedAnswer,
+          403: errorAnswer('The token lacks the scope payments:write (insufficient_scope), or the caller is not an admin or a service (forbidden): refunding is the merchant\'s decision.'),
+          404: errorAnswer('No such payment (payment_not_found).'),
+        },
       },
     }, async (request, reply) => {
       const { caller } = request;
@@ -35,7 +51,10 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
       return ctx.idempotency.run(request, reply, key, (hold, store) => createRefund(ctx, caller, payment.id, amount, request.body.reason, hold, store));
     });
 
-    scope.get('/payments/:id/refunds', { config: { scope: 'payments:read' }, schema: { params: objectIdParams } }, async (request) => {
+    scope.get('/payments/:id/refunds', {
+      config: { scope: 'payments:read' },
+      schema: { params: objectIdParams, response: { 200: listSchema(refundSchema), 404: errorAnswer('No such payment (payment_not_found); another user\'s is as absent.') } },
+    }, async (request) => {
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
       const rows = await refundsOf(ctx.db, payment.id);

@@ -4,14 +4,15 @@
 // which also forgets the attempt. A retry of a request that died resumes its attempt. A card that
 // needs 3-D Secure is refused: a top-up has no confirm step.
 import { randomBytes } from 'node:crypto';
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { WalletToppedUp } from '../events.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { Hold, Outcome, StoreOutcome } from '../idempotency/idempotent-post.ts';
 import { accounts } from '../ledger/ledger-accounts.ts';
-import { formatAmount, publicAmount } from '../money/parse-amount.ts';
-import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import { formatAmount, publicAmount, publicAmountFields, publicCurrencySchema } from '../money/parse-amount.ts';
+import { cardMethod, cardSnapshotSchema, insertPaymentMethod, methodSnapshot, type CardSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import { attemptCard, attemptTarget, beginCardAttempt, heldByCard, type CardAttempt } from '../payments/attempt-payment.ts';
 import { dropAttempt, finishAttempt } from '../processor/processor-attempt.ts';
@@ -22,11 +23,23 @@ interface TopUpRow {
   user_id: string;
   amount_minor: string;
   currency: string;
-  payment_method: Record<string, unknown>;
+  payment_method: CardSnapshot;
   created_at: string | Date;
 }
 
-export function publicTopUp(row: TopUpRow) {
+/** A top-up as the API shows it, as publicTopUp() writes it. */
+export const topUpSchema = Type.Object({
+  id: Type.String({ description: 'wtu_…' }),
+  object: Type.Literal('wallet_top_up'),
+  user_id: Type.Integer({ minimum: 1, description: 'The user whose wallet was credited.' }),
+  ...publicAmountFields,
+  currency: publicCurrencySchema,
+  status: Type.Literal('succeeded', { description: 'A top-up exists only once its card was charged: a refused card answers 402 and leaves none.' }),
+  payment_method: cardSnapshotSchema,
+  created: Type.Integer({ description: 'Unix seconds.' }),
+}, { description: 'Money charged to a card and credited to the user\'s wallet.' });
+
+export function publicTopUp(row: TopUpRow): Static<typeof topUpSchema> {
   const currency = row.currency.trim();
   return {
     id: row.id,

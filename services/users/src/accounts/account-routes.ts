@@ -4,16 +4,26 @@ import { Type } from '@fastify/type-provider-typebox';
 import { mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { deleteUser } from './delete-user.ts';
-import { findUserById, publicUser, stillAdmin } from './user.ts';
+import { legacySuccessSchema } from './legacy-success-schema.ts';
+import { findUserById, publicUser, stillAdmin, userSchema } from './user.ts';
+
+/**
+ * An answer without a body: `type: 'null'` tells the document generator to give it no content, and
+ * typed as undefined so that `reply.code(204).send()` type-checks (Type.Null() would want `send(null)`).
+ */
+const noContent = (description: string) => Type.Unsafe<undefined>({ type: 'null', description });
+
+const notFound = errorAnswer('No such user, or not one the caller may see or delete (user_not_found).');
 
 export function accountRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     // A service reads accounts under users:read; a user reads their own, an admin anyone's.
-    scope.get('/users/:id', { config: { scope: { service: 'users:read' } }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request) => {
+    scope.get('/users/:id', { config: { scope: { service: 'users:read' } }, schema: { params: Type.Object({ id: Type.String() }), response: { 200: userSchema, 404: notFound } } }, async (request) => {
       const { caller } = request;
       // Someone else's id answers 404, not 403: whether an account exists is not theirs to learn.
       if (!mayActFor(caller, request.params.id)) throw usersErrors.userNotFound();
@@ -33,13 +43,19 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
     };
 
     // Services cannot delete users.
-    scope.post('/users/delete_user', { config: { callers: ['user'] } }, async (request) => {
+    scope.post('/users/delete_user', {
+      config: { callers: ['user'] },
+      schema: { response: { 200: legacySuccessSchema, 400: errorAnswer('user_id is missing or not a string or number (parameter_invalid).'), 404: notFound } },
+    }, async (request) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       await remove(request.caller, body.user_id);
-      return { success: true, message: 'User deleted successfully' };
+      return { success: true, message: 'User deleted successfully' } as const;
     });
 
-    scope.delete('/users/:id', { config: { callers: ['user'] }, schema: { params: Type.Object({ id: Type.String() }) } }, async (request, reply) => {
+    scope.delete('/users/:id', {
+      config: { callers: ['user'] },
+      schema: { params: Type.Object({ id: Type.String() }), response: { 204: noContent('Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked.'), 404: notFound } },
+    }, async (request, reply) => {
       await remove(request.caller, request.params.id);
       return reply.code(204).send();
     });

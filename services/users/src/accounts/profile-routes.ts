@@ -5,6 +5,7 @@ import { localUserId } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { maxPasswordLength } from '../passwords/check-password.ts';
@@ -12,7 +13,7 @@ import type { AccountThrottles } from '../throttle/account-throttles.ts';
 import type { RegistrationContext } from './create-user.ts';
 import type { CurrentPasswordCheck } from './current-password-check.ts';
 import { updateOwnAccount } from './update-own-account.ts';
-import { findUserById, publicUser } from './user.ts';
+import { findUserById, publicUser, userSchema } from './user.ts';
 import { normalizeEmail } from './validate-registration.ts';
 
 // Nothing else is the user's to change (role, status, id are refused as unknown fields).
@@ -27,13 +28,33 @@ const profileChange = Type.Object({
 export function profileRoutes(app: HttpServer, runtime: Runtime, ctx: RegistrationContext, throttles: AccountThrottles, currentPasswords: CurrentPasswordCheck): void {
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
-    scope.get('/users/me', async (request) => {
+    scope.get('/users/me', {
+      schema: {
+        response: {
+          200: userSchema,
+          403: errorAnswer('The token names no Paymesh user: a service\'s, or one from another issuer (forbidden).'),
+          404: errorAnswer('The account was deleted (user_not_found).'),
+        },
+      },
+    }, async (request) => {
       const user = await findUserById(db, localUserId(request.caller));
       if (user === undefined || user.status === 'deleted') throw usersErrors.userNotFound();
       return publicUser(user);
     });
 
-    scope.patch('/users/me', { schema: { body: profileChange } }, async (request) => {
+    scope.patch('/users/me', {
+      schema: {
+        body: profileChange,
+        response: {
+          200: userSchema,
+          400: errorAnswer('A field is missing, unknown or not valid, or the current password is missing or wrong (parameter_missing, parameter_unknown, parameter_invalid, login_not_normalized, current_password_invalid).'),
+          403: errorAnswer('The account is disabled, or the token names no Paymesh user (forbidden).'),
+          404: errorAnswer('The account was deleted (user_not_found).'),
+          429: errorAnswer('Too many password checks for this account or from this network, or too many wrong current passwords; Retry-After says when to try again (password_check_rate_limited, rate_limited).'),
+          503: errorAnswer('Too much password hashing under way; retry after Retry-After (service_busy).'),
+        },
+      },
+    }, async (request) => {
       const userId = localUserId(request.caller);
       const { display_name: displayName, email: rawEmail, current_password: currentPassword } = request.body;
       const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);

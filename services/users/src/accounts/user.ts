@@ -1,3 +1,4 @@
+import { Type, type Static } from '@fastify/type-provider-typebox';
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
 import { localUserId, type Caller } from '@paymesh/platform/auth/caller';
@@ -19,8 +20,22 @@ export interface UserRow {
   created_at: string | Date;
 }
 
+/** A user as the API shows it (publicUser writes it). */
+export const userSchema = Type.Object({
+  id: Type.Integer({ description: 'The user id.' }),
+  username: Type.Union([Type.String(), Type.Null()], { description: 'Null once the account is deleted.' }),
+  email: Type.Union([Type.String(), Type.Null()], { description: 'The address in use (mail goes here). Null once the account is deleted.' }),
+  display_name: Type.Union([Type.String(), Type.Null()]),
+  email_verified: Type.Boolean({ description: 'Whether `email` was confirmed by its emailed link.' }),
+  pending_email: Type.Union([Type.String(), Type.Null()], { description: 'A new address waiting for its confirmation link to be followed; `email` stays in use until then.' }),
+  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('deleted')], { description: 'A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased.' }),
+  created_at: Type.String({ format: 'date-time', description: 'When the account was created (ISO 8601, UTC).' }),
+}, { description: 'A user account. Never its password or hash.' });
+export type PublicUser = Static<typeof userSchema>;
+
 /** What the API shows of a user. Never the hash. */
-export function publicUser(row: UserRow) {
+export function publicUser(row: UserRow): PublicUser {
   return {
     id: Number(row.id),
     username: row.username,

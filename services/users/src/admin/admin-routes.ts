@@ -6,15 +6,18 @@ import { isAdmin } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
-import { publicUser, stillAdmin } from '../accounts/user.ts';
+import { publicUser, stillAdmin, userSchema } from '../accounts/user.ts';
 import { usersErrors } from '../errors.ts';
 import { administerUser } from './administer-user.ts';
 import { listUsers } from './list-users.ts';
 import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
-import { listOf, pageLimit, pageQuery } from '@paymesh/platform/pagination';
+import { listOf, listSchema, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 const role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
+
+const userList = listSchema(userSchema, 'A page of accounts, in id order; deleted ones only when asked for by status.');
 
 
 export function adminRoutes(app: HttpServer, runtime: Runtime): void {
@@ -31,6 +34,10 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
           status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('deleted')])),
           email_verified: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
         }, { additionalProperties: false }),
+        response: {
+          200: userList,
+          403: errorAnswer('Not an admin, or no longer one (forbidden).'),
+        },
       },
     }, async (request) => {
       // The token says admin; the table must still say so (a demoted admin's token lives on).
@@ -54,6 +61,12 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
           status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
           display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
         }, { additionalProperties: false, minProperties: 1 }),
+        response: {
+          200: userSchema,
+          400: errorAnswer('A field is missing, unknown or not valid, or an admin tried to disable their own account or take away their own admin role (parameter_missing, parameter_unknown, parameter_invalid, own_access).'),
+          403: errorAnswer('A user who is not (or no longer) an admin asked to change their own account, or the caller is a service (forbidden).'),
+          404: errorAnswer('No such user, or the caller may not administer it (user_not_found).'),
+        },
       },
     }, async (request) => {
       const { caller } = request;
