@@ -27,8 +27,8 @@ export function readApiDocumentFile(path = apiDocumentPath): ApiDocument {
 
 /** openapi-typescript's `paths`, `components`, `operations` and `webhooks` for the document. */
 export async function generatedTypes(document: ApiDocument): Promise<string> {
-  // The document's own `$ref`s are internal (#/components/…): nothing is fetched.
-  const ast = await openapiTS(document as never, { alphabetize: false });
+  // `{ "type": "object" }` alone is any object (Record<string, unknown>), not an empty one.
+  const ast = await openapiTS(document as never, { emptyObjectsUnknown: true });
   return banner('The Paymesh API\'s types (openapi-typescript).') + '\n' + astToString(ast);
 }
 

@@ -2842,7 +2842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>[];
+                    "application/json": Record<string, unknown>[];
                 };
             };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
