@@ -1,6 +1,6 @@
 // The README's walk-through, step 1 and 2, with the SDK: register a user, log in, read who we are.
 //   PAYMESH_URL=http://localhost:8080 node examples/01-register-and-log-in.ts
-import { AuthenticationError, createPaymesh } from '@paymesh/sdk';
+import { AuthenticationError, createPaymesh, logIn } from '@paymesh/sdk';
 
 const baseUrl = process.env.PAYMESH_URL ?? 'http://localhost:8080';
 const username = process.env.PAYMESH_USERNAME ?? `alice${Date.now().toString(36)}`;
@@ -11,7 +11,7 @@ const anonymous = createPaymesh({ baseUrl });
 const registration = await anonymous.post('/users', { body: { username, email: `${username}@example.com`, password } });
 console.log(`registered ${username}: ${registration.message}`);
 
-const { token } = await anonymous.post('/auth/login', { body: { username, password } });
+const token = await logIn({ baseUrl, username, password });
 console.log(`logged in: an access token of ${token.length} characters`);
 
 const paymesh = createPaymesh({ baseUrl, token });
@@ -20,7 +20,7 @@ console.log(`GET /users/me: user ${me.id}, ${me.username}, email verified: ${me.
 
 // A wrong password is a typed error, not a status code to compare.
 try {
-  await anonymous.post('/auth/login', { body: { username, password: 'not my password' } });
+  await logIn({ baseUrl, username, password: 'not my password' });
   throw new Error('a wrong password was accepted');
 } catch (error) {
   if (!(error instanceof AuthenticationError)) throw error;

@@ -10,6 +10,6 @@ console.log(`created ${created.payment.id}: ${created.payment.status} (${created
 if (created.payment.status !== 'requires_action') throw new Error(`expected requires_action, got ${created.payment.status}`);
 
 // Here the app would show the bank's challenge; the test processor counts it as passed.
-const confirmed = await paymesh.post('/payments/{id}/confirm', { params: { path: { id: created.payment.id } } });
+const confirmed = await paymesh.post('/payments/{id}/confirm', { params: { path: { id: created.payment.id } }, body: {} });
 console.log(`confirmed: ${confirmed.status}, ${confirmed.amount_received} cents received`);
 if (confirmed.status !== 'succeeded') throw new Error(`expected succeeded, got ${confirmed.status}`);

@@ -4,7 +4,7 @@
 //   PAYMESH_URL=http://localhost:8080 ADMIN_PASSWORD=… node examples/04-refund-as-admin.ts
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPaymesh } from '@paymesh/sdk';
+import { createPaymesh, logIn } from '@paymesh/sdk';
 import { baseUrl, signUp } from './sign-up.ts';
 
 function adminPassword(): string {
@@ -19,8 +19,7 @@ const { paymesh, userId } = await signUp();
 const paid = await paymesh.post('/payments', { body: { amount: 40, user_id: userId } });
 console.log(`the user paid ${paid.payment.id}: ${paid.payment.amount} cents`);
 
-const { token } = await createPaymesh({ baseUrl }).post('/auth/login', { body: { username: 'admin', password: adminPassword() } });
-const admin = createPaymesh({ baseUrl, token });
+const admin = createPaymesh({ baseUrl, token: await logIn({ baseUrl, username: 'admin', password: adminPassword() }) });
 const refund = await admin.post('/payments/{id}/refunds', { params: { path: { id: paid.payment.id } }, body: { amount: 10, reason: 'requested_by_customer' } });
 console.log(`the admin refunded ${refund.amount} cents: ${refund.id}, ${refund.status}`);
 

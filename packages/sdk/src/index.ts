@@ -1,6 +1,7 @@
 // @paymesh/sdk: a typed client for the Paymesh API (README.md beside src/ shows each part).
 export { createPaymesh, type Paymesh, type PaymeshOptions, type ListOptions } from './create-paymesh.ts';
 export { ApiError, AuthenticationError, CardError, ConnectionError, IdempotencyError, InvalidRequestError, PaymeshError, PermissionError, RateLimitError, type PaymeshErrorType } from './paymesh-error.ts';
+export { logIn, type LogInOptions } from './log-in.ts';
 export { staticToken, type TokenProvider, type TokenSource } from './token-provider.ts';
 export { clientCredentials, type ClientCredentialsOptions } from './client-credentials.ts';
 export { oidcRefreshToken, type OidcRefreshTokenOptions, type OidcRefreshTokenProvider } from './oidc-refresh-token.ts';

@@ -125,11 +125,11 @@ describe('the inbox stream through the SDK', () => {
     for (const amount of [1, 2, 3]) await paymesh.post('/payments', { body: { amount, user_id: user.id } });
     await platform.settle();
     const inbox = await paymesh.get('/notifications');
-    const oldest = inbox.at(-1) as { id: number };
+    const oldest = inbox.at(-1)!;
     const controller = new AbortController();
     const stream = collect(paymesh.streamInbox({ signal: controller.signal, lastEventId: String(oldest.id) }));
     const caughtUp = [await stream.next('notification'), await stream.next('notification')].map((event) => event.id);
-    assert.deepEqual(caughtUp, inbox.slice(0, 2).map((n: { id: number }) => String(n.id)).toReversed());
+    assert.deepEqual(caughtUp, inbox.slice(0, 2).map((n) => String(n.id)).toReversed());
     controller.abort();
     await stream.done;
   });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { AuthenticationError, CardError, createPaymesh, IdempotencyError, InvalidRequestError, PermissionError, type Paymesh } from '@paymesh/sdk';
+import { AuthenticationError, CardError, createPaymesh, IdempotencyError, InvalidRequestError, logIn, PermissionError, type Paymesh } from '@paymesh/sdk';
 
 describe('payments through the SDK', () => {
   let platform: TestPlatform;
@@ -69,7 +69,7 @@ describe('payments through the SDK', () => {
     sent.length = 0;
     const listed: unknown[] = [];
     for await (const notification of bobs.list('/notifications', { query: { limit: '2' } })) listed.push(notification.id);
-    assert.deepEqual(listed, everything.map((n: { id: unknown }) => n.id));
+    assert.deepEqual(listed, everything.map((n) => n.id));
     assert.equal(sent.length, 3, 'pages of 2, 2 and 1');
   });
 
@@ -144,6 +144,15 @@ describe('payments through the SDK', () => {
     const forbidden = await paymesh.get('/users').catch((e: unknown) => e);
     assert.ok(forbidden instanceof PermissionError, String(forbidden));
     assert.equal(forbidden.status, 403);
+  });
+
+  test('logIn gives a token the SDK pays with; wrong credentials throw AuthenticationError', async () => {
+    const token = await logIn({ baseUrl: platform.gatewayUrl, username: alice.username, password: alice.password });
+    const me = await createPaymesh({ baseUrl: platform.gatewayUrl, token }).get('/users/me');
+    assert.equal(me.id, alice.id);
+    const refused = await logIn({ baseUrl: platform.gatewayUrl, username: alice.username, password: 'wrong password!' }).catch((e: unknown) => e);
+    assert.ok(refused instanceof AuthenticationError, String(refused));
+    assert.equal(refused.status, 401);
   });
 
   test('the raw client answers { data, error, response } and never throws on an HTTP error', async () => {
