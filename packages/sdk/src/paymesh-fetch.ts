@@ -89,13 +89,11 @@ async function mayRetry(response: Response, replayable: boolean, headers: Header
   return false;
 }
 
+/** The error object's code, when the answer is Paymesh's JSON error (a proxy's page is not the idempotency conflict). */
 async function errorCode(response: Response): Promise<string | undefined> {
-  try {
-    const body = (await response.clone().json()) as { error?: { code?: unknown } };
-    return typeof body.error?.code === 'string' ? body.error.code : undefined;
-  } catch {
-    return undefined; // not JSON: not the idempotency conflict
-  }
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return undefined;
+  const body = (await response.clone().json()) as { error?: { code?: unknown } } | null;
+  return typeof body?.error?.code === 'string' ? body.error.code : undefined;
 }
 
 function neverConnected(error: unknown): boolean {
