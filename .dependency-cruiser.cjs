@@ -40,9 +40,38 @@ module.exports = {
     {
       name: 'platform-imports-no-service-or-app',
       severity: 'error',
-      comment: 'packages/ is the floor every service stands on: it knows no service and not the composition root.',
-      from: { path: '^packages/' },
+      comment:
+        'packages/ is the floor every service stands on: it knows no service and not the composition root. The SDK\'s ' +
+        'tests are the exception, as a service\'s are: they run the SDK against a real platform (app/testing).',
+      from: { path: '^packages/', pathNot: '^packages/sdk/test/' },
       to: { path: '^(services|app)/' },
+    },
+    {
+      name: 'sdk-stands-alone',
+      severity: 'error',
+      comment:
+        '@paymesh/sdk is what a client of the API installs: it knows the API only through its document (the generated ' +
+        'types), never the platform kit or a service\'s code.',
+      from: { path: '^packages/sdk/' },
+      to: { path: '^packages/platform/' },
+    },
+    {
+      name: 'sdk-runs-on-fetch',
+      severity: 'error',
+      comment:
+        'The SDK runs in browsers and on Node 20+ alike: its runtime code uses fetch, streams and Web Crypto, never a ' +
+        'node: module (codegen/ and the tests may).',
+      from: { path: '^packages/sdk/src/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'examples-use-only-the-sdk',
+      severity: 'error',
+      comment:
+        'examples/ show a client of the API: they import the SDK (and Node\'s own modules, as any script does), never ' +
+        'the platform, a service or the test harness.',
+      from: { path: '^examples/' },
+      to: { pathNot: ['^packages/sdk/src/', '^examples/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'service-imports-no-other-service',

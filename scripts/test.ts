@@ -53,6 +53,9 @@ const seconds: Record<string, number> = {
   'services/users/test/registration.test.ts': 18,
   'test/observability/prometheus-rules.test.ts': 18,
   'services/payments/test/lifecycle.test.ts': 17,
+  'test/sdk-examples.test.ts': 20,
+  'packages/sdk/test/token-providers.test.ts': 14,
+  'packages/sdk/test/inbox-stream.test.ts': 12,
 };
 const usualSeconds = 8;
 /** A lane of services' files holds about this many seconds of them. */

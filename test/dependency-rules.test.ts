@@ -13,7 +13,7 @@ const root = resolve(import.meta.dirname, '..');
 test('imports only go down and never in a circle (.dependency-cruiser.cjs)', async () => {
   // Modules are named relative to baseDir (services/…), as the rules' paths are.
   const options = await extractDepcruiseOptions(resolve(root, '.dependency-cruiser.cjs'));
-  const { output } = await cruise(['packages', 'services', 'app', 'test', 'bench', 'scripts'], { ...options, baseDir: root, validate: true }, undefined, { tsConfig: extractTSConfig(resolve(root, 'tsconfig.json')) });
+  const { output } = await cruise(['packages', 'services', 'app', 'test', 'bench', 'scripts', 'examples'], { ...options, baseDir: root, validate: true }, undefined, { tsConfig: extractTSConfig(resolve(root, 'tsconfig.json')) });
   const result = output as ICruiseResult;
 
   // The rules can only fire on imports that resolved: workspace packages must resolve to their files.
