@@ -1,21 +1,25 @@
 // The gateway: the one public entry point in embedded mode, routing by path prefix as a
 // Kubernetes Ingress does, keeping the prefix, passing the request id on. It holds no state and
 // checks no tokens: every service verifies tokens itself. Hosted by the kit as an edge (no
-// database, no events): the same runMain, the same servers and the same ordered shutdown.
+// database, no events): the same runMain, the same servers and the same ordered shutdown. Beside
+// the routes it serves the API's documents (/openapi.json) and the reference site (/docs, ADR 26).
 import proxy from '@fastify/http-proxy';
 import type { FastifyReply } from 'fastify';
+import { apiReferencePath } from '@paymesh/platform/api-reference-client';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { platformErrors } from '@paymesh/platform/errors';
 import { createHttpServer, sendError, type HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { Metrics } from '@paymesh/platform/metrics';
 import { defineEdge } from '@paymesh/platform/service-declaration';
+import { platformWideAudience } from '@paymesh/platform/service-config';
 import { gatewayConfigSpec } from './config.ts';
 import { gatewayErrors } from './errors.ts';
 import { isBlockedPath, isPlainPath } from './path-guard.ts';
 import { capStreamsPerAddress } from './stream-cap.ts';
 import { upstreamError } from './upstream-error.ts';
 import { serveApiDocuments } from './api-documents.ts';
+import { serveApiReference } from './api-reference.ts';
 
 /** Path prefix → upstream, the same table as the Ingress. */
 export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix: string, upstream: string][] {
@@ -29,8 +33,19 @@ export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix:
   ];
 }
 
+/**
+ * The paths the gateway serves itself: the API's documents and the reference site. None may fall
+ * under a service's prefix (checked at start), or a service's route could be shadowed or reached.
+ */
+export const gatewayPaths = ['/openapi.json', '/openapi', apiReferencePath] as const;
+
+/** What the reference site's Authorize dialog ticks at first: what a user needs to try every operation open to them. */
+const apiReferenceScopes = ['users:read', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
+
 export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, logger: Logger, metrics: Metrics): Promise<HttpServer> {
   const routes = routeTable(config);
+  const overlapping = gatewayPaths.filter((path) => routes.some(([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || prefix.startsWith(`${path}/`)));
+  if (overlapping.length > 0) throw new Error(`the gateway's own paths fall under a service's prefix: ${overlapping.join(', ')}`);
   const publicOrigin = new URL(config.publicUrl);
   const app = createHttpServer({
     logger,
@@ -65,6 +80,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   });
   capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
   serveApiDocuments(app, { auth: config.authUrl, users: config.usersUrl, payments: config.paymentsUrl, notifications: config.notificationsUrl }, config.publicUrl);
+  serveApiReference(app, { publicUrl: config.publicUrl, documentPath: '/openapi.json', resource: platformWideAudience, scopes: apiReferenceScopes });
   const answered = new WeakSet<object>();
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {

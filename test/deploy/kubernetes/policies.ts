@@ -5,7 +5,7 @@
 import { loadConfig, type ConfigSpec } from '@paymesh/platform/config';
 import { authConfigSpec } from '../../../services/auth/src/config.ts';
 import { gatewayConfigSpec } from '../../../services/gateway/src/config.ts';
-import { routeTable } from '../../../services/gateway/src/service.ts';
+import { gatewayPaths, routeTable } from '../../../services/gateway/src/service.ts';
 import { notificationsConfigSpec } from '../../../services/notifications/src/config.ts';
 import { paymentsConfigSpec } from '../../../services/payments/src/config.ts';
 import { usersConfigSpec } from '../../../services/users/src/config.ts';
@@ -380,7 +380,8 @@ export const rules: readonly Rule[] = [
       const ingresses = objects.filter((o) => o.kind === 'Ingress') as (K8sObject & { spec: { rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[] } })[];
       if (ingresses.length !== 1) return [{ rule: 'the Ingress routes the gateway\'s prefixes to the gateway', object: 'Ingress/*', message: `${ingresses.length} Ingresses instead of one` }];
       const ingress = ingresses[0]!;
-      const prefixes = routeTable(loadConfig(gatewayConfigSpec, {}).config).map(([prefix]) => prefix).sort();
+      // The services' prefixes, and what the gateway serves itself (the API's documents, the reference site).
+      const prefixes = [...routeTable(loadConfig(gatewayConfigSpec, {}).config).map(([prefix]) => prefix), ...gatewayPaths].sort();
       const paths = ingress.spec.rules.flatMap((r) => r.http.paths);
       const problems: string[] = [];
       const routed = paths.map((p) => p.path).sort();

@@ -14,6 +14,7 @@ import { errorPage, logoutPage, signedOutPage } from '../interactions/render-pag
 import { providerPages } from '../interactions/provider-pages.ts';
 import { providerRoutePaths } from '../oidc/provider-route-paths.ts';
 import { authServiceClientId, loginClientId } from '../oidc/provider-ref.ts';
+import { apiReferenceClient } from '../oidc/api-reference-client.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -52,6 +53,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   // The first-party client behind the contract's POST /auth/login (see docs/adr/0003). Its tokens
   // are minted in process; it has no grant a browser could drive.
   clients.push({ client_id: loginClientId, token_endpoint_auth_method: 'none', grant_types: [], response_types: [], redirect_uris: [], scope: apiScopes.join(' ') });
+  // The API reference site's client (the gateway's /docs): a first-party public client whose one
+  // redirect URI is the site's own page on the public URL.
+  clients.push(apiReferenceClient(options.issuer));
 
   const resourceServers = new Map([...resourceScopes].map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
     scope: scopes.join(' '),
