@@ -10,7 +10,10 @@ const { paymesh, userId } = await signUp();
 const paid = await paymesh.post('/payments', {
   body: { amount: '25.00', user_id: userId, payment_method: { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123' } },
 });
-console.log(`paid ${paid.payment.id}: ${paid.payment.status}, ${paid.payment.payment_method.card.brand} •••• ${paid.payment.payment_method.card.last4}`);
+// The payment holds the method it was paid with: here a card (a wallet payment has no card).
+const method = paid.payment.payment_method;
+if (method?.type !== 'card') throw new Error(`expected a card payment, got ${JSON.stringify(method)}`);
+console.log(`paid ${paid.payment.id}: ${paid.payment.status}, ${method.card.brand} •••• ${method.card.last4}`);
 
 // A declined card is a CardError carrying the decline code and the payment it left behind.
 try {

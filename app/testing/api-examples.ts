@@ -9,7 +9,8 @@ export function apiExamplesPath(service: string): string {
 
 const jwt = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/;
 const sampleJwt = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJl';
-const secretKey = /secret|token|password/i;
+// A field named for a secret (client_secret, access_token, password), not one that only mentions one (token_endpoint_auth_method).
+const secretKey = /(^|_)(secret|token|password)$/i;
 
 /**
  * A recorded answer with its tokens and secrets replaced (they are a test platform's and worthless,

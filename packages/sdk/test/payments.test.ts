@@ -107,7 +107,7 @@ describe('payments through the SDK', () => {
     const paid = await lossy.post('/payments', { body: { amount: 3, user_id: alice.id } });
     const later = await paymesh.get('/payments', { params: { query: { limit: '100' } } });
     assert.equal(later.data.length, earlier.data.length + 1, 'one payment, not two');
-    assert.equal(later.data[0].id, paid.payment.id);
+    assert.equal(later.data[0]?.id, paid.payment.id);
   });
 
   test('a bad request throws InvalidRequestError with status, type, code, message, param and the request id', async () => {

@@ -935,8 +935,93 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Signed in: an access token for the user. No refresh token: sign in again when it expires. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJl",
+                     *       "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJl",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "scope": "payments:read payments:write users:read notifications:read notifications:write users:admin"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The access token (a JWT, RFC 9068); the same as `access_token`, kept for the compatibility contract. */
+                        token: string;
+                        /** @description The access token (a JWT, RFC 9068), for every Paymesh service. */
+                        access_token: string;
+                        /** @enum {string} */
+                        token_type: "Bearer";
+                        /** @description Seconds until the access token expires. */
+                        expires_in: number;
+                        /** @description The scopes granted, space-separated (an admin's include users:admin). */
+                        scope: string;
+                    };
+                };
+            };
+            /** @description username or password is missing or empty (parameter_missing). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_missing",
+                     *         "message": "Missing required parameter: username.",
+                     *         "param": "username"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong username or password, or the account cannot sign in; the same for an unknown account (invalid_credentials). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid credentials",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_credentials",
+                     *         "message": "Invalid username or password."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed logins for this account or from this address; Retry-After says when to try again (too_many_attempts). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "too_many_attempts",
+                     *         "message": "Too many failed logins; try again later."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The users service could not be asked; retry later (service_unavailable). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -964,13 +1049,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Done, or there was nothing to revoke: a token that is not valid, or not the client's, is answered alike (RFC 7009). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    } | ({
+                        error: {
+                            /** @description The kind of error: invalid_request_error, authentication_error, card_error, api_error … */
+                            type: string;
+                            /** @description A stable, machine-readable code (docs/errors.md lists them). */
+                            code: string;
+                            /** @description A sentence for a person; may change between versions. */
+                            message: string;
+                            /** @description The request parameter the error is about, when one is. */
+                            param?: string;
+                            /** @description For card errors, why the card was declined. */
+                            decline_code?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        /** @description The seed's top-level message, kept on the compatibility contract's routes. */
+                        message?: string;
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Client authentication failed (invalid_client); WWW-Authenticate: Basic. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "client authentication failed"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_client";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    };
+                };
+            };
+            /** @description Too many failed client authentications from this address; Retry-After says when to try again (invalid_client). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "too many failed client authentications from this address; retry later"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_client";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    };
                 };
             };
             /** @description The error object (docs/errors.md). */
@@ -993,13 +1152,138 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description What the token is (RFC 7662): `active: false` says nothing more about it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "token_type": "access_token",
+                     *       "scope": "openid profile",
+                     *       "client_id": "partner-app",
+                     *       "sub": "2",
+                     *       "iss": "http://localhost:18378/auth",
+                     *       "exp": 1796600446,
+                     *       "iat": 1796599546
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        active: false;
+                    } | {
+                        /** @enum {boolean} */
+                        active: true;
+                        /** @description The token's scopes, space-separated. */
+                        scope: string;
+                        /** @description The client the token was issued to. */
+                        client_id: string;
+                        /** @description Whom the token is for: a user id, or for client_credentials the client id. */
+                        sub: string;
+                        /** @description The issuer. */
+                        iss: string;
+                        /** @description When the token expires (Unix seconds). */
+                        exp: number;
+                        /** @description When the token was issued (Unix seconds). */
+                        iat: number;
+                        /** @enum {string} */
+                        token_type: "access_token";
+                        /** @description The services (resource indicators) the token is for. */
+                        aud: string | string[];
+                        /** @description The token id (what revocation lists). */
+                        jti: string;
+                    } | {
+                        /** @enum {boolean} */
+                        active: true;
+                        /** @description The token's scopes, space-separated. */
+                        scope?: string;
+                        /** @description The client the token was issued to. */
+                        client_id: string;
+                        /** @description Whom the token is for: a user id, or for client_credentials the client id. */
+                        sub: string;
+                        /** @description The issuer. */
+                        iss: string;
+                        /** @description When the token expires (Unix seconds). */
+                        exp?: number;
+                        /** @description When the token was issued (Unix seconds). */
+                        iat: number;
+                        token_type: "access_token" | "refresh_token";
+                    };
+                };
+            };
+            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    } | ({
+                        error: {
+                            /** @description The kind of error: invalid_request_error, authentication_error, card_error, api_error … */
+                            type: string;
+                            /** @description A stable, machine-readable code (docs/errors.md lists them). */
+                            code: string;
+                            /** @description A sentence for a person; may change between versions. */
+                            message: string;
+                            /** @description The request parameter the error is about, when one is. */
+                            param?: string;
+                            /** @description For card errors, why the card was declined. */
+                            decline_code?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        /** @description The seed's top-level message, kept on the compatibility contract's routes. */
+                        message?: string;
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Client authentication failed (invalid_client); WWW-Authenticate: Basic. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "client authentication failed"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_client";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    };
+                };
+            };
+            /** @description Too many failed client authentications from this address; Retry-After says when to try again (invalid_client). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "too many failed client authentications from this address; retry later"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_client";
+                        /** @description A sentence for a developer. */
+                        error_description: string;
+                    };
                 };
             };
             /** @description The error object (docs/errors.md). */
@@ -1022,6 +1306,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The token used for this request is revoked on every service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Logged out"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /** @description A sentence for a person, fixed by the compatibility contract. */
+                        message: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1037,6 +1341,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1069,6 +1383,83 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The clients registered through this API, oldest first; clients given in configuration are not listed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "client_id": "cli_eLVnLEscIxRcPrm9",
+                     *           "client_name": "My SPA",
+                     *           "type": "public",
+                     *           "token_endpoint_auth_method": "none",
+                     *           "redirect_uris": [
+                     *             "http://localhost:5173/callback"
+                     *           ],
+                     *           "post_logout_redirect_uris": [],
+                     *           "grant_types": [
+                     *             "authorization_code",
+                     *             "refresh_token"
+                     *           ],
+                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read",
+                     *           "resource_scopes": null,
+                     *           "first_party": true,
+                     *           "client_id_issued_at": 1796599700
+                     *         },
+                     *         {
+                     *           "client_id": "cli_wxFgmtPGJq5khRTf",
+                     *           "client_name": "Server app",
+                     *           "type": "confidential",
+                     *           "token_endpoint_auth_method": "client_secret_basic",
+                     *           "redirect_uris": [
+                     *             "https://app.example/cb"
+                     *           ],
+                     *           "post_logout_redirect_uris": [],
+                     *           "grant_types": [
+                     *             "authorization_code",
+                     *             "refresh_token"
+                     *           ],
+                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read",
+                     *           "resource_scopes": null,
+                     *           "first_party": false,
+                     *           "client_id_issued_at": 1796599700
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The client id (`cli_…`). */
+                            client_id: string;
+                            client_name: string;
+                            /** @description public: an app that cannot keep a secret (a browser or mobile app), which authenticates nowhere and uses PKCE; confidential: a back end that authenticates at the token endpoint. */
+                            type: "public" | "confidential";
+                            /** @description none for a public client. */
+                            token_endpoint_auth_method: "none" | "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+                            redirect_uris: string[];
+                            post_logout_redirect_uris: string[];
+                            grant_types: ("authorization_code" | "refresh_token" | "client_credentials")[];
+                            /** @description The scopes the client may ask for, space-separated. */
+                            scope: string;
+                            /** @description Per resource indicator (audience), the scopes the client may have there, space-separated; null when the client registered none. */
+                            resource_scopes: {
+                                [key: string]: string;
+                            } | null;
+                            /** @description One of the platform's own apps: no consent screen, and the platform-wide audience. */
+                            first_party: boolean;
+                            /** @description When the client was registered (Unix seconds). */
+                            client_id_issued_at: number;
+                        }[];
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -1084,6 +1475,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may call GET /auth/clients."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1128,12 +1528,80 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The client registered. A client that authenticates by secret gets it here, once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "client_id": "cli_5yIAhnS44yhw0Lt_",
+                     *       "client_name": "Partner back end",
+                     *       "type": "confidential",
+                     *       "token_endpoint_auth_method": "client_secret_basic",
+                     *       "redirect_uris": [],
+                     *       "post_logout_redirect_uris": [],
+                     *       "grant_types": [
+                     *         "client_credentials"
+                     *       ],
+                     *       "scope": "payments:read",
+                     *       "resource_scopes": {
+                     *         "urn:paymesh:payments": "payments:read"
+                     *       },
+                     *       "first_party": false,
+                     *       "client_id_issued_at": 1796599625,
+                     *       "client_secret": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-xxxxxxx",
+                     *       "client_secret_expires_at": 0
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The client id (`cli_…`). */
+                        client_id: string;
+                        client_name: string;
+                        /** @description public: an app that cannot keep a secret (a browser or mobile app), which authenticates nowhere and uses PKCE; confidential: a back end that authenticates at the token endpoint. */
+                        type: "public" | "confidential";
+                        /** @description none for a public client. */
+                        token_endpoint_auth_method: "none" | "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+                        redirect_uris: string[];
+                        post_logout_redirect_uris: string[];
+                        grant_types: ("authorization_code" | "refresh_token" | "client_credentials")[];
+                        /** @description The scopes the client may ask for, space-separated. */
+                        scope: string;
+                        /** @description Per resource indicator (audience), the scopes the client may have there, space-separated; null when the client registered none. */
+                        resource_scopes: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description One of the platform's own apps: no consent screen, and the platform-wide audience. */
+                        first_party: boolean;
+                        /** @description When the client was registered (Unix seconds). */
+                        client_id_issued_at: number;
+                        /** @description The client secret, shown this once: it is stored only as a digest. */
+                        client_secret?: string;
+                        /**
+                         * @description 0: the secret does not expire (RFC 7591).
+                         * @enum {number}
+                         */
+                        client_secret_expires_at?: 0;
+                    };
+                };
+            };
+            /** @description A parameter is not valid, the metadata does not hold together, or it asks for what no client of its kind may have (parameter_missing, parameter_unknown, parameter_invalid, client_metadata_invalid, client_privilege_refused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "client_privilege_refused",
+                     *         "message": "urn:paymesh:platform is for the platform's own apps only.",
+                     *         "param": "resource_scopes"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1143,6 +1611,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1152,6 +1630,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may call POST /auth/clients."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1177,6 +1664,55 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A registered OAuth client. Never its secret, nor the secret's digest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "client_id": "cli_PucGg91zLfjD6kMX",
+                     *       "client_name": "Partner back end",
+                     *       "type": "confidential",
+                     *       "token_endpoint_auth_method": "client_secret_basic",
+                     *       "redirect_uris": [],
+                     *       "post_logout_redirect_uris": [],
+                     *       "grant_types": [
+                     *         "client_credentials"
+                     *       ],
+                     *       "scope": "payments:read",
+                     *       "resource_scopes": {
+                     *         "urn:paymesh:payments": "payments:read"
+                     *       },
+                     *       "first_party": false,
+                     *       "client_id_issued_at": 1796599625
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The client id (`cli_…`). */
+                        client_id: string;
+                        client_name: string;
+                        /** @description public: an app that cannot keep a secret (a browser or mobile app), which authenticates nowhere and uses PKCE; confidential: a back end that authenticates at the token endpoint. */
+                        type: "public" | "confidential";
+                        /** @description none for a public client. */
+                        token_endpoint_auth_method: "none" | "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+                        redirect_uris: string[];
+                        post_logout_redirect_uris: string[];
+                        grant_types: ("authorization_code" | "refresh_token" | "client_credentials")[];
+                        /** @description The scopes the client may ask for, space-separated. */
+                        scope: string;
+                        /** @description Per resource indicator (audience), the scopes the client may have there, space-separated; null when the client registered none. */
+                        resource_scopes: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description One of the platform's own apps: no consent screen, and the platform-wide audience. */
+                        first_party: boolean;
+                        /** @description When the client was registered (Unix seconds). */
+                        client_id_issued_at: number;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1201,6 +1737,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such OAuth client (client_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "client_not_found",
+                     *         "message": "No such OAuth client."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1226,6 +1780,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted, with its grants: their access tokens are revoked, their refresh tokens and codes gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1250,6 +1811,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such OAuth client (client_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "client_not_found",
+                     *         "message": "No such OAuth client."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1275,12 +1854,79 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The client with its new secret, shown this once; the old secret no longer works. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "client_id": "cli_PucGg91zLfjD6kMX",
+                     *       "client_name": "Partner back end",
+                     *       "type": "confidential",
+                     *       "token_endpoint_auth_method": "client_secret_basic",
+                     *       "redirect_uris": [],
+                     *       "post_logout_redirect_uris": [],
+                     *       "grant_types": [
+                     *         "client_credentials"
+                     *       ],
+                     *       "scope": "payments:read",
+                     *       "resource_scopes": {
+                     *         "urn:paymesh:payments": "payments:read"
+                     *       },
+                     *       "first_party": false,
+                     *       "client_id_issued_at": 1796599625,
+                     *       "client_secret": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                     *       "client_secret_expires_at": 0
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The client id (`cli_…`). */
+                        client_id: string;
+                        client_name: string;
+                        /** @description public: an app that cannot keep a secret (a browser or mobile app), which authenticates nowhere and uses PKCE; confidential: a back end that authenticates at the token endpoint. */
+                        type: "public" | "confidential";
+                        /** @description none for a public client. */
+                        token_endpoint_auth_method: "none" | "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+                        redirect_uris: string[];
+                        post_logout_redirect_uris: string[];
+                        grant_types: ("authorization_code" | "refresh_token" | "client_credentials")[];
+                        /** @description The scopes the client may ask for, space-separated. */
+                        scope: string;
+                        /** @description Per resource indicator (audience), the scopes the client may have there, space-separated; null when the client registered none. */
+                        resource_scopes: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description One of the platform's own apps: no consent screen, and the platform-wide audience. */
+                        first_party: boolean;
+                        /** @description When the client was registered (Unix seconds). */
+                        client_id_issued_at: number;
+                        /** @description The client secret, shown this once: it is stored only as a digest. */
+                        client_secret: string;
+                        /**
+                         * @description 0: the secret does not expire (RFC 7591).
+                         * @enum {number}
+                         */
+                        client_secret_expires_at: 0;
+                    };
+                };
+            };
+            /** @description The client id is not valid (parameter_invalid), or the client has no secret to rotate: it is public, or authenticates with its keys (client_is_public, client_uses_keys). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "client_uses_keys",
+                     *         "message": "This client authenticates with its keys (private_key_jwt): it has no secret to rotate."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1295,6 +1941,15 @@ export interface operations {
             };
             /** @description The token lacks the scope or role the route needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such OAuth client (client_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1322,8 +1977,90 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Done (the compatibility contract's body). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "User created successfully"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /** @description A sentence for a person, fixed by the contract. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown (POST /users only) or not valid, or the password is too weak or too common (parameter_missing, parameter_unknown, parameter_invalid, login_not_normalized, password_too_weak, password_too_common). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Invalid input",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "login_not_normalized",
+                     *         "message": "The email must be in Unicode NFC (composed) form.",
+                     *         "param": "email"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The username is taken (identity_taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Username already taken",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "identity_taken",
+                     *         "message": "That username is already taken.",
+                     *         "param": "username"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many registrations from this network or for this mailbox; Retry-After says when to try again (registration_rate_limited). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Too many requests",
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "registration_rate_limited",
+                     *         "message": "Too many registrations from this network or for this mailbox; try again later."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too much password hashing under way; retry after Retry-After (service_busy). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1358,12 +2095,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of accounts, in id order; deleted ones only when asked for by status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "username": "admin",
+                     *           "email": "admin@paymesh.local",
+                     *           "display_name": "Matrix",
+                     *           "email_verified": true,
+                     *           "pending_email": null,
+                     *           "role": "admin",
+                     *           "status": "active",
+                     *           "created_at": "2026-12-06T23:26:38.861Z"
+                     *         },
+                     *         {
+                     *           "id": 2,
+                     *           "username": "u07c551c157",
+                     *           "email": "u07c551c157@example.com",
+                     *           "display_name": "Matrix",
+                     *           "email_verified": false,
+                     *           "pending_email": null,
+                     *           "role": "user",
+                     *           "status": "active",
+                     *           "created_at": "2026-12-06T23:26:41.384Z"
+                     *         }
+                     *       ],
+                     *       "has_more": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The user id. */
+                            id: number;
+                            /** @description Null once the account is deleted. */
+                            username: string | null;
+                            /** @description The address in use (mail goes here). Null once the account is deleted. */
+                            email: string | null;
+                            display_name: string | null;
+                            /** @description Whether `email` was confirmed by its emailed link. */
+                            email_verified: boolean;
+                            /** @description A new address waiting for its confirmation link to be followed; `email` stays in use until then. */
+                            pending_email: string | null;
+                            role: "user" | "admin";
+                            /** @description A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased. */
+                            status: "active" | "disabled" | "deleted";
+                            /**
+                             * Format: date-time
+                             * @description When the account was created (ISO 8601, UTC).
+                             */
+                            created_at: string;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid limit: must match pattern \"^(100|[1-9][0-9]?)$\".",
+                     *         "param": "limit"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1373,15 +2185,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description Not an admin, or no longer one (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may call GET /users."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1413,8 +2244,90 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Registration accepted: the same answer whether the email address was new or already had an account (whose owner is then told by email). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "registration",
+                     *       "message": "Check your email: follow the link we sent to confirm your address. You can log in now."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "registration";
+                        /** @description What to do next, for a person. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown (POST /users only) or not valid, or the password is too weak or too common (parameter_missing, parameter_unknown, parameter_invalid, login_not_normalized, password_too_weak, password_too_common). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Invalid input",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "login_not_normalized",
+                     *         "message": "The email must be in Unicode NFC (composed) form.",
+                     *         "param": "email"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The username is taken (identity_taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Username already taken",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "identity_taken",
+                     *         "message": "That username is already taken.",
+                     *         "param": "username"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many registrations from this network or for this mailbox; Retry-After says when to try again (registration_rate_limited). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Too many requests",
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "registration_rate_limited",
+                     *         "message": "Too many registrations from this network or for this mailbox; try again later."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too much password hashing under way; retry after Retry-After (service_busy). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1448,12 +2361,64 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The address the link was sent to is confirmed. A form post (application/x-www-form-urlencoded) gets an HTML page instead, as does its refusal. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "email_verification",
+                     *       "verified": true,
+                     *       "email": "u3a19343055@example.com"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "email_verification";
+                        /** @enum {boolean} */
+                        verified: true;
+                        /** @description The address now confirmed, and the account's address from now on. */
+                        email: string;
+                    };
+                };
+            };
+            /** @description The token is missing, or the link is invalid, expired, already used or outdated by a newer address (parameter_missing, parameter_unknown, parameter_invalid, token_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "token_invalid",
+                     *         "message": "This link is invalid, expired or already used. Ask for a new one.",
+                     *         "param": "token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new address was taken by another account meanwhile (email_taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "email_taken",
+                     *         "message": "That email address belongs to another account.",
+                     *         "param": "email"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1483,7 +2448,27 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The request is recorded: the same answer whether or not an account has this address. A form post (application/x-www-form-urlencoded) gets an HTML page instead. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "password_reset",
+                     *       "message": "If an account has this email address, a link to reset its password is on its way. It works once, for 15 minutes."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "password_reset";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description The email address is missing or not valid (parameter_missing, parameter_unknown, parameter_invalid, login_not_normalized). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1519,8 +2504,53 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The password is set and the address confirmed; every session and refresh token of the user ends. A form post (application/x-www-form-urlencoded) gets an HTML page instead, as does its refusal. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "password_reset",
+                     *       "reset": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "password_reset";
+                        /** @enum {boolean} */
+                        reset: true;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown or not valid, the link is invalid, expired or already used, or the new password is too weak or too common (parameter_missing, parameter_unknown, parameter_invalid, token_invalid, password_too_weak, password_too_common). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Invalid input",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "password_too_weak",
+                     *         "message": "That password is too easy to guess. There should not be any personal or page related data. Add more words that are less common.",
+                     *         "param": "new_password",
+                     *         "reasons": [
+                     *           "There should not be any personal or page related data.",
+                     *           "Add more words that are less common."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too much password hashing under way; retry after Retry-After (service_busy). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1548,17 +2578,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A user account. Never its password or hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 2,
+                     *       "username": "uef99a47b5b",
+                     *       "email": "uef99a47b5b@example.com",
+                     *       "display_name": null,
+                     *       "email_verified": false,
+                     *       "pending_email": null,
+                     *       "role": "user",
+                     *       "status": "active",
+                     *       "created_at": "2026-12-06T23:25:18.737Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The user id. */
+                        id: number;
+                        /** @description Null once the account is deleted. */
+                        username: string | null;
+                        /** @description The address in use (mail goes here). Null once the account is deleted. */
+                        email: string | null;
+                        display_name: string | null;
+                        /** @description Whether `email` was confirmed by its emailed link. */
+                        email_verified: boolean;
+                        /** @description A new address waiting for its confirmation link to be followed; `email` stays in use until then. */
+                        pending_email: string | null;
+                        role: "user" | "admin";
+                        /** @description A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased. */
+                        status: "active" | "disabled" | "deleted";
+                        /**
+                         * Format: date-time
+                         * @description When the account was created (ISO 8601, UTC).
+                         */
+                        created_at: string;
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token names no Paymesh user: a service's, or one from another issuer (forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "This identity is not linked to a Paymesh user."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account was deleted (user_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1594,12 +2694,64 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A user account. Never its password or hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 57,
+                     *       "username": "u976c1b363b",
+                     *       "email": "u976c1b363b@example.com",
+                     *       "display_name": "Alice",
+                     *       "email_verified": false,
+                     *       "pending_email": "new-u976c1b363b@example.com",
+                     *       "role": "user",
+                     *       "status": "active",
+                     *       "created_at": "2026-12-06T23:25:36.069Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The user id. */
+                        id: number;
+                        /** @description Null once the account is deleted. */
+                        username: string | null;
+                        /** @description The address in use (mail goes here). Null once the account is deleted. */
+                        email: string | null;
+                        display_name: string | null;
+                        /** @description Whether `email` was confirmed by its emailed link. */
+                        email_verified: boolean;
+                        /** @description A new address waiting for its confirmation link to be followed; `email` stays in use until then. */
+                        pending_email: string | null;
+                        role: "user" | "admin";
+                        /** @description A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased. */
+                        status: "active" | "disabled" | "deleted";
+                        /**
+                         * Format: date-time
+                         * @description When the account was created (ISO 8601, UTC).
+                         */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown or not valid, or the current password is missing or wrong (parameter_missing, parameter_unknown, parameter_invalid, login_not_normalized, current_password_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_unknown",
+                     *         "message": "Received unknown parameter: role.",
+                     *         "param": "role"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1609,11 +2761,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The account is disabled, or the token names no Paymesh user (forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "This identity is not linked to a Paymesh user."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account was deleted (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many password checks for this account or from this network, or too many wrong current passwords; Retry-After says when to try again (password_check_rate_limited, rate_limited). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "password_check_rate_limited",
+                     *         "message": "Too many requests that check a password for this account or from this network; try again later."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too much password hashing under way; retry after Retry-After (service_busy). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1648,12 +2855,52 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The password is changed; every token of the user, the one used here included, is refused from now on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "password_change",
+                     *       "changed": true,
+                     *       "message": "Password changed; every session was signed out."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "password_change";
+                        /** @enum {boolean} */
+                        changed: true;
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown or not valid, the current password is wrong, or the new one is too weak or too common (parameter_missing, parameter_unknown, parameter_invalid, current_password_invalid, password_too_weak, password_too_common). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Invalid input",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "password_too_weak",
+                     *         "message": "That password is too easy to guess. There should not be any personal or page related data. Add more words that are less common. Capitalize more than the first letter.",
+                     *         "param": "new_password",
+                     *         "reasons": [
+                     *           "There should not be any personal or page related data.",
+                     *           "Add more words that are less common.",
+                     *           "Capitalize more than the first letter."
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1663,11 +2910,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The account is disabled, or the token names no Paymesh user (forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "This identity is not linked to a Paymesh user."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account was deleted (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many password checks for this account or from this network, or too many wrong current passwords; Retry-After says when to try again (password_check_rate_limited, rate_limited). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Too many credential checks for this login; slow down."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too much password hashing under way; retry after Retry-After (service_busy). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1697,6 +2999,48 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A user account. Never its password or hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 2,
+                     *       "username": "uef99a47b5b",
+                     *       "email": "uef99a47b5b@example.com",
+                     *       "display_name": null,
+                     *       "email_verified": false,
+                     *       "pending_email": null,
+                     *       "role": "user",
+                     *       "status": "active",
+                     *       "created_at": "2026-12-06T23:25:18.737Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The user id. */
+                        id: number;
+                        /** @description Null once the account is deleted. */
+                        username: string | null;
+                        /** @description The address in use (mail goes here). Null once the account is deleted. */
+                        email: string | null;
+                        display_name: string | null;
+                        /** @description Whether `email` was confirmed by its emailed link. */
+                        email_verified: boolean;
+                        /** @description A new address waiting for its confirmation link to be followed; `email` stays in use until then. */
+                        pending_email: string | null;
+                        role: "user" | "admin";
+                        /** @description A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased. */
+                        status: "active" | "disabled" | "deleted";
+                        /**
+                         * Format: date-time
+                         * @description When the account was created (ISO 8601, UTC).
+                         */
+                        created_at: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1712,6 +3056,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1721,6 +3075,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user, or not one the caller may see or delete (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "User not found",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1746,6 +3120,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1761,6 +3142,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1770,6 +3161,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only users may call DELETE /users/:id."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user, or not one the caller may see or delete (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "User not found",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1803,12 +3223,63 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A user account. Never its password or hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "username": "u3990d296f6",
+                     *       "email": "u3990d296f6@example.com",
+                     *       "display_name": null,
+                     *       "email_verified": false,
+                     *       "pending_email": null,
+                     *       "role": "user",
+                     *       "status": "disabled",
+                     *       "created_at": "2026-12-06T23:25:23.068Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The user id. */
+                        id: number;
+                        /** @description Null once the account is deleted. */
+                        username: string | null;
+                        /** @description The address in use (mail goes here). Null once the account is deleted. */
+                        email: string | null;
+                        display_name: string | null;
+                        /** @description Whether `email` was confirmed by its emailed link. */
+                        email_verified: boolean;
+                        /** @description A new address waiting for its confirmation link to be followed; `email` stays in use until then. */
+                        pending_email: string | null;
+                        role: "user" | "admin";
+                        /** @description A disabled user cannot log in, pay or use a live token; a deleted account is a tombstone with its personal data erased. */
+                        status: "active" | "disabled" | "deleted";
+                        /**
+                         * Format: date-time
+                         * @description When the account was created (ISO 8601, UTC).
+                         */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description A field is missing, unknown or not valid, or an admin tried to disable their own account or take away their own admin role (parameter_missing, parameter_unknown, parameter_invalid, own_access). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "own_access",
+                     *         "message": "Admins cannot disable their own account or take away their own admin role (another admin can)."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1818,15 +3289,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description A user who is not (or no longer) an admin asked to change their own account, or the caller is a service (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may change roles and status; use PATCH /users/me for your profile."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user, or the caller may not administer it (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "User not found",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1850,12 +3360,44 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Done (the compatibility contract's body). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "User deleted successfully"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /** @description A sentence for a person, fixed by the contract. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description user_id is missing or not a string or number (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "Invalid input",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Missing required parameter: user_id.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1865,6 +3407,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1874,6 +3426,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only users may call POST /users/delete_user."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user, or not one the caller may see or delete (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "message": "User not found",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1897,6 +3478,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A new link is sent if the account has an address to confirm (within the hourly limit of links per mailbox); the answer does not say whether it had. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "email_verification",
+                     *       "message": "If this account has an address to confirm, a new link is on its way."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "email_verification";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -1912,11 +3513,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The account is disabled, or the token names no Paymesh user (forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "This identity is not linked to a Paymesh user."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account was deleted (user_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1951,12 +3580,132 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A page of the list (pagination: `limit`, `starting_after`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description pay_… */
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @description The user who pays. */
+                            user_id: number;
+                            /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                            amount: number;
+                            /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                            amount_decimal: string;
+                            /** @description The same amount formatted for a person (en-US): "$100.50". */
+                            amount_display: string;
+                            /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                            amount_capturable: number;
+                            /** @description Received: captured or paid, in minor units. */
+                            amount_received: number;
+                            /** @description Refunded, pending refunds included, in minor units. */
+                            amount_refunded: number;
+                            /** @description ISO 4217 currency code, lower case: "usd". */
+                            currency: string;
+                            /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                            /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                            capture_method: "automatic" | "manual";
+                            /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                            payment_method: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            } | null;
+                            last_payment_error: {
+                                type: "card_error" | "invalid_request_error";
+                                /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                                code: string;
+                                /** @description Why the issuer declined the card, when it said. */
+                                decline_code?: string;
+                                message: string;
+                                /** @description The method that was refused; absent for a capture the processor refused. */
+                                payment_method?: {
+                                    /** @description The payment method's id (pm_…). */
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "card";
+                                    /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                    card: {
+                                        /** @description From the number's prefix. */
+                                        brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                        /** @description The last four digits of the number. */
+                                        last4: string;
+                                        exp_month: number;
+                                        /** @description Four digits. */
+                                        exp_year: number;
+                                        /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                        fingerprint: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    type: "wallet";
+                                };
+                            } | null;
+                            next_action: {
+                                /** @enum {string} */
+                                type: "three_d_secure";
+                                message: string;
+                            } | null;
+                            cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                            /** @description When it was canceled, in Unix seconds. */
+                            canceled_at: number | null;
+                            description: string | null;
+                            /** @description Unix seconds. */
+                            created: number;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description A parameter is not valid (parameter_missing, parameter_unknown, parameter_invalid), or starting_after is not a payment of this list (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid limit: must match pattern \"^(100|[1-9][0-9]?)$\".",
+                     *         "param": "limit"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1966,6 +3715,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -1975,6 +3734,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "This identity is not linked to a Paymesh user."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2019,12 +3787,163 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The payment, created and, unless `confirm` was false, attempted: see its status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "message": "Payment of $12.34 received from user 2",
+                     *       "payment": {
+                     *         "id": "pay_KNm0i8wYepNMNjlN",
+                     *         "object": "payment",
+                     *         "user_id": 2,
+                     *         "amount": 1234,
+                     *         "amount_decimal": "12.34",
+                     *         "amount_display": "$12.34",
+                     *         "amount_capturable": 0,
+                     *         "amount_received": 1234,
+                     *         "amount_refunded": 0,
+                     *         "currency": "usd",
+                     *         "status": "succeeded",
+                     *         "capture_method": "automatic",
+                     *         "payment_method": {
+                     *           "id": "pm_M3X_2pZHAPC4J3R3",
+                     *           "card": {
+                     *             "brand": "visa",
+                     *             "last4": "4242",
+                     *             "exp_year": 2027,
+                     *             "exp_month": 12,
+                     *             "fingerprint": "Kl3M9mlymICASo6s"
+                     *           },
+                     *           "type": "card"
+                     *         },
+                     *         "last_payment_error": null,
+                     *         "next_action": null,
+                     *         "cancellation_reason": null,
+                     *         "canceled_at": null,
+                     *         "description": null,
+                     *         "created": 1796599519
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /** @description For a person: "Payment of $100.00 received from user 12345". */
+                        message: string;
+                        /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+                        payment: {
+                            /** @description pay_… */
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment";
+                            /** @description The user who pays. */
+                            user_id: number;
+                            /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                            amount: number;
+                            /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                            amount_decimal: string;
+                            /** @description The same amount formatted for a person (en-US): "$100.50". */
+                            amount_display: string;
+                            /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                            amount_capturable: number;
+                            /** @description Received: captured or paid, in minor units. */
+                            amount_received: number;
+                            /** @description Refunded, pending refunds included, in minor units. */
+                            amount_refunded: number;
+                            /** @description ISO 4217 currency code, lower case: "usd". */
+                            currency: string;
+                            /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                            /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                            capture_method: "automatic" | "manual";
+                            /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                            payment_method: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            } | null;
+                            last_payment_error: {
+                                type: "card_error" | "invalid_request_error";
+                                /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                                code: string;
+                                /** @description Why the issuer declined the card, when it said. */
+                                decline_code?: string;
+                                message: string;
+                                /** @description The method that was refused; absent for a capture the processor refused. */
+                                payment_method?: {
+                                    /** @description The payment method's id (pm_…). */
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "card";
+                                    /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                    card: {
+                                        /** @description From the number's prefix. */
+                                        brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                        /** @description The last four digits of the number. */
+                                        last4: string;
+                                        exp_month: number;
+                                        /** @description Four digits. */
+                                        exp_year: number;
+                                        /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                        fingerprint: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    type: "wallet";
+                                };
+                            } | null;
+                            next_action: {
+                                /** @enum {string} */
+                                type: "three_d_secure";
+                                message: string;
+                            } | null;
+                            cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                            /** @description When it was canceled, in Unix seconds. */
+                            canceled_at: number | null;
+                            description: string | null;
+                            /** @description Unix seconds. */
+                            created: number;
+                        };
+                    };
+                };
+            };
+            /** @description A parameter is missing or not valid (parameter_missing, parameter_unknown, parameter_invalid, amount_invalid, currency_invalid, payment_method_required), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used with other parameters.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2034,20 +3953,228 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The attempt failed: the card was declined (card_error: card_declined, expired_card, incorrect_cvc, processing_error … with decline_code) or the wallet balance is too low (balance_insufficient). `error.payment` is the payment, back in requires_payment_method with its last_payment_error: confirm it again with another method. Card details that are not valid (incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc) are refused the same way before anything is attempted, without `error.payment`. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "balance_insufficient",
+                     *         "message": "The wallet balance is too low for this payment.",
+                     *         "param": "payment_method",
+                     *         "payment": {
+                     *           "id": "pay_-yaNXSN4F2hAG1RW",
+                     *           "object": "payment",
+                     *           "user_id": 3,
+                     *           "amount": 459,
+                     *           "amount_decimal": "459",
+                     *           "amount_display": "¥459",
+                     *           "amount_capturable": 0,
+                     *           "amount_received": 0,
+                     *           "amount_refunded": 0,
+                     *           "currency": "jpy",
+                     *           "status": "requires_payment_method",
+                     *           "capture_method": "manual",
+                     *           "payment_method": null,
+                     *           "last_payment_error": {
+                     *             "code": "balance_insufficient",
+                     *             "type": "invalid_request_error",
+                     *             "message": "The wallet balance is too low for this payment.",
+                     *             "payment_method": {
+                     *               "type": "wallet"
+                     *             }
+                     *           },
+                     *           "next_action": null,
+                     *           "cancellation_reason": null,
+                     *           "canceled_at": null,
+                     *           "description": null,
+                     *           "created": 1796599520
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @description The kind of error: invalid_request_error, authentication_error, card_error, api_error … */
+                            type: string;
+                            /** @description A stable, machine-readable code (docs/errors.md lists them). */
+                            code: string;
+                            /** @description A sentence for a person; may change between versions. */
+                            message: string;
+                            /** @description The request parameter the error is about, when one is. */
+                            param?: string;
+                            /** @description For card errors, why the card was declined. */
+                            decline_code?: string;
+                            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+                            payment?: {
+                                /** @description pay_… */
+                                id: string;
+                                /** @enum {string} */
+                                object: "payment";
+                                /** @description The user who pays. */
+                                user_id: number;
+                                /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                                amount: number;
+                                /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                                amount_decimal: string;
+                                /** @description The same amount formatted for a person (en-US): "$100.50". */
+                                amount_display: string;
+                                /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                                amount_capturable: number;
+                                /** @description Received: captured or paid, in minor units. */
+                                amount_received: number;
+                                /** @description Refunded, pending refunds included, in minor units. */
+                                amount_refunded: number;
+                                /** @description ISO 4217 currency code, lower case: "usd". */
+                                currency: string;
+                                /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                                status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                                /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                                capture_method: "automatic" | "manual";
+                                /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                                payment_method: {
+                                    /** @description The payment method's id (pm_…). */
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "card";
+                                    /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                    card: {
+                                        /** @description From the number's prefix. */
+                                        brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                        /** @description The last four digits of the number. */
+                                        last4: string;
+                                        exp_month: number;
+                                        /** @description Four digits. */
+                                        exp_year: number;
+                                        /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                        fingerprint: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    type: "wallet";
+                                } | null;
+                                last_payment_error: {
+                                    type: "card_error" | "invalid_request_error";
+                                    /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                                    code: string;
+                                    /** @description Why the issuer declined the card, when it said. */
+                                    decline_code?: string;
+                                    message: string;
+                                    /** @description The method that was refused; absent for a capture the processor refused. */
+                                    payment_method?: {
+                                        /** @description The payment method's id (pm_…). */
+                                        id: string;
+                                        /** @enum {string} */
+                                        type: "card";
+                                        /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                        card: {
+                                            /** @description From the number's prefix. */
+                                            brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                            /** @description The last four digits of the number. */
+                                            last4: string;
+                                            exp_month: number;
+                                            /** @description Four digits. */
+                                            exp_year: number;
+                                            /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                            fingerprint: string;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "wallet";
+                                    };
+                                } | null;
+                                next_action: {
+                                    /** @enum {string} */
+                                    type: "three_d_secure";
+                                    message: string;
+                                } | null;
+                                cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                                /** @description When it was canceled, in Unix seconds. */
+                                canceled_at: number | null;
+                                description: string | null;
+                                /** @description Unix seconds. */
+                                created: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description The token lacks the scope payments:write (insufficient_scope), `user_id` is another user's and the caller is not an admin or a service (forbidden), or the user is disabled (user_disabled). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "user_disabled",
+                     *         "message": "This user is disabled and cannot make payments.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user (user_not_found), or no such saved payment method of this user (payment_method_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still being processed; retry later.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was done; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2091,12 +4218,151 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pay_8_Q0XeTBktt-yFoA",
+                     *       "object": "payment",
+                     *       "user_id": 2,
+                     *       "amount": 700,
+                     *       "amount_decimal": "7.00",
+                     *       "amount_display": "$7.00",
+                     *       "amount_capturable": 0,
+                     *       "amount_received": 700,
+                     *       "amount_refunded": 0,
+                     *       "currency": "usd",
+                     *       "status": "succeeded",
+                     *       "capture_method": "automatic",
+                     *       "payment_method": {
+                     *         "id": "pm_NFWK9VLygBLtgusP",
+                     *         "card": {
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "exp_year": 2027,
+                     *           "exp_month": 12,
+                     *           "fingerprint": "Kl3M9mlymICASo6s"
+                     *         },
+                     *         "type": "card"
+                     *       },
+                     *       "last_payment_error": null,
+                     *       "next_action": null,
+                     *       "cancellation_reason": null,
+                     *       "canceled_at": null,
+                     *       "description": null,
+                     *       "created": 1796599521
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pay_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment";
+                        /** @description The user who pays. */
+                        user_id: number;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                        amount_capturable: number;
+                        /** @description Received: captured or paid, in minor units. */
+                        amount_received: number;
+                        /** @description Refunded, pending refunds included, in minor units. */
+                        amount_refunded: number;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                        status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                        /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                        capture_method: "automatic" | "manual";
+                        /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                        payment_method: {
+                            /** @description The payment method's id (pm_…). */
+                            id: string;
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "wallet";
+                        } | null;
+                        last_payment_error: {
+                            type: "card_error" | "invalid_request_error";
+                            /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                            code: string;
+                            /** @description Why the issuer declined the card, when it said. */
+                            decline_code?: string;
+                            message: string;
+                            /** @description The method that was refused; absent for a capture the processor refused. */
+                            payment_method?: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            };
+                        } | null;
+                        next_action: {
+                            /** @enum {string} */
+                            type: "three_d_secure";
+                            message: string;
+                        } | null;
+                        cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                        /** @description When it was canceled, in Unix seconds. */
+                        canceled_at: number | null;
+                        description: string | null;
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description The payment cannot be confirmed in its status (payment_unexpected_state), it has no payment method and none was given (payment_method_required), its saved method was deleted (payment_method_detached), a parameter is not valid (parameter_missing, parameter_unknown, parameter_invalid), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_unexpected_state",
+                     *         "message": "You cannot confirm this payment because it has a status of succeeded."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2109,17 +4375,186 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The attempt failed: the card was declined (card_error: card_declined, expired_card, incorrect_cvc, processing_error … with decline_code) or the wallet balance is too low (balance_insufficient). `error.payment` is the payment, back in requires_payment_method with its last_payment_error: confirm it again with another method. Card details that are not valid (incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc) are refused the same way before anything is attempted, without `error.payment`. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "incorrect_number",
+                     *         "message": "Your card number is incorrect.",
+                     *         "param": "payment_method[number]"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @description The kind of error: invalid_request_error, authentication_error, card_error, api_error … */
+                            type: string;
+                            /** @description A stable, machine-readable code (docs/errors.md lists them). */
+                            code: string;
+                            /** @description A sentence for a person; may change between versions. */
+                            message: string;
+                            /** @description The request parameter the error is about, when one is. */
+                            param?: string;
+                            /** @description For card errors, why the card was declined. */
+                            decline_code?: string;
+                            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+                            payment?: {
+                                /** @description pay_… */
+                                id: string;
+                                /** @enum {string} */
+                                object: "payment";
+                                /** @description The user who pays. */
+                                user_id: number;
+                                /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                                amount: number;
+                                /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                                amount_decimal: string;
+                                /** @description The same amount formatted for a person (en-US): "$100.50". */
+                                amount_display: string;
+                                /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                                amount_capturable: number;
+                                /** @description Received: captured or paid, in minor units. */
+                                amount_received: number;
+                                /** @description Refunded, pending refunds included, in minor units. */
+                                amount_refunded: number;
+                                /** @description ISO 4217 currency code, lower case: "usd". */
+                                currency: string;
+                                /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                                status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                                /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                                capture_method: "automatic" | "manual";
+                                /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                                payment_method: {
+                                    /** @description The payment method's id (pm_…). */
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "card";
+                                    /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                    card: {
+                                        /** @description From the number's prefix. */
+                                        brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                        /** @description The last four digits of the number. */
+                                        last4: string;
+                                        exp_month: number;
+                                        /** @description Four digits. */
+                                        exp_year: number;
+                                        /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                        fingerprint: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    type: "wallet";
+                                } | null;
+                                last_payment_error: {
+                                    type: "card_error" | "invalid_request_error";
+                                    /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                                    code: string;
+                                    /** @description Why the issuer declined the card, when it said. */
+                                    decline_code?: string;
+                                    message: string;
+                                    /** @description The method that was refused; absent for a capture the processor refused. */
+                                    payment_method?: {
+                                        /** @description The payment method's id (pm_…). */
+                                        id: string;
+                                        /** @enum {string} */
+                                        type: "card";
+                                        /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                        card: {
+                                            /** @description From the number's prefix. */
+                                            brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                            /** @description The last four digits of the number. */
+                                            last4: string;
+                                            exp_month: number;
+                                            /** @description Four digits. */
+                                            exp_year: number;
+                                            /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                            fingerprint: string;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "wallet";
+                                    };
+                                } | null;
+                                next_action: {
+                                    /** @enum {string} */
+                                    type: "three_d_secure";
+                                    message: string;
+                                } | null;
+                                cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                                /** @description When it was canceled, in Unix seconds. */
+                                canceled_at: number | null;
+                                description: string | null;
+                                /** @description Unix seconds. */
+                                created: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description The token lacks the scope payments:write (insufficient_scope), or the payer is disabled (user_disabled). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "user_disabled",
+                     *         "message": "This user is disabled and cannot make payments.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found), no such saved payment method of the payer (payment_method_not_found), or the payer no longer exists (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A retry with this Idempotency-Key took this request over while it ran; retry to get the outcome.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was done; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2159,12 +4594,151 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pay_bHPdtvCKqZA30h0Z",
+                     *       "object": "payment",
+                     *       "user_id": 5,
+                     *       "amount": 13969,
+                     *       "amount_decimal": "139.69",
+                     *       "amount_display": "$139.69",
+                     *       "amount_capturable": 0,
+                     *       "amount_received": 13969,
+                     *       "amount_refunded": 0,
+                     *       "currency": "usd",
+                     *       "status": "succeeded",
+                     *       "capture_method": "manual",
+                     *       "payment_method": {
+                     *         "id": "pm_efPxpCpngmHzxRt5",
+                     *         "card": {
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "exp_year": 2027,
+                     *           "exp_month": 12,
+                     *           "fingerprint": "Kl3M9mlymICASo6s"
+                     *         },
+                     *         "type": "card"
+                     *       },
+                     *       "last_payment_error": null,
+                     *       "next_action": null,
+                     *       "cancellation_reason": null,
+                     *       "canceled_at": null,
+                     *       "description": null,
+                     *       "created": 1796599521
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pay_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment";
+                        /** @description The user who pays. */
+                        user_id: number;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                        amount_capturable: number;
+                        /** @description Received: captured or paid, in minor units. */
+                        amount_received: number;
+                        /** @description Refunded, pending refunds included, in minor units. */
+                        amount_refunded: number;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                        status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                        /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                        capture_method: "automatic" | "manual";
+                        /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                        payment_method: {
+                            /** @description The payment method's id (pm_…). */
+                            id: string;
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "wallet";
+                        } | null;
+                        last_payment_error: {
+                            type: "card_error" | "invalid_request_error";
+                            /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                            code: string;
+                            /** @description Why the issuer declined the card, when it said. */
+                            decline_code?: string;
+                            message: string;
+                            /** @description The method that was refused; absent for a capture the processor refused. */
+                            payment_method?: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            };
+                        } | null;
+                        next_action: {
+                            /** @enum {string} */
+                            type: "three_d_secure";
+                            message: string;
+                        } | null;
+                        cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                        /** @description When it was canceled, in Unix seconds. */
+                        canceled_at: number | null;
+                        description: string | null;
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description The payment is not awaiting capture (payment_unexpected_state), amount_to_capture is more than was authorised (amount_too_large) or not valid (amount_invalid, parameter_missing, parameter_unknown, parameter_invalid), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_unexpected_state",
+                     *         "message": "You cannot capture this payment because it has a status of succeeded."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2177,17 +4751,63 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks the scope payments:write (insufficient_scope), or the caller is the payer of an authorisation they did not create (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only an admin, a service or whoever created this payment may capture or cancel its authorization."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A retry with this Idempotency-Key took this request over while it ran; retry to get the outcome.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card processor is unavailable (processor_unavailable): nothing was captured; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2226,12 +4846,151 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pay_it4Qsl6_gEw8lv7e",
+                     *       "object": "payment",
+                     *       "user_id": 2,
+                     *       "amount": 1100,
+                     *       "amount_decimal": "11.00",
+                     *       "amount_display": "$11.00",
+                     *       "amount_capturable": 0,
+                     *       "amount_received": 0,
+                     *       "amount_refunded": 0,
+                     *       "currency": "usd",
+                     *       "status": "canceled",
+                     *       "capture_method": "manual",
+                     *       "payment_method": {
+                     *         "id": "pm_REDRQVb17gRhUk2Q",
+                     *         "card": {
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "exp_year": 2027,
+                     *           "exp_month": 12,
+                     *           "fingerprint": "Kl3M9mlymICASo6s"
+                     *         },
+                     *         "type": "card"
+                     *       },
+                     *       "last_payment_error": null,
+                     *       "next_action": null,
+                     *       "cancellation_reason": "requested_by_customer",
+                     *       "canceled_at": 1796599523,
+                     *       "description": null,
+                     *       "created": 1796599522
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pay_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment";
+                        /** @description The user who pays. */
+                        user_id: number;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                        amount_capturable: number;
+                        /** @description Received: captured or paid, in minor units. */
+                        amount_received: number;
+                        /** @description Refunded, pending refunds included, in minor units. */
+                        amount_refunded: number;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                        status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                        /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                        capture_method: "automatic" | "manual";
+                        /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                        payment_method: {
+                            /** @description The payment method's id (pm_…). */
+                            id: string;
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "wallet";
+                        } | null;
+                        last_payment_error: {
+                            type: "card_error" | "invalid_request_error";
+                            /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                            code: string;
+                            /** @description Why the issuer declined the card, when it said. */
+                            decline_code?: string;
+                            message: string;
+                            /** @description The method that was refused; absent for a capture the processor refused. */
+                            payment_method?: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            };
+                        } | null;
+                        next_action: {
+                            /** @enum {string} */
+                            type: "three_d_secure";
+                            message: string;
+                        } | null;
+                        cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                        /** @description When it was canceled, in Unix seconds. */
+                        canceled_at: number | null;
+                        description: string | null;
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description The payment can no longer be canceled: it succeeded, was canceled or is processing (payment_unexpected_state); a parameter is not valid (parameter_missing, parameter_unknown, parameter_invalid), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_unexpected_state",
+                     *         "message": "You cannot cancel this payment because it has a status of canceled."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2244,12 +5003,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks the scope payments:write (insufficient_scope), or the caller is the payer of an authorisation they did not create (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only an admin, a service or whoever created this payment may capture or cancel its authorization."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2284,6 +5070,136 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A payment, with Stripe's PaymentIntent semantics: amounts in minor units, plus the exact decimal and a display form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pay_VV4zFj-k57IKkyY_",
+                     *       "object": "payment",
+                     *       "user_id": 2,
+                     *       "amount": 1234,
+                     *       "amount_decimal": "12.34",
+                     *       "amount_display": "$12.34",
+                     *       "amount_capturable": 0,
+                     *       "amount_received": 1234,
+                     *       "amount_refunded": 0,
+                     *       "currency": "usd",
+                     *       "status": "succeeded",
+                     *       "capture_method": "automatic",
+                     *       "payment_method": {
+                     *         "id": "pm_smcE8bQ8aW-dt0rr",
+                     *         "card": {
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "exp_year": 2027,
+                     *           "exp_month": 12,
+                     *           "fingerprint": "Kl3M9mlymICASo6s"
+                     *         },
+                     *         "type": "card"
+                     *       },
+                     *       "last_payment_error": null,
+                     *       "next_action": null,
+                     *       "cancellation_reason": null,
+                     *       "canceled_at": null,
+                     *       "description": null,
+                     *       "created": 1796599573
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pay_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment";
+                        /** @description The user who pays. */
+                        user_id: number;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description Authorised and not yet captured (requires_capture), in minor units. */
+                        amount_capturable: number;
+                        /** @description Received: captured or paid, in minor units. */
+                        amount_received: number;
+                        /** @description Refunded, pending refunds included, in minor units. */
+                        amount_refunded: number;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /** @description Where the payment is in its lifecycle; succeeded and canceled are final. */
+                        status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "requires_capture" | "succeeded" | "canceled";
+                        /** @description manual: an authorisation, captured by POST /payments/{id}/capture. */
+                        capture_method: "automatic" | "manual";
+                        /** @description The method the payment holds or was paid with; null before one is given, and after a failed attempt. */
+                        payment_method: {
+                            /** @description The payment method's id (pm_…). */
+                            id: string;
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "wallet";
+                        } | null;
+                        last_payment_error: {
+                            type: "card_error" | "invalid_request_error";
+                            /** @description card_declined, expired_card, balance_insufficient, capture_failed … */
+                            code: string;
+                            /** @description Why the issuer declined the card, when it said. */
+                            decline_code?: string;
+                            message: string;
+                            /** @description The method that was refused; absent for a capture the processor refused. */
+                            payment_method?: {
+                                /** @description The payment method's id (pm_…). */
+                                id: string;
+                                /** @enum {string} */
+                                type: "card";
+                                /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                                card: {
+                                    /** @description From the number's prefix. */
+                                    brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                    /** @description The last four digits of the number. */
+                                    last4: string;
+                                    exp_month: number;
+                                    /** @description Four digits. */
+                                    exp_year: number;
+                                    /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                    fingerprint: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "wallet";
+                            };
+                        } | null;
+                        next_action: {
+                            /** @enum {string} */
+                            type: "three_d_secure";
+                            message: string;
+                        } | null;
+                        cancellation_reason: "duplicate" | "fraudulent" | "requested_by_customer" | "abandoned" | null;
+                        /** @description When it was canceled, in Unix seconds. */
+                        canceled_at: number | null;
+                        description: string | null;
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2308,6 +5224,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found); another user's is as absent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2333,6 +5267,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the list (pagination: `limit`, `starting_after`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description re_… */
+                            id: string;
+                            /** @enum {string} */
+                            object: "refund";
+                            /** @description The payment refunded. */
+                            payment_id: string;
+                            /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                            amount: number;
+                            /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                            amount_decimal: string;
+                            /** @description The same amount formatted for a person (en-US): "$100.50". */
+                            amount_display: string;
+                            /** @description ISO 4217 currency code, lower case: "usd". */
+                            currency: string;
+                            /** @description pending until the processor answers (retried in the background); failed gives the amount back to what can be refunded. */
+                            status: "pending" | "succeeded" | "failed";
+                            reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+                            /** @description Why the processor refused it (status failed). */
+                            failure_reason: string | null;
+                            /** @description Unix seconds. */
+                            created: number;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2357,6 +5335,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found); another user's is as absent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2393,12 +5389,68 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A full or partial refund of a payment's received amount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "re_DtGIjtDMf4jv_k9B",
+                     *       "object": "refund",
+                     *       "payment_id": "pay_U-o0pjv45gYZS10A",
+                     *       "amount": 17758,
+                     *       "amount_decimal": "17758",
+                     *       "amount_display": "¥17,758",
+                     *       "currency": "jpy",
+                     *       "status": "succeeded",
+                     *       "reason": null,
+                     *       "failure_reason": null,
+                     *       "created": 1796599522
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description re_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "refund";
+                        /** @description The payment refunded. */
+                        payment_id: string;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /** @description pending until the processor answers (retried in the background); failed gives the amount back to what can be refunded. */
+                        status: "pending" | "succeeded" | "failed";
+                        reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+                        /** @description Why the processor refused it (status failed). */
+                        failure_reason: string | null;
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description The payment has not succeeded (payment_unexpected_state), is already refunded in full (charge_already_refunded), the amount is more than is left to refund (amount_too_large) or not valid (amount_invalid, parameter_invalid, parameter_unknown), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used with other parameters.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2411,12 +5463,85 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The processor refused the refund (refund_failed): `error.refund` is the refund, failed with its failure_reason; its amount can be refunded again. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description The kind of error: invalid_request_error, authentication_error, card_error, api_error … */
+                            type: string;
+                            /** @description A stable, machine-readable code (docs/errors.md lists them). */
+                            code: string;
+                            /** @description A sentence for a person; may change between versions. */
+                            message: string;
+                            /** @description The request parameter the error is about, when one is. */
+                            param?: string;
+                            /** @description For card errors, why the card was declined. */
+                            decline_code?: string;
+                            /** @description A full or partial refund of a payment's received amount. */
+                            refund: {
+                                /** @description re_… */
+                                id: string;
+                                /** @enum {string} */
+                                object: "refund";
+                                /** @description The payment refunded. */
+                                payment_id: string;
+                                /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                                amount: number;
+                                /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                                amount_decimal: string;
+                                /** @description The same amount formatted for a person (en-US): "$100.50". */
+                                amount_display: string;
+                                /** @description ISO 4217 currency code, lower case: "usd". */
+                                currency: string;
+                                /** @description pending until the processor answers (retried in the background); failed gives the amount back to what can be refunded. */
+                                status: "pending" | "succeeded" | "failed";
+                                reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+                                /** @description Why the processor refused it (status failed). */
+                                failure_reason: string | null;
+                                /** @description Unix seconds. */
+                                created: number;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description The token lacks the scope payments:write (insufficient_scope), or the caller is not an admin or a service (forbidden): refunding is the merchant's decision. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins and services may call POST /payments/:id/refunds."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment (payment_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_not_found",
+                     *         "message": "No such payment."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2426,6 +5551,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A retry with this Idempotency-Key took this request over while it ran; retry to get the outcome.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2451,6 +5586,80 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the list (pagination: `limit`, `starting_after`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "pm_PMtFfS64t_mKWYjz",
+                     *           "object": "payment_method",
+                     *           "type": "card",
+                     *           "user_id": 19,
+                     *           "card": {
+                     *             "brand": "mastercard",
+                     *             "last4": "4444",
+                     *             "exp_month": 12,
+                     *             "exp_year": 2027,
+                     *             "fingerprint": "hn8TtN9NM5PTDDid"
+                     *           },
+                     *           "created": 1796599672
+                     *         },
+                     *         {
+                     *           "id": "pm_iylJh1IINFhOXF66",
+                     *           "object": "payment_method",
+                     *           "type": "card",
+                     *           "user_id": 19,
+                     *           "card": {
+                     *             "brand": "visa",
+                     *             "last4": "4242",
+                     *             "exp_month": 12,
+                     *             "exp_year": 2027,
+                     *             "fingerprint": "Kl3M9mlymICASo6s"
+                     *           },
+                     *           "created": 1796599672
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description pm_… */
+                            id: string;
+                            /** @enum {string} */
+                            object: "payment_method";
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description The user the card belongs to. */
+                            user_id: number;
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                            /** @description When it was saved, in Unix seconds. */
+                            created: number;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2469,7 +5678,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user's and names no user_id (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2515,12 +5724,70 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A card saved for a user; payments name it by its id. The number and CVC went to the processor only. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pm_6PwI5MRfbNCp0LJs",
+                     *       "object": "payment_method",
+                     *       "type": "card",
+                     *       "user_id": 2,
+                     *       "card": {
+                     *         "brand": "visa",
+                     *         "last4": "4242",
+                     *         "exp_month": 12,
+                     *         "exp_year": 2027,
+                     *         "fingerprint": "Kl3M9mlymICASo6s"
+                     *       },
+                     *       "created": 1796599524
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pm_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_method";
+                        /** @enum {string} */
+                        type: "card";
+                        /** @description The user the card belongs to. */
+                        user_id: number;
+                        /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                        card: {
+                            /** @description From the number's prefix. */
+                            brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                            /** @description The last four digits of the number. */
+                            last4: string;
+                            exp_month: number;
+                            /** @description Four digits. */
+                            exp_year: number;
+                            /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                            fingerprint: string;
+                        };
+                        /** @description When it was saved, in Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description A parameter is missing or not valid (parameter_missing, parameter_unknown, parameter_invalid), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used with other parameters.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2533,8 +5800,36 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The card details are not valid (card_error: incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc; `param` names the field). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "incorrect_number",
+                     *         "message": "Your card number is incorrect.",
+                     *         "param": "payment_method[number]"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the scope payments:write (insufficient_scope), `user_id` is another user's and the caller is not an admin or a service (forbidden), or the user is disabled (user_disabled). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user (user_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2544,6 +5839,15 @@ export interface operations {
             };
             /** @description A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was saved; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2573,6 +5877,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A card saved for a user; payments name it by its id. The number and CVC went to the processor only. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pm_iylJh1IINFhOXF66",
+                     *       "object": "payment_method",
+                     *       "type": "card",
+                     *       "user_id": 19,
+                     *       "card": {
+                     *         "brand": "visa",
+                     *         "last4": "4242",
+                     *         "exp_month": 12,
+                     *         "exp_year": 2027,
+                     *         "fingerprint": "Kl3M9mlymICASo6s"
+                     *       },
+                     *       "created": 1796599672
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description pm_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_method";
+                        /** @enum {string} */
+                        type: "card";
+                        /** @description The user the card belongs to. */
+                        user_id: number;
+                        /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                        card: {
+                            /** @description From the number's prefix. */
+                            brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                            /** @description The last four digits of the number. */
+                            last4: string;
+                            exp_month: number;
+                            /** @description Four digits. */
+                            exp_year: number;
+                            /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                            fingerprint: string;
+                        };
+                        /** @description When it was saved, in Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2597,6 +5949,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment method (payment_method_not_found); another user's, or a deleted one, is as absent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_method_not_found",
+                     *         "message": "No such payment method.",
+                     *         "param": "payment_method"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2622,6 +5993,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The payment method was detached: it can no longer pay; payments made with it keep their snapshot of the card. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "pm_1bT75VSG-bfywvcA",
+                     *       "object": "payment_method",
+                     *       "deleted": true
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "payment_method";
+                        /** @enum {boolean} */
+                        deleted: true;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2646,6 +6039,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such payment method (payment_method_not_found); another user's, or a deleted one, is as absent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_method_not_found",
+                     *         "message": "No such payment method.",
+                     *         "param": "payment_method"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2687,12 +6099,95 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description Money charged to a card and credited to the user's wallet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "wtu_YHzpvyC3M1_AHVZh",
+                     *       "object": "wallet_top_up",
+                     *       "user_id": 5,
+                     *       "amount": 51598,
+                     *       "amount_decimal": "515.98",
+                     *       "amount_display": "$515.98",
+                     *       "currency": "usd",
+                     *       "status": "succeeded",
+                     *       "payment_method": {
+                     *         "id": "pm_E8CBY898hXkp6_aA",
+                     *         "card": {
+                     *           "brand": "visa",
+                     *           "last4": "4242",
+                     *           "exp_year": 2027,
+                     *           "exp_month": 12,
+                     *           "fingerprint": "Kl3M9mlymICASo6s"
+                     *         },
+                     *         "type": "card"
+                     *       },
+                     *       "created": 1796599521
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description wtu_… */
+                        id: string;
+                        /** @enum {string} */
+                        object: "wallet_top_up";
+                        /** @description The user whose wallet was credited. */
+                        user_id: number;
+                        /** @description The amount in minor units of the currency (cents; yen have none): 10050 is $100.50. */
+                        amount: number;
+                        /** @description The same amount in the major unit as an exact decimal string, with the currency's decimals: "100.50". */
+                        amount_decimal: string;
+                        /** @description The same amount formatted for a person (en-US): "$100.50". */
+                        amount_display: string;
+                        /** @description ISO 4217 currency code, lower case: "usd". */
+                        currency: string;
+                        /**
+                         * @description A top-up exists only once its card was charged: a refused card answers 402 and leaves none.
+                         * @enum {string}
+                         */
+                        status: "succeeded";
+                        payment_method: {
+                            /** @description The payment method's id (pm_…). */
+                            id: string;
+                            /** @enum {string} */
+                            type: "card";
+                            /** @description What the platform keeps and shows of a card: never its number or CVC. */
+                            card: {
+                                /** @description From the number's prefix. */
+                                brand: "visa" | "mastercard" | "amex" | "discover" | "jcb" | "diners" | "unionpay" | "unknown";
+                                /** @description The last four digits of the number. */
+                                last4: string;
+                                exp_month: number;
+                                /** @description Four digits. */
+                                exp_year: number;
+                                /** @description The same for every use of the same card number (a keyed hash: it reveals nothing of the number). */
+                                fingerprint: string;
+                            };
+                        };
+                        /** @description Unix seconds. */
+                        created: number;
+                    };
+                };
+            };
+            /** @description A parameter is missing or not valid (parameter_missing, parameter_unknown, parameter_invalid, amount_invalid, currency_invalid), the method is the wallet itself (payment_method_unusable), or the Idempotency-Key is (idempotency_key_invalid, idempotency_key_reused). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used with other parameters.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2705,17 +6200,84 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The card was declined (card_error: card_declined, expired_card, incorrect_cvc, processing_error … with decline_code), needs 3-D Secure, which top-ups do not support (authentication_required), or its details are not valid (incorrect_number, invalid_expiry_month, invalid_expiry_year, invalid_cvc). Nothing was charged or credited. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "card_error",
+                     *         "code": "card_declined",
+                     *         "message": "Your card has insufficient funds.",
+                     *         "decline_code": "insufficient_funds"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the scope payments:write (insufficient_scope), `user_id` is another user's and the caller is not an admin or a service (forbidden), or the user is disabled (user_disabled). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "You may only make payments for yourself.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user (user_not_found), or no such saved payment method of this user (payment_method_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payment_method_not_found",
+                     *         "message": "No such payment method.",
+                     *         "param": "payment_method"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (idempotency_key_in_use): retry later. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "idempotency_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A retry with this Idempotency-Key took this request over while it ran; retry to get the outcome.",
+                     *         "param": "idempotency-key"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card processor or the users service is unavailable (processor_unavailable, service_unavailable): nothing was charged; retry. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2743,6 +6305,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A user's wallet balances, read from the ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "wallet",
+                     *       "user_id": 4,
+                     *       "balances": [
+                     *         {
+                     *           "currency": "usd",
+                     *           "available": 3000,
+                     *           "available_decimal": "30.00",
+                     *           "available_display": "$30.00",
+                     *           "held": 2000
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "wallet";
+                        user_id: number;
+                        /** @description One per currency the wallet has been used in (topped up, paid from or refunded to), ordered by currency code; empty for a wallet never used. */
+                        balances: {
+                            /** @description ISO 4217 currency code, lower case: "usd". */
+                            currency: string;
+                            /** @description What can be spent, in minor units. */
+                            available: number;
+                            /** @description The same in the major unit, as an exact decimal string. */
+                            available_decimal: string;
+                            /** @description The same formatted for a person: "$100.50". */
+                            available_display: string;
+                            /** @description Reserved by authorised, uncaptured wallet payments, in minor units; not included in available. */
+                            held: number;
+                        }[];
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -2752,7 +6355,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user's (forbidden): a service asks for GET /wallet/{user_id}. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2783,12 +6386,70 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A user's wallet balances, read from the ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "wallet",
+                     *       "user_id": 2,
+                     *       "balances": [
+                     *         {
+                     *           "currency": "jpy",
+                     *           "available": 66438,
+                     *           "available_decimal": "66438",
+                     *           "available_display": "¥66,438",
+                     *           "held": 0
+                     *         },
+                     *         {
+                     *           "currency": "usd",
+                     *           "available": 44497,
+                     *           "available_decimal": "444.97",
+                     *           "available_display": "$444.97",
+                     *           "held": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "wallet";
+                        user_id: number;
+                        /** @description One per currency the wallet has been used in (topped up, paid from or refunded to), ordered by currency code; empty for a wallet never used. */
+                        balances: {
+                            /** @description ISO 4217 currency code, lower case: "usd". */
+                            currency: string;
+                            /** @description What can be spent, in minor units. */
+                            available: number;
+                            /** @description The same in the major unit, as an exact decimal string. */
+                            available_decimal: string;
+                            /** @description The same formatted for a person: "$100.50". */
+                            available_display: string;
+                            /** @description Reserved by authorised, uncaptured wallet payments, in minor units; not included in available. */
+                            held: number;
+                        }[];
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid user_id: must match pattern \"^[1-9][0-9]{0,17}$\".",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2807,6 +6468,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Another user's wallet, for a caller who is not an admin or a service (user_not_found): as absent as an unknown user. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "user_not_found",
+                     *         "message": "No such user.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2842,7 +6522,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>[];
+                    /** @example [] */
+                    "application/json": {
+                        /** @description The notification's id; ids grow with time, so the newest has the largest. */
+                        id: number;
+                        message: string;
+                        /** Format: date-time */
+                        sent_at: string;
+                        /** @description When it was first marked read; null while unread. */
+                        read_at: string | null;
+                        /** @description The notification type (`payment.succeeded`, `message`, or a custom type an admin or service sent; GET /notifications/preferences lists the catalogue). */
+                        type: string;
+                        title: string | null;
+                        /** @description The sender's details (a payment's id and amount, `action_url` …); `{}` when none. */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                    }[];
                 };
             };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
@@ -2851,6 +6547,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid unread: must be equal to constant.",
+                     *         "param": "unread"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2860,6 +6566,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2904,12 +6620,86 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The notification it made in the recipient's inbox; email, push and webhook deliveries follow as the type and the recipient's preferences say. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "message": "before the stream",
+                     *       "sent_at": "2026-12-06T23:25:31.090Z",
+                     *       "read_at": null,
+                     *       "type": "message",
+                     *       "title": null,
+                     *       "data": {}
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The notification's id; ids grow with time, so the newest has the largest. */
+                        id: number;
+                        message: string;
+                        /** Format: date-time */
+                        sent_at: string;
+                        /** @description When it was first marked read; null while unread. */
+                        read_at: string | null;
+                        /** @description The notification type (`payment.succeeded`, `message`, or a custom type an admin or service sent; GET /notifications/preferences lists the catalogue). */
+                        type: string;
+                        title: string | null;
+                        /** @description The sender's details (a payment's id and amount, `action_url` …); `{}` when none. */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Accepted without an inbox notification: only the deliveries were recorded. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "message",
+                     *       "type": "account.password_reset",
+                     *       "in_app": false,
+                     *       "deliveries": 1
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "message";
+                        /** @description The notification type sent. */
+                        type: string;
+                        /**
+                         * @description No inbox notification was made (the type is not shown in the inbox, or the recipient switched it off there).
+                         * @enum {boolean}
+                         */
+                        in_app: false;
+                        /** @description How many email, push and webhook deliveries were recorded. */
+                        deliveries: number;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_unknown",
+                     *         "message": "Received unknown parameter: read_at.",
+                     *         "param": "read_at"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2919,15 +6709,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The caller is not an admin or a service (forbidden), the token lacks notifications:write (insufficient_scope), or only services may send this type (type_reserved). */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins and services may call POST /notifications."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The recipient was deleted (recipient_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "recipient_not_found",
+                     *         "message": "This user was deleted.",
+                     *         "param": "user_id"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2953,6 +6781,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Marked read (the contract's answer); marking it again keeps the first read time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Notification marked as read."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example Notification marked as read. */
+                        message: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -2968,6 +6813,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -2977,6 +6832,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such notification of the caller's (notification_not_found); the error object also carries the contract's top-level `message`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Notification not found.",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "notification_not_found",
+                     *         "message": "No such notification."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3002,6 +6876,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3026,6 +6907,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such notification of the caller's (notification_not_found); the error object also carries the contract's top-level `message`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Notification not found.",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "notification_not_found",
+                     *         "message": "No such notification."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3057,12 +6957,57 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A notification in the user's inbox. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "message": "old 0",
+                     *       "sent_at": "2026-12-06T23:25:31.507Z",
+                     *       "read_at": null,
+                     *       "type": "message",
+                     *       "title": null,
+                     *       "data": {}
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The notification's id; ids grow with time, so the newest has the largest. */
+                        id: number;
+                        message: string;
+                        /** Format: date-time */
+                        sent_at: string;
+                        /** @description When it was first marked read; null while unread. */
+                        read_at: string | null;
+                        /** @description The notification type (`payment.succeeded`, `message`, or a custom type an admin or service sent; GET /notifications/preferences lists the catalogue). */
+                        type: string;
+                        title: string | null;
+                        /** @description The sender's details (a payment's id and amount, `action_url` …); `{}` when none. */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid read: must be boolean.",
+                     *         "param": "read"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3081,6 +7026,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such notification of the caller's (notification_not_found); the error object also carries the contract's top-level `message`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Notification not found.",
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "notification_not_found",
+                     *         "message": "No such notification."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3104,12 +7068,42 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller's unread count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "unread_count",
+                     *       "unread": 3
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "unread_count";
+                        /** @description How many of the caller's notifications are unread. */
+                        unread: number;
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3142,6 +7136,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every unread notification of the caller is marked read. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "All notifications marked as read.",
+                     *       "updated": 11
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example All notifications marked as read. */
+                        message: string;
+                        /** @description How many notifications were unread and are now read. */
+                        updated: number;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3207,6 +7221,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Invalid token",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_token",
+                     *         "message": "Invalid token"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3225,6 +7249,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "too_many_streams",
+                     *         "message": "Too many live streams are open for this user; close one first."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3248,6 +7281,121 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller's notification preferences. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "notification_preferences",
+                     *       "types": [
+                     *         {
+                     *           "type": "payment.succeeded",
+                     *           "description": "A payment of yours was received.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "payment.failed",
+                     *           "description": "A payment of yours failed.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "refund.succeeded",
+                     *           "description": "A refund is on its way to you.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.verify_email",
+                     *           "description": "Confirm your email address (a single-use link).",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.password_reset",
+                     *           "description": "Reset your password (a single-use link).",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.registration_attempt",
+                     *           "description": "Someone tried to register with your email address.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "security.new_login",
+                     *           "description": "A new sign-in to your account.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "security.password_changed",
+                     *           "description": "Your password was changed.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "message",
+                     *           "description": "A message from the platform's operators.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "push": true
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "notification_preferences";
+                        /** @description The catalogue, in its order. */
+                        types: {
+                            /** @description A catalogued type; custom types follow `message`. */
+                            type: "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.verify_email" | "account.password_reset" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message";
+                            description: string;
+                            /** @description A security message: always sent on all its channels; switching one off is refused. */
+                            locked: boolean;
+                            /** @description Each channel this type is sent on (only those), and whether it is on for this user. */
+                            channels: {
+                                in_app?: boolean;
+                                email?: boolean;
+                                push?: boolean;
+                            };
+                        }[];
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -3296,12 +7444,137 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The caller's notification preferences. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "notification_preferences",
+                     *       "types": [
+                     *         {
+                     *           "type": "payment.succeeded",
+                     *           "description": "A payment of yours was received.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "payment.failed",
+                     *           "description": "A payment of yours failed.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "refund.succeeded",
+                     *           "description": "A refund is on its way to you.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.verify_email",
+                     *           "description": "Confirm your email address (a single-use link).",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.password_reset",
+                     *           "description": "Reset your password (a single-use link).",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "account.registration_attempt",
+                     *           "description": "Someone tried to register with your email address.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "security.new_login",
+                     *           "description": "A new sign-in to your account.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true,
+                     *             "push": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "security.password_changed",
+                     *           "description": "Your password was changed.",
+                     *           "locked": true,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "email": true
+                     *           }
+                     *         },
+                     *         {
+                     *           "type": "message",
+                     *           "description": "A message from the platform's operators.",
+                     *           "locked": false,
+                     *           "channels": {
+                     *             "in_app": true,
+                     *             "push": false
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "notification_preferences";
+                        /** @description The catalogue, in its order. */
+                        types: {
+                            /** @description A catalogued type; custom types follow `message`. */
+                            type: "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.verify_email" | "account.password_reset" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message";
+                            description: string;
+                            /** @description A security message: always sent on all its channels; switching one off is refused. */
+                            locked: boolean;
+                            /** @description Each channel this type is sent on (only those), and whether it is on for this user. */
+                            channels: {
+                                in_app?: boolean;
+                                email?: boolean;
+                                push?: boolean;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description A parameter is not valid (parameter_invalid, parameter_unknown), a type is not in the catalogue (type_unknown), a type is never sent on that channel (channel_not_offered), or a security message cannot be switched off (preference_locked); nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "preference_locked",
+                     *         "message": "account.password_reset is a security message: it cannot be switched off.",
+                     *         "param": "account.password_reset"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3311,11 +7584,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The token lacks the scope or role the route needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller was deleted (recipient_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3343,12 +7635,62 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller's devices, all of them in one page (`has_more` is always false). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "dev_df9ed5a715001b8c415a9d87",
+                     *           "object": "device",
+                     *           "platform": "android",
+                     *           "token_suffix": "hbx7_wFc",
+                     *           "created_at": "2026-12-06T23:26:09.897Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The device's id (`dev_…`). */
+                            id: string;
+                            /** @enum {string} */
+                            object: "device";
+                            platform: "ios" | "android" | "web";
+                            /** @description The last 8 characters of the device token or Web Push endpoint, to recognise it. */
+                            token_suffix: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3396,12 +7738,78 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description This user had registered the token already: the same device (a Web Push subscription's keys are updated). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dev_cbe58e29584f7825fc642d19",
+                     *       "object": "device",
+                     *       "platform": "android",
+                     *       "token_suffix": "t9m5kofp",
+                     *       "created_at": "2026-12-06T23:26:21.022Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The device's id (`dev_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "device";
+                        platform: "ios" | "android" | "web";
+                        /** @description The last 8 characters of the device token or Web Push endpoint, to recognise it. */
+                        token_suffix: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description The device is registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dev_6cefd5ea2bae758184e66f21",
+                     *       "object": "device",
+                     *       "platform": "android",
+                     *       "token_suffix": "iWf_Rk8c",
+                     *       "created_at": "2026-12-06T23:26:09.002Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The device's id (`dev_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "device";
+                        platform: "ios" | "android" | "web";
+                        /** @description The last 8 characters of the device token or Web Push endpoint, to recognise it. */
+                        token_suffix: string;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), the Web Push subscription is not valid or not allowed (subscription_invalid), or the user has as many devices as allowed (too_many_devices). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid platform: must be equal to constant.",
+                     *         "param": "platform"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3411,11 +7819,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The token lacks the scope or role the route needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller was deleted (recipient_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3445,6 +7872,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Removed: the device gets no more pushes. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3472,6 +7906,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description No such device of the caller's (device_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "device_not_found",
+                     *         "message": "No such device."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The error object (docs/errors.md). */
             default: {
                 headers: {
@@ -3492,6 +7944,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller's own endpoints, newest first, all in one page (`has_more` is always false). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "we_2ddaf2892283240fd8a4943c",
+                     *           "object": "webhook_endpoint",
+                     *           "url": "http://127.0.0.1:37485/hooks/paymesh",
+                     *           "event_types": [
+                     *             "*"
+                     *           ],
+                     *           "description": null,
+                     *           "all_users": false,
+                     *           "status": "enabled",
+                     *           "previous_secret_expires_at": null,
+                     *           "created_at": "2026-12-06T23:25:49.317Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The endpoint's id (`we_…`). */
+                            id: string;
+                            /** @enum {string} */
+                            object: "webhook_endpoint";
+                            /** @description Where events are POSTed. */
+                            url: string;
+                            /** @description The event types it receives; `*` for all of them. */
+                            event_types: ("*" | "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message")[];
+                            description: string | null;
+                            /** @description An admin's endpoint that receives every user's events, not only its owner's. */
+                            all_users: boolean;
+                            /** @description A disabled endpoint receives nothing: deliveries due to it are canceled. */
+                            status: "enabled" | "disabled";
+                            /** @description After a rotation, until when the previous secret signs too (each request carries one signature per live secret); null when only the current secret signs. */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -3539,12 +8045,67 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A webhook endpoint with its new signing secret, shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_34a2f64e15dcf04af517873e",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "http://127.0.0.1:41703/paymesh-hook",
+                     *       "event_types": [
+                     *         "payment.succeeded"
+                     *       ],
+                     *       "description": null,
+                     *       "all_users": false,
+                     *       "status": "enabled",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-06T23:25:41.277Z",
+                     *       "secret": "whsec_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The endpoint's id (`we_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "webhook_endpoint";
+                        /** @description Where events are POSTed. */
+                        url: string;
+                        /** @description The event types it receives; `*` for all of them. */
+                        event_types: ("*" | "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message")[];
+                        description: string | null;
+                        /** @description An admin's endpoint that receives every user's events, not only its owner's. */
+                        all_users: boolean;
+                        /** @description A disabled endpoint receives nothing: deliveries due to it are canceled. */
+                        status: "enabled" | "disabled";
+                        /** @description After a rotation, until when the previous secret signs too (each request carries one signature per live secret); null when only the current secret signs. */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** @description The signing secret (`whsec_…`), shown this once: keep it to verify Paymesh-Signature. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), an event type cannot be subscribed to (event_type_unknown), the URL is not a public http(s) address (url_not_allowed), or the caller has as many endpoints as allowed (too_many_webhook_endpoints). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_missing",
+                     *         "message": "Missing required parameter: url.",
+                     *         "param": "url"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3554,11 +8115,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks notifications:write (insufficient_scope), or all_users was asked by someone other than an admin (forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may receive every user's events.",
+                     *         "param": "all_users"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller was deleted (recipient_not_found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3588,6 +8178,48 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A webhook endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_bcf756d6d330cc2ec5d4d222",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "http://127.0.0.1:42997/hooks/paymesh",
+                     *       "event_types": [
+                     *         "*"
+                     *       ],
+                     *       "description": null,
+                     *       "all_users": false,
+                     *       "status": "enabled",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-06T23:25:49.238Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The endpoint's id (`we_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "webhook_endpoint";
+                        /** @description Where events are POSTed. */
+                        url: string;
+                        /** @description The event types it receives; `*` for all of them. */
+                        event_types: ("*" | "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message")[];
+                        description: string | null;
+                        /** @description An admin's endpoint that receives every user's events, not only its owner's. */
+                        all_users: boolean;
+                        /** @description A disabled endpoint receives nothing: deliveries due to it are canceled. */
+                        status: "enabled" | "disabled";
+                        /** @description After a rotation, until when the previous secret signs too (each request carries one signature per live secret); null when only the current secret signs. */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3612,6 +8244,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's; an admin may name anyone's (webhook_endpoint_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "webhook_endpoint_not_found",
+                     *         "message": "No such webhook endpoint."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3637,6 +8287,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted: deliveries still due to it are canceled. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3661,6 +8318,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's; an admin may name anyone's (webhook_endpoint_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "webhook_endpoint_not_found",
+                     *         "message": "No such webhook endpoint."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3695,12 +8370,65 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A webhook endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_123af3aa88326fabba969f18",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "http://127.0.0.1:44107/hooks/paymesh",
+                     *       "event_types": [
+                     *         "payment.succeeded",
+                     *         "message"
+                     *       ],
+                     *       "description": null,
+                     *       "all_users": false,
+                     *       "status": "disabled",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-12-06T23:26:27.102Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The endpoint's id (`we_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "webhook_endpoint";
+                        /** @description Where events are POSTed. */
+                        url: string;
+                        /** @description The event types it receives; `*` for all of them. */
+                        event_types: ("*" | "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message")[];
+                        description: string | null;
+                        /** @description An admin's endpoint that receives every user's events, not only its owner's. */
+                        all_users: boolean;
+                        /** @description A disabled endpoint receives nothing: deliveries due to it are canceled. */
+                        status: "enabled" | "disabled";
+                        /** @description After a rotation, until when the previous secret signs too (each request carries one signature per live secret); null when only the current secret signs. */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid), an event type cannot be subscribed to (event_type_unknown), or the URL is not a public http(s) address (url_not_allowed). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid body: must NOT have fewer than 1 properties.",
+                     *         "param": "body"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3719,6 +8447,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's; an admin may name anyone's (webhook_endpoint_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "webhook_endpoint_not_found",
+                     *         "message": "No such webhook endpoint."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3750,12 +8496,67 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A webhook endpoint with its new signing secret, shown this once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_34a2f64e15dcf04af517873e",
+                     *       "object": "webhook_endpoint",
+                     *       "url": "http://127.0.0.1:41703/paymesh-hook",
+                     *       "event_types": [
+                     *         "payment.succeeded"
+                     *       ],
+                     *       "description": null,
+                     *       "all_users": false,
+                     *       "status": "enabled",
+                     *       "previous_secret_expires_at": "2026-12-07T23:25:41.302Z",
+                     *       "created_at": "2026-12-06T23:25:41.277Z",
+                     *       "secret": "whsec_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-x"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The endpoint's id (`we_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "webhook_endpoint";
+                        /** @description Where events are POSTed. */
+                        url: string;
+                        /** @description The event types it receives; `*` for all of them. */
+                        event_types: ("*" | "payment.succeeded" | "payment.failed" | "refund.succeeded" | "account.registration_attempt" | "security.new_login" | "security.password_changed" | "message")[];
+                        description: string | null;
+                        /** @description An admin's endpoint that receives every user's events, not only its owner's. */
+                        all_users: boolean;
+                        /** @description A disabled endpoint receives nothing: deliveries due to it are canceled. */
+                        status: "enabled" | "disabled";
+                        /** @description After a rotation, until when the previous secret signs too (each request carries one signature per live secret); null when only the current secret signs. */
+                        previous_secret_expires_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** @description The signing secret (`whsec_…`), shown this once: keep it to verify Paymesh-Signature. */
+                        secret: string;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Invalid expires_in: must be >= 0.",
+                     *         "param": "expires_in"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3774,6 +8575,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's; an admin may name anyone's (webhook_endpoint_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "webhook_endpoint_not_found",
+                     *         "message": "No such webhook endpoint."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3803,7 +8622,72 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The endpoint's deliveries, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "dlv_bb8715373456d9b2b71950d1",
+                     *           "object": "delivery",
+                     *           "channel": "webhook",
+                     *           "type": "payment.succeeded",
+                     *           "status": "delivered",
+                     *           "notification_id": 1,
+                     *           "webhook_endpoint_id": "we_bcf756d6d330cc2ec5d4d222",
+                     *           "recipient_id": 2,
+                     *           "attempts": 1,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-06T23:25:49.531Z",
+                     *           "delivered_at": "2026-12-06T23:25:49.621Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The delivery's id (`dlv_…`). */
+                            id: string;
+                            /** @enum {string} */
+                            object: "delivery";
+                            channel: "email" | "push" | "webhook";
+                            /** @description The notification type it delivers. */
+                            type: string;
+                            /** @description `pending` until it is delivered; `dead` when it failed for good (its retries ran out, a redelivery failed, or the target refused it outright): redeliver it by hand; `canceled` when nobody wants it any more (device removed, endpoint deleted or disabled, recipient deleted). */
+                            status: "pending" | "delivered" | "dead" | "canceled";
+                            /** @description The inbox notification it came with; null for a message without one. */
+                            notification_id: number | null;
+                            /** @description Push deliveries only: the device (`dev_…`). */
+                            device_id?: string;
+                            /** @description Webhook deliveries only: the endpoint (`we_…`). */
+                            webhook_endpoint_id?: string;
+                            /** @description The user the message is for. */
+                            recipient_id: number;
+                            /** @description Attempts made so far. */
+                            attempts: number;
+                            /** @description Why the last attempt failed; null when it did not. */
+                            last_error: string | null;
+                            /** @description When a pending delivery is next tried; null unless pending. */
+                            next_attempt_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            delivered_at: string | null;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description A parameter is not valid (parameter_invalid, parameter_unknown), or starting_after is not a delivery of this list (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3827,6 +8711,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's; an admin may name anyone's (webhook_endpoint_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "webhook_endpoint_not_found",
+                     *         "message": "No such webhook endpoint."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3857,12 +8759,115 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The deliveries the caller may see, newest first: a user's own emails and pushes and their endpoints' webhooks; an admin's, all. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "dlv_ca8738f9808797791f72059b",
+                     *           "object": "delivery",
+                     *           "channel": "webhook",
+                     *           "type": "payment.succeeded",
+                     *           "status": "delivered",
+                     *           "notification_id": 2,
+                     *           "webhook_endpoint_id": "we_2ddaf2892283240fd8a4943c",
+                     *           "recipient_id": 3,
+                     *           "attempts": 1,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-06T23:25:49.881Z",
+                     *           "delivered_at": "2026-12-06T23:25:49.945Z"
+                     *         },
+                     *         {
+                     *           "id": "dlv_2c660c6a934884b96dc534cf",
+                     *           "object": "delivery",
+                     *           "channel": "email",
+                     *           "type": "payment.succeeded",
+                     *           "status": "canceled",
+                     *           "notification_id": 2,
+                     *           "recipient_id": 3,
+                     *           "attempts": 1,
+                     *           "last_error": "recipient email address is not verified",
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-06T23:25:49.881Z",
+                     *           "delivered_at": null
+                     *         },
+                     *         {
+                     *           "id": "dlv_f62f43fb45bcf1bec2436e4a",
+                     *           "object": "delivery",
+                     *           "channel": "email",
+                     *           "type": "account.verify_email",
+                     *           "status": "delivered",
+                     *           "notification_id": null,
+                     *           "recipient_id": 3,
+                     *           "attempts": 1,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-12-06T23:25:49.017Z",
+                     *           "delivered_at": "2026-12-06T23:25:49.088Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The delivery's id (`dlv_…`). */
+                            id: string;
+                            /** @enum {string} */
+                            object: "delivery";
+                            channel: "email" | "push" | "webhook";
+                            /** @description The notification type it delivers. */
+                            type: string;
+                            /** @description `pending` until it is delivered; `dead` when it failed for good (its retries ran out, a redelivery failed, or the target refused it outright): redeliver it by hand; `canceled` when nobody wants it any more (device removed, endpoint deleted or disabled, recipient deleted). */
+                            status: "pending" | "delivered" | "dead" | "canceled";
+                            /** @description The inbox notification it came with; null for a message without one. */
+                            notification_id: number | null;
+                            /** @description Push deliveries only: the device (`dev_…`). */
+                            device_id?: string;
+                            /** @description Webhook deliveries only: the endpoint (`we_…`). */
+                            webhook_endpoint_id?: string;
+                            /** @description The user the message is for. */
+                            recipient_id: number;
+                            /** @description Attempts made so far. */
+                            attempts: number;
+                            /** @description Why the last attempt failed; null when it did not. */
+                            last_error: string | null;
+                            /** @description When a pending delivery is next tried; null unless pending. */
+                            next_attempt_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            delivered_at: string | null;
+                        }[];
+                        /** @description More items follow: ask again with `starting_after` set to the last item's id. */
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description A parameter is not valid (parameter_invalid, parameter_unknown), or starting_after is not a delivery of this list (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "starting_after is not an item of this list.",
+                     *         "param": "starting_after"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3906,6 +8911,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One delivery of a notification to one channel, with every attempt made. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dlv_bb8715373456d9b2b71950d1",
+                     *       "object": "delivery",
+                     *       "channel": "webhook",
+                     *       "type": "payment.succeeded",
+                     *       "status": "delivered",
+                     *       "notification_id": 1,
+                     *       "webhook_endpoint_id": "we_bcf756d6d330cc2ec5d4d222",
+                     *       "recipient_id": 2,
+                     *       "attempts": 1,
+                     *       "last_error": null,
+                     *       "next_attempt_at": null,
+                     *       "created_at": "2026-12-06T23:25:49.531Z",
+                     *       "delivered_at": "2026-12-06T23:25:49.621Z",
+                     *       "attempt_log": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "attempted_at": "2026-12-06T23:25:49.621Z",
+                     *           "outcome": "delivered",
+                     *           "status_code": 200,
+                     *           "error": null,
+                     *           "response": "ok",
+                     *           "duration_ms": 46
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The delivery's id (`dlv_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "delivery";
+                        channel: "email" | "push" | "webhook";
+                        /** @description The notification type it delivers. */
+                        type: string;
+                        /** @description `pending` until it is delivered; `dead` when it failed for good (its retries ran out, a redelivery failed, or the target refused it outright): redeliver it by hand; `canceled` when nobody wants it any more (device removed, endpoint deleted or disabled, recipient deleted). */
+                        status: "pending" | "delivered" | "dead" | "canceled";
+                        /** @description The inbox notification it came with; null for a message without one. */
+                        notification_id: number | null;
+                        /** @description Push deliveries only: the device (`dev_…`). */
+                        device_id?: string;
+                        /** @description Webhook deliveries only: the endpoint (`we_…`). */
+                        webhook_endpoint_id?: string;
+                        /** @description The user the message is for. */
+                        recipient_id: number;
+                        /** @description Attempts made so far. */
+                        attempts: number;
+                        /** @description Why the last attempt failed; null when it did not. */
+                        last_error: string | null;
+                        /** @description When a pending delivery is next tried; null unless pending. */
+                        next_attempt_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        delivered_at: string | null;
+                        attempt_log: {
+                            /** @description Its number, from 1. */
+                            attempt: number;
+                            /** Format: date-time */
+                            attempted_at: string;
+                            /** @description `retry`: another attempt follows (unless the schedule ended); `failed`: it will never succeed as it is; `invalid_target`: the device token or subscription is gone (the device was removed). */
+                            outcome: "delivered" | "retry" | "failed" | "invalid_target" | "canceled";
+                            /** @description The status the provider or receiver answered with, when it answered: HTTP for push and webhooks, the SMTP reply code for email. */
+                            status_code: number | null;
+                            error: string | null;
+                            /** @description The first 1,024 characters of what the provider or receiver answered, when it answered. */
+                            response: string | null;
+                            /** @description How long the attempt took, in milliseconds. */
+                            duration_ms: number;
+                        }[];
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3930,6 +9014,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such delivery the caller may see (delivery_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "delivery_not_found",
+                     *         "message": "No such delivery."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -3955,6 +9057,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Queued for one more attempt, now (`pending`); a delivery already pending is answered as it is. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dlv_af785560aa8dd2a23a246153",
+                     *       "object": "delivery",
+                     *       "channel": "email",
+                     *       "type": "payment.succeeded",
+                     *       "status": "pending",
+                     *       "notification_id": 2,
+                     *       "recipient_id": 3,
+                     *       "attempts": 1,
+                     *       "last_error": "EENVELOPE: Can't send mail - all recipients were rejected: 550 <u2190fc2d08@example.com>: Recipient address rejected: Mailbox unavailable",
+                     *       "next_attempt_at": "2026-12-06T23:27:14.446Z",
+                     *       "created_at": "2026-12-06T23:27:14.296Z",
+                     *       "delivered_at": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The delivery's id (`dlv_…`). */
+                        id: string;
+                        /** @enum {string} */
+                        object: "delivery";
+                        channel: "email" | "push" | "webhook";
+                        /** @description The notification type it delivers. */
+                        type: string;
+                        /** @description `pending` until it is delivered; `dead` when it failed for good (its retries ran out, a redelivery failed, or the target refused it outright): redeliver it by hand; `canceled` when nobody wants it any more (device removed, endpoint deleted or disabled, recipient deleted). */
+                        status: "pending" | "delivered" | "dead" | "canceled";
+                        /** @description The inbox notification it came with; null for a message without one. */
+                        notification_id: number | null;
+                        /** @description Push deliveries only: the device (`dev_…`). */
+                        device_id?: string;
+                        /** @description Webhook deliveries only: the endpoint (`we_…`). */
+                        webhook_endpoint_id?: string;
+                        /** @description The user the message is for. */
+                        recipient_id: number;
+                        /** @description Attempts made so far. */
+                        attempts: number;
+                        /** @description Why the last attempt failed; null when it did not. */
+                        last_error: string | null;
+                        /** @description When a pending delivery is next tried; null unless pending. */
+                        next_attempt_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        delivered_at: string | null;
+                    };
+                };
+            };
             /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
             400: {
                 headers: {
@@ -3979,6 +9133,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such delivery the caller may see (delivery_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "delivery_not_found",
+                     *         "message": "No such delivery."
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An email or push that was delivered is not sent again (delivery_already_delivered), or the delivery's content was erased (delivery_not_redeliverable). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "delivery_already_delivered",
+                     *         "message": "This email or push was delivered; only webhook deliveries can be sent again."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
