@@ -1,7 +1,8 @@
 // POST /auth/login, the first-party login of the compatibility contract: a username and password
-// for an access token (15 minutes) every service accepts. Hand-written because the API document
-// does not describe this route's body (the route reads it itself, JSON or form); an app signing
-// users in with OAuth uses the authorization code flow and oidcRefreshToken instead.
+// for an access token (15 minutes) every service accepts. A function of its own because it comes
+// before any client (it needs no token and gives one) and must never be retried (each try counts
+// against the account's lockout); an app signing users in with OAuth uses the authorization code
+// flow and oidcRefreshToken instead.
 import { PaymeshError } from './paymesh-error.ts';
 import type { Fetch } from './paymesh-fetch.ts';
 

@@ -6,6 +6,7 @@
 // needs (bearer JWT, or OAuth 2 with its scope) and the error object every route may answer with.
 // Service-to-service routes (`/internal/`) and the kit's probes are left out: they are not the API.
 import swagger from '@fastify/swagger';
+import type { TSchema } from '@fastify/type-provider-typebox';
 import type { RouteOptions } from 'fastify';
 import type { HttpServer } from '../http-server.ts';
 import { protectedRouteOptions } from '../auth/route-declarations.ts';
@@ -49,6 +50,20 @@ export interface ApiDescription {
   /** `METHOD /path` → operationId, where the derived one reads badly or collides. */
   readonly operationIds?: Readonly<Record<string, string>>;
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The body of a route that reads its own (the contract's routes take a form or JSON and
+     * answer a missing field their own way, so they declare no `schema.body`): described in the
+     * document only, never used to validate.
+     */
+    documentedBody?: { readonly schema: Record<string, unknown> | TSchema; readonly consumes: readonly string[] };
+  }
+}
+
+/** A form post or JSON, as the contract's routes take them. */
+export const formOrJson = ['application/json', 'application/x-www-form-urlencoded'] as const;
 
 /** Request headers and responses a route's own schema does not give (see ApiDescription.documented). */
 export interface Documented {
@@ -130,6 +145,11 @@ function describeRoute(schema: Schema, method: string, url: string, route: Route
   const tag = [...api.tags].sort((a, b) => b.prefix.length - a.prefix.length).find((t) => url === t.prefix || url.startsWith(`${t.prefix}/`));
   if (described.tags === undefined && tag !== undefined) described.tags = [tag.name];
   const isProtected = protectedRouteOptions.has(route);
+  const documentedBody = route.config?.documentedBody;
+  if (described.body === undefined && documentedBody !== undefined) {
+    described.body = documentedBody.schema;
+    described.consumes = [...documentedBody.consumes];
+  }
   const documented = [method === 'POST' ? api.everyPost : undefined, api.documented?.[`${method} ${url}`]].filter((d): d is Documented => d !== undefined);
   const extraHeaders = Object.assign({}, ...documented.map((d) => d.headers)) as Record<string, unknown>;
   if (Object.keys(extraHeaders).length > 0) {

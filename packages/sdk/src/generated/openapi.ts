@@ -933,7 +933,21 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A form post or JSON; other fields are ignored. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The username, or the account's email address. */
+                    username: string;
+                    password: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The username, or the account's email address. */
+                    username: string;
+                    password: string;
+                };
+            };
+        };
         responses: {
             /** @description Signed in: an access token for the user. No refresh token: sign in again when it expires. */
             200: {
@@ -1047,7 +1061,29 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A form post (as RFC 7009 and 7662 send it) or JSON. The client authenticates with HTTP Basic, or with client_id and client_secret here. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token: an access token (JWT), a refresh token or an opaque userinfo token. */
+                    token: string;
+                    /** @description Where to look first; the token is found either way. */
+                    token_type_hint?: "access_token" | "refresh_token";
+                    /** @description With client_secret, for clients that do not use HTTP Basic authentication (client_secret_post). */
+                    client_id?: string;
+                    client_secret?: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The token: an access token (JWT), a refresh token or an opaque userinfo token. */
+                    token: string;
+                    /** @description Where to look first; the token is found either way. */
+                    token_type_hint?: "access_token" | "refresh_token";
+                    /** @description With client_secret, for clients that do not use HTTP Basic authentication (client_secret_post). */
+                    client_id?: string;
+                    client_secret?: string;
+                };
+            };
+        };
         responses: {
             /** @description Done, or there was nothing to revoke: a token that is not valid, or not the client's, is answered alike (RFC 7009). */
             200: {
@@ -1150,7 +1186,29 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A form post (as RFC 7009 and 7662 send it) or JSON. The client authenticates with HTTP Basic, or with client_id and client_secret here. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token: an access token (JWT), a refresh token or an opaque userinfo token. */
+                    token: string;
+                    /** @description Where to look first; the token is found either way. */
+                    token_type_hint?: "access_token" | "refresh_token";
+                    /** @description With client_secret, for clients that do not use HTTP Basic authentication (client_secret_post). */
+                    client_id?: string;
+                    client_secret?: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The token: an access token (JWT), a refresh token or an opaque userinfo token. */
+                    token: string;
+                    /** @description Where to look first; the token is found either way. */
+                    token_type_hint?: "access_token" | "refresh_token";
+                    /** @description With client_secret, for clients that do not use HTTP Basic authentication (client_secret_post). */
+                    client_id?: string;
+                    client_secret?: string;
+                };
+            };
+        };
         responses: {
             /** @description What the token is (RFC 7662): `active: false` says nothing more about it. */
             200: {
@@ -1975,7 +2033,25 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A form post (as the Django form it replaces took it) or JSON; other fields are ignored. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                    email: string;
+                    password: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                "application/x-www-form-urlencoded": {
+                    username: string;
+                    email: string;
+                    password: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
         responses: {
             /** @description Done (the compatibility contract's body). */
             200: {
@@ -3358,7 +3434,19 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A form post or JSON. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The user to delete: the caller's own id, or any user's for an administrator. */
+                    user_id: string | number;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The user to delete: the caller's own id, or any user's for an administrator. */
+                    user_id: string | number;
+                };
+            };
+        };
         responses: {
             /** @description Done (the compatibility contract's body). */
             200: {

@@ -3,6 +3,7 @@
 // them like any dynamically registered client; metadata is validated by the provider itself, and
 // redirect URIs are matched exactly. Static clients (the platform's services, OAUTH_CLIENTS) are
 // configuration and not managed here.
+import { noContent } from '@paymesh/platform/openapi/no-content';
 import { Type } from '@fastify/type-provider-typebox';
 import type { ProviderRef } from '../oidc/provider-ref.ts';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
@@ -96,7 +97,7 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
     scope.delete('/auth/clients/:client_id', {
       config,
       // `type: 'null'`: no content in the document; typed undefined so that send() needs no body.
-      schema: { params: idParams, response: { 204: Type.Unsafe<undefined>({ type: 'null', description: 'Deleted, with its grants: their access tokens are revoked, their refresh tokens and codes gone.' }), 404: notFound } },
+      schema: { params: idParams, response: { 204: noContent('Deleted, with its grants: their access tokens are revoked, their refresh tokens and codes gone.'), 404: notFound } },
     }, async (request, reply) => {
       await load(request.params.client_id);
       await deleteClient(runtime, request.params.client_id);

@@ -7,7 +7,7 @@ import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { TokenRevoked } from '../events.ts';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { errorAnswer, formOrJson } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
 import { authErrors } from '../errors.ts';
@@ -25,6 +25,12 @@ const signedIn = Type.Object({
   scope: Type.String({ description: 'The scopes granted, space-separated (an admin\'s include users:admin).' }),
 }, { description: 'Signed in: an access token for the user. No refresh token: sign in again when it expires.' });
 
+/** What POST /auth/login reads (requiredString() below checks it: the contract's own 400). */
+const logInBody = Type.Object({
+  username: Type.String({ description: 'The username, or the account\'s email address.' }),
+  password: Type.String(),
+}, { description: 'A form post or JSON; other fields are ignored.' });
+
 const loggedOut = Type.Object({
   success: Type.Literal(true),
   message: Type.String({ description: 'A sentence for a person, fixed by the compatibility contract.' }),
@@ -32,7 +38,7 @@ const loggedOut = Type.Object({
 
 export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, resourceServer: ResourceServer, users: ServiceClient, throttle: LoginThrottle, devices: DeviceCookie): void {
   app.post('/auth/login', {
-    config: { public: true },
+    config: { public: true, documentedBody: { schema: logInBody, consumes: formOrJson } },
     schema: {
       response: {
         200: signedIn,

@@ -9,7 +9,7 @@ import { InvalidTokenError, type TokenVerifier } from '@paymesh/platform/auth/to
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import type { ErrorBody } from '@paymesh/platform/errors';
-import { errorBodySchema } from '@paymesh/platform/openapi/use-open-api';
+import { errorBodySchema, formOrJson } from '@paymesh/platform/openapi/use-open-api';
 import { TokenRevoked } from '../events.ts';
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +22,14 @@ const oauthErrorSchema = <Code extends string>(code: Code, description: string) 
   error: Type.Literal(code),
   error_description: Type.String({ description: 'A sentence for a developer.' }),
 }, { description });
+
+/** What both endpoints read (RFC 7009 §2.1, RFC 7662 §2.1); tokenParam() and presentedClient() check it. */
+const tokenRequestBody = Type.Object({
+  token: Type.String({ maxLength: 8192, description: 'The token: an access token (JWT), a refresh token or an opaque userinfo token.' }),
+  token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')], { description: 'Where to look first; the token is found either way.' })),
+  client_id: Type.Optional(Type.String({ description: 'With client_secret, for clients that do not use HTTP Basic authentication (client_secret_post).' })),
+  client_secret: Type.Optional(Type.String()),
+}, { description: 'A form post (as RFC 7009 and 7662 send it) or JSON. The client authenticates with HTTP Basic, or with client_id and client_secret here.' });
 
 const oauthErrors = {
   // A body the platform's parsers refuse (body_malformed…) is answered before the route, with the error object.
@@ -128,7 +136,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
   // RFC 7009: 200 whether or not the token was valid (nothing is revealed); only the client the
   // token was issued to may revoke it.
   app.post('/auth/token/revocation', {
-    config: { public: true },
+    config: { public: true, documentedBody: { schema: tokenRequestBody, consumes: formOrJson } },
     schema: { response: { 200: Type.Object({}, { description: 'Done, or there was nothing to revoke: a token that is not valid, or not the client\'s, is answered alike (RFC 7009).' }), ...oauthErrors } },
   }, async (request, reply) => {
     const client = await authenticated('revocation', request, reply, false);
@@ -161,7 +169,7 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
   });
 
   // RFC 7662, for confidential clients (resource servers, back ends).
-  app.post('/auth/token/introspection', { config: { public: true }, schema: { response: { 200: introspection, ...oauthErrors } } }, async (request, reply) => {
+  app.post('/auth/token/introspection', { config: { public: true, documentedBody: { schema: tokenRequestBody, consumes: formOrJson } }, schema: { response: { 200: introspection, ...oauthErrors } } }, async (request, reply) => {
     const client = await authenticated('introspection', request, reply, true);
     if (client === undefined) return reply;
     const token = tokenParam(request.body);

@@ -4,18 +4,19 @@ import { Type } from '@fastify/type-provider-typebox';
 import { mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { noContent } from '@paymesh/platform/openapi/no-content';
+import { errorAnswer, formOrJson } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { usersErrors } from '../errors.ts';
 import { deleteUser } from './delete-user.ts';
 import { legacySuccessSchema } from './legacy-success-schema.ts';
 import { findUserById, publicUser, stillAdmin, userSchema } from './user.ts';
 
-/**
- * An answer without a body: `type: 'null'` tells the document generator to give it no content, and
- * typed as undefined so that `reply.code(204).send()` type-checks (Type.Null() would want `send(null)`).
- */
-const noContent = (description: string) => Type.Unsafe<undefined>({ type: 'null', description });
+
+/** What the contract's POST /users/delete_user reads (remove() checks it). */
+const deleteUserBody = Type.Object({
+  user_id: Type.Union([Type.String(), Type.Integer()], { description: 'The user to delete: the caller\'s own id, or any user\'s for an administrator.' }),
+}, { description: 'A form post or JSON.' });
 
 const notFound = errorAnswer('No such user, or not one the caller may see or delete (user_not_found).');
 
@@ -42,9 +43,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
       await deleteUser(db, id);
     };
 
-    // Services cannot delete users.
     scope.post('/users/delete_user', {
-      config: { callers: ['user'] },
+      config: { callers: ['user'], documentedBody: { schema: deleteUserBody, consumes: formOrJson } },
       schema: { response: { 200: legacySuccessSchema, 400: errorAnswer('user_id is missing or not a string or number (parameter_invalid).'), 404: notFound } },
     }, async (request) => {
       const body = (request.body ?? {}) as Record<string, unknown>;

@@ -2,7 +2,7 @@
 // it replaces) and the REST POST /users (strict). Public: anyone may register.
 import { Type } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
+import { errorAnswer, formOrJson } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import { checkNewPassword, maxPasswordLength } from '../passwords/check-password.ts';
 import type { AccountThrottles } from '../throttle/account-throttles.ts';
@@ -48,7 +48,7 @@ export function registrationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
   };
 
   // A taken email address answers like a new one (the contract fixes only this body).
-  app.post('/users/create_user', { config: { public: true }, schema: { response: { 200: legacySuccessSchema, ...registrationErrors } } }, async (request) => {
+  app.post('/users/create_user', { config: { public: true, documentedBody: { schema: { ...registration, additionalProperties: true, description: 'A form post (as the Django form it replaces took it) or JSON; other fields are ignored.' }, consumes: formOrJson } }, schema: { response: { 200: legacySuccessSchema, ...registrationErrors } } }, async (request) => {
     await registerFrom(request.ip, validateRegistration(request.body));
     return { success: true, message: 'User created successfully' } as const;
   });
