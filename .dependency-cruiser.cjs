@@ -65,6 +65,22 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'web-app-uses-only-the-sdk',
+      severity: 'error',
+      comment:
+        'The web dashboard (services/gateway/web, ADR 27) runs in the browser: it imports its own files, the SDK and ' +
+        'oauth4webapi (its OIDC client), never the platform, a service, the gateway\'s server code or a node: module.',
+      from: { path: '^services/gateway/web/' },
+      to: { pathNot: ['^services/gateway/web/', '^packages/sdk/src/', '^node_modules/(oauth4webapi|openapi-fetch)/'] },
+    },
+    {
+      name: 'only-the-web-app-build-reads-the-web-app',
+      severity: 'error',
+      comment: 'The dashboard\'s sources are bundled by esbuild, not imported by the gateway (its unit tests excepted).',
+      from: { path: '^services/gateway/src/' },
+      to: { path: '^services/gateway/web/' },
+    },
+    {
       name: 'examples-use-only-the-sdk',
       severity: 'error',
       comment:

@@ -46,6 +46,7 @@ const seconds: Record<string, number> = {
   'services/auth/test/authorization-code.test.ts': 21,
   'test/observability/dashboards-live.test.ts': 21,
   'test/browser/sign-in.test.ts': 20,
+  'test/browser/web-sign-in.test.ts': 14,
   'services/auth/test/api-reference-client.test.ts': 20,
   'services/notifications/test/live.test.ts': 20,
   'services/users/test/account-links.test.ts': 20,

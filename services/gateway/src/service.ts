@@ -2,10 +2,12 @@
 // Kubernetes Ingress does, keeping the prefix, passing the request id on. It holds no state and
 // checks no tokens: every service verifies tokens itself. Hosted by the kit as an edge (no
 // database, no events): the same runMain, the same servers and the same ordered shutdown. Beside
-// the routes it serves the API's documents (/openapi.json) and the reference site (/docs, ADR 26).
+// the routes it serves the API's documents (/openapi.json), the reference site (/docs, ADR 26)
+// and the web dashboard (/ and /app/…, ADR 27).
 import proxy from '@fastify/http-proxy';
 import type { FastifyReply } from 'fastify';
 import { apiReferencePath } from '@paymesh/platform/api-reference-client';
+import { webAppPath } from '@paymesh/platform/web-app-client';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { platformErrors } from '@paymesh/platform/errors';
 import { createHttpServer, sendError, type HttpServer } from '@paymesh/platform/http-server';
@@ -20,6 +22,8 @@ import { capStreamsPerAddress } from './stream-cap.ts';
 import { upstreamError } from './upstream-error.ts';
 import { serveApiDocuments } from './api-documents.ts';
 import { serveApiReference } from './api-reference.ts';
+import { buildWebApp } from './build-web-app.ts';
+import { serveWebApp } from './web-app.ts';
 
 /** Path prefix → upstream, the same table as the Ingress. */
 export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix: string, upstream: string][] {
@@ -34,13 +38,20 @@ export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix:
 }
 
 /**
- * The paths the gateway serves itself: the API's documents and the reference site. None may fall
- * under a service's prefix (checked at start), or a service's route could be shadowed or reached.
+ * The path prefixes the gateway serves itself: the API's documents, the reference site and the web
+ * dashboard. None may fall under a service's prefix (checked at start), or a service's route could
+ * be shadowed or reached.
  */
-export const gatewayPaths = ['/openapi.json', '/openapi', apiReferencePath] as const;
+export const gatewayPaths = ['/openapi.json', '/openapi', apiReferencePath, webAppPath] as const;
+
+/** The exact paths it serves itself: the dashboard's first page at the root (ADR 27). */
+export const gatewayExactPaths = ['/'] as const;
 
 /** What the reference site's Authorize dialog ticks at first: what a user needs to try every operation open to them. */
 const apiReferenceScopes = ['users:read', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
+
+/** What the dashboard asks for: the person's identity (username in the header) and what a user needs; auth grants users:admin to admins only. */
+const webAppScopes = ['openid', 'profile', 'users:read', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
 
 export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, logger: Logger, metrics: Metrics): Promise<HttpServer> {
   const routes = routeTable(config);
@@ -81,6 +92,10 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
   serveApiDocuments(app, { auth: config.authUrl, users: config.usersUrl, payments: config.paymentsUrl, notifications: config.notificationsUrl }, config.publicUrl);
   serveApiReference(app, { publicUrl: config.publicUrl, documentPath: '/openapi.json', resource: platformWideAudience, scopes: apiReferenceScopes });
+  // Built here only when its sources changed since the last build (ADR 27).
+  const webApp = await buildWebApp();
+  if (webApp.built) logger.info({ version: webApp.version, buildMs: Math.round(webApp.buildMs) }, 'web dashboard built');
+  serveWebApp(app, webApp, { publicUrl: config.publicUrl, resource: platformWideAudience, scopes: webAppScopes });
   const answered = new WeakSet<object>();
   for (const [prefix, upstream] of routes) {
     await app.register(proxy, {

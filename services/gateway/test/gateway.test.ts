@@ -77,8 +77,8 @@ for (const backend of backends()) {
         }
       });
 
-      test('an unknown path is 404 with the platform error shape', async () => {
-        for (const path of ['/nope', '/', '/usersx', '/payment', '/auth-service/jwks', '/metrics']) {
+      test('an unknown path is 404 with the platform error shape (`/` is the dashboard\'s page, ADR 27)', async () => {
+        for (const path of ['/nope', '/usersx', '/payment', '/auth-service/jwks', '/metrics', '/application', '/index.html']) {
           const response = await platform.api.call('GET', path);
           assert.equal(response.status, 404, path);
           assert.equal(response.body.error.type, 'invalid_request_error', path);

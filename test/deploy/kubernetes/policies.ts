@@ -5,7 +5,7 @@
 import { loadConfig, type ConfigSpec } from '@paymesh/platform/config';
 import { authConfigSpec } from '../../../services/auth/src/config.ts';
 import { gatewayConfigSpec } from '../../../services/gateway/src/config.ts';
-import { gatewayPaths, routeTable } from '../../../services/gateway/src/service.ts';
+import { gatewayExactPaths, gatewayPaths, routeTable } from '../../../services/gateway/src/service.ts';
 import { notificationsConfigSpec } from '../../../services/notifications/src/config.ts';
 import { paymentsConfigSpec } from '../../../services/payments/src/config.ts';
 import { usersConfigSpec } from '../../../services/users/src/config.ts';
@@ -380,15 +380,18 @@ export const rules: readonly Rule[] = [
       const ingresses = objects.filter((o) => o.kind === 'Ingress') as (K8sObject & { spec: { rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[] } })[];
       if (ingresses.length !== 1) return [{ rule: 'the Ingress routes the gateway\'s prefixes to the gateway', object: 'Ingress/*', message: `${ingresses.length} Ingresses instead of one` }];
       const ingress = ingresses[0]!;
-      // The services' prefixes, and what the gateway serves itself (the API's documents, the reference site).
-      const prefixes = [...routeTable(loadConfig(gatewayConfigSpec, {}).config).map(([prefix]) => prefix), ...gatewayPaths].sort();
+      // The services' prefixes, and what the gateway serves itself (the API's documents, the reference
+      // site, the dashboard under /app), plus the exact paths it serves (the dashboard's page at /).
+      const exact = new Set<string>(gatewayExactPaths);
+      const prefixes = [...routeTable(loadConfig(gatewayConfigSpec, {}).config).map(([prefix]) => prefix), ...gatewayPaths, ...exact].sort();
       const paths = ingress.spec.rules.flatMap((r) => r.http.paths);
       const problems: string[] = [];
       const routed = paths.map((p) => p.path).sort();
       if (JSON.stringify(routed) !== JSON.stringify(prefixes)) problems.push(`routes ${routed.join(' ')} instead of the gateway's ${prefixes.join(' ')}`);
       for (const p of paths) {
         if (p.backend.service.name !== 'gateway' || p.backend.service.port.name !== 'http') problems.push(`${p.path} goes to ${p.backend.service.name}:${p.backend.service.port.name ?? p.backend.service.port.number}, not gateway:http`);
-        if (p.pathType !== 'Prefix') problems.push(`${p.path} is ${p.pathType}, not Prefix`);
+        const pathType = exact.has(p.path) ? 'Exact' : 'Prefix';
+        if (p.pathType !== pathType) problems.push(`${p.path} is ${p.pathType}, not ${pathType}`);
       }
       return problems.map((m) => finding('the Ingress routes the gateway\'s prefixes to the gateway', ingress, m));
     },

@@ -15,6 +15,7 @@ import { providerPages } from '../interactions/provider-pages.ts';
 import { providerRoutePaths } from '../oidc/provider-route-paths.ts';
 import { authServiceClientId, loginClientId } from '../oidc/provider-ref.ts';
 import { apiReferenceClient } from '../oidc/api-reference-client.ts';
+import { webAppClient } from '../oidc/web-app-client.ts';
 
 export interface ProviderOptions {
   readonly issuer: string;
@@ -56,6 +57,8 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
   // The API reference site's client (the gateway's /docs): a first-party public client whose one
   // redirect URI is the site's own page on the public URL.
   clients.push(apiReferenceClient(options.issuer));
+  // The web dashboard's client (the gateway's /, ADR 27): first-party and public, with refresh tokens.
+  clients.push(webAppClient(options.issuer));
 
   const resourceServers = new Map([...resourceScopes].map(([indicator, scopes]): [string, ResourceServer] => [indicator, {
     scope: scopes.join(' '),

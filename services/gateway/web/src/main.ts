@@ -1,0 +1,95 @@
+// The dashboard's entry point (ADR 27): reads the page's settings, completes a sign-in coming back
+// from auth, and renders the page the address names. The app's pages live under /app (/ shows the
+// first one), so no page URL can shadow an API path: /payments is the API, /app/payments the page.
+import { createPaymesh, type Paymesh } from '@paymesh/sdk';
+import { readAppSettings } from './app-settings.ts';
+import { h } from './element.ts';
+import { errorSentence } from './error-sentence.ts';
+import { paymentsPage } from './payments-page.ts';
+import { Session } from './session.ts';
+
+const root = document.getElementById('app');
+if (root === null) throw new Error('the page has no #app element');
+const settings = readAppSettings(root);
+const session = new Session(settings);
+const paymesh: Paymesh = createPaymesh({ baseUrl: settings.apiUrl, token: session.tokenProvider() });
+
+const paymentsPath = '/app/payments';
+const redirectPath = new URL(settings.redirectUri).pathname;
+const signedOutPath = new URL(settings.signedOutUri).pathname;
+
+const header = h('header', { class: 'top' });
+const main = h('main', { id: 'main', tabindex: '-1' });
+root.replaceChildren(h('a', { href: '#main', class: 'skip' }, 'Skip to content'), header, main);
+
+function renderHeader(): void {
+  const brand = h('a', { href: '/', class: 'brand', onclick: navigate }, 'Paymesh');
+  const user = session.user;
+  if (user === undefined) {
+    header.replaceChildren(brand, h('div', { class: 'account' }, h('button', { type: 'button', onclick: () => void signIn() }, 'Sign in')));
+    return;
+  }
+  header.replaceChildren(
+    brand,
+    h('nav', { 'aria-label': 'Main' }, h('a', { href: paymentsPath, onclick: navigate, 'aria-current': location.pathname === paymentsPath ? 'page' : false }, 'Payments')),
+    h('div', { class: 'account' },
+      h('span', { class: 'signed-in-as' }, 'Signed in as ', h('strong', { 'data-testid': 'username' }, user.username)),
+      h('button', { type: 'button', onclick: () => void session.signOut().catch(showError) }, 'Sign out')),
+  );
+}
+
+function navigate(event: Event): void {
+  const link = event.currentTarget as HTMLAnchorElement;
+  event.preventDefault();
+  history.pushState(null, '', link.pathname);
+  render();
+}
+
+function signIn(): Promise<void> {
+  const here = location.pathname;
+  const returnTo = here === signedOutPath || here === redirectPath ? paymentsPath : here;
+  return session.signIn(returnTo).catch(showError);
+}
+
+function showError(error: unknown): void {
+  main.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { role: 'alert', class: 'error' }, errorSentence(error)));
+}
+
+function render(): void {
+  renderHeader();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  if (session.user === undefined) {
+    const signedOut = path === signedOutPath;
+    main.replaceChildren(
+      h('h1', {}, signedOut ? 'You have signed out' : 'Welcome to Paymesh'),
+      h('p', {}, signedOut ? 'Your session has ended on this device.' : 'Sign in to see your payments.'),
+      h('button', { type: 'button', class: 'primary', onclick: () => void signIn() }, 'Sign in to Paymesh'),
+    );
+    return;
+  }
+  if (path === '/' || path === '/app' || path === paymentsPath) {
+    main.replaceChildren(paymentsPage(paymesh));
+    return;
+  }
+  main.replaceChildren(h('h1', {}, 'Page not found'), h('p', {}, 'There is no such page. '), h('a', { href: paymentsPath, onclick: navigate }, 'Go to your payments'));
+}
+
+window.addEventListener('popstate', render);
+
+async function start(): Promise<void> {
+  if (location.pathname === redirectPath) {
+    try {
+      const returnTo = await session.completeSignIn(new URL(location.href));
+      // The code leaves the address bar (and the history) at once.
+      history.replaceState(null, '', returnTo);
+    } catch (error) {
+      history.replaceState(null, '', '/');
+      renderHeader();
+      showError(error);
+      return;
+    }
+  }
+  render();
+}
+
+void start();

@@ -1,0 +1,175 @@
+// Signing in and out as the built-in public client `paymesh-web` (ADR 27), with oauth4webapi:
+// authorization code + PKCE (S256), the platform-wide resource asked at both ends, tokens kept in
+// this module's memory only (a reload forgets them), renewed with the rotating refresh token, and
+// RP-initiated logout that ends the session at auth. Only the PKCE verifier, the state and where
+// to go back to wait in sessionStorage, for the redirect round trip, and are removed on return.
+import * as oauth from 'oauth4webapi';
+import type { TokenProvider } from '@paymesh/sdk';
+import type { AppSettings } from './app-settings.ts';
+
+const pendingKey = 'paymesh-web:sign-in';
+/** Renew this long before the access token expires, so no request goes out with one about to. */
+const renewEarlyMs = 30_000;
+
+interface Pending {
+  readonly verifier: string;
+  readonly state: string;
+  readonly returnTo: string;
+}
+
+export interface SignedIn {
+  readonly username: string;
+  readonly subject: string;
+}
+
+export class Session {
+  readonly #settings: AppSettings;
+  readonly #client: oauth.Client;
+  #server: oauth.AuthorizationServer | undefined;
+  #accessToken: string | undefined;
+  #accessExpiresAtMs = 0;
+  #refreshToken: string | undefined;
+  #idToken: string | undefined;
+  #renewing: Promise<string> | undefined;
+  #user: SignedIn | undefined;
+
+  constructor(settings: AppSettings) {
+    this.#settings = settings;
+    // auth signs ID tokens with ES256 (oauth4webapi would expect RS256 otherwise).
+    this.#client = { client_id: settings.clientId, id_token_signed_response_alg: 'ES256' };
+  }
+
+  get user(): SignedIn | undefined {
+    return this.#user;
+  }
+
+  /** Plain http is allowed only where the page itself is served over it (localhost during development). */
+  #options(): { [oauth.allowInsecureRequests]?: boolean } {
+    return location.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {};
+  }
+
+  async #discover(): Promise<oauth.AuthorizationServer> {
+    if (this.#server !== undefined) return this.#server;
+    const issuer = new URL(this.#settings.issuer);
+    const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...this.#options() });
+    this.#server = await oauth.processDiscoveryResponse(issuer, response);
+    return this.#server;
+  }
+
+  /** Sends the browser to auth's sign-in page; it comes back to the redirect URI with a code. */
+  async signIn(returnTo: string): Promise<never> {
+    const server = await this.#discover();
+    if (server.authorization_endpoint === undefined) throw new Error('the issuer has no authorization endpoint');
+    const pending: Pending = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), returnTo };
+    sessionStorage.setItem(pendingKey, JSON.stringify(pending));
+    const url = new URL(server.authorization_endpoint);
+    url.search = new URLSearchParams({
+      client_id: this.#settings.clientId,
+      redirect_uri: this.#settings.redirectUri,
+      response_type: 'code',
+      scope: this.#settings.scopes.join(' '),
+      resource: this.#settings.resource,
+      state: pending.state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(pending.verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+    location.assign(url);
+    return new Promise<never>(() => {});
+  }
+
+  /** At the redirect URI: checks the state, exchanges the code (with the verifier and the resource) and keeps the tokens. Returns where to go. */
+  async completeSignIn(current: URL): Promise<string> {
+    const stored = sessionStorage.getItem(pendingKey);
+    sessionStorage.removeItem(pendingKey);
+    if (stored === null) throw new SignInError('This sign-in was not started here, or was already completed. Please sign in again.');
+    const pending = JSON.parse(stored) as Pending;
+    const server = await this.#discover();
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(server, this.#client, current, pending.state);
+    } catch (error) {
+      if (error instanceof oauth.AuthorizationResponseError) throw new SignInError(`The sign-in was refused: ${error.error_description ?? error.error}.`);
+      throw error;
+    }
+    const response = await oauth.authorizationCodeGrantRequest(server, this.#client, oauth.None(), params, this.#settings.redirectUri, pending.verifier, {
+      additionalParameters: { resource: this.#settings.resource },
+      ...this.#options(),
+    });
+    const result = await oauth.processAuthorizationCodeResponse(server, this.#client, response);
+    this.#keep(result);
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    if (claims === undefined) throw new SignInError('The sign-in answered without an ID token.');
+    const username = typeof claims.preferred_username === 'string' ? claims.preferred_username : claims.sub;
+    this.#user = { username, subject: claims.sub };
+    return pending.returnTo;
+  }
+
+  #keep(result: oauth.TokenEndpointResponse): void {
+    this.#accessToken = result.access_token;
+    this.#accessExpiresAtMs = Date.now() + (result.expires_in ?? 60) * 1000;
+    // Rotation: each refresh answers with the next refresh token; the used one is dead.
+    if (result.refresh_token !== undefined) this.#refreshToken = result.refresh_token;
+    if (result.id_token !== undefined) this.#idToken = result.id_token;
+  }
+
+  /** A current access token: the one held, or a new one from the refresh token shortly before it expires. */
+  async accessToken(): Promise<string> {
+    if (this.#accessToken === undefined) throw new SignInError('You are not signed in.');
+    if (Date.now() < this.#accessExpiresAtMs - renewEarlyMs) return this.#accessToken;
+    this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  async #renew(): Promise<string> {
+    const refreshToken = this.#refreshToken;
+    if (refreshToken === undefined) throw new SignInError('Your session has expired. Please sign in again.');
+    const server = await this.#discover();
+    const response = await oauth.refreshTokenGrantRequest(server, this.#client, oauth.None(), refreshToken, {
+      additionalParameters: { resource: this.#settings.resource },
+      ...this.#options(),
+    });
+    try {
+      this.#keep(await oauth.processRefreshTokenResponse(server, this.#client, response));
+    } catch (error) {
+      this.#forget();
+      if (error instanceof oauth.ResponseBodyError) throw new SignInError('Your session has ended. Please sign in again.');
+      throw error;
+    }
+    return this.#accessToken!;
+  }
+
+  /** What the SDK asks before every request. */
+  tokenProvider(): TokenProvider {
+    return {
+      getToken: () => this.accessToken(),
+      // A 401: the token was revoked (signed out elsewhere); the next request renews or asks to sign in.
+      invalidate: () => void (this.#accessExpiresAtMs = 0),
+    };
+  }
+
+  #forget(): void {
+    this.#accessToken = undefined;
+    this.#refreshToken = undefined;
+    this.#user = undefined;
+  }
+
+  /** RP-initiated logout: forgets the tokens here and sends the browser to auth's end_session, which ends the session (and its grants). */
+  async signOut(): Promise<never> {
+    const server = await this.#discover();
+    const idToken = this.#idToken;
+    this.#forget();
+    this.#idToken = undefined;
+    if (server.end_session_endpoint === undefined) throw new Error('the issuer has no end_session endpoint');
+    const url = new URL(server.end_session_endpoint);
+    url.search = new URLSearchParams({
+      client_id: this.#settings.clientId,
+      post_logout_redirect_uri: this.#settings.signedOutUri,
+      ...(idToken === undefined ? {} : { id_token_hint: idToken }),
+    }).toString();
+    location.assign(url);
+    return new Promise<never>(() => {});
+  }
+}
+
+/** A sign-in problem a person can act on: its message is a sentence to show as it is. */
+export class SignInError extends Error {}

@@ -1,0 +1,148 @@
+// The web dashboard (the gateway's /, ADR 27) as a person uses it in Chromium: they open /, sign
+// in on Paymesh's own login page (authorization code + PKCE as the built-in public client
+// paymesh-web, through oauth4webapi), see their username in the header and the payment they made
+// in their list, formatted in its currency; axe-core finds nothing serious; signing out ends the
+// session at auth (RP-initiated logout), so a reload asks them to sign in again with their
+// password, and the refresh token the app held is dead. The headers are in
+// services/gateway/test/web-app.test.ts.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
+import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: { readonly target: unknown[] }[];
+}
+
+interface TokenAnswer {
+  readonly access_token: string;
+  readonly refresh_token?: string;
+  readonly id_token?: string;
+}
+
+describe('the web dashboard in a real browser', { skip: skipWithoutChromium() }, () => {
+  const browser = chromiumSuite();
+  let platform: TestPlatform;
+  let alice: SignedUpUser;
+  /** The public URL (localhost, as auth publishes it): the redirect URIs registered for paymesh-web are under it. */
+  let origin: string;
+  let paymentId: string;
+
+  before(async () => {
+    platform = await startTestPlatform('pglite');
+    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
+    alice = await platform.api.signUp();
+    const paid = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: alice.token, json: { amount: 1234.5, user_id: alice.id } });
+    assert.equal(paid.status, 200);
+    paymentId = paid.body.payment.id;
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  const axeViolations = async (): Promise<AxeViolation[]> => {
+    const { page } = browser;
+    // Evaluated through the DevTools protocol, which the page's CSP does not govern: the page
+    // itself still runs no inline script.
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
+      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
+    });
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  };
+  const report = (violations: AxeViolation[]) => violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
+
+  test('sign in from /, see the username and the payment, pass axe-core, sign out: the session has ended (a reload asks for the password again) and the refresh token is dead', async () => {
+    const { page, context } = browser;
+    const requested: string[] = [];
+    context.on('request', (request) => void requested.push(request.url()));
+    const tokens: TokenAnswer[] = [];
+    page.on('response', async (response) => {
+      if (response.url() === `${origin}/auth/token` && response.ok()) tokens.push((await response.json()) as TokenAnswer);
+    });
+
+    await page.goto(`${origin}/`);
+    await page.getByRole('heading', { name: 'Welcome to Paymesh' }).waitFor();
+    assert.equal(await page.title(), 'Paymesh');
+    assert.deepEqual(report(await axeViolations()), [], 'the signed-out page');
+
+    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /to continue to Paymesh/);
+    await page.getByLabel('Username or email').fill(alice.username);
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    // Back in the app: the username in the header, the list of payments.
+    const header = page.getByRole('banner');
+    await header.getByText(`Signed in as ${alice.username}`).waitFor();
+    const table = page.getByRole('table', { name: 'Your payments' });
+    await table.waitFor();
+    assert.equal(page.url(), `${origin}/`, 'back where the sign-in started, the code gone from the address bar');
+    const row = table.getByRole('row').filter({ hasText: paymentId });
+    assert.equal(await row.count(), 1);
+    assert.match(await row.innerText(), /\$1,234\.50/);
+    assert.match(await row.innerText(), /Succeeded/);
+    assert.equal(await page.getByRole('button', { name: 'Next' }).count(), 0, 'one page only');
+
+    // The token exchange: one answer, with the platform's audience, a refresh token and an ID token.
+    assert.equal(tokens.length, 1);
+    const claims = decodeJwt(tokens[0]!.access_token);
+    assert.equal(claims.aud, 'urn:paymesh:platform');
+    assert.equal(claims.client_id, 'paymesh-web');
+    assert.equal(claims.sub, String(alice.id));
+    assert.ok(tokens[0]!.refresh_token !== undefined && tokens[0]!.id_token !== undefined);
+    // Nothing of them in the browser's storage, nor the code in the address bar.
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    for (const token of [tokens[0]!.access_token, tokens[0]!.refresh_token!, tokens[0]!.id_token!]) assert.ok(!storage.includes(token), 'no token in localStorage or sessionStorage');
+    assert.equal(storage, '{}{}', 'the sign-in\'s verifier and state are gone once used');
+    assert.deepEqual(requested.filter((url) => !url.startsWith(`${origin}/`)), [], 'nothing loaded from elsewhere');
+    assert.deepEqual(report(await axeViolations()), [], 'the payments page');
+
+    // Sign out: auth asks to confirm on its own page, then sends the person back to the app.
+    await header.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(`${origin}/app/signed-out`);
+    await page.getByRole('heading', { name: 'You have signed out' }).waitFor();
+    assert.equal(await header.getByText(alice.username).count(), 0, 'nobody is shown as signed in');
+
+    // The session has ended at auth: after a reload, signing in asks for the password again.
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByLabel('Password').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Sign in' }).count(), 1, 'the password is asked again');
+    // And the refresh token the app held is dead.
+    const refresh = await fetch(`${origin}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens[0]!.refresh_token!, client_id: 'paymesh-web', resource: 'urn:paymesh:platform' }),
+    });
+    assert.equal(refresh.status, 400);
+    assert.equal(((await refresh.json()) as { error: string }).error, 'invalid_grant');
+  });
+
+  test('a person with no payments sees a sentence saying so; an unknown page of the app says it does not exist', async () => {
+    const { page } = browser;
+    const bob = await platform.api.signUp();
+    await page.goto(`${origin}/app/no-such-page`);
+    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByLabel('Username or email').fill(bob.username);
+    await page.getByLabel('Password').fill(bob.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/app/no-such-page', 'back where the sign-in started');
+    await page.getByRole('link', { name: 'Go to your payments' }).click();
+    await page.getByRole('status').filter({ hasText: 'You have not made any payments yet.' }).waitFor();
+    assert.deepEqual(report(await axeViolations()), [], 'the empty payments page');
+  });
+});
