@@ -5,7 +5,7 @@ import { createPaymesh, type Paymesh } from '@paymesh/sdk';
 import { readAppSettings } from './app-settings.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
-import { paymentsPage } from './payments-page.ts';
+import { homePath, pageAt, pages } from './pages.ts';
 import { Session } from './session.ts';
 
 const root = document.getElementById('app');
@@ -14,7 +14,6 @@ const settings = readAppSettings(root);
 const session = new Session(settings);
 const paymesh: Paymesh = createPaymesh({ baseUrl: settings.apiUrl, token: session.tokenProvider() });
 
-const paymentsPath = '/app/payments';
 const redirectPath = new URL(settings.redirectUri).pathname;
 const signedOutPath = new URL(settings.signedOutUri).pathname;
 
@@ -23,31 +22,48 @@ const main = h('main', { id: 'main', tabindex: '-1' });
 root.replaceChildren(h('a', { href: '#main', class: 'skip' }, 'Skip to content'), header, main);
 
 function renderHeader(): void {
-  const brand = h('a', { href: '/', class: 'brand', onclick: navigate }, 'Paymesh');
+  const brand = h('a', { href: '/', class: 'brand' }, 'Paymesh');
   const user = session.user;
   if (user === undefined) {
     header.replaceChildren(brand, h('div', { class: 'account' }, h('button', { type: 'button', onclick: () => void signIn() }, 'Sign in')));
     return;
   }
+  const current = pageAt(location.pathname)?.page ?? (isHome(location.pathname) ? pages[0] : undefined);
+  const links = pages.filter((page) => page.nav !== undefined && (page.admin !== true || user.role === 'admin'))
+    .map((page) => h('a', { href: page.path, 'aria-current': page === current ? 'page' : false }, page.nav!));
   header.replaceChildren(
     brand,
-    h('nav', { 'aria-label': 'Main' }, h('a', { href: paymentsPath, onclick: navigate, 'aria-current': location.pathname === paymentsPath ? 'page' : false }, 'Payments')),
+    h('nav', { 'aria-label': 'Main' }, ...links),
     h('div', { class: 'account' },
       h('span', { class: 'signed-in-as' }, 'Signed in as ', h('strong', { 'data-testid': 'username' }, user.username)),
       h('button', { type: 'button', onclick: () => void session.signOut().catch(showError) }, 'Sign out')),
   );
 }
 
-function navigate(event: Event): void {
-  const link = event.currentTarget as HTMLAnchorElement;
-  event.preventDefault();
-  history.pushState(null, '', link.pathname);
-  render();
+function isHome(pathname: string): boolean {
+  const path = pathname.replace(/\/+$/, '') || '/';
+  return path === '/' || path === '/app';
 }
+
+function navigate(path: string): void {
+  history.pushState(null, '', path);
+  render();
+  main.focus();
+}
+
+// Every link into the app (the header's, the pages') changes page without a reload; a link opened
+// in a new tab or with a modifier key is left to the browser.
+root.addEventListener('click', (event) => {
+  const link = (event.target as Element).closest('a');
+  if (link === null || link.origin !== location.origin || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || link.target !== '') return;
+  if (link.pathname !== '/' && !link.pathname.startsWith('/app')) return;
+  event.preventDefault();
+  navigate(link.pathname + link.search);
+});
 
 function signIn(): Promise<void> {
   const here = location.pathname;
-  const returnTo = here === signedOutPath || here === redirectPath ? paymentsPath : here;
+  const returnTo = here === signedOutPath || here === redirectPath ? homePath : here + location.search;
   return session.signIn(returnTo).catch(showError);
 }
 
@@ -67,11 +83,14 @@ function render(): void {
     );
     return;
   }
-  if (path === '/' || path === '/app' || path === paymentsPath) {
-    main.replaceChildren(paymentsPage(paymesh));
+  const found = isHome(path) ? { page: pages[0]!, params: {} } : pageAt(path);
+  if (found === undefined || (found.page.admin === true && session.user.role !== 'admin')) {
+    document.title = 'Page not found · Paymesh';
+    main.replaceChildren(h('h1', {}, 'Page not found'), h('p', {}, 'There is no such page. '), h('a', { href: homePath }, 'Go to your payments'));
     return;
   }
-  main.replaceChildren(h('h1', {}, 'Page not found'), h('p', {}, 'There is no such page. '), h('a', { href: paymentsPath, onclick: navigate }, 'Go to your payments'));
+  document.title = `${found.page.title} · Paymesh`;
+  main.replaceChildren(found.page.render({ paymesh, session, user: session.user, query: new URLSearchParams(location.search), params: found.params, navigate }));
 }
 
 window.addEventListener('popstate', render);

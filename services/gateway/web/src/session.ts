@@ -20,6 +20,8 @@ interface Pending {
 export interface SignedIn {
   readonly username: string;
   readonly subject: string;
+  /** `admin` or `user`, from the ID token (first-party apps only get it). */
+  readonly role: string;
 }
 
 export class Session {
@@ -100,7 +102,9 @@ export class Session {
     const claims = oauth.getValidatedIdTokenClaims(result);
     if (claims === undefined) throw new SignInError('The sign-in answered without an ID token.');
     const username = typeof claims.preferred_username === 'string' ? claims.preferred_username : claims.sub;
-    this.#user = { username, subject: claims.sub };
+    // First-party ID tokens carry the account's role: it only shapes the UI (admin pages shown);
+    // the APIs decide from the access token, as always.
+    this.#user = { username, subject: claims.sub, role: typeof claims.role === 'string' ? claims.role : 'user' };
     return pending.returnTo;
   }
 

@@ -1,0 +1,48 @@
+// Every page of the dashboard, in one table: its address (under /app, so no page can shadow an
+// API path), its title, its place in the main navigation, and who sees it. main.ts routes through
+// it; a new page is one entry here and a file of its own that builds its element.
+import type { Paymesh } from '@paymesh/sdk';
+import type { Session, SignedIn } from './session.ts';
+import { paymentsPage } from './payments-page.ts';
+
+/** What a page is given to build itself. */
+export interface PageContext {
+  readonly paymesh: Paymesh;
+  readonly session: Session;
+  readonly user: SignedIn;
+  /** The address's query (filters, cursors) and the pattern's groups (`:id`). */
+  readonly query: URLSearchParams;
+  readonly params: Readonly<Record<string, string>>;
+  /** Goes to another page of the app without reloading (also any `<a href="/app/…">` click). */
+  readonly navigate: (path: string) => void;
+}
+
+export interface Page {
+  /** `/app/payments`, or with named parts: `/app/payments/:id`. */
+  readonly path: string;
+  /** The document's title and the heading a screen reader hears first. */
+  readonly title: string;
+  /** Its label in the main navigation; pages reached from another page have none. */
+  readonly nav?: string;
+  /** Shown to administrators only (the APIs refuse others anyway). */
+  readonly admin?: boolean;
+  readonly render: (context: PageContext) => HTMLElement;
+}
+
+export const pages: readonly Page[] = [
+  { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
+];
+
+/** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
+export const homePath = pages[0]!.path;
+
+/** The page whose path matches `pathname`, with its named parts. */
+export function pageAt(pathname: string): { page: Page; params: Record<string, string> } | undefined {
+  for (const page of pages) {
+    const names: string[] = [];
+    const pattern = new RegExp(`^${page.path.replace(/:([a-z_]+)/g, (_m, name: string) => (names.push(name), '([^/]+)'))}$`);
+    const match = pattern.exec(pathname);
+    if (match !== null) return { page, params: Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)])) };
+  }
+  return undefined;
+}
