@@ -1,8 +1,8 @@
 // Why a card was refused, as a sentence a payer can act on, from the card error's `code` and
 // `decline_code` (Stripe's codes, services/payments/docs/processors.md); an unknown reason falls
-// back to the API's own message.
+// back to the API's own message (error-sentence.ts is not imported: it needs the session, this
+// file is unit-tested in Node).
 import type { CardError } from '@paymesh/sdk';
-import { errorSentence } from './error-sentence.ts';
 
 const byDeclineCode: Readonly<Record<string, string>> = {
   insufficient_funds: 'Your card was declined because it has insufficient funds. Try another card.',
@@ -25,5 +25,6 @@ export function declineSentence(error: CardError): string {
     const sentence = byDeclineCode[error.declineCode];
     if (sentence !== undefined) return sentence;
   }
-  return byCode[error.code] ?? errorSentence(error);
+  const message = error.message.trim();
+  return byCode[error.code] ?? (/[.!?]$/.test(message) ? message : `${message}.`);
 }

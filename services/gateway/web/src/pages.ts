@@ -33,7 +33,7 @@ export interface Page {
 
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
-  { path: '/app/pay', title: 'Pay', nav: 'Pay', render: (context) => payPage(context) },
+  { path: '/app/pay', title: 'Pay', nav: 'Pay', render: ({ paymesh, user }) => payPage(paymesh, user) },
   { path: '/app/payments/:id', title: 'Payment', render: ({ paymesh, params }) => paymentDetailPage(paymesh, params.id!) },
 ];
 

@@ -3,7 +3,7 @@
 // through the SDK with the card as `payment_method`. A card that asks for 3-D Secure opens the
 // modal that confirms the payment; a decline is shown as a sentence with its reason; a success
 // shows the payment and links to its page. The test processor's cards are listed beside the form.
-import { CardError, InvalidRequestError, type ResponseData } from '@paymesh/sdk';
+import { CardError, InvalidRequestError, type Paymesh, type ResponseData } from '@paymesh/sdk';
 import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
 import { cardBrand, cardBrandNames, cardDigits, checkCardEntry, groupCardNumber, type CardField } from './card-entry.ts';
 import { declineSentence } from './decline-sentence.ts';
@@ -11,7 +11,7 @@ import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formField, type FormField } from './form-field.ts';
 import { formatMoney } from './format-money.ts';
-import type { PageContext } from './pages.ts';
+import type { SignedIn } from './session.ts';
 import { testCards } from './test-cards.ts';
 import { threeDSecureDialog } from './three-d-secure-dialog.ts';
 
@@ -24,7 +24,7 @@ const fieldOfParam: Readonly<Record<string, string>> = {
   amount: 'amount', currency: 'currency', description: 'description', number: 'number', exp_month: 'expiry', exp_year: 'expiry', cvc: 'cvc',
 };
 
-export function payPage({ paymesh, user }: PageContext): HTMLElement {
+export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
   const amount = formField('pay-amount', 'Amount', h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'transaction-amount', required: true }));
   const currencySelect = h('select', { autocomplete: 'transaction-currency' },
     ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));

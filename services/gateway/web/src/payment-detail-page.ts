@@ -7,7 +7,7 @@ import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formatMoney } from './format-money.ts';
 import { statusWords } from './payments-page.ts';
-import { timeElement } from './relative-time.ts';
+import { timeElement } from './time-element.ts';
 
 type Payment = ResponseData<'/payments/{id}', 'get'>;
 type Refund = ResponseData<'/payments/{id}/refunds', 'get'>['data'][number];

@@ -1,6 +1,5 @@
-// Dates as people read them: relative ("3 minutes ago") in the reader's locale, with the exact
-// date and time in the element's title (shown on hover) and its datetime attribute.
-import { h } from './element.ts';
+// Dates as people read them: relative ("3 minutes ago") in the reader's locale (time-element.ts
+// puts the exact date and time in the title, shown on hover).
 
 const units: readonly [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 24 * 3600], ['month', 30 * 24 * 3600], ['week', 7 * 24 * 3600], ['day', 24 * 3600], ['hour', 3600], ['minute', 60], ['second', 1],
@@ -15,10 +14,4 @@ export function relativeTime(date: Date, now: Date = new Date(), locale?: string
     if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
   }
   return format.format(seconds, 'second');
-}
-
-/** A <time> showing the relative form, the exact one on hover. */
-export function timeElement(date: Date, now: Date = new Date()): HTMLTimeElement {
-  const exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' }).format(date);
-  return h('time', { datetime: date.toISOString(), title: exact }, relativeTime(date, now));
 }
