@@ -4,6 +4,8 @@
 import type { Paymesh } from '@paymesh/sdk';
 import type { Session, SignedIn } from './session.ts';
 import { paymentsPage } from './payments-page.ts';
+import { payPage } from './pay-page.ts';
+import { paymentDetailPage } from './payment-detail-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -31,6 +33,8 @@ export interface Page {
 
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
+  { path: '/app/pay', title: 'Pay', nav: 'Pay', render: ({ paymesh, user }) => payPage(paymesh, user) },
+  { path: '/app/payments/:id', title: 'Payment', render: ({ paymesh, params }) => paymentDetailPage(paymesh, params.id!) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */

@@ -4,10 +4,11 @@ import type { Paymesh } from '@paymesh/sdk';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formatMoney } from './format-money.ts';
+import { paymentStatusFilter } from './payment-status-filter.ts';
 
 const pageSize = 10;
 
-const statusWords: Record<string, string> = {
+export const statusWords: Record<string, string> = {
   requires_payment_method: 'Needs a payment method',
   requires_confirmation: 'Needs confirmation',
   requires_action: 'Needs action',
@@ -21,7 +22,11 @@ export function paymentsPage(paymesh: Paymesh): HTMLElement {
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const results = h('div');
   const cursors: (string | undefined)[] = [undefined];
-  const section = h('section', { 'aria-labelledby': 'payments-heading' }, h('h1', { id: 'payments-heading' }, 'Payments'), status, results);
+  const filter = paymentStatusFilter(statusWords, () => {
+    cursors.length = 1;
+    void show(0);
+  });
+  const section = h('section', { 'aria-labelledby': 'payments-heading' }, h('h1', { id: 'payments-heading' }, 'Payments'), filter.element, status, results);
   const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
   const show = async (pageIndex: number) => {
@@ -29,9 +34,9 @@ export function paymentsPage(paymesh: Paymesh): HTMLElement {
     results.replaceChildren();
     try {
       const startingAfter = cursors[pageIndex];
-      const page = await paymesh.get('/payments', { params: { query: { limit: String(pageSize), ...(startingAfter === undefined ? {} : { starting_after: startingAfter }) } } });
+      const page = await paymesh.get('/payments', { params: { query: { limit: String(pageSize), ...(startingAfter === undefined ? {} : { starting_after: startingAfter }), ...filter.query() } } });
       if (page.data.length === 0 && pageIndex === 0) {
-        status.textContent = 'You have not made any payments yet.';
+        status.textContent = filter.query().status === undefined ? 'You have not made any payments yet.' : 'No payments have this status.';
         return;
       }
       status.textContent = `Showing ${page.data.length} payment${page.data.length === 1 ? '' : 's'}, page ${pageIndex + 1}.`;
@@ -42,7 +47,7 @@ export function paymentsPage(paymesh: Paymesh): HTMLElement {
           h('td', {}, payment.description ?? '—'),
           h('td', { class: 'amount' }, formatMoney(payment.amount, payment.currency)),
           h('td', {}, statusWords[payment.status] ?? payment.status),
-          h('td', {}, h('code', {}, payment.id)));
+          h('td', {}, h('a', { href: `/app/payments/${encodeURIComponent(payment.id)}` }, h('code', {}, payment.id))));
       });
       const table = h('table', {},
         h('caption', {}, 'Your payments'),

@@ -1,0 +1,179 @@
+// Pay: an amount in one of the currencies the payments service takes (with that currency's
+// decimals), a card checked in the browser first (brand, Luhn, expiry, CVC), then POST /payments
+// through the SDK with the card as `payment_method`. A card that asks for 3-D Secure opens the
+// modal that confirms the payment; a decline is shown as a sentence with its reason; a success
+// shows the payment and links to its page. The test processor's cards are listed beside the form.
+import { CardError, InvalidRequestError, type Paymesh, type ResponseData } from '@paymesh/sdk';
+import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
+import { cardBrand, cardBrandNames, cardDigits, checkCardEntry, groupCardNumber, type CardField } from './card-entry.ts';
+import { declineSentence } from './decline-sentence.ts';
+import { h } from './element.ts';
+import { errorSentence } from './error-sentence.ts';
+import { formField, type FormField } from './form-field.ts';
+import { formatMoney } from './format-money.ts';
+import type { SignedIn } from './session.ts';
+import { testCards } from './test-cards.ts';
+import { threeDSecureDialog } from './three-d-secure-dialog.ts';
+
+type Payment = ResponseData<'/payments/{id}', 'get'>;
+
+const currencyNames = new Intl.DisplayNames(undefined, { type: 'currency' });
+
+/** Which of the form's fields an API error's `param` names. */
+const fieldOfParam: Readonly<Record<string, string>> = {
+  amount: 'amount', currency: 'currency', description: 'description', number: 'number', exp_month: 'expiry', exp_year: 'expiry', cvc: 'cvc',
+};
+
+export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
+  const amount = formField('pay-amount', 'Amount', h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'transaction-amount', required: true }));
+  const currencySelect = h('select', { autocomplete: 'transaction-currency' },
+    ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
+  const currency = formField('pay-currency', 'Currency', currencySelect);
+  const description = formField('pay-description', 'Description (optional)', h('input', { type: 'text', maxlength: '1000', autocomplete: 'off' }));
+  const number = formField('pay-card-number', 'Card number', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-number', maxlength: '23', required: true }));
+  const expiry = formField('pay-card-expiry', 'Expiry date (MM/YY)', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-exp', maxlength: '7', placeholder: 'MM/YY', required: true }));
+  const cvc = formField('pay-card-cvc', 'Security code (CVC)', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-csc', maxlength: '4', required: true }), '3 digits on the back; 4 on the front for American Express.');
+  const fields: Readonly<Record<string, FormField>> = { amount, currency, description, number, expiry, cvc };
+
+  const showAmountHint = () => {
+    const code = currencySelect.value;
+    const digits = paymentCurrencies[code] ?? 2;
+    amount.hint.textContent = `In ${currencyNames.of(code) ?? code}, ${digits === 0 ? 'no decimals' : `up to ${digits} decimals`}: for example ${amountExample(code)}.`;
+  };
+  showAmountHint();
+  currencySelect.addEventListener('change', () => {
+    showAmountHint();
+    amount.setError(undefined);
+  });
+
+  // The brand, from the prefix, as the number is typed; the number is grouped as on the card.
+  const showBrand = () => {
+    const digits = cardDigits(number.control.value);
+    const brand = cardBrandNames[cardBrand(digits)];
+    number.hint.textContent = digits === '' ? 'The long number on the front of the card.' : brand === '' ? 'Card brand not recognised.' : `${brand} card.`;
+  };
+  showBrand();
+  number.control.addEventListener('input', () => {
+    showBrand();
+    number.setError(undefined);
+  });
+  number.control.addEventListener('blur', () => {
+    const digits = cardDigits(number.control.value);
+    if (/^[0-9]+$/.test(digits)) number.control.value = groupCardNumber(digits);
+  });
+
+  const pay = h('button', { type: 'submit', class: 'primary' }, 'Pay');
+  const formError = h('p', { class: 'error', role: 'alert' });
+  const result = h('div', { class: 'pay-result' });
+  const form = h('form', { novalidate: true, 'aria-labelledby': 'pay-heading' },
+    amount.element, currency.element, description.element,
+    h('fieldset', {}, h('legend', {}, 'Card'), number.element, h('div', { class: 'field-row' }, expiry.element, cvc.element)),
+    formError, pay);
+
+  const clearErrors = () => {
+    for (const field of Object.values(fields)) field.setError(undefined);
+    formError.textContent = '';
+  };
+  const fieldError = (param: string | undefined, sentence: string): void => {
+    const field = param === undefined ? undefined : fields[fieldOfParam[param] ?? ''];
+    if (field === undefined) {
+      formError.textContent = sentence;
+      return;
+    }
+    field.setError(sentence);
+    field.control.focus();
+  };
+
+  const showPayment = (payment: Payment) => {
+    const heading = h('h2', { id: 'pay-result-heading', tabindex: '-1' }, payment.status === 'succeeded' ? 'Payment succeeded' : payment.status === 'requires_capture' ? 'Payment authorised' : 'Payment recorded');
+    const method = payment.payment_method;
+    result.replaceChildren(h('section', { class: 'panel', 'aria-labelledby': 'pay-result-heading' },
+      heading,
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Amount'), h('dd', {}, formatMoney(payment.amount, payment.currency)),
+        h('dt', {}, 'Status'), h('dd', { 'data-testid': 'pay-status' }, payment.status === 'succeeded' ? 'Succeeded' : payment.status.replaceAll('_', ' ')),
+        method?.type === 'card' ? h('dt', {}, 'Card') : null,
+        method?.type === 'card' ? h('dd', {}, `${cardBrandNames[method.card.brand] || 'Card'} ending in ${method.card.last4}`) : null,
+        h('dt', {}, 'Payment ID'), h('dd', {}, h('code', {}, payment.id))),
+      h('p', {}, h('a', { href: `/app/payments/${encodeURIComponent(payment.id)}` }, 'See this payment\'s details'))));
+    heading.focus();
+  };
+
+  const fail = (error: unknown) => {
+    if (error instanceof CardError) fieldError(error.param, declineSentence(error));
+    else if (error instanceof InvalidRequestError) fieldError(error.param, errorSentence(error));
+    else formError.textContent = errorSentence(error);
+  };
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit();
+  });
+
+  const submit = async () => {
+    clearErrors();
+    result.replaceChildren();
+    const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
+    const checkedCard = checkCardEntry({ number: number.control.value, expiry: expiry.control.value, cvc: cvc.control.value });
+    const invalid: FormField[] = [];
+    if ('error' in checkedAmount) {
+      amount.setError(checkedAmount.error);
+      invalid.push(amount);
+    }
+    if ('errors' in checkedCard) {
+      for (const [field, sentence] of Object.entries(checkedCard.errors) as [CardField, string][]) {
+        fields[field]!.setError(sentence);
+        invalid.push(fields[field]!);
+      }
+    }
+    if (invalid.length > 0 || 'error' in checkedAmount || 'errors' in checkedCard) {
+      invalid[0]?.control.focus();
+      return;
+    }
+    pay.disabled = true;
+    pay.textContent = 'Paying…';
+    try {
+      const text = description.control.value.trim();
+      const { payment } = await paymesh.post('/payments', {
+        body: { amount: checkedAmount.decimal, currency: currencySelect.value.toLowerCase(), user_id: user.subject, payment_method: checkedCard.card, ...(text === '' ? {} : { description: text }) },
+      });
+      if (payment.status === 'requires_action' && payment.next_action?.type === 'three_d_secure') {
+        const step = await threeDSecureDialog(paymesh, payment, form);
+        if (step.outcome === 'confirmed') showPayment(step.payment);
+        else if (step.outcome === 'failed') fail(step.error);
+        else formError.textContent = 'The payment was not completed: your bank still needs you to confirm it. Pay again to retry.';
+      } else {
+        showPayment(payment);
+      }
+      if (result.childElementCount > 0) {
+        number.control.value = '';
+        cvc.control.value = '';
+        showBrand();
+      }
+    } catch (error) {
+      fail(error);
+    } finally {
+      pay.disabled = false;
+      pay.textContent = 'Pay';
+    }
+  };
+
+  const useCard = (cardNumber: string) => {
+    number.control.value = cardNumber;
+    number.setError(undefined);
+    showBrand();
+    if (expiry.control.value === '') expiry.control.value = `12/${String((new Date().getFullYear() + 3) % 100).padStart(2, '0')}`;
+    if (cvc.control.value === '') cvc.control.value = '123';
+    number.control.focus();
+  };
+  const cards = h('section', { class: 'panel test-cards', 'aria-labelledby': 'test-cards-heading' },
+    h('h2', { id: 'test-cards-heading' }, 'Test cards'),
+    h('p', { class: 'hint' }, 'The platform\'s test processor moves no money. Use any future expiry date and any CVC with these numbers.'),
+    h('ul', {}, ...testCards.map((card) => h('li', {},
+      h('span', { class: 'card-number' }, card.number), ' ', h('span', {}, card.outcome), ' ',
+      h('button', { type: 'button', 'aria-label': `Use test card ${card.number}`, onclick: () => useCard(card.number) }, 'Use')))));
+
+  return h('section', { 'aria-labelledby': 'pay-heading', class: 'pay' },
+    h('h1', { id: 'pay-heading' }, 'Pay'),
+    h('div', { class: 'pay-layout' }, h('div', {}, result, form), cards));
+}

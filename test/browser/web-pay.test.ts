@@ -1,0 +1,202 @@
+// The dashboard's pay and payment pages (services/gateway/web/src/pay-page.ts,
+// payment-detail-page.ts) as a person uses them in Chromium, against the platform's test card
+// processor: a card that succeeds shows the payment and links to its page; a 3-D Secure card opens
+// a modal dialog, labelled and holding the focus, whose confirmation completes the payment; a
+// declined card says why in a sentence; a refund an administrator makes through the API is listed
+// on the payment's page, reached from the payments list (filtered by status). axe-core finds
+// nothing serious on any of them.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
+import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: { readonly target: unknown[] }[];
+}
+
+describe('paying and seeing a payment in the web dashboard', { skip: skipWithoutChromium() }, () => {
+  const browser = chromiumSuite();
+  let platform: TestPlatform;
+  let origin: string;
+
+  before(async () => {
+    platform = await startTestPlatform('pglite');
+    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  const axeViolations = async (): Promise<string[]> => {
+    const { page } = browser;
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
+      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
+    });
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
+  };
+
+  /** Signs in through auth's login page, starting at `path`, and waits for the header's username. */
+  const signIn = async (user: SignedUpUser, path: string) => {
+    const { page } = browser;
+    await page.goto(`${origin}${path}`);
+    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByLabel('Username or email').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('banner').getByText(`Signed in as ${user.username}`).waitFor();
+  };
+
+  /** The page's width at 360 px: nothing wider than the screen (tables scroll inside their box). */
+  const pageWidthAt360 = async (): Promise<number> => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 360, height: 800 });
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    return width;
+  };
+
+  const fillCard = async (number: string) => {
+    const { page } = browser;
+    await page.getByLabel('Card number', { exact: true }).fill(number);
+    await page.getByLabel('Expiry date (MM/YY)').fill('12/34');
+    await page.getByLabel('Security code (CVC)').fill('123');
+  };
+
+  test('pay with 4242 4242 4242 4242: succeeded, with a link to the payment; a 3-D Secure card asks in a modal dialog and succeeds once confirmed; a declined card says why; mistakes are caught before sending', async () => {
+    const { page } = browser;
+    const alice = await platform.api.signUp();
+    await signIn(alice, '/app/pay');
+    await page.getByRole('heading', { name: 'Pay', level: 1 }).waitFor();
+    assert.equal(await page.title(), 'Pay · Paymesh');
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pay', exact: true }).getAttribute('aria-current'), 'page');
+    const testCards = page.getByRole('region', { name: 'Test cards' });
+    assert.match(await testCards.innerText(), /4000 0027 6000 3184/);
+    assert.deepEqual(await axeViolations(), [], 'the pay page');
+    assert.ok(await pageWidthAt360() <= 360, 'the pay page fits 360 px');
+
+    // Caught in the browser: more decimals than the currency has, a number failing the Luhn check.
+    await page.getByLabel('Amount').fill('12.345');
+    await fillCard('4242 4242 4242 4241');
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.getByText('USD amounts have at most 2 decimals.').waitFor();
+    await page.getByText('Your card number is incorrect.').waitFor();
+    assert.equal(await page.getByLabel('Amount').getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await axeViolations(), [], 'the pay page with errors');
+
+    // JPY has no decimals: the hint says so.
+    await page.getByLabel('Currency').selectOption('JPY');
+    assert.match(await page.locator('#pay-amount-hint').innerText(), /no decimals/);
+    await page.getByLabel('Currency').selectOption('USD');
+
+    // Succeeds.
+    await page.getByLabel('Amount').fill('25.50');
+    await page.getByLabel('Card number', { exact: true }).fill('4242424242424242');
+    assert.match(await page.locator('#pay-card-number-hint').innerText(), /Visa/);
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    const succeeded = page.getByRole('region', { name: 'Payment succeeded' });
+    await succeeded.waitFor();
+    assert.match(await succeeded.innerText(), /\$25\.50/);
+    assert.match(await succeeded.innerText(), /Visa ending in 4242/);
+    assert.deepEqual(await axeViolations(), [], 'the pay page after a payment');
+    const { data: [paid] } = (await platform.api.call<{ data: { id: string; status: string; amount: number }[] }>('GET', '/payments', { token: alice.token })).body;
+    assert.equal(paid!.status, 'succeeded');
+    assert.equal(paid!.amount, 2550);
+
+    // 3-D Secure: a modal dialog, labelled, holding the focus; confirming completes the payment.
+    await page.getByLabel('Amount').fill('40');
+    await page.getByRole('button', { name: 'Use test card 4000 0027 6000 3184' }).click();
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm the payment with your bank' });
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /\$40\.00/);
+    assert.equal(await page.locator('dialog:modal').count(), 1, 'a modal <dialog>');
+    assert.equal(await page.locator(':focus').textContent(), 'Complete authentication');
+    for (const key of ['Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key);
+      assert.equal(await dialog.locator(':focus').count(), 1, 'the focus stays in the dialog');
+    }
+    assert.deepEqual(await axeViolations(), [], 'the 3-D Secure dialog');
+    await dialog.getByRole('button', { name: 'Complete authentication' }).click();
+    await page.getByRole('region', { name: 'Payment succeeded' }).filter({ hasText: '$40.00' }).waitFor();
+    assert.equal(await dialog.count(), 0, 'the dialog is gone');
+
+    // Escape cancels the 3-D Secure step: the payment is not completed, and the page says so.
+    await page.getByRole('button', { name: 'Use test card 4000 0027 6000 3184' }).click();
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByText('The payment was not completed: your bank still needs you to confirm it.', { exact: false }).waitFor();
+
+    // Declined: the reason as a sentence.
+    await page.getByRole('button', { name: 'Use test card 4000 0000 0000 9995' }).click();
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your card was declined because it has insufficient funds.' }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Payment succeeded' }).count(), 0);
+    assert.deepEqual(await axeViolations(), [], 'the pay page after a decline');
+
+    // The success's link leads to the payment's page.
+    await page.getByLabel('Amount').fill('7');
+    await page.getByRole('button', { name: 'Use test card 4242 4242 4242 4242' }).click();
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.getByRole('link', { name: 'See this payment\'s details' }).click();
+    await page.getByRole('heading', { name: '$7.00 · Succeeded' }).waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/app\/payments\/pay_/);
+  });
+
+  test('the payment\'s page lists a refund an administrator made through the API; the payments list links to it and filters by status', async () => {
+    const { page } = browser;
+    const bob = await platform.api.signUp();
+    const paid = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '80.00', user_id: bob.id, description: 'Concert tickets', payment_method: 'pm_card_visa' } });
+    assert.equal(paid.status, 200);
+    const paymentId = paid.body.payment.id;
+    const canceled = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '5.00', user_id: bob.id, confirm: false } });
+    assert.equal(canceled.status, 200);
+    const admin = await platform.api.adminToken();
+    const refund = await platform.api.call<{ id: string }>('POST', `/payments/${paymentId}/refunds`, { token: admin, json: { amount: '30.00', reason: 'requested_by_customer' } });
+    assert.equal(refund.status, 200);
+
+    await signIn(bob, '/app/payments');
+    const table = page.getByRole('table', { name: 'Your payments' });
+    await table.waitFor();
+    assert.equal(await table.getByRole('row').count(), 3, 'a header and two payments');
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.getByRole('status').filter({ hasText: 'Showing 1 payment, page 1.' }).waitFor();
+    assert.deepEqual(await axeViolations(), [], 'the filtered payments list');
+    await table.getByRole('link', { name: paymentId }).click();
+
+    await page.getByRole('heading', { name: 'Payment', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/app/payments/${paymentId}`);
+    const facts = page.getByRole('region', { name: '$80.00 · Succeeded' });
+    await facts.waitFor();
+    const text = await facts.innerText();
+    assert.match(text, /Concert tickets/);
+    assert.match(text, /Visa ending in 4242/);
+    assert.match(text, /Refunded\s+\$30\.00/);
+    const refunds = page.getByRole('table', { name: 'Refunds of this payment' });
+    const row = refunds.getByRole('row').filter({ hasText: refund.body.id });
+    assert.equal(await row.count(), 1);
+    assert.match(await row.innerText(), /\$30\.00/);
+    assert.match(await row.innerText(), /Requested by the customer/);
+    const created = page.locator('time').first();
+    assert.match((await created.getAttribute('title')) ?? '', /\d{4}/, 'the exact time on hover');
+    assert.deepEqual(await axeViolations(), [], 'the payment\'s page');
+    assert.ok(await pageWidthAt360() <= 360, 'the payment\'s page fits 360 px');
+
+    // Another payment's page with no refunds says so; an unknown id is a sentence, not JSON.
+    await page.goto(`${origin}/app/payments/${canceled.body.payment.id}`);
+    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByText('This payment has no refunds.').waitFor();
+    await page.getByRole('link', { name: 'Back to your payments' }).click();
+    await table.waitFor();
+  });
+});
