@@ -67,9 +67,16 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
   const badge = (page: Page, count: number) => count === 0
     ? page.getByRole('banner').locator('.unread-badge').waitFor({ state: 'hidden' })
     : page.getByRole('banner').getByTestId('unread-count').filter({ hasText: new RegExp(`^${count}$`) }).waitFor();
+  /** Nothing wider than a 360 px phone (the preferences table may scroll inside its own box). */
+  const fitsNarrowScreen = async (page: Page) => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    assert.ok(width <= 360, `the page is ${width} px wide at 360 px`);
+  };
   const items = (page: Page) => page.getByRole('list', { name: 'Notifications' }).getByRole('listitem');
 
-  test('notifications arrive live in two tabs with the unread badge; read, unread, all read and delete keep it right; one stream per tab', async () => {
+  test('notifications arrive live in two tabs with the unread badge; read, unread, all read and delete keep it right; one stream per tab, ended by signing out', async () => {
     const { page, context } = browser;
     const streams: string[] = [];
     page.on('request', (request) => void (request.url().endsWith('/notifications/stream') && streams.push(request.url())));
@@ -102,6 +109,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     assert.equal(await items(second).count(), 2);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, 'no reload');
     assert.deepEqual(await axeViolations(page), [], 'the inbox with notifications');
+    await fitsNarrowScreen(page);
 
     // Mark one read: both tabs' badges go down.
     await items(page).first().getByRole('button', { name: 'Mark as read' }).click();
@@ -132,6 +140,17 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     await pay(1);
     await badge(page, 2);
     assert.equal(streams.length, 1, 'one stream for the tab');
+
+    // Signing out in one tab ends auth's session and its grants: the other tab's stream ends too.
+    const secondStreamEnded = new Promise<void>((resolve) => {
+      const ended = (request: { url(): string }) => void (request.url().endsWith('/notifications/stream') && resolve());
+      second.on('requestfinished', ended);
+      second.on('requestfailed', ended);
+    });
+    await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByRole('heading', { name: 'You have signed out' }).waitFor();
+    await secondStreamEnded;
     await second.close();
   });
 
@@ -146,6 +165,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     assert.equal(await locked.isChecked(), true);
     assert.match(await page.getByRole('row', { name: /Your password was changed/ }).innerText(), /cannot be switched off/);
     assert.deepEqual(await axeViolations(page), [], 'the preferences page');
+    await fitsNarrowScreen(page);
 
     await email.uncheck();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
