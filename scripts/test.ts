@@ -37,6 +37,7 @@ const seconds: Record<string, number> = {
   'test/graceful-shutdown.test.ts': 34,
   'services/payments/test/wallet.test.ts': 33,
   'test/browser/api-reference.test.ts': 33,
+  'test/browser/web-inbox.test.ts': 31,
   'services/payments/test/idempotency-lease.test.ts': 29,
   'services/payments/test/idempotency-everywhere.test.ts': 28,
   'services/users/test/administration.test.ts': 28,

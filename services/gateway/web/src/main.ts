@@ -5,6 +5,7 @@ import { createPaymesh, type Paymesh } from '@paymesh/sdk';
 import { readAppSettings } from './app-settings.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
+import { liveInboxOf } from './live-inbox.ts';
 import { homePath, pageAt, pages } from './pages.ts';
 import { Session } from './session.ts';
 
@@ -25,18 +26,19 @@ function renderHeader(): void {
   const brand = h('a', { href: '/', class: 'brand' }, 'Paymesh');
   const user = session.user;
   if (user === undefined) {
+    liveInboxOf(paymesh).stop();
     header.replaceChildren(brand, h('div', { class: 'account' }, h('button', { type: 'button', onclick: () => void signIn() }, 'Sign in')));
     return;
   }
   const current = pageAt(location.pathname)?.page ?? (isHome(location.pathname) ? pages[0] : undefined);
   const links = pages.filter((page) => page.nav !== undefined && (page.admin !== true || user.role === 'admin'))
-    .map((page) => h('a', { href: page.path, 'aria-current': page === current ? 'page' : false }, page.nav!));
+    .map((page) => h('a', { href: page.path, 'aria-current': page === current ? 'page' : false }, page.nav!, page.navBadge?.(paymesh)));
   header.replaceChildren(
     brand,
     h('nav', { 'aria-label': 'Main' }, ...links),
     h('div', { class: 'account' },
       h('span', { class: 'signed-in-as' }, 'Signed in as ', h('strong', { 'data-testid': 'username' }, user.username)),
-      h('button', { type: 'button', onclick: () => void session.signOut().catch(showError) }, 'Sign out')),
+      h('button', { type: 'button', onclick: () => { liveInboxOf(paymesh).stop(); void session.signOut().catch(showError); } }, 'Sign out')),
   );
 }
 

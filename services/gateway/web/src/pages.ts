@@ -6,6 +6,9 @@ import type { Session, SignedIn } from './session.ts';
 import { paymentsPage } from './payments-page.ts';
 import { payPage } from './pay-page.ts';
 import { paymentDetailPage } from './payment-detail-page.ts';
+import { inboxPage } from './inbox-page.ts';
+import { liveInboxOf } from './live-inbox.ts';
+import { notificationPreferencesPage } from './notification-preferences-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -28,6 +31,8 @@ export interface Page {
   readonly nav?: string;
   /** Shown to administrators only (the APIs refuse others anyway). */
   readonly admin?: boolean;
+  /** Shown inside its navigation link, kept current by the page's own code (the inbox's unread count). */
+  readonly navBadge?: (paymesh: Paymesh) => Node;
   readonly render: (context: PageContext) => HTMLElement;
 }
 
@@ -35,6 +40,8 @@ export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
   { path: '/app/pay', title: 'Pay', nav: 'Pay', render: ({ paymesh, user }) => payPage(paymesh, user) },
   { path: '/app/payments/:id', title: 'Payment', render: ({ paymesh, params }) => paymentDetailPage(paymesh, params.id!) },
+  { path: '/app/inbox', title: 'Inbox', nav: 'Inbox', navBadge: (paymesh) => liveInboxOf(paymesh).startedBadge(), render: ({ paymesh }) => inboxPage(paymesh, liveInboxOf(paymesh)) },
+  { path: '/app/settings/notifications', title: 'Notification preferences', render: ({ paymesh }) => notificationPreferencesPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
