@@ -4,6 +4,9 @@
 import type { Paymesh } from '@paymesh/sdk';
 import type { Session, SignedIn } from './session.ts';
 import { paymentsPage } from './payments-page.ts';
+import { adminUsersPage } from './admin-users-page.ts';
+import { adminUserPage } from './admin-user-page.ts';
+import { ledgerStatusPage } from './ledger-status-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -31,6 +34,9 @@ export interface Page {
 
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
+  { path: '/app/admin/users', title: 'Users', nav: 'Users', admin: true, render: ({ paymesh, query }) => adminUsersPage(paymesh, query) },
+  { path: '/app/admin/users/:id', title: 'User', admin: true, render: ({ paymesh, params }) => adminUserPage(paymesh, params.id!) },
+  { path: '/app/admin/ledger', title: 'Ledger status', nav: 'Ledger', admin: true, render: ({ paymesh }) => ledgerStatusPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
