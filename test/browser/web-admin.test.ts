@@ -124,7 +124,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     assert.deepEqual(await seriousViolations(page), [], 'the refund dialog');
     await amount.fill('50');
     await dialog.getByRole('button', { name: 'Refund' }).click();
-    await page.waitForFunction(() => document.querySelector('#refund-amount')?.getAttribute('aria-invalid') === 'true');
+    await dialog.locator('#refund-amount[aria-invalid="true"]').waitFor();
     assert.match(await dialog.locator('#refund-amount-error').innerText(), /\S/, 'the API\'s sentence on the amount field');
     assert.doesNotMatch(await dialog.innerText(), /[{}]/, 'no JSON');
     await amount.fill('15.50');
@@ -150,7 +150,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await page.setViewportSize({ width: 360, height: 740 });
     await nav.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('table', { name: 'Users' }).waitFor();
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling at 360 px');
+    assert.ok(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no sideways scrolling at 360 px');
     assert.deepEqual(await seriousViolations(page), [], 'the users page at 360 px');
   });
 
@@ -164,7 +164,8 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     assert.equal(await nav.getByRole('link', { name: 'Ledger' }).count(), 0);
     assert.deepEqual(await seriousViolations(page), [], 'page not found');
     for (const path of ['/app/admin/ledger', `/app/admin/users/${carol.id}`]) {
-      await page.evaluate((to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }, path);
+      // As a link inside the app would (no reload: the same signed-in session).
+      await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     }
   });
