@@ -4,6 +4,7 @@ import type { Db } from '@paymesh/platform/db/open-database';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { paymentsConfigSpec } from './config.ts';
 import type { IdempotentPosts } from './idempotency/idempotent-post.ts';
+import type { LastInvariantCheck } from './ledger/last-invariant-check.ts';
 import type { Ledger } from './ledger/ledger.ts';
 import type { Payers } from './payers/payers.ts';
 import type { PaymentMetrics } from './payment-metrics.ts';
@@ -18,4 +19,6 @@ export interface PaymentsContext {
   readonly payers: Payers;
   readonly idempotency: IdempotentPosts;
   readonly metrics: PaymentMetrics;
+  /** The last ledger invariant check (GET /payments/ledger/status). */
+  readonly invariants: LastInvariantCheck;
 }

@@ -7,7 +7,8 @@ import { serviceAudience } from '@paymesh/platform/service-config';
 import { paymentsConfigSpec } from './config.ts';
 import { IdempotentPosts } from './idempotency/idempotent-post.ts';
 import { deleteExpiredIdempotencyKeys, idempotencyKeyDocumented } from './idempotency/idempotency-key.ts';
-import { recordInvariantCheck } from './ledger/record-invariant-check.ts';
+import { LastInvariantCheck } from './ledger/last-invariant-check.ts';
+import { ledgerRoutes } from './ledger/ledger-routes.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { useExactAmountParser } from './money/json-with-exact-amounts.ts';
 import { Payers } from './payers/payers.ts';
@@ -65,6 +66,7 @@ export const paymentsService = defineService({
         logger: runtime.logger, replays: metrics.replays, takeovers: metrics.takeovers,
       }),
       metrics,
+      invariants: new LastInvariantCheck(db, metrics, runtime.logger, runtime.clock),
     };
   },
 
@@ -78,6 +80,7 @@ export const paymentsService = defineService({
     refundRoutes(app, ctx);
     paymentMethodRoutes(app, ctx);
     walletRoutes(app, ctx);
+    ledgerRoutes(app, ctx);
   },
 
   // Every contract in events.ts: payment.*, refund.*, wallet.topped_up.
@@ -93,7 +96,7 @@ export const paymentsService = defineService({
     { name: 'pending refund sweep', everyMs: 30_000, run: async (ctx) => void (await resumePendingRefunds(ctx, 30)) },
     // Processor attempts whose request died and whose client did not retry in time are settled.
     { name: 'processor attempt reconciliation', everyMs: 15_000, run: async (ctx) => void (await reconcileAttempts(ctx, ctx.config.attemptGraceSec, ctx.config.reconcileMaxTries)) },
-    { name: 'ledger invariant check', everyMs: (ctx) => ctx.config.invariantCheckIntervalSec * 1000, run: async (ctx) => void (await recordInvariantCheck(ctx.db, ctx.metrics, ctx.runtime.logger)) },
+    { name: 'ledger invariant check', everyMs: (ctx) => ctx.config.invariantCheckIntervalSec * 1000, run: async (ctx) => void (await ctx.invariants.run()) },
   ],
 
   async stop(ctx) {

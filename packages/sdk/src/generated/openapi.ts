@@ -489,6 +489,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/payments/ledger/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List status */
+        get: operations["listStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/notifications": {
         parameters: {
             query?: never;
@@ -6575,6 +6592,67 @@ export interface operations {
                      *       }
                      *     }
                      */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The error object (docs/errors.md). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger's invariants (debits equal credits, balances equal their entries, payments agree with their transfers…) at the last check. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "ledger_status";
+                        /** @description ok: every invariant held at the last check; violated: see `violations`. */
+                        status: "ok" | "violated";
+                        /** @description Unix seconds: when the last check ran (the schedule is PAYMENTS_INVARIANT_CHECK_SECONDS; a check runs on the spot when this instance has made none yet). */
+                        checked: number;
+                        /** @description Empty when status is ok. */
+                        violations: {
+                            /** @description The invariant broken, in words. */
+                            rule: string;
+                            /** @description Where: the account, transfer or payment, and the numbers that disagree. */
+                            detail: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller is not an admin (forbidden), or the token lacks the scope payments:read (insufficient_scope). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };

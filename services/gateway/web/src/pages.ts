@@ -9,6 +9,9 @@ import { paymentDetailPage } from './payment-detail-page.ts';
 import { inboxPage } from './inbox-page.ts';
 import { liveInboxOf } from './live-inbox.ts';
 import { notificationPreferencesPage } from './notification-preferences-page.ts';
+import { adminUsersPage } from './admin-users-page.ts';
+import { adminUserPage } from './admin-user-page.ts';
+import { ledgerStatusPage } from './ledger-status-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -42,6 +45,9 @@ export const pages: readonly Page[] = [
   { path: '/app/payments/:id', title: 'Payment', render: ({ paymesh, params }) => paymentDetailPage(paymesh, params.id!) },
   { path: '/app/inbox', title: 'Inbox', nav: 'Inbox', navBadge: (paymesh) => liveInboxOf(paymesh).startedBadge(), render: ({ paymesh }) => inboxPage(paymesh, liveInboxOf(paymesh)) },
   { path: '/app/settings/notifications', title: 'Notification preferences', render: ({ paymesh }) => notificationPreferencesPage(paymesh) },
+  { path: '/app/admin/users', title: 'Users', nav: 'Users', admin: true, render: ({ paymesh, query }) => adminUsersPage(paymesh, query) },
+  { path: '/app/admin/users/:id', title: 'User', admin: true, render: ({ paymesh, params }) => adminUserPage(paymesh, params.id!) },
+  { path: '/app/admin/ledger', title: 'Ledger status', nav: 'Ledger', admin: true, render: ({ paymesh }) => ledgerStatusPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
