@@ -4,6 +4,9 @@
 import type { Paymesh } from '@paymesh/sdk';
 import type { Session, SignedIn } from './session.ts';
 import { paymentsPage } from './payments-page.ts';
+import { forgotPasswordPage } from './forgot-password-page.ts';
+import { profilePage } from './profile-page.ts';
+import { signUpPage } from './sign-up-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -17,7 +20,7 @@ export interface PageContext {
   readonly navigate: (path: string) => void;
 }
 
-export interface Page {
+interface PageEntry {
   /** `/app/payments`, or with named parts: `/app/payments/:id`. */
   readonly path: string;
   /** The document's title and the heading a screen reader hears first. */
@@ -26,11 +29,26 @@ export interface Page {
   readonly nav?: string;
   /** Shown to administrators only (the APIs refuse others anyway). */
   readonly admin?: boolean;
+  readonly public?: false;
   readonly render: (context: PageContext) => HTMLElement;
 }
 
+/** What a page open to signed-out visitors is given: no user when nobody is signed in. */
+export type PublicPageContext = Omit<PageContext, 'user'> & { readonly user: SignedIn | undefined };
+
+/** A page open to signed-out visitors too (sign up, a forgotten password): main.ts renders it without a session. */
+interface PublicPageEntry extends Omit<PageEntry, 'public' | 'render'> {
+  readonly public: true;
+  readonly render: (context: PublicPageContext) => HTMLElement;
+}
+
+export type Page = PageEntry | PublicPageEntry;
+
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
+  { path: '/app/sign-up', title: 'Create an account', public: true, render: ({ paymesh, session }) => signUpPage(paymesh, session) },
+  { path: '/app/forgot-password', title: 'Forgot your password', public: true, render: ({ paymesh }) => forgotPasswordPage(paymesh) },
+  { path: '/app/settings/profile', title: 'Profile', nav: 'Profile', render: ({ paymesh, session }) => profilePage(paymesh, session) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
