@@ -114,6 +114,8 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
 
     // Sign in, then the profile: the username, the confirmed address.
     await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(await seriousViolations(page), [], 'auth\'s sign-in page, in the app\'s look');
     await signInOnAuthsPage(page, username, password);
     const header = page.getByRole('banner');
     await header.getByText(`Signed in as ${username}`).waitFor();
