@@ -42,6 +42,7 @@ const seconds: Record<string, number> = {
   'services/payments/test/idempotency-everywhere.test.ts': 28,
   'services/users/test/administration.test.ts': 28,
   'test/broker-restart.test.ts': 27,
+  'test/browser/web-account.test.ts': 26,
   'test/docs.test.ts': 24,
   'test/deploy/kubernetes-podman.test.ts': 23,
   'services/auth/test/authorization-code.test.ts': 21,

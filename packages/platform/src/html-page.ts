@@ -6,12 +6,22 @@ import { createHash } from 'node:crypto';
 export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const style = `body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#111}
+// The web dashboard's look (services/gateway/web/index.css): its palette, type, card, fields and
+// buttons, so the sign-in pages a person sees first look like the app they lead to.
+const style = `:root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+*{box-sizing:border-box}
+body{margin:0;color:#1b1f24;background:#f6f7f9;line-height:1.5}
+body::before{content:"Paymesh";display:block;padding:.75rem 1rem;background:#fff;border-bottom:1px solid #d5d9e0;font-weight:700;font-size:1.2rem}
+main{max-width:28rem;margin:2rem auto;padding:1.25rem;background:#fff;border:1px solid #d5d9e0;border-radius:.5rem}
+@media (max-width:30rem){main{margin:1rem .5rem}}
+h1{margin-top:0}
+a{color:#1d4ed8}
 label{display:block;margin-top:1rem;font-weight:600}
-input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
-button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}
-[role=alert]{color:#a00;margin-top:1rem}
-:focus{outline:3px solid #36c;outline-offset:2px}`;
+input{display:block;width:100%;margin-top:.25rem;padding:.5rem;font:inherit;border:1px solid #6b7280;border-radius:.375rem;background:#fff;color:#1b1f24}
+button{margin-top:1.25rem;margin-right:.5rem;font:inherit;padding:.45rem 1rem;border:1px solid #1d4ed8;border-radius:.375rem;background:#fff;color:#1d4ed8;cursor:pointer}
+main>form:first-of-type button[type=submit],main>button:first-of-type{background:#1d4ed8;color:#fff}
+[role=alert]{color:#a11a1a;margin-top:1rem}
+:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}`;
 
 /**
  * Referer carries at most our origin, never a path or query: the emailed-link pages have a token

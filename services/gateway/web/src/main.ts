@@ -14,6 +14,8 @@ if (root === null) throw new Error('the page has no #app element');
 const settings = readAppSettings(root);
 const session = new Session(settings);
 const paymesh: Paymesh = createPaymesh({ baseUrl: settings.apiUrl, token: session.tokenProvider() });
+/** For the public pages (sign up, a forgotten password): sends no token. */
+const anonymous: Paymesh = createPaymesh({ baseUrl: settings.apiUrl });
 
 const redirectPath = new URL(settings.redirectUri).pathname;
 const signedOutPath = new URL(settings.signedOutUri).pathname;
@@ -76,12 +78,20 @@ function showError(error: unknown): void {
 function render(): void {
   renderHeader();
   const path = location.pathname.replace(/\/+$/, '') || '/';
+  const open = pageAt(path);
+  if (open?.page.public === true) {
+    document.title = `${open.page.title} · Paymesh`;
+    main.replaceChildren(open.page.render({ paymesh: anonymous, session, user: session.user, query: new URLSearchParams(location.search), params: open.params, navigate }));
+    return;
+  }
   if (session.user === undefined) {
+    document.title = 'Paymesh';
     const signedOut = path === signedOutPath;
     main.replaceChildren(
       h('h1', {}, signedOut ? 'You have signed out' : 'Welcome to Paymesh'),
       h('p', {}, signedOut ? 'Your session has ended on this device.' : 'Sign in to see your payments.'),
       h('button', { type: 'button', class: 'primary', onclick: () => void signIn() }, 'Sign in to Paymesh'),
+      h('p', {}, 'New to Paymesh? ', h('a', { href: '/app/sign-up' }, 'Create an account'), ' · ', h('a', { href: '/app/forgot-password' }, 'Forgot your password?')),
     );
     return;
   }

@@ -12,6 +12,9 @@ import { notificationPreferencesPage } from './notification-preferences-page.ts'
 import { adminUsersPage } from './admin-users-page.ts';
 import { adminUserPage } from './admin-user-page.ts';
 import { ledgerStatusPage } from './ledger-status-page.ts';
+import { forgotPasswordPage } from './forgot-password-page.ts';
+import { profilePage } from './profile-page.ts';
+import { signUpPage } from './sign-up-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -25,7 +28,7 @@ export interface PageContext {
   readonly navigate: (path: string) => void;
 }
 
-export interface Page {
+interface PageEntry {
   /** `/app/payments`, or with named parts: `/app/payments/:id`. */
   readonly path: string;
   /** The document's title and the heading a screen reader hears first. */
@@ -36,8 +39,20 @@ export interface Page {
   readonly admin?: boolean;
   /** Shown inside its navigation link, kept current by the page's own code (the inbox's unread count). */
   readonly navBadge?: (paymesh: Paymesh) => Node;
+  readonly public?: false;
   readonly render: (context: PageContext) => HTMLElement;
 }
+
+/** What a page open to signed-out visitors is given: no user when nobody is signed in. */
+export type PublicPageContext = Omit<PageContext, 'user'> & { readonly user: SignedIn | undefined };
+
+/** A page open to signed-out visitors too (sign up, a forgotten password): main.ts renders it without a session. */
+interface PublicPageEntry extends Omit<PageEntry, 'public' | 'render'> {
+  readonly public: true;
+  readonly render: (context: PublicPageContext) => HTMLElement;
+}
+
+export type Page = PageEntry | PublicPageEntry;
 
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
@@ -48,6 +63,9 @@ export const pages: readonly Page[] = [
   { path: '/app/admin/users', title: 'Users', nav: 'Users', admin: true, render: ({ paymesh, query }) => adminUsersPage(paymesh, query) },
   { path: '/app/admin/users/:id', title: 'User', admin: true, render: ({ paymesh, params }) => adminUserPage(paymesh, params.id!) },
   { path: '/app/admin/ledger', title: 'Ledger status', nav: 'Ledger', admin: true, render: ({ paymesh }) => ledgerStatusPage(paymesh) },
+  { path: '/app/sign-up', title: 'Create an account', public: true, render: ({ paymesh, session }) => signUpPage(paymesh, session) },
+  { path: '/app/forgot-password', title: 'Forgot your password', public: true, render: ({ paymesh }) => forgotPasswordPage(paymesh) },
+  { path: '/app/settings/profile', title: 'Profile', nav: 'Profile', render: ({ paymesh, session }) => profilePage(paymesh, session) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */

@@ -63,7 +63,8 @@ export function requestResetPage(): string {
 }
 
 export function donePage(message: string): string {
-  return `<h1>Done</h1><p>${escapeHtml(message)}</p>`;
+  return `<h1>Done</h1><p>${escapeHtml(message)}</p>
+<p><a href="/">Go to your Paymesh dashboard</a></p>`;
 }
 
 export function failedPage(message: string): string {
