@@ -6621,6 +6621,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "object": "ledger_status",
+                     *       "status": "ok",
+                     *       "checked": 1796600908,
+                     *       "violations": []
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         object: "ledger_status";
@@ -6644,6 +6652,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message": "Authorization header missing",
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "authorization_missing",
+                     *         "message": "Authorization header missing"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -6653,6 +6671,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "forbidden",
+                     *         "message": "Only admins may call GET /payments/ledger/status."
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
