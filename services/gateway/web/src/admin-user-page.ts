@@ -91,7 +91,7 @@ export function adminUserPage(paymesh: Paymesh, userId: string): HTMLElement {
         cursors[pageIndex + 1] = page.data.at(-1)!.id;
         nav.append(h('button', { type: 'button', onclick: () => void showPayments(pageIndex + 1) }, 'Next'));
       }
-      payments.replaceChildren(h('div', { class: 'table-scroll' }, table), nav);
+      payments.replaceChildren(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'The user\'s payments' }, table), nav);
     } catch (error) {
       paymentsStatus.textContent = '';
       payments.replaceChildren(h('p', { role: 'alert', class: 'error' }, errorSentence(error)));

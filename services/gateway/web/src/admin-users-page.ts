@@ -71,7 +71,7 @@ export function adminUsersPage(paymesh: Paymesh, query: URLSearchParams): HTMLEl
         cursors[pageIndex + 1] = String(page.data.at(-1)!.id);
         nav.append(h('button', { type: 'button', onclick: () => void show(pageIndex + 1) }, 'Next'));
       }
-      results.replaceChildren(h('div', { class: 'table-scroll' }, table), nav);
+      results.replaceChildren(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Users found' }, table), nav);
     } catch (error) {
       status.textContent = '';
       results.replaceChildren(h('p', { role: 'alert', class: 'error' }, errorSentence(error)));

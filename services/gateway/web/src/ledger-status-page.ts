@@ -28,7 +28,7 @@ export function ledgerStatusPage(paymesh: Paymesh): HTMLElement {
       result.replaceChildren(
         h('p', { class: 'ledger-violated error', 'data-testid': 'ledger-status' }, `${ledger.violations.length} invariant violation${ledger.violations.length === 1 ? '' : 's'} found.`),
         checked,
-        h('div', { class: 'table-scroll' }, h('table', {},
+        h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Invariant violations' }, h('table', {},
           h('caption', {}, 'Violations'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rule'), h('th', { scope: 'col' }, 'Where'))),
           h('tbody', {}, ...ledger.violations.map((v) => h('tr', {}, h('td', {}, v.rule), h('td', {}, h('code', {}, v.detail))))))));

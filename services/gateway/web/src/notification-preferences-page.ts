@@ -45,7 +45,7 @@ export function notificationPreferencesPage(paymesh: Paymesh): HTMLElement {
         h('th', { scope: 'row' }, type.description, type.locked ? h('span', { id: reasonId, class: 'preference-locked' }, lockedReason) : null),
         ...cells);
     });
-    return h('div', { class: 'table-scroll' }, h('table', { class: 'preferences' },
+    return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Notification channels by type' }, h('table', { class: 'preferences' },
       h('caption', {}, 'Notifications by channel'),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Notification'), ...channels.map(({ label }) => h('th', { scope: 'col' }, label)))),
       h('tbody', {}, ...rows)));

@@ -80,7 +80,7 @@ function refundList(refunds: readonly Refund[], hasMore: boolean): HTMLElement {
     h('td', {}, refundStatusWords[refund.status] ?? refund.status, refund.failure_reason === null ? '' : ` (${refund.failure_reason})`),
     h('td', {}, refund.reason === null ? '—' : reasonWords[refund.reason] ?? refund.reason),
     h('td', {}, h('code', {}, refund.id))));
-  section.append(h('div', { class: 'table-scroll' }, h('table', {},
+  section.append(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Refunds of this payment' }, h('table', {},
     h('caption', {}, 'Refunds of this payment'),
     h('thead', {}, h('tr', {}, ...['Date', 'Amount', 'Status', 'Reason', 'ID'].map((label) => h('th', { scope: 'col' }, label)))),
     h('tbody', {}, ...rows))));

@@ -59,7 +59,7 @@ export function paymentsPage(paymesh: Paymesh): HTMLElement {
         cursors[pageIndex + 1] = page.data.at(-1)!.id;
         nav.append(h('button', { type: 'button', onclick: () => void show(pageIndex + 1) }, 'Next'));
       }
-      results.replaceChildren(h('div', { class: 'table-scroll' }, table), nav);
+      results.replaceChildren(h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Your payments (scrolls sideways on a narrow screen)' }, table), nav);
     } catch (error) {
       status.textContent = '';
       results.replaceChildren(h('p', { role: 'alert', class: 'error' }, errorSentence(error)));
