@@ -6,34 +6,12 @@
 // sign out and sign in with the new password. A forgotten password is asked for from the
 // dashboard. axe-core finds nothing serious or critical on any of these pages.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { openMailbox, resetSubject, verifySubject, type Mailbox } from '../mailed-links.ts';
-import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now, as readable lines. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
-    return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
-}
 
 describe('the dashboard\'s account pages in a real browser', { skip: skipWithoutChromium() }, () => {
   const browser = chromiumSuite();
@@ -79,7 +57,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password', { exact: true }).fill('short');
     assert.match(await rules.getByRole('listitem').filter({ hasText: 'At least 8 characters' }).innerText(), /not yet/);
-    assert.deepEqual(await seriousViolations(page), [], 'the sign-up page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the sign-up page');
     // The browser refuses what it can tell at once, on the field.
     await page.getByRole('button', { name: 'Create account' }).click();
     assert.match(await page.locator('#sign-up-password-error').innerText(), /does not meet the rules/);
@@ -95,18 +73,18 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.locator('#sign-up-username-error').filter({ hasText: /3 to 64 letters/ }).waitFor();
     assert.equal(await page.locator('#sign-up-password-error').innerText(), '', 'the earlier error is gone');
-    assert.deepEqual(await seriousViolations(page), [], 'the sign-up page with errors');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the sign-up page with errors');
 
     await page.getByLabel('Username').fill(username);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
     assert.match(await page.locator('main').innerText(), new RegExp(`We sent a link to ${email}`));
-    assert.deepEqual(await seriousViolations(page), [], 'the check-your-email page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the check-your-email page');
 
     // The emailed link opens the users service's page; confirming links back to the dashboard.
     await page.goto(await mailbox.link(email, verifySubject, 'Confirm email address'));
     await page.getByRole('heading', { name: 'Confirm your email address' }).waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'the confirm page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the confirm page');
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByRole('heading', { name: 'Done' }).waitFor();
     assert.match(await page.locator('main').innerText(), new RegExp(`${email} is confirmed`));
@@ -115,7 +93,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     // Sign in, then the profile: the username, the confirmed address.
     await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'auth\'s sign-in page, in the app\'s look');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'auth\'s sign-in page, in the app\'s look');
     await signInOnAuthsPage(page, username, password);
     const header = page.getByRole('banner');
     await header.getByText(`Signed in as ${username}`).waitFor();
@@ -126,7 +104,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     assert.match(await page.locator('dl').innerText(), /Confirmed/);
     assert.equal(await page.locator('dl time').count(), 1, 'when the account was made');
     assert.ok((await page.locator('dl time').getAttribute('title'))!.length > 0, 'the exact time on hover');
-    assert.deepEqual(await seriousViolations(page), [], 'the profile page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the profile page');
 
     // The display name.
     const nameForm = page.getByRole('form', { name: 'Display name' });
@@ -142,7 +120,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await passwordForm.getByRole('button', { name: 'Change password' }).click();
     await page.locator('#profile-password-current_password-error').filter({ hasText: 'The current password is not right.' }).waitFor();
     assert.equal(await passwordForm.getByLabel('Current password').getAttribute('aria-invalid'), 'true');
-    assert.deepEqual(await seriousViolations(page), [], 'the profile page with an error');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the profile page with an error');
     await passwordForm.getByLabel('Current password').fill(password);
     await passwordForm.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Your password was changed' }).waitFor();
@@ -165,7 +143,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await page.goto(`${origin}/`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'the forgot-password page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the forgot-password page');
     await page.getByLabel("Your account's email address").fill('not an address');
     await page.getByRole('button', { name: 'Email me a link' }).click();
     await page.locator('#forgot-email-error').filter({ hasText: 'That is not a valid email address.' }).waitFor();

@@ -5,21 +5,10 @@
 // serious on any of these pages or the dialog. A user who is not an admin sees no admin links, and
 // the admin pages are "Page not found" to them (the APIs refuse them anyway).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { adminPassword, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
 
 describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutChromium() }, () => {
   const browser = chromiumSuite();
@@ -42,15 +31,6 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await platform?.stop();
   });
 
-  const seriousViolations = async (page: Page): Promise<string[]> => {
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
-      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
-    });
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
-  };
 
   const signIn = async (page: Page, path: string, username: string, password: string) => {
     await page.goto(`${origin}${path}`);
@@ -73,7 +53,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     assert.equal(new URL(page.url()).pathname, '/app/admin/users');
     assert.equal(await page.title(), 'Users · Paymesh');
     await page.getByRole('table', { name: 'Users' }).waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'the users page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the users page');
 
     // Search by a prefix of the username: carol's row only.
     await page.getByLabel('Username or email starts with').fill(carol.username.slice(0, -2));
@@ -97,7 +77,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await row.getByRole('button', { name: `Delete ${carol.username}` }).click();
     const confirm = page.getByRole('dialog', { name: `Delete ${carol.username}?` });
     await confirm.waitFor();
-    assert.deepEqual(await seriousViolations(page), [], 'the delete confirmation');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the delete confirmation');
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
     assert.equal(await carolStatus(), 'active');
@@ -113,7 +93,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     assert.match(await paymentRow.innerText(), /\$40\.00/);
     const created = await paymentRow.locator('time').first();
     assert.ok((await created.getAttribute('title'))!.length > 0, 'the exact time on hover');
-    assert.deepEqual(await seriousViolations(page), [], 'the user\'s page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the user\'s page');
 
     // Refund part of it: an amount beyond what is left is refused on the field; 15.50 goes through.
     await paymentRow.getByRole('button', { name: `Refund ${paymentId}` }).click();
@@ -121,7 +101,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await dialog.waitFor();
     const amount = dialog.getByLabel('Amount to refund (USD)');
     assert.equal(await amount.inputValue(), '40.00', 'the whole amount left by default');
-    assert.deepEqual(await seriousViolations(page), [], 'the refund dialog');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the refund dialog');
     await amount.fill('50');
     await dialog.getByRole('button', { name: 'Refund' }).click();
     await dialog.locator('#refund-amount[aria-invalid="true"]').waitFor();
@@ -132,7 +112,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await dialog.getByRole('button', { name: 'Refund' }).click();
     await dialog.getByText(/^Refund re_\S+ of \$15\.50 succeeded\.$/).waitFor();
     assert.equal(await dialog.getByTestId('refunded-now').innerText(), '$15.50');
-    assert.deepEqual(await seriousViolations(page), [], 'the refund done');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the refund done');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.match(await paymentRow.innerText(), /\$15\.50/, 'the row shows the refunded amount');
@@ -144,14 +124,14 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await page.getByRole('heading', { name: 'Ledger status', level: 1 }).waitFor();
     assert.equal(await page.getByTestId('ledger-status').innerText(), 'Every invariant holds.');
     assert.match(await page.getByText(/^Last checked /).innerText(), /ago|now/);
-    assert.deepEqual(await seriousViolations(page), [], 'the ledger page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the ledger page');
 
     // At 360 px the pages still fit: nothing wider than the window.
     await page.setViewportSize({ width: 360, height: 740 });
     await nav.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('table', { name: 'Users' }).waitFor();
     assert.ok(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no sideways scrolling at 360 px');
-    assert.deepEqual(await seriousViolations(page), [], 'the users page at 360 px');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the users page at 360 px');
   });
 
   test('a user who is not an admin sees no admin links, and the admin pages are not found', async () => {
@@ -162,7 +142,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     assert.equal(await nav.getByRole('link', { name: 'Payments' }).count(), 1);
     assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0);
     assert.equal(await nav.getByRole('link', { name: 'Ledger' }).count(), 0);
-    assert.deepEqual(await seriousViolations(page), [], 'page not found');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'page not found');
     for (const path of ['/app/admin/ledger', `/app/admin/users/${carol.id}`]) {
       // As a link inside the app would (no reload: the same signed-in session).
       await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);

@@ -5,21 +5,10 @@
 // right; the tab keeps one stream however many pages it visits; a preference switched off is
 // still off after a reload, a security message's cannot be; axe-core finds nothing serious.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
 
 describe('the inbox and notification preferences in a real browser', { skip: skipWithoutChromium() }, () => {
   const browser = chromiumSuite();
@@ -36,16 +25,6 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     await platform?.stop();
   });
 
-  const axeViolations = async (page: Page): Promise<string[]> => {
-    // Through the DevTools protocol, which the page's CSP does not govern.
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
-      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
-    });
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
-  };
 
   const pay = async (amount: number) => {
     const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount, user_id: alice.id } });
@@ -84,7 +63,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     await signIn(page, '/app/inbox', true);
     await page.getByRole('heading', { name: 'Inbox' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Your inbox is empty.' }).waitFor();
-    assert.deepEqual(await axeViolations(page), [], 'the empty inbox');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the empty inbox');
     // A mark in the page's memory: a reload would lose it.
     await page.evaluate(() => void ((globalThis as unknown as { stayed: boolean }).stayed = true));
 
@@ -108,7 +87,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     assert.equal(await items(page).count(), 2);
     assert.equal(await items(second).count(), 2);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed), true, 'no reload');
-    assert.deepEqual(await axeViolations(page), [], 'the inbox with notifications');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the inbox with notifications');
     await fitsNarrowScreen(page);
 
     // Mark one read: both tabs' badges go down.
@@ -164,7 +143,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     assert.equal(await locked.isDisabled(), true);
     assert.equal(await locked.isChecked(), true);
     assert.match(await page.getByRole('row', { name: /Your password was changed/ }).innerText(), /cannot be switched off/);
-    assert.deepEqual(await axeViolations(page), [], 'the preferences page');
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the preferences page');
     await fitsNarrowScreen(page);
 
     await email.uncheck();

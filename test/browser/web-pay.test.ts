@@ -6,20 +6,9 @@
 // on the payment's page, reached from the payments list (filtered by status). axe-core finds
 // nothing serious on any of them.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
 
 describe('paying and seeing a payment in the web dashboard', { skip: skipWithoutChromium() }, () => {
   const browser = chromiumSuite();
@@ -34,16 +23,6 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     await platform?.stop();
   });
 
-  const axeViolations = async (): Promise<string[]> => {
-    const { page } = browser;
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
-      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
-    });
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
-  };
 
   /** Signs in through auth's login page, starting at `path`, and waits for the header's username. */
   const signIn = async (user: SignedUpUser, path: string) => {
@@ -81,7 +60,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pay', exact: true }).getAttribute('aria-current'), 'page');
     const testCards = page.getByRole('region', { name: 'Test cards' });
     assert.match(await testCards.innerText(), /4000 0027 6000 3184/);
-    assert.deepEqual(await axeViolations(), [], 'the pay page');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the pay page');
     assert.ok(await pageWidthAt360() <= 360, 'the pay page fits 360 px');
 
     // Caught in the browser: more decimals than the currency has, a number failing the Luhn check.
@@ -91,7 +70,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     await page.getByText('USD amounts have at most 2 decimals.').waitFor();
     await page.getByText('Your card number is incorrect.').waitFor();
     assert.equal(await page.getByLabel('Amount').getAttribute('aria-invalid'), 'true');
-    assert.deepEqual(await axeViolations(), [], 'the pay page with errors');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the pay page with errors');
 
     // JPY has no decimals: the hint says so.
     await page.getByLabel('Currency').selectOption('JPY');
@@ -107,7 +86,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     await succeeded.waitFor();
     assert.match(await succeeded.innerText(), /\$25\.50/);
     assert.match(await succeeded.innerText(), /Visa ending in 4242/);
-    assert.deepEqual(await axeViolations(), [], 'the pay page after a payment');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the pay page after a payment');
     const { data: [paid] } = (await platform.api.call<{ data: { id: string; status: string; amount: number }[] }>('GET', '/payments', { token: alice.token })).body;
     assert.equal(paid!.status, 'succeeded');
     assert.equal(paid!.amount, 2550);
@@ -125,7 +104,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
       await page.keyboard.press(key);
       assert.equal(await dialog.locator(':focus').count(), 1, 'the focus stays in the dialog');
     }
-    assert.deepEqual(await axeViolations(), [], 'the 3-D Secure dialog');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the 3-D Secure dialog');
     await dialog.getByRole('button', { name: 'Complete authentication' }).click();
     await page.getByRole('region', { name: 'Payment succeeded' }).filter({ hasText: '$40.00' }).waitFor();
     assert.equal(await dialog.count(), 0, 'the dialog is gone');
@@ -142,7 +121,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Your card was declined because it has insufficient funds.' }).waitFor();
     assert.equal(await page.getByRole('region', { name: 'Payment succeeded' }).count(), 0);
-    assert.deepEqual(await axeViolations(), [], 'the pay page after a decline');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the pay page after a decline');
 
     // The success's link leads to the payment's page.
     await page.getByLabel('Amount').fill('7');
@@ -171,7 +150,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     assert.equal(await table.getByRole('row').count(), 3, 'a header and two payments');
     await page.getByLabel('Status').selectOption('succeeded');
     await page.getByRole('status').filter({ hasText: 'Showing 1 payment, page 1.' }).waitFor();
-    assert.deepEqual(await axeViolations(), [], 'the filtered payments list');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the filtered payments list');
     await table.getByRole('link', { name: paymentId }).click();
 
     await page.getByRole('heading', { name: 'Payment', level: 1 }).waitFor();
@@ -189,7 +168,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     assert.match(await row.innerText(), /Requested by the customer/);
     const created = page.locator('time').first();
     assert.match((await created.getAttribute('title')) ?? '', /\d{4}/, 'the exact time on hover');
-    assert.deepEqual(await axeViolations(), [], 'the payment\'s page');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the payment\'s page');
     assert.ok(await pageWidthAt360() <= 360, 'the payment\'s page fits 360 px');
 
     // Another payment's page with no refunds says so; an unknown id is a sentence, not JSON.

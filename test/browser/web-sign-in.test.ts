@@ -6,21 +6,10 @@
 // password, and the refresh token the app held is dead. The headers are in
 // services/gateway/test/web-app.test.ts.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, skipWithoutChromium } from './chromium.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
 
 interface TokenAnswer {
   readonly access_token: string;
@@ -48,18 +37,6 @@ describe('the web dashboard in a real browser', { skip: skipWithoutChromium() },
     await platform?.stop();
   });
 
-  const axeViolations = async (): Promise<AxeViolation[]> => {
-    const { page } = browser;
-    // Evaluated through the DevTools protocol, which the page's CSP does not govern: the page
-    // itself still runs no inline script.
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const { violations } = await (globalThis as unknown as { axe: { run: (options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run({ resultTypes: ['violations'] });
-      return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((n) => ({ target: n.target })) }));
-    });
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  };
-  const report = (violations: AxeViolation[]) => violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')})`);
 
   test('sign in from /, see the username and the payment, pass axe-core, sign out: the session has ended (a reload asks for the password again) and the refresh token is dead', async () => {
     const { page, context } = browser;
@@ -73,7 +50,7 @@ describe('the web dashboard in a real browser', { skip: skipWithoutChromium() },
     await page.goto(`${origin}/`);
     await page.getByRole('heading', { name: 'Welcome to Paymesh' }).waitFor();
     assert.equal(await page.title(), 'Paymesh');
-    assert.deepEqual(report(await axeViolations()), [], 'the signed-out page');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the signed-out page');
 
     await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -106,7 +83,7 @@ describe('the web dashboard in a real browser', { skip: skipWithoutChromium() },
     for (const token of [tokens[0]!.access_token, tokens[0]!.refresh_token!, tokens[0]!.id_token!]) assert.ok(!storage.includes(token), 'no token in localStorage or sessionStorage');
     assert.equal(storage, '{}{}', 'the sign-in\'s verifier and state are gone once used');
     assert.deepEqual(requested.filter((url) => !url.startsWith(`${origin}/`)), [], 'nothing loaded from elsewhere');
-    assert.deepEqual(report(await axeViolations()), [], 'the payments page');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the payments page');
 
     // Sign out: auth asks to confirm on its own page, then sends the person back to the app.
     await header.getByRole('button', { name: 'Sign out' }).click();
@@ -143,6 +120,6 @@ describe('the web dashboard in a real browser', { skip: skipWithoutChromium() },
     assert.equal(new URL(page.url()).pathname, '/app/no-such-page', 'back where the sign-in started');
     await page.getByRole('link', { name: 'Go to your payments' }).click();
     await page.getByRole('status').filter({ hasText: 'You have not made any payments yet.' }).waitFor();
-    assert.deepEqual(report(await axeViolations()), [], 'the empty payments page');
+    assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the empty payments page');
   });
 });

@@ -15,10 +15,10 @@ const partnerRedirect = 'https://partner.example/cb';
 const partnerSecret = 'partner-secret-0123456789abcdef';
 const env: TestEnv = {
   OAUTH_CLIENTS: JSON.stringify([
-    { client_id: 'paymesh-web', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
+    { client_id: 'first-party-spa', client_name: 'Paymesh Web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], post_logout_redirect_uris: ['http://localhost:5173/'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid profile email offline_access payments:read payments:write notifications:read users:read users:admin' },
     { client_id: 'partner-app', client_name: 'Partner <App>', client_secret: partnerSecret, redirect_uris: [partnerRedirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], scope: 'openid payments:read' },
   ]),
-  FIRST_PARTY_CLIENTS: 'paymesh-web',
+  FIRST_PARTY_CLIENTS: 'first-party-spa',
   // Short enough to watch a code expire within the test.
   AUTHORIZATION_CODE_TTL_SECONDS: '2',
 };
@@ -33,7 +33,7 @@ for (const backend of backends()) {
     before(async () => {
       platform = await startTestPlatform(backend, { env });
       issuer = new URL(`http://localhost:${new URL(platform.gatewayUrl).port}/auth`);
-      web = await oidc.discovery(issuer, 'paymesh-web', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+      web = await oidc.discovery(issuer, 'first-party-spa', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
       alice = await platform.api.signUp();
     });
     after(async () => {
@@ -42,7 +42,7 @@ for (const backend of backends()) {
 
     // First-party apps may ask for the platform-wide audience; a third-party app names one service.
     // The token requests name it too: without it an `openid` grant gives the userinfo token.
-    const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'paymesh-web' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
+    const resourceFor = (config: oidc.Configuration) => (config.clientMetadata().client_id === 'first-party-spa' ? 'urn:paymesh:platform' : 'urn:paymesh:payments');
     /** Runs the browser part for `config`: returns the URL the browser lands on at the redirect URI. */
     const authorize = async (config: oidc.Configuration, redirectUri: string, params: Record<string, string>, credentials: { username: string; password: string }) => {
       const browser = new HttpBrowser();

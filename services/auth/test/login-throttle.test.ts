@@ -35,8 +35,8 @@ const env: TestEnv = {
   LOGIN_ACCOUNT_FIRST_DELAY_SECONDS: String(firstDelaySec),
   LOGIN_ACCOUNT_MAX_DELAY_SECONDS: String(maxDelaySec),
   // A first-party browser app, for the login page.
-  OAUTH_CLIENTS: JSON.stringify([{ client_id: 'paymesh-web', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]),
-  FIRST_PARTY_CLIENTS: 'paymesh-web',
+  OAUTH_CLIENTS: JSON.stringify([{ client_id: 'first-party-spa', token_endpoint_auth_method: 'none', redirect_uris: [webRedirect], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }]),
+  FIRST_PARTY_CLIENTS: 'first-party-spa',
 };
 
 interface Attempt {
@@ -274,7 +274,7 @@ for (const backend of backends()) {
           const verifier = randomBytes(32).toString('base64url');
           const challenge = createHash('sha256').update(verifier).digest('base64url');
           const authorize = `http://localhost:${new URL(platform.gatewayUrl).port}/auth/authorize?${new URLSearchParams({
-            client_id: 'paymesh-web', response_type: 'code', redirect_uri: webRedirect, scope: 'openid', prompt: 'login',
+            client_id: 'first-party-spa', response_type: 'code', redirect_uri: webRedirect, scope: 'openid', prompt: 'login',
             code_challenge: challenge, code_challenge_method: 'S256', state: hex(),
           })}`;
           const page = await browser.follow(authorize, webRedirect);
