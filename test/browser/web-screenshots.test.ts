@@ -82,6 +82,8 @@ describe('every page of the dashboard at a phone\'s and a laptop\'s size: no ser
     await visit(page, 'inbox', '/app/inbox', 'Inbox', problems);
     await visit(page, 'notification-preferences', '/app/settings/notifications', /Notification preferences/, problems);
     await visit(page, 'profile', '/app/settings/profile', 'Profile', problems);
+    await visit(page, 'wallet', '/app/wallet', 'Wallet', problems);
+    await visit(page, 'cards', '/app/cards', 'Saved cards', problems);
     await page.getByRole('button', { name: 'Sign out' }).click();
     // auth asks to confirm on its own page (photographed too: it has the app's look).
     await page.getByRole('heading', { name: 'Sign out?' }).waitFor();

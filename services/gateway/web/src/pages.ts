@@ -15,6 +15,8 @@ import { ledgerStatusPage } from './ledger-status-page.ts';
 import { forgotPasswordPage } from './forgot-password-page.ts';
 import { profilePage } from './profile-page.ts';
 import { signUpPage } from './sign-up-page.ts';
+import { walletPage } from './wallet-page.ts';
+import { cardsPage } from './cards-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -66,6 +68,8 @@ export const pages: readonly Page[] = [
   { path: '/app/sign-up', title: 'Create an account', public: true, render: ({ paymesh, session }) => signUpPage(paymesh, session) },
   { path: '/app/forgot-password', title: 'Forgot your password', public: true, render: ({ paymesh }) => forgotPasswordPage(paymesh) },
   { path: '/app/settings/profile', title: 'Profile', nav: 'Profile', render: ({ paymesh, session }) => profilePage(paymesh, session) },
+  { path: '/app/wallet', title: 'Wallet', nav: 'Wallet', render: ({ paymesh }) => walletPage(paymesh) },
+  { path: '/app/cards', title: 'Saved cards', nav: 'Cards', render: ({ paymesh }) => cardsPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
