@@ -15,6 +15,9 @@ import { ledgerStatusPage } from './ledger-status-page.ts';
 import { forgotPasswordPage } from './forgot-password-page.ts';
 import { profilePage } from './profile-page.ts';
 import { signUpPage } from './sign-up-page.ts';
+import { webhooksPage } from './webhooks-page.ts';
+import { webhookDeliveriesPage } from './webhook-deliveries-page.ts';
+import { devicesPage } from './devices-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -66,6 +69,9 @@ export const pages: readonly Page[] = [
   { path: '/app/sign-up', title: 'Create an account', public: true, render: ({ paymesh, session }) => signUpPage(paymesh, session) },
   { path: '/app/forgot-password', title: 'Forgot your password', public: true, render: ({ paymesh }) => forgotPasswordPage(paymesh) },
   { path: '/app/settings/profile', title: 'Profile', nav: 'Profile', render: ({ paymesh, session }) => profilePage(paymesh, session) },
+  { path: '/app/settings/webhooks', title: 'Webhook endpoints', render: ({ paymesh }) => webhooksPage(paymesh) },
+  { path: '/app/settings/webhooks/:id', title: 'Webhook deliveries', render: ({ paymesh, params }) => webhookDeliveriesPage(paymesh, params.id!) },
+  { path: '/app/settings/devices', title: 'Push devices', render: ({ paymesh }) => devicesPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
