@@ -14,7 +14,7 @@ export function signingSecretPanel(url: string, secret: string, onDone: () => vo
     navigator.clipboard.writeText(secret).then(() => { copied.textContent = 'Copied.'; }, () => { copied.textContent = 'Select the secret and copy it with your keyboard.'; });
   } }, 'Copy');
   const element = h('section', { class: 'card secret-panel', 'aria-labelledby': `${id}-heading` },
-    h('h2', { id: `${id}-heading` }, 'Signing secret'),
+    h('h2', { id: `${id}-heading` }, 'Your new signing secret'),
     h('p', { id: `${id}-note` }, 'The signing secret of ', h('code', { class: 'wrap' }, url), ' is below. Copy it now and keep it safe: it will not be shown again.'),
     h('div', { class: 'field' }, h('label', { for: id }, 'Signing secret'), input),
     h('div', { class: 'actions' }, copy, h('button', { type: 'button', onclick: onDone }, 'I have copied it'), copied));

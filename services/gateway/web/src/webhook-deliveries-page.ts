@@ -1,6 +1,6 @@
 // One webhook endpoint's deliveries (/app/settings/webhooks/:id): GET
 // /notifications/webhooks/:id/deliveries, newest first, with each one's status, attempts and dates;
-// a failed one (dead, or pending a retry after a failed attempt) can be redelivered now (POST
+// a failed one (dead: its retries ran out, or the receiver refused it outright) can be redelivered now (POST
 // /notifications/deliveries/:id/redeliver), and the list follows it until it settles.
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { h } from './element.ts';
@@ -22,7 +22,8 @@ export function deliveryStatusWords(delivery: Pick<Delivery, 'status' | 'last_er
   }
 }
 
-const failed = (delivery: Delivery) => delivery.status === 'dead' || (delivery.status === 'pending' && delivery.last_error !== null);
+// Only a dead delivery is queued again (a pending one is retried on its own schedule).
+const failed = (delivery: Delivery) => delivery.status === 'dead';
 
 export function webhookDeliveriesPage(paymesh: Paymesh, endpointId: string): HTMLElement {
   const heading = h('h1', { id: 'deliveries-heading' }, 'Webhook deliveries');
