@@ -84,6 +84,8 @@ describe('every page of the dashboard at a phone\'s and a laptop\'s size: no ser
     await visit(page, 'profile', '/app/settings/profile', 'Profile', problems);
     await visit(page, 'wallet', '/app/wallet', 'Wallet', problems);
     await visit(page, 'cards', '/app/cards', 'Saved cards', problems);
+    await visit(page, 'webhooks', '/app/settings/webhooks', 'Webhook endpoints', problems);
+    await visit(page, 'devices', '/app/settings/devices', 'Push devices', problems);
     await page.getByRole('button', { name: 'Sign out' }).click();
     // auth asks to confirm on its own page (photographed too: it has the app's look).
     await page.getByRole('heading', { name: 'Sign out?' }).waitFor();

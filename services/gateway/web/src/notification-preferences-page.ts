@@ -23,6 +23,7 @@ export function notificationPreferencesPage(paymesh: Paymesh): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'preferences-heading' },
     h('h1', { id: 'preferences-heading' }, 'Notification preferences'),
     h('p', {}, 'Choose how each kind of notification reaches you. A change is saved at once.'),
+    h('p', {}, 'Also: ', h('a', { href: '/app/settings/webhooks' }, 'Webhook endpoints'), ' · ', h('a', { href: '/app/settings/devices' }, 'Push devices')),
     status, problem, results);
 
   const table = (preferences: Preferences): HTMLElement => {

@@ -17,6 +17,9 @@ import { profilePage } from './profile-page.ts';
 import { signUpPage } from './sign-up-page.ts';
 import { walletPage } from './wallet-page.ts';
 import { cardsPage } from './cards-page.ts';
+import { webhooksPage } from './webhooks-page.ts';
+import { webhookDeliveriesPage } from './webhook-deliveries-page.ts';
+import { devicesPage } from './devices-page.ts';
 
 /** What a page is given to build itself. */
 export interface PageContext {
@@ -59,6 +62,8 @@ export type Page = PageEntry | PublicPageEntry;
 export const pages: readonly Page[] = [
   { path: '/app/payments', title: 'Payments', nav: 'Payments', render: ({ paymesh }) => paymentsPage(paymesh) },
   { path: '/app/pay', title: 'Pay', nav: 'Pay', render: ({ paymesh, user }) => payPage(paymesh, user) },
+  { path: '/app/wallet', title: 'Wallet', nav: 'Wallet', render: ({ paymesh }) => walletPage(paymesh) },
+  { path: '/app/cards', title: 'Saved cards', nav: 'Cards', render: ({ paymesh }) => cardsPage(paymesh) },
   { path: '/app/payments/:id', title: 'Payment', render: ({ paymesh, params }) => paymentDetailPage(paymesh, params.id!) },
   { path: '/app/inbox', title: 'Inbox', nav: 'Inbox', navBadge: (paymesh) => liveInboxOf(paymesh).startedBadge(), render: ({ paymesh }) => inboxPage(paymesh, liveInboxOf(paymesh)) },
   { path: '/app/settings/notifications', title: 'Notification preferences', render: ({ paymesh }) => notificationPreferencesPage(paymesh) },
@@ -68,8 +73,9 @@ export const pages: readonly Page[] = [
   { path: '/app/sign-up', title: 'Create an account', public: true, render: ({ paymesh, session }) => signUpPage(paymesh, session) },
   { path: '/app/forgot-password', title: 'Forgot your password', public: true, render: ({ paymesh }) => forgotPasswordPage(paymesh) },
   { path: '/app/settings/profile', title: 'Profile', nav: 'Profile', render: ({ paymesh, session }) => profilePage(paymesh, session) },
-  { path: '/app/wallet', title: 'Wallet', nav: 'Wallet', render: ({ paymesh }) => walletPage(paymesh) },
-  { path: '/app/cards', title: 'Saved cards', nav: 'Cards', render: ({ paymesh }) => cardsPage(paymesh) },
+  { path: '/app/settings/webhooks', title: 'Webhook endpoints', render: ({ paymesh }) => webhooksPage(paymesh) },
+  { path: '/app/settings/webhooks/:id', title: 'Webhook deliveries', render: ({ paymesh, params }) => webhookDeliveriesPage(paymesh, params.id!) },
+  { path: '/app/settings/devices', title: 'Push devices', render: ({ paymesh }) => devicesPage(paymesh) },
 ];
 
 /** The first page: where `/` and `/app` lead, and where a sign-in returns by default. */
