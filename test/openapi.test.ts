@@ -216,6 +216,15 @@ describe('OpenAPI documents', () => {
     }
   });
 
+  test('the contract\'s routes that read their own body describe it, as a form post or JSON (config.documentedBody)', () => {
+    for (const [path, required] of [['/auth/login', ['username', 'password']], ['/users/create_user', ['username', 'email', 'password']], ['/users/delete_user', ['user_id']], ['/auth/token/revocation', ['token']], ['/auth/token/introspection', ['token']]] as const) {
+      const body = (merged.paths[path]!.post as { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }).requestBody;
+      assert.ok(body !== undefined, `${path} describes no body`);
+      assert.deepEqual(Object.keys(body.content).sort(), ['application/json', 'application/x-www-form-urlencoded'], path);
+      for (const media of Object.values(body.content)) assert.deepEqual(media.schema.required, [...required], path);
+    }
+  });
+
   test('the inbox stream is documented as text/event-stream with Last-Event-ID, and the inbox list with its has-more header', () => {
     type Documented = Operation & { parameters?: { in: string; name: string }[]; responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }> };
     const stream = merged.paths['/notifications/stream']!.get as Documented;

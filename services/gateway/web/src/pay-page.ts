@@ -5,7 +5,7 @@
 // shows the payment and links to its page. The test processor's cards are listed beside the form.
 import { CardError, InvalidRequestError, type Paymesh, type ResponseData } from '@paymesh/sdk';
 import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
-import { cardBrand, cardBrandNames, cardDigits, checkCardEntry, groupCardNumber, type CardField } from './card-entry.ts';
+import { cardFields, cardName } from './card-fields.ts';
 import { declineSentence } from './decline-sentence.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
@@ -30,10 +30,9 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
     ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
   const currency = formField('pay-currency', 'Currency', currencySelect);
   const description = formField('pay-description', 'Description (optional)', h('input', { type: 'text', maxlength: '1000', autocomplete: 'off' }));
-  const number = formField('pay-card-number', 'Card number', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-number', maxlength: '23', required: true }));
-  const expiry = formField('pay-card-expiry', 'Expiry date (MM/YY)', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-exp', maxlength: '7', placeholder: 'MM/YY', required: true }));
-  const cvc = formField('pay-card-cvc', 'Security code (CVC)', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'cc-csc', maxlength: '4', required: true }), '3 digits on the back; 4 on the front for American Express.');
-  const fields: Readonly<Record<string, FormField>> = { amount, currency, description, number, expiry, cvc };
+  const card = cardFields('pay', 'Card');
+  const { number, expiry, cvc } = card.fields;
+  const fields: Readonly<Record<string, FormField>> = { amount, currency, description, ...card.fields };
 
   const showAmountHint = () => {
     const code = currencySelect.value;
@@ -46,28 +45,12 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
     amount.setError(undefined);
   });
 
-  // The brand, from the prefix, as the number is typed; the number is grouped as on the card.
-  const showBrand = () => {
-    const digits = cardDigits(number.control.value);
-    const brand = cardBrandNames[cardBrand(digits)];
-    number.hint.textContent = digits === '' ? 'The long number on the front of the card.' : brand === '' ? 'Card brand not recognised.' : `${brand} card.`;
-  };
-  showBrand();
-  number.control.addEventListener('input', () => {
-    showBrand();
-    number.setError(undefined);
-  });
-  number.control.addEventListener('blur', () => {
-    const digits = cardDigits(number.control.value);
-    if (/^[0-9]+$/.test(digits)) number.control.value = groupCardNumber(digits);
-  });
-
   const pay = h('button', { type: 'submit', class: 'primary' }, 'Pay');
   const formError = h('p', { class: 'error', role: 'alert' });
   const result = h('div', { class: 'pay-result' });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'pay-heading' },
     amount.element, currency.element, description.element,
-    h('fieldset', {}, h('legend', {}, 'Card'), number.element, h('div', { class: 'field-row' }, expiry.element, cvc.element)),
+    card.element,
     formError, pay);
 
   const clearErrors = () => {
@@ -93,7 +76,7 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
         h('dt', {}, 'Amount'), h('dd', {}, formatMoney(payment.amount, payment.currency)),
         h('dt', {}, 'Status'), h('dd', { 'data-testid': 'pay-status' }, payment.status === 'succeeded' ? 'Succeeded' : payment.status.replaceAll('_', ' ')),
         method?.type === 'card' ? h('dt', {}, 'Card') : null,
-        method?.type === 'card' ? h('dd', {}, `${cardBrandNames[method.card.brand] || 'Card'} ending in ${method.card.last4}`) : null,
+        method?.type === 'card' ? h('dd', {}, cardName(method.card)) : null,
         h('dt', {}, 'Payment ID'), h('dd', {}, h('code', {}, payment.id))),
       h('p', {}, h('a', { href: `/app/payments/${encodeURIComponent(payment.id)}` }, 'See this payment\'s details'))));
     heading.focus();
@@ -114,28 +97,17 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
     clearErrors();
     result.replaceChildren();
     const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
-    const checkedCard = checkCardEntry({ number: number.control.value, expiry: expiry.control.value, cvc: cvc.control.value });
-    const invalid: FormField[] = [];
-    if ('error' in checkedAmount) {
-      amount.setError(checkedAmount.error);
-      invalid.push(amount);
-    }
-    if ('errors' in checkedCard) {
-      for (const [field, sentence] of Object.entries(checkedCard.errors) as [CardField, string][]) {
-        fields[field]!.setError(sentence);
-        invalid.push(fields[field]!);
-      }
-    }
-    if (invalid.length > 0 || 'error' in checkedAmount || 'errors' in checkedCard) {
-      invalid[0]?.control.focus();
-      return;
-    }
+    if ('error' in checkedAmount) amount.setError(checkedAmount.error);
+    // Every field's error is shown at once; the focus goes to the first wrong one, the amount first.
+    const checkedCard = card.check();
+    if ('error' in checkedAmount) amount.control.focus();
+    if ('error' in checkedAmount || checkedCard === undefined) return;
     pay.disabled = true;
     pay.textContent = 'Paying…';
     try {
       const text = description.control.value.trim();
       const { payment } = await paymesh.post('/payments', {
-        body: { amount: checkedAmount.decimal, currency: currencySelect.value.toLowerCase(), user_id: user.subject, payment_method: checkedCard.card, ...(text === '' ? {} : { description: text }) },
+        body: { amount: checkedAmount.decimal, currency: currencySelect.value.toLowerCase(), user_id: user.subject, payment_method: checkedCard, ...(text === '' ? {} : { description: text }) },
       });
       if (payment.status === 'requires_action' && payment.next_action?.type === 'three_d_secure') {
         const step = await threeDSecureDialog(paymesh, payment, form);
@@ -145,11 +117,7 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
       } else {
         showPayment(payment);
       }
-      if (result.childElementCount > 0) {
-        number.control.value = '';
-        cvc.control.value = '';
-        showBrand();
-      }
+      if (result.childElementCount > 0) card.reset();
     } catch (error) {
       fail(error);
     } finally {
@@ -160,8 +128,8 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
 
   const useCard = (cardNumber: string) => {
     number.control.value = cardNumber;
-    number.setError(undefined);
-    showBrand();
+    // As if typed: the brand shows and the number's error goes.
+    number.control.dispatchEvent(new Event('input'));
     if (expiry.control.value === '') expiry.control.value = `12/${String((new Date().getFullYear() + 3) % 100).padStart(2, '0')}`;
     if (cvc.control.value === '') cvc.control.value = '123';
     number.control.focus();
