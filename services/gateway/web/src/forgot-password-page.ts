@@ -2,12 +2,12 @@
 // whether or not an account has the address; the emailed link opens the users service's own page
 // (/users/password-reset/confirm), which sets the new password and links back here.
 import { h } from './element.ts';
-import { clearFormErrors, apiFormField, showFormError } from './api-form-field.ts';
+import { clearFormErrors, inputField, showFormError } from './form-field.ts';
 import type { Paymesh } from '@paymesh/sdk';
 
 export function forgotPasswordPage(paymesh: Paymesh): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'forgot-heading', class: 'narrow' });
-  const fields = { email: apiFormField('forgot', 'email', "Your account's email address", { type: 'email', autocomplete: 'email', required: true, maxlength: '254' }) };
+  const fields = { email: inputField('forgot', 'email', "Your account's email address", { type: 'email', autocomplete: 'email', required: true, maxlength: '254' }) };
   const alert = h('p', { role: 'alert', class: 'error' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Email me a link');
   const form = h('form', { novalidate: true, 'aria-labelledby': 'forgot-heading' }, fields.email.element, alert, submit);
@@ -15,10 +15,10 @@ export function forgotPasswordPage(paymesh: Paymesh): HTMLElement {
     event.preventDefault();
     void (async () => {
       clearFormErrors(fields, alert);
-      const email = fields.email.input.value.trim();
+      const email = fields.email.control.value.trim();
       if (email === '') {
-        fields.email.showError('Enter the email address of your account.');
-        fields.email.input.focus();
+        fields.email.setError('Enter the email address of your account.');
+        fields.email.control.focus();
         return;
       }
       submit.disabled = true;

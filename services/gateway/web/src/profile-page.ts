@@ -5,7 +5,7 @@
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
-import { clearFormErrors, apiFormField, showFormError, type FormField } from './api-form-field.ts';
+import { clearFormErrors, inputField, showFormError, type FormField } from './form-field.ts';
 import type { Session } from './session.ts';
 import { meetsPasswordRules } from './password-rules.ts';
 import { passwordRulesList } from './password-rules-list.ts';
@@ -35,9 +35,9 @@ export function profilePage(paymesh: Paymesh, session: Session): HTMLElement {
   };
 
   const displayNameForm = (me: Me) => {
-    const fields = { display_name: apiFormField('profile-name', 'display_name', 'Display name', { type: 'text', autocomplete: 'name', maxlength: '100', value: me.display_name ?? '' }, 'How Paymesh addresses you. Leave it empty for none.') };
+    const fields = { display_name: inputField('profile-name', 'display_name', 'Display name', { type: 'text', autocomplete: 'name', maxlength: '100', value: me.display_name ?? '' }, 'How Paymesh addresses you. Leave it empty for none.') };
     return accountForm('profile-name', 'Display name', 'Save display name', fields, async () => {
-      const value = fields.display_name.input.value.trim();
+      const value = fields.display_name.control.value.trim();
       const updated = await paymesh.patch('/users/me', { body: { display_name: value === '' ? null : value } });
       saved(updated, 'Your display name is saved.');
     });
@@ -45,28 +45,28 @@ export function profilePage(paymesh: Paymesh, session: Session): HTMLElement {
 
   const emailForm = (me: Me) => {
     const fields = {
-      email: apiFormField('profile-email', 'email', 'New email address', { type: 'email', autocomplete: 'email', required: true, maxlength: '254', value: me.pending_email ?? me.email ?? '' }),
-      current_password: apiFormField('profile-email', 'current_password', 'Current password', { type: 'password', autocomplete: 'current-password', required: true, maxlength: '1024' }, 'Your address is how your account is recovered, so changing it asks for your password.'),
+      email: inputField('profile-email', 'email', 'New email address', { type: 'email', autocomplete: 'email', required: true, maxlength: '254', value: me.pending_email ?? me.email ?? '' }),
+      current_password: inputField('profile-email', 'current_password', 'Current password', { type: 'password', autocomplete: 'current-password', required: true, maxlength: '1024' }, 'Your address is how your account is recovered, so changing it asks for your password.'),
     };
     return accountForm('profile-email', 'Email address', 'Change email address', fields, async () => {
-      const email = fields.email.input.value.trim();
-      if (email === '') return void fields.email.showError('Enter the new address.');
-      if (fields.current_password.input.value === '') return void fields.current_password.showError('Enter your current password.');
-      const updated = await paymesh.patch('/users/me', { body: { email, current_password: fields.current_password.input.value } });
+      const email = fields.email.control.value.trim();
+      if (email === '') return void fields.email.setError('Enter the new address.');
+      if (fields.current_password.control.value === '') return void fields.current_password.setError('Enter your current password.');
+      const updated = await paymesh.patch('/users/me', { body: { email, current_password: fields.current_password.control.value } });
       saved(updated, updated.pending_email === null ? 'Your email address is unchanged.' : `A link to confirm ${updated.pending_email} is on its way. Until you follow it, mail goes to ${updated.email ?? 'your current address'}.`);
     });
   };
 
   const passwordForm = (me: Me) => {
     const fields = {
-      current_password: apiFormField('profile-password', 'current_password', 'Current password', { type: 'password', autocomplete: 'current-password', required: true, maxlength: '1024' }),
-      new_password: apiFormField('profile-password', 'new_password', 'New password', { type: 'password', autocomplete: 'new-password', required: true, maxlength: '1024' },
+      current_password: inputField('profile-password', 'current_password', 'Current password', { type: 'password', autocomplete: 'current-password', required: true, maxlength: '1024' }),
+      new_password: inputField('profile-password', 'new_password', 'New password', { type: 'password', autocomplete: 'new-password', required: true, maxlength: '1024' },
         (input) => passwordRulesList(input, () => ({ username: me.username ?? undefined, email: me.email ?? undefined }))),
     };
     const form = accountForm('profile-password', 'Password', 'Change password', fields, async () => {
-      if (fields.current_password.input.value === '') return void fields.current_password.showError('Enter your current password.');
-      if (!meetsPasswordRules(fields.new_password.input.value, { username: me.username ?? undefined, email: me.email ?? undefined })) return void fields.new_password.showError('The new password does not meet the rules listed above.');
-      await paymesh.post('/users/me/password', { body: { current_password: fields.current_password.input.value, new_password: fields.new_password.input.value } });
+      if (fields.current_password.control.value === '') return void fields.current_password.setError('Enter your current password.');
+      if (!meetsPasswordRules(fields.new_password.control.value, { username: me.username ?? undefined, email: me.email ?? undefined })) return void fields.new_password.setError('The new password does not meet the rules listed above.');
+      await paymesh.post('/users/me/password', { body: { current_password: fields.current_password.control.value, new_password: fields.new_password.control.value } });
       // Every token of the person ended with the change, this page's included: nothing more can be
       // asked of the API until they sign in again.
       status.textContent = '';

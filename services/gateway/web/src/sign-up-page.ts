@@ -3,7 +3,7 @@
 // signing in works at once).
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
-import { clearFormErrors, apiFormField, showFormError, type FormField } from './api-form-field.ts';
+import { clearFormErrors, inputField, showFormError, type FormField } from './form-field.ts';
 import type { Paymesh } from '@paymesh/sdk';
 import type { Session } from './session.ts';
 import { meetsPasswordRules } from './password-rules.ts';
@@ -12,10 +12,10 @@ import { passwordRulesList } from './password-rules-list.ts';
 /** `paymesh` sends no token (registration is public); `session` signs the person in afterwards. */
 export function signUpPage(paymesh: Paymesh, session: Session): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'sign-up-heading', class: 'narrow' });
-  const usernameField = apiFormField('sign-up', 'username', 'Username', { type: 'text', autocomplete: 'username', required: true, minlength: '3', maxlength: '64', autocapitalize: 'none', spellcheck: 'false' }, '3 to 64 letters, digits, dots, dashes or underscores.');
-  const emailField = apiFormField('sign-up', 'email', 'Email address', { type: 'email', autocomplete: 'email', required: true, maxlength: '254' }, 'We send a link to confirm it.');
-  const passwordField = apiFormField('sign-up', 'password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, maxlength: '1024' },
-    (input) => passwordRulesList(input, () => ({ username: usernameField.input.value, email: emailField.input.value })));
+  const usernameField = inputField('sign-up', 'username', 'Username', { type: 'text', autocomplete: 'username', required: true, minlength: '3', maxlength: '64', autocapitalize: 'none', spellcheck: 'false' }, '3 to 64 letters, digits, dots, dashes or underscores.');
+  const emailField = inputField('sign-up', 'email', 'Email address', { type: 'email', autocomplete: 'email', required: true, maxlength: '254' }, 'We send a link to confirm it.');
+  const passwordField = inputField('sign-up', 'password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, maxlength: '1024' },
+    (input) => passwordRulesList(input, () => ({ username: usernameField.control.value, email: emailField.control.value })));
   const fields = { username: usernameField, email: emailField, password: passwordField };
   const alert = h('p', { role: 'alert', class: 'error' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create account');
@@ -26,9 +26,9 @@ export function signUpPage(paymesh: Paymesh, session: Session): HTMLElement {
     event.preventDefault();
     void (async () => {
       clearFormErrors(fields, alert);
-      const username = fields.username.input.value.trim();
-      const email = fields.email.input.value.trim();
-      const password = fields.password.input.value;
+      const username = fields.username.control.value.trim();
+      const email = fields.email.control.value.trim();
+      const password = fields.password.control.value;
       // What the browser can tell at once is said at once; the rest is the API's to refuse.
       if (username === '') return refuse(fields.username, 'Choose a username.');
       if (email === '') return refuse(fields.email, 'Enter your email address.');
@@ -62,6 +62,6 @@ export function signUpPage(paymesh: Paymesh, session: Session): HTMLElement {
 }
 
 function refuse(field: FormField, message: string): void {
-  field.showError(message);
-  field.input.focus();
+  field.setError(message);
+  field.control.focus();
 }

@@ -5,7 +5,7 @@
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
-import { apiFormField, clearFormErrors, showFormError } from './api-form-field.ts';
+import { clearFormErrors, inputField, showFormError } from './form-field.ts';
 import { confirmDialog } from './modal-dialog.ts';
 import { signingSecretPanel } from './signing-secret-panel.ts';
 import { timeElement } from './time-element.ts';
@@ -20,8 +20,8 @@ export function webhooksPage(paymesh: Paymesh): HTMLElement {
   const results = h('div');
 
   // The form: URL, an optional description, the event types as checkboxes.
-  const url = apiFormField('webhook', 'url', 'Endpoint URL', { type: 'url', required: true, autocomplete: 'off', inputmode: 'url' }, 'An https address of yours that answers Paymesh\'s POSTs with a 2xx status.');
-  const description = apiFormField('webhook', 'description', 'Description (optional)', { type: 'text', maxlength: '500' });
+  const url = inputField('webhook', 'url', 'Endpoint URL', { type: 'url', required: true, autocomplete: 'off', inputmode: 'url' }, 'An https address of yours that answers Paymesh\'s POSTs with a 2xx status.');
+  const description = inputField('webhook', 'description', 'Description (optional)', { type: 'text', maxlength: '500' });
   const typesError = h('p', { id: 'webhook-event-types-error', class: 'field-error' });
   const boxes = webhookEventTypes.map(({ type, label }) => {
     const box = h('input', { type: 'checkbox', id: `webhook-type-${type === '*' ? 'all' : type.replace(/\./g, '-')}`, name: 'event_types', value: type, 'aria-describedby': 'webhook-event-types-error' });
@@ -29,8 +29,8 @@ export function webhooksPage(paymesh: Paymesh): HTMLElement {
   });
   const typesField = {
     element: h('fieldset', { class: 'event-types' }, h('legend', {}, 'Events to send'), ...boxes.map((b) => b.element), typesError),
-    input: boxes[0]!.box,
-    showError(message: string | undefined) {
+    control: boxes[0]!.box,
+    setError(message: string | undefined) {
       typesError.textContent = message ?? '';
       for (const { box } of boxes) if (message === undefined) box.removeAttribute('aria-invalid'); else box.setAttribute('aria-invalid', 'true');
     },
@@ -58,12 +58,12 @@ export function webhooksPage(paymesh: Paymesh): HTMLElement {
     void (async () => {
       clearFormErrors(fields, formAlert);
       const eventTypes = boxes.filter(({ box }) => box.checked).map(({ type }) => type);
-      if (url.input.value.trim() === '') { url.showError('Enter the address Paymesh should send events to.'); url.input.focus(); return; }
-      if (eventTypes.length === 0) { typesField.showError('Choose at least one event to send.'); boxes[0]!.box.focus(); return; }
+      if (url.control.value.trim() === '') { url.setError('Enter the address Paymesh should send events to.'); url.control.focus(); return; }
+      if (eventTypes.length === 0) { typesField.setError('Choose at least one event to send.'); boxes[0]!.box.focus(); return; }
       submit.disabled = true;
       status.textContent = 'Adding the endpoint…';
       try {
-        const created = await paymesh.post('/notifications/webhooks', { body: { url: url.input.value.trim(), event_types: eventTypes, ...(description.input.value.trim() === '' ? {} : { description: description.input.value.trim() }) } });
+        const created = await paymesh.post('/notifications/webhooks', { body: { url: url.control.value.trim(), event_types: eventTypes, ...(description.control.value.trim() === '' ? {} : { description: description.control.value.trim() }) } });
         form.reset();
         status.textContent = `Added ${created.url}.`;
         await load(false);
