@@ -50,6 +50,7 @@ const seconds: Record<string, number> = {
   'test/browser/sign-in.test.ts': 20,
   'test/browser/web-sign-in.test.ts': 14,
   'test/browser/web-pay.test.ts': 27,
+  'test/browser/web-journey.test.ts': 50,
   'test/browser/web-screenshots.test.ts': 33,
   'test/browser/web-admin.test.ts': 25,
   'services/auth/test/api-reference-client.test.ts': 20,

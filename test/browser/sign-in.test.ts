@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, skipWithoutChromium, startRelyingParty, type AppClient, type Landing, type RelyingParty } from './chromium.ts';
+import { chromiumSuite, seriousAxeViolations, skipWithoutChromium, startRelyingParty, type AppClient, type Landing, type RelyingParty } from './chromium.ts';
 
 const web: AppClient = { clientId: 'browser-web', resource: 'urn:paymesh:platform', scope: 'openid profile offline_access payments:read users:read notifications:read', apiPath: '/users/me' };
 const partner: AppClient = { clientId: 'browser-partner', resource: 'urn:paymesh:payments', scope: 'openid payments:read', apiPath: '/payments' };
@@ -107,6 +107,7 @@ describe('signing in to an app in a real browser', { skip: skipWithoutChromium()
     await page.getByRole('heading', { name: 'Allow access' }).waitFor();
     assert.equal(await page.locator('main strong').innerText(), 'Partner <App>');
     assert.deepEqual(await page.locator('main li').allInnerTexts(), ['openid', 'payments:read']);
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the consent page');
     await page.getByRole('button', { name: 'Allow' }).click();
     const landing = signedIn(await landed());
     assert.equal(landing.apiStatus, 200, 'GET /payments with the token');
@@ -134,6 +135,7 @@ describe('signing in to an app in a real browser', { skip: skipWithoutChromium()
     page.on('request', (request) => void loaded.push(request.url()));
     await page.goto(rp.signOutUrl(web, tokens.id_token!));
     await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the sign-out confirmation page');
     assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'our own page');
     assert.equal(await page.locator('script').count(), 0, 'no script on it');
     assert.deepEqual(loaded.filter((url) => !url.startsWith(issuer)), [], 'nothing loaded from elsewhere');

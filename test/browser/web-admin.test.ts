@@ -5,43 +5,29 @@
 // serious on any of these pages or the dialog. A user who is not an admin sees no admin links, and
 // the admin pages are "Page not found" to them (the APIs refuse them anyway).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { adminPassword, startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { adminPassword, type SignedUpUser } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
+  const browser = dashboardSuite();
   let carol: SignedUpUser;
   let adminToken: string;
-  let origin: string;
   let paymentId: string;
 
   before(async () => {
-    platform = await startTestPlatform('pglite');
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-    carol = await platform.api.signUp();
-    adminToken = await platform.api.adminToken();
-    const paid = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: carol.token, json: { amount: '40.00', user_id: carol.id, description: 'Headphones' } });
+    carol = await browser.platform.api.signUp();
+    adminToken = await browser.platform.api.adminToken();
+    const paid = await browser.platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: carol.token, json: { amount: '40.00', user_id: carol.id, description: 'Headphones' } });
     assert.equal(paid.status, 200);
     paymentId = paid.body.payment.id;
   });
-  after(async () => {
-    await platform?.stop();
-  });
 
+  const signIn = (page: Page, path: string, username: string, password: string) => browser.signIn(page, path, { username, password });
 
-  const signIn = async (page: Page, path: string, username: string, password: string) => {
-    await page.goto(`${origin}${path}`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    await page.getByLabel('Username or email').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('banner').getByText(`Signed in as ${username}`).waitFor();
-  };
-
-  const carolStatus = async () => (await platform.api.call<{ status: string }>('GET', `/users/${carol.id}`, { token: adminToken })).body.status;
+  const carolStatus = async () => (await browser.platform.api.call<{ status: string }>('GET', `/users/${carol.id}`, { token: adminToken })).body.status;
 
   test('the admin finds a user, disables and re-enables them, refunds part of their payment and sees the ledger status', async () => {
     const { page } = browser;
@@ -116,7 +102,7 @@ describe('the dashboard\'s admin pages in a real browser', { skip: skipWithoutCh
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.match(await paymentRow.innerText(), /\$15\.50/, 'the row shows the refunded amount');
-    const refunds = await platform.api.call<{ data: { amount: number; reason: string }[] }>('GET', `/payments/${paymentId}/refunds`, { token: adminToken });
+    const refunds = await browser.platform.api.call<{ data: { amount: number; reason: string }[] }>('GET', `/payments/${paymentId}/refunds`, { token: adminToken });
     assert.deepEqual(refunds.body.data.map((r) => [r.amount, r.reason]), [[1550, 'requested_by_customer']]);
 
     // The ledger: every invariant holds.

@@ -5,41 +5,29 @@
 // right; the tab keeps one stream however many pages it visits; a preference switched off is
 // still off after a reload, a security message's cannot be; axe-core finds nothing serious.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import type { SignedUpUser } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 describe('the inbox and notification preferences in a real browser', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
+  const browser = dashboardSuite();
   let alice: SignedUpUser;
-  let origin: string;
 
   before(async () => {
-    platform = await startTestPlatform('pglite');
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-    alice = await platform.api.signUp();
+    alice = await browser.platform.api.signUp();
   });
-  after(async () => {
-    await platform?.stop();
-  });
-
 
   const pay = async (amount: number) => {
-    const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount, user_id: alice.id } });
+    const paid = await browser.platform.api.call('POST', '/payments', { token: alice.token, json: { amount, user_id: alice.id } });
     assert.equal(paid.status, 200);
   };
 
-  /** Signs in on auth's page (the password once; later sign-ins go straight through auth's session). */
+  /** Signs in on auth's page (the password once; later tabs are signed in silently through auth's session). */
   const signIn = async (page: Page, path: string, withPassword: boolean) => {
-    await page.goto(`${origin}${path}`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    if (withPassword) {
-      await page.getByLabel('Username or email').fill(alice.username);
-      await page.getByLabel('Password').fill(alice.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    }
+    if (withPassword) return browser.signIn(page, path, alice);
+    await page.goto(`${browser.origin}${path}`);
     await page.getByRole('banner').getByText(`Signed in as ${alice.username}`).waitFor();
   };
 
@@ -75,7 +63,7 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
     assert.match(await items(page).first().innerText(), /now|second|minute/);
     assert.ok(await items(page).first().locator('time').getAttribute('title'), 'the exact time on hover');
 
-    // A second tab of the same browser: signed in through auth's session, it sees the next one live.
+    // A second tab of the same browser: signed in silently through auth's session, it sees the next one live.
     const second = await context.newPage();
     await signIn(second, '/app/inbox', false);
     await items(second).first().waitFor();
@@ -148,9 +136,8 @@ describe('the inbox and notification preferences in a real browser', { skip: ski
 
     await email.uncheck();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-    // A reload forgets the tokens: signing in again goes straight through auth's session.
+    // A reload forgets the tokens: the app signs in again silently through auth's session.
     await page.reload();
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
     await email.waitFor();
     assert.equal(await email.isChecked(), false, 'still off after the reload');
     assert.equal(await page.getByRole('checkbox', { name: 'Push: A payment of yours was received.' }).isChecked(), true, 'the others unchanged');

@@ -6,34 +6,16 @@
 // on the payment's page, reached from the payments list (filtered by status). axe-core finds
 // nothing serious on any of them.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { describe, test } from 'node:test';
+import type { SignedUpUser } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 describe('paying and seeing a payment in the web dashboard', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
-  let origin: string;
-
-  before(async () => {
-    platform = await startTestPlatform('pglite');
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-  });
-  after(async () => {
-    await platform?.stop();
-  });
-
+  const browser = dashboardSuite();
 
   /** Signs in through auth's login page, starting at `path`, and waits for the header's username. */
-  const signIn = async (user: SignedUpUser, path: string) => {
-    const { page } = browser;
-    await page.goto(`${origin}${path}`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    await page.getByLabel('Username or email').fill(user.username);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('banner').getByText(`Signed in as ${user.username}`).waitFor();
-  };
+  const signIn = (user: SignedUpUser, path: string) => browser.signIn(browser.page, path, user);
 
   /** The page's width at 360 px: nothing wider than the screen (tables scroll inside their box). */
   const pageWidthAt360 = async (): Promise<number> => {
@@ -53,7 +35,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
 
   test('pay with 4242 4242 4242 4242: succeeded, with a link to the payment; a 3-D Secure card asks in a modal dialog and succeeds once confirmed; a declined card says why; mistakes are caught before sending', async () => {
     const { page } = browser;
-    const alice = await platform.api.signUp();
+    const alice = await browser.platform.api.signUp();
     await signIn(alice, '/app/pay');
     await page.getByRole('heading', { name: 'Pay', level: 1 }).waitFor();
     assert.equal(await page.title(), 'Pay · Paymesh');
@@ -87,7 +69,7 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     assert.match(await succeeded.innerText(), /\$25\.50/);
     assert.match(await succeeded.innerText(), /Visa ending in 4242/);
     assert.deepEqual(await seriousAxeViolations(browser.page), [], 'the pay page after a payment');
-    const { data: [paid] } = (await platform.api.call<{ data: { id: string; status: string; amount: number }[] }>('GET', '/payments', { token: alice.token })).body;
+    const { data: [paid] } = (await browser.platform.api.call<{ data: { id: string; status: string; amount: number }[] }>('GET', '/payments', { token: alice.token })).body;
     assert.equal(paid!.status, 'succeeded');
     assert.equal(paid!.amount, 2550);
 
@@ -134,14 +116,14 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
 
   test('the payment\'s page lists a refund an administrator made through the API; the payments list links to it and filters by status', async () => {
     const { page } = browser;
-    const bob = await platform.api.signUp();
-    const paid = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '80.00', user_id: bob.id, description: 'Concert tickets', payment_method: 'pm_card_visa' } });
+    const bob = await browser.platform.api.signUp();
+    const paid = await browser.platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '80.00', user_id: bob.id, description: 'Concert tickets', payment_method: 'pm_card_visa' } });
     assert.equal(paid.status, 200);
     const paymentId = paid.body.payment.id;
-    const canceled = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '5.00', user_id: bob.id, confirm: false } });
+    const canceled = await browser.platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: bob.token, json: { amount: '5.00', user_id: bob.id, confirm: false } });
     assert.equal(canceled.status, 200);
-    const admin = await platform.api.adminToken();
-    const refund = await platform.api.call<{ id: string }>('POST', `/payments/${paymentId}/refunds`, { token: admin, json: { amount: '30.00', reason: 'requested_by_customer' } });
+    const admin = await browser.platform.api.adminToken();
+    const refund = await browser.platform.api.call<{ id: string }>('POST', `/payments/${paymentId}/refunds`, { token: admin, json: { amount: '30.00', reason: 'requested_by_customer' } });
     assert.equal(refund.status, 200);
 
     await signIn(bob, '/app/payments');
@@ -172,8 +154,8 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     assert.ok(await pageWidthAt360() <= 360, 'the payment\'s page fits 360 px');
 
     // Another payment's page with no refunds says so; an unknown id is a sentence, not JSON.
-    await page.goto(`${origin}/app/payments/${canceled.body.payment.id}`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
+    // (A new page load forgets the tokens: the app signs in again silently.)
+    await page.goto(`${browser.origin}/app/payments/${canceled.body.payment.id}`);
     await page.getByText('This payment has no refunds.').waitFor();
     await page.getByRole('link', { name: 'Back to your payments' }).click();
     await table.waitFor();

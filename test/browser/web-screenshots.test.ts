@@ -5,36 +5,23 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { adminPassword, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { adminPassword } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 const screenshotsDir = resolve(process.env.SCREENSHOTS_DIR ?? resolve(import.meta.dirname, '../../var/screenshots'));
 const sizes = [{ name: 'phone', width: 390, height: 844 }, { name: 'laptop', width: 1366, height: 768 }] as const;
 
 describe('every page of the dashboard at a phone\'s and a laptop\'s size: no serious accessibility violation, and a screenshot of each', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
-  let origin: string;
+  const browser = dashboardSuite();
 
   before(async () => {
-    platform = await startTestPlatform('pglite');
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
     mkdirSync(screenshotsDir, { recursive: true });
   });
-  after(async () => {
-    await platform?.stop();
-  });
 
-  const signIn = async (page: Page, username: string, password: string) => {
-    await page.goto(`${origin}/`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    await page.getByLabel('Username or email').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('banner').getByText(`Signed in as ${username}`).waitFor();
-  };
+  const signIn = (page: Page, username: string, password: string) => browser.signIn(page, '/', { username, password });
 
   /** Opens `path` inside the app (no reload: the session is in memory), checks it at both sizes and photographs it. */
   const visit = async (page: Page, name: string, path: string, heading: string | RegExp, problems: string[]) => {
@@ -59,16 +46,16 @@ describe('every page of the dashboard at a phone\'s and a laptop\'s size: no ser
   test('a customer\'s pages, an administrator\'s and a visitor\'s', async () => {
     const { page } = browser;
     const problems: string[] = [];
-    const alice = await platform.api.signUp();
-    const paid = await platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: alice.token, json: { amount: '42.50', user_id: alice.id, description: 'Concert tickets' } });
+    const alice = await browser.platform.api.signUp();
+    const paid = await browser.platform.api.call<{ payment: { id: string } }>('POST', '/payments', { token: alice.token, json: { amount: '42.50', user_id: alice.id, description: 'Concert tickets' } });
     assert.equal(paid.status, 200);
-    await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 1200, user_id: alice.id, description: 'Rent' } });
-    const adminToken = await platform.api.adminToken();
-    const refund = await platform.api.call('POST', `/payments/${paid.body.payment.id}/refunds`, { token: adminToken, json: { amount: '10.00' } });
+    await browser.platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 1200, user_id: alice.id, description: 'Rent' } });
+    const adminToken = await browser.platform.api.adminToken();
+    const refund = await browser.platform.api.call('POST', `/payments/${paid.body.payment.id}/refunds`, { token: adminToken, json: { amount: '10.00' } });
     assert.equal(refund.status, 200);
 
     await page.setViewportSize({ width: 1366, height: 768 });
-    await page.goto(`${origin}/`);
+    await page.goto(`${browser.origin}/`);
     await page.getByRole('heading', { name: 'Welcome to Paymesh', level: 1 }).waitFor();
     for (const violation of await seriousAxeViolations(page)) problems.push(`signed-out home: ${violation}`);
     await page.screenshot({ path: join(screenshotsDir, 'signed-out-1366x768.png') });

@@ -4,34 +4,24 @@
 // last 4 digits) and delete it after confirming in the dialog; axe-core finds nothing serious on
 // either page.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { before, describe, test } from 'node:test';
+import type { SignedUpUser } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 const expiry = `12/${String((new Date().getFullYear() + 3) % 100).padStart(2, '0')}`;
 
 describe('the wallet and saved cards pages in a real browser', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
+  const browser = dashboardSuite();
   let alice: SignedUpUser;
-  let origin: string;
 
   before(async () => {
-    platform = await startTestPlatform('pglite');
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-    alice = await platform.api.signUp();
-  });
-  after(async () => {
-    await platform?.stop();
+    alice = await browser.platform.api.signUp();
   });
 
   test('top up 25.00 with 4242: the balance shows $25.00; a declined card\'s reason shows; save a card, listed with its brand and last 4, delete it: gone; axe-core on both pages', async () => {
     const { page } = browser;
-    await page.goto(`${origin}/app/wallet`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    await page.getByLabel('Username or email').fill(alice.username);
-    await page.getByLabel('Password').fill(alice.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await browser.signIn(page, '/app/wallet', alice);
     await page.getByRole('heading', { name: 'Wallet', level: 1 }).waitFor();
     const balance = page.getByRole('region', { name: 'Balance' });
     await balance.getByText('Your wallet is empty.').waitFor();
@@ -54,7 +44,7 @@ describe('the wallet and saved cards pages in a real browser', { skip: skipWitho
     await alert.waitFor();
     assert.equal(await alert.innerText(), 'Your card was declined by your bank. Try another card, or contact your bank.');
     assert.match(await balance.innerText(), /\$25\.00/);
-    const wallet = await platform.api.call<{ balances: { available: number }[] }>('GET', '/wallet', { token: alice.token });
+    const wallet = await browser.platform.api.call<{ balances: { available: number }[] }>('GET', '/wallet', { token: alice.token });
     assert.deepEqual(wallet.body.balances.map((b) => b.available), [2500]);
     assert.deepEqual(await seriousAxeViolations(page), [], 'the wallet with a balance and a decline');
 
@@ -88,7 +78,7 @@ describe('the wallet and saved cards pages in a real browser', { skip: skipWitho
     await dialog.getByRole('button', { name: 'Delete card' }).click();
     await page.getByRole('status').filter({ hasText: 'Your Mastercard ending in 4444 was deleted. You have no saved cards.' }).waitFor();
     assert.equal(await page.getByRole('table', { name: 'Your saved cards' }).count(), 0);
-    const methods = await platform.api.call<{ data: unknown[] }>('GET', '/payment_methods', { token: alice.token });
+    const methods = await browser.platform.api.call<{ data: unknown[] }>('GET', '/payment_methods', { token: alice.token });
     assert.deepEqual(methods.body.data, []);
   });
 });

@@ -9,14 +9,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startTestPlatform, type SignedUpUser, type TestPlatform } from '@paymesh/app/testing';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import type { SignedUpUser } from '@paymesh/app/testing';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite } from './dashboard-suite.ts';
 
 describe('the dashboard\'s webhook endpoints and push devices in a real browser', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let platform: TestPlatform;
+  // No retries: the first failure makes the delivery dead, to be redelivered by hand.
+  const browser = dashboardSuite({ env: { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true', NOTIFICATIONS_RETRY_DELAYS: ',' } });
   let alice: SignedUpUser;
-  let origin: string;
   let receiver: Server;
   let receiverUrl: string;
   /** The event types the receiver was sent, in order; it answers the first with 500, the rest with 200. */
@@ -33,24 +33,13 @@ describe('the dashboard\'s webhook endpoints and push devices in a real browser'
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/paymesh-hook`;
-    // No retries: the first failure makes the delivery dead, to be redelivered by hand.
-    platform = await startTestPlatform('pglite', { env: { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true', NOTIFICATIONS_RETRY_DELAYS: ',' } });
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-    alice = await platform.api.signUp();
+    alice = await browser.platform.api.signUp();
   });
   after(async () => {
-    await platform?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  const signIn = async (page: Page, path: string) => {
-    await page.goto(`${origin}${path}`);
-    await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
-    await page.getByLabel('Username or email').fill(alice.username);
-    await page.getByLabel('Password').fill(alice.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('banner').getByText(`Signed in as ${alice.username}`).waitFor();
-  };
+  const signIn = (page: Page, path: string) => browser.signIn(page, path, alice);
 
   const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
     const end = Date.now() + timeoutMs;
@@ -98,7 +87,7 @@ describe('the dashboard\'s webhook endpoints and push devices in a real browser'
     assert.ok(!(await page.locator('body').innerText()).includes(firstSecret));
 
     // A payment: the receiver's first answer is 500.
-    const paid = await platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 42, user_id: alice.id } });
+    const paid = await browser.platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 42, user_id: alice.id } });
     assert.equal(paid.status, 200);
     await until('the first POST to the receiver', () => received.length >= 1);
     assert.equal(received[0], 'payment.succeeded');
@@ -143,13 +132,13 @@ describe('the dashboard\'s webhook endpoints and push devices in a real browser'
     await row.getByRole('button', { name: `Delete ${receiverUrl}` }).click();
     await page.getByRole('dialog', { name: 'Delete this endpoint?' }).getByRole('button', { name: 'Delete endpoint' }).click();
     await page.getByText('You have no webhook endpoints yet.').waitFor();
-    const listed = await platform.api.call<{ data: unknown[] }>('GET', '/notifications/webhooks', { token: alice.token });
+    const listed = await browser.platform.api.call<{ data: unknown[] }>('GET', '/notifications/webhooks', { token: alice.token });
     assert.deepEqual(listed.body.data, []);
   });
 
   test('a push device registered through the API is listed, then removed', async () => {
     const { page } = browser;
-    const registered = await platform.api.call<{ id: string; token_suffix: string }>('POST', '/notifications/devices', { token: alice.token, json: { platform: 'ios', device_token: 'apns-token-0123456789abcdef' } });
+    const registered = await browser.platform.api.call<{ id: string; token_suffix: string }>('POST', '/notifications/devices', { token: alice.token, json: { platform: 'ios', device_token: 'apns-token-0123456789abcdef' } });
     assert.equal(registered.status, 201);
     await signIn(page, '/app/settings/notifications');
     await page.getByRole('link', { name: 'Push devices' }).click();
@@ -164,7 +153,7 @@ describe('the dashboard\'s webhook endpoints and push devices in a real browser'
     await page.getByRole('dialog', { name: 'Remove this device?' }).getByRole('button', { name: 'Remove device' }).click();
     await page.getByText('No device receives your push notifications.').waitFor();
     assert.deepEqual(await seriousAxeViolations(page), [], 'the empty devices page');
-    const listed = await platform.api.call<{ data: unknown[] }>('GET', '/notifications/devices', { token: alice.token });
+    const listed = await browser.platform.api.call<{ data: unknown[] }>('GET', '/notifications/devices', { token: alice.token });
     assert.deepEqual(listed.body.data, []);
   });
 });

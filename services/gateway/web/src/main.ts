@@ -7,7 +7,7 @@ import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { liveInboxOf } from './live-inbox.ts';
 import { homePath, pageAt, pages } from './pages.ts';
-import { Session } from './session.ts';
+import { NotSignedIn, Session } from './session.ts';
 
 const root = document.getElementById('app');
 if (root === null) throw new Error('the page has no #app element');
@@ -65,11 +65,19 @@ root.addEventListener('click', (event) => {
   navigate(link.pathname + link.search);
 });
 
-function signIn(): Promise<void> {
+/** Where a sign-in started here comes back to: this page, unless it is the signed-out or redirect page. */
+function returnHere(): string {
   const here = location.pathname;
-  const returnTo = here === signedOutPath || here === redirectPath ? homePath : here + location.search;
-  return session.signIn(returnTo).catch(showError);
+  return here === signedOutPath || here === redirectPath ? homePath : here + location.search;
 }
+
+function signIn(): Promise<void> {
+  return session.signIn(returnHere()).catch(showError);
+}
+
+// A refresh token that stops working (the session ended elsewhere, or its chain expired) is
+// followed by a silent sign-in that comes back to the page the person is on.
+session.renewSilentlyReturningTo(returnHere);
 
 function showError(error: unknown): void {
   main.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { role: 'alert', class: 'error' }, errorSentence(error)));
@@ -89,6 +97,7 @@ function render(): void {
     const signedOut = path === signedOutPath;
     main.replaceChildren(
       h('h1', {}, signedOut ? 'You have signed out' : 'Welcome to Paymesh'),
+      ...(notSignedInReason === undefined ? [] : [h('p', { role: 'status' }, notSignedInReason)]),
       h('p', {}, signedOut ? 'Your session has ended on this device.' : 'Sign in to see your payments.'),
       h('button', { type: 'button', class: 'primary', onclick: () => void signIn() }, 'Sign in to Paymesh'),
       h('p', {}, 'New to Paymesh? ', h('a', { href: '/app/sign-up' }, 'Create an account'), ' · ', h('a', { href: '/app/forgot-password' }, 'Forgot your password?')),
@@ -107,6 +116,9 @@ function render(): void {
 
 window.addEventListener('popstate', render);
 
+/** Why the person is not signed in, when a silent sign-in after a session found it ended. */
+let notSignedInReason: string | undefined;
+
 async function start(): Promise<void> {
   if (location.pathname === redirectPath) {
     try {
@@ -114,11 +126,23 @@ async function start(): Promise<void> {
       // The code leaves the address bar (and the history) at once.
       history.replaceState(null, '', returnTo);
     } catch (error) {
+      if (error instanceof NotSignedIn) {
+        // The silent attempt found no session at auth: the page asked for, signed out.
+        history.replaceState(null, '', error.returnTo);
+        notSignedInReason = error.reason;
+        render();
+        return;
+      }
       history.replaceState(null, '', '/');
       renderHeader();
       showError(error);
       return;
     }
+  } else if (session.user === undefined && pageAt(location.pathname.replace(/\/+$/, '') || '/')?.page.public !== true && location.pathname !== signedOutPath) {
+    // Loaded without tokens (a reload, a new tab): while the session at auth lives, auth answers
+    // this with a code at once and the person never sees a sign-in page (ADR 27).
+    await session.signIn(returnHere(), { silent: true }).catch(showError);
+    return;
   }
   render();
 }

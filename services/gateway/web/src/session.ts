@@ -3,6 +3,11 @@
 // this module's memory only (a reload forgets them), renewed with the rotating refresh token, and
 // RP-initiated logout that ends the session at auth. Only the PKCE verifier, the state and where
 // to go back to wait in sessionStorage, for the redirect round trip, and are removed on return.
+// Silent sign-in: a page loaded without tokens (a reload, a new tab) first asks auth with
+// prompt=none, which answers with a code at once while the person's session at auth lives, or
+// with login_required (nothing is shown at auth either way); a refresh token that no longer works
+// is followed by the same silent attempt, so only a session that has really ended asks for the
+// password again.
 import * as oauth from 'oauth4webapi';
 import type { TokenProvider } from '@paymesh/sdk';
 import type { AppSettings } from './app-settings.ts';
@@ -15,6 +20,17 @@ interface Pending {
   readonly verifier: string;
   readonly state: string;
   readonly returnTo: string;
+  /** Asked with prompt=none: a refusal means "not signed in", not an error. */
+  readonly silent?: boolean;
+  /** Why a silent attempt was made after the app had been signed in: said if it is refused. */
+  readonly reason?: string;
+}
+
+export interface SignInOptions {
+  /** prompt=none: auth answers at once, without a page, with a code or with login_required. */
+  readonly silent?: boolean;
+  /** Shown on the signed-out page if the silent attempt is refused. */
+  readonly reason?: string;
 }
 
 export interface SignedIn {
@@ -34,6 +50,7 @@ export class Session {
   #idToken: string | undefined;
   #renewing: Promise<string> | undefined;
   #user: SignedIn | undefined;
+  #silentRenewal: (() => string) | undefined;
 
   constructor(settings: AppSettings) {
     this.#settings = settings;
@@ -59,10 +76,10 @@ export class Session {
   }
 
   /** Sends the browser to auth's sign-in page; it comes back to the redirect URI with a code. */
-  async signIn(returnTo: string): Promise<never> {
+  async signIn(returnTo: string, options: SignInOptions = {}): Promise<never> {
     const server = await this.#discover();
     if (server.authorization_endpoint === undefined) throw new Error('the issuer has no authorization endpoint');
-    const pending: Pending = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), returnTo };
+    const pending: Pending = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), returnTo, silent: options.silent, reason: options.reason };
     sessionStorage.setItem(pendingKey, JSON.stringify(pending));
     const url = new URL(server.authorization_endpoint);
     url.search = new URLSearchParams({
@@ -74,6 +91,7 @@ export class Session {
       state: pending.state,
       code_challenge: await oauth.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
+      ...(options.silent === true ? { prompt: 'none' } : {}),
     }).toString();
     location.assign(url);
     return new Promise<never>(() => {});
@@ -90,6 +108,8 @@ export class Session {
     try {
       params = oauth.validateAuthResponse(server, this.#client, current, pending.state);
     } catch (error) {
+      // A silent attempt refused (login_required, consent_required …): simply not signed in.
+      if (error instanceof oauth.AuthorizationResponseError && pending.silent === true) throw new NotSignedIn(pending.returnTo, pending.reason);
       if (error instanceof oauth.AuthorizationResponseError) throw new SignInError(`The sign-in was refused: ${error.error_description ?? error.error}.`);
       throw error;
     }
@@ -136,10 +156,18 @@ export class Session {
       this.#keep(await oauth.processRefreshTokenResponse(server, this.#client, response));
     } catch (error) {
       this.#forget();
-      if (error instanceof oauth.ResponseBodyError) throw new SignInError('Your session has ended. Please sign in again.');
-      throw error;
+      if (!(error instanceof oauth.ResponseBodyError)) throw error;
+      // The refresh token is dead (expired, or the session was ended): auth may still know the
+      // person, so ask it silently, coming back to this page; it says so if the session is over.
+      if (this.#silentRenewal === undefined) throw new SignInError(sessionEndedSentence);
+      return this.signIn(this.#silentRenewal(), { silent: true, reason: sessionEndedSentence });
     }
     return this.#accessToken!;
+  }
+
+  /** Once set, a dead refresh token is followed by a silent sign-in coming back to the address `here` gives. */
+  renewSilentlyReturningTo(here: () => string): void {
+    this.#silentRenewal = here;
   }
 
   /** What the SDK asks before every request. */
@@ -175,5 +203,19 @@ export class Session {
   }
 }
 
+const sessionEndedSentence = 'Your session has ended. Please sign in again.';
+
 /** A sign-in problem a person can act on: its message is a sentence to show as it is. */
 export class SignInError extends Error {}
+
+/** A silent sign-in was refused: show the signed-out page at `returnTo`, saying `reason` if any. */
+export class NotSignedIn extends Error {
+  readonly returnTo: string;
+  readonly reason: string | undefined;
+
+  constructor(returnTo: string, reason: string | undefined) {
+    super(reason ?? 'You are not signed in.');
+    this.returnTo = returnTo;
+    this.reason = reason;
+  }
+}
