@@ -4,37 +4,21 @@
 // the dashboard), sign in, see their username on the profile page, change their display name, fail
 // and then succeed at changing their password (the wrong current password is said on that field),
 // sign out and sign in with the new password. A forgotten password is asked for from the
-// dashboard. axe-core finds nothing serious or critical on any of these pages.
+// dashboard. A new email address is confirmed from the link sent to it (sent again on request).
+// axe-core finds nothing serious or critical on any of these pages.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
-import { openMailbox, resetSubject, verifySubject, type Mailbox } from '../mailed-links.ts';
-import { chromiumSuite, seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
-
+import { resetSubject, verifySubject } from '../mailed-links.ts';
+import { seriousAxeViolations, skipWithoutChromium } from './chromium.ts';
+import { dashboardSuite, signInOnAuthsPage as fillAuthsPage } from './dashboard-suite.ts';
 
 describe('the dashboard\'s account pages in a real browser', { skip: skipWithoutChromium() }, () => {
-  const browser = chromiumSuite();
-  let mailbox: Mailbox;
-  let platform: TestPlatform;
-  /** The public URL (localhost, as auth publishes it): paymesh-web's redirect URIs are under it. */
-  let origin: string;
-
-  before(async () => {
-    mailbox = await openMailbox();
-    platform = await startTestPlatform('pglite', { env: { SMTP_URL: mailbox.smtpUrl } });
-    origin = `http://localhost:${new URL(platform.gatewayUrl).port}`;
-  });
-  after(async () => {
-    await platform?.stop();
-    await mailbox?.close();
-  });
+  const browser = dashboardSuite({ mailbox: true });
 
   const signInOnAuthsPage = async (page: Page, username: string, password: string) => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByLabel('Username or email').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await fillAuthsPage(page, username, password);
   };
 
   test('sign up → confirm the address from the email → sign in → profile → change the display name → change the password (a wrong current one is said on its field) → sign out and sign in with the new one', async () => {
@@ -45,7 +29,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     const newPassword = `a brand new one for ${username}`;
 
     // The signed-out home offers to create an account.
-    await page.goto(`${origin}/`);
+    await page.goto(`${browser.origin}/`);
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create your Paymesh account' }).waitFor();
     assert.equal(await page.title(), 'Create an account · Paymesh');
@@ -82,7 +66,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     assert.deepEqual(await seriousAxeViolations(page), [], 'the check-your-email page');
 
     // The emailed link opens the users service's page; confirming links back to the dashboard.
-    await page.goto(await mailbox.link(email, verifySubject, 'Confirm email address'));
+    await page.goto(await browser.mailbox.link(email, verifySubject, 'Confirm email address'));
     await page.getByRole('heading', { name: 'Confirm your email address' }).waitFor();
     assert.deepEqual(await seriousAxeViolations(page), [], 'the confirm page');
     await page.getByRole('button', { name: 'Confirm' }).click();
@@ -124,12 +108,12 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await passwordForm.getByLabel('Current password').fill(password);
     await passwordForm.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Your password was changed' }).waitFor();
-    assert.equal((await platform.api.call('POST', '/auth/login', { json: { username, password } })).status, 401, 'the old password no longer works');
+    assert.equal((await browser.platform.api.call('POST', '/auth/login', { json: { username, password } })).status, 401, 'the old password no longer works');
 
     // Sign out, and sign in with the new password.
     await header.getByRole('button', { name: 'Sign out' }).click();
     const signOut = page.getByRole('button', { name: 'Yes, sign me out' });
-    await Promise.race([signOut.waitFor().then(() => signOut.click()), page.waitForURL(`${origin}/app/signed-out`)]);
+    await Promise.race([signOut.waitFor().then(() => signOut.click()), page.waitForURL(`${browser.origin}/app/signed-out`)]);
     await page.getByRole('heading', { name: 'You have signed out' }).waitFor();
     await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
     await signInOnAuthsPage(page, username, newPassword);
@@ -138,9 +122,9 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
 
   test('a forgotten password is asked for from the dashboard; the emailed link sets a new one and leads back to the dashboard', async () => {
     const { page } = browser;
-    const user = await platform.api.signUp();
+    const user = await browser.platform.api.signUp();
     const address = `${user.username}@example.com`;
-    await page.goto(`${origin}/`);
+    await page.goto(`${browser.origin}/`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
     assert.deepEqual(await seriousAxeViolations(page), [], 'the forgot-password page');
@@ -152,7 +136,7 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
     assert.match(await page.locator('main').innerText(), /a link to reset its password is on its way/);
 
-    await page.goto(await mailbox.link(address, resetSubject, 'Choose a new password'));
+    await page.goto(await browser.mailbox.link(address, resetSubject, 'Choose a new password'));
     const chosen = `another fine one for ${user.username}`;
     await page.getByLabel('New password').fill(chosen);
     await page.getByRole('button', { name: 'Set the new password' }).click();
@@ -161,5 +145,41 @@ describe('the dashboard\'s account pages in a real browser', { skip: skipWithout
     await page.getByRole('button', { name: 'Sign in to Paymesh' }).click();
     await signInOnAuthsPage(page, user.username, chosen);
     await page.getByRole('banner').getByText(`Signed in as ${user.username}`).waitFor();
+  });
+
+  test('changing the email address: the link goes to the new address, can be sent again, and following it makes the new address the confirmed one', async () => {
+    const { page } = browser;
+    const user = await browser.platform.api.signUp();
+    const newAddress = `${user.username}.new@example.com`;
+    await browser.signIn(page, '/app/settings/profile', user);
+    const emailForm = page.getByRole('form', { name: 'Email address' });
+    await emailForm.getByLabel('New email address').fill(newAddress);
+    // A wrong password is said on its field, and nothing changes.
+    await emailForm.getByLabel('Current password').fill('not my password');
+    await emailForm.getByRole('button', { name: 'Change email address' }).click();
+    await page.locator('#profile-email-current_password-error').filter({ hasText: /\S/ }).waitFor();
+    await emailForm.getByLabel('Current password').fill(user.password);
+    await emailForm.getByRole('button', { name: 'Change email address' }).click();
+    await page.getByRole('status').filter({ hasText: `A link to confirm ${newAddress} is on its way.` }).waitFor();
+    assert.match(await page.locator('dl').innerText(), new RegExp(`Waiting for confirmation\\s+${newAddress.replace(/\./g, '\\.')}`));
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the profile page with an address waiting');
+
+    // The link again (the first mail was lost, say): a second message to the new address.
+    await page.getByRole('button', { name: 'Send the confirmation link again' }).click();
+    await page.getByRole('status').filter({ hasText: `A new confirmation link is on its way to ${newAddress}.` }).waitFor();
+    const link = await browser.mailbox.link(newAddress, verifySubject, 'Confirm email address', 2);
+
+    // Following it (a new page load: the app then signs in again silently) confirms the address.
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { name: 'Done' }).waitFor();
+    await page.goto(`${browser.origin}/app/settings/profile`);
+    await page.getByTestId('profile-username').waitFor();
+    const summary = await page.locator('dl').innerText();
+    assert.match(summary, new RegExp(`${newAddress.replace(/\./g, '\\.')}\\s+Confirmed`));
+    assert.doesNotMatch(summary, /Waiting for confirmation/);
+    assert.equal(await page.getByRole('button', { name: 'Send the confirmation link again' }).count(), 0);
+    const me = await browser.platform.api.call<{ email: string; email_verified: boolean }>('GET', '/users/me', { token: user.token });
+    assert.deepEqual([me.body.email, me.body.email_verified], [newAddress, true]);
   });
 });

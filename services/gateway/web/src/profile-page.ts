@@ -1,6 +1,6 @@
 // The signed-in person's own account (GET /users/me): change the display name (PATCH /users/me),
 // the email address (PATCH with the current password; the new address takes over once its emailed
-// link is followed) and the password (POST /users/me/password, which ends every session: the
+// link is followed, and the link can be sent again: POST /users/me/verify-email) and the password (POST /users/me/password, which ends every session: the
 // person signs in again). Each refusal is shown on the field the API names.
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { h } from './element.ts';
@@ -26,7 +26,25 @@ export function profilePage(paymesh: Paymesh, session: Session): HTMLElement {
       me.pending_email === null ? null : h('dt', {}, 'Waiting for confirmation'),
       me.pending_email === null ? null : h('dd', {}, `${me.pending_email}: follow the link we sent there to make it your address.`),
       h('dt', {}, 'Member since'), h('dd', {}, timeElement(new Date(me.created_at))));
-    body.replaceChildren(summary, displayNameForm(me), emailForm(me), passwordForm(me));
+    const waiting = me.pending_email ?? (me.email_verified ? null : me.email);
+    body.replaceChildren(summary, ...(waiting === null ? [] : [resendLink(waiting)]), displayNameForm(me), emailForm(me), passwordForm(me));
+  };
+
+  /** The confirmation link again, to the address waiting for it (a lost or expired email). */
+  const resendLink = (address: string) => {
+    const button = h('button', { type: 'button' }, 'Send the confirmation link again');
+    button.addEventListener('click', () => void (async () => {
+      button.disabled = true;
+      try {
+        await paymesh.post('/users/me/verify-email');
+        status.textContent = `A new confirmation link is on its way to ${address}.`;
+      } catch (error) {
+        status.textContent = errorSentence(error);
+      } finally {
+        button.disabled = false;
+      }
+    })());
+    return h('p', {}, button);
   };
 
   const saved = (me: Me, sentence: string) => {
