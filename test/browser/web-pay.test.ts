@@ -3,8 +3,9 @@
 // processor: a card that succeeds shows the payment and links to its page; a 3-D Secure card opens
 // a modal dialog, labelled and holding the focus, whose confirmation completes the payment; a
 // declined card says why in a sentence; a refund an administrator makes through the API is listed
-// on the payment's page, reached from the payments list (filtered by status). axe-core finds
-// nothing serious on any of them.
+// on the payment's page, reached from the payments list (filtered by status). A saved card and the
+// wallet are ways to pay (and the saved card a way to top up), chosen under "Pay with". axe-core
+// finds nothing serious on any of them.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SignedUpUser } from '@paymesh/app/testing';
@@ -159,5 +160,49 @@ describe('paying and seeing a payment in the web dashboard', { skip: skipWithout
     await page.getByText('This payment has no refunds.').waitFor();
     await page.getByRole('link', { name: 'Back to your payments' }).click();
     await table.waitFor();
+  });
+
+  test('a saved card and the wallet are ways to pay; a top-up can use the saved card; a wallet too low for the payment says so', async () => {
+    const { page } = browser;
+    const carol = await browser.platform.api.signUp();
+    const card = { number: '5555555555554444', exp_month: 12, exp_year: new Date().getFullYear() + 2, cvc: '123' };
+    const saved = await browser.platform.api.call<{ id: string }>('POST', '/payment_methods', { token: carol.token, json: { card } });
+    assert.equal(saved.status, 200);
+    const balance = async () => (await browser.platform.api.call<{ balances: { currency: string; available: number }[] }>('GET', '/wallet', { token: carol.token })).body.balances;
+
+    // A top-up from the saved card.
+    await signIn(carol, '/app/wallet');
+    const topUp = page.getByRole('form', { name: 'Top up' });
+    await topUp.getByRole('radio', { name: /^Mastercard ending in 4444/ }).check();
+    assert.equal(await topUp.getByLabel('Card number', { exact: true }).isVisible(), false, 'no card fields for a saved card');
+    await topUp.getByLabel('Amount').fill('30.00');
+    await topUp.getByRole('button', { name: 'Top up' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added $30.00 from your Mastercard ending in 4444.' }).waitFor();
+    assert.deepEqual((await balance()).map((b) => [b.currency, b.available]), [['usd', 3000]]);
+
+    // Pay with the saved card, then from the wallet.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pay', exact: true }).click();
+    await page.getByRole('heading', { name: 'Pay', level: 1 }).waitFor();
+    const payWith = page.getByRole('group', { name: 'Pay with' });
+    await payWith.getByRole('radio', { name: /^Mastercard ending in 4444/ }).check();
+    await page.getByLabel('Amount').fill('12.00');
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.getByRole('region', { name: 'Payment succeeded' }).filter({ hasText: 'Mastercard ending in 4444' }).waitFor();
+    assert.deepEqual(await seriousAxeViolations(page), [], 'the pay page with saved cards and the wallet');
+
+    await payWith.getByRole('radio', { name: /^Your wallet/ }).check();
+    assert.equal(await payWith.getByRole('radio', { name: 'Your wallet ($30.00)' }).count(), 1, 'the balance beside the choice');
+    await page.getByLabel('Amount').fill('20.00');
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    const paid = page.getByRole('region', { name: 'Payment succeeded' }).filter({ hasText: '$20.00' });
+    await paid.waitFor();
+    assert.match(await paid.innerText(), /Paid from\s+Your wallet/);
+    assert.deepEqual((await balance()).map((b) => [b.currency, b.available]), [['usd', 1000]]);
+
+    // $10.00 left: $15.00 from the wallet is refused with the reason, and nothing moves.
+    await page.getByLabel('Amount').fill('15.00');
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: /balance is too low/ }).waitFor();
+    assert.deepEqual((await balance()).map((b) => [b.currency, b.available]), [['usd', 1000]]);
   });
 });

@@ -1,16 +1,18 @@
 // Pay: an amount in one of the currencies the payments service takes (with that currency's
-// decimals), a card checked in the browser first (brand, Luhn, expiry, CVC), then POST /payments
-// through the SDK with the card as `payment_method`. A card that asks for 3-D Secure opens the
+// decimals), paid with a saved card, the wallet or a new card checked in the browser first (brand,
+// Luhn, expiry, CVC; payment-source.ts), then POST /payments through the SDK with it as
+// `payment_method`. A card that asks for 3-D Secure opens the
 // modal that confirms the payment; a decline is shown as a sentence with its reason; a success
 // shows the payment and links to its page. The test processor's cards are listed beside the form.
 import { CardError, InvalidRequestError, type Paymesh, type ResponseData } from '@paymesh/sdk';
 import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
-import { cardFields, cardName } from './card-fields.ts';
+import { cardName } from './card-fields.ts';
 import { declineSentence } from './decline-sentence.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formField, type FormField } from './form-field.ts';
 import { formatMoney } from './format-money.ts';
+import { paymentSource } from './payment-source.ts';
 import type { SignedIn } from './session.ts';
 import { testCards } from './test-cards.ts';
 import { threeDSecureDialog } from './three-d-secure-dialog.ts';
@@ -30,7 +32,8 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
     ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
   const currency = formField('pay-currency', 'Currency', currencySelect);
   const description = formField('pay-description', 'Description (optional)', h('input', { type: 'text', maxlength: '1000', autocomplete: 'off' }));
-  const card = cardFields('pay', 'Card');
+  const source = paymentSource(paymesh, 'pay', { wallet: true, cardLegend: 'Card' });
+  const { card } = source;
   const { number, expiry, cvc } = card.fields;
   const fields: Readonly<Record<string, FormField>> = { amount, currency, description, ...card.fields };
 
@@ -50,7 +53,7 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
   const result = h('div', { class: 'pay-result' });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'pay-heading' },
     amount.element, currency.element, description.element,
-    card.element,
+    source.element,
     formError, pay);
 
   const clearErrors = () => {
@@ -77,6 +80,8 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
         h('dt', {}, 'Status'), h('dd', { 'data-testid': 'pay-status' }, payment.status === 'succeeded' ? 'Succeeded' : payment.status.replaceAll('_', ' ')),
         method?.type === 'card' ? h('dt', {}, 'Card') : null,
         method?.type === 'card' ? h('dd', {}, cardName(method.card)) : null,
+        method?.type === 'wallet' ? h('dt', {}, 'Paid from') : null,
+        method?.type === 'wallet' ? h('dd', {}, 'Your wallet') : null,
         h('dt', {}, 'Payment ID'), h('dd', {}, h('code', {}, payment.id))),
       h('p', {}, h('a', { href: `/app/payments/${encodeURIComponent(payment.id)}` }, 'See this payment\'s details'))));
     heading.focus();
@@ -99,7 +104,7 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
     const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
     if ('error' in checkedAmount) amount.setError(checkedAmount.error);
     // Every field's error is shown at once; the focus goes to the first wrong one, the amount first.
-    const checkedCard = card.check();
+    const checkedCard = source.chosen();
     if ('error' in checkedAmount) amount.control.focus();
     if ('error' in checkedAmount || checkedCard === undefined) return;
     pay.disabled = true;
@@ -127,6 +132,7 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
   };
 
   const useCard = (cardNumber: string) => {
+    source.chooseNewCard();
     number.control.value = cardNumber;
     // As if typed: the brand shows and the number's error goes.
     number.control.dispatchEvent(new Event('input'));

@@ -1,14 +1,15 @@
 // The wallet: its balance in each currency it holds (GET /wallet: `available` and `held` in minor
 // units), and a top-up from a card (POST /wallet/top-ups with the amount in the currency's major
-// unit, with its decimals, and the card as `payment_method`). A declined card's reason is shown on
+// unit, with its decimals, and a saved card or a new one as `payment_method`: payment-source.ts). A declined card's reason is shown on
 // the form; after a top-up the new balance is read again and announced.
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
-import { cardFields, cardName } from './card-fields.ts';
+import { cardName } from './card-fields.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formField } from './form-field.ts';
 import { formatMoney } from './format-money.ts';
+import { paymentSource } from './payment-source.ts';
 
 type Wallet = ResponseData<'/wallet', 'get'>;
 
@@ -52,7 +53,8 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
   const currencySelect = h('select', { autocomplete: 'transaction-currency' },
     ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
   const currency = formField('top-up-currency', 'Currency', currencySelect);
-  const card = cardFields('top-up', 'Card to charge');
+  const source = paymentSource(paymesh, 'top-up', { wallet: false, cardLegend: 'Card to charge' });
+  const { card } = source;
   const showAmountHint = () => {
     const code = currencySelect.value;
     const digits = paymentCurrencies[code] ?? 2;
@@ -69,7 +71,7 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
   const formError = h('p', { class: 'error', role: 'alert' });
   const done = h('p', { class: 'success', role: 'status' });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'top-up-heading' },
-    amount.element, currency.element, card.element,
+    amount.element, currency.element, source.element,
     h('p', { class: 'hint' }, 'With the platform\'s test processor, 4242 4242 4242 4242 succeeds and 4000 0000 0000 0002 is declined (any future expiry date, any CVC).'),
     formError, submitButton, done);
 
@@ -85,7 +87,7 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
     done.textContent = '';
     const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
     if ('error' in checkedAmount) amount.setError(checkedAmount.error);
-    const checkedCard = card.check();
+    const checkedCard = source.chosen();
     if ('error' in checkedAmount) {
       amount.control.focus();
       return;
