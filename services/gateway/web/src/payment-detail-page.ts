@@ -6,7 +6,7 @@ import { cardBrandNames } from './card-entry.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { formatMoney } from './format-money.ts';
-import { statusWords } from './payments-page.ts';
+import { paymentStatusWords as statusWords } from './payments-table.ts';
 import { timeElement } from './time-element.ts';
 
 type Payment = ResponseData<'/payments/{id}', 'get'>;

@@ -1,15 +1,14 @@
 // Refunding a payment (admins; POST /payments/:id/refunds): the whole amount left, or part of it,
 // with a reason, in a modal dialog that then shows the refund and the payment's new refunded
 // amount. The amount is typed in the currency's major unit and sent as the exact decimal string.
-import type { Paymesh, ResponseData } from '@paymesh/sdk';
+import type { Paymesh } from '@paymesh/sdk';
 import { PaymeshError } from '@paymesh/sdk';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { setFieldError } from './field-error.ts';
 import { currencyDigits, formatMoney } from './format-money.ts';
 import { openModalDialog } from './modal-dialog.ts';
-
-export type Payment = ResponseData<'/payments/{id}', 'get'>;
+import type { Payment } from './payments-table.ts';
 
 const reasons: [value: string, label: string][] = [
   ['', 'No reason given'],
