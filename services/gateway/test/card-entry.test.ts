@@ -1,8 +1,10 @@
-// The dashboard's card checks (services/gateway/web/src/card-entry.ts): the brand from the prefix,
-// the Luhn digit, the expiry and the CVC, caught in the browser before anything is sent.
+// The dashboard's card checks (services/gateway/web/src/card-entry.ts): the brand from the prefix
+// and the Luhn digit (the SDK's card-rules.ts, the payments service's too), the expiry and the CVC,
+// caught in the browser before anything is sent.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cardBrand, checkCardEntry, groupCardNumber, luhnValid } from '../web/src/card-entry.ts';
+import { cardBrand, luhnValid } from '@paymesh/sdk';
+import { checkCardEntry, groupCardNumber } from '../web/src/card-entry.ts';
 
 const now = new Date(2026, 11, 6);
 

@@ -1,9 +1,10 @@
 // Card entry checked in the browser before anything is sent: the brand from the number's prefix,
-// the Luhn check digit, the expiry (not past) and the CVC's length, with the payments service's own
-// rules (services/payments/src/processor/card-details.ts) and sentences, so a typo is caught at
+// the Luhn check digit (both the SDK's card-rules.ts, the copy the payments service checks with),
+// the expiry (not past) and the CVC's length, with the service's sentences, so a typo is caught at
 // once; the service checks everything again.
+import { cardBrand, luhnValid, type CardBrand } from '@paymesh/sdk';
 
-export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'diners' | 'unionpay' | 'unknown';
+export { cardBrand };
 
 export const cardBrandNames: Readonly<Record<CardBrand, string>> = {
   visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', jcb: 'JCB', diners: 'Diners Club', unionpay: 'UnionPay', unknown: '',
@@ -12,32 +13,6 @@ export const cardBrandNames: Readonly<Record<CardBrand, string>> = {
 /** The digits of a number as typed (spaces and dashes dropped). */
 export function cardDigits(typed: string): string {
   return typed.replace(/[\s-]/g, '');
-}
-
-export function luhnValid(digits: string): boolean {
-  if (!/^[0-9]+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-/** The brand a number's prefix names (the same table as the service's). */
-export function cardBrand(digits: string): CardBrand {
-  if (digits.startsWith('4')) return 'visa';
-  if (/^(5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720)/.test(digits)) return 'mastercard';
-  if (/^3[47]/.test(digits)) return 'amex';
-  if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
-  if (/^35(2[89]|[3-8])/.test(digits)) return 'jcb';
-  if (/^3(0[0-5]|[68])/.test(digits)) return 'diners';
-  if (/^62/.test(digits)) return 'unionpay';
-  return 'unknown';
 }
 
 /** The number grouped as printed on the card: 4-4-4-4, American Express 4-6-5. */

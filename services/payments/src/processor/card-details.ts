@@ -5,6 +5,10 @@ import { createHmac } from 'node:crypto';
 import { Type } from '@fastify/type-provider-typebox';
 import { paymentsErrors } from '../errors.ts';
 import { literalUnion } from '@paymesh/platform/literal-union';
+import { cardBrand, cardBrands, luhnValid, type CardBrand } from '@paymesh/sdk/card-rules';
+
+// The number's rules (Luhn, the brand's prefixes) are the SDK's, the one copy clients check too.
+export { cardBrands, luhnValid, type CardBrand };
 
 export interface CardDetails {
   readonly number: string;
@@ -12,10 +16,6 @@ export interface CardDetails {
   readonly expYear: number;
   readonly cvc: string;
 }
-
-/** What cardBrand() can tell from a number. */
-export const cardBrands = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'unknown'] as const;
-export type CardBrand = (typeof cardBrands)[number];
 
 /** What the platform keeps and shows of a card. */
 export interface CardSummary {
@@ -43,30 +43,6 @@ export interface CardMethod {
   readonly summary: CardSummary;
   /** Set when the method is new: insert it in the payment's transaction. */
   readonly insert?: { readonly userId: string; readonly processor: string; readonly saved: boolean };
-}
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-export function cardBrand(digits: string): CardBrand {
-  if (digits.startsWith('4')) return 'visa';
-  if (/^(5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720)/.test(digits)) return 'mastercard';
-  if (/^3[47]/.test(digits)) return 'amex';
-  if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
-  if (/^35(2[89]|[3-8])/.test(digits)) return 'jcb';
-  if (/^3(0[0-5]|[68])/.test(digits)) return 'diners';
-  if (/^62/.test(digits)) return 'unionpay';
-  return 'unknown';
 }
 
 /** Checks the details (402 card_error, as Stripe answers them) and returns them normalised. */
