@@ -9,5 +9,6 @@ export type { InboxEvent, InboxStreamOptions, Notification } from './inbox-strea
 export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type VerifyWebhookOptions } from './verify-webhook.ts';
 export type { RetryOptions } from './retry-policy.ts';
 export { cardBrand, cardBrands, luhnValid, type CardBrand } from './card-rules.ts';
+export { currencyExponents } from './currencies.ts';
 export type { ListItem, ListPath, ResponseData, Undescribed } from './response-types.ts';
 export type { components, paths, operations, webhooks } from './generated/openapi.ts';

@@ -1,14 +1,11 @@
 // The amount a person types, in a currency's major unit, checked against that currency's decimals
-// before it is sent: the currencies and minor units the payments service accepts
-// (services/payments/src/money/currencies.ts), and its rules (money/parse-amount.ts). The amount
-// goes to the API as the decimal string typed, never through floating point.
+// before it is sent: the currencies and minor units the payments service accepts (the SDK's
+// currencies.ts, which the service reads amounts with), and its rules (money/parse-amount.ts). The
+// amount goes to the API as the decimal string typed, never through floating point.
+import { currencyExponents } from '@paymesh/sdk';
 
-/** The currencies POST /payments accepts, with their minor-unit digits. */
-export const paymentCurrencies: Readonly<Record<string, number>> = {
-  USD: 2, EUR: 2, GBP: 2, CHF: 2, CAD: 2, AUD: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, INR: 2, BRL: 2, MXN: 2, SGD: 2, HKD: 2, NZD: 2, ZAR: 2,
-  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
-  KWD: 3, BHD: 3, JOD: 3, OMR: 3, TND: 3,
-};
+/** The currencies Paymesh takes, with their decimals. */
+export const paymentCurrencies = currencyExponents;
 
 /** The amount as a decimal string for the API (`"25.50"`), or a sentence saying what is wrong. */
 export function checkAmount(typed: string, currency: string): { decimal: string } | { error: string } {

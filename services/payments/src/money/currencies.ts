@@ -1,9 +1,8 @@
-// ISO 4217 currencies the platform accepts, with their minor-unit exponents.
-export const currencyExponents: Record<string, number> = {
-  USD: 2, EUR: 2, GBP: 2, CHF: 2, CAD: 2, AUD: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, INR: 2, BRL: 2, MXN: 2, SGD: 2, HKD: 2, NZD: 2, ZAR: 2,
-  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
-  KWD: 3, BHD: 3, JOD: 3, OMR: 3, TND: 3,
-};
+// The currencies the platform accepts, with their minor-unit exponents: the SDK's table, the one
+// copy clients check amounts with too.
+import { currencyExponents } from '@paymesh/sdk/currencies';
+
+export { currencyExponents };
 
 export function isSupportedCurrency(code: string): boolean {
   return Object.hasOwn(currencyExponents, code);
