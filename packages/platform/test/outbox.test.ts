@@ -15,7 +15,8 @@ import { consume } from '../src/events/consume.ts';
 import { consumeEvents } from '../src/events/consume-events.ts';
 import { defineEvent } from '../src/events/define-event.ts';
 import { enqueue } from '../src/events/enqueue.ts';
-import type { EventEnvelope, EventHandler, EventTransport, Subscription } from '../src/events/event.ts';
+import { afterCommit, discardingAfterCommitsOnFailure, recordingEnqueues, type OutboxWrites } from '../src/events/outbox-scope.ts';
+import { newEvent, type EventEnvelope, type EventHandler, type EventTransport, type Subscription } from '../src/events/event.ts';
 import { InProcessTransport } from '../src/events/in-process-transport.ts';
 import { OutboxRelay } from '../src/events/outbox-relay.ts';
 import { createLogger } from '../src/logger.ts';
@@ -82,6 +83,21 @@ interface OutboxRow {
   attempts: number;
   last_error: string | null;
 }
+
+test('what a savepoint that rolled back queued with afterCommit never runs; what its neighbours queued does', async () => {
+  const ran: string[] = [];
+  const writes: OutboxWrites = { enqueued: false, publishes: undefined, service: 'test', committed: [] };
+  await recordingEnqueues(writes, async () => {
+    afterCommit(() => ran.push('before'));
+    await assert.rejects(discardingAfterCommitsOnFailure(async () => {
+      afterCommit(() => ran.push('rolled back'));
+      throw new Error('the savepoint rolls back (injected)');
+    }));
+    await discardingAfterCommitsOnFailure(async () => afterCommit(() => ran.push('committed')));
+  });
+  for (const effect of writes.committed) effect();
+  assert.deepEqual(ran, ['before', 'committed']);
+});
 
 const backends = [
   { name: 'PGlite', url: () => undefined as string | undefined, skip: false as string | false },
@@ -439,6 +455,41 @@ for (const backend of backends) {
       assert.equal(transport.published.size, events.length);
       for (const [id, count] of transport.published) assert.equal(count, 1, `event ${id} published once`);
       assert.equal(delivered.length, events.length);
+    });
+
+    test('events handed over together commit as a group, in the order given; one that fails is rolled back alone and applied once when it comes back', async () => {
+      // A transport that hands a batch over at once, as the NATS one does with the messages it
+      // holds: every handler call starts before the first one settles.
+      let handler: EventHandler | undefined;
+      const handingOver: EventTransport = {
+        kind: 'in-process',
+        publish: async () => undefined,
+        consume: async (_consumer, _subject, h) => ((handler = h), { stop: async () => undefined }),
+        broadcast: async () => ({ stop: async () => undefined }),
+        ping: async () => undefined,
+        close: async () => undefined,
+      };
+      let failing: string | undefined;
+      await consumeEvents({ db, transport: handingOver, logger, metrics, consumer: 'test.grouped' }, [consume(OrderPlaced, async (tx, event) => {
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values (${'test.grouped'}, ${event.id}, ${event.data.note} || ':' || txid_current())`);
+        if (event.id === failing) throw new Error('this one fails after writing its effect (injected)');
+      })]);
+      const events = Array.from({ length: 12 }, (_, i) => newEvent(OrderPlaced.subject, { note: `grouped ${i}` }, undefined));
+      failing = events[5]!.id;
+      const outcomes = await Promise.allSettled(events.map((event) => handler!(event)));
+      assert.deepEqual(outcomes.map((o) => o.status), events.map((e) => (e.id === failing ? 'rejected' : 'fulfilled')));
+      const applied = await effects('test.grouped');
+      assert.deepEqual(applied.map((e) => e.event_id), events.filter((e) => e.id !== failing).map((e) => e.id), 'the others applied, once each, in the order given');
+      const transactions = new Set(applied.map((e) => e.note.split(':')[1]));
+      assert.ok(transactions.size < applied.length / 2, `${applied.length} events committed in ${transactions.size} transactions`);
+      assert.deepEqual(await queryRows(db, sql`select event_id from inbox where consumer = 'test.grouped' and event_id = ${failing}`), [], 'the failed one is not marked as handled');
+
+      // Delivered again (the transport's redelivery), it is applied; a duplicate of a handled one changes nothing.
+      failing = undefined;
+      await handler!(events[5]!);
+      await handler!(events[0]!);
+      assert.deepEqual(new Set((await effects('test.grouped')).map((e) => e.event_id)), new Set(events.map((e) => e.id)));
+      assert.equal((await effects('test.grouped')).length, events.length);
     });
   });
 }

@@ -8,7 +8,8 @@ import { admitEvent } from './admit-event.ts';
 import type { EventConsumer } from './consume.ts';
 import type { EventContract } from './define-event.ts';
 import type { EventTransport, Subscription } from './event.ts';
-import { inSpanFrom, SpanKind } from '../tracing/trace-context.ts';
+import { boundToCurrentTrace, inSpanFrom, SpanKind } from '../tracing/trace-context.ts';
+import { commitGroup } from './commit-group.ts';
 
 export interface ConsumeOptions {
   readonly db: Db;
@@ -17,33 +18,40 @@ export interface ConsumeOptions {
   readonly metrics: Pick<Metrics, 'eventsDeadLettered' | 'eventsConsumeLag' | 'eventsRedeliveries'>;
   /** The durable consumer's name, e.g. `notifications`. Also the inbox scope. */
   readonly consumer: string;
+  /** At most this many events' effects in one transaction; 64 (what a NATS consumer holds) unless a benchmark compares. */
+  readonly maxGroupSize?: number;
 }
 
 /**
  * Subscribes each consumer to its contract's subject. Idempotent: the event id goes into the inbox
  * in the same transaction as the effect, so a redelivery (at-least-once transports redeliver)
- * finds the id and changes nothing. An event its contract does not admit is dead-lettered
+ * finds the id and changes nothing. Events handed over together are committed together
+ * (commit-group.ts), each in its own savepoint: one failing is delivered again alone. An event its contract does not admit is dead-lettered
  * (admit-event.ts) before any of that: acknowledged, never retried.
  */
 export function consumeEvents(options: ConsumeOptions, consumers: readonly EventConsumer<EventContract>[]): Promise<Subscription[]> {
   const { db, transport, logger, consumer } = options;
   return Promise.all(consumers.map(({ contract, handle, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
-    return transport.consume(consumer, contract.subject, (received) =>
-      requestContext.run({ requestId: received.requestId ?? received.id }, () => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {
+    // The events a transport hands over together (NATS: the messages buffered) commit together.
+    const group = commitGroup(db, { maxSize: options.maxGroupSize ?? 64 });
+    return transport.consume(consumer, contract.subject, (received) => {
+      const context = { requestId: received.requestId ?? received.id };
+      return requestContext.run(context, () => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {
         'messaging.operation.type': 'process', 'messaging.destination.name': received.subject, 'messaging.message.id': received.id, 'messaging.consumer.group.name': consumer,
       }, async () => {
         const event = admit(received);
         if (event === undefined) return;
-        let handled = false;
         const labels = { consumer, subject: event.subject };
+        let handled: boolean;
         try {
-          await db.transaction(async (tx) => {
+          // The group applies this in its own turn: the event's request id (its logs) and trace go with it.
+          handled = await group.run(boundToCurrentTrace((tx) => requestContext.run(context, async () => {
             const fresh = await queryRows(tx, sql`insert into inbox (consumer, event_id) values (${consumer}, ${event.id}) on conflict do nothing returning event_id`);
-            if (fresh.length === 0) return;
+            if (fresh.length === 0) return false;
             await handle(tx, event);
-            handled = true;
-          });
+            return true;
+          })));
         } catch (error) {
           // The transport hands the event back later: one redelivery.
           options.metrics.eventsRedeliveries.inc(labels);
@@ -58,7 +66,7 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         } else {
           logger.debug({ consumer, eventId: event.id }, 'duplicate event ignored');
         }
-      })),
-    );
+      }));
+    });
   }));
 }

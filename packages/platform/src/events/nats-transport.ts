@@ -3,7 +3,7 @@
 // durable pull consumers with explicit ack give at-least-once delivery shared among replicas.
 // Written for nats-server 2.9 (Debian's): one filter subject per consumer, no 2.10 features.
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../logger.ts';
 import type { EventEnvelope, EventHandler, EventTransport, Subscription } from './event.ts';
 
@@ -27,10 +27,10 @@ export interface NatsTransportOptions {
 // ack wait from the restart (the fault run measured 6 s to the last notification with 4 s).
 const defaultAckWaitMs = 3_000;
 /**
- * Messages a consumer holds at once. Each one's ack wait runs from its delivery, queued behind the
- * others in this process: a small buffer keeps the last one far from its ack wait.
+ * Messages a consumer holds at once, all handed to the handler at once (their effects commit as
+ * a group): each one is told `working` from then on, so none waits out its ack wait in the buffer.
  */
-const bufferedMessages = 8;
+const bufferedMessages = 64;
 /**
  * Pulls expire and are renewed this often, so a consumer finds a restarted server again quickly:
  * after a reconnection nats.js checks the consumer and, when JetStream is not answering yet, tries
@@ -189,7 +189,29 @@ export class NatsTransport implements EventTransport {
 
   #pump(messages: ConsumerMessages, handler: EventHandler, explicitAck: boolean): Subscription {
     this.#subscriptions.add(messages);
+    const handle = async (m: JsMsg, event: EventEnvelope): Promise<void> => {
+      // A handler that runs longer than the ack wait tells the server it is still at it, so the
+      // event is not handed to another replica meanwhile (a dead process stops telling it).
+      const working = explicitAck ? setInterval(() => m.working(), Math.max(100, Math.floor(this.#ackWaitMs / 3))).unref() : undefined;
+      try {
+        await handler(event);
+        if (explicitAck) m.ack();
+      } catch (error) {
+        // Short and capped: a failure is most often a dependency away for a moment (the database
+        // restarting), and the event must follow within seconds of its return, not 30 s later.
+        const delayMs = Math.min(maxRedeliveryDelayMs, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
+        this.#options.logger.warn({ err: error, eventId: event.id, subject: event.subject, deliveries: m.info.deliveryCount, delayMs }, 'event handler failed; redelivery scheduled');
+        if (explicitAck) m.nak(delayMs);
+      } finally {
+        clearInterval(working);
+      }
+    };
     const done = (async () => {
+      // The messages buffered are handed to the handler together, in order, without waiting for
+      // the one before to finish: a consumer commits them as a group (commit-group.ts). An ordered
+      // (broadcast) consumer has no acks to wait for: one at a time, as it always was.
+      const inFlight = new Set<Promise<void>>();
+      const limit = explicitAck ? bufferedMessages : 1;
       for await (const m of messages) {
         let event: EventEnvelope;
         try {
@@ -202,22 +224,12 @@ export class NatsTransport implements EventTransport {
           if (explicitAck) m.term();
           continue;
         }
-        // A handler that runs longer than the ack wait tells the server it is still at it, so the
-        // event is not handed to another replica meanwhile (a dead process stops telling it).
-        const working = explicitAck ? setInterval(() => m.working(), Math.max(100, Math.floor(this.#ackWaitMs / 3))).unref() : undefined;
-        try {
-          await handler(event);
-          if (explicitAck) m.ack();
-        } catch (error) {
-          // Short and capped: a failure is most often a dependency away for a moment (the database
-          // restarting), and the event must follow within seconds of its return, not 30 s later.
-          const delayMs = Math.min(maxRedeliveryDelayMs, 250 * 2 ** Math.min(m.info.deliveryCount, 7));
-          this.#options.logger.warn({ err: error, eventId: event.id, subject: event.subject, deliveries: m.info.deliveryCount, delayMs }, 'event handler failed; redelivery scheduled');
-          if (explicitAck) m.nak(delayMs);
-        } finally {
-          clearInterval(working);
-        }
+        const handling = handle(m, event);
+        inFlight.add(handling);
+        void handling.finally(() => inFlight.delete(handling));
+        if (inFlight.size >= limit) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
     })();
     return {
       stop: async () => {

@@ -74,3 +74,12 @@ export function detachedFromTrace<T>(work: () => T): T {
   if (!tracingOn()) return work();
   return context.with(ROOT_CONTEXT, work);
 }
+
+/**
+ * `work`, bound to the trace active now: called later from elsewhere (a group commit's turn), its
+ * spans are still children of this one. Unbound when tracing is off.
+ */
+export function boundToCurrentTrace<A extends unknown[], T>(work: (...args: A) => T): (...args: A) => T {
+  if (!tracingOn()) return work;
+  return context.bind(context.active(), work);
+}
