@@ -297,6 +297,25 @@ for (const backend of backends()) {
         assert.equal(Number(row!.n), 0);
       });
 
+      test('the unread count kept beside each inbox equals its unread rows after concurrent sends, reads, unreads and deletes', async () => {
+        const { user, ids } = await fresh();
+        const more = Array.from({ length: 12 }, (_, i) => send({ user_id: user.id, message: `burst ${i}` }));
+        const changes = [
+          suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: true } }),
+          suite.platform.api.call('DELETE', `/notifications/${ids[1]}`, { token: user.token }),
+          suite.platform.api.call('POST', '/notifications/mark_all_read', { token: user.token }),
+        ];
+        await Promise.all([...more, ...changes]);
+        await suite.platform.api.call('PATCH', `/notifications/${ids[0]}`, { token: user.token, json: { read: false } });
+        const [{ n }] = await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from notifications where recipient_id = ${String(user.id)} and read_at is null`) as [{ n: number }];
+        assert.equal(await unreadCount(user), Number(n));
+        const drifted = await queryRows(suite.db, sql`
+          select h.recipient_id, h.unread, coalesce(c.n, 0) as counted from inbox_heads h
+          left join (select recipient_id, count(*) filter (where read_at is null) as n from notifications group by recipient_id) c using (recipient_id)
+          where h.unread <> coalesce(c.n, 0)`);
+        assert.deepEqual(drifted, [], 'no inbox\'s kept count differs from its rows');
+      });
+
       test("another user's notification cannot be marked, unmarked or deleted (404), and mark all read touches only the caller's", async () => {
         const { user, ids } = await fresh();
         const other = await suite.platform.api.signUp();

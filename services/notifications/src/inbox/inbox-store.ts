@@ -4,10 +4,10 @@ import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { announceInboxChange } from './announce-inbox-change.ts';
 import type { NotificationRow } from './notification.ts';
 
-/** Always counted from the table (an index of unread rows), never kept as a counter that could drift. */
+/** Kept beside the inbox's head by the database's own triggers on notifications (migration 0006), so it cannot drift: one row to read. */
 export async function unreadCount(db: Db, recipientId: string): Promise<number> {
-  const [row] = await queryRows<{ n: string }>(db, sql`select count(*)::text as n from notifications where recipient_id = ${recipientId} and read_at is null`);
-  return Number(row!.n);
+  const [row] = await queryRows<{ n: string }>(db, sql`select unread::text as n from inbox_heads where recipient_id = ${recipientId}`);
+  return Number(row?.n ?? 0);
 }
 
 /** The id of the user's newest notification (0 when there is none). */
