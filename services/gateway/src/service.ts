@@ -105,14 +105,19 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   // API requests and live streams have pools of their own (ADR 28): one per upstream for the API,
   // bounded in flight and in waiting time; one for the streams, bounded by count, so that no number
   // of open streams can hold the connections the API needs.
-  const streams = capStreams({ perAddress: config.maxStreamsPerAddress, perGateway: config.maxStreams });
+  const refusals = registerPoolMetrics(metrics, { openStreams: () => streams.open(), pools: () => pools.values() });
+  const streams = capStreams({ perAddress: config.maxStreamsPerAddress, perGateway: config.maxStreams, onFull: () => refusals.inc({ pool: 'streams' }) });
+  // Keyed by upstream, named after the first prefix it serves (as the readiness checks are).
   const pools = new Map<string, UpstreamPool>();
-  for (const [, upstream] of routes) if (!pools.has(upstream)) pools.set(upstream, new UpstreamPool(config.upstreamConnections, config.upstreamWaitMs));
+  for (const [prefix, upstream] of routes) {
+    if (pools.has(upstream)) continue;
+    const name = prefix.slice(1);
+    pools.set(upstream, new UpstreamPool(name, config.upstreamConnections, config.upstreamWaitMs, () => refusals.inc({ pool: name })));
+  }
   app.addHook('onClose', async () => {
     for (const pool of pools.values()) pool.close();
     streams.close();
   });
-  registerPoolMetrics(metrics, { openStreams: streams.open, pools });
   const answered = new WeakSet<object>();
   const proxyOptions = (prefix: string, upstream: string, pool: { agents: { 'http:': Agent; 'https:': HttpsAgent }; admit: preHandlerAsyncHookHandler }): FastifyHttpProxyOptions => ({
     upstream,

@@ -23,7 +23,7 @@ export interface StreamCap {
   readonly close: () => void;
 }
 
-export function capStreams(limits: { perAddress: number; perGateway: number }): StreamCap {
+export function capStreams(limits: { perAddress: number; perGateway: number; onFull: () => void }): StreamCap {
   const openByAddress = new Map<string, number>();
   let open = 0;
   // A stream's connection is never reused once the stream ends, so none is kept idle.
@@ -40,7 +40,10 @@ export function capStreams(limits: { perAddress: number; perGateway: number }): 
       const address = request.ip;
       const fromAddress = openByAddress.get(address) ?? 0;
       if (fromAddress >= limits.perAddress) return sendError(reply, gatewayErrors.tooManyStreamsFromAddress(retryAfterSec));
-      if (open >= limits.perGateway) return sendError(reply, gatewayErrors.streamsFull(retryAfterSec));
+      if (open >= limits.perGateway) {
+        limits.onFull();
+        return sendError(reply, gatewayErrors.streamsFull(retryAfterSec));
+      }
       openByAddress.set(address, fromAddress + 1);
       open++;
       // Released when the connection to the client ends, whoever ends it (client, upstream, shutdown).

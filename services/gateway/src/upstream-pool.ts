@@ -15,14 +15,19 @@ const retryAfterSec = 1;
 export class UpstreamPool {
   /** Give them to the proxy: one pool per upstream, shared by every prefix that upstream serves. */
   readonly agents: { 'http:': Agent; 'https:': HttpsAgent };
+  /** The service it reaches (its metrics' `pool` label). */
+  readonly name: string;
   readonly #size: number;
   readonly #waitMs: number;
   #inFlight = 0;
   /** First come, first served: each entry hands a freed place to a waiting request. */
   readonly #waiting: (() => void)[] = [];
+  readonly #onRefused: () => void;
 
-  constructor(size: number, waitMs: number) {
+  constructor(name: string, size: number, waitMs: number, onRefused: () => void) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`an upstream pool needs at least one place, not ${size}`);
+    this.name = name;
+    this.#onRefused = onRefused;
     this.#size = size;
     this.#waitMs = waitMs;
     // Keep-alive: an API request reuses a connection instead of paying a handshake; as many idle
@@ -34,6 +39,7 @@ export class UpstreamPool {
   /** The proxy routes' preHandler: the request goes on holding a place, or is answered 503 upstream_busy. */
   readonly admit = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (await this.acquire(reply.raw)) return undefined;
+    this.#onRefused();
     return sendError(reply, gatewayErrors.upstreamBusy(retryAfterSec));
   };
 

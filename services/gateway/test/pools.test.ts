@@ -47,10 +47,12 @@ function slowUpload(gatewayUrl: string, token: string): { release: () => void } 
   return { release: () => req.destroy() };
 }
 
-/** A gauge of the gateway's pools, as its metrics port serves it. */
-async function gauge(metricsUrl: string, name: string): Promise<number> {
+/** A series of the gateway's pools as its metrics port serves it, summed over pools unless `pool` names one. */
+async function gauge(metricsUrl: string, name: string, pool?: string): Promise<number> {
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
-  return text.split('\n').filter((line) => line.startsWith(name)).reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return text.split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && (pool === undefined || line.includes(`pool="${pool}"`)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 for (const backend of backends()) {
@@ -79,6 +81,7 @@ for (const backend of backends()) {
         assert.equal(refused.body.error.code, 'streams_full');
         assert.ok(Number(refused.headers['retry-after']) > 0);
         assert.equal(await gauge(metricsUrl(), 'gateway_open_streams'), maxStreams);
+        assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'streams'), 1);
         held.shift()!.close();
         let reopened: Stream | undefined;
         for (let attempt = 0; attempt < 50 && reopened?.status !== 200; attempt++) {
@@ -128,12 +131,13 @@ for (const backend of backends()) {
     test('an API request that finds its upstream\'s pool full is 503 upstream_busy with Retry-After after a bounded wait; other upstreams and streams are served meanwhile', async () => {
       const uploads = Array.from({ length: upstreamConnections }, () => slowUpload(suite.platform.gatewayUrl, suite.alice.token));
       try {
-        await eventually(async () => ((await gauge(metricsUrl(), 'gateway_upstream_requests_in_flight')) >= upstreamConnections ? true : undefined));
+        await eventually(async () => ((await gauge(metricsUrl(), 'gateway_upstream_requests_in_flight', 'notifications')) >= upstreamConnections ? true : undefined));
         // timeoutMs: were the request queued without a bound, the client's own limit would end it.
         const refused = await suite.platform.api.call('GET', '/notifications/', { token: suite.bob.token, timeoutMs: 10_000 });
         assert.equal(refused.status, 503);
         assert.equal(refused.body.error.code, 'upstream_busy');
         assert.ok(Number(refused.headers.get('retry-after')) > 0);
+        assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'notifications'), 1);
         // The pool is per upstream, and streams have their own.
         assert.equal((await suite.platform.api.call('GET', '/payments', { token: suite.bob.token, timeoutMs: 5_000 })).status, 200);
         const stream = await openStream(suite.platform.gatewayUrl, suite.bob.token);
@@ -149,7 +153,7 @@ for (const backend of backends()) {
     test('a request waiting for a place gets the one a finished request frees, in the wait', async () => {
       const uploads = Array.from({ length: upstreamConnections }, () => slowUpload(suite.platform.gatewayUrl, suite.alice.token));
       try {
-        await eventually(async () => ((await gauge(metricsUrl(), 'gateway_upstream_requests_in_flight')) >= upstreamConnections ? true : undefined));
+        await eventually(async () => ((await gauge(metricsUrl(), 'gateway_upstream_requests_in_flight', 'notifications')) >= upstreamConnections ? true : undefined));
         const waiting = suite.platform.api.call('GET', '/notifications/', { token: suite.bob.token, timeoutMs: 10_000 });
         await eventually(async () => ((await gauge(metricsUrl(), 'gateway_upstream_requests_waiting')) === 1 ? true : undefined), { intervalMs: 5 });
         uploads[0]!.release();
