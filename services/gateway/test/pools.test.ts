@@ -14,10 +14,10 @@ const upstreamConnections = 2;
 interface Stream { status: number; body: any; headers: IncomingMessage['headers']; close: () => void }
 
 /** GET /notifications/stream through the gateway: resolves on the answer's head (a stream stays open until `close`). */
-function openStream(gatewayUrl: string, token: string): Promise<Stream> {
+function openStream(gatewayUrl: string, token: string, path = '/notifications/stream'): Promise<Stream> {
   const { hostname, port } = new URL(gatewayUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path: '/notifications/stream', headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
+    const req = httpRequest({ host: hostname, port, path, headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
       if (res.statusCode === 200) {
         resolve({ status: 200, body: undefined, headers: res.headers, close: () => req.destroy() });
         return;
@@ -76,12 +76,15 @@ for (const backend of backends()) {
           assert.equal(stream.status, 200, `stream ${i + 1}`);
           held.push(stream);
         }
-        const refused = await openStream(suite.platform.gatewayUrl, suite.alice.token);
-        assert.equal(refused.status, 503);
-        assert.equal(refused.body.error.code, 'streams_full');
-        assert.ok(Number(refused.headers['retry-after']) > 0);
+        // Every spelling the stream is served under is counted (the router ignores a trailing slash).
+        for (const path of ['/notifications/stream', '/notifications/stream/', '/notifications/stream?x=1']) {
+          const refused = await openStream(suite.platform.gatewayUrl, suite.alice.token, path);
+          assert.equal(refused.status, 503, path);
+          assert.equal(refused.body.error.code, 'streams_full');
+          assert.ok(Number(refused.headers['retry-after']) > 0);
+        }
         assert.equal(await gauge(metricsUrl(), 'gateway_open_streams'), maxStreams);
-        assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'streams'), 1);
+        assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'streams'), 3);
         held.shift()!.close();
         let reopened: Stream | undefined;
         for (let attempt = 0; attempt < 50 && reopened?.status !== 200; attempt++) {
