@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePorts } from '@paymesh/app/free-ports';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
 import { SseStream } from './sse-stream.ts';
 
@@ -30,7 +31,7 @@ const root = resolve(import.meta.dirname, '..');
 const requestedStreams = Number(process.env.BENCH_STREAMS ?? 10_000);
 const streamsPerUser = 10; // notifications' maxStreamsPerUser
 const socketsPerStream = 3; // in the platform's one process
-const filesAtRest = 600; // the platform's own files (PGlite, listeners, pools), with room to spare
+const filesAtRest = 1_000; // the platform's own files (about 520: PGlite, listeners, pools), with room to spare
 const nofile = Number(readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))?.split(/\s+/)[3]);
 const fitting = Math.floor((nofile - filesAtRest) / socketsPerStream / streamsPerUser) * streamsPerUser;
 const streamCount = Math.min(requestedStreams, fitting);
@@ -196,19 +197,24 @@ try {
   for (const stream of bareStreams) stream.close();
   await stopChild(bare);
 
-  const platformStart = await startChild(['scripts/start.ts'], {
+  // One gateway port for both starts: the tokens' issuer names it.
+  const [gatewayPort] = await freePorts(1);
+  const platformEnv = {
     ...process.env,
-    PAYMESH_READY_LINE: '1', PAYMESH_PORTS: 'random', PAYMESH_DATA_ROOT: join(scratch, 'data'), PORT: undefined,
+    PAYMESH_READY_LINE: '1', PAYMESH_PORTS: 'random', PAYMESH_DATA_ROOT: join(scratch, 'data'), PORT: String(gatewayPort),
     LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_PASSWORD: adminPassword, BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, 'admin.txt'),
     EMAIL_OUTBOX_DIR: join(scratch, 'mail'), ACCESS_TOKEN_TTL_SECONDS: '900',
     // Every client of the benchmark is 127.0.0.1.
     MAX_STREAMS_PER_ADDRESS: String(streamCount + 100), MAX_STREAMS: String(streamCount + 100),
     USERS_REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000000', USERS_PASSWORD_CHECKS_PER_CLIENT_PER_HOUR: '1000000',
     DATABASE_URL: undefined, NATS_URL: undefined, PUBLIC_URL: undefined, AUTH_ISSUER: undefined, SERVICE_CLIENTS: undefined,
-  });
-  platform = platformStart.child;
-  const base = String(platformStart.ready.gateway).replace('localhost', '127.0.0.1');
-  const pid = platform.pid!;
+  };
+  const startPlatform = async () => {
+    const started = await startChild(['scripts/start.ts'], platformEnv);
+    platform = started.child;
+    return String(started.ready.gateway).replace('localhost', '127.0.0.1');
+  };
+  let base = await startPlatform();
 
   // Accounts, each with a token for its 10 streams.
   const userCount = streamCount / streamsPerUser;
@@ -230,6 +236,11 @@ try {
   }));
   const signUpSec = (performance.now() - signUpStartedAt) / 1000;
   if (users.length < userCount) throw new Error(`only ${users.length} of ${userCount} accounts signed up within ${phaseLimitMs / 1000} s`);
+  // Started again on the same data, so that the streams are measured from a process as `npm start`
+  // leaves it, not one grown by the sign-ups' password hashing. The tokens stay valid.
+  await stopChild(platform);
+  base = await startPlatform();
+  const pid = platform!.pid!;
   await sleep(2_000);
   const idleKb = rssKb(pid);
   const idleFiles = openFiles(pid);
@@ -242,7 +253,10 @@ try {
   await runPayments(base, few, 20); // warm-up
   const fewRun = await runPayments(base, few, paymentCount);
 
-  // The rest, up to N: the opening is timed.
+  // The rest, up to N: the opening is timed, and the memory they take is measured from here (the
+  // process warm: its first payments and streams behind it).
+  await sleep(2_000);
+  const warmKb = rssKb(pid);
   const rest = users.slice(few.length);
   const restStreams: SseStream[] = [];
   const restOpen = await openStreams(base, rest.flatMap((u) => Array(streamsPerUser).fill(u.token) as string[]), streamCount - fewStreams, restStreams);
@@ -257,19 +271,19 @@ try {
   const fullAfterKb = rssKb(pid);
   const loadAtEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
 
-  const perStreamKb = (fullKb - idleKb) / live;
+  const perStreamKb = (fullKb - warmKb) / restOpen.openMs.length;
   const barePerStreamKb = (bareFullKb - bareIdleKb) / bareOpen.openMs.length;
   out(`### Live streams: ${live.toLocaleString('en')} through the gateway, embedded mode (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
   out();
   out(`Machine: ${cpuModel}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; load average ${loadAtStart} at the start, ${loadAtEnd} at the end (the machine is shared with other engineers' runs: noisy).`);
   if (streamCount < requestedStreams) out(`**Bounded by open files**: ${requestedStreams.toLocaleString('en')} streams were asked for; the processes may open ${nofile.toLocaleString('en')} files (\`ulimit -n\`, its hard limit here), and the platform's one process holds ${socketsPerStream} sockets per stream, so ${streamCount.toLocaleString('en')} were opened.`);
-  out(`One process (\`npm start\`: gateway and the four services, PGlite on a fresh folder), nofile ${nofile}; ${userCount.toLocaleString('en')} accounts signed up and logged in (${signUpSec.toFixed(0)} s, ${signUpConcurrency} at a time), each token on ${streamsPerUser} streams.`);
+  out(`One process (\`npm start\`: gateway and the four services, PGlite on a fresh folder), nofile ${nofile}; ${userCount.toLocaleString('en')} accounts signed up and logged in (${signUpSec.toFixed(0)} s, ${signUpConcurrency} at a time), each token on ${streamsPerUser} streams; the platform then started again on the same data before the streams (its RSS without streams is a fresh start's).`);
   out();
   out('| | platform (gateway → notifications, one process) | reference: bare Node SSE proxy → server, one process |');
   out('|---|---|---|');
   out(`| streams open | ${live.toLocaleString('en')} of ${streamCount.toLocaleString('en')} (${restOpen.failed.length + fewOpen.failed.length} failed${restOpen.failed[0] === undefined ? '' : `: ${restOpen.failed[0]}`}) | ${bareOpen.openMs.length.toLocaleString('en')} |`);
-  out(`| RSS without streams → with them | ${mb(idleKb)} → ${mb(fullKb)} MB (${mb(fullAfterKb)} MB after the payments) | ${mb(bareIdleKb)} → ${mb(bareFullKb)} MB |`);
-  out(`| memory per stream | ${perStreamKb.toFixed(1)} KB | ${barePerStreamKb.toFixed(1)} KB |`);
+  out(`| RSS: fresh start → warm with ${fewStreams} streams → with all of them | ${mb(idleKb)} → ${mb(warmKb)} → ${mb(fullKb)} MB (${mb(fullAfterKb)} MB after the payments) | ${mb(bareIdleKb)} → – → ${mb(bareFullKb)} MB |`);
+  out(`| memory per stream (RSS growth over the streams opened after the warm point) | ${perStreamKb.toFixed(1)} KB | ${barePerStreamKb.toFixed(1)} KB |`);
   out(`| open files | ${idleFiles} → ${fullFiles} | – |`);
   out(`| time to open (${openConcurrency} at a time, until each sent its first count) | ${(restOpen.wallMs / 1000).toFixed(1)} s for ${restOpen.openMs.length.toLocaleString('en')} (${(restOpen.openMs.length / (restOpen.wallMs / 1000)).toFixed(0)}/s); one stream p50 ${ms(percentile(restOpen.openMs, 50))} ms, p99 ${ms(percentile(restOpen.openMs, 99))} ms | ${(bareOpen.wallMs / 1000).toFixed(1)} s (${(bareOpen.openMs.length / (bareOpen.wallMs / 1000)).toFixed(0)}/s); p50 ${ms(percentile(bareOpen.openMs, 50))} ms, p99 ${ms(percentile(bareOpen.openMs, 99))} ms |`);
   out();
