@@ -17,24 +17,21 @@ export function registerPoolMetrics(metrics: Metrics, source: { openStreams: () 
       this.set(source.openStreams());
     },
   });
-  new Gauge({
-    name: 'gateway_upstream_requests_in_flight',
-    help: 'API requests in flight to each upstream, by pool (each holds UPSTREAM_CONNECTIONS).',
-    labelNames: ['pool'] as const,
-    registers,
-    collect() {
-      for (const pool of source.pools()) this.set({ pool: pool.name }, pool.inFlight);
-    },
-  });
-  new Gauge({
-    name: 'gateway_upstream_requests_waiting',
-    help: 'API requests waiting for a place in their upstream\'s pool (at most UPSTREAM_WAIT_MS each).',
-    labelNames: ['pool'] as const,
-    registers,
-    collect() {
-      for (const pool of source.pools()) this.set({ pool: pool.name }, pool.waiting);
-    },
-  });
+  const perPool = [
+    ['gateway_upstream_requests_in_flight', 'API requests in flight to each upstream, by pool (each holds UPSTREAM_CONNECTIONS).', (pool: UpstreamPool) => pool.inFlight],
+    ['gateway_upstream_requests_waiting', 'API requests waiting for a place in their upstream\'s pool (at most UPSTREAM_WAIT_MS each).', (pool: UpstreamPool) => pool.waiting],
+  ] as const;
+  for (const [name, help, read] of perPool) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'] as const,
+      registers,
+      collect() {
+        for (const pool of source.pools()) this.set({ pool: pool.name }, read(pool));
+      },
+    });
+  }
   return new Counter({
     name: 'gateway_pool_refusals_total',
     help: 'Requests refused because a pool was full: pool="streams" is 503 streams_full, an upstream\'s name is 503 upstream_busy.',

@@ -4,33 +4,13 @@
 // bounded time and is answered 503 upstream_busy instead of hanging (issue 18), while other
 // upstreams and the streams are served. 127.0.0.1 only; every loop bounded in count and time.
 import assert from 'node:assert/strict';
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
+import { openStream, type OpenedStream } from './open-stream.ts';
 
 const maxStreams = 4;
 const upstreamConnections = 2;
-
-interface Stream { status: number; body: any; headers: IncomingMessage['headers']; close: () => void }
-
-/** GET /notifications/stream through the gateway: resolves on the answer's head (a stream stays open until `close`). */
-function openStream(gatewayUrl: string, token: string, path = '/notifications/stream'): Promise<Stream> {
-  const { hostname, port } = new URL(gatewayUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path, headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
-      if (res.statusCode === 200) {
-        resolve({ status: 200, body: undefined, headers: res.headers, close: () => req.destroy() });
-        return;
-      }
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers, close: () => {} }));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /**
  * An API request that holds its connection to notifications: a body announced and sent only in
@@ -62,7 +42,7 @@ for (const backend of backends()) {
       // More streams than API connections: were they one pool, the held streams would starve the API.
       env: { MAX_STREAMS: String(maxStreams), UPSTREAM_CONNECTIONS: String(upstreamConnections), UPSTREAM_WAIT_MS: '2000' },
     });
-    const held: Stream[] = [];
+    const held: OpenedStream[] = [];
     const closeHeld = () => {
       for (const stream of held.splice(0)) stream.close();
     };
@@ -72,13 +52,13 @@ for (const backend of backends()) {
     test('streams open up to MAX_STREAMS; the next is 503 streams_full with Retry-After, and a closed stream frees its place', async () => {
       try {
         for (let i = 0; i < maxStreams; i++) {
-          const stream = await openStream(suite.platform.gatewayUrl, (i % 2 === 0 ? suite.alice : suite.bob).token);
+          const stream = await openStream(suite.platform.gatewayUrl, { token: (i % 2 === 0 ? suite.alice : suite.bob).token });
           assert.equal(stream.status, 200, `stream ${i + 1}`);
           held.push(stream);
         }
         // Every spelling the stream is served under is counted (the router ignores a trailing slash).
         for (const path of ['/notifications/stream', '/notifications/stream/', '/notifications/stream?x=1']) {
-          const refused = await openStream(suite.platform.gatewayUrl, suite.alice.token, path);
+          const refused = await openStream(suite.platform.gatewayUrl, { token: suite.alice.token, path });
           assert.equal(refused.status, 503, path);
           assert.equal(refused.body.error.code, 'streams_full');
           assert.ok(Number(refused.headers['retry-after']) > 0);
@@ -86,9 +66,9 @@ for (const backend of backends()) {
         assert.equal(await gauge(metricsUrl(), 'gateway_open_streams'), maxStreams);
         assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'streams'), 3);
         held.shift()!.close();
-        let reopened: Stream | undefined;
+        let reopened: OpenedStream | undefined;
         for (let attempt = 0; attempt < 50 && reopened?.status !== 200; attempt++) {
-          reopened = await openStream(suite.platform.gatewayUrl, suite.bob.token);
+          reopened = await openStream(suite.platform.gatewayUrl, { token: suite.bob.token });
           if (reopened.status !== 200) await new Promise((r) => setTimeout(r, 50));
         }
         assert.equal(reopened?.status, 200, 'a place is free again once a stream closed');
@@ -100,11 +80,11 @@ for (const backend of backends()) {
 
     test('with every stream place held, more streams than the API has connections, the notifications API still answers 200 and a payment reaches its stream', async () => {
       try {
-        const streams: { stream: Stream; events: string[] }[] = [];
+        const streams: { stream: OpenedStream; events: string[] }[] = [];
         for (let i = 0; i < maxStreams; i++) {
           const { hostname, port } = new URL(suite.platform.gatewayUrl);
           const events: string[] = [];
-          const stream = await new Promise<Stream>((resolve, reject) => {
+          const stream = await new Promise<OpenedStream>((resolve, reject) => {
             const req = httpRequest({ host: hostname, port, path: '/notifications/stream', headers: { authorization: `Bearer ${suite.alice.token}` } }, (res) => {
               res.setEncoding('utf8');
               res.on('data', (chunk: string) => events.push(chunk));
@@ -143,7 +123,7 @@ for (const backend of backends()) {
         assert.equal(await gauge(metricsUrl(), 'gateway_pool_refusals_total', 'notifications'), 1);
         // The pool is per upstream, and streams have their own.
         assert.equal((await suite.platform.api.call('GET', '/payments', { token: suite.bob.token, timeoutMs: 5_000 })).status, 200);
-        const stream = await openStream(suite.platform.gatewayUrl, suite.bob.token);
+        const stream = await openStream(suite.platform.gatewayUrl, { token: suite.bob.token });
         held.push(stream);
         assert.equal(stream.status, 200);
       } finally {
