@@ -6,8 +6,18 @@ import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '@paymesh/platform/metrics';
 import type { UpstreamPool } from './upstream-pool.ts';
 
-/** Registers the gauges (read from `source` at scrape time) and returns the refusals counter, labelled `pool` (`streams` or the upstream's name). */
-export function registerPoolMetrics(metrics: Metrics, source: { openStreams: () => number; pools: () => Iterable<UpstreamPool> }): Counter<'pool'> {
+/** The refusals counter, labelled `pool` (`streams` or the upstream's name): the pools count into it. */
+export function poolRefusals(metrics: Metrics): Counter<'pool'> {
+  return new Counter({
+    name: 'gateway_pool_refusals_total',
+    help: 'Requests refused because a pool was full: pool="streams" is 503 streams_full, an upstream\'s name is 503 upstream_busy.',
+    labelNames: ['pool'] as const,
+    registers: [metrics.registry],
+  });
+}
+
+/** The gauges, read from the pools at scrape time. */
+export function watchPools(metrics: Metrics, source: { openStreams: () => number; pools: Iterable<UpstreamPool> }): void {
   const registers = [metrics.registry];
   new Gauge({
     name: 'gateway_open_streams',
@@ -28,14 +38,8 @@ export function registerPoolMetrics(metrics: Metrics, source: { openStreams: () 
       labelNames: ['pool'] as const,
       registers,
       collect() {
-        for (const pool of source.pools()) this.set({ pool: pool.name }, read(pool));
+        for (const pool of source.pools) this.set({ pool: pool.name }, read(pool));
       },
     });
   }
-  return new Counter({
-    name: 'gateway_pool_refusals_total',
-    help: 'Requests refused because a pool was full: pool="streams" is 503 streams_full, an upstream\'s name is 503 upstream_busy.',
-    labelNames: ['pool'] as const,
-    registers,
-  });
 }

@@ -21,7 +21,7 @@ import { gatewayConfigSpec } from './config.ts';
 import { gatewayErrors } from './errors.ts';
 import { isBlockedPath, isPlainPath } from './path-guard.ts';
 import { capStreams } from './stream-cap.ts';
-import { registerPoolMetrics } from './pool-metrics.ts';
+import { poolRefusals, watchPools } from './pool-metrics.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 import { upstreamError } from './upstream-error.ts';
 import { serveApiDocuments } from './api-documents.ts';
@@ -105,7 +105,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   // API requests and live streams have pools of their own (ADR 28): one per upstream for the API,
   // bounded in flight and in waiting time; one for the streams, bounded by count, so that no number
   // of open streams can hold the connections the API needs.
-  const refusals = registerPoolMetrics(metrics, { openStreams: () => streams.open(), pools: () => pools.values() });
+  const refusals = poolRefusals(metrics);
   const streams = capStreams({ perAddress: config.maxStreamsPerAddress, perGateway: config.maxStreams, onFull: () => refusals.inc({ pool: 'streams' }) });
   // Keyed by upstream, named after the first prefix it serves (as the readiness checks are).
   const pools = new Map<string, UpstreamPool>();
@@ -114,6 +114,7 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     const name = prefix.slice(1);
     pools.set(upstream, new UpstreamPool(name, config.upstreamConnections, config.upstreamWaitMs, () => refusals.inc({ pool: name })));
   }
+  watchPools(metrics, { openStreams: streams.open, pools: [...pools.values()] });
   app.addHook('onClose', async () => {
     for (const pool of pools.values()) pool.close();
     streams.close();

@@ -38,8 +38,11 @@ export class UpstreamPool {
 
   /** The proxy routes' preHandler: the request goes on holding a place, or is answered 503 upstream_busy. */
   readonly admit = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (await this.acquire(reply.raw)) return undefined;
-    this.#onRefused();
+    const outcome = await this.acquire(reply.raw);
+    if (outcome === 'admitted') return undefined;
+    // A client that left while waiting was refused nothing; it is answered (into the void) only so
+    // that the request ends here instead of reaching the upstream.
+    if (outcome === 'waited') this.#onRefused();
     return sendError(reply, gatewayErrors.upstreamBusy(retryAfterSec));
   };
 
@@ -53,30 +56,31 @@ export class UpstreamPool {
 
   /**
    * Takes a place for the request answered by `response`, held until that response closes (answered,
-   * failed or abandoned by the client): true at once when one is free, true when one comes free
-   * within the wait, false when none did or the client left first.
+   * failed or abandoned by the client): `admitted` at once when one is free or when one comes free
+   * within the wait; `waited` when none did; `left` when the client went first.
    */
-  acquire(response: ServerResponse): Promise<boolean> {
+  acquire(response: ServerResponse): Promise<'admitted' | 'waited' | 'left'> {
     if (this.#inFlight < this.#size) {
       this.#hold(response);
-      return Promise.resolve(true);
+      return Promise.resolve('admitted');
     }
     return new Promise((resolve) => {
       const admit = () => {
         clearTimeout(timer);
-        response.off('close', giveUp);
+        response.off('close', left);
         this.#hold(response);
-        resolve(true);
+        resolve('admitted');
       };
-      const giveUp = () => {
+      const giveUp = (outcome: 'waited' | 'left') => {
         clearTimeout(timer);
-        response.off('close', giveUp);
+        response.off('close', left);
         const at = this.#waiting.indexOf(admit);
         if (at >= 0) this.#waiting.splice(at, 1);
-        resolve(false);
+        resolve(outcome);
       };
-      const timer = setTimeout(giveUp, this.#waitMs);
-      response.once('close', giveUp);
+      const left = () => giveUp('left');
+      const timer = setTimeout(giveUp, this.#waitMs, 'waited');
+      response.once('close', left);
       this.#waiting.push(admit);
     });
   }
