@@ -225,6 +225,10 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
       assert.equal(value('notifications', 'inbox_notifications_created_total', { type }), 1, type);
     }
     assert.equal(value('notifications', 'inbox_stream_connections'), 1);
+    // The same stream at the gateway, in its own pool; the API requests all finished, none refused.
+    assert.equal(value('gateway', 'gateway_open_streams'), 1);
+    assert.equal(value('gateway', 'gateway_upstream_requests_in_flight', { pool: 'payments' }), 0);
+    assert.equal(value('gateway', 'gateway_pool_refusals_total'), undefined);
     // Every service's own pool: on PGlite its one connection, on PostgreSQL what the pool opened.
     for (const name of ['auth', 'users', 'payments', 'notifications']) {
       const used = value(name, 'db_client_connection_count', { state: 'used' })!;
@@ -263,7 +267,7 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
       for (const m of text.matchAll(/^\s*- record: (\S+)/gm)) recorded.add(m[1]!);
       for (const m of text.matchAll(/^\s*expr: (.*)$/gm)) for (const name of m[1]!.matchAll(/\b([a-z_][a-z0-9_]*(?::[a-z0-9_]+)*)\s*(?=\{|\[|\)|\s|$)/g)) read.add(name[1]!);
     }
-    const promqlWords = new Set(['sum', 'rate', 'increase', 'by', 'without', 'and', 'or', 'unless', 'on', 'ignoring', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'up', 'time', 'offset', 'bool', 'clamp_min', 'absent', 'deriv', 'delta', 'max_over_time', 'min_over_time', 'avg_over_time', 'group_left', 'vector', 'job', 'service', 'route', 'method', 'status_class', 'outcome', 'channel', 'status', 'consumer', 'subject', 'scope', 'result', 'reason', 'instance', 'namespace']);
+    const promqlWords = new Set(['sum', 'rate', 'increase', 'by', 'without', 'and', 'or', 'unless', 'on', 'ignoring', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'up', 'time', 'offset', 'bool', 'clamp_min', 'absent', 'deriv', 'delta', 'max_over_time', 'min_over_time', 'avg_over_time', 'group_left', 'vector', 'job', 'service', 'route', 'method', 'status_class', 'outcome', 'channel', 'status', 'consumer', 'subject', 'scope', 'result', 'reason', 'instance', 'namespace', 'pool']);
     const missing = [...read].filter((name) => !promqlWords.has(name) && !recorded.has(name) && !exposed.has(name) && !exposed.has(`${name}_bucket`));
     assert.ok(read.size > 5, 'the rules were read');
     assert.deepEqual(missing, [], `read by the rules but exposed nowhere: ${missing.join(', ')}`);

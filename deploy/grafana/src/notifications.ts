@@ -24,6 +24,13 @@ export function notifications(): Dashboard {
           unit: 'short',
           queries: [query(`sum by (instance) (${series('inbox_stream_connections')})`, '{{instance}}')],
         }),
+        timeseries({
+          title: 'Live streams held by each gateway',
+          description: 'The same streams at the edge: each gateway replica holds at most MAX_STREAMS (10,000 by default) and answers 503 streams_full beyond (ADR 28); GatewayPoolFull warns when refusals go on.',
+          unit: 'short',
+          queries: [query(`sum by (instance) (${series('gateway_open_streams')})`, '{{instance}}')],
+          width: 24,
+        }),
       ],
       Deliveries: [
         timeseries({

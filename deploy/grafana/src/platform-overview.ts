@@ -61,6 +61,16 @@ export function platformOverview(): Dashboard {
           width: 6,
         }),
         databasePool(6),
+        timeseries({
+          title: 'Gateway API pools: requests in flight and waiting, by upstream',
+          description: 'API requests the gateways have in flight to each service (UPSTREAM_CONNECTIONS places per replica, 256 by default) and those waiting for a place, at most UPSTREAM_WAIT_MS before 503 upstream_busy (ADR 28). Live streams have their own budget (the notifications dashboard).',
+          unit: 'short',
+          queries: [
+            query(`sum by (pool) (${series('gateway_upstream_requests_in_flight')})`, '{{pool}} in flight'),
+            query(`sum by (pool) (${series('gateway_upstream_requests_waiting')})`, '{{pool}} waiting'),
+          ],
+          width: 24,
+        }),
       ],
     },
   });

@@ -4,8 +4,10 @@
 // database, no events): the same runMain, the same servers and the same ordered shutdown. Beside
 // the routes it serves the API's documents (/openapi.json), the reference site (/docs, ADR 26)
 // and the web dashboard (/ and /app/…, ADR 27).
-import proxy from '@fastify/http-proxy';
-import type { FastifyReply } from 'fastify';
+import type { Agent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
+import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import { apiReferencePath } from '@paymesh/platform/api-reference-client';
 import { webAppPath } from '@paymesh/platform/web-app-client';
 import type { ConfigOf } from '@paymesh/platform/config';
@@ -18,7 +20,9 @@ import { platformWideAudience } from '@paymesh/platform/service-config';
 import { gatewayConfigSpec } from './config.ts';
 import { gatewayErrors } from './errors.ts';
 import { isBlockedPath, isPlainPath } from './path-guard.ts';
-import { capStreamsPerAddress } from './stream-cap.ts';
+import { capStreams } from './stream-cap.ts';
+import { poolRefusals, watchPools } from './pool-metrics.ts';
+import { UpstreamPool } from './upstream-pool.ts';
 import { upstreamError } from './upstream-error.ts';
 import { serveApiDocuments } from './api-documents.ts';
 import { serveApiReference } from './api-reference.ts';
@@ -36,6 +40,9 @@ export function routeTable(config: ConfigOf<typeof gatewayConfigSpec>): [prefix:
     ['/notifications', config.notificationsUrl],
   ];
 }
+
+/** The live stream's path: long-lived, so it goes through its own pool and budget (ADR 28). */
+export const streamPath = '/notifications/stream';
 
 /**
  * The path prefixes the gateway serves itself: the API's documents, the reference site and the web
@@ -89,44 +96,64 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
     // 413 and closes while the gateway still streams the body would otherwise look like a crash.
     if (Number(request.headers['content-length'] ?? 0) > config.maxBodyBytes) return sendError(reply, platformErrors.payloadTooLarge());
   });
-  capStreamsPerAddress(app, ['/notifications/stream'], config.maxStreamsPerAddress);
   serveApiDocuments(app, { auth: config.authUrl, users: config.usersUrl, payments: config.paymentsUrl, notifications: config.notificationsUrl }, config.publicUrl);
   serveApiReference(app, { publicUrl: config.publicUrl, documentPath: '/openapi.json', resource: platformWideAudience, scopes: apiReferenceScopes });
   // Built here only when its sources changed since the last build (ADR 27).
   const webApp = await buildWebApp();
   if (webApp.built) logger.info({ version: webApp.version, buildMs: Math.round(webApp.buildMs) }, 'web dashboard built');
   serveWebApp(app, webApp, { publicUrl: config.publicUrl, resource: platformWideAudience, scopes: webAppScopes });
-  const answered = new WeakSet<object>();
+  // API requests and live streams have pools of their own (ADR 28): one per upstream for the API,
+  // bounded in flight and in waiting time; one for the streams, bounded by count, so that no number
+  // of open streams can hold the connections the API needs.
+  const refusals = poolRefusals(metrics);
+  const streams = capStreams({ perAddress: config.maxStreamsPerAddress, perGateway: config.maxStreams, onFull: () => refusals.inc({ pool: 'streams' }) });
+  // Keyed by upstream, named after the first prefix it serves (as the readiness checks are).
+  const pools = new Map<string, UpstreamPool>();
   for (const [prefix, upstream] of routes) {
-    await app.register(proxy, {
-      upstream,
-      prefix,
-      rewritePrefix: prefix,
-      // The edge lets everything through to the services, which authenticate their own routes.
-      config: { public: true },
-      http: { requestOptions: { timeout: config.upstreamTimeoutMs } },
-      replyOptions: {
-        onError: (reply, { error }) => {
-          // The proxy can report one failure twice (the request and its body stream both fail),
-          // the second while the first answer is still in its onSend hooks (`reply.sent` is still
-          // false): answering twice logged the request as a 500 or not at all.
-          if (answered.has(reply)) return;
-          answered.add(reply);
-          const { answer, code } = upstreamError(error);
-          // The access line (onResponse) follows and counts it; this one says why.
-          reply.log[answer.statusCode === 500 ? 'error' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
-          void sendError(reply as unknown as FastifyReply, answer);
-        },
-        rewriteRequestHeaders: (request, headers) => ({
-          ...headers,
-          'x-request-id': request.id,
-          'x-forwarded-host': publicOrigin.host,
-          'x-forwarded-proto': publicOrigin.protocol.replace(':', ''),
-          'x-forwarded-for': request.ip,
-        }),
-      },
-    });
+    if (pools.has(upstream)) continue;
+    const name = prefix.slice(1);
+    pools.set(upstream, new UpstreamPool(name, config.upstreamConnections, config.upstreamWaitMs, () => refusals.inc({ pool: name })));
   }
+  watchPools(metrics, { openStreams: streams.open, pools: [...pools.values()] });
+  app.addHook('onClose', async () => {
+    for (const pool of pools.values()) pool.close();
+    streams.close();
+  });
+  const answered = new WeakSet<object>();
+  const proxyOptions = (prefix: string, upstream: string, pool: { agents: { 'http:': Agent; 'https:': HttpsAgent }; admit: preHandlerAsyncHookHandler }): FastifyHttpProxyOptions => ({
+    upstream,
+    prefix,
+    rewritePrefix: prefix,
+    // The edge lets everything through to the services, which authenticate their own routes.
+    config: { public: true },
+    // Fastify runs an async preHandler (a returned reply ends the request there); the library's
+    // type only declares the callback form.
+    preHandler: pool.admit as unknown as FastifyHttpProxyOptions['preHandler'],
+    http: { agents: pool.agents, requestOptions: { timeout: config.upstreamTimeoutMs } },
+    replyOptions: {
+      onError: (reply, { error }) => {
+        // The proxy can report one failure twice (the request and its body stream both fail),
+        // the second while the first answer is still in its onSend hooks (`reply.sent` is still
+        // false): answering twice logged the request as a 500 or not at all.
+        if (answered.has(reply)) return;
+        answered.add(reply);
+        const { answer, code } = upstreamError(error);
+        // The access line (onResponse) follows and counts it; this one says why.
+        reply.log[answer.statusCode === 500 ? 'error' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
+        void sendError(reply as unknown as FastifyReply, answer);
+      },
+      rewriteRequestHeaders: (request, headers) => ({
+        ...headers,
+        'x-request-id': request.id,
+        'x-forwarded-host': publicOrigin.host,
+        'x-forwarded-proto': publicOrigin.protocol.replace(':', ''),
+        'x-forwarded-for': request.ip,
+      }),
+    },
+  });
+  // The stream's own route (GET only, exactly the stream's path) wins over `/notifications/*`.
+  await app.register(proxy, { ...proxyOptions(streamPath, config.notificationsUrl, streams), routes: ['/'], httpMethods: ['GET'] });
+  for (const [prefix, upstream] of routes) await app.register(proxy, proxyOptions(prefix, upstream, pools.get(upstream)!));
   return app;
 }
 

@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from '@paymesh/platform/metrics';
 import { buildGateway } from '../src/service.ts';
 import { gatewayConfigSpec } from '../src/config.ts';
 import { closedPort } from '../../../packages/platform/test/closed-port.ts';
+import { openStream } from './open-stream.ts';
 
 interface RawResponse { status: number; headers: IncomingMessage['headers']; body: any }
 
@@ -141,20 +142,7 @@ describe('gateway edges', () => {
 
   test('live streams are capped per client address: the 4th is 429 too_many_streams_from_address with Retry-After, and a closed stream frees its place', async () => {
     const opened: { close: () => void }[] = [];
-    const open = () => new Promise<{ status: number; body: any; headers: IncomingMessage['headers']; close: () => void }>((resolve, reject) => {
-      const { hostname, port } = new URL(gateway.url);
-      const req = httpRequest({ host: hostname, port, path: '/notifications/stream', headers: { accept: 'text/event-stream' } }, (res) => {
-        if (res.statusCode === 200) {
-          resolve({ status: 200, body: undefined, headers: res.headers, close: () => req.destroy() });
-          return;
-        }
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers, close: () => {} }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const open = () => openStream(gateway.url);
     try {
       for (let i = 0; i < 3; i++) {
         const stream = await open();

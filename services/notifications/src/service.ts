@@ -78,6 +78,7 @@ export const notificationsService = defineService({
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           '429': { description: 'Too many streams are open for this user (or, through the gateway, from this address).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          '503': { description: 'Through the gateway: it holds as many live streams as it may (streams_full); retry after Retry-After, another replica may have room.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },
       },
     },

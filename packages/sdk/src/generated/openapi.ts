@@ -7454,6 +7454,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Through the gateway: it holds as many live streams as it may (streams_full); retry after Retry-After, another replica may have room. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The error object (docs/errors.md). */
             default: {
                 headers: {
