@@ -3,19 +3,22 @@
 // gracefully: in-flight requests finish and every outbox is flushed.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { makeClusterEarly } from '@paymesh/app/data-layout';
+import { varDir } from '@paymesh/platform/dev-secrets';
 // Tracing starts first (when OTEL_* variables configure it): its hooks patch http, undici and
 // Fastify as they load, so the platform is imported after it (docs/adr/0022-tracing.md).
 import { startTracing } from '@paymesh/platform/tracing/start-tracing';
 
 const startedAt = performance.now();
-const tracing = await startTracing('paymesh');
-const { startEmbedded } = await import('@paymesh/app/start-embedded');
-const { varDir } = await import('@paymesh/platform/dev-secrets');
-const { createLogger } = await import('@paymesh/platform/logger');
-const { stopOnSignal } = await import('@paymesh/platform/stop-on-signal');
 // PAYMESH_DATA_ROOT moves the PGlite folders (benchmarks use a fresh one); PAYMESH_PORTS=random
 // picks free ports for the services (the gateway still honours PORT).
 const dataRoot = process.env.PAYMESH_DATA_ROOT ?? resolve(varDir, 'data');
+// A first start's cluster is made in a process of its own meanwhile: the modules below take a core for a while.
+makeClusterEarly(dataRoot, process.env);
+const tracing = await startTracing('paymesh');
+const { startEmbedded } = await import('@paymesh/app/start-embedded');
+const { createLogger } = await import('@paymesh/platform/logger');
+const { stopOnSignal } = await import('@paymesh/platform/stop-on-signal');
 const platform = await startEmbedded({ dataRoot, ports: process.env.PAYMESH_PORTS === 'random' ? 'random' : 'default' });
 const readyMs = Math.round(performance.now() - startedAt);
 const rssMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);

@@ -17,7 +17,7 @@ import { hostEdge, hostService, type Hosted, type HostedService } from '@paymesh
 import type { Clock } from '@paymesh/platform/clock';
 import { migrationSets } from '@paymesh/platform/runtime';
 import { shutDown } from '@paymesh/platform/shut-down';
-import { clusterFolder, dataLayout, type DataLayout } from './data-layout.ts';
+import { clusterDir, dataLayout, type DataLayout } from './data-layout.ts';
 import { gatewayEnv, planPorts, runSecrets, serviceEnv, serviceNames, type PortPlan, type ServiceName } from './ports.ts';
 
 export interface EmbeddedOptions {
@@ -78,7 +78,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     if (layout === 'cluster') {
       const logger = options.logTo === undefined ? createLogger('platform', base.LOG_LEVEL ?? 'info') : createLogger('platform', options.logLevel ?? 'info', options.logTo('gateway'));
       cluster = await openEmbeddedCluster({
-        dataDir: dataRoot === 'memory://' ? 'memory://' : resolve(dataRoot, clusterFolder),
+        dataDir: dataRoot === 'memory://' ? 'memory://' : clusterDir(dataRoot),
         services: Object.fromEntries(serviceNames.map((name) => [name, migrationSets(name, declarations[name].migrations)])),
         logger,
       });

@@ -9,15 +9,13 @@
 // (`set local`), so it ends with it and never leaks into the next caller's statement. What it
 // guards against is a service's code reading another's data, not code that says `reset role`
 // (all of it runs in one process anyway).
-import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rename, rm, rmdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.ts';
 import { applyMigrations } from './apply-migrations.ts';
+import { newCluster } from './new-cluster.ts';
 import type { PGlite } from './drizzle.ts';
-import { createPglite, dumpPglite, pgliteDatabase, pgliteSettings, type Database, type PgliteRunner } from './open-database.ts';
+import { createPglite, dumpPglite, pgliteDatabase, type Database, type PgliteRunner } from './open-database.ts';
+import { pgliteSettings } from './pglite-settings.ts';
 import { readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
 
 type MigrationSets = readonly { readonly scope: string; readonly dir: string }[];
@@ -46,7 +44,7 @@ export async function openEmbeddedCluster(options: EmbeddedClusterOptions): Prom
   const sets = names.flatMap((name) => options.services[name]!.map(({ scope, dir }) => ({ scope: `${name}:${scope}`, dir })));
   const key = inMemory ? await snapshotKey({ ...pgliteSettings, cluster: names }, sets) : undefined;
   const snapshot = key === undefined ? undefined : await readSnapshot(key);
-  if (!inMemory && !existsSync(`${options.dataDir}/PG_VERSION`)) await initdb(options.dataDir);
+  if (!inMemory && !existsSync(`${options.dataDir}/PG_VERSION`)) await newCluster(options.dataDir);
   const client = await createPglite(options.dataDir, snapshot);
   const cluster: EmbeddedCluster = {
     database: (service) => {
@@ -72,30 +70,6 @@ export async function openEmbeddedCluster(options: EmbeddedClusterOptions): Prom
     throw error;
   }
   return cluster;
-}
-
-/**
- * A new cluster in `dataDir`, made in a process of its own (initdb-process.ts) whose memory is
- * freed when it ends, in a folder beside it renamed into place once complete: a start killed during initdb
- * leaves no half-made cluster that a later start would take for a real one.
- */
-async function initdb(dataDir: string): Promise<void> {
-  const partial = `${dataDir}.initdb-${randomBytes(4).toString('hex')}`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = fork(fileURLToPath(new URL('./initdb-process.ts', import.meta.url)), [partial], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      child.once('error', reject);
-      child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb of ${dataDir} ended with ${signal ?? `code ${code}`}`))));
-    });
-    // An empty folder (made by hand, or by a start from before this) gives way; one with anything
-    // else in it is not ours to replace: rmdir refuses it and the start fails saying so.
-    await rmdir(dataDir).catch((error: unknown) => {
-      if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    });
-    await rename(partial, dataDir);
-  } finally {
-    await rm(partial, { recursive: true, force: true });
-  }
 }
 
 /** `client` as `role`: each statement runs in a transaction that has entered the role and its schema. */

@@ -1,7 +1,5 @@
-// Runs PGlite's initdb in a process of its own (embedded-cluster.ts): initdb is a WebAssembly
-// instance of its own that grows to several hundred MB, and memory freed inside a long-running
-// process mostly stays in its RSS (even a worker thread's does: its allocator's arenas stay);
-// a process that exits gives it all back. Usage: node initdb-process.ts <data folder>.
+// `node initdb-process.ts <folder>`: runs PGlite's initdb in the folder and exits (new-cluster.ts
+// runs it when no prepared cluster matches, and says why in a process of its own).
 import { createPglite } from './open-database.ts';
 
 const client = await createPglite(process.argv[2]!, undefined);

@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
 import { pgliteModules, readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
+import { pgliteSettings } from './pglite-settings.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
 import { trimSnapshot } from './trim-snapshot.ts';
 
@@ -67,13 +68,6 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   return database;
 }
-
-export const pgliteSettings = {
-  // Small buffers keep the embedded platform within its memory budget (docs/benchmarks.md);
-  // 128 MiB is the smallest memory the build accepts.
-  postgresqlconf: ['shared_buffers=16MB', 'work_mem=4MB', 'maintenance_work_mem=16MB'],
-  initialMemory: 128 * 1024 * 1024,
-};
 
 /** A PGlite cluster in `dataDir` (initdb when the folder is empty), or restored from `snapshot`. */
 export async function createPglite(dataDir: string, snapshot: Blob | undefined): Promise<PGlite> {
