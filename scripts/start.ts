@@ -35,7 +35,7 @@ const lines = [
   `  payments       ${gateway}/payments`,
   `  notifications  ${gateway}/notifications`,
   `  metrics        ${Object.entries(platform.plan.metrics).map(([name, port]) => `${name} :${port}`).join(', ')}, gateway :${platform.plan.gatewayMetrics}  (GET /metrics)`,
-  `  data           ${dataRoot}`,
+  `  data           ${dataRoot}` + (platform.dataLayout === 'cluster' ? '  (one PGlite cluster, a schema per service)' : '  (one PGlite cluster per service: a folder from before ADR 29, kept as it is)'),
   `  admin          ${process.env.BOOTSTRAP_ADMIN_USERNAME ?? 'admin'}` + (process.env.BOOTSTRAP_ADMIN_PASSWORD !== undefined ? ' (password from BOOTSTRAP_ADMIN_PASSWORD)' : existsSync(adminFile) ? ` (generated password in ${adminFile})` : ''),
   '',
   'Ctrl-C stops it gracefully.',
