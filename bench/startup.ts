@@ -35,12 +35,24 @@ function cpuOf(pid: number): number {
 function startOnce(script: string, args: string[], env: Record<string, string>): Promise<Sample> {
   return new Promise((resolvePromise, reject) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffer = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('not ready within 60 s')); }, 60_000);
+    // What the start said last, for the error when it never gets ready.
+    let said = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      said = (said + chunk.toString()).slice(-2_000);
+    });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} not ready within 60 s; it said:\n${said}`)); }, 60_000);
+    let ready = false;
+    child.once('exit', (code, signal) => {
+      if (ready) return;
+      clearTimeout(timer);
+      reject(new Error(`${script} ended before it was ready (${signal ?? `code ${code}`}); it said:\n${said}`));
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
-      if (!buffer.includes('"ready":true')) return;
+      if (ready || !buffer.includes('"ready":true')) return;
+      ready = true;
       buffer = '';
       const readyMs = Math.round(performance.now() - startedAt);
       const { rssMb } = rssOf(child.pid!);
