@@ -44,3 +44,11 @@ test('a folder with something else in it is never replaced by a new cluster', as
   assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine');
   assert.ok(!existsSync(join(dir, 'PG_VERSION')));
 });
+
+test('what a start killed while making a cluster left behind is cleared by the next one', async () => {
+  const dir = join(root, 'interrupted');
+  mkdirSync(`${dir}.new-0badf00d/base`, { recursive: true });
+  await newCluster(dir);
+  assert.ok(existsSync(join(dir, 'PG_VERSION')));
+  assert.ok(!existsSync(`${dir}.new-0badf00d`));
+});

@@ -7,7 +7,8 @@
 // imports nothing heavy.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rename, rm, rmdir } from 'node:fs/promises';
+import { readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPreparedCluster } from './prepared-cluster.ts';
 import { untar } from './untar.ts';
@@ -33,6 +34,10 @@ export function newCluster(dataDir: string): Promise<void> {
 
 async function makeCluster(dataDir: string): Promise<void> {
   const partial = `${dataDir}.new-${randomBytes(4).toString('hex')}`;
+  // What a start killed while making it left behind (the finally below never ran for it).
+  for (const name of await readdir(dirname(dataDir)).catch(() => [] as string[])) {
+    if (name.startsWith(`${basename(dataDir)}.new-`)) await rm(join(dirname(dataDir), name), { recursive: true, force: true });
+  }
   try {
     const prepared = await readPreparedCluster();
     if (prepared === undefined) await initdbProcess(partial);
