@@ -43,7 +43,7 @@ export function configDocs(): string {
     '',
     '| variable | what it affects | default |',
     '|---|---|---|',
-    '| `PAYMESH_DATA_ROOT` | `npm start`: parent folder of the four PGlite data folders. | `var/data` |',
+    '| `PAYMESH_DATA_ROOT` | `npm start`: parent folder of the PGlite data: the platform\'s one cluster in `platform/` (a schema and a role per service, ADR 29), or one cluster per service in `<service>/` for a folder made before it. | `var/data` |',
     '| `PAYMESH_PORTS` | `npm start`: `random` picks free ports for the services (the gateway still uses `PORT`). | (documented ports) |',
     '| `USERS_SERVICE_CLIENT_SECRET`, `PAYMENTS_SERVICE_CLIENT_SECRET`, `NOTIFICATIONS_SERVICE_CLIENT_SECRET` | `npm start`, `npm run start:distributed`: each service\'s client secret, given to it as `SERVICE_CLIENT_SECRET`. With `SERVICE_CLIENTS` unset, both are generated afresh for the run; when you set `SERVICE_CLIENTS`, set these to the same secrets. | (generated per run) |',
     '| `POSTGRES_URL` | `npm run start:distributed`: the server on which `paymesh_<service>` databases are created. | `postgres://postgres@127.0.0.1:5432/postgres` |',

@@ -39,6 +39,7 @@ const seconds: Record<string, number> = {
   'test/browser/api-reference.test.ts': 33,
   'test/browser/web-inbox.test.ts': 31,
   'services/payments/test/idempotency-lease.test.ts': 29,
+  'app/test/embedded-databases.test.ts': 28,
   'services/payments/test/idempotency-everywhere.test.ts': 28,
   'services/users/test/administration.test.ts': 28,
   'test/broker-restart.test.ts': 27,

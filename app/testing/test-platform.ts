@@ -164,7 +164,8 @@ function assertNoSecretsLogged(logs: (service: ServiceName | 'gateway') => strin
  * `clock`: the services' time (token expiry, stream ends, lockouts) from a SkewedClock the test
  * moves forward (`clock.advance(ms)`) instead of waiting; the system's clock otherwise.
  */
-export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv; clock?: Clock } = {}): Promise<TestPlatform> {
+/** `dataRoot`: PGlite data on disk there (tests of restarts and data folders) instead of in memory. */
+export async function startTestPlatform(backend: Backend = 'pglite', options: { captureLogs?: boolean; env?: TestEnv; clock?: Clock; dataRoot?: string } = {}): Promise<TestPlatform> {
   const databases = backend === 'postgres' ? await createDatabases() : undefined;
   const logged = new Map<ServiceName | 'gateway', string[]>();
   const logTo = (service: ServiceName | 'gateway') => {
@@ -176,7 +177,7 @@ export async function startTestPlatform(backend: Backend = 'pglite', options: { 
   // Stopping a test platform waits for no late request: the gateway and services close at once
   // instead of holding their listeners open for the drain (tests of the drain start their own).
   const env = runSecrets(testEnv({ SHUTDOWN_DRAIN_MS: '0', ...options.env }));
-  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn', clock: options.clock }));
+  const embedded = await retryOnPortTaken(() => startEmbedded({ env, ports: 'random', dataRoot: options.dataRoot ?? 'memory://', databaseUrls: databases?.urls, logTo, logLevel: options.captureLogs === true ? 'info' : 'warn', clock: options.clock }));
   return {
     gatewayUrl: embedded.gatewayUrl,
     embedded,

@@ -6,7 +6,8 @@ import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePorts } from '@paymesh/app/free-ports';
-import { openDatabase } from '@paymesh/platform/db/open-database';
+import { clusterDir } from '@paymesh/app/data-layout';
+import { openEmbeddedCluster } from '@paymesh/platform/db/embedded-cluster';
 import { createLogger } from '@paymesh/platform/logger';
 import { auditScenario } from './audit.ts';
 import { driveLoad, scenarioLoad } from './drive-load.ts';
@@ -86,9 +87,10 @@ export async function runEmbedded(settings: RunSettings, resources: EmbeddedReso
 
   // The audit's own pool loses its connections in the database faults: not worth a log line.
   const logger = createLogger('faults', 'error');
-  const open = (name: string) => openDatabase({ url: undefined, dataDir: join(settings.scratch, 'embedded', name), migrations: [], logger });
-  const payments = await open('payments');
-  const notifications = await open('notifications');
+  // The platform's one cluster, each service's schema through its own handle (ADR 29).
+  const cluster = await openEmbeddedCluster({ dataDir: clusterDir(join(settings.scratch, 'embedded')), services: { payments: [], notifications: [] }, logger });
+  const payments = cluster.database('payments');
+  const notifications = cluster.database('notifications');
   try {
     const audit = await auditScenario({
       payments: payments.db,
@@ -104,7 +106,6 @@ export async function runEmbedded(settings: RunSettings, resources: EmbeddedReso
     audit.failures.push(...failures);
     return { scenario: embeddedScenario.name, audit, exits, errorCauses: errorCauses(driven.record.errors), seconds: (Date.now() - startedAt) / 1000 };
   } finally {
-    await payments.close();
-    await notifications.close();
+    await cluster.close();
   }
 }

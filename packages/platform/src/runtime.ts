@@ -51,6 +51,11 @@ export interface OpenRuntimeOptions {
   readonly migrationsDir: string;
   /** Embedded mode passes the shared in-process transport; otherwise NATS is opened from config. */
   readonly transport?: EventTransport;
+  /**
+   * Embedded mode passes the service's schema of the one PGlite cluster, already migrated
+   * (embedded-cluster.ts); otherwise DATABASE_URL or DATA_DIR is opened and migrated here.
+   */
+  readonly database?: Database;
   readonly logger?: Logger;
   /** The subjects the service declares it publishes: enqueueing any other throws. */
   readonly publishes?: readonly string[];
@@ -60,16 +65,19 @@ export interface OpenRuntimeOptions {
 
 const platformMigrations = resolve(import.meta.dirname, '../migrations');
 
+/** A service's migration folders, applied in this order: the platform's (outbox, inbox), then its own. */
+export const migrationSets = (service: string, migrationsDir: string) => [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: migrationsDir }];
+
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
   const { service, config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(service);
   const metrics = createMetrics(service);
   const deadline = Date.now() + config.startupDependencyTimeoutSec * 1000;
-  const opened = await waitForDependency('database', () => openDatabase({
+  const opened = options.database ?? await waitForDependency('database', () => openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
-    migrations: [{ scope: 'platform', dir: platformMigrations }, { scope: service, dir: options.migrationsDir }],
+    migrations: migrationSets(service, options.migrationsDir),
     logger,
   }), { logger, deadline, retryable: isDatabaseUnavailable });
   // The relay is built on `database` below; its kick is looked up when a transaction commits.

@@ -27,7 +27,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     httpPort: int('HTTP_PORT', 'Port of the service API.', { default: servicePorts[service], min: 0, max: 65535 }),
     metricsPort: int('METRICS_PORT', 'Port of the Prometheus /metrics endpoint (never routed by the gateway).', { default: metricsPorts[service], min: 0, max: 65535 }),
     databaseUrl: optionalUrl('DATABASE_URL', "PostgreSQL URL of this service's own database; unset means embedded PGlite."),
-    dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset (`memory://` keeps nothing).', { default: resolve(varDir, 'data', service), shownDefault: '`var/data/<service>`' }),
+    dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset and the service runs on its own (`memory://` keeps nothing). `npm start` keeps every service in its one cluster under PAYMESH_DATA_ROOT instead.', { default: resolve(varDir, 'data', service), shownDefault: '`var/data/<service>`' }),
     natsUrl: optionalUrl('NATS_URL', 'NATS server with JetStream; unset means the in-process event transport (embedded mode only).'),
     natsStream: str('NATS_STREAM', 'JetStream stream name; its lower-case form prefixes every subject.', { default: 'PAYMESH' }),
     authIssuer: url('AUTH_ISSUER', 'Issuer of access tokens (`iss`), also the public base of the auth service.', { default: 'http://localhost:8080/auth' }),

@@ -8,6 +8,7 @@ import { loadConfig, type ConfigOf, type ConfigSpec } from './config.ts';
 import { consumeEvents } from './events/consume-events.ts';
 import { followBroadcast } from './events/follow-broadcast.ts';
 import type { EventTransport, Subscription } from './events/event.ts';
+import type { Database } from './db/open-database.ts';
 import { every, type Every } from './every.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, startMetricsServer } from './metrics.ts';
@@ -36,6 +37,8 @@ export interface HostOptions {
   readonly env?: Record<string, string | undefined>;
   /** Embedded mode passes the shared in-process transport; otherwise NATS is opened from config. */
   readonly transport?: EventTransport;
+  /** Embedded mode passes the service's schema of its one PGlite cluster (runtime.ts). */
+  readonly database?: Database;
   readonly logger?: Logger;
   /**
    * Leave the outbox relay stopped (start it with `startRelay()`). The embedded launcher starts
@@ -53,7 +56,7 @@ export async function hostService<S extends BaseSpec, C>(declaration: ServiceDec
   const base = config as unknown as ServiceConfig;
   const logger = options.logger ?? createLogger(declaration.name, base.logLevel);
   for (const warning of warnings) logger.warn({ insecureConfig: true }, warning);
-  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, logger, clock: options.clock, publishes: declaration.publishes.map((contract) => contract.subject) });
+  const runtime = await openRuntime({ service: declaration.name, config: base, migrationsDir: declaration.migrations, transport: options.transport, database: options.database, logger, clock: options.clock, publishes: declaration.publishes.map((contract) => contract.subject) });
   const subscriptions: Subscription[] = [];
   const jobs: Every[] = [];
   let context: C | undefined;

@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
 import { pgliteModules, readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
+import { pgliteSettings } from './pglite-settings.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
 import { trimSnapshot } from './trim-snapshot.ts';
 
@@ -68,33 +69,39 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return database;
 }
 
-const pgliteSettings = {
-  // Four of these share one process in embedded mode: small buffers keep the platform within
-  // its 1.5 GB budget (docs/benchmarks.md); 128 MiB is the smallest memory the build accepts.
-  postgresqlconf: ['shared_buffers=16MB', 'work_mem=4MB', 'maintenance_work_mem=16MB'],
-  initialMemory: 128 * 1024 * 1024,
-};
-
-async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<Database> {
+/** A PGlite cluster in `dataDir` (initdb when the folder is empty), or restored from `snapshot`. */
+export async function createPglite(dataDir: string, snapshot: Blob | undefined): Promise<PGlite> {
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, {
+  return PGlite.create(dataDir, {
     parsers: { [types.INT8]: (value: string) => value },
     ...pgliteSettings,
     ...(await pgliteModules()),
     ...(snapshot === undefined ? {} : { loadDataDir: snapshot }),
   });
-  const db = drizzlePglite({ client }) as unknown as Db;
+}
+
+async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<Database> {
+  const client = await createPglite(dataDir, snapshot);
+  return { ...pgliteDatabase(client, client), close: () => client.close(), dump: () => dumpPglite(client) };
+}
+
+/** What drizzle and the migrations call on PGlite: the client itself, or a role-scoped view of it (embedded-cluster.ts). */
+export type PgliteRunner = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
+
+/** A Database on PGlite, run through `runner`; the caller supplies close (and dump). */
+export function pgliteDatabase(client: PGlite, runner: PgliteRunner): Omit<Database, 'close' | 'dump'> {
+  const db = drizzlePglite({ client: runner as PGlite }) as unknown as Db;
   return {
     kind: 'pglite',
     db,
     migrations: {
       async applied() {
-        await client.exec(bookkeeping);
-        return new Set((await client.query<{ name: string }>('select name from schema_migrations')).rows.map((r) => r.name));
+        await runner.exec(bookkeeping);
+        return new Set((await runner.query<{ name: string }>('select name from schema_migrations')).rows.map((r) => r.name));
       },
       async apply(name, script) {
         // One process owns a PGlite folder, so nobody can apply the same file meanwhile.
-        await client.transaction(async (tx) => {
+        await runner.transaction(async (tx) => {
           await tx.exec(script);
           await tx.query('insert into schema_migrations (name) values ($1)', [name]);
         });
@@ -103,19 +110,20 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
     },
     available: true,
     ping: async () => {
-      await client.query('select 1');
+      await runner.query('select 1');
     },
     // One connection, in use at least while a transaction is open on it. Callers queued on it
     // wait inside PGlite, which does not say how many: 0 is the only figure it can give.
     connections: () => (client.isInTransaction() ? { used: 1, idle: 0, pending: 0 } : { used: 0, idle: 1, pending: 0 }),
-    close: () => client.close(),
-    async dump() {
-      // Only this database is ever opened from the snapshot: the templates stay out (trim-snapshot.ts).
-      const others = (await client.query<{ oid: number }>('select oid::int as oid from pg_database where datname <> current_database()')).rows.map((row) => row.oid);
-      const tar = new Uint8Array(await (await client.dumpDataDir('none')).arrayBuffer());
-      return new Blob([trimSnapshot(tar, others)]);
-    },
   };
+}
+
+/** The whole data folder as a tarball, for the in-memory snapshots (pglite-snapshot.ts). */
+export async function dumpPglite(client: PGlite): Promise<Blob> {
+  // Only this database is ever opened from the snapshot: the templates stay out (trim-snapshot.ts).
+  const others = (await client.query<{ oid: number }>('select oid::int as oid from pg_database where datname <> current_database()')).rows.map((row) => row.oid);
+  const tar = new Uint8Array(await (await client.dumpDataDir('none')).arrayBuffer());
+  return new Blob([trimSnapshot(tar, others)]);
 }
 
 function openPostgres(url: string, poolSize: number, logger: Logger): Database {

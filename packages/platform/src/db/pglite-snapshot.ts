@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { PGliteOptions } from '@electric-sql/pglite';
 
 // The package does not export its package.json; its entry sits in dist/, one floor below.
-const pgliteVersion = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), '..', 'package.json'), 'utf8')) as { version: string }).version;
+export const pgliteVersion = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), '..', 'package.json'), 'utf8')) as { version: string }).version;
 const folder = join(tmpdir(), 'paymesh-pglite-snapshots');
 
 const keys = new Map<string, Promise<string>>();

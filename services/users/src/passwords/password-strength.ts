@@ -2,9 +2,14 @@
 // dictionaries of common passwords, words and names, keyboard patterns, repeats, sequences, dates,
 // l33t spellings, and the account's own inputs (username, email, display name) as one more
 // dictionary. Its feedback is what we show a person whose password is refused.
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
-import { dictionary as englishDictionary, translations } from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type * as ZxcvbnCore from '@zxcvbn-ts/core';
+import type * as LanguageCommon from '@zxcvbn-ts/language-common';
+import type * as LanguageEn from '@zxcvbn-ts/language-en';
+
+// Required on first use, not imported: the dictionaries are megabytes of JavaScript that a start
+// would otherwise parse for nothing (the packages are CommonJS, so require is synchronous).
+const require = createRequire(import.meta.url);
 
 /**
  * At least 10^8 guesses (the edge of zxcvbn's score 3). Online guessing is throttled (auth's login
@@ -24,17 +29,22 @@ export const minimumGuesses = 1e8;
  */
 const estimatedLength = 64;
 
-let factory: ZxcvbnFactory | undefined;
+let factory: ZxcvbnCore.ZxcvbnFactory | undefined;
 
 // Built on first use (loading the dictionaries takes a few hundred milliseconds), not at start.
-function estimator(): ZxcvbnFactory {
-  factory ??= new ZxcvbnFactory({
-    translations,
-    graphs: adjacencyGraphs,
-    dictionary: { ...commonDictionary, ...englishDictionary },
-    l33tMaxSubstitutions: 2,
-    maxLength: estimatedLength,
-  });
+function estimator(): ZxcvbnCore.ZxcvbnFactory {
+  if (factory === undefined) {
+    const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof ZxcvbnCore;
+    const { adjacencyGraphs, dictionary: commonDictionary } = require('@zxcvbn-ts/language-common') as typeof LanguageCommon;
+    const { dictionary: englishDictionary, translations } = require('@zxcvbn-ts/language-en') as typeof LanguageEn;
+    factory = new ZxcvbnFactory({
+      translations,
+      graphs: adjacencyGraphs,
+      dictionary: { ...commonDictionary, ...englishDictionary },
+      l33tMaxSubstitutions: 2,
+      maxLength: estimatedLength,
+    });
+  }
   return factory;
 }
 
