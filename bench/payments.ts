@@ -207,6 +207,8 @@ try {
       BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
       BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, 'admin.txt'),
       EMAIL_OUTBOX_DIR: join(scratch, 'mail'), // each payment's receipt email is written here
+      // Every user of the benchmark signs up and logs in from 127.0.0.1: more than one address's hourly allowance.
+      USERS_REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000000', USERS_PASSWORD_CHECKS_PER_CLIENT_PER_HOUR: '1000000',
       PORT: undefined, DATABASE_URL: undefined, NATS_URL: undefined, AUTH_ISSUER: undefined, PUBLIC_URL: undefined, SERVICE_CLIENTS: undefined,
     },
     databaseUrls,

@@ -5,7 +5,9 @@
 // session at auth (RP-initiated logout), so a reload asks them to sign in again with their
 // password, and the refresh token the app held is dead. A reload (which forgets the tokens held in
 // memory) signs the person in again silently (prompt=none) on the page they were on, and shortly
-// before the access token expires the app renews it with the rotating refresh token. The headers
+// before the access token expires the app renews it with the rotating refresh token; once the
+// refresh token's chain has expired while the session at auth lives, the app signs in again
+// without asking anything (consent_required, then a first-party sign-in that consents at once). The headers
 // are in services/gateway/test/web-app.test.ts.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -167,5 +169,38 @@ describe('the web dashboard in a real browser', { skip: skipWithoutChromium() },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: beforeRenewal.refresh_token!, client_id: 'paymesh-web', resource: 'urn:paymesh:platform' }),
     });
     assert.equal(reused.status, 400, 'the used refresh token is dead');
+  });
+});
+
+describe('the dashboard when its refresh token has expired but the session at auth lives', { skip: skipWithoutChromium() }, () => {
+  // The refresh token's chain (and the app's grant) lives 3 s; the session at auth lives on.
+  const browser = dashboardSuite({ env: { REFRESH_TOKEN_TTL_SECONDS: '3' } });
+
+  test('the next renewal finds the refresh token dead and signs in again without a password: the grant is renewed at auth (consent_required, then a first-party sign-in that asks nothing), back on the same page', async () => {
+    const { page, context } = browser;
+    const carol = await browser.platform.api.signUp();
+    await context.clock.install();
+    const authorizations: (string | null)[] = [];
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/auth/authorize') authorizations.push(url.searchParams.get('prompt'));
+    });
+    let passwordAsked = 0;
+    page.on('framenavigated', (frame) => void (new URL(frame.url()).pathname.startsWith('/auth/interaction') && passwordAsked++));
+    await browser.signIn(page, '/app/payments', carol);
+    await page.getByRole('status').filter({ hasText: 'You have not made any payments yet.' }).waitFor();
+    const shownBefore = passwordAsked;
+    authorizations.length = 0;
+
+    // The refresh token's 3 s pass at auth; the page's clock moves to the renewal point.
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    await context.clock.fastForward('14:40');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+    await page.getByRole('banner').getByText(`Signed in as ${carol.username}`).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/app/inbox', 'back on the page it was going to');
+    assert.deepEqual(authorizations, ['none', null], 'silently first (consent_required), then a sign-in that asked nothing');
+    assert.equal(await page.getByLabel('Password').count(), 0);
+    assert.ok(passwordAsked - shownBefore <= 1, 'at most the interaction that consents at once, no page shown to fill');
   });
 });

@@ -81,7 +81,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     logger,
   }), { logger, deadline, retryable: isDatabaseUnavailable });
   // The relay is built on `database` below; its kick is looked up when a transaction commits.
-  const database = kickingRelayAfterCommit(opened, () => relay.kick(), { service, publishes: options.publishes === undefined ? undefined : new Set(options.publishes) });
+  const database = kickingRelayAfterCommit(opened, () => relay.kick(), { service, publishes: options.publishes === undefined ? undefined : new Set(options.publishes) }, logger);
   let transport = options.transport;
   if (transport === undefined) {
     const natsUrl = config.natsUrl;
@@ -116,7 +116,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
  * has to remember to ask; then it runs the effects `afterCommit` queued. Everything else is the opened database's own (read through the prototype,
  * so `available` stays live).
  */
-function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: Pick<OutboxWrites, 'service' | 'publishes'>): Database {
+function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: Pick<OutboxWrites, 'service' | 'publishes'>, logger: Logger): Database {
   const db = Object.create(opened.db) as Db;
   const transaction: Db['transaction'] = async (work, config) => {
     // The scope is entered inside the driver's callback, however the driver schedules it.
@@ -126,7 +126,15 @@ function kickingRelayAfterCommit(opened: Database, kick: () => void, declared: P
     const value = await inChildSpan('transaction', SpanKind.CLIENT, { 'db.system.name': opened.kind === 'pglite' ? 'pglite' : 'postgresql', 'paymesh.service': declared.service },
       () => opened.db.transaction((tx) => recordingEnqueues(writes, () => work(tx)), config));
     if (writes.enqueued) kick();
-    for (const effect of writes.committed) effect();
+    // The transaction has committed: an effect that throws must not make it look as if it had not
+    // (its caller would undo or retry what is done). Logged, and the next effects still run.
+    for (const effect of writes.committed) {
+      try {
+        effect();
+      } catch (error) {
+        logger.error({ err: error }, 'an effect after a commit failed');
+      }
+    }
     return value;
   };
   Object.defineProperty(db, 'transaction', { value: transaction });

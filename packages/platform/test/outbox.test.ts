@@ -99,6 +99,23 @@ test('what a savepoint that rolled back queued with afterCommit never runs; what
   assert.deepEqual(ran, ['before', 'committed']);
 });
 
+/**
+ * A transport that hands events over as the NATS one does with the messages it holds: the test
+ * calls `handler` for each, every call starting before the first one settles.
+ */
+function handingOverTransport(): { transport: EventTransport; handler: EventHandler } {
+  let subscribed: EventHandler | undefined;
+  const transport: EventTransport = {
+    kind: 'in-process',
+    publish: async () => undefined,
+    consume: async (_consumer, _subject, h) => ((subscribed = h), { stop: async () => undefined }),
+    broadcast: async () => ({ stop: async () => undefined }),
+    ping: async () => undefined,
+    close: async () => undefined,
+  };
+  return { transport, handler: (event) => subscribed!(event) };
+}
+
 const backends = [
   { name: 'PGlite', url: () => undefined as string | undefined, skip: false as string | false },
   { name: 'PostgreSQL', url: () => testDatabaseUrl, skip: testDatabaseUrl === undefined ? 'needs TEST_DATABASE_URL' : (false as string | false) },
@@ -115,7 +132,9 @@ for (const backend of backends) {
       serviceMigrations = mkdtempSync(join(tmpdir(), 'paymesh-outbox-test-'));
       writeFileSync(join(serviceMigrations, '0001_effects.sql'), `
         create table effects (id serial primary key, consumer text not null, event_id uuid not null, note text);
-        create table orders (id uuid primary key, amount_minor bigint not null);`);
+        create table orders (id uuid primary key, amount_minor bigint not null);
+        -- Checked at commit: two effects writing the same key fail their group's commit, not a statement.
+        create table once_only (k text unique deferrable initially deferred);`);
       let url = backend.url();
       if (url !== undefined) {
         const created = await createScratchDatabase(url);
@@ -458,17 +477,7 @@ for (const backend of backends) {
     });
 
     test('events handed over together commit as a group, in the order given; one that fails is rolled back alone and applied once when it comes back', async () => {
-      // A transport that hands a batch over at once, as the NATS one does with the messages it
-      // holds: every handler call starts before the first one settles.
-      let handler: EventHandler | undefined;
-      const handingOver: EventTransport = {
-        kind: 'in-process',
-        publish: async () => undefined,
-        consume: async (_consumer, _subject, h) => ((handler = h), { stop: async () => undefined }),
-        broadcast: async () => ({ stop: async () => undefined }),
-        ping: async () => undefined,
-        close: async () => undefined,
-      };
+      const { transport: handingOver, handler } = handingOverTransport();
       let failing: string | undefined;
       await consumeEvents({ db, transport: handingOver, logger, metrics, consumer: 'test.grouped' }, [consume(OrderPlaced, async (tx, event) => {
         await tx.execute(sql`insert into effects (consumer, event_id, note) values (${'test.grouped'}, ${event.id}, ${event.data.note} || ':' || txid_current())`);
@@ -476,7 +485,7 @@ for (const backend of backends) {
       })]);
       const events = Array.from({ length: 12 }, (_, i) => newEvent(OrderPlaced.subject, { note: `grouped ${i}` }, undefined));
       failing = events[5]!.id;
-      const outcomes = await Promise.allSettled(events.map((event) => handler!(event)));
+      const outcomes = await Promise.allSettled(events.map((event) => handler(event)));
       assert.deepEqual(outcomes.map((o) => o.status), events.map((e) => (e.id === failing ? 'rejected' : 'fulfilled')));
       const applied = await effects('test.grouped');
       assert.deepEqual(applied.map((e) => e.event_id), events.filter((e) => e.id !== failing).map((e) => e.id), 'the others applied, once each, in the order given');
@@ -486,10 +495,24 @@ for (const backend of backends) {
 
       // Delivered again (the transport's redelivery), it is applied; a duplicate of a handled one changes nothing.
       failing = undefined;
-      await handler!(events[5]!);
-      await handler!(events[0]!);
+      await handler(events[5]!);
+      await handler(events[0]!);
       assert.deepEqual(new Set((await effects('test.grouped')).map((e) => e.event_id)), new Set(events.map((e) => e.id)));
       assert.equal((await effects('test.grouped')).length, events.length);
+    });
+
+    test('a group whose commit fails as a whole is applied again one event per transaction: only the event that can never commit fails', async () => {
+      const { transport: handingOver, handler } = handingOverTransport();
+      await db.execute(sql`delete from once_only`);
+      await consumeEvents({ db, transport: handingOver, logger, metrics, consumer: 'test.commit-fails' }, [consume(OrderPlaced, async (tx, event) => {
+        await tx.execute(sql`insert into effects (consumer, event_id, note) values (${'test.commit-fails'}, ${event.id}, ${event.data.note})`);
+        // Two events with the same key: each statement passes, the commit of both together cannot.
+        if (event.data.note.startsWith('key ')) await tx.execute(sql`insert into once_only (k) values (${event.data.note})`);
+      })]);
+      const events = ['plain 1', 'key A', 'plain 2', 'key A', 'plain 3'].map((note) => newEvent(OrderPlaced.subject, { note }, undefined));
+      const outcomes = await Promise.allSettled(events.map((event) => handler(event)));
+      assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'], 'the second "key A" alone fails');
+      assert.deepEqual((await effects('test.commit-fails')).map((e) => e.event_id), [0, 1, 2, 4].map((i) => events[i]!.id));
     });
   });
 }

@@ -5,12 +5,17 @@
 -- inbox included). Reading it is one row whatever the inbox holds; counting 100,000 unread rows
 -- from the index took milliseconds (docs/benchmarks.md).
 alter table inbox_heads add column unread bigint not null default 0;
+-- No change to notifications may commit between the count below and the triggers (a replica still
+-- running the code before this migration reads, unreads and deletes without touching inbox_heads):
+-- held to the end of the migration's transaction. Inserts lock inbox_heads first, as here.
+lock table notifications in share row exclusive mode;
 
 insert into inbox_heads (recipient_id, last_insert_at, unread)
   select recipient_id, max(sent_at), count(*) filter (where read_at is null) from notifications group by recipient_id
   on conflict (recipient_id) do update set unread = excluded.unread;
 
-create function inbox_unread_added() returns trigger language plpgsql as $$
+-- The schema the migration ran in, whatever the session's search_path when it fires.
+create function inbox_unread_added() returns trigger language plpgsql set search_path from current as $$
 begin
   insert into inbox_heads (recipient_id, last_insert_at, unread)
     select recipient_id, now(), count(*) from added where read_at is null group by recipient_id
@@ -18,7 +23,7 @@ begin
   return null;
 end $$;
 
-create function inbox_unread_changed() returns trigger language plpgsql as $$
+create function inbox_unread_changed() returns trigger language plpgsql set search_path from current as $$
 begin
   update inbox_heads h set unread = h.unread + d.delta
     from (select n.recipient_id, sum((n.read_at is null)::int - (o.read_at is null)::int) as delta
@@ -28,7 +33,7 @@ begin
   return null;
 end $$;
 
-create function inbox_unread_removed() returns trigger language plpgsql as $$
+create function inbox_unread_removed() returns trigger language plpgsql set search_path from current as $$
 begin
   update inbox_heads h set unread = h.unread - d.n
     from (select recipient_id, count(*) as n from removed where read_at is null group by recipient_id) d

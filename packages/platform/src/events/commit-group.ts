@@ -3,9 +3,10 @@
 // their own: one commit (one WAL flush) for the group instead of one per event. An event whose
 // effect fails is rolled back to its savepoint alone (what it queued with afterCommit is dropped
 // too) and its caller gets the error, so the transport delivers it again; its neighbours commit.
+// A group whose transaction fails as a whole is applied again one event per transaction.
 // Effects are applied in the order they were handed in, one at a time, as a lone consumer would.
 import type { Db } from '../db/open-database.ts';
-import { detachedFromTrace } from '../tracing/trace-context.ts';
+import { boundToCurrentTrace, detachedFromTrace } from '../tracing/trace-context.ts';
 import { discardingAfterCommitsOnFailure } from './outbox-scope.ts';
 
 export interface CommitGroup {
@@ -17,19 +18,20 @@ interface Queued {
   readonly work: (tx: Db) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Runs a function in the trace that was active when the work was handed in. */
+  readonly inOwnTrace: <T>(run: () => T) => T;
 }
 
 export function commitGroup(db: Db, options: { readonly maxSize: number }): CommitGroup {
   const queue: Queued[] = [];
   let running = false;
 
+  /** Alone, the transaction is the event's own (in its trace): no savepoint needed. */
+  const commitAlone = (item: Queued): Promise<void> =>
+    item.inOwnTrace(() => db.transaction((tx) => item.work(tx))).then(item.resolve, item.reject);
+
   const commit = async (group: readonly Queued[]): Promise<void> => {
-    // Alone, the transaction is the event's own: no savepoint needed.
-    if (group.length === 1) {
-      const [only] = group;
-      await db.transaction((tx) => only!.work(tx)).then(only!.resolve, only!.reject);
-      return;
-    }
+    if (group.length === 1) return commitAlone(group[0]!);
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       // The group's transaction belongs to no one event's trace (each event's own work does).
@@ -42,9 +44,12 @@ export function commitGroup(db: Db, options: { readonly maxSize: number }): Comm
           }
         }
       }));
-    } catch (error) {
-      // The commit itself failed: nothing of the group happened.
-      for (const item of group) item.reject(error);
+    } catch {
+      // The group's transaction failed as a whole (its commit, a deferred constraint, a
+      // serialization failure): nothing of it happened. Each event is then applied alone, so that
+      // one event that can never commit fails by itself instead of taking its neighbours with it
+      // every time they are delivered again.
+      for (const item of group) await commitAlone(item);
       return;
     }
     group.forEach((item, i) => {
@@ -67,8 +72,9 @@ export function commitGroup(db: Db, options: { readonly maxSize: number }): Comm
   return {
     run<T>(work: (tx: Db) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-        if (!running) void pump();
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject, inOwnTrace: boundToCurrentTrace(<T>(run: () => T) => run()) });
+        // The pump serves every later caller too: it belongs to no one caller's trace.
+        if (!running) void detachedFromTrace(pump);
       });
     },
   };

@@ -27,8 +27,11 @@ export interface NatsTransportOptions {
 // ack wait from the restart (the fault run measured 6 s to the last notification with 4 s).
 const defaultAckWaitMs = 3_000;
 /**
- * Messages a consumer holds at once, all handed to the handler at once (their effects commit as
- * a group): each one is told `working` from then on, so none waits out its ack wait in the buffer.
+ * Messages a consumer pulls at a time, handed to the handler together (their effects commit as a
+ * group); each is told `working` from then on. nats.js pulls the next ones when three quarters
+ * are taken, so up to about as many more can wait in its buffer, untold, while a group commits:
+ * about one group's time (tens of milliseconds), far from the ack wait unless the database stalls,
+ * as the 8 buffered one after another could before; a redelivery then is absorbed by the inbox.
  */
 const bufferedMessages = 64;
 /**

@@ -7,7 +7,7 @@ import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
 import { liveInboxOf } from './live-inbox.ts';
 import { homePath, pageAt, pages } from './pages.ts';
-import { NotSignedIn, Session } from './session.ts';
+import { InteractiveSignInNeeded, NotSignedIn, Session } from './session.ts';
 
 const root = document.getElementById('app');
 if (root === null) throw new Error('the page has no #app element');
@@ -45,7 +45,7 @@ function renderHeader(): void {
 }
 
 function isHome(pathname: string): boolean {
-  const path = pathname.replace(/\/+$/, '') || '/';
+  const path = trimmed(pathname);
   return path === '/' || path === '/app';
 }
 
@@ -65,10 +65,20 @@ root.addEventListener('click', (event) => {
   navigate(link.pathname + link.search);
 });
 
+/** A path without its trailing slashes (`/` stays `/`). */
+function trimmed(pathname: string): string {
+  return pathname.replace(/\/+$/, '') || '/';
+}
+
 /** Where a sign-in started here comes back to: this page, unless it is the signed-out or redirect page. */
 function returnHere(): string {
-  const here = location.pathname;
+  const here = trimmed(location.pathname);
   return here === signedOutPath || here === redirectPath ? homePath : here + location.search;
+}
+
+/** A page of this app to go back to, whatever came back from the round trip (anything else: home). */
+function appPath(path: string): string {
+  return /^\/(?!\/)/.test(path) && (path === '/' || path.startsWith('/app')) ? path : homePath;
 }
 
 function signIn(): Promise<void> {
@@ -85,7 +95,7 @@ function showError(error: unknown): void {
 
 function render(): void {
   renderHeader();
-  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const path = trimmed(location.pathname);
   const open = pageAt(path);
   if (open?.page.public === true) {
     document.title = `${open.page.title} · Paymesh`;
@@ -120,17 +130,21 @@ window.addEventListener('popstate', render);
 let notSignedInReason: string | undefined;
 
 async function start(): Promise<void> {
-  if (location.pathname === redirectPath) {
+  if (trimmed(location.pathname) === redirectPath) {
     try {
       const returnTo = await session.completeSignIn(new URL(location.href));
       // The code leaves the address bar (and the history) at once.
-      history.replaceState(null, '', returnTo);
+      history.replaceState(null, '', appPath(returnTo));
     } catch (error) {
       if (error instanceof NotSignedIn) {
         // The silent attempt found no session at auth: the page asked for, signed out.
-        history.replaceState(null, '', error.returnTo);
+        history.replaceState(null, '', appPath(error.returnTo));
         notSignedInReason = error.reason;
         render();
+        return;
+      }
+      if (error instanceof InteractiveSignInNeeded) {
+        await session.signIn(appPath(error.returnTo)).catch(showError);
         return;
       }
       history.replaceState(null, '', '/');
@@ -138,7 +152,7 @@ async function start(): Promise<void> {
       showError(error);
       return;
     }
-  } else if (session.user === undefined && pageAt(location.pathname.replace(/\/+$/, '') || '/')?.page.public !== true && location.pathname !== signedOutPath) {
+  } else if (session.user === undefined && pageAt(trimmed(location.pathname))?.page.public !== true && trimmed(location.pathname) !== signedOutPath) {
     // Loaded without tokens (a reload, a new tab): while the session at auth lives, auth answers
     // this with a code at once and the person never sees a sign-in page (ADR 27).
     await session.signIn(returnHere(), { silent: true }).catch(showError);

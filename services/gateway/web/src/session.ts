@@ -108,8 +108,13 @@ export class Session {
     try {
       params = oauth.validateAuthResponse(server, this.#client, current, pending.state);
     } catch (error) {
-      // A silent attempt refused (login_required, consent_required …): simply not signed in.
-      if (error instanceof oauth.AuthorizationResponseError && pending.silent === true) throw new NotSignedIn(pending.returnTo, pending.reason);
+      if (error instanceof oauth.AuthorizationResponseError && pending.silent === true) {
+        // The session at auth lives but this app's grant does not (its lifetime ran out): a sign-in
+        // that may interact is consented at once for a first-party app, without a page.
+        if (error.error === 'consent_required') throw new InteractiveSignInNeeded(pending.returnTo);
+        // No session at auth: simply not signed in. Any other refusal is a fault, said as one.
+        if (notSignedInErrors.has(error.error)) throw new NotSignedIn(pending.returnTo, pending.reason);
+      }
       if (error instanceof oauth.AuthorizationResponseError) throw new SignInError(`The sign-in was refused: ${error.error_description ?? error.error}.`);
       throw error;
     }
@@ -155,10 +160,14 @@ export class Session {
     try {
       this.#keep(await oauth.processRefreshTokenResponse(server, this.#client, response));
     } catch (error) {
-      this.#forget();
       if (!(error instanceof oauth.ResponseBodyError)) throw error;
-      // The refresh token is dead (expired, or the session was ended): auth may still know the
-      // person, so ask it silently, coming back to this page; it says so if the session is over.
+      // auth failed for a moment (server_error, temporarily_unavailable, a rate limit): the
+      // refresh token is still good, the next request tries again.
+      if (error.error !== 'invalid_grant') throw new SignInError('Paymesh could not renew your session just now. Please try again in a moment.');
+      this.#forget();
+      // The refresh token is dead (its chain's lifetime ran out, or the session was ended): auth
+      // may still know the person, so ask it silently, coming back to this page; it says so if
+      // the session is over.
       if (this.#silentRenewal === undefined) throw new SignInError(sessionEndedSentence);
       return this.signIn(this.#silentRenewal(), { silent: true, reason: sessionEndedSentence });
     }
@@ -205,6 +214,9 @@ export class Session {
 
 const sessionEndedSentence = 'Your session has ended. Please sign in again.';
 
+/** What a prompt=none request answers when there is no session at auth (OpenID Connect Core 3.1.2.6). */
+const notSignedInErrors = new Set(['login_required', 'interaction_required', 'account_selection_required']);
+
 /** A sign-in problem a person can act on: its message is a sentence to show as it is. */
 export class SignInError extends Error {}
 
@@ -217,5 +229,15 @@ export class NotSignedIn extends Error {
     super(reason ?? 'You are not signed in.');
     this.returnTo = returnTo;
     this.reason = reason;
+  }
+}
+
+/** A silent sign-in found auth's session but needs consent again: sign in normally, back to `returnTo`. */
+export class InteractiveSignInNeeded extends Error {
+  readonly returnTo: string;
+
+  constructor(returnTo: string) {
+    super('The sign-in needs to be confirmed.');
+    this.returnTo = returnTo;
   }
 }
