@@ -37,18 +37,15 @@ export function paymentSource(paymesh: Paymesh, idPrefix: string, options: { rea
   }
 
   void (async () => {
-    try {
-      const [saved, wallet] = await Promise.all([paymesh.get('/payment_methods'), options.wallet ? paymesh.get('/wallet') : undefined]);
-      const before = [
-        ...saved.data.map((method) => choice(method.id, cardName(method.card), `expires ${String(method.card.exp_month).padStart(2, '0')}/${method.card.exp_year}`).label),
-        ...(wallet === undefined ? [] : [choice('wallet', 'Your wallet', wallet.balances.length === 0 ? 'empty' : wallet.balances.map((b) => b.available_display).join(', ')).label]),
-      ];
-      choices.prepend(...before);
-      status.textContent = '';
-    } catch {
-      // Only the new card can be used then; the form still works.
-      status.textContent = 'Your saved cards could not be loaded: pay with a new card.';
-    }
+    // Each on its own: the wallet failing to load hides only the wallet, and the other way round.
+    const [saved, wallet] = await Promise.allSettled([paymesh.get('/payment_methods'), options.wallet ? paymesh.get('/wallet') : Promise.resolve(undefined)]);
+    const before = [
+      ...(saved.status === 'fulfilled' ? saved.value.data.map((method) => choice(method.id, cardName(method.card), `expires ${String(method.card.exp_month).padStart(2, '0')}/${method.card.exp_year}`).label) : []),
+      ...(wallet.status === 'fulfilled' && wallet.value !== undefined ? [choice('wallet', 'Your wallet', wallet.value.balances.length === 0 ? 'empty' : wallet.value.balances.map((b) => b.available_display).join(', ')).label] : []),
+    ];
+    choices.prepend(...before);
+    // The new card can always be used; the form still works.
+    status.textContent = saved.status === 'rejected' ? 'Your saved cards could not be loaded: pay with a new card.' : wallet.status === 'rejected' ? 'Your wallet could not be loaded just now.' : '';
   })();
 
   return {
