@@ -220,6 +220,9 @@ try {
   const gatewayUrl = platform.gatewayUrl;
   const paymentsUrl = `http://127.0.0.1:${platform.plan.http.payments}`;
   const paymentsDb = new pg.Pool({ connectionString: databaseUrls.payments, max: 2 });
+  // A failed run drops its databases (cleanUp) while this pool may still hold a connection: its
+  // termination must not crash the process and hide the error that ended the run.
+  paymentsDb.on('error', () => undefined);
 
   // Users, each with a token and a payers row (from user.registered) before anything is timed.
   const payers: { id: number; token: string }[] = [];
