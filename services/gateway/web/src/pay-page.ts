@@ -5,7 +5,7 @@
 // modal that confirms the payment; a decline is shown as a sentence with its reason; a success
 // shows the payment and links to its page. The test processor's cards are listed beside the form.
 import { CardError, InvalidRequestError, type Paymesh, type ResponseData } from '@paymesh/sdk';
-import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
+import { amountFields } from './amount-fields.ts';
 import { cardName } from './card-fields.ts';
 import { declineSentence } from './decline-sentence.ts';
 import { h } from './element.ts';
@@ -19,34 +19,20 @@ import { threeDSecureDialog } from './three-d-secure-dialog.ts';
 
 type Payment = ResponseData<'/payments/{id}', 'get'>;
 
-const currencyNames = new Intl.DisplayNames(undefined, { type: 'currency' });
-
 /** Which of the form's fields an API error's `param` names. */
 const fieldOfParam: Readonly<Record<string, string>> = {
   amount: 'amount', currency: 'currency', description: 'description', number: 'number', exp_month: 'expiry', exp_year: 'expiry', cvc: 'cvc',
 };
 
 export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
-  const amount = formField('pay-amount', 'Amount', h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'transaction-amount', required: true }));
-  const currencySelect = h('select', { autocomplete: 'transaction-currency' },
-    ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
-  const currency = formField('pay-currency', 'Currency', currencySelect);
+  const money = amountFields('pay');
+  const { amount, currency } = money;
   const description = formField('pay-description', 'Description (optional)', h('input', { type: 'text', maxlength: '1000', autocomplete: 'off' }));
   const source = paymentSource(paymesh, 'pay', { wallet: true, cardLegend: 'Card' });
   const { card } = source;
   const { number, expiry, cvc } = card.fields;
   const fields: Readonly<Record<string, FormField>> = { amount, currency, description, ...card.fields };
 
-  const showAmountHint = () => {
-    const code = currencySelect.value;
-    const digits = paymentCurrencies[code] ?? 2;
-    amount.hint.textContent = `In ${currencyNames.of(code) ?? code}, ${digits === 0 ? 'no decimals' : `up to ${digits} decimals`}: for example ${amountExample(code)}.`;
-  };
-  showAmountHint();
-  currencySelect.addEventListener('change', () => {
-    showAmountHint();
-    amount.setError(undefined);
-  });
 
   const pay = h('button', { type: 'submit', class: 'primary' }, 'Pay');
   const formError = h('p', { class: 'error', role: 'alert' });
@@ -101,18 +87,17 @@ export function payPage(paymesh: Paymesh, user: SignedIn): HTMLElement {
   const submit = async () => {
     clearErrors();
     result.replaceChildren();
-    const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
-    if ('error' in checkedAmount) amount.setError(checkedAmount.error);
+    const checkedAmount = money.check();
     // Every field's error is shown at once; the focus goes to the first wrong one, the amount first.
     const checkedCard = source.chosen();
-    if ('error' in checkedAmount) amount.control.focus();
-    if ('error' in checkedAmount || checkedCard === undefined) return;
+    if (checkedAmount === undefined) amount.control.focus();
+    if (checkedAmount === undefined || checkedCard === undefined) return;
     pay.disabled = true;
     pay.textContent = 'Paying…';
     try {
       const text = description.control.value.trim();
       const { payment } = await paymesh.post('/payments', {
-        body: { amount: checkedAmount.decimal, currency: currencySelect.value.toLowerCase(), user_id: user.subject, payment_method: checkedCard, ...(text === '' ? {} : { description: text }) },
+        body: { amount: checkedAmount, currency: money.currencyCode().toLowerCase(), user_id: user.subject, payment_method: checkedCard, ...(text === '' ? {} : { description: text }) },
       });
       if (payment.status === 'requires_action' && payment.next_action?.type === 'three_d_secure') {
         const step = await threeDSecureDialog(paymesh, payment, form);

@@ -3,11 +3,10 @@
 // unit, with its decimals, and a saved card or a new one as `payment_method`: payment-source.ts). A declined card's reason is shown on
 // the form; after a top-up the new balance is read again and announced.
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
-import { amountExample, checkAmount, paymentCurrencies } from './amount-entry.ts';
+import { amountFields } from './amount-fields.ts';
 import { cardName } from './card-fields.ts';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
-import { formField } from './form-field.ts';
 import { formatMoney } from './format-money.ts';
 import { paymentSource } from './payment-source.ts';
 
@@ -49,23 +48,10 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
   void loadWallet();
 
   // The top-up form.
-  const amount = formField('top-up-amount', 'Amount', h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'transaction-amount', required: true }));
-  const currencySelect = h('select', { autocomplete: 'transaction-currency' },
-    ...Object.keys(paymentCurrencies).map((code) => h('option', { value: code, selected: code === 'USD' }, `${code} · ${currencyNames.of(code) ?? code}`)));
-  const currency = formField('top-up-currency', 'Currency', currencySelect);
+  const money = amountFields('top-up');
+  const { amount, currency } = money;
   const source = paymentSource(paymesh, 'top-up', { wallet: false, cardLegend: 'Card to charge' });
   const { card } = source;
-  const showAmountHint = () => {
-    const code = currencySelect.value;
-    const digits = paymentCurrencies[code] ?? 2;
-    amount.hint.textContent = `In ${currencyNames.of(code) ?? code}, ${digits === 0 ? 'no decimals' : `up to ${digits} decimals`}: for example ${amountExample(code)}.`;
-  };
-  showAmountHint();
-  currencySelect.addEventListener('change', () => {
-    showAmountHint();
-    amount.setError(undefined);
-  });
-  amount.control.addEventListener('input', () => amount.setError(undefined));
 
   const submitButton = h('button', { type: 'submit', class: 'primary' }, 'Top up');
   const formError = h('p', { class: 'error', role: 'alert' });
@@ -85,10 +71,9 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
     card.clearErrors();
     formError.textContent = '';
     done.textContent = '';
-    const checkedAmount = checkAmount(amount.control.value, currencySelect.value);
-    if ('error' in checkedAmount) amount.setError(checkedAmount.error);
+    const checkedAmount = money.check();
     const checkedCard = source.chosen();
-    if ('error' in checkedAmount) {
+    if (checkedAmount === undefined) {
       amount.control.focus();
       return;
     }
@@ -96,7 +81,7 @@ export function walletPage(paymesh: Paymesh): HTMLElement {
     submitButton.disabled = true;
     submitButton.textContent = 'Topping up…';
     try {
-      const topUp = await paymesh.post('/wallet/top-ups', { body: { amount: checkedAmount.decimal, currency: currencySelect.value.toLowerCase(), payment_method: checkedCard } });
+      const topUp = await paymesh.post('/wallet/top-ups', { body: { amount: checkedAmount, currency: money.currencyCode().toLowerCase(), payment_method: checkedCard } });
       card.reset();
       amount.control.value = '';
       const wallet = await loadWallet();
