@@ -7,49 +7,28 @@
 // at the end); the requests go straight to the notifications service, one at a time.
 //
 //   node bench/inbox-growth.ts        BENCH_DATABASE_URL (default: .ci/run's), BENCH_REQUESTS=2000
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbedded } from '@paymesh/app/start-embedded';
-import { serviceNames, type ServiceName } from '@paymesh/app/ports';
-import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
-import { closeHttpClient, send, sendJson } from './http-client.ts';
+import { machineLine, percentile, startEmbeddedOnPostgres } from './embedded-on-postgres.ts';
+import { send } from './http-client.ts';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const requests = Number(process.env.BENCH_REQUESTS ?? 2000);
 const sizes = [10, 100_000] as const;
-const suffix = randomBytes(3).toString('hex');
-
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 async function main(): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'paymesh-bench-inbox-'));
-  const names = Object.fromEntries(serviceNames.map((name) => [name, `bench_inbox_${suffix}_${name}`])) as Record<ServiceName, string>;
-  const databaseUrls = {} as Record<ServiceName, string>;
-  for (const name of serviceNames) databaseUrls[name] = await ensureDatabase(adminUrl, names[name]);
-  const platform = await startEmbedded({
-    env: { ...process.env, LOG_LEVEL: 'error', BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, 'admin.txt'), EMAIL_OUTBOX_DIR: join(scratch, 'mail'), PORT: undefined, DATABASE_URL: undefined, NATS_URL: undefined, AUTH_ISSUER: undefined, PUBLIC_URL: undefined },
-    ports: 'random', databaseUrls, dataRoot: join(scratch, 'data'),
-  });
+  const bench = await startEmbeddedOnPostgres('bench_inbox');
+  const { platform } = bench;
   const rows: string[] = [];
   try {
     const db = platform.services.notifications.runtime.database.db;
     const notificationsUrl = `http://127.0.0.1:${platform.plan.http.notifications}`;
     const users: { size: number; id: number; token: string }[] = [];
     for (const size of sizes) {
-      const username = `inbox${suffix}${size}`;
-      const password = `bench-password-${suffix}-${size}`;
-      const signedUp = await sendJson(platform.gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } });
-      if (signedUp.status !== 202) throw new Error(`sign-up failed: ${signedUp.status}`);
-      const login = await sendJson(platform.gatewayUrl, 'POST', '/auth/login', { json: { username, password } });
-      const id = Number((await sendJson(platform.gatewayUrl, 'GET', '/users/me', { token: login.body.token })).body.id);
+      const { id, token } = await bench.signUp(`inbox${size}`);
       // As the service writes them (the triggers keep the unread count), in one statement.
       await db.execute(sql`insert into notifications (recipient_id, type, title, message, data, sent_at)
         select ${id}, 'payment.succeeded', 'Payment received', 'Payment of $12.34 received.', jsonb_build_object('payment_id', 'pay_' || g), now() - (${size} - g) * interval '1 minute'
         from generate_series(1, ${size}) g`);
-      users.push({ size, id, token: login.body.token });
+      users.push({ size, id, token });
     }
     await db.execute(sql`vacuum analyze notifications`);
     await db.execute(sql`vacuum analyze inbox_heads`);
@@ -94,13 +73,9 @@ async function main(): Promise<void> {
       rows.push(`| ${name} | ${percentile(small, 50).toFixed(2)} | ${percentile(small, 99).toFixed(2)} | ${percentile(large, 50).toFixed(2)} | ${percentile(large, 99).toFixed(2)} | ${(percentile(large, 99) / percentile(small, 99)).toFixed(2)} |`);
     }
   } finally {
-    await platform.stop();
-    closeHttpClient();
-    for (const name of serviceNames) await dropDatabase(adminUrl, names[name]);
-    rmSync(scratch, { recursive: true, force: true });
+    await bench.stop();
   }
-  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'cpu';
-  console.log(`# an inbox of 10 and of 100,000 notifications, ${requests} requests per case, one at a time, on ${cpus().length} × ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`# an inbox of 10 and of 100,000 notifications, ${requests} requests per case, one at a time, on ${machineLine()}`);
   console.log('| case | p50 @ 10 (ms) | p99 @ 10 | p50 @ 100,000 | p99 @ 100,000 | p99 ratio |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);

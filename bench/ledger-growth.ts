@@ -7,24 +7,15 @@
 // payments service.
 //
 //   node bench/ledger-growth.ts     BENCH_DATABASE_URL, BENCH_TRANSFERS=10000000, BENCH_REQUESTS=1000
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbedded } from '@paymesh/app/start-embedded';
-import { serviceNames, type ServiceName } from '@paymesh/app/ports';
-import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
+import { randomUUID } from 'node:crypto';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '@paymesh/payments/check-invariants';
-import { closeHttpClient, send, sendJson } from './http-client.ts';
+import { machineLine, percentile, startEmbeddedOnPostgres } from './embedded-on-postgres.ts';
+import { send } from './http-client.ts';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const largeSize = Number(process.env.BENCH_TRANSFERS ?? 10_000_000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
 const smallSize = 1000;
-const suffix = randomBytes(3).toString('hex');
-
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 /** Grows the ledger to `size` transfers (one statement, in slices) between the benchmark's two accounts, their totals kept right. */
 async function growLedger(db: Db, size: number): Promise<number> {
@@ -53,23 +44,13 @@ async function growLedger(db: Db, size: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'paymesh-bench-ledger-'));
-  const names = Object.fromEntries(serviceNames.map((name) => [name, `bench_ledger_${suffix}_${name}`])) as Record<ServiceName, string>;
-  const databaseUrls = {} as Record<ServiceName, string>;
-  for (const name of serviceNames) databaseUrls[name] = await ensureDatabase(adminUrl, names[name]);
-  const platform = await startEmbedded({
-    env: { ...process.env, LOG_LEVEL: 'error', BOOTSTRAP_ADMIN_PASSWORD_FILE: join(scratch, 'admin.txt'), EMAIL_OUTBOX_DIR: join(scratch, 'mail'), PORT: undefined, DATABASE_URL: undefined, NATS_URL: undefined, AUTH_ISSUER: undefined, PUBLIC_URL: undefined },
-    ports: 'random', databaseUrls, dataRoot: join(scratch, 'data'),
-  });
+  const bench = await startEmbeddedOnPostgres('bench_ledger');
+  const { platform } = bench;
   const lines: string[] = [];
   try {
     const db = platform.services.payments.runtime.database.db;
     const paymentsUrl = `http://127.0.0.1:${platform.plan.http.payments}`;
-    const username = `ledger${suffix}`;
-    const password = `bench-password-${suffix}`;
-    if ((await sendJson(platform.gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } })).status !== 202) throw new Error('sign-up failed');
-    const token = (await sendJson(platform.gatewayUrl, 'POST', '/auth/login', { json: { username, password } })).body.token as string;
-    const id = Number((await sendJson(platform.gatewayUrl, 'GET', '/users/me', { token })).body.id);
+    const { id, token } = await bench.signUp('ledger');
     const body = JSON.stringify({ amount: 12.34, user_id: id });
     const pay = async (): Promise<number> => {
       const started = performance.now();
@@ -104,13 +85,9 @@ async function main(): Promise<void> {
     lines.push(`| ${largeSize.toLocaleString('en')} (${Number(n).toLocaleString('en')} after the run) | ${percentile(large, 50).toFixed(2)} | ${percentile(large, 99).toFixed(2)} | ${loadLarge.toFixed(1)} |`);
     lines.push('', `p99 ratio: ${(percentile(large, 99) / percentile(small, 99)).toFixed(2)} (goal ≤ 1.5); the ledger's invariants hold after the run.`);
   } finally {
-    await platform.stop();
-    closeHttpClient();
-    for (const name of serviceNames) await dropDatabase(adminUrl, names[name]);
-    rmSync(scratch, { recursive: true, force: true });
+    await bench.stop();
   }
-  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'cpu';
-  console.log(`# POST /payments, one at a time, ${requests} per size, straight to the payments service, on ${cpus().length} × ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`# POST /payments, one at a time, ${requests} per size, straight to the payments service, on ${machineLine()}`);
   console.log('| transfers in the ledger | p50 (ms) | p99 (ms) | load, vacuum, analyze, checkpoint (s) |');
   console.log('|---|---|---|---|');
   for (const line of lines) console.log(line);
