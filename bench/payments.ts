@@ -220,6 +220,8 @@ try {
   const gatewayUrl = platform.gatewayUrl;
   const paymentsUrl = `http://127.0.0.1:${platform.plan.http.payments}`;
   const paymentsDb = new pg.Pool({ connectionString: databaseUrls.payments, max: 2 });
+  const notificationsDb = new pg.Pool({ connectionString: databaseUrls.notifications, max: 2 });
+  notificationsDb.on('error', () => undefined);
   // A failed run drops its databases (cleanUp) while this pool may still hold a connection: its
   // termination must not crash the process and hide the error that ended the run.
   paymentsDb.on('error', () => undefined);
@@ -247,7 +249,7 @@ try {
   }
 
   // ---- 1. POST /payments under load ---------------------------------------------------------------
-  interface LoadResult { latenciesMs: number[]; failures: Map<string, number>; wallSec: number; cpu: { name: string; cores: number }[]; connections: { state: string; connections: number }[]; eventsWritten: number; eventsPublished: number }
+  interface LoadResult { window: { from: string; to: string }; latenciesMs: number[]; failures: Map<string, number>; wallSec: number; cpu: { name: string; cores: number }[]; connections: { state: string; connections: number }[]; eventsWritten: number; eventsPublished: number }
   const outboxCounts = async () => {
     const { rows } = await paymentsDb.query<{ written: string; published: string }>('select count(*) as written, count(published_at) as published from outbox');
     return { written: Number(rows[0]!.written), published: Number(rows[0]!.published) };
@@ -258,6 +260,7 @@ try {
     const sampler = sampleConnections(databaseName('payments'));
     const outboxBefore = await outboxCounts();
     const cpuBefore = cpuSnapshot(platform);
+    const from = (await paymentsDb.query<{ now: string }>('select now()::text as now')).rows[0]!.now;
     const startedAt = performance.now();
     const endAt = startedAt + durationSec * 1000;
     await Promise.all(Array.from({ length: clients }, async (_, client) => {
@@ -281,9 +284,10 @@ try {
     }));
     const wallSec = (performance.now() - startedAt) / 1000;
     const cpu = cpuBetween(cpuBefore, cpuSnapshot(platform));
+    const to = (await paymentsDb.query<{ now: string }>('select now()::text as now')).rows[0]!.now;
     const outboxAfter = await outboxCounts();
     return {
-      latenciesMs, failures, wallSec, cpu, connections: await sampler.stop(),
+      window: { from, to }, latenciesMs, failures, wallSec, cpu, connections: await sampler.stop(),
       eventsWritten: outboxAfter.written - outboxBefore.written,
       eventsPublished: outboxAfter.published - outboxBefore.published,
     };
@@ -301,14 +305,52 @@ try {
     throw new Error('the outbox did not drain within 120 s');
   }
 
-  const runs: { label: string; result: LoadResult; outbox: { backlog: number; drainSec: number } }[] = [];
+  /**
+   * Each payment that succeeded in `window` has exactly one inbox notification (payment.succeeded),
+   * waited for at most 120 s after the load: the time from the payment's transaction to its
+   * notification's (both the database's now(), one clock), and how long the last took to arrive.
+   * Fails loudly on a payment with none or with two.
+   */
+  async function inboxFollowed(window: { from: string; to: string }): Promise<{ lagsMs: number[]; caughtUpSec: number }> {
+    const { rows: paid } = await paymentsDb.query<{ id: string; at: number }>(
+      `select id, extract(epoch from created_at) * 1000 as at from payments where status = 'succeeded' and created_at >= $1 and created_at <= $2`, [window.from, window.to]);
+    const ids = paid.map((p) => p.id);
+    const startedAt = performance.now();
+    let notified: { payment_id: string; n: string; at: number }[] = [];
+    for (let attempt = 0; attempt < 1200; attempt++) {
+      ({ rows: notified } = await notificationsDb.query<{ payment_id: string; n: string; at: number }>(
+        `select data->>'payment_id' as payment_id, count(*) as n, extract(epoch from min(sent_at)) * 1000 as at from notifications
+         where type = 'payment.succeeded' and data->>'payment_id' = any($1) group by 1`, [ids]));
+      if (notified.length === ids.length) break;
+      await sleep(100);
+    }
+    const caughtUpSec = (performance.now() - startedAt) / 1000;
+    const twice = notified.filter((n) => Number(n.n) !== 1);
+    if (twice.length > 0) throw new Error(`${twice.length} payments have more than one notification, e.g. ${twice[0]!.payment_id}`);
+    if (notified.length !== ids.length) throw new Error(`${ids.length - notified.length} of ${ids.length} succeeded payments have no notification 120 s after the load`);
+    const at = new Map(notified.map((n) => [n.payment_id, Number(n.at)]));
+    return { lagsMs: paid.map((p) => at.get(p.id)! - Number(p.at)), caughtUpSec };
+  }
+
+  const runs: { label: string; result: LoadResult; outbox: { backlog: number; drainSec: number }; inbox: { lagsMs: number[]; caughtUpSec: number } }[] = [];
   const targets: [string, string][] = [['straight to the payments service', paymentsUrl]];
   if (viaGateway) targets.push(['through the gateway', gatewayUrl]);
   for (const [label, base] of targets) {
     await paymentLoad(base, warmupSeconds); // JIT, pools, caches
     await outboxDrained();
     const result = await paymentLoad(base, seconds);
-    runs.push({ label, result, outbox: await outboxDrained() });
+    const outbox = await outboxDrained();
+    runs.push({ label, result, outbox, inbox: await inboxFollowed(result.window) });
+  }
+  // Every succeeded payment of the run, warm-ups included, has exactly one notification.
+  {
+    const { rows: paid } = await paymentsDb.query<{ id: string }>(`select id from payments where status = 'succeeded'`);
+    const { rows: notified } = await notificationsDb.query<{ payment_id: string; n: string }>(
+      `select data->>'payment_id' as payment_id, count(*) as n from notifications where type = 'payment.succeeded' group by 1`);
+    const once = new Set(notified.filter((n) => Number(n.n) === 1).map((n) => n.payment_id));
+    const paidIds = new Set(paid.map((p) => p.id));
+    const wrong = paid.filter((p) => !once.has(p.id)).length + notified.filter((n) => !paidIds.has(n.payment_id)).length;
+    if (wrong > 0 || once.size !== paid.length) throw new Error(`${wrong} succeeded payments without exactly one notification (or notifications of no such payment)`);
   }
   const { rows: [counted] } = await paymentsDb.query<{ payments: string; keys: string }>(
     `select (select count(*) from payments) as payments, (select count(*) from idempotency_keys where state = 'done') as keys`);
@@ -508,6 +550,7 @@ try {
   }
   await paymentsDatabase.close();
   await paymentsDb.end();
+  await notificationsDb.end();
 
   // ---- report -------------------------------------------------------------------------------------
   const gib = Math.round(totalmem() / 2 ** 30);
@@ -527,7 +570,8 @@ try {
   out();
   out(`Service ÷ pgbench: ${(throughput(direct) / floor.tps).toFixed(2)} straight to the service${viaGateway ? `, ${(throughput(runs[1]!.result) / floor.tps).toFixed(2)} through the gateway` : ''} (goal ≥ 0.5); service p99 ${ms(percentile(direct.latenciesMs, 99))} ms (goal ≤ 25 ms).`);
   out(`Outbox relay: ${runs.map((r) => `${(r.result.eventsWritten / r.result.wallSec).toFixed(0)} events/s written and ${(r.result.eventsPublished / r.result.wallSec).toFixed(0)}/s published during the load ${r.label}, ${r.outbox.backlog} waiting when it stopped (published in the next ${r.outbox.drainSec.toFixed(1)} s)`).join('; ')}.`);
-  out(`Ledger invariants hold; ${counted!.payments} payments and ${counted!.keys} stored idempotent responses in the service's database.`);
+  out(`Ledger invariants hold; ${counted!.payments} payments and ${counted!.keys} stored idempotent responses in the service's database; every succeeded payment has exactly one inbox notification.`);
+  out(`Event → inbox (a succeeded payment's transaction to its payment.succeeded notification's, the database's clock; goal p99 ≤ 1 s): ${runs.map((r) => `${r.label}: p50 ${ms(percentile(r.inbox.lagsMs, 50))} ms, p99 ${ms(percentile(r.inbox.lagsMs, 99))} ms, max ${ms(Math.max(...r.inbox.lagsMs))} ms (${r.inbox.lagsMs.length} payments; all there ${r.inbox.caughtUpSec.toFixed(1)} s after the relay had published the last event)`).join('; ')}.`);
   out();
   out('Where the CPU went during each measured load, in cores (from /proc):');
   out();

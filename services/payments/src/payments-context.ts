@@ -1,5 +1,6 @@
 // What the payments routes, consumers and jobs share; service.ts builds it once (its `context`).
 import type { ConfigOf } from '@paymesh/platform/config';
+import type { CommitGroup } from '@paymesh/platform/db/commit-group';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { paymentsConfigSpec } from './config.ts';
@@ -14,6 +15,8 @@ export interface PaymentsContext {
   readonly runtime: Runtime;
   readonly db: Db;
   readonly config: ConfigOf<typeof paymentsConfigSpec>;
+  /** New payments' transactions, committed in groups (PAYMENTS_COMMIT_GROUP, ADR 30). */
+  readonly paymentCommits: CommitGroup;
   readonly ledger: Ledger;
   readonly processor: CardProcessor;
   readonly payers: Payers;

@@ -1,6 +1,7 @@
 // The payments service: the payment lifecycle, refunds, saved cards and wallets over a
 // double-entry ledger with two-phase transfers.
 import { resolve } from 'node:path';
+import { commitGroup } from '@paymesh/platform/db/commit-group';
 import { ClientCredentialsTokenSource, ServiceClient } from '@paymesh/platform/service-client';
 import { defineService } from '@paymesh/platform/service-declaration';
 import { serviceAudience } from '@paymesh/platform/service-config';
@@ -58,6 +59,8 @@ export const paymentsService = defineService({
       runtime,
       db,
       config,
+      // One payment per transaction, when so configured, runs as before: concurrently, no group.
+      paymentCommits: config.commitGroup > 1 ? commitGroup(db, { maxSize: config.commitGroup, savepoints: false }) : { run: (work) => db.transaction(work) },
       ledger: new Ledger(),
       processor: createCardProcessor(config.cardProcessor),
       payers: new Payers(runtime, users),

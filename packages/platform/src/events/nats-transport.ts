@@ -211,7 +211,7 @@ export class NatsTransport implements EventTransport {
     };
     const done = (async () => {
       // The messages buffered are handed to the handler together, in order, without waiting for
-      // the one before to finish: a consumer commits them as a group (commit-group.ts). An ordered
+      // the one before to finish: a consumer commits them as a group (db/commit-group.ts). An ordered
       // (broadcast) consumer has no acks to wait for: one at a time, as it always was.
       const inFlight = new Set<Promise<void>>();
       const limit = explicitAck ? bufferedMessages : 1;

@@ -45,7 +45,7 @@ export function afterCommit(effect: () => void): void {
 
 /**
  * Runs `work`, a savepoint's body: if it throws (the savepoint rolls back), what it queued with
- * afterCommit is dropped, since its change will never commit (commit-group.ts).
+ * afterCommit is dropped, since its change will never commit (db/commit-group.ts).
  */
 export async function discardingAfterCommitsOnFailure<T>(work: () => Promise<T>): Promise<T> {
   const writes = scope.getStore();

@@ -5,6 +5,7 @@
 // (the dead-letter state): visible through the API and the metrics, and redeliverable by hand.
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
+import { commitGroup, type CommitGroup } from '@paymesh/platform/db/commit-group';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { detachedFromTrace, inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
 import { isErased } from '../messages/erased-recipients.ts';
@@ -32,6 +33,8 @@ export class DeliveryWorker {
   readonly #o: DeliveryWorkerOptions;
   readonly #leaseMs: number;
   readonly #deadlineMs: number;
+  /** Attempts that end together are recorded in one transaction (ADR 30). */
+  readonly #records: CommitGroup;
   #inFlight = new Set<Promise<void>>();
   #filling: Promise<void> | undefined;
   #again = false;
@@ -44,6 +47,7 @@ export class DeliveryWorker {
     // Long enough that a live attempt always finishes (or times out) before anyone takes it over.
     this.#leaseMs = options.attemptTimeoutMs * 3 + 30_000;
     this.#deadlineMs = options.attemptTimeoutMs * 2 + 15_000;
+    this.#records = commitGroup(options.db, { maxSize: Math.max(1, options.concurrency), savepoints: false });
   }
 
   /** Claims what is due now, awaited (not the attempts it starts): the kit's periodic pass (service.ts's jobs). */
@@ -162,7 +166,8 @@ export class DeliveryWorker {
     let response = result.response === undefined ? null : storableText(result.response.slice(0, 1024));
     const secret = notificationType(delivery.type).secret;
     const erase = secret ? sql`null` : sql`payload`;
-    await this.#o.db.transaction(async (tx) => {
+    // A group that fails is recorded again attempt by attempt: the latency is observed once, after the commit.
+    const seconds = await this.#records.run(async (tx): Promise<number | undefined> => {
       // An attempt that ends after its recipient was erased is logged without the far end's words
       // (an SMTP server quotes the address).
       if (await isErased(tx, delivery.recipient_id)) [error, response] = [null, null];
@@ -174,15 +179,14 @@ export class DeliveryWorker {
         const [row] = await queryRows<{ seconds: number }>(tx, sql`
           update deliveries set status = 'delivered', delivered_at = now(), last_error = null, payload = ${erase}, manual = false
           where ${current} returning extract(epoch from now() - created_at)::float8 as seconds`);
-        if (row !== undefined) metrics.latency.observe({ channel: delivery.channel }, row.seconds);
-        return;
+        return row?.seconds;
       }
       const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !delivery.manual
         ? Math.max(retryDelaysMs[delivery.attempts - 1]!, Math.min(outcome.retryAfterMs ?? 0, maxRetryAfterMs))
         : undefined;
       if (delayMs !== undefined) {
         await tx.execute(sql`update deliveries set next_attempt_at = now() + ${`${delayMs} milliseconds`}::interval, last_error = ${error} where ${current}`);
-        return;
+        return undefined;
       }
       const status = outcome.kind === 'canceled' ? 'canceled' : 'dead';
       await tx.execute(sql`update deliveries set status = ${status}, last_error = ${error}, payload = ${erase}, manual = false where ${current}`);
@@ -191,7 +195,9 @@ export class DeliveryWorker {
         await tx.execute(sql`delete from devices where id = ${delivery.target_id}`);
         this.#o.logger.info({ device: delivery.target_id }, 'push provider reported an invalid token: device removed');
       }
+      return undefined;
     });
+    if (seconds !== undefined) metrics.latency.observe({ channel: delivery.channel }, seconds);
   }
 }
 

@@ -69,23 +69,41 @@ export class Ledger {
     if (input.debit.currency !== input.currency || input.credit.currency !== input.currency) throw new Error('a transfer stays within one currency');
     const debitId = await this.accountId(tx, input.debit);
     const creditId = await this.accountId(tx, input.credit);
-    const locked = await this.#lock(tx, debitId, creditId);
-    const debit = locked.get(debitId)!;
-    if (debit.currency.trim() !== input.currency || locked.get(creditId)!.currency.trim() !== input.currency) throw new Error('account currency differs from the transfer');
-    if (debit.no_overdraft && BigInt(debit.debits_posted) + BigInt(debit.debits_pending) + input.amountMinor > BigInt(debit.credits_posted)) {
-      throw new LedgerError('exceeds_credits');
-    }
     const id = input.id ?? randomUUID();
     const amount = input.amountMinor.toString();
     const pending = input.pending === true;
-    await tx.execute(sql`update ledger_accounts set
-        debits_posted = debits_posted + case when ${!pending} and id = ${debitId} then ${amount}::bigint else 0 end,
-        debits_pending = debits_pending + case when ${pending} and id = ${debitId} then ${amount}::bigint else 0 end,
-        credits_posted = credits_posted + case when ${!pending} and id = ${creditId} then ${amount}::bigint else 0 end,
-        credits_pending = credits_pending + case when ${pending} and id = ${creditId} then ${amount}::bigint else 0 end
-      where id in (${debitId}, ${creditId})`);
-    await tx.execute(sql`insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
-      values (${id}, ${debitId}, ${creditId}, ${amount}::bigint, ${input.currency}, ${input.paymentId ?? null}, ${input.kind}, ${pending ? 'pending' : 'single'}, ${input.reference ?? null})`);
+    // One round trip (a payment's hot path, ADR 30): both accounts locked in id order (concurrent
+    // transfers on the same pair cannot deadlock), checked, and only if the check passed their
+    // totals moved and the transfer recorded. A lock that waited sees the latest totals (READ
+    // COMMITTED re-reads a row it had to wait for), and so does the update.
+    const [verdict] = await queryRows<{ accounts: number; currency_ok: boolean; within_credits: boolean }>(tx, sql`
+      with locked as (
+        select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
+        where id in (${debitId}, ${creditId}) order by id for update
+      ), verdict as (
+        select count(*)::int as accounts,
+          coalesce(bool_and(trim(currency) = ${input.currency}), false) as currency_ok,
+          coalesce(bool_and(id <> ${debitId} or not no_overdraft or debits_posted + debits_pending + ${amount}::bigint <= credits_posted), false) as within_credits
+        from locked
+      ), passed as (
+        select accounts = 2 and currency_ok and within_credits as ok from verdict
+      ), moved as (
+        update ledger_accounts set
+          debits_posted = debits_posted + case when ${!pending} and id = ${debitId} then ${amount}::bigint else 0 end,
+          debits_pending = debits_pending + case when ${pending} and id = ${debitId} then ${amount}::bigint else 0 end,
+          credits_posted = credits_posted + case when ${!pending} and id = ${creditId} then ${amount}::bigint else 0 end,
+          credits_pending = credits_pending + case when ${pending} and id = ${creditId} then ${amount}::bigint else 0 end
+        where id in (${debitId}, ${creditId}) and (select ok from passed)
+        returning id
+      ), recorded as (
+        insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
+        select ${id}, ${debitId}, ${creditId}, ${amount}::bigint, ${input.currency}, ${input.paymentId ?? null}, ${input.kind}, ${pending ? 'pending' : 'single'}, ${input.reference ?? null}
+        where (select ok from passed)
+        returning id
+      )
+      select accounts, currency_ok, within_credits, (select count(*) from moved) as moved, (select count(*) from recorded) as recorded from verdict`);
+    if (verdict!.accounts !== 2 || !verdict!.currency_ok) throw new Error('account currency differs from the transfer');
+    if (!verdict!.within_credits) throw new LedgerError('exceeds_credits');
     return id;
   }
 

@@ -2,7 +2,8 @@
 // default) or only created. For a card, the attempt is recorded and the processor asked before the
 // transaction; the payment row, its payment method, its ledger transfer, its events and the
 // idempotent response are then written in one transaction that also forgets the attempt, so none
-// exists without the others. A retry of a request that died resumes its attempt (and payment id).
+// exists without the others: a savepoint of a group's transaction, with the payments arriving
+// meanwhile (ADR 30), its failure rolling back only its own writes. A retry of a request that died resumes its attempt (and payment id).
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { PaymentCreated } from '../events.ts';
 import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
@@ -46,7 +47,7 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
   let outcome: Outcome;
   try {
     if (attempt !== undefined) answer = await attemptCard(ctx, attempt);
-    ({ row, outcome } = await ctx.db.transaction(async (tx) => {
+    ({ row, outcome } = await ctx.paymentCommits.run(async (tx) => {
       if (card !== undefined) await insertPaymentMethod(tx, card);
       let fields: AttemptFields;
       let post: ((tx: Db, ledger: Ledger) => Promise<void>) | undefined;
@@ -60,7 +61,7 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
       const outcome = render(row);
       await store(tx, outcome);
       if (attempt !== undefined) await finishAttempt(tx, attempt);
-      // Last: the shared ledger accounts stay locked only from here to the commit.
+      // Last: the shared ledger accounts stay locked only from here to the commit (the group's).
       await post?.(tx, ctx.ledger);
       return { row, outcome };
     }));
