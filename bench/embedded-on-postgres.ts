@@ -31,15 +31,7 @@ export async function startEmbeddedOnPostgres(prefix: string): Promise<BenchPlat
   });
   return {
     platform,
-    async signUp(name) {
-      const username = `${name}${suffix}`;
-      const password = `bench-password-${suffix}-${name}`;
-      const signedUp = await sendJson(platform.gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } });
-      if (signedUp.status !== 202) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
-      const token = (await sendJson(platform.gatewayUrl, 'POST', '/auth/login', { json: { username, password } })).body.token as string;
-      const id = Number((await sendJson(platform.gatewayUrl, 'GET', '/users/me', { token })).body.id);
-      return { id, token };
-    },
+    signUp: (name) => signUp(platform.gatewayUrl, `${name}${suffix}`),
     async stop() {
       await platform.stop();
       closeHttpClient();
@@ -47,6 +39,18 @@ export async function startEmbeddedOnPostgres(prefix: string): Promise<BenchPlat
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** A user signed up and logged in through the gateway at `gatewayUrl`. */
+export async function signUp(gatewayUrl: string, username: string): Promise<{ id: number; token: string }> {
+  const password = `bench-password-${username}`;
+  const signedUp = await sendJson(gatewayUrl, 'POST', '/users', { json: { username, email: `${username}@example.com`, password } });
+  if (signedUp.status !== 202) throw new Error(`sign-up failed: ${signedUp.status} ${JSON.stringify(signedUp.body)}`);
+  const login = await sendJson(gatewayUrl, 'POST', '/auth/login', { json: { username, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  const token = login.body.token as string;
+  const id = Number((await sendJson(gatewayUrl, 'GET', '/users/me', { token })).body.id);
+  return { id, token };
 }
 
 /** The `p`th percentile of `values` (nearest rank). */
