@@ -25,8 +25,11 @@ export interface DistributedPlatform {
   readonly gatewayUrl: string;
   readonly plan: PortPlan;
   readonly processes: Record<ServiceName | 'gateway', ChildProcess>;
-  /** Starts one process again with the environment it had (after it exited), once it is ready. */
-  restart(name: ServiceName | 'gateway', readyTimeoutMs?: number): Promise<void>;
+  /**
+   * Starts one process again (after it exited) with the environment it had, plus `env` when given
+   * (a benchmark comparing a setting), once it is ready.
+   */
+  restart(name: ServiceName | 'gateway', readyTimeoutMs?: number, env?: Record<string, string | undefined>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,10 +75,10 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     await stop();
     throw error;
   }
-  const restart = async (name: ServiceName | 'gateway', readyTimeoutMs = 60_000) => {
+  const restart = async (name: ServiceName | 'gateway', readyTimeoutMs = 60_000, env: Record<string, string | undefined> = {}) => {
     const previous = processes[name];
     if (previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is still running`);
-    const child = launch(name, envs[name]);
+    const child = launch(name, { ...envs[name], ...env });
     const port = name === 'gateway' ? plan.gateway : plan.http[name];
     await waitReady(`http://127.0.0.1:${port}/readyz`, child, Date.now() + readyTimeoutMs);
   };

@@ -10,6 +10,11 @@
 -- looks none up here. Read again off log_statement = 'all' on 2026-12-07 (the idempotency leases
 -- and processor attempts had made the earlier script abort).
 --
+-- This is issue 18's reference and stays as it is: one payment's SQL as the service ran it when the
+-- issue was filed, a transaction per payment. Since ADR 30 the service sends the same writes, but a
+-- payment's transaction is part of a group's (several payments, one begin and one commit), and the
+-- ledger transfer (the locking select, the update and the insert below) is one statement.
+--
 -- pgbench -M extended sends every :variable as a bound parameter, as node-postgres does. Ids the
 -- service makes in JavaScript are made from a random number here, the uuids of the transfer and
 -- of the events by gen_random_uuid(). bench/payments.ts gives, with -D, values taken from a

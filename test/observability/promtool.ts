@@ -19,9 +19,13 @@ export interface PromtoolRun {
   readonly output: string;
 }
 
-/** Runs promtool with a bounded time; `input` goes to its stdin (`check metrics` reads it there). */
+/**
+ * Runs promtool with a bounded time; `input` goes to its stdin (`check metrics` reads it there).
+ * `test rules` takes ~8 s of CPU on a quiet two-core machine and over 30 s beside the suite's other
+ * lanes (a CI run timed out at 30 s): the bound only stops a hung promtool.
+ */
 export function promtool(args: readonly string[], options: { input?: string; cwd?: string } = {}): PromtoolRun {
-  const run = spawnSync(promtoolPath, args, { input: options.input, cwd: options.cwd, encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(promtoolPath, args, { input: options.input, cwd: options.cwd, encoding: 'utf8', timeout: 180_000 });
   if (run.error !== undefined) throw run.error;
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }

@@ -79,6 +79,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     dataDir: config.dataDir,
     migrations: migrationSets(service, options.migrationsDir),
     logger,
+    preparedStatements: config.databasePreparedStatements,
   }), { logger, deadline, retryable: isDatabaseUnavailable });
   // The relay is built on `database` below; its kick is looked up when a transaction commits.
   const database = kickingRelayAfterCommit(opened, () => relay.kick(), { service, publishes: options.publishes === undefined ? undefined : new Set(options.publishes) }, logger);

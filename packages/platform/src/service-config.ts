@@ -1,6 +1,6 @@
 // Configuration keys every service shares. Each service adds its own beside these.
 import { resolve } from 'node:path';
-import { addressList, duration, int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
+import { addressList, bool, duration, int, oneOf, optionalStr, optionalUrl, str, url, type ConfigSpec } from './config.ts';
 import { devSecret, existingDevSecret, varDir } from './dev-secrets.ts';
 
 export const servicePorts = { gateway: 8080, auth: 3001, users: 3002, payments: 3003, notifications: 3004 } as const;
@@ -27,6 +27,7 @@ export function serviceConfigSpec(service: Exclude<ServiceName, 'gateway'>) {
     httpPort: int('HTTP_PORT', 'Port of the service API.', { default: servicePorts[service], min: 0, max: 65535 }),
     metricsPort: int('METRICS_PORT', 'Port of the Prometheus /metrics endpoint (never routed by the gateway).', { default: metricsPorts[service], min: 0, max: 65535 }),
     databaseUrl: optionalUrl('DATABASE_URL', "PostgreSQL URL of this service's own database; unset means embedded PGlite."),
+    databasePreparedStatements: bool('DATABASE_PREPARED_STATEMENTS', 'On PostgreSQL, send each statement with parameters as a named (prepared) statement, parsed once per connection (ADR 30). Turn off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).', { default: true }),
     dataDir: str('DATA_DIR', 'PGlite data folder when DATABASE_URL is unset and the service runs on its own (`memory://` keeps nothing). `npm start` keeps every service in its one cluster under PAYMESH_DATA_ROOT instead.', { default: resolve(varDir, 'data', service), shownDefault: '`var/data/<service>`' }),
     natsUrl: optionalUrl('NATS_URL', 'NATS server with JetStream; unset means the in-process event transport (embedded mode only).'),
     natsStream: str('NATS_STREAM', 'JetStream stream name; its lower-case form prefixes every subject.', { default: 'PAYMESH' }),

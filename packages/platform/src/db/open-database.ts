@@ -7,6 +7,7 @@ import { drizzlePg, drizzlePglite, PGlite, pgliteTypes as types, sql, type SQL }
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.ts';
 import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migrations.ts';
+import { preparingStatements, StatementNames } from './prepared-statements.ts';
 import { pgliteModules, readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
 import { pgliteSettings } from './pglite-settings.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
@@ -49,13 +50,15 @@ export interface OpenDatabaseOptions {
   readonly migrations: readonly { readonly scope: string; readonly dir: string }[];
   readonly logger: Logger;
   readonly poolSize?: number;
+  /** PostgreSQL: statements with parameters sent by name, parsed once per connection (prepared-statements.ts); on unless false. */
+  readonly preparedStatements?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const inMemory = options.url === undefined && options.dataDir.startsWith('memory://');
   const key = inMemory ? await snapshotKey(pgliteSettings, options.migrations) : undefined;
   const snapshot = key === undefined ? undefined : await readSnapshot(key);
-  const database = options.url === undefined ? await openPglite(options.dataDir, snapshot) : openPostgres(options.url, options.poolSize ?? 10, options.logger);
+  const database = options.url === undefined ? await openPglite(options.dataDir, snapshot) : openPostgres(options.url, options.poolSize ?? 10, options.logger, options.preparedStatements ?? true);
   // A snapshot is the migrated database of exactly these migration files (its key hashes them):
   // there is nothing to check or apply.
   if (snapshot !== undefined) return database;
@@ -126,14 +129,19 @@ export async function dumpPglite(client: PGlite): Promise<Blob> {
   return new Blob([trimSnapshot(tar, others)]);
 }
 
-function openPostgres(url: string, poolSize: number, logger: Logger): Database {
+function openPostgres(url: string, poolSize: number, logger: Logger, preparedStatements: boolean): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   const watch = new ReachabilityWatch(() => pool.query('select 1').then(() => undefined), logger);
   // A client losing its connection emits 'error'. The pool listens only while the client is idle;
   // one checked out (inside a transaction, between two queries) would crash the process with an
   // unhandled 'error' event. So every client gets its own listener, for its whole life: the query
   // in flight fails by itself, the pool drops the broken client, and the next query reconnects.
-  pool.on('connect', (client) => client.on('error', (error) => watch.lost(error)));
+  // At most 500 texts get a name: so many prepared statements per connection at most.
+  const names = preparedStatements ? new StatementNames(500) : undefined;
+  pool.on('connect', (client) => {
+    client.on('error', (error) => watch.lost(error));
+    if (names !== undefined) preparingStatements(client, names);
+  });
   pool.on('error', (error) => watch.lost(error));
   // A refused or timed-out connect fails the query that asked for it; it also tells the watch.
   const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, ...rest: unknown[]) => void) => unknown;
