@@ -1,0 +1,70 @@
+// New payments that arrive together commit in one transaction (ADR 30, PAYMENTS_COMMIT_GROUP):
+// each is still recorded once, with its own response, transfer and events, declines included; a
+// replay of any of them answers what it answered; and the ledger holds.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { backends, suitePlatform } from '@paymesh/app/testing';
+import { queryRows, sql } from '@paymesh/platform/db/open-database';
+import { assertInvariantsOverScenarios } from './assert-ledger-invariants.ts';
+
+for (const backend of backends()) {
+  describe(`payments committed in groups (${backend})`, () => {
+    const suite = suitePlatform(backend, { db: 'payments', users: ['alice', 'bob'] });
+
+    const post = async (token: string, body: string, key: string) => {
+      const response = await fetch(`${suite.platform.gatewayUrl}/payments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body,
+        signal: AbortSignal.timeout(20_000),
+      });
+      return { status: response.status, text: await response.text() };
+    };
+
+    test('40 payments sent at once, some declined: each recorded once with its own answer, transfer and events, in fewer transactions than payments on PostgreSQL', async () => {
+      const requests = Array.from({ length: 40 }, (_, i) => {
+        const payer = i % 2 === 0 ? suite.alice : suite.bob;
+        const declined = i % 10 === 3;
+        const body = JSON.stringify({ amount: (100 + i) / 100, user_id: payer.id, ...(declined ? { payment_method: 'pm_card_visa_chargeDeclined' } : {}) });
+        return { payer, declined, body, minor: 100 + i, key: randomUUID() };
+      });
+      const answers = await Promise.all(requests.map((r) => post(r.payer.token, r.body, r.key)));
+      assert.deepEqual(answers.map((a) => a.status), requests.map((r) => (r.declined ? 402 : 200)));
+
+      const succeeded = answers.filter((a) => a.status === 200).map((a) => JSON.parse(a.text).payment as { id: string; user_id: number; amount: number; status: string });
+      assert.equal(new Set(succeeded.map((p) => p.id)).size, succeeded.length, 'every answer names its own payment');
+      requests.filter((r) => !r.declined).forEach((r, i) => {
+        assert.equal(succeeded[i]!.user_id, r.payer.id);
+        assert.equal(succeeded[i]!.amount, r.minor, 'its own amount, in minor units');
+        assert.equal(succeeded[i]!.status, 'succeeded');
+      });
+
+      const ids = succeeded.map((p) => p.id);
+      const rows = await queryRows<{ id: string; tx: string; transfers: number; events: number }>(suite.db, sql`
+        select p.id, p.xmin::text as tx,
+          (select count(*) from ledger_transfers t where t.payment_id = p.id)::int as transfers,
+          (select count(*) from outbox o where o.payload->>'payment_id' = p.id)::int as events
+        from payments p where p.id in ${ids}`);
+      assert.equal(rows.length, ids.length);
+      for (const row of rows) {
+        assert.equal(row.transfers, 1, `${row.id}: one transfer`);
+        assert.equal(row.events, 2, `${row.id}: payment.created and payment.succeeded`);
+      }
+      // On PGlite every statement of every request queues on its one connection, so payments reach
+      // the group one at a time and each commits alone: grouping is PostgreSQL's (ADR 30).
+      const transactions = new Set(rows.map((r) => r.tx)).size;
+      if (backend === 'postgres') assert.ok(transactions < rows.length, `${rows.length} payments committed in ${transactions} transactions`);
+
+      // Each key answers again what it answered, declines too.
+      const replays = await Promise.all(requests.map((r) => post(r.payer.token, r.body, r.key)));
+      assert.deepEqual(replays.map((a) => a.text), answers.map((a) => a.text));
+      const [count] = await queryRows<{ n: number }>(suite.db, sql`select count(*)::int as n from payments where id in ${ids}`);
+      assert.equal(count!.n, ids.length);
+    });
+
+    test('the ledger invariants hold after the groups above', async () => {
+      await assertInvariantsOverScenarios(suite.db);
+    });
+  });
+}
