@@ -15,7 +15,6 @@ import { consume } from '../src/events/consume.ts';
 import { consumeEvents } from '../src/events/consume-events.ts';
 import { defineEvent } from '../src/events/define-event.ts';
 import { enqueue } from '../src/events/enqueue.ts';
-import { afterCommit, discardingAfterCommitsOnFailure, recordingEnqueues, type OutboxWrites } from '../src/events/outbox-scope.ts';
 import { newEvent, type EventEnvelope, type EventHandler, type EventTransport, type Subscription } from '../src/events/event.ts';
 import { InProcessTransport } from '../src/events/in-process-transport.ts';
 import { OutboxRelay } from '../src/events/outbox-relay.ts';
@@ -83,21 +82,6 @@ interface OutboxRow {
   attempts: number;
   last_error: string | null;
 }
-
-test('what a savepoint that rolled back queued with afterCommit never runs; what its neighbours queued does', async () => {
-  const ran: string[] = [];
-  const writes: OutboxWrites = { enqueued: false, publishes: undefined, service: 'test', committed: [] };
-  await recordingEnqueues(writes, async () => {
-    afterCommit(() => ran.push('before'));
-    await assert.rejects(discardingAfterCommitsOnFailure(async () => {
-      afterCommit(() => ran.push('rolled back'));
-      throw new Error('the savepoint rolls back (injected)');
-    }));
-    await discardingAfterCommitsOnFailure(async () => afterCommit(() => ran.push('committed')));
-  });
-  for (const effect of writes.committed) effect();
-  assert.deepEqual(ran, ['before', 'committed']);
-});
 
 /**
  * A transport that hands events over as the NATS one does with the messages it holds: the test

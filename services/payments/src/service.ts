@@ -60,7 +60,7 @@ export const paymentsService = defineService({
       db,
       config,
       // One payment per transaction, when so configured, runs as before: concurrently, no group.
-      paymentCommits: config.commitGroup > 1 ? commitGroup(db, { maxSize: config.commitGroup, savepoints: false }) : { run: (work) => db.transaction(work) },
+      paymentCommits: config.commitGroup > 1 ? commitGroup(db, { maxSize: config.commitGroup }) : { run: (work) => db.transaction(work) },
       ledger: new Ledger(),
       processor: createCardProcessor(config.cardProcessor),
       payers: new Payers(runtime, users),

@@ -36,7 +36,7 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
   return Promise.all(consumers.map(({ contract, handle, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
     // The events a transport hands over together (NATS: the messages buffered) commit together.
-    const group = commitGroup(db, { maxSize: options.maxGroupSize ?? 64, savepoints: false });
+    const group = commitGroup(db, { maxSize: options.maxGroupSize ?? 64 });
     return transport.consume(consumer, contract.subject, (received) => {
       const context = { requestId: received.requestId ?? received.id };
       return requestContext.run(context, () => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {

@@ -42,18 +42,3 @@ export function afterCommit(effect: () => void): void {
   if (writes === undefined) throw new Error('afterCommit called outside a transaction of the service database (runtime.database.db.transaction)');
   writes.committed.push(effect);
 }
-
-/**
- * Runs `work`, a savepoint's body: if it throws (the savepoint rolls back), what it queued with
- * afterCommit is dropped, since its change will never commit (db/commit-group.ts).
- */
-export async function discardingAfterCommitsOnFailure<T>(work: () => Promise<T>): Promise<T> {
-  const writes = scope.getStore();
-  const mark = writes?.committed.length ?? 0;
-  try {
-    return await work();
-  } catch (error) {
-    if (writes !== undefined) writes.committed.length = mark;
-    throw error;
-  }
-}

@@ -47,7 +47,7 @@ export class DeliveryWorker {
     // Long enough that a live attempt always finishes (or times out) before anyone takes it over.
     this.#leaseMs = options.attemptTimeoutMs * 3 + 30_000;
     this.#deadlineMs = options.attemptTimeoutMs * 2 + 15_000;
-    this.#records = commitGroup(options.db, { maxSize: Math.max(1, options.concurrency), savepoints: false });
+    this.#records = commitGroup(options.db, { maxSize: Math.max(1, options.concurrency) });
   }
 
   /** Claims what is due now, awaited (not the attempts it starts): the kit's periodic pass (service.ts's jobs). */
