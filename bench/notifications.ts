@@ -30,6 +30,7 @@ import { currentRequestId } from '@paymesh/platform/request-context';
 import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
 import { SseStream } from './sse-stream.ts';
+import { machineBusyTicks, procTicks, ticksPerSecond } from './proc-cpu.ts';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const natsUrl = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -60,23 +61,11 @@ const ms = (x: number) => (Number.isNaN(x) ? '–' : Math.abs(x) < 10 ? x.toFixe
 const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
 
 
-// CPU from /proc, in clock ticks (USER_HZ, 100 on Linux): the machine's, and by process group.
-const ticksPerSecond = 100;
-function procTicks(pid: number | string): { comm: string; self: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), self: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
+// CPU by process group (proc-cpu.ts).
 type CpuSnapshot = { at: number; busy: number; groups: Record<string, number> };
 const groupNames = ['this process', 'service processes', 'PostgreSQL', 'NATS server'] as const;
 function cpuSnapshot(children: readonly (number | undefined)[]): CpuSnapshot {
-  const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const busy = values.slice(0, 8).reduce((a, b) => a + b, 0) - values[3]! - values[4]!;
+  const busy = machineBusyTicks();
   const groups: Record<string, number> = Object.fromEntries(groupNames.map((g) => [g, 0]));
   groups['this process'] = procTicks('self')!.self;
   const ours = new Set(children.filter((pid): pid is number => pid !== undefined));

@@ -29,6 +29,7 @@ import { createLogger } from '@paymesh/platform/logger';
 import { createPglite, openDatabase } from '@paymesh/platform/db/open-database';
 import { closeHttpClient, send } from './http-client.ts';
 import { machineLine, percentile, signUp } from './embedded-on-postgres.ts';
+import { machineBusyTicks, procTicks, ticksPerSecond } from './proc-cpu.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -40,17 +41,8 @@ const maxIterations = 10_000_000; // with the deadline, bounds every timed loop
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
 
-// CPU from /proc in clock ticks (USER_HZ, 100 on Linux): a process's utime + stime, the machine's busy time.
-const ticksPerSecond = 100;
-const processTicks = (pid: number | 'self') => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  return Number(fields[11]) + Number(fields[12]);
-};
-const machineTicks = () => {
-  const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return values.slice(0, 8).reduce((a, b) => a + b, 0) - values[3]! - values[4]!;
-};
+/** A process's own CPU so far (proc-cpu.ts); it runs for the whole measurement. */
+const processTicks = (pid: number | 'self') => procTicks(pid)!.self;
 
 /** `run` over and over for `durationSec`: its latencies and its throughput. */
 async function timed(durationSec: number, run: () => Promise<void>): Promise<{ perSecond: number; latenciesMs: number[] }> {
@@ -167,7 +159,7 @@ try {
     const endAt = measureFrom + durationSec * 1000;
     let cpuBefore = { platform: 0, self: 0, machine: 0 };
     const snapshot = setTimeout(() => {
-      cpuBefore = { platform: processTicks(platform!.child.pid!), self: processTicks('self'), machine: machineTicks() };
+      cpuBefore = { platform: processTicks(platform!.child.pid!), self: processTicks('self'), machine: machineBusyTicks() };
     }, warmupSec * 1000);
     await Promise.all(Array.from({ length: clients }, async (_, client) => {
       const payer = payers[client % payers.length]!;
@@ -188,7 +180,7 @@ try {
     const cpu = {
       platform: cores(cpuBefore.platform, processTicks(platform!.child.pid!)),
       self: cores(cpuBefore.self, processTicks('self')),
-      machine: cores(cpuBefore.machine, machineTicks()),
+      machine: cores(cpuBefore.machine, machineBusyTicks()),
     };
     const measured = sent.filter((r) => r.at >= measureFrom);
     const failures = new Map<string, number>();

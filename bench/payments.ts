@@ -31,6 +31,7 @@ import { checkLedgerInvariants } from '../services/payments/src/ledger/check-inv
 import { listPayments } from '../services/payments/src/payments/list-payments.ts';
 import { deleteStreams } from '@paymesh/platform/events/delete-streams';
 import { closeHttpClient, send, sendJson } from './http-client.ts';
+import { machineBusyTicks, procTicks, ticksPerSecond } from './proc-cpu.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -78,26 +79,10 @@ function ensurePgbench(): string {
 }
 
 
-// CPU by process group, in clock ticks (USER_HZ, 100 on Linux), from /proc. A PostgreSQL backend
-// that exits (pgbench's, at its end) is counted through the postmaster's cutime/cstime.
-const ticksPerSecond = 100;
-function procTicks(pid: number | string): { comm: string; self: number; children: number; ppid: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
-    return { comm, ppid: Number(fields[1]), self: Number(fields[11]) + Number(fields[12]), children: Number(fields[13]) + Number(fields[14]) };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
+// CPU by process group (proc-cpu.ts). A PostgreSQL backend that exits (pgbench's, at its end) is
+// counted through the postmaster's cutime/cstime.
 type CpuGroups = Record<string, number>;
 function cpuSnapshot(platform: DistributedPlatform | undefined): { at: number; machineBusy: number; groups: CpuGroups } {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const values = fields.map(Number);
-  const total = values.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = values[3]! + values[4]!;
   const groups: CpuGroups = { 'bench client (this process, and pgbench once it exited)': 0, 'payments service': 0, gateway: 0, 'auth, users, notifications': 0, 'PostgreSQL (every backend)': 0, 'NATS server': 0 };
   const self = procTicks('self')!;
   groups['bench client (this process, and pgbench once it exited)'] = self.self + self.children;
@@ -118,7 +103,7 @@ function cpuSnapshot(platform: DistributedPlatform | undefined): { at: number; m
     else if (stat.comm === 'postgres') groups['PostgreSQL (every backend)']! += stat.self + (procTicks(stat.ppid)?.comm === 'postgres' ? 0 : stat.children);
     else if (stat.comm === 'nats-server') groups['NATS server']! += stat.self;
   }
-  return { at: performance.now(), machineBusy: total - idle, groups };
+  return { at: performance.now(), machineBusy: machineBusyTicks(), groups };
 }
 /** Cores used by each group between two snapshots; "other" is what the machine did besides. */
 function cpuBetween(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): { name: string; cores: number }[] {
