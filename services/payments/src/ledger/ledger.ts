@@ -34,15 +34,6 @@ export class LedgerError extends Error {
   }
 }
 
-interface LockedAccount {
-  id: string;
-  currency: string;
-  debits_posted: string;
-  credits_posted: string;
-  debits_pending: string;
-  no_overdraft: boolean;
-}
-
 export class Ledger {
   /** Account ids by code. Accounts are never deleted, so a committed id is good for ever. */
   readonly #accountIds = new Map<string, string>();
@@ -75,7 +66,8 @@ export class Ledger {
     // One round trip (a payment's hot path, ADR 30): both accounts locked in id order (concurrent
     // transfers on the same pair cannot deadlock), checked, and only if the check passed their
     // totals moved and the transfer recorded. A lock that waited sees the latest totals (READ
-    // COMMITTED re-reads a row it had to wait for), and so does the update.
+    // COMMITTED re-reads a row it had to wait for), and so does the update. The update and the
+    // insert run whether or not the final select reads them (data-modifying CTEs always do).
     const [verdict] = await queryRows<{ accounts: number; currency_ok: boolean; within_credits: boolean }>(tx, sql`
       with locked as (
         select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
@@ -94,14 +86,12 @@ export class Ledger {
           credits_posted = credits_posted + case when ${!pending} and id = ${creditId} then ${amount}::bigint else 0 end,
           credits_pending = credits_pending + case when ${pending} and id = ${creditId} then ${amount}::bigint else 0 end
         where id in (${debitId}, ${creditId}) and (select ok from passed)
-        returning id
       ), recorded as (
         insert into ledger_transfers (id, debit_account_id, credit_account_id, amount_minor, currency, payment_id, kind, flags, reference)
         select ${id}, ${debitId}, ${creditId}, ${amount}::bigint, ${input.currency}, ${input.paymentId ?? null}, ${input.kind}, ${pending ? 'pending' : 'single'}, ${input.reference ?? null}
         where (select ok from passed)
-        returning id
       )
-      select accounts, currency_ok, within_credits, (select count(*) from moved) as moved, (select count(*) from recorded) as recorded from verdict`);
+      select accounts, currency_ok, within_credits from verdict`);
     if (verdict!.accounts !== 2 || !verdict!.currency_ok) throw new Error('account currency differs from the transfer');
     if (!verdict!.within_credits) throw new LedgerError('exceeds_credits');
     return id;
@@ -143,10 +133,7 @@ export class Ledger {
   }
 
   /** Locks both accounts in id order, so that concurrent transfers on the same pair cannot deadlock. */
-  async #lock(tx: Db, a: string, b: string): Promise<Map<string, LockedAccount>> {
-    const rows = await queryRows<LockedAccount>(tx, sql`
-      select id, currency, debits_posted, credits_posted, debits_pending, no_overdraft from ledger_accounts
-      where id in (${a}, ${b}) order by id for update`);
-    return new Map(rows.map((r) => [r.id, r]));
+  async #lock(tx: Db, a: string, b: string): Promise<void> {
+    await tx.execute(sql`select id from ledger_accounts where id in (${a}, ${b}) order by id for update`);
   }
 }
