@@ -65,10 +65,33 @@ describe('in memory', () => {
       const [me] = await queryRows<{ current_user: string; rolsuper: boolean; rolcreaterole: boolean }>(db(name), sql`select current_user, rolsuper, rolcreaterole from pg_roles where rolname = current_user`);
       assert.deepEqual(me, { current_user: name, rolsuper: false, rolcreaterole: false });
       assert.equal(await failureCode(db(name).execute(sql`create table public.stray (id int)`)), '42501', `${name} creating a table in public`);
-      // The role is entered per transaction: a failed statement leaves the next one in it too.
+      // A failed statement leaves the next one in the service's role too.
       const [again] = await queryRows<{ current_user: string }>(db(name), sql`select current_user`);
       assert.equal(again!.current_user, name);
     }
+  });
+
+  test("the services' statements and transactions interleaved on the one session each run as their own role, never another's", async () => {
+    // The session's role is switched when the next caller is another service's (ADR 31): calls
+    // from all four, at once, statements and transactions mixed, and some of them failing.
+    const seen = await Promise.all(
+      Array.from({ length: 80 }, async (_, i) => {
+        const name = serviceNames[(i * 7) % serviceNames.length]!;
+        if (i % 5 === 0) {
+          // A transaction that fails: its rollback must not hand the next caller this role.
+          await failureCode(db(name).transaction(async (tx) => {
+            await tx.execute(sql`select 1`);
+            await tx.execute(sql`select 1 from no_such_table`);
+          }));
+          return { name, user: name, schema: name };
+        }
+        const read = async (handle: Parameters<typeof queryRows>[0]) =>
+          (await queryRows<{ user: string; schema: string }>(handle, sql`select current_user as "user", current_schema() as "schema"`))[0]!;
+        const row = i % 3 === 0 ? await db(name).transaction((tx) => read(tx)) : await read(db(name));
+        return { name, user: row.user, schema: row.schema };
+      }),
+    );
+    for (const { name, user, schema } of seen) assert.deepEqual({ user, schema }, { user: name, schema: name });
   });
 });
 

@@ -10,6 +10,7 @@ import { applyMigrations, bookkeeping, type MigrationDriver } from './apply-migr
 import { preparingStatements, StatementNames } from './prepared-statements.ts';
 import { pgliteModules, readSnapshot, snapshotKey, writeSnapshot } from './pglite-snapshot.ts';
 import { pgliteSettings } from './pglite-settings.ts';
+import { takingTurns, type PgliteRunner, type TakingTurns } from './pglite-turns.ts';
 import { ReachabilityWatch } from './reachability-watch.ts';
 import { trimSnapshot } from './trim-snapshot.ts';
 
@@ -85,14 +86,14 @@ export async function createPglite(dataDir: string, snapshot: Blob | undefined):
 
 async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<Database> {
   const client = await createPglite(dataDir, snapshot);
-  return { ...pgliteDatabase(client, client), close: () => client.close(), dump: () => dumpPglite(client) };
+  return { ...pgliteDatabase(takingTurns(client)), close: () => client.close(), dump: () => dumpPglite(client) };
 }
 
-/** What drizzle and the migrations call on PGlite: the client itself, or a role-scoped view of it (embedded-cluster.ts). */
-export type PgliteRunner = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
-
-/** A Database on PGlite, run through `runner`; the caller supplies close (and dump). */
-export function pgliteDatabase(client: PGlite, runner: PgliteRunner): Omit<Database, 'close' | 'dump'> {
+/**
+ * A Database on PGlite whose callers take turns (pglite-turns.ts), run through `runner`: the turns
+ * themselves, or a role-scoped view of them (embedded-cluster.ts). The caller supplies close (and dump).
+ */
+export function pgliteDatabase(turns: TakingTurns, runner: PgliteRunner = turns): Omit<Database, 'close' | 'dump'> {
   const db = drizzlePglite({ client: runner as PGlite }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -115,9 +116,8 @@ export function pgliteDatabase(client: PGlite, runner: PgliteRunner): Omit<Datab
     ping: async () => {
       await runner.query('select 1');
     },
-    // One connection, in use at least while a transaction is open on it. Callers queued on it
-    // wait inside PGlite, which does not say how many: 0 is the only figure it can give.
-    connections: () => (client.isInTransaction() ? { used: 1, idle: 0, pending: 0 } : { used: 0, idle: 1, pending: 0 }),
+    // One connection: in use while a caller holds its turn; the others wait in the turns' queue.
+    connections: () => ({ used: turns.busy ? 1 : 0, idle: turns.busy ? 0 : 1, pending: turns.waiting }),
   };
 }
 

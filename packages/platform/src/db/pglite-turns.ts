@@ -1,0 +1,90 @@
+// PGlite's callers, one at a time and in arrival order, with the event loop let in between
+// (docs/adr/0031-pglite-turns.md). PGlite runs each statement synchronously on the JavaScript
+// thread, and its own queue hands over to the next caller as a resolved promise: a backlog of
+// statements ran in one macrotask, so in embedded mode, under load, one turn of the event loop
+// took 100–500 ms. Node accepts one new connection per turn, so clients opening connections
+// during a burst waited up to 15 s (some timed out) while kept-alive ones were served. Here the
+// turn passes through setImmediate whenever the current slice of work has run for `sliceMs`:
+// sockets are accepted and read, timers fire, and then the next caller goes on. Inside a
+// transaction the holder keeps its turn, but its statements let the event loop in the same way.
+import type { PGlite } from './drizzle.ts';
+
+export type PgliteRunner = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
+
+/** Long enough for the setImmediate to cost nothing measurable, short enough not to be felt by a request. */
+const defaultSliceMs = 4;
+
+export interface TakingTurns extends PgliteRunner {
+  /**
+   * `work` in one turn: nobody else's statement runs until it settles. Its statements, through
+   * `session`, let the event loop in as every caller's do (embedded-cluster.ts enters a role first).
+   */
+  turn<T>(work: (session: PgliteRunner) => Promise<T>): Promise<T>;
+  /** Callers waiting for their turn now (the database's `pending` connections). */
+  readonly waiting: number;
+  /** True while a caller holds its turn. */
+  readonly busy: boolean;
+}
+
+export function takingTurns(client: PgliteRunner, sliceMs = defaultSliceMs): TakingTurns {
+  const queue: (() => void)[] = [];
+  let busy = false;
+  let sliceStartedAt = performance.now();
+
+  /** Lets the event loop in if this slice has run long enough; a fresh slice starts after. */
+  const breathe = async () => {
+    if (performance.now() - sliceStartedAt < sliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStartedAt = performance.now();
+  };
+  const enter = async () => {
+    if (busy) await new Promise<void>((resolve) => queue.push(resolve));
+    else busy = true;
+  };
+  // The turn goes straight to the next caller (its first statement yields if the slice is spent).
+  const leave = () => {
+    const next = queue.shift();
+    if (next === undefined) busy = false;
+    else next();
+  };
+  /** `runner`'s statements, each letting the event loop in first when the slice is spent. */
+  const breathing = <R extends Pick<PgliteRunner, 'query' | 'exec'>>(runner: R): R => {
+    // The same object underneath (PGlite's transaction has a getter and methods of its own).
+    const view = Object.create(runner) as R;
+    view.query = (async (...args: Parameters<PGlite['query']>) => {
+      await breathe();
+      return runner.query(...args);
+    }) as R['query'];
+    view.exec = (async (...args: Parameters<PGlite['exec']>) => {
+      await breathe();
+      return runner.exec(...args);
+    }) as R['exec'];
+    return view;
+  };
+  const statements = breathing<Pick<PgliteRunner, 'query' | 'exec'>>({ query: client.query.bind(client), exec: client.exec.bind(client) });
+  const session: PgliteRunner = {
+    query: statements.query,
+    exec: statements.exec,
+    transaction: ((work: Parameters<PGlite['transaction']>[0]) => client.transaction((tx) => work(breathing(tx)))) as PGlite['transaction'],
+  };
+  const turn = async <T>(work: (session: PgliteRunner) => Promise<T>): Promise<T> => {
+    await enter();
+    try {
+      return await work(session);
+    } finally {
+      leave();
+    }
+  };
+  return {
+    turn,
+    get waiting() {
+      return queue.length;
+    },
+    get busy() {
+      return busy;
+    },
+    query: ((...args: Parameters<PGlite['query']>) => turn((s) => s.query(...args))) as PGlite['query'],
+    exec: ((...args: Parameters<PGlite['exec']>) => turn((s) => s.exec(...args))) as PGlite['exec'],
+    transaction: ((work: Parameters<PGlite['transaction']>[0]) => turn((s) => s.transaction(work))) as PGlite['transaction'],
+  };
+}
