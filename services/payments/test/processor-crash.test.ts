@@ -369,7 +369,7 @@ for (const backend of backends()) {
         await buryDead(dead);
       });
 
-      test('a capture the processor keeps refusing is tried PAYMENTS_RECONCILE_MAX_TRIES times, then marked failed with payment.failed; the payment still awaits capture and can be captured again', async () => {
+      test('a capture the processor keeps refusing is tried PAYMENTS_RECONCILE_MAX_TRIES times, then marked failed with payment.failed; the payment still awaits capture and can be captured again, which clears its last_payment_error', async () => {
         const authorized = await pay({ amount: '33.33', capture_method: 'manual' });
         // The request died before the processor heard of it; the processor then refuses every try.
         const { dead } = await crashDuring('capture', `/payments/${authorized.id}/capture`, {}, { key: randomUUID() }, 'before');
@@ -405,6 +405,8 @@ for (const backend of backends()) {
         const again = await send(`/payments/${authorized.id}/capture`, {}, { key: randomUUID() });
         assert.equal(again.status, 200, JSON.stringify(again.body));
         assert.equal(again.body.status ?? again.body.payment?.status, 'succeeded');
+        // As Stripe does, a later success clears the error of the attempt before it.
+        assert.equal((again.body.payment ?? again.body).last_payment_error, null);
       });
 
       test('nothing is left in doubt, the processor was used within its contract, and the ledger invariants hold', async () => {

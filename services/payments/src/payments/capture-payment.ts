@@ -68,7 +68,7 @@ export async function capturePayment(ctx: PaymentsContext, caller: Caller, payme
 /** A capture in the ledger, on the payment and in its events, the payment row locked by the caller. */
 export async function recordCapture(ctx: PaymentsContext, tx: Db, payment: PaymentRow, captured: bigint): Promise<PaymentRow> {
   await ctx.ledger.postPending(tx, payment.authorization_transfer_id!, captured);
-  const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'succeeded', amount_capturable = 0,
+  const [row] = await queryRows<PaymentRow>(tx, sql`update payments set status = 'succeeded', amount_capturable = 0, last_payment_error = null,
     amount_received = ${captured.toString()}::bigint, updated_at = now() where id = ${payment.id} returning ${paymentColumns}`);
   const data = { ...paymentEventData(row!), amount_captured: captured.toString() };
   await enqueue(tx, PaymentCaptured, data);

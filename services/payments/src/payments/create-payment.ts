@@ -2,8 +2,9 @@
 // default) or only created. For a card, the attempt is recorded and the processor asked before the
 // transaction; the payment row, its payment method, its ledger transfer, its events and the
 // idempotent response are then written in one transaction that also forgets the attempt, so none
-// exists without the others: a savepoint of a group's transaction, with the payments arriving
-// meanwhile (ADR 30), its failure rolling back only its own writes. A retry of a request that died resumes its attempt (and payment id).
+// exists without the others: committed in a group with the payments arriving meanwhile (ADR 30;
+// no savepoints: a failing unit rolls the group back, then each unit is applied alone). A
+// retry of a request that died resumes its attempt (and payment id).
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { PaymentCreated } from '../events.ts';
 import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
