@@ -1,8 +1,10 @@
 // How fast one consumer replica drains a backlog of events from NATS JetStream into PostgreSQL, with
 // the kit's group commit (consume-events.ts, commit-group.ts: the events a consumer holds commit
-// in one transaction, each in its own savepoint) against one transaction per event (groups of 1,
-// what the consumer did before), and against the floor: the same SQL sent by this process over one
-// connection without NATS, one event per transaction and 64 per transaction.
+// in one transaction) against one transaction per event (groups of 1, what the consumer did
+// before), each event's effect written by its own statements (`consume`) or the group's effects in
+// multi-row statements (`consumeInGroups`, as the notifications service's payment consumers do),
+// and against the floor: the same SQL sent by this process over one connection without NATS, one
+// event per transaction, 64 per transaction, and 64 per transaction in multi-row statements.
 //
 // Each event's effect is what a payment's notification costs the notifications service: the
 // inbox row (dedupe), a notification row, a delivery row and an outbox event. N events are
@@ -18,10 +20,10 @@ import { join, resolve } from 'node:path';
 import { Type } from 'typebox';
 import { dropDatabase, ensureDatabase } from '@paymesh/platform/db/ensure-database';
 import { openDatabase, queryRows, sql, type Database, type Db } from '@paymesh/platform/db/open-database';
-import { consume } from '@paymesh/platform/events/consume';
+import { consume, consumeInGroups } from '@paymesh/platform/events/consume';
 import { consumeEvents } from '@paymesh/platform/events/consume-events';
 import { defineEvent } from '@paymesh/platform/events/define-event';
-import { enqueue } from '@paymesh/platform/events/enqueue';
+import { enqueue, enqueueMany } from '@paymesh/platform/events/enqueue';
 import { newEvent } from '@paymesh/platform/events/event';
 import { NatsTransport } from '@paymesh/platform/events/nats-transport';
 import { createLogger } from '@paymesh/platform/logger';
@@ -49,6 +51,16 @@ async function notify(tx: Db, data: { user_id: number; amount_minor: number }): 
   await enqueue(tx, InboxChanged, { user_id: data.user_id });
 }
 
+/** The same effects for a group of events, in one statement per table. */
+async function notifyGroup(tx: Db, group: readonly { user_id: number; amount_minor: number }[]): Promise<void> {
+  const rows = JSON.stringify(group.map((data, n) => ({ n, user_id: data.user_id, data })));
+  const ids = await queryRows<{ id: string }>(tx, sql`insert into notifications (user_id, type, title, data)
+    select user_id, 'payment.succeeded', 'Payment received', data from jsonb_to_recordset(${rows}::jsonb) as x(n int, user_id bigint, data jsonb) order by n returning id::text`);
+  await tx.execute(sql`insert into deliveries (notification_id, channel, status)
+    select id::bigint, 'email', 'pending' from jsonb_array_elements_text(${JSON.stringify(ids.map((row) => row.id))}::jsonb) as id`);
+  await enqueueMany(tx, InboxChanged, group.map((data) => ({ data: { user_id: data.user_id }, requestId: undefined, traceparent: undefined })));
+}
+
 async function main(): Promise<void> {
   const name = `bench_consumer_${randomBytes(4).toString('hex')}`;
   const migrations = mkdtempSync(join(tmpdir(), 'paymesh-bench-consumer-'));
@@ -69,30 +81,39 @@ async function main(): Promise<void> {
     };
 
     // The floor: the same SQL, no NATS, from this process over one connection.
-    for (const perTransaction of [1, 64]) {
+    for (const [perTransaction, multiRow] of [[1, false], [64, false], [64, true]] as const) {
       await reset();
       const started = performance.now();
       for (let done = 0; done < events; done += perTransaction) {
         await db.transaction(async (tx) => {
-          for (let i = done; i < Math.min(events, done + perTransaction); i++) {
+          const group = Array.from({ length: Math.min(events, done + perTransaction) - done }, (_, k) => ({ user_id: 1 + ((done + k) % 100), amount_minor: 1234 }));
+          if (multiRow) {
+            await tx.execute(sql`insert into inbox (consumer, event_id) select 'floor', gen_random_uuid() from generate_series(1, ${group.length}::int)`);
+            await notifyGroup(tx, group);
+            return;
+          }
+          for (const data of group) {
             await tx.execute(sql`insert into inbox (consumer, event_id) values ('floor', gen_random_uuid())`);
-            await notify(tx, { user_id: 1 + (i % 100), amount_minor: 1234 });
+            await notify(tx, data);
           }
         });
       }
       const seconds = (performance.now() - started) / 1000;
-      results.push({ what: `floor: the same SQL without NATS, ${perTransaction} event${perTransaction === 1 ? '' : 's'} per transaction`, perSecond: events / seconds, seconds });
+      results.push({ what: `floor: the same SQL without NATS, ${perTransaction} event${perTransaction === 1 ? '' : 's'} per transaction${multiRow ? ', in multi-row statements' : ''}`, perSecond: events / seconds, seconds });
     }
 
     // The consumer, draining a backlog of `events` from JetStream.
-    for (const groupSize of [1, 64]) {
+    for (const [groupSize, multiRow] of [[1, false], [64, false], [64, true]] as const) {
       await reset();
       const stream = `BENCH${randomBytes(4).toString('hex').toUpperCase()}`;
       const transport = await NatsTransport.connect({ url: natsUrl, stream, connectionName: 'bench-consumer', logger });
       try {
         for (let i = 0; i < events; i++) await transport.publish(newEvent(PaymentSucceeded.subject, { user_id: 1 + (i % 100), amount_minor: 1234 }, undefined));
         const started = performance.now();
-        const subscriptions = await consumeEvents({ db, transport, logger, metrics, consumer: 'bench', maxGroupSize: groupSize }, [consume(PaymentSucceeded, (tx, event) => notify(tx, event.data))]);
+        const consumer = multiRow
+          ? consumeInGroups(PaymentSucceeded, (tx, group) => notifyGroup(tx, group.map(({ event }) => event.data)))
+          : consume(PaymentSucceeded, (tx, event) => notify(tx, event.data));
+        const subscriptions = await consumeEvents({ db, transport, logger, metrics, consumer: 'bench', maxGroupSize: groupSize }, [consumer]);
         const deadline = Date.now() + 300_000;
         for (;;) {
           const [{ count }] = await queryRows<{ count: string }>(db, sql`select count(*)::text as count from notifications`) as [{ count: string }];
@@ -103,7 +124,8 @@ async function main(): Promise<void> {
         const seconds = (performance.now() - started) / 1000;
         for (const subscription of subscriptions) await subscription.stop();
         const [{ transactions }] = await queryRows<{ transactions: string }>(db, sql`select count(distinct tx)::text as transactions from notifications`) as [{ transactions: string }];
-        results.push({ what: groupSize === 1 ? 'consumer, one transaction per event (before)' : `consumer, group commit (up to ${groupSize} events per transaction)`, perSecond: events / seconds, seconds, transactions: Number(transactions) });
+        const what = groupSize === 1 ? 'consumer, one transaction per event' : `consumer, group commit (up to ${groupSize} events per transaction)${multiRow ? ', the group in multi-row statements' : ', a statement per event and table'}`;
+        results.push({ what, perSecond: events / seconds, seconds, transactions: Number(transactions) });
         await transport.destroyStream();
       } finally {
         await transport.close();
@@ -120,10 +142,14 @@ async function main(): Promise<void> {
   console.log('| what | events/s | seconds | transactions |');
   console.log('|---|---|---|---|');
   for (const r of results) console.log(`| ${r.what} | ${Math.round(r.perSecond)} | ${r.seconds.toFixed(2)} | ${r.transactions ?? '—'} |`);
-  const grouped = results.find((r) => r.what.startsWith('consumer, group'))!;
-  const single = results.find((r) => r.what.startsWith('consumer, one'))!;
-  const floor64 = results.find((r) => r.what.includes('64 events per'))!;
-  console.log(`\ngroup commit ÷ one per event: ${(grouped.perSecond / single.perSecond).toFixed(2)}; group commit ÷ its floor (64 per transaction, no NATS): ${(grouped.perSecond / floor64.perSecond).toFixed(2)}`);
+  const find = (start: string, end = '') => results.find((r) => r.what.startsWith(start) && r.what.endsWith(end))!;
+  const single = find('consumer, one');
+  const grouped = find('consumer, group', 'per event and table');
+  const multiRow = find('consumer, group', 'multi-row statements');
+  const floor64 = find('floor', '64 events per transaction');
+  const floorMultiRow = find('floor', 'multi-row statements');
+  console.log(`\ngroup commit ÷ one per event: ${(grouped.perSecond / single.perSecond).toFixed(2)}; multi-row groups ÷ one per event: ${(multiRow.perSecond / single.perSecond).toFixed(2)}; multi-row ÷ a statement per event: ${(multiRow.perSecond / grouped.perSecond).toFixed(2)}`);
+  console.log(`against their floors (64 per transaction, no NATS): group commit ${(grouped.perSecond / floor64.perSecond).toFixed(2)}, multi-row groups ${(multiRow.perSecond / floorMultiRow.perSecond).toFixed(2)}`);
 }
 
 await main();

@@ -10,7 +10,9 @@
 // when the group's transaction fails as a whole (its commit). Units must therefore be safe to apply
 // twice, the first time rolled back: their effects are the transaction's, or queued by afterCommit.
 // Used by the event consumers (consume-events.ts), the notifications delivery worker and payments'
-// POST /payments (ADR 30).
+// POST /payments (ADR 30). `commitBatch` is the same group with one function applying all of its
+// items at once, so that it can write them in multi-row statements (a statement per table for the
+// group instead of one per item): the consumers of a contract that handles events in groups.
 import type { Db } from './open-database.ts';
 import { boundToCurrentTrace, detachedFromTrace } from '../tracing/trace-context.ts';
 
@@ -19,38 +21,53 @@ export interface CommitGroup {
   run<T>(work: (tx: Db) => Promise<T>): Promise<T>;
 }
 
-interface Queued {
-  readonly work: (tx: Db) => Promise<unknown>;
+export interface CommitBatch<I, R> {
+  /** Applies `item` with the next group's items; settles with its result once that transaction has committed (or failed). */
+  run(item: I): Promise<R>;
+}
+
+export interface CommitBatchOptions<I, R> {
+  readonly maxSize: number;
+  /** Applies the items in `tx`, in the order they were handed in; one result per item, in that order. */
+  readonly apply: (tx: Db, items: readonly I[]) => Promise<readonly R[]>;
+}
+
+interface Queued<I> {
+  readonly item: I;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  /** Runs a function in the trace that was active when the work was handed in. */
+  /** Runs a function in the trace that was active when the item was handed in. */
   readonly inOwnTrace: <T>(run: () => T) => T;
 }
 
-export function commitGroup(db: Db, options: { readonly maxSize: number }): CommitGroup {
-  const queue: Queued[] = [];
+export function commitBatch<I, R>(db: Db, options: CommitBatchOptions<I, R>): CommitBatch<I, R> {
+  const queue: Queued<I>[] = [];
   let running = false;
 
-  /** Alone, the transaction is the unit's own (in its trace). */
-  const commitAlone = (item: Queued): Promise<void> =>
-    item.inOwnTrace(() => db.transaction((tx) => item.work(tx))).then(item.resolve, item.reject);
+  const applied = async (tx: Db, items: readonly I[]): Promise<readonly R[]> => {
+    const results = await options.apply(tx, items);
+    if (results.length !== items.length) throw new Error(`commit batch: ${results.length} results for ${items.length} items`);
+    return results;
+  };
 
-  const commit = async (group: readonly Queued[]): Promise<void> => {
+  /** Alone, the transaction is the item's own (in its trace). */
+  const commitAlone = (queued: Queued<I>): Promise<void> =>
+    queued.inOwnTrace(() => db.transaction((tx) => applied(tx, [queued.item]))).then((results) => queued.resolve(results[0]), queued.reject);
+
+  const commit = async (group: readonly Queued<I>[]): Promise<void> => {
     if (group.length === 1) return commitAlone(group[0]!);
-    const values: unknown[] = [];
+    let results: readonly R[];
     try {
-      // The group's transaction belongs to no one unit's trace; each unit's own work runs in its own.
-      await detachedFromTrace(() => db.transaction(async (tx) => {
-        for (const item of group) values.push(await item.inOwnTrace(() => item.work(tx)));
-      }));
+      // The group's transaction belongs to no one item's trace.
+      results = await detachedFromTrace(() => db.transaction((tx) => applied(tx, group.map((queued) => queued.item))));
     } catch {
-      // A unit failed (or the commit, a deferred constraint, a serialization failure): nothing of
-      // the group happened. Each unit alone: one that can never commit fails by itself instead of
+      // An item failed (or the commit, a deferred constraint, a serialization failure): nothing of
+      // the group happened. Each item alone: one that can never commit fails by itself instead of
       // taking its neighbours with it (every time they are delivered again, for events).
-      for (const item of group) await commitAlone(item);
+      for (const queued of group) await commitAlone(queued);
       return;
     }
-    group.forEach((item, i) => item.resolve(values[i]));
+    group.forEach((queued, i) => queued.resolve(results[i]));
   };
 
   const pump = async (): Promise<void> => {
@@ -64,12 +81,28 @@ export function commitGroup(db: Db, options: { readonly maxSize: number }): Comm
   };
 
   return {
-    run<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject, inOwnTrace: boundToCurrentTrace(<T>(run: () => T) => run()) });
+    run(item: I): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve: resolve as (value: unknown) => void, reject, inOwnTrace: boundToCurrentTrace(<T>(run: () => T) => run()) });
         // The pump serves every later caller too: it belongs to no one caller's trace.
         if (!running) void detachedFromTrace(pump);
       });
     },
+  };
+}
+
+/** A group whose units are functions, applied one after another, each in its caller's trace. */
+export function commitGroup(db: Db, options: { readonly maxSize: number }): CommitGroup {
+  interface Unit { readonly work: (tx: Db) => Promise<unknown>; readonly inOwnTrace: <T>(run: () => T) => T }
+  const batch = commitBatch<Unit, unknown>(db, {
+    maxSize: options.maxSize,
+    apply: async (tx, units) => {
+      const values: unknown[] = [];
+      for (const unit of units) values.push(await unit.inOwnTrace(() => unit.work(tx)));
+      return values;
+    },
+  });
+  return {
+    run: <T>(work: (tx: Db) => Promise<T>) => batch.run({ work, inOwnTrace: boundToCurrentTrace(<U>(run: () => U) => run()) }) as Promise<T>,
   };
 }

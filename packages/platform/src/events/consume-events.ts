@@ -5,11 +5,11 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { requestContext } from '../request-context.ts';
 import { admitEvent } from './admit-event.ts';
-import type { EventConsumer } from './consume.ts';
+import type { EventConsumer, HandedEvent } from './consume.ts';
 import type { EventContract } from './define-event.ts';
 import type { EventTransport, Subscription } from './event.ts';
 import { boundToCurrentTrace, inSpanFrom, SpanKind } from '../tracing/trace-context.ts';
-import { commitGroup } from '../db/commit-group.ts';
+import { commitBatch } from '../db/commit-group.ts';
 
 export interface ConsumeOptions {
   readonly db: Db;
@@ -27,16 +27,30 @@ export interface ConsumeOptions {
  * in the same transaction as the effect, so a redelivery (at-least-once transports redeliver)
  * finds the id and changes nothing. Events handed over together are committed together
  * (db/commit-group.ts) in one transaction, without savepoints (two round trips fewer per event):
- * when one fails, the group rolls back and each of its events is applied alone, so only the
- * failing one is delivered again. An event its contract does not admit is dead-lettered
+ * their ids recorded in one statement, then handed to the consumer as a group (which may write
+ * their effects in multi-row statements); when one fails, the group rolls back and each of its
+ * events is applied alone, so only the failing one is delivered again. An event its contract does not admit is dead-lettered
  * (admit-event.ts) before any of that: acknowledged, never retried.
  */
 export function consumeEvents(options: ConsumeOptions, consumers: readonly EventConsumer<EventContract>[]): Promise<Subscription[]> {
   const { db, transport, logger, consumer } = options;
-  return Promise.all(consumers.map(({ contract, handle, afterCommit }) => {
+  return Promise.all(consumers.map(({ contract, handleGroup, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
     // The events a transport hands over together (NATS: the messages buffered) commit together.
-    const group = commitGroup(db, { maxSize: options.maxGroupSize ?? 64 });
+    const group = commitBatch<HandedEvent, boolean>(db, {
+      maxSize: options.maxGroupSize ?? 64,
+      apply: async (tx, handed) => {
+        const ids = JSON.stringify(handed.map(({ event }) => event.id));
+        const fresh = new Set((await queryRows<{ event_id: string }>(tx, sql`insert into inbox (consumer, event_id)
+          select ${consumer}, id::uuid from jsonb_array_elements_text(${ids}::jsonb) as id
+          on conflict do nothing returning event_id::text`)).map((row) => uuidDigits(row.event_id)));
+        // The same event twice in one group (a redelivery while the first waited): the first one is handled.
+        const chosen = handed.filter(({ event }) => fresh.delete(uuidDigits(event.id)));
+        if (chosen.length > 0) await handleGroup(tx, chosen as HandedEvent<never>[]);
+        const handled = new Set(chosen);
+        return handed.map((item) => handled.has(item));
+      },
+    });
     return transport.consume(consumer, contract.subject, (received) => {
       const context = { requestId: received.requestId ?? received.id };
       return requestContext.run(context, () => inSpanFrom(received.traceparent, `process ${received.subject}`, SpanKind.CONSUMER, {
@@ -47,13 +61,8 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         const labels = { consumer, subject: event.subject };
         let handled: boolean;
         try {
-          // The group applies this in its own turn: the event's request id (its logs) and trace go with it.
-          handled = await group.run(boundToCurrentTrace((tx) => requestContext.run(context, async () => {
-            const fresh = await queryRows(tx, sql`insert into inbox (consumer, event_id) values (${consumer}, ${event.id}) on conflict do nothing returning event_id`);
-            if (fresh.length === 0) return false;
-            await handle(tx, event);
-            return true;
-          })));
+          // The group applies it in its own turn: the event's request id (its logs) and trace go with it.
+          handled = await group.run({ event, inOwnContext: boundToCurrentTrace(<T>(run: () => T): T => requestContext.run(context, run)) });
         } catch (error) {
           // The transport hands the event back later: one redelivery.
           options.metrics.eventsRedeliveries.inc(labels);
@@ -71,4 +80,9 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
       }));
     });
   }));
+}
+
+/** A UUID's 32 hex digits, lower case: PostgreSQL gives back its own spelling of the id it was sent. */
+function uuidDigits(id: string): string {
+  return id.toLowerCase().replace(/[^0-9a-f]/g, '');
 }

@@ -21,3 +21,26 @@ export async function enqueue<C extends EventContract>(tx: Db, contract: C, data
     values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt}, ${currentTraceparent() ?? null})`);
   return event;
 }
+
+/** One event of a group for enqueueMany, with the request id and trace of the change it announces. */
+export interface ToEnqueue<D> {
+  readonly data: D;
+  readonly requestId: string | undefined;
+  readonly traceparent: string | undefined;
+}
+
+/**
+ * Writes several events of one contract into the outbox in one statement (a group's effects,
+ * consume.ts's consumeInGroups), each with the request id and trace given, as enqueue does for one.
+ */
+export async function enqueueMany<C extends EventContract>(tx: Db, contract: C, items: readonly ToEnqueue<EventData<C>>[]): Promise<EventEnvelope<EventData<C>>[]> {
+  if (items.length === 0) return [];
+  noteEnqueued(contract.subject);
+  const at = new Date();
+  const events = items.map((item) => newEvent(contract.subject, item.data, item.requestId, at, contract.version));
+  const rows = JSON.stringify(events.map((event, i) => ({ id: event.id, payload: event.data, request_id: event.requestId ?? null, created_at: event.occurredAt, traceparent: items[i]!.traceparent ?? null })));
+  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
+    select id, ${contract.subject}, ${contract.version}, payload, request_id, created_at, traceparent
+    from jsonb_to_recordset(${rows}::jsonb) as x(id uuid, payload jsonb, request_id text, created_at timestamptz, traceparent text)`);
+  return events;
+}

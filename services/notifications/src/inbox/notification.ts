@@ -1,7 +1,9 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
-import { announceInboxChange } from './announce-inbox-change.ts';
+import { currentRequestId } from '@paymesh/platform/request-context';
+import { currentTraceparent } from '@paymesh/platform/tracing/trace-context';
+import { announceInboxChanges } from './announce-inbox-change.ts';
 
 export interface NotificationRow {
   id: string;
@@ -50,13 +52,32 @@ export interface NewNotification {
 
 /** Inserts and announces it to live streams; call it in a transaction. */
 export async function insertNotification(tx: Db, input: NewNotification): Promise<NotificationRow> {
-  // Held until commit: this recipient's next notification waits, so ids follow commit order.
-  await tx.execute(sql`insert into inbox_heads (recipient_id, last_insert_at) values (${input.recipientId}, now())
+  return (await insertNotifications(tx, [{ ...input, requestId: currentRequestId(), traceparent: currentTraceparent() }]))[0]!;
+}
+
+/**
+ * Several notifications in one statement per table (a group of events' messages), each announced
+ * to its recipient's live streams with the request id and trace of the change that made it.
+ * Returns their rows in the order of `inputs`.
+ */
+export async function insertNotifications(tx: Db, inputs: readonly (NewNotification & { readonly requestId: string | undefined; readonly traceparent: string | undefined })[]): Promise<NotificationRow[]> {
+  if (inputs.length === 0) return [];
+  // Held until commit: a recipient's next notification waits, so ids follow commit order. Taken
+  // in id order, in one statement, before any id is drawn.
+  const recipients = JSON.stringify([...new Set(inputs.map((input) => input.recipientId))]);
+  await tx.execute(sql`insert into inbox_heads (recipient_id, last_insert_at)
+    select r::bigint, now() from jsonb_array_elements_text(${recipients}::jsonb) as r order by 1
     on conflict (recipient_id) do update set last_insert_at = excluded.last_insert_at`);
-  await announceInboxChange(tx, input.recipientId);
-  const [row] = await queryRows<NotificationRow>(tx, sql`
+  // One announcement per inbox: the streams read everything new in it.
+  await announceInboxChanges(tx, inputs.filter((input, i) => inputs.findIndex((other) => other.recipientId === input.recipientId) === i));
+  const rows = JSON.stringify(inputs.map((input, n) => ({ n, recipient_id: input.recipientId, type: input.type, title: input.title ?? null, message: input.message, data: input.data })));
+  // PostgreSQL inserts the rows of INSERT … SELECT … ORDER BY in that order and returns them in the
+  // order it inserted them; the identity column draws in that order too.
+  const inserted = await queryRows<NotificationRow>(tx, sql`
     insert into notifications (recipient_id, type, title, message, data)
-    values (${input.recipientId}, ${input.type}, ${input.title ?? null}, ${input.message}, ${JSON.stringify(input.data)}::jsonb)
+    select recipient_id, type, title, message, data
+    from jsonb_to_recordset(${rows}::jsonb) as x(n int, recipient_id bigint, type text, title text, message text, data jsonb) order by n
     returning *`);
-  return row!;
+  if (inserted.length !== inputs.length) throw new Error(`inserted ${inserted.length} notifications for ${inputs.length}`);
+  return inserted;
 }

@@ -8,9 +8,19 @@ const lockOf = (userId: string) => sql`hashtext('recipient'), hashtext(${userId}
 
 /** Call in the transaction that writes about this user; true when they were erased. */
 export async function isErased(tx: Db, userId: string): Promise<boolean> {
-  await tx.execute(sql`select pg_advisory_xact_lock_shared(${lockOf(userId)})`);
+  await lockRecipients(tx, [userId]);
   const [row] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${userId}`);
   return row !== undefined;
+}
+
+/**
+ * The shared lock of each of these users, in one statement and in id order (so two writers never
+ * wait on each other in opposite orders). Read whether they were erased in a later statement:
+ * one that started before the lock was granted could miss an erasure committed meanwhile.
+ */
+export async function lockRecipients(tx: Db, userIds: readonly string[]): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock_shared(hashtext('recipient'), hashtext(r))
+    from (select distinct jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb) as r) recipients order by r`);
 }
 
 /** Call first in the erasure's transaction: waits for writes under way, and blocks new ones until it commits. */

@@ -1,10 +1,11 @@
 // Payment and refund events become messages to the payer (inbox, email, push, webhooks), one
 // template per event.
-// Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice.
-import { consume, type EventConsumer } from '@paymesh/platform/events/consume';
+// Each event is consumed idempotently (see consumeEvents): a redelivery creates nothing twice. The
+// events that arrive together are dispatched together (a few statements for the whole group).
+import { consumeInGroups, type EventConsumer } from '@paymesh/platform/events/consume';
 import type { EventData } from '@paymesh/platform/events/define-event';
 import { PaymentFailed, PaymentSucceeded, RefundSucceeded } from '@paymesh/payments/events';
-import { dispatchMessage, type Fanout } from '../dispatch/dispatch-message.ts';
+import { currentlySentFrom, dispatchMessages, type Fanout } from '../dispatch/dispatch-message.ts';
 
 type PayerEvent = typeof PaymentSucceeded | typeof PaymentFailed | typeof RefundSucceeded;
 
@@ -18,15 +19,18 @@ const declineReasons: Record<string, string> = {
 
 export function paymentConsumers(fanout: Fanout): EventConsumer[] {
   /** The message an event becomes, to its payer; the message type is the event's subject. */
-  const toPayer = <C extends PayerEvent>(contract: C, title: string, message: (e: EventData<C>) => string) => consume(contract, async (tx, event) => {
-    const e: EventData<PayerEvent> = event.data;
-    await dispatchMessage(tx, {
-      recipientId: String(e.user_id),
-      type: contract.subject,
-      title,
-      message: message(event.data),
-      data: { payment_id: e.payment_id, ...('refund_id' in e ? { refund_id: e.refund_id } : {}), amount: e.amount_minor, currency: e.currency.toLowerCase() },
-    }, fanout);
+  const toPayer = <C extends PayerEvent>(contract: C, title: string, message: (e: EventData<C>) => string) => consumeInGroups(contract, async (tx, events) => {
+    await dispatchMessages(tx, events.map(({ event, inOwnContext }) => {
+      const e: EventData<PayerEvent> = event.data;
+      return {
+        recipientId: String(e.user_id),
+        type: contract.subject,
+        title,
+        message: message(event.data),
+        data: { payment_id: e.payment_id, ...('refund_id' in e ? { refund_id: e.refund_id } : {}), amount: e.amount_minor, currency: e.currency.toLowerCase() },
+        ...inOwnContext(currentlySentFrom),
+      };
+    }), fanout);
   });
   const consumers: EventConsumer[] = [
     toPayer(PaymentSucceeded, 'Payment received', (e) => `Payment of ${e.amount_display} received.`),
