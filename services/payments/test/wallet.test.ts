@@ -334,6 +334,42 @@ for (const backend of backends()) {
         assert.equal((await suite.platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data.length, 2);
       });
 
+      test('GET /payment_methods pages newest first by limit and starting_after; a cursor outside the caller\'s list or a bad limit is 400', async () => {
+        const dora = await suite.platform.api.signUp();
+        const other = await suite.platform.api.signUp();
+        const ids: string[] = [];
+        for (const number of ['4242424242424242', '5555555555554444', '4242424242424242', '5555555555554444', '4242424242424242']) {
+          const saved = await suite.platform.api.call('POST', '/payment_methods', { token: dora.token, json: { card: card(number) } });
+          assert.equal(saved.status, 200, JSON.stringify(saved.body));
+          ids.push(saved.body.id);
+        }
+        const list = (query: string, token = dora.token) => suite.platform.api.call('GET', `/payment_methods${query}`, { token });
+        const all = await list('');
+        assert.equal(all.status, 200);
+        assert.equal(all.body.has_more, false);
+        const newestFirst = all.body.data.map((m: { id: string }) => m.id);
+        assert.deepEqual([...newestFirst].sort(), [...ids].sort());
+        // Pages of two, following the cursor, give the same list in the same order, once each.
+        const paged: string[] = [];
+        let cursor = '';
+        for (let page = 0; page < 5; page++) {
+          const answer = await list(`?limit=2${cursor === '' ? '' : `&starting_after=${cursor}`}`);
+          assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          paged.push(...answer.body.data.map((m: { id: string }) => m.id));
+          if (!answer.body.has_more) break;
+          cursor = paged.at(-1)!;
+        }
+        assert.deepEqual(paged, newestFirst);
+        // A card deleted since the previous page still marks the place.
+        assert.equal((await suite.platform.api.call('DELETE', `/payment_methods/${newestFirst[1]}`, { token: dora.token })).status, 200);
+        assert.deepEqual((await list(`?starting_after=${newestFirst[1]}`)).body.data.map((m: { id: string }) => m.id), newestFirst.slice(2));
+        // Another user's card, an unknown id, or a bad limit.
+        const theirs = await suite.platform.api.call('POST', '/payment_methods', { token: other.token, json: { card: card('4242424242424242') } });
+        expectError(await list(`?starting_after=${theirs.body.id}`), 400, 'parameter_invalid');
+        expectError(await list('?starting_after=pm_unknown'), 400, 'parameter_invalid');
+        for (const limit of ['0', '101', '-1', 'ten', '1e1']) assert.equal((await list(`?limit=${limit}`)).status, 400, limit);
+      });
+
       test('invalid card details are refused with 402 and nothing is saved', async () => {
         const carol = await suite.platform.api.signUp();
         for (const [details, code] of [[card('4242424242424241'), 'incorrect_number'], [{ ...card('4242424242424242'), exp_month: 13 }, 'invalid_expiry_month'], [card('4242424242424242', '1234'), 'invalid_cvc']] as const) {

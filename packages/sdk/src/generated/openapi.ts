@@ -5683,6 +5683,8 @@ export interface operations {
     listPaymentMethods: {
         parameters: {
             query?: {
+                limit?: string;
+                starting_after?: string;
                 user_id?: string;
             };
             header?: never;
@@ -5691,7 +5693,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the list (pagination: `limit`, `starting_after`). */
+            /** @description A page of the saved cards, newest first (pagination: `limit`, 100 unless given, and `starting_after`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5765,7 +5767,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A parameter is not valid (limit 1 to 100), or starting_after is not a payment method of this list (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;

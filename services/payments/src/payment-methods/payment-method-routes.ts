@@ -11,8 +11,8 @@ import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from '../processor/card-details.ts';
 import { cardMethod, deletedPaymentMethodSchema, insertPaymentMethod, publicPaymentMethod, savedPaymentMethodSchema } from './payment-method.ts';
 import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
-import { numericIdSchema, objectIdParams } from '@paymesh/platform/ids';
-import { listOf, listSchema } from '@paymesh/platform/pagination';
+import { numericIdSchema, objectIdParams, objectIdSchema } from '@paymesh/platform/ids';
+import { listOf, listSchema, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 const notFound = errorAnswer('No such payment method (payment_method_not_found); another user\'s, or a deleted one, is as absent.');
 
@@ -57,9 +57,11 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
     scope.get('/payment_methods', {
       config: { scope: 'payments:read' },
       schema: {
-        querystring: Type.Object({ user_id: Type.Optional(numericIdSchema) }, { additionalProperties: false }),
+        // Up to 100 by default (a person's cards fit in one page; the dashboard reads them at once).
+        querystring: Type.Object({ ...pageQuery(objectIdSchema), user_id: Type.Optional(numericIdSchema) }, { additionalProperties: false }),
         response: {
-          200: listSchema(savedPaymentMethodSchema),
+          200: listSchema(savedPaymentMethodSchema, 'A page of the saved cards, newest first (pagination: `limit`, 100 unless given, and `starting_after`).'),
+          400: errorAnswer('A parameter is not valid (limit 1 to 100), or starting_after is not a payment method of this list (parameter_invalid).'),
           403: errorAnswer('The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user\'s and names no user_id (forbidden).'),
         },
       },
@@ -67,7 +69,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
-      const page = await savedMethodsOf(ctx.db, userId, 100);
+      const page = await savedMethodsOf(ctx.db, userId, pageLimit(request.query.limit, 100), request.query.starting_after);
       return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });
 

@@ -3,6 +3,7 @@
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { paymentMethodColumns, type PaymentMethodRow } from './payment-method.ts';
 import { pageOf } from '@paymesh/platform/pagination';
+import { paymentsErrors } from '../errors.ts';
 
 /** A saved, attached payment method by id (whoever owns it: the caller checks). */
 export async function findSavedMethod(db: Db, id: string): Promise<PaymentMethodRow | undefined> {
@@ -10,10 +11,19 @@ export async function findSavedMethod(db: Db, id: string): Promise<PaymentMethod
   return row;
 }
 
-/** The user's saved methods, newest first, at most `limit`. */
-export async function savedMethodsOf(db: Db, userId: string, limit: number): Promise<{ rows: PaymentMethodRow[]; hasMore: boolean }> {
+/**
+ * The user's saved methods, newest first, at most `limit`, after `startingAfter` (a method of this
+ * user's list; one deleted since the previous page still marks the place).
+ */
+export async function savedMethodsOf(db: Db, userId: string, limit: number, startingAfter?: string): Promise<{ rows: PaymentMethodRow[]; hasMore: boolean }> {
+  let cursorFilter = sql`true`;
+  if (startingAfter !== undefined) {
+    const [cursor] = await queryRows<{ created_at: string }>(db, sql`select created_at::text from payment_methods where id = ${startingAfter} and user_id = ${userId} and saved`);
+    if (cursor === undefined) throw paymentsErrors.invalidCursor();
+    cursorFilter = sql`(created_at < ${cursor.created_at}::timestamptz or (created_at = ${cursor.created_at}::timestamptz and id > ${startingAfter}))`;
+  }
   const rows = await queryRows<PaymentMethodRow>(db, sql`select ${paymentMethodColumns} from payment_methods
-    where user_id = ${userId} and saved and detached_at is null order by created_at desc, id limit ${limit + 1}`);
+    where user_id = ${userId} and saved and detached_at is null and ${cursorFilter} order by created_at desc, id limit ${limit + 1}`);
   return pageOf(rows, limit);
 }
 
