@@ -13,8 +13,17 @@ export const varDir = resolve(import.meta.dirname, '../../../var');
 
 /** The development secret `name` if one was generated, without creating anything (for checks). */
 export function existingDevSecret(name: string, file = resolve(varDir, 'dev-secrets.json')): string | undefined {
-  if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)[name];
+  return readSecrets(file)[name];
+}
+
+function readSecrets(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    // Written atomically, so only a crash of the machine itself can leave it so.
+    throw new Error(`cannot be read from ${file}, which is not valid JSON: delete the file (development secrets are made again) or set the variable`);
+  }
 }
 
 export function devSecret(name: string, file = resolve(varDir, 'dev-secrets.json')): string {
@@ -24,7 +33,7 @@ export function devSecret(name: string, file = resolve(varDir, 'dev-secrets.json
     mkdirSync(dirname(file), { recursive: true });
     return underLock(`${file}.lock`, () => {
       // Read again under the lock: another process may have added it meanwhile.
-      const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+      const secrets = readSecrets(file);
       if (secrets[name] !== undefined) return secrets[name];
       const value = randomBytes(32).toString('base64url');
       secrets[name] = value;

@@ -3,7 +3,7 @@
 // variable instead of being shown a bare file-system error.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -50,4 +50,12 @@ test('processes starting together on a fresh checkout agree on every development
   const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
   assert.deepEqual(Object.keys(stored).sort(), [...names].sort());
   for (const run of runs) assert.deepEqual(run, stored);
+});
+
+test('a development secrets file that is not valid JSON makes the boot fail saying to delete it, not with a parser message', () => {
+  const file = join(folder, 'broken', 'dev-secrets.json');
+  mkdirSync(join(folder, 'broken'));
+  writeFileSync(file, '');
+  const spec = { secret: str('SERVICE_CLIENT_SECRET', 'OAuth client secret.', { default: () => devSecret('users-service', file) }) };
+  assert.throws(() => loadConfig(spec, {}), /SERVICE_CLIENT_SECRET cannot be read from .*broken\/dev-secrets\.json, which is not valid JSON: delete the file/);
 });

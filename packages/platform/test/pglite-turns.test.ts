@@ -107,3 +107,14 @@ test('busy and waiting tell how many callers hold and wait for the one session',
   assert.equal(turns.busy, false);
   assert.equal(turns.waiting, 0);
 });
+
+test("a statement sent through a turn's session after the turn ended is refused, never run in another caller's turn", async () => {
+  const turns = takingTurns(client, 0);
+  let kept: Parameters<Parameters<typeof turns.turn>[0]>[0] | undefined;
+  await turns.turn(async (session) => {
+    kept = session;
+    await session.query('select 1');
+  });
+  assert.throws(() => kept!.query('select 1'), /after its turn had ended/);
+  assert.equal(turns.busy, false);
+});

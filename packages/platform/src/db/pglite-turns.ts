@@ -69,9 +69,17 @@ export function takingTurns(client: PgliteRunner, sliceMs = defaultSliceMs): Tak
   };
   const turn = async <T>(work: (session: PgliteRunner) => Promise<T>): Promise<T> => {
     await enter();
+    // The session for this turn only: a statement sent through it after the turn (a promise
+    // nobody awaited) would run in someone else's turn, in their role.
+    let open = true;
+    const inTurn = <F extends (...args: never[]) => unknown>(method: F): F => ((...args: Parameters<F>) => {
+      if (!open) throw new Error('a PGlite statement was sent after its turn had ended');
+      return method(...args);
+    }) as F;
     try {
-      return await work(session);
+      return await work({ query: inTurn(session.query), exec: inTurn(session.exec), transaction: inTurn(session.transaction) });
     } finally {
+      open = false;
       leave();
     }
   };

@@ -40,9 +40,10 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
     const group = commitBatch<HandedEvent, boolean>(db, {
       maxSize: options.maxGroupSize ?? 64,
       apply: async (tx, handed) => {
+        // In id order: two groups holding the same redelivered ids never wait on each other crosswise.
         const ids = JSON.stringify(handed.map(({ event }) => event.id));
         const fresh = new Set((await queryRows<{ event_id: string }>(tx, sql`insert into inbox (consumer, event_id)
-          select ${consumer}, id::uuid from jsonb_array_elements_text(${ids}::jsonb) as id
+          select ${consumer}, id::uuid from jsonb_array_elements_text(${ids}::jsonb) as id order by 2
           on conflict do nothing returning event_id::text`)).map((row) => uuidDigits(row.event_id)));
         // The same event twice in one group (a redelivery while the first waited): the first one is handled.
         const chosen = handed.filter(({ event }) => fresh.delete(uuidDigits(event.id)));

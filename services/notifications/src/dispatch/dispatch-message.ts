@@ -74,8 +74,10 @@ interface Delivery {
 }
 
 /** Messages in the order given, each dispatched as `dispatchMessage` does one; their results in that order. */
-export async function dispatchMessages(tx: Db, messages: readonly (OutgoingMessage & SentFrom)[], fanout: Fanout): Promise<Dispatched[]> {
-  if (messages.length === 0) return [];
+export async function dispatchMessages(tx: Db, given: readonly (OutgoingMessage & SentFrom)[], fanout: Fanout): Promise<Dispatched[]> {
+  if (given.length === 0) return [];
+  // Recipients are matched as text below: one spelling per user id ("007" is 7).
+  const messages = given.map((m) => ({ ...m, recipientId: canonicalId(m.recipientId) }));
   const recipients = JSON.stringify([...new Set(messages.map((m) => m.recipientId))]);
   // A user's erasure waits for these writes, or these see it (erased-recipients.ts).
   await lockRecipients(tx, messages.map((m) => m.recipientId));
@@ -138,6 +140,12 @@ export async function dispatchMessages(tx: Db, messages: readonly (OutgoingMessa
   return messages.map((_, i) => erased.has(messages[i]!.recipientId)
     ? { notification: undefined, deliveries: 0, erased: true }
     : { notification: notifications.get(i), deliveries: count.get(i) ?? 0, erased: false });
+}
+
+/** A user id as PostgreSQL prints a bigint; anything else is refused as the database would. */
+function canonicalId(id: string): string {
+  if (!/^\s*[+-]?[0-9]+\s*$/.test(id)) throw new Error(`not a user id: ${JSON.stringify(id)}`);
+  return BigInt(id.trim()).toString();
 }
 
 function emailOf(message: OutgoingMessage, type: NotificationType): unknown {

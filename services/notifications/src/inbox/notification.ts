@@ -78,6 +78,10 @@ export async function insertNotifications(tx: Db, inputs: readonly (NewNotificat
     select recipient_id, type, title, message, data
     from jsonb_to_recordset(${rows}::jsonb) as x(n int, recipient_id bigint, type text, title text, message text, data jsonb) order by n
     returning *`);
-  if (inserted.length !== inputs.length) throw new Error(`inserted ${inserted.length} notifications for ${inputs.length}`);
+  // Checked, not assumed: a row matched to the wrong input would put one user's notification id
+  // in another's deliveries. Thrown, the group rolls back and each message is dispatched alone.
+  if (inserted.length !== inputs.length || inserted.some((row, k) => String(row.recipient_id) !== inputs[k]!.recipientId || row.message !== inputs[k]!.message)) {
+    throw new Error(`the notifications inserted do not match their inputs in order (${inserted.length} rows for ${inputs.length})`);
+  }
   return inserted;
 }
