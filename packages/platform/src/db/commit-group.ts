@@ -15,6 +15,8 @@
 // group instead of one per item): the consumers of a contract that handles events in groups.
 import type { Db } from './open-database.ts';
 import { boundToCurrentTrace, detachedFromTrace } from '../tracing/trace-context.ts';
+import { writeOutboxRows } from '../events/enqueue.ts';
+import { holdingEnqueues } from '../events/outbox-scope.ts';
 
 export interface CommitGroup {
   /** Applies `work` in the next group's transaction; settles once that transaction has committed (or `work` failed). */
@@ -28,8 +30,12 @@ export interface CommitBatch<I, R> {
 
 export interface CommitBatchOptions<I, R> {
   readonly maxSize: number;
-  /** Applies the items in `tx`, in the order they were handed in; one result per item, in that order. */
-  readonly apply: (tx: Db, items: readonly I[]) => Promise<readonly R[]>;
+  /**
+   * Applies the items in `tx`, in the order they were handed in; one result per item, in that
+   * order. `alone`: one item in a transaction of its own, already run in the item's trace (its
+   * work belongs inside the transaction's span); otherwise the transaction is no one item's.
+   */
+  readonly apply: (tx: Db, items: readonly I[], alone: boolean) => Promise<readonly R[]>;
 }
 
 interface Queued<I> {
@@ -44,22 +50,23 @@ export function commitBatch<I, R>(db: Db, options: CommitBatchOptions<I, R>): Co
   const queue: Queued<I>[] = [];
   let running = false;
 
-  const applied = async (tx: Db, items: readonly I[]): Promise<readonly R[]> => {
-    const results = await options.apply(tx, items);
+  const applied = async (tx: Db, items: readonly I[], alone: boolean): Promise<readonly R[]> => {
+    // The group's events go into the outbox in one statement, after its units.
+    const results = await holdingEnqueues(() => options.apply(tx, items, alone), (rows) => writeOutboxRows(tx, rows));
     if (results.length !== items.length) throw new Error(`commit batch: ${results.length} results for ${items.length} items`);
     return results;
   };
 
   /** Alone, the transaction is the item's own (in its trace). */
   const commitAlone = (queued: Queued<I>): Promise<void> =>
-    queued.inOwnTrace(() => db.transaction((tx) => applied(tx, [queued.item]))).then((results) => queued.resolve(results[0]), queued.reject);
+    queued.inOwnTrace(() => db.transaction((tx) => applied(tx, [queued.item], true))).then((results) => queued.resolve(results[0]), queued.reject);
 
   const commit = async (group: readonly Queued<I>[]): Promise<void> => {
     if (group.length === 1) return commitAlone(group[0]!);
     let results: readonly R[];
     try {
       // The group's transaction belongs to no one item's trace.
-      results = await detachedFromTrace(() => db.transaction((tx) => applied(tx, group.map((queued) => queued.item))));
+      results = await detachedFromTrace(() => db.transaction((tx) => applied(tx, group.map((queued) => queued.item), false)));
     } catch {
       // An item failed (or the commit, a deferred constraint, a serialization failure): nothing of
       // the group happened. Each item alone: one that can never commit fails by itself instead of
@@ -96,7 +103,8 @@ export function commitGroup(db: Db, options: { readonly maxSize: number }): Comm
   interface Unit { readonly work: (tx: Db) => Promise<unknown>; readonly inOwnTrace: <T>(run: () => T) => T }
   const batch = commitBatch<Unit, unknown>(db, {
     maxSize: options.maxSize,
-    apply: async (tx, units) => {
+    apply: async (tx, units, alone) => {
+      if (alone) return [await units[0]!.work(tx)];
       const values: unknown[] = [];
       for (const unit of units) values.push(await unit.inOwnTrace(() => unit.work(tx)));
       return values;

@@ -37,19 +37,23 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
   return Promise.all(consumers.map(({ contract, handleGroup, afterCommit }) => {
     const admit = admitEvent(contract, consumer, options);
     // The events a transport hands over together (NATS: the messages buffered) commit together.
-    const group = commitBatch<HandedEvent, boolean>(db, {
+    /** An event as the group holds it: its request context (logs), and a runner bound to its trace too. */
+    interface Held { readonly handed: HandedEvent; readonly context: { readonly requestId: string } }
+    const group = commitBatch<Held, boolean>(db, {
       maxSize: options.maxGroupSize ?? 64,
-      apply: async (tx, handed) => {
+      apply: async (tx, held, alone) => {
         // In id order: two groups holding the same redelivered ids never wait on each other crosswise.
-        const ids = JSON.stringify(handed.map(({ event }) => event.id));
+        const ids = JSON.stringify(held.map(({ handed }) => handed.event.id));
         const fresh = new Set((await queryRows<{ event_id: string }>(tx, sql`insert into inbox (consumer, event_id)
           select ${consumer}, id::uuid from jsonb_array_elements_text(${ids}::jsonb) as id order by 2
           on conflict do nothing returning event_id::text`)).map((row) => uuidDigits(row.event_id)));
         // The same event twice in one group (a redelivery while the first waited): the first one is handled.
-        const chosen = handed.filter(({ event }) => fresh.delete(uuidDigits(event.id)));
-        if (chosen.length > 0) await handleGroup(tx, chosen as HandedEvent<never>[]);
+        const chosen = held.filter(({ handed }) => fresh.delete(uuidDigits(handed.event.id)));
+        // Alone, the transaction already runs in the event's trace: its work stays inside the transaction's span.
+        const events = chosen.map(({ handed, context }) => (alone ? { event: handed.event, inOwnContext: <T>(run: () => T): T => requestContext.run(context, run) } : handed));
+        if (events.length > 0) await handleGroup(tx, events as HandedEvent<never>[]);
         const handled = new Set(chosen);
-        return handed.map((item) => handled.has(item));
+        return held.map((item) => handled.has(item));
       },
     });
     return transport.consume(consumer, contract.subject, (received) => {
@@ -63,7 +67,7 @@ export function consumeEvents(options: ConsumeOptions, consumers: readonly Event
         let handled: boolean;
         try {
           // The group applies it in its own turn: the event's request id (its logs) and trace go with it.
-          handled = await group.run({ event, inOwnContext: boundToCurrentTrace(<T>(run: () => T): T => requestContext.run(context, run)) });
+          handled = await group.run({ handed: { event, inOwnContext: boundToCurrentTrace(<T>(run: () => T): T => requestContext.run(context, run)) }, context });
         } catch (error) {
           // The transport hands the event back later: one redelivery.
           options.metrics.eventsRedeliveries.inc(labels);

@@ -3,7 +3,7 @@ import type { Db } from '../db/open-database.ts';
 import { currentRequestId } from '../request-context.ts';
 import type { EventContract, EventData } from './define-event.ts';
 import { newEvent, type EventEnvelope } from './event.ts';
-import { noteEnqueued } from './outbox-scope.ts';
+import { heldEnqueues, noteEnqueued } from './outbox-scope.ts';
 import { currentTraceparent } from '../tracing/trace-context.ts';
 
 /**
@@ -17,9 +17,39 @@ export async function enqueue<C extends EventContract>(tx: Db, contract: C, data
   noteEnqueued(contract.subject);
   const event = newEvent(contract.subject, data, currentRequestId(), new Date(), contract.version);
   // The trace of the change goes with its event: the relay publishes it in a child span.
-  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
-    values (${event.id}, ${contract.subject}, ${contract.version}, ${JSON.stringify(event.data)}::jsonb, ${event.requestId ?? null}, ${event.occurredAt}, ${currentTraceparent() ?? null})`);
+  const row = outboxRow(contract, event, currentTraceparent());
+  // In a commit group the group's events are written together at its end (commit-group.ts).
+  const held = heldEnqueues();
+  if (held !== undefined) held.push(row);
+  else await writeOutboxRows(tx, [row]);
   return event;
+}
+
+interface OutboxRow {
+  readonly id: string;
+  readonly subject: string;
+  readonly version: number;
+  readonly payload: unknown;
+  readonly request_id: string | null;
+  readonly created_at: string;
+  readonly traceparent: string | null;
+}
+
+function outboxRow(contract: EventContract, event: EventEnvelope, traceparent: string | undefined): OutboxRow {
+  return { id: event.id, subject: contract.subject, version: contract.version, payload: event.data, request_id: event.requestId ?? null, created_at: event.occurredAt, traceparent: traceparent ?? null };
+}
+
+/** Outbox rows (from enqueue, held back by a commit group) in one statement. */
+export async function writeOutboxRows(tx: Db, rows: readonly unknown[]): Promise<void> {
+  if (rows.length === 1) {
+    const row = rows[0] as OutboxRow;
+    await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
+      values (${row.id}, ${row.subject}, ${row.version}, ${JSON.stringify(row.payload)}::jsonb, ${row.request_id}, ${row.created_at}, ${row.traceparent})`);
+    return;
+  }
+  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
+    select id, subject, version, payload, request_id, created_at, traceparent
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, subject text, version int, payload jsonb, request_id text, created_at timestamptz, traceparent text)`);
 }
 
 /** One event of a group for enqueueMany, with the request id and trace of the change it announces. */
@@ -38,9 +68,9 @@ export async function enqueueMany<C extends EventContract>(tx: Db, contract: C, 
   noteEnqueued(contract.subject);
   const at = new Date();
   const events = items.map((item) => newEvent(contract.subject, item.data, item.requestId, at, contract.version));
-  const rows = JSON.stringify(events.map((event, i) => ({ id: event.id, payload: event.data, request_id: event.requestId ?? null, created_at: event.occurredAt, traceparent: items[i]!.traceparent ?? null })));
-  await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
-    select id, ${contract.subject}, ${contract.version}, payload, request_id, created_at, traceparent
-    from jsonb_to_recordset(${rows}::jsonb) as x(id uuid, payload jsonb, request_id text, created_at timestamptz, traceparent text)`);
+  const rows = events.map((event, i) => outboxRow(contract, event, items[i]!.traceparent));
+  const held = heldEnqueues();
+  if (held !== undefined) held.push(...rows);
+  else await writeOutboxRows(tx, rows);
   return events;
 }
