@@ -15,8 +15,7 @@
 // group instead of one per item): the consumers of a contract that handles events in groups.
 import type { Db } from './open-database.ts';
 import { boundToCurrentTrace, detachedFromTrace } from '../tracing/trace-context.ts';
-import { writeOutboxRows } from '../events/enqueue.ts';
-import { holdingEnqueues } from '../events/outbox-scope.ts';
+import { holdingWrites } from './held-writes.ts';
 
 export interface CommitGroup {
   /** Applies `work` in the next group's transaction; settles once that transaction has committed (or `work` failed). */
@@ -51,8 +50,8 @@ export function commitBatch<I, R>(db: Db, options: CommitBatchOptions<I, R>): Co
   let running = false;
 
   const applied = async (tx: Db, items: readonly I[], alone: boolean): Promise<readonly R[]> => {
-    // The group's events go into the outbox in one statement, after its units.
-    const results = await holdingEnqueues(() => options.apply(tx, items, alone), (rows) => writeOutboxRows(tx, rows));
+    // What the units hold back (their events, …) is written after them, a statement per kind.
+    const results = await holdingWrites(tx, () => options.apply(tx, items, alone));
     if (results.length !== items.length) throw new Error(`commit batch: ${results.length} results for ${items.length} items`);
     return results;
   };

@@ -3,7 +3,8 @@ import type { Db } from '../db/open-database.ts';
 import { currentRequestId } from '../request-context.ts';
 import type { EventContract, EventData } from './define-event.ts';
 import { newEvent, type EventEnvelope } from './event.ts';
-import { heldEnqueues, noteEnqueued } from './outbox-scope.ts';
+import { noteEnqueued } from './outbox-scope.ts';
+import { holdWrite, type HeldWrite } from '../db/held-writes.ts';
 import { currentTraceparent } from '../tracing/trace-context.ts';
 
 /**
@@ -18,10 +19,8 @@ export async function enqueue<C extends EventContract>(tx: Db, contract: C, data
   const event = newEvent(contract.subject, data, currentRequestId(), new Date(), contract.version);
   // The trace of the change goes with its event: the relay publishes it in a child span.
   const row = outboxRow(contract, event, currentTraceparent());
-  // In a commit group the group's events are written together at its end (commit-group.ts).
-  const held = heldEnqueues();
-  if (held !== undefined) held.push(row);
-  else await writeOutboxRows(tx, [row]);
+  // In a commit group the group's events are written together at its end (held-writes.ts).
+  if (!holdWrite(outboxRows, row)) await outboxRows.write(tx, [row]);
   return event;
 }
 
@@ -39,10 +38,12 @@ function outboxRow(contract: EventContract, event: EventEnvelope, traceparent: s
   return { id: event.id, subject: contract.subject, version: contract.version, payload: event.data, request_id: event.requestId ?? null, created_at: event.occurredAt, traceparent: traceparent ?? null };
 }
 
-/** Outbox rows (from enqueue, held back by a commit group) in one statement. */
-export async function writeOutboxRows(tx: Db, rows: readonly unknown[]): Promise<void> {
+/** Outbox rows in one statement (a commit group's, held back until its end). */
+const outboxRows: HeldWrite<OutboxRow> = { write: writeOutboxRows };
+
+async function writeOutboxRows(tx: Db, rows: readonly OutboxRow[]): Promise<void> {
   if (rows.length === 1) {
-    const row = rows[0] as OutboxRow;
+    const row = rows[0]!;
     await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
       values (${row.id}, ${row.subject}, ${row.version}, ${JSON.stringify(row.payload)}::jsonb, ${row.request_id}, ${row.created_at}, ${row.traceparent})`);
     return;
@@ -69,8 +70,7 @@ export async function enqueueMany<C extends EventContract>(tx: Db, contract: C, 
   const at = new Date();
   const events = items.map((item) => newEvent(contract.subject, item.data, item.requestId, at, contract.version));
   const rows = events.map((event, i) => outboxRow(contract, event, items[i]!.traceparent));
-  const held = heldEnqueues();
-  if (held !== undefined) held.push(...rows);
-  else await writeOutboxRows(tx, rows);
+  // All held (inside a commit group) or none (the first is refused, and `every` stops there).
+  if (!rows.every((row) => holdWrite(outboxRows, row))) await outboxRows.write(tx, rows);
   return events;
 }

@@ -13,8 +13,6 @@ export interface OutboxWrites {
   readonly service: string;
   /** Queued by `afterCommit`: run in order once the transaction has committed, never after a rollback. */
   readonly committed: (() => void)[];
-  /** While `holdingEnqueues` runs: the outbox rows enqueued, written together when it ends. */
-  held?: unknown[];
 }
 
 const scope = new AsyncLocalStorage<OutboxWrites>();
@@ -43,30 +41,4 @@ export function afterCommit(effect: () => void): void {
   const writes = scope.getStore();
   if (writes === undefined) throw new Error('afterCommit called outside a transaction of the service database (runtime.database.db.transaction)');
   writes.committed.push(effect);
-}
-
-/** The rows enqueue should hold back instead of writing now, if a `holdingEnqueues` is under way. */
-export function heldEnqueues(): unknown[] | undefined {
-  return scope.getStore()?.held;
-}
-
-/**
- * Runs `work` (units of a commit group) with its enqueues held back, then hands them all to
- * `write` in the same transaction: one statement for a group's events instead of one per event.
- * Outside a transaction of the service's database, or inside another hold, it only runs `work`.
- * Work that fails writes nothing (its transaction rolls back anyway).
- */
-export async function holdingEnqueues<T>(work: () => Promise<T>, write: (rows: unknown[]) => Promise<void>): Promise<T> {
-  const writes = scope.getStore();
-  if (writes === undefined || writes.held !== undefined) return work();
-  const held: unknown[] = [];
-  writes.held = held;
-  try {
-    const value = await work();
-    writes.held = undefined;
-    if (held.length > 0) await write(held);
-    return value;
-  } finally {
-    writes.held = undefined;
-  }
 }

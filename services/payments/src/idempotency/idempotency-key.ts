@@ -5,6 +5,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
 import { paymentsErrors } from '../errors.ts';
 import { leaseEnd } from './request-lease.ts';
 
@@ -114,10 +115,29 @@ export class IdempotencyClaimLostError extends Error {
  * the change: when the claim was taken over, it throws and the change rolls back.
  */
 export async function storeIdempotentResponse(db: Db, scope: string, key: string, token: string, status: number, body: string): Promise<void> {
-  const stored = await queryRows(db, sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
-    where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
-  if (stored.length === 0) throw new IdempotencyClaimLostError();
+  const response = { scope, key, token, status, body };
+  // In payments' commit group, stored with the group's others at its end (held-writes.ts).
+  if (!holdWrite(storedResponses, response)) await storedResponses.write(db, [response]);
 }
+
+interface StoredResponse { readonly scope: string; readonly key: string; readonly token: string; readonly status: number; readonly body: string }
+
+/** Responses stored in one statement; any whose claim is no longer held fails them all (the group then stores each alone). */
+const storedResponses: HeldWrite<StoredResponse> = {
+  async write(db, responses) {
+    if (responses.length === 1) {
+      const { scope, key, token, status, body } = responses[0]!;
+      const stored = await queryRows(db, sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
+        where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
+      if (stored.length === 0) throw new IdempotencyClaimLostError();
+      return;
+    }
+    const stored = await queryRows(db, sql`update idempotency_keys k set state = 'done', response_status = x.status, response_body = x.body
+      from jsonb_to_recordset(${JSON.stringify(responses)}::jsonb) as x(scope text, key text, token text, status int, body text)
+      where k.scope = x.scope and k.key = x.key and k.state = 'in_flight' and k.claim_token = x.token returning k.key`);
+    if (stored.length !== responses.length) throw new IdempotencyClaimLostError();
+  },
+};
 
 /**
  * Records, in the transaction that begins it, what the request began that a retry taking the key

@@ -8,6 +8,7 @@
 // attempt is either recorded by one request or settled at the processor, never both.
 import { randomBytes } from 'node:crypto';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
 import { IdempotencyClaimLostError } from '../idempotency/idempotency-key.ts';
 import { leaseEnd, type RequestLease } from '../idempotency/request-lease.ts';
 import type { CardMethod } from './card-details.ts';
@@ -148,9 +149,21 @@ export async function callProcessor<T>(attempt: ProcessorAttempt, call: () => Pr
  * is no longer this holder's: adopted by a retry, or taken by the reconciler.
  */
 export async function finishAttempt(tx: Db, attempt: ProcessorAttempt): Promise<void> {
-  const gone = await queryRows(tx, sql`delete from processor_attempts where id = ${attempt.id} and holder = ${attempt.holder} returning id`);
-  if (gone.length === 0) throw new AttemptLostError();
+  const mine = { id: attempt.id, holder: attempt.holder };
+  // In payments' commit group, forgotten with the group's others at its end (held-writes.ts).
+  if (!holdWrite(finishedAttempts, mine)) await finishedAttempts.write(tx, [mine]);
 }
+
+/** Attempts forgotten in one statement; any no longer ours fails them all (the group then finishes each alone). */
+const finishedAttempts: HeldWrite<{ readonly id: string; readonly holder: string }> = {
+  async write(tx, attempts) {
+    const gone = attempts.length === 1
+      ? await queryRows(tx, sql`delete from processor_attempts where id = ${attempts[0]!.id} and holder = ${attempts[0]!.holder} returning id`)
+      : await queryRows(tx, sql`delete from processor_attempts a using jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as x(id text, holder text)
+          where a.id = x.id and a.holder = x.holder returning a.id`);
+    if (gone.length !== attempts.length) throw new AttemptLostError();
+  },
+};
 
 /** Forgets an attempt that holds nothing at the processor (never sent, declined, or settled), if still this holder's. */
 export async function dropAttempt(db: Db, attempt: ProcessorAttempt): Promise<void> {
