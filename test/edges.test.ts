@@ -1,6 +1,7 @@
 // Bad bodies and odd paths through the gateway, against every service that takes JSON, on every
 // backend: a body over the limit is 413 body_too_large, a deeply nested one 400 body_too_deep, a
-// NUL in any text 400 text_contains_nul (never a 500 from the stack or from PostgreSQL); every
+// NUL in any text 400 text_contains_nul and an unpaired surrogate 400 text_not_unicode (never a
+// 500 from the stack or from PostgreSQL); every
 // answer carries nosniff and no-store; and no spelling of /users/internal reaches it from outside.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
@@ -90,6 +91,20 @@ for (const backend of backends()) {
           assert.equal(response.status, 400, `${endpoint.service} ${json.slice(0, 80)}`);
           assert.equal(response.body.error.code, 'text_contains_nul', endpoint.service);
         }
+      }
+    });
+
+    test('an unpaired surrogate (\\uD800 alone) in any text, key or nested value is 400 text_not_unicode for every service, never a 500', async () => {
+      for (const endpoint of endpoints) {
+        // Written as JSON escapes, as a client would send them: JSON.stringify spells a lone surrogate so.
+        for (const json of [JSON.stringify(endpoint.body('a\ud800b')), JSON.stringify(endpoint.body(['x', { deep: '\udfff' }])), JSON.stringify({ ...endpoint.body('ok'), 'k\ud83d': 1 })]) {
+          assert.match(json, /\\ud[89a-f]/);
+          const response = await call(endpoint, json);
+          assert.equal(response.status, 400, `${endpoint.service} ${json.slice(0, 80)}`);
+          assert.equal(response.body.error.code, 'text_not_unicode', endpoint.service);
+        }
+        // A pair is a character like any other.
+        assert.notEqual((await call(endpoint, JSON.stringify(endpoint.body('a\ud83d\ude00b')))).status, 500, endpoint.service);
       }
     });
 

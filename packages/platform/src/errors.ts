@@ -73,6 +73,7 @@ export const platformErrors = {
   malformedBody: (message: string) => new AppError(400, 'invalid_request_error', 'body_malformed', message),
   bodyTooDeep: (maxDepth: number) => new AppError(400, 'invalid_request_error', 'body_too_deep', `The JSON body nests objects and arrays deeper than ${maxDepth} levels.`),
   nulInText: () => new AppError(400, 'invalid_request_error', 'text_contains_nul', 'Text may not contain NUL (\\u0000) characters.'),
+  textNotUnicode: () => new AppError(400, 'invalid_request_error', 'text_not_unicode', 'Text must be well-formed Unicode: an unpaired surrogate (\\uD800 to \\uDFFF alone) is not a character.'),
   unsupportedMediaType: (type: string) => new AppError(415, 'invalid_request_error', 'media_type_unsupported', `Unsupported content type: ${type}.`),
   payloadTooLarge: () => new AppError(413, 'invalid_request_error', 'body_too_large', 'The request body is too large.'),
   serviceUnavailable: (message = 'A service this request depends on is unavailable; retry later.') => new AppError(503, 'api_error', 'service_unavailable', message),

@@ -2,7 +2,8 @@
 // text (a linear scan, no recursion): a deeply nested body would otherwise overflow the stack in
 // whatever walks it later (validation, JSONB serialisation) and come back as a 500. After parsing,
 // a NUL anywhere in a string or key is refused: PostgreSQL text and JSONB cannot hold it (22021,
-// 22P05), and it means nothing in any field of ours.
+// 22P05), and it means nothing in any field of ours; so is an unpaired surrogate (a `\uD800` escape
+// alone), which is no character at all and which JSONB refuses (22P02).
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AppError, platformErrors } from './errors.ts';
@@ -30,6 +31,7 @@ export function useJsonParser(app: FastifyInstance, parse: JsonParse = secureJso
       return done(error instanceof AppError ? error : platformErrors.malformedBody('The request body is not valid JSON.'), undefined);
     }
     if (holdsNul(value)) return done(platformErrors.nulInText(), undefined);
+    if (!wellFormed(value)) return done(platformErrors.textNotUnicode(), undefined);
     done(null, value);
   });
 }
@@ -55,6 +57,15 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 /** Depth is bounded by the check above, so the recursion is too. */
+/** Every string and key well-formed Unicode (no unpaired surrogate). */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(wellFormed);
+  for (const [key, item] of Object.entries(value)) if (!key.isWellFormed() || !wellFormed(item)) return false;
+  return true;
+}
+
 function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (typeof value !== 'object' || value === null) return false;

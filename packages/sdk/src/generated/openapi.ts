@@ -1112,7 +1112,7 @@ export interface operations {
                     "application/json": Record<string, unknown>;
                 };
             };
-            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul). */
+            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul, text_not_unicode). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1288,7 +1288,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul). */
+            /** @description The token parameter is missing or too long (OAuth's invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul, text_not_unicode). */
             400: {
                 headers: {
                     [name: string]: unknown;

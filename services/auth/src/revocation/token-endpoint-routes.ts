@@ -33,7 +33,7 @@ const tokenRequestBody = Type.Object({
 
 const oauthErrors = {
   // A body the platform's parsers refuse (body_malformed…) is answered before the route, with the error object.
-  400: Type.Union([oauthErrorSchema('invalid_request', 'The token parameter is missing or too long (invalid_request).'), Type.Unsafe<ErrorBody>(errorBodySchema)], { description: 'The token parameter is missing or too long (OAuth\'s invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul).' }),
+  400: Type.Union([oauthErrorSchema('invalid_request', 'The token parameter is missing or too long (invalid_request).'), Type.Unsafe<ErrorBody>(errorBodySchema)], { description: 'The token parameter is missing or too long (OAuth\'s invalid_request), or the body could not be read (the error object: body_malformed, body_too_deep, text_contains_nul, text_not_unicode).' }),
   401: oauthErrorSchema('invalid_client', 'Client authentication failed (invalid_client); WWW-Authenticate: Basic.'),
   429: oauthErrorSchema('invalid_client', 'Too many failed client authentications from this address; Retry-After says when to try again (invalid_client).'),
 };

@@ -6,6 +6,7 @@
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
 import { commitGroup, type CommitGroup } from '@paymesh/platform/db/commit-group';
+import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { detachedFromTrace, inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
 import { isErased } from '../messages/erased-recipients.ts';
@@ -171,8 +172,9 @@ export class DeliveryWorker {
       // An attempt that ends after its recipient was erased is logged without the far end's words
       // (an SMTP server quotes the address).
       if (await isErased(tx, delivery.recipient_id)) [error, response] = [null, null];
-      await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
-        values (${delivery.id}, ${delivery.attempts}, ${outcome.kind}, ${outcome.statusCode ?? null}, ${error}, ${response}, ${durationMs})`);
+      const logged: LoggedAttempt = { delivery_id: delivery.id, attempt: delivery.attempts, outcome: outcome.kind, status_code: outcome.statusCode ?? null, error, response, duration_ms: durationMs };
+      // With the group's others, in one statement at its end (held-writes.ts).
+      if (!holdWrite(loggedAttempts, logged)) await loggedAttempts.write(tx, [logged]);
       // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
       const current = sql`id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'pending'`;
       if (outcome.kind === 'delivered') {
@@ -201,7 +203,34 @@ export class DeliveryWorker {
   }
 }
 
-/** PostgreSQL text cannot hold NUL: a receiver answering one must not make the attempt unrecordable (and so sent again and again). */
+interface LoggedAttempt {
+  readonly delivery_id: string;
+  readonly attempt: number;
+  readonly outcome: string;
+  readonly status_code: number | null;
+  readonly error: string | null;
+  readonly response: string | null;
+  readonly duration_ms: number;
+}
+
+/** The log of attempts, a row each, written in one statement for a group of records. */
+const loggedAttempts: HeldWrite<LoggedAttempt> = {
+  async write(tx, attempts) {
+    if (attempts.length === 1) {
+      const a = attempts[0]!;
+      await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
+        values (${a.delivery_id}, ${a.attempt}, ${a.outcome}, ${a.status_code}, ${a.error}, ${a.response}, ${a.duration_ms})`);
+      return;
+    }
+    await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
+      select delivery_id, attempt, outcome, status_code, error, response, duration_ms
+      from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
+        as x(delivery_id text, attempt int, outcome text, status_code int, error text, response text, duration_ms int)`);
+  },
+};
+
+/** PostgreSQL text cannot hold NUL (nor jsonb a lone surrogate): a receiver answering one must not make the attempt unrecordable (and so sent again and again). */
 function storableText(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD');
+  // Nor can jsonb (a group's rows travel as JSON) hold half of a surrogate pair.
+  return text.replaceAll('\u0000', '\uFFFD').toWellFormed();
 }
