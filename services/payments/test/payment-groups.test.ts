@@ -63,6 +63,36 @@ for (const backend of backends()) {
       assert.equal(count!.n, ids.length);
     });
 
+    test('payments in two currencies and both capture methods sent at once: each has one transfer of its own amount, pending or posted as its capture method says, between its own currency\'s accounts', async () => {
+      const requests = Array.from({ length: 32 }, (_, i) => {
+        const payer = i % 2 === 0 ? suite.alice : suite.bob;
+        const currency = i % 4 < 2 ? 'usd' : 'jpy';
+        const manual = i % 3 === 0;
+        const minor = currency === 'usd' ? 500 + i : 700 + i;
+        const amount = currency === 'usd' ? minor / 100 : minor;
+        return { payer, currency, manual, minor, key: randomUUID(), body: JSON.stringify({ amount, currency, user_id: payer.id, ...(manual ? { capture_method: 'manual' } : {}) }) };
+      });
+      const answers = await Promise.all(requests.map((r) => post(r.payer.token, r.body, r.key)));
+      assert.deepEqual(answers.map((a) => a.status), requests.map(() => 200), answers.map((a) => a.text).find((t) => !t.includes('"payment"')));
+      const payments = answers.map((a) => JSON.parse(a.text).payment as { id: string; status: string });
+      payments.forEach((p, i) => assert.equal(p.status, requests[i]!.manual ? 'requires_capture' : 'succeeded'));
+      const transfers = await queryRows<{ payment_id: string; amount_minor: string; currency: string; flags: string; debit_currency: string; credit_currency: string; n: number }>(suite.db, sql`
+        select t.payment_id, t.amount_minor::text, trim(t.currency) as currency, t.flags, trim(d.currency) as debit_currency, trim(c.currency) as credit_currency,
+          count(*) over (partition by t.payment_id)::int as n
+        from ledger_transfers t join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
+        where t.payment_id in ${payments.map((p) => p.id)}`);
+      const byPayment = new Map(transfers.map((t) => [t.payment_id, t]));
+      assert.equal(transfers.length, payments.length, 'one transfer per payment');
+      payments.forEach((p, i) => {
+        const r = requests[i]!;
+        const t = byPayment.get(p.id)!;
+        assert.deepEqual({ ...t }, { payment_id: p.id, amount_minor: String(r.minor), currency: r.currency.toUpperCase(), flags: r.manual ? 'pending' : 'single', debit_currency: r.currency.toUpperCase(), credit_currency: r.currency.toUpperCase(), n: 1 });
+      });
+      // Several transfers went in one statement (a group's, ledger.ts's transferMany) on PostgreSQL.
+      const [groups] = await queryRows<{ n: number }>(suite.db, sql`select count(distinct xmin::text)::int as n from ledger_transfers where payment_id in ${payments.map((p) => p.id)}`);
+      if (backend === 'postgres') assert.ok(groups!.n < payments.length, `${payments.length} transfers in ${groups!.n} transactions`);
+    });
+
     test('the ledger invariants hold after the groups above', async () => {
       await assertInvariantsOverScenarios(suite.db);
     });

@@ -123,7 +123,8 @@ export function cardAttemptFields(target: AttemptTarget, card: CardMethod, attem
     case 'requires_capture': {
       const manual = attempt.outcome === 'requires_capture';
       const transferId = randomUUID();
-      const post = async (tx: Db, ledger: Ledger) => void (await ledger.transfer(tx, {
+      // Held to the end of the payments' commit group: its transfers in one statement (held-writes.ts).
+      const post = async (tx: Db, ledger: Ledger) => void (await ledger.transferHeld(tx, {
         id: transferId,
         debit: accounts.processorClearing(target.currency),
         credit: accounts.platformRevenue(target.currency),
