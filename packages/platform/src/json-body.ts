@@ -30,8 +30,9 @@ export function useJsonParser(app: FastifyInstance, parse: JsonParse = secureJso
     } catch (error) {
       return done(error instanceof AppError ? error : platformErrors.malformedBody('The request body is not valid JSON.'), undefined);
     }
-    if (holdsNul(value)) return done(platformErrors.nulInText(), undefined);
-    if (!wellFormed(value)) return done(platformErrors.textNotUnicode(), undefined);
+    const bad = badText(value);
+    if (bad === 'nul') return done(platformErrors.nulInText(), undefined);
+    if (bad === 'surrogate') return done(platformErrors.textNotUnicode(), undefined);
     done(null, value);
   });
 }
@@ -56,20 +57,25 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-/** Depth is bounded by the check above, so the recursion is too. */
-/** Every string and key well-formed Unicode (no unpaired surrogate). */
-function wellFormed(value: unknown): boolean {
-  if (typeof value === 'string') return value.isWellFormed();
-  if (typeof value !== 'object' || value === null) return true;
-  if (Array.isArray(value)) return value.every(wellFormed);
-  for (const [key, item] of Object.entries(value)) if (!key.isWellFormed() || !wellFormed(item)) return false;
-  return true;
+/** What in a string or key no column of ours can hold, if anything. Depth is bounded by the check above, so the recursion is too. */
+function badText(value: unknown): 'nul' | 'surrogate' | undefined {
+  if (typeof value === 'string') return textFault(value);
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const bad = badText(item);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const bad = textFault(key) ?? badText(item);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
 }
 
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(holdsNul);
-  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || holdsNul(item)) return true;
-  return false;
+function textFault(text: string): 'nul' | 'surrogate' | undefined {
+  if (text.includes('\u0000')) return 'nul';
+  return text.isWellFormed() ? undefined : 'surrogate';
 }

@@ -1,5 +1,5 @@
-// Writes a commit group holds back and makes at its end (commit-group.ts): its units' events, the
-// idempotent responses and finished processor attempts of payments' group. Each kind is written
+// Writes a commit group holds back and makes at its end (commit-group.ts; what is held: ADR 32),
+// such as its units' events or payments' idempotent responses. Each kind is written
 // for the whole group in one statement instead of one per unit, in the group's transaction, after
 // its units and before its commit. A kind's writer checks every row it was given (a claim still
 // held, an attempt still ours) and throws otherwise: the group then rolls back and each unit is

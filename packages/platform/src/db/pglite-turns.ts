@@ -47,37 +47,35 @@ export function takingTurns(client: PgliteRunner, sliceMs = defaultSliceMs): Tak
     if (next === undefined) busy = false;
     else next();
   };
-  /** `runner`'s statements, each letting the event loop in first when the slice is spent. */
-  const breathing = <R extends Pick<PgliteRunner, 'query' | 'exec'>>(runner: R): R => {
+  /** A transaction's statements, each letting the event loop in first when the slice is spent. */
+  const breathing = <Tx extends Pick<PgliteRunner, 'query' | 'exec'>>(tx: Tx): Tx => {
     // The same object underneath (PGlite's transaction has a getter and methods of its own).
-    const view = Object.create(runner) as R;
+    const view = Object.create(tx) as Tx;
     view.query = (async (...args: Parameters<PGlite['query']>) => {
       await breathe();
-      return runner.query(...args);
-    }) as R['query'];
+      return tx.query(...args);
+    }) as Tx['query'];
     view.exec = (async (...args: Parameters<PGlite['exec']>) => {
       await breathe();
-      return runner.exec(...args);
-    }) as R['exec'];
+      return tx.exec(...args);
+    }) as Tx['exec'];
     return view;
-  };
-  const statements = breathing<Pick<PgliteRunner, 'query' | 'exec'>>({ query: client.query.bind(client), exec: client.exec.bind(client) });
-  const session: PgliteRunner = {
-    query: statements.query,
-    exec: statements.exec,
-    transaction: ((work: Parameters<PGlite['transaction']>[0]) => client.transaction((tx) => work(breathing(tx)))) as PGlite['transaction'],
   };
   const turn = async <T>(work: (session: PgliteRunner) => Promise<T>): Promise<T> => {
     await enter();
     // The session for this turn only: a statement sent through it after the turn (a promise
     // nobody awaited) would run in someone else's turn, in their role.
     let open = true;
-    const inTurn = <F extends (...args: never[]) => unknown>(method: F): F => ((...args: Parameters<F>) => {
+    const inTurn = () => {
       if (!open) throw new Error('a PGlite statement was sent after its turn had ended');
-      return method(...args);
-    }) as F;
+    };
+    const session: PgliteRunner = {
+      query: ((...args: Parameters<PGlite['query']>) => (inTurn(), breathe().then(() => client.query(...args)))) as PGlite['query'],
+      exec: ((...args: Parameters<PGlite['exec']>) => (inTurn(), breathe().then(() => client.exec(...args)))) as PGlite['exec'],
+      transaction: ((txWork: Parameters<PGlite['transaction']>[0]) => (inTurn(), client.transaction((tx) => txWork(breathing(tx))))) as PGlite['transaction'],
+    };
     try {
-      return await work({ query: inTurn(session.query), exec: inTurn(session.exec), transaction: inTurn(session.transaction) });
+      return await work(session);
     } finally {
       open = false;
       leave();

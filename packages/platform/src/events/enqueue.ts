@@ -42,12 +42,6 @@ function outboxRow(contract: EventContract, event: EventEnvelope, traceparent: s
 const outboxRows: HeldWrite<OutboxRow> = { write: writeOutboxRows };
 
 async function writeOutboxRows(tx: Db, rows: readonly OutboxRow[]): Promise<void> {
-  if (rows.length === 1) {
-    const row = rows[0]!;
-    await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
-      values (${row.id}, ${row.subject}, ${row.version}, ${JSON.stringify(row.payload)}::jsonb, ${row.request_id}, ${row.created_at}, ${row.traceparent})`);
-    return;
-  }
   await tx.execute(sql`insert into outbox (id, subject, version, payload, request_id, created_at, traceparent)
     select id, subject, version, payload, request_id, created_at, traceparent
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, subject text, version int, payload jsonb, request_id text, created_at timestamptz, traceparent text)`);

@@ -216,12 +216,6 @@ interface LoggedAttempt {
 /** The log of attempts, a row each, written in one statement for a group of records. */
 const loggedAttempts: HeldWrite<LoggedAttempt> = {
   async write(tx, attempts) {
-    if (attempts.length === 1) {
-      const a = attempts[0]!;
-      await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
-        values (${a.delivery_id}, ${a.attempt}, ${a.outcome}, ${a.status_code}, ${a.error}, ${a.response}, ${a.duration_ms})`);
-      return;
-    }
     await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
       select delivery_id, attempt, outcome, status_code, error, response, duration_ms
       from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)

@@ -1,8 +1,6 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import { sql } from '@paymesh/platform/db/open-database';
 import { queryRows, type Db } from '@paymesh/platform/db/open-database';
-import { currentRequestId } from '@paymesh/platform/request-context';
-import { currentTraceparent } from '@paymesh/platform/tracing/trace-context';
 import { announceInboxChanges } from './announce-inbox-change.ts';
 
 export interface NotificationRow {
@@ -50,13 +48,8 @@ export interface NewNotification {
   readonly data: Record<string, unknown>;
 }
 
-/** Inserts and announces it to live streams; call it in a transaction. */
-export async function insertNotification(tx: Db, input: NewNotification): Promise<NotificationRow> {
-  return (await insertNotifications(tx, [{ ...input, requestId: currentRequestId(), traceparent: currentTraceparent() }]))[0]!;
-}
-
 /**
- * Several notifications in one statement per table (a group of events' messages), each announced
+ * Notifications in one statement per table (a group of events' messages, or one), each announced
  * to its recipient's live streams with the request id and trace of the change that made it.
  * Returns their rows in the order of `inputs`.
  */

@@ -125,13 +125,6 @@ interface StoredResponse { readonly scope: string; readonly key: string; readonl
 /** Responses stored in one statement; any whose claim is no longer held fails them all (the group then stores each alone). */
 const storedResponses: HeldWrite<StoredResponse> = {
   async write(db, responses) {
-    if (responses.length === 1) {
-      const { scope, key, token, status, body } = responses[0]!;
-      const stored = await queryRows(db, sql`update idempotency_keys set state = 'done', response_status = ${status}, response_body = ${body}
-        where scope = ${scope} and key = ${key} and state = 'in_flight' and claim_token = ${token} returning key`);
-      if (stored.length === 0) throw new IdempotencyClaimLostError();
-      return;
-    }
     const stored = await queryRows(db, sql`update idempotency_keys k set state = 'done', response_status = x.status, response_body = x.body
       from jsonb_to_recordset(${JSON.stringify(responses)}::jsonb) as x(scope text, key text, token text, status int, body text)
       where k.scope = x.scope and k.key = x.key and k.state = 'in_flight' and k.claim_token = x.token returning k.key`);

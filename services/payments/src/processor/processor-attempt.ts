@@ -157,10 +157,8 @@ export async function finishAttempt(tx: Db, attempt: ProcessorAttempt): Promise<
 /** Attempts forgotten in one statement; any no longer ours fails them all (the group then finishes each alone). */
 const finishedAttempts: HeldWrite<{ readonly id: string; readonly holder: string }> = {
   async write(tx, attempts) {
-    const gone = attempts.length === 1
-      ? await queryRows(tx, sql`delete from processor_attempts where id = ${attempts[0]!.id} and holder = ${attempts[0]!.holder} returning id`)
-      : await queryRows(tx, sql`delete from processor_attempts a using jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as x(id text, holder text)
-          where a.id = x.id and a.holder = x.holder returning a.id`);
+    const gone = await queryRows(tx, sql`delete from processor_attempts a using jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as x(id text, holder text)
+      where a.id = x.id and a.holder = x.holder returning a.id`);
     if (gone.length !== attempts.length) throw new AttemptLostError();
   },
 };
