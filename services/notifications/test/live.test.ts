@@ -85,6 +85,32 @@ for (const backend of backends()) {
       }
     });
 
+    test("one user's streams at different positions each get every later notification once, in order, and end on the database's count", async () => {
+      const ivan = await suite.platform.api.signUp();
+      const before = [await send(ivan, 'old 1'), await send(ivan, 'old 2'), await send(ivan, 'old 3')];
+      // Three positions: from now, after the first old one, after the second (a reconnect's catch-up each).
+      const streams = await Promise.all([
+        Stream.open(streamUrl(), ivan.token), Stream.open(streamUrl(), ivan.token),
+        Stream.open(streamUrl(), ivan.token, String(before[0])), Stream.open(streamUrl(), ivan.token, String(before[1])),
+      ]);
+      try {
+        await eventually(async () => (streams.every((s) => s.lastCount() === 3) ? true : undefined));
+        // A burst: changes arriving while a push waits its turn are covered by that push.
+        const burst = await Promise.all(Array.from({ length: 15 }, (_, i) => send(ivan, `new ${i}`)));
+        const sorted = [...burst].sort((a, b) => a - b);
+        await eventually(async () => (streams.every((s) => s.lastCount() === 18) ? true : undefined), { timeoutMs: 10_000 });
+        const expected = [[], [], before.slice(1), before.slice(2)].map((caughtUp) => [...caughtUp, ...sorted]);
+        assert.deepEqual(streams.map((s) => s.of('notification').map((e) => e.data.id)), expected);
+        assert.ok(streams.every((s) => s.of('notification').every((e) => e.id === String(e.data.id))), 'each notification carries its id as the SSE event id');
+        const read = await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: ivan.token });
+        assert.equal(read.status, 200);
+        await eventually(async () => (streams.every((s) => s.lastCount() === 0) ? true : undefined));
+        assert.equal(await unreadInDb(ivan), 0);
+      } finally {
+        await Promise.all(streams.map((s) => s.close()));
+      }
+    });
+
     test("a stream never carries another user's notifications or count", async () => {
       const dave = await suite.platform.api.signUp();
       const erin = await suite.platform.api.signUp();

@@ -29,6 +29,31 @@ for (const backend of backends()) {
         assert.equal(mailsTo(mia).length, 0);
       });
 
+      test('attempts that end together are each recorded with their own outcome: accepted, refused for now and refused for good in one burst', async () => {
+        const users = await Promise.all(Array.from({ length: 6 }, () => signUp()));
+        const codes = [undefined, undefined, 451, 451, 553, 553];
+        users.forEach((user, i) => {
+          if (codes[i] !== undefined) suite.sink.behaviour.set(addressOf(user), { code: codes[i]! });
+        });
+        await Promise.all(users.map((user, i) => pay(user, `3${i}.00`)));
+        const firsts = await Promise.all(users.map((user) => eventually(async () => {
+          const [email] = await deliveries(user, '?channel=email');
+          return email !== undefined && email.attempts >= 1 && (email.status !== 'pending' || email.last_error !== null) ? email : undefined;
+        }, { timeoutMs: 5_000 })));
+        // Refused for now: pending until the schedule runs out (1 s, 1 s here), then dead.
+        assert.deepEqual(firsts.map((d) => (d.status === 'dead' && d.attempts === 3 ? 'pending' : d.status)), ['delivered', 'delivered', 'pending', 'pending', 'dead', 'dead']);
+        for (const [i, user] of users.entries()) {
+          const found = (await delivery(user, firsts[i]!.id)).body;
+          const first = found.attempt_log[0];
+          assert.equal(found.recipient_id, user.id);
+          assert.deepEqual([first.attempt, first.outcome, first.status_code], [1, ['delivered', 'delivered', 'retry', 'retry', 'failed', 'failed'][i], codes[i] ?? 250]);
+          if (codes[i] === undefined) assert.equal(found.last_error, null);
+          else assert.match(found.last_error, new RegExp(String(codes[i])));
+        }
+        assert.deepEqual(users.map((user) => mailsTo(user).length), [1, 1, 0, 0, 0, 0]);
+        for (const user of users) suite.sink.behaviour.delete(addressOf(user));
+      });
+
       test('a recipient refused with a 5xx is dead after one attempt; redelivered once the server accepts, it is delivered', async () => {
         const noah = await signUp();
         suite.sink.behaviour.set(addressOf(noah), { code: 550 });

@@ -5,11 +5,10 @@
 // (the dead-letter state): visible through the API and the metrics, and redeliverable by hand.
 // One nobody wants any more (its device or endpoint went away) is canceled instead.
 import type { Logger } from '@paymesh/platform/logger';
-import { commitGroup, type CommitGroup } from '@paymesh/platform/db/commit-group';
-import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
+import { commitBatch, type CommitBatch } from '@paymesh/platform/db/commit-group';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
 import { detachedFromTrace, inSpanFrom, SpanKind } from '@paymesh/platform/tracing/trace-context';
-import { isErased } from '../messages/erased-recipients.ts';
+import { erasedAmong, lockRecipients } from '../messages/erased-recipients.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import type { ChannelSender, ClaimedDelivery, AttemptResult } from './channel-sender.ts';
 import type { DeliveryMetrics } from './delivery-metrics.ts';
@@ -34,8 +33,8 @@ export class DeliveryWorker {
   readonly #o: DeliveryWorkerOptions;
   readonly #leaseMs: number;
   readonly #deadlineMs: number;
-  /** Attempts that end together are recorded in one transaction (ADR 30). */
-  readonly #records: CommitGroup;
+  /** Attempts that end together are recorded in one transaction (ADR 30), in multi-row statements (ADR 32). */
+  readonly #records: CommitBatch<EndedAttempt, number | undefined>;
   #inFlight = new Set<Promise<void>>();
   #filling: Promise<void> | undefined;
   #again = false;
@@ -48,7 +47,7 @@ export class DeliveryWorker {
     // Long enough that a live attempt always finishes (or times out) before anyone takes it over.
     this.#leaseMs = options.attemptTimeoutMs * 3 + 30_000;
     this.#deadlineMs = options.attemptTimeoutMs * 2 + 15_000;
-    this.#records = commitGroup(options.db, { maxSize: Math.max(1, options.concurrency) });
+    this.#records = commitBatch(options.db, { maxSize: Math.max(1, options.concurrency), apply: (tx, records) => this.#apply(tx, records) });
   }
 
   /** Claims what is due now, awaited (not the attempts it starts): the kit's periodic pass (service.ts's jobs). */
@@ -160,47 +159,72 @@ export class DeliveryWorker {
   }
 
   async #record(delivery: ClaimedDelivery, result: AttemptResult, durationMs: number): Promise<void> {
-    const { outcome } = result;
-    const { metrics, retryDelaysMs } = this.#o;
-    metrics.attempts.inc({ channel: delivery.channel, outcome: outcome.kind });
-    let error = outcome.kind === 'delivered' ? null : storableText(outcome.error.slice(0, 1000));
-    let response = result.response === undefined ? null : storableText(result.response.slice(0, 1024));
-    const secret = notificationType(delivery.type).secret;
-    const erase = secret ? sql`null` : sql`payload`;
+    this.#o.metrics.attempts.inc({ channel: delivery.channel, outcome: result.outcome.kind });
     // A group that fails is recorded again attempt by attempt: the latency is observed once, after the commit.
-    const seconds = await this.#records.run(async (tx): Promise<number | undefined> => {
+    const seconds = await this.#records.run({ delivery, result, durationMs });
+    if (seconds !== undefined) this.#o.metrics.latency.observe({ channel: delivery.channel }, seconds);
+  }
+
+  /**
+   * Attempts that ended together, recorded in one transaction: the erasure check, the log and the
+   * delivered ones' new state a statement each for the group; the other outcomes (retries, dead
+   * letters: rare) one by one. The delivered ones' seconds since the delivery was recorded, in order.
+   */
+  async #apply(tx: Db, records: readonly EndedAttempt[]): Promise<(number | undefined)[]> {
+    const { retryDelaysMs } = this.#o;
+    const recipients = records.map(({ delivery }) => delivery.recipient_id);
+    await lockRecipients(tx, recipients);
+    const erased = await erasedAmong(tx, recipients);
+    await logAttempts(tx, records.map(({ delivery, result, durationMs }) => {
       // An attempt that ends after its recipient was erased is logged without the far end's words
       // (an SMTP server quotes the address).
-      if (await isErased(tx, delivery.recipient_id)) [error, response] = [null, null];
-      const logged: LoggedAttempt = { delivery_id: delivery.id, attempt: delivery.attempts, outcome: outcome.kind, status_code: outcome.statusCode ?? null, error, response, duration_ms: durationMs };
-      // With the group's others, in one statement at its end (held-writes.ts).
-      if (!holdWrite(loggedAttempts, logged)) await loggedAttempts.write(tx, [logged]);
-      // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
+      const hidden = erased.has(delivery.recipient_id);
+      const { outcome } = result;
+      return {
+        delivery_id: delivery.id, attempt: delivery.attempts, outcome: outcome.kind, status_code: outcome.statusCode ?? null, duration_ms: durationMs,
+        error: hidden || outcome.kind === 'delivered' ? null : storableText(outcome.error.slice(0, 1000)),
+        response: hidden || result.response === undefined ? null : storableText(result.response.slice(0, 1024)),
+      };
+    }));
+    // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
+    const delivered = records.filter(({ result }) => result.outcome.kind === 'delivered')
+      .map(({ delivery }) => ({ id: delivery.id, attempts: delivery.attempts, secret: notificationType(delivery.type).secret }));
+    const seconds = new Map((delivered.length === 0 ? [] : await queryRows<{ id: string; attempts: number; seconds: number }>(tx, sql`
+      update deliveries d set status = 'delivered', delivered_at = now(), last_error = null, manual = false,
+        payload = case when x.secret then null else d.payload end
+      from jsonb_to_recordset(${JSON.stringify(delivered)}::jsonb) as x(id text, attempts int, secret boolean)
+      where d.id = x.id and d.attempts = x.attempts and d.status = 'pending'
+      returning d.id, d.attempts, extract(epoch from now() - d.created_at)::float8 as seconds`)).map((row) => [`${row.id} ${row.attempts}`, row.seconds]));
+    for (const { delivery, result } of records) {
+      const { outcome } = result;
+      if (outcome.kind === 'delivered') continue;
+      const error = erased.has(delivery.recipient_id) ? null : storableText(outcome.error.slice(0, 1000));
       const current = sql`id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'pending'`;
-      if (outcome.kind === 'delivered') {
-        const [row] = await queryRows<{ seconds: number }>(tx, sql`
-          update deliveries set status = 'delivered', delivered_at = now(), last_error = null, payload = ${erase}, manual = false
-          where ${current} returning extract(epoch from now() - created_at)::float8 as seconds`);
-        return row?.seconds;
-      }
       const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !delivery.manual
         ? Math.max(retryDelaysMs[delivery.attempts - 1]!, Math.min(outcome.retryAfterMs ?? 0, maxRetryAfterMs))
         : undefined;
       if (delayMs !== undefined) {
         await tx.execute(sql`update deliveries set next_attempt_at = now() + ${`${delayMs} milliseconds`}::interval, last_error = ${error} where ${current}`);
-        return undefined;
+        continue;
       }
       const status = outcome.kind === 'canceled' ? 'canceled' : 'dead';
+      const erase = notificationType(delivery.type).secret ? sql`null` : sql`payload`;
       await tx.execute(sql`update deliveries set status = ${status}, last_error = ${error}, payload = ${erase}, manual = false where ${current}`);
       if (outcome.kind === 'invalid_target' && delivery.channel === 'push' && delivery.target_id !== null) {
         // The provider says the token is gone for good: later messages must not try it again.
         await tx.execute(sql`delete from devices where id = ${delivery.target_id}`);
         this.#o.logger.info({ device: delivery.target_id }, 'push provider reported an invalid token: device removed');
       }
-      return undefined;
-    });
-    if (seconds !== undefined) metrics.latency.observe({ channel: delivery.channel }, seconds);
+    }
+    return records.map(({ delivery, result }) => (result.outcome.kind === 'delivered' ? seconds.get(`${delivery.id} ${delivery.attempts}`) : undefined));
   }
+}
+
+/** An attempt that has ended, waiting to be recorded with the others that ended meanwhile. */
+interface EndedAttempt {
+  readonly delivery: ClaimedDelivery;
+  readonly result: AttemptResult;
+  readonly durationMs: number;
 }
 
 interface LoggedAttempt {
@@ -213,15 +237,13 @@ interface LoggedAttempt {
   readonly duration_ms: number;
 }
 
-/** The log of attempts, a row each, written in one statement for a group of records. */
-const loggedAttempts: HeldWrite<LoggedAttempt> = {
-  async write(tx, attempts) {
-    await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
-      select delivery_id, attempt, outcome, status_code, error, response, duration_ms
-      from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
-        as x(delivery_id text, attempt int, outcome text, status_code int, error text, response text, duration_ms int)`);
-  },
-};
+/** The log of attempts, a row each, in one statement. */
+async function logAttempts(tx: Db, attempts: readonly LoggedAttempt[]): Promise<void> {
+  await tx.execute(sql`insert into delivery_attempts (delivery_id, attempt, outcome, status_code, error, response, duration_ms)
+    select delivery_id, attempt, outcome, status_code, error, response, duration_ms
+    from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb)
+      as x(delivery_id text, attempt int, outcome text, status_code int, error text, response text, duration_ms int)`);
+}
 
 /** PostgreSQL text cannot hold NUL (nor jsonb a lone surrogate): a receiver answering one must not make the attempt unrecordable (and so sent again and again). */
 function storableText(text: string): string {

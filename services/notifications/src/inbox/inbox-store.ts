@@ -10,16 +10,30 @@ export async function unreadCount(db: Db, recipientId: string): Promise<number> 
   return Number(row?.n ?? 0);
 }
 
-/** The id of the user's newest notification (0 when there is none). */
-export async function newestNotificationId(db: Db, recipientId: string): Promise<bigint> {
-  const [newest] = await queryRows<{ id: string | null }>(db, sql`select max(id)::text as id from notifications where recipient_id = ${recipientId}`);
-  return BigInt(newest?.id ?? 0);
+/** The id of the user's newest notification (0 when there is none) and their unread count, in one snapshot. */
+export async function inboxHead(db: Db, recipientId: string): Promise<{ newestId: bigint; unread: number }> {
+  const [row] = await queryRows<{ newest: string | null; unread: string | null }>(db, sql`
+    select (select max(id) from notifications where recipient_id = ${recipientId})::text as newest,
+      (select unread from inbox_heads where recipient_id = ${recipientId})::text as unread`);
+  return { newestId: BigInt(row?.newest ?? 0), unread: Number(row?.unread ?? 0) };
 }
 
-/** The user's notifications after `afterId`, oldest first, at most `limit`. */
-export function notificationsAfter(db: Db, recipientId: string, afterId: bigint, limit: number): Promise<NotificationRow[]> {
-  return queryRows<NotificationRow>(db, sql`
-    select * from notifications where recipient_id = ${recipientId} and id > ${afterId.toString()} order by id limit ${limit}`);
+/**
+ * The user's notifications after `afterId` (oldest first, at most `limit`) and their unread count,
+ * in one statement: one snapshot, so the count is the count with exactly those notifications.
+ */
+export async function inboxSince(db: Db, recipientId: string, afterId: bigint, limit: number): Promise<{ rows: NotificationRow[]; unread: number }> {
+  // Always one row at least (the left joins); a row without an id means no notification after `afterId`.
+  const rows = await queryRows<NotificationRow & { unread_count: string | null }>(db, sql`
+    select h.unread::text as unread_count, n.*
+    from (select ${recipientId}::bigint as rid) r
+    left join inbox_heads h on h.recipient_id = r.rid
+    left join lateral (select * from notifications where recipient_id = r.rid and id > ${afterId.toString()} order by id limit ${limit}) n on true
+    order by n.id`);
+  return {
+    rows: rows.filter((row) => row.id !== null).map(({ unread_count: _, ...row }) => row),
+    unread: Number(rows[0]?.unread_count ?? 0),
+  };
 }
 
 /** Runs a change of one user's inbox in a transaction that announces it to the live streams. */

@@ -10,27 +10,43 @@ import type { RevocationList } from '@paymesh/platform/auth/revocation-list';
 import type { Clock } from '@paymesh/platform/clock';
 import type { Db } from '@paymesh/platform/db/open-database';
 import type { Logger } from '@paymesh/platform/logger';
-import { inChildSpan, SpanKind } from '@paymesh/platform/tracing/trace-context';
-import { newestNotificationId, notificationsAfter, unreadCount } from '../inbox/inbox-store.ts';
+import { boundToCurrentTrace, inChildSpan, SpanKind } from '@paymesh/platform/tracing/trace-context';
+import { inboxHead, inboxSince } from '../inbox/inbox-store.ts';
 import { publicNotification } from '../inbox/notification.ts';
 
 /** Streams one user may hold open on one replica (tabs and devices); more is refused with 429. */
 export const maxStreamsPerUser = 10;
 
+/** Notifications one push sends a stream at most; a stream further behind gets the rest on the next change. */
+const maxPushed = 500;
+
 interface Stream {
   readonly response: ServerResponse;
   /** The token the stream was opened with: the stream lives no longer than it does. */
   readonly caller: Caller;
-  /** The newest notification id this stream has shown (its SSE event id). */
-  lastId: bigint;
-  /** Refreshes run one after the other, so a stream never shows an older count after a newer one. */
+  /** The newest notification id this stream has shown (its SSE event id); undefined until its first push. */
+  lastId: bigint | undefined;
+}
+
+/**
+ * One user's streams on this replica. Their pushes run one after the other, so no stream shows an
+ * older count after a newer one. A change is pushed to all of them with one read per distinct
+ * position (usually one: streams that saw the same pushes stand at the same id), not one per
+ * stream, and changes that arrive while a push is waiting its turn are covered by that push.
+ */
+interface Follower {
+  readonly streams: Set<Stream>;
   queue: Promise<void>;
+  /** A refresh waits in the queue and has not read yet: a further change needs none of its own. */
+  refreshWaiting: boolean;
+  /** Runs the waiting refresh in the trace of the latest change it covers (the one that is traced to the streams). */
+  inLatestTrace: (push: () => Promise<void>) => Promise<void>;
 }
 
 export class InboxHub {
   readonly #db: Db;
   readonly #logger: Logger;
-  readonly #streams = new Map<string, Set<Stream>>();
+  readonly #followers = new Map<string, Follower>();
   readonly #stopFollowingRevocations: () => void;
   readonly #clock: Clock;
 
@@ -42,26 +58,24 @@ export class InboxHub {
     // every revocation (logout, RFC 7009, a password change, a disabled or deleted account, here or
     // on any replica through the event) checks every open stream's token again.
     this.#stopFollowingRevocations = revocations.onRevoked(() => {
-      for (const streams of this.#streams.values()) {
-        for (const stream of streams) if (revocations.isRevoked(stream.caller)) endStream(stream, 'token_revoked');
-      }
+      for (const stream of this.#allStreams()) if (revocations.isRevoked(stream.caller)) endStream(stream, 'token_revoked');
     });
   }
 
   /** A comment line on every stream: run now and then (service.ts's jobs), it keeps proxies from closing an idle stream. */
   keepAlive(): void {
-    for (const streams of this.#streams.values()) for (const stream of streams) stream.response.write(': keep-alive\n\n');
+    for (const stream of this.#allStreams()) stream.response.write(': keep-alive\n\n');
   }
 
   /** Streams open now: each leaves the count when its response closes (the client went, its token ended, the service stops). */
   get openStreams(): number {
     let open = 0;
-    for (const streams of this.#streams.values()) open += streams.size;
+    for (const follower of this.#followers.values()) open += follower.streams.size;
     return open;
   }
 
   hasRoom(recipientId: string): boolean {
-    return (this.#streams.get(recipientId)?.size ?? 0) < maxStreamsPerUser;
+    return (this.#followers.get(recipientId)?.streams.size ?? 0) < maxStreamsPerUser;
   }
 
   /** Starts a stream: what came after `lastEventId` (a reconnect's catch-up), then the count, then live changes. */
@@ -74,53 +88,102 @@ export class InboxHub {
       'x-accel-buffering': 'no',
     });
     response.write('retry: 3000\n\n');
-    const stream: Stream = { response, caller, lastId: lastEventId ?? -1n, queue: Promise.resolve() };
-    let streams = this.#streams.get(recipientId);
-    if (streams === undefined) this.#streams.set(recipientId, (streams = new Set()));
+    const stream: Stream = { response, caller, lastId: undefined };
+    let follower = this.#followers.get(recipientId);
+    if (follower === undefined) this.#followers.set(recipientId, (follower = { streams: new Set(), queue: Promise.resolve(), refreshWaiting: false, inLatestTrace: (push) => push() }));
+    const streams = follower.streams;
     streams.add(stream);
     // The stream ends when its token does (the client reconnects with a fresh one).
     const cancelExpiry = this.#clock.at(caller.expiresAtSec * 1000, () => endStream(stream, 'token_expired'));
     response.on('close', () => {
       cancelExpiry();
       streams.delete(stream);
-      if (streams.size === 0) this.#streams.delete(recipientId);
+      if (streams.size === 0 && this.#followers.get(recipientId)?.streams === streams) this.#followers.delete(recipientId);
     });
-    this.#enqueue(recipientId, stream, lastEventId === undefined);
+    this.#enqueue(recipientId, follower, true, () => this.#start(recipientId, stream, lastEventId), [stream]);
   }
 
+  /** The user's inbox changed (the inbox.changed broadcast): their streams get what is new and the count. */
   refresh(recipientId: string): void {
-    for (const stream of this.#streams.get(recipientId) ?? []) this.#enqueue(recipientId, stream, false);
+    const follower = this.#followers.get(recipientId);
+    if (follower === undefined) return;
+    follower.inLatestTrace = boundToCurrentTrace((push: () => Promise<void>) => push());
+    if (follower.refreshWaiting) return;
+    follower.refreshWaiting = true;
+    this.#enqueue(recipientId, follower, false, () => {
+      follower.refreshWaiting = false;
+      return this.#push(recipientId, follower);
+    }, follower.streams);
   }
 
-  #enqueue(recipientId: string, stream: Stream, fresh: boolean): void {
-    // In the trace of the change that caused it (the inbox.changed event), when one is traced.
-    const send = () => inChildSpan('sse push', SpanKind.INTERNAL, { 'paymesh.stream.fresh': fresh }, () => this.#send(recipientId, stream, fresh));
-    stream.queue = stream.queue.then(send).catch((error: unknown) => {
-      this.#logger.warn({ err: error, recipientId }, 'inbox stream refresh failed; closing it (the client reconnects)');
-      stream.response.end();
+  #enqueue(recipientId: string, follower: Follower, fresh: boolean, push: () => Promise<void>, streams: Iterable<Stream>): void {
+    // In the trace of the change that caused it (the inbox.changed event, the latest of those a
+    // refresh covers; the stream's request for its first push), when one is traced.
+    const traced = () => inChildSpan('sse push', SpanKind.INTERNAL, { 'paymesh.stream.fresh': fresh }, push);
+    const send = fresh ? traced : () => follower.inLatestTrace(traced);
+    follower.queue = follower.queue.then(send).catch((error: unknown) => {
+      this.#logger.warn({ err: error, recipientId }, 'inbox stream refresh failed; closing the streams it was for (their clients reconnect)');
+      for (const stream of streams) stream.response.end();
     });
   }
 
-  async #send(recipientId: string, stream: Stream, fresh: boolean): Promise<void> {
-    if (stream.response.writableEnded || stream.response.destroyed) return;
-    if (fresh) {
-      // A new stream starts from now: only later notifications are pushed.
-      stream.lastId = await newestNotificationId(this.#db, recipientId);
-    } else {
-      for (const row of await notificationsAfter(this.#db, recipientId, stream.lastId, 500)) {
-        stream.response.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(publicNotification(row))}\n\n`);
-        stream.lastId = BigInt(row.id);
-      }
+  /** A new stream's first push: from now (only later notifications are pushed), or what it missed after Last-Event-ID. */
+  async #start(recipientId: string, stream: Stream, lastEventId: bigint | undefined): Promise<void> {
+    if (isClosed(stream)) return;
+    if (lastEventId === undefined) {
+      const { newestId, unread } = await inboxHead(this.#db, recipientId);
+      stream.response.write(countEvent(unread));
+      stream.lastId = newestId;
+      return;
     }
-    stream.response.write(`event: unread_count\ndata: ${JSON.stringify({ unread: await unreadCount(this.#db, recipientId) })}\n\n`);
+    stream.lastId = lastEventId;
+    await this.#pushTo(recipientId, lastEventId, [stream]);
+  }
+
+  /** Every started stream of the user gets what came after its position: one read per distinct position. */
+  async #push(recipientId: string, follower: Follower): Promise<void> {
+    const atPosition = new Map<bigint, Stream[]>();
+    for (const stream of follower.streams) {
+      if (stream.lastId === undefined || isClosed(stream)) continue;
+      const same = atPosition.get(stream.lastId);
+      if (same === undefined) atPosition.set(stream.lastId, [stream]);
+      else same.push(stream);
+    }
+    for (const [lastId, streams] of atPosition) await this.#pushTo(recipientId, lastId, streams);
+  }
+
+  async #pushTo(recipientId: string, lastId: bigint, streams: readonly Stream[]): Promise<void> {
+    const { rows, unread } = await inboxSince(this.#db, recipientId, lastId, maxPushed);
+    // Each notification serialised once for all the streams it goes to.
+    const events = rows.map((row) => `id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(publicNotification(row))}\n\n`).join('');
+    const newest = rows.length > 0 ? BigInt(rows.at(-1)!.id) : lastId;
+    // One write per stream (one chunk, one system call on each hop), the count after the notifications.
+    const push = events + countEvent(unread);
+    for (const stream of streams) {
+      if (isClosed(stream)) continue;
+      stream.response.write(push);
+      stream.lastId = newest;
+    }
+  }
+
+  *#allStreams(): Iterable<Stream> {
+    for (const follower of this.#followers.values()) yield* follower.streams;
   }
 
   /** Ends every stream (the service is stopping; clients reconnect elsewhere with Last-Event-ID). */
   async close(): Promise<void> {
     this.#stopFollowingRevocations();
-    for (const streams of this.#streams.values()) for (const stream of streams) stream.response.end();
-    this.#streams.clear();
+    for (const stream of [...this.#allStreams()]) stream.response.end();
+    this.#followers.clear();
   }
+}
+
+function isClosed(stream: Stream): boolean {
+  return stream.response.writableEnded || stream.response.destroyed;
+}
+
+function countEvent(unread: number): string {
+  return `event: unread_count\ndata: ${JSON.stringify({ unread })}\n\n`;
 }
 
 /** Says why (an `end` event the client can read), then closes: its reconnect with the same token is refused. */

@@ -13,6 +13,13 @@ export async function isErased(tx: Db, userId: string): Promise<boolean> {
   return row !== undefined;
 }
 
+/** Which of these users (canonical ids) were erased: call in the transaction that writes about them, after lockRecipients. */
+export async function erasedAmong(tx: Db, userIds: readonly string[]): Promise<Set<string>> {
+  const rows = await queryRows<{ user_id: string }>(tx, sql`select user_id::text as user_id from erased_recipients
+    where user_id in (select jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb)::bigint)`);
+  return new Set(rows.map((row) => row.user_id));
+}
+
 /**
  * The shared lock of each of these users, in one statement and in id order (so two writers never
  * wait on each other in opposite orders). Read whether they were erased in a later statement:
