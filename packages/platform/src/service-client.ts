@@ -65,6 +65,8 @@ export interface ServiceRequest {
   readonly path: string;
   readonly body?: unknown;
   readonly idempotencyKey?: string;
+  /** A POST that only reads (a look-up by many ids): repeated on failure like a GET. */
+  readonly safe?: boolean;
 }
 
 export class ServiceClient {
@@ -82,7 +84,7 @@ export class ServiceClient {
 
   /** Answers any status the callee gave (the caller decides what a 404 means); throws 503 when it cannot be reached. */
   async request<T>(req: ServiceRequest): Promise<ServiceResponse<T>> {
-    const safe = req.method === 'GET' || req.idempotencyKey !== undefined;
+    const safe = req.method === 'GET' || req.safe === true || req.idempotencyKey !== undefined;
     const attempts = safe ? this.#retries + 1 : 1;
     let lastError: unknown;
     let refreshedToken = false;

@@ -14,6 +14,7 @@ import { DeliveryMetrics } from './delivery/delivery-metrics.ts';
 import { deliveryRoutes } from './delivery/delivery-routes.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { deviceRoutes } from './devices/device-routes.ts';
+import { RecipientLookup } from './email/recipient-lookup.ts';
 import { EmailChannel } from './email/email-channel.ts';
 import { createMailer, type Mailer } from './email/mailer.ts';
 import { inboxRoutes } from './inbox/inbox-routes.ts';
@@ -102,7 +103,7 @@ export const notificationsService = defineService({
     const push = new PushChannel(db, pushProviders(config, checkPushEndpoint));
     const worker = new DeliveryWorker({
       db,
-      senders: { email: new EmailChannel(mailer, users), push, webhook: new WebhookChannel(db, { timeoutMs: config.deliveryTimeoutMs, allowPrivate }) },
+      senders: { email: new EmailChannel(mailer, new RecipientLookup(users)), push, webhook: new WebhookChannel(db, { timeoutMs: config.deliveryTimeoutMs, allowPrivate }) },
       retryDelaysMs: config.retryDelaysMs,
       attemptTimeoutMs: config.deliveryTimeoutMs,
       concurrency: config.deliveryConcurrency,

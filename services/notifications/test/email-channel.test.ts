@@ -40,6 +40,24 @@ for (const backend of backends()) {
         assert.match(mail.headers.get('message-id') ?? '', new RegExp(`^<${delivered.id}@`));
       });
 
+      test('emails sent together (their addresses asked of users in one look-up) each reach their own recipient with their own receipt; an unconfirmed address among them gets none', async () => {
+        const confirmed = await Promise.all(Array.from({ length: 8 }, () => signUp()));
+        // Signed up but never confirmed: a receipt would go to an address nobody has proven is theirs.
+        const unconfirmed = await suite.platform.api.signUp();
+        const payers = [...confirmed, unconfirmed];
+        await Promise.all(payers.map((user, i) => pay(user, `7${i}.0${i}`)));
+        for (const [i, user] of confirmed.entries()) {
+          const mail = await mailTo(user, (m) => m.text.includes('Payment of'));
+          assert.equal(mail.headers.get('to'), addressOf(user));
+          assert.match(mail.text, new RegExp(`Payment of \\$7${i}\\.0${i} received\\.`));
+        }
+        const canceled = await eventually(async () => (await deliveries(unconfirmed, '?channel=email')).find((d) => d.status === 'canceled'), { timeoutMs: 5_000 });
+        assert.match(canceled.last_error!, /not verified/);
+        await suite.platform.settle();
+        assert.deepEqual(confirmed.map((user) => mailsTo(user).length), Array(8).fill(1), 'one receipt each, none to another');
+        assert.equal(mailsTo(unconfirmed).length, 0);
+      });
+
       test('a delivered email cannot be redelivered (409 delivery_already_delivered): it would reach the person twice', async () => {
         const ana = await signUp();
         await pay(ana, '3.30');

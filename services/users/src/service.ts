@@ -14,6 +14,7 @@ import { backfillLoginKeys } from './accounts/backfill-login-keys.ts';
 import { bootstrapAdmin } from './accounts/bootstrap-admin.ts';
 import type { RegistrationContext } from './accounts/create-user.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
+import { lookupRoutes } from './accounts/lookup-routes.ts';
 import { credentialRoutes } from './credentials/credential-routes.ts';
 import { usersConfigSpec } from './config.ts';
 import { refuseForeignFormPosts } from './pages/account-pages.ts';
@@ -85,6 +86,7 @@ export const usersService = defineService({
     passwordResetRoutes(app, runtime, resetJob, throttles);
     adminRoutes(app, runtime);
     credentialRoutes(app, runtime, { checksPerMinute: config.credentialChecksPerMinute });
+    lookupRoutes(app, runtime);
   },
 
   // Every contract in events.ts: user.*.

@@ -363,6 +363,46 @@ for (const backend of backends()) {
       });
     });
 
+    describe('internal look-up of many accounts', () => {
+      const path = '/users/internal/lookup';
+      const direct = () => new Api(platform.embedded!.services.users.url);
+
+      test('a service reads the accounts asked for, in the order asked; unknown and deleted ones are absent', async () => {
+        const [alice, bob, gone] = [await platform.api.signUp(), await platform.api.signUp(), await platform.api.signUp()];
+        assert.equal((await platform.api.call('DELETE', `/users/${gone.id}`, { token: gone.token })).status, 204);
+        const token = await serviceToken('notifications-service', 'users:read');
+        const found = await direct().call('POST', path, { token, json: { ids: [String(bob.id), '987654321', String(gone.id), String(alice.id)] } });
+        assert.equal(found.status, 200, JSON.stringify(found.body));
+        assert.equal(found.body.object, 'list');
+        assert.deepEqual(found.body.data.map((u: { id: number; username: string }) => [u.id, u.username]), [[bob.id, bob.username], [alice.id, alice.username]]);
+        const single = await direct().call('GET', `/users/${alice.id}`, { token });
+        assert.deepEqual(found.body.data[1], single.body, 'each account exactly as GET /users/:id shows it');
+        assert.ok(found.body.data.every((u: object) => !('password_hash' in u)));
+      });
+
+      test('a list that is empty, too long, repeats an id or holds anything but plain numeric ids is 400 and reads nothing', async () => {
+        const token = await serviceToken('notifications-service', 'users:read');
+        const many = Array.from({ length: 101 }, (_, i) => String(i + 1));
+        for (const json of [{}, { ids: [] }, { ids: many }, { ids: ['1', '1'] }, { ids: ['007'] }, { ids: ['abc'] }, { ids: [1] }, { ids: ['-1'] }, { ids: ['1'], more: true }, { ids: '1' }]) {
+          const response = await direct().call('POST', path, { token, json });
+          assert.equal(response.status, 400, JSON.stringify(json));
+          assert.match(response.body.error.code, /^parameter_/, JSON.stringify(response.body));
+        }
+      });
+
+      test('only a service with users:read may look up: a user or an admin is 403, another scope 403 insufficient_scope, no token 401, and the gateway never routes it', async () => {
+        const alice = await platform.api.signUp();
+        const json = { ids: [String(alice.id)] };
+        assert.equal((await direct().call('POST', path, { token: alice.token, json })).body.error.code, 'forbidden');
+        assert.equal((await direct().call('POST', path, { token: adminToken, json })).body.error.code, 'forbidden');
+        const other = await direct().call('POST', path, { token: await serviceToken('auth-service', 'users:credentials'), json });
+        assert.deepEqual([other.status, other.body.error.code], [403, 'insufficient_scope']);
+        assert.equal((await direct().call('POST', path, { json })).status, 401);
+        const outside = await platform.api.call('POST', path, { token: await serviceToken('notifications-service', 'users:read'), json });
+        assert.deepEqual([outside.status, outside.body.error.code], [404, 'route_not_found']);
+      });
+    });
+
     describe('internal credential check', () => {
       const path = credentialCheckPath;
       // Called on the users service itself: the gateway never routes /users/internal/.

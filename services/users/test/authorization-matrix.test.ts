@@ -175,6 +175,25 @@ const endpoints: Endpoint[] = [
     },
   },
 
+  // Internal: the look-up of many accounts (notifications' email addresses). Never routed by the gateway.
+  {
+    name: 'POST /users/internal/lookup through the gateway',
+    request: (t) => ({ method: 'POST', path: '/users/internal/lookup', json: { ids: [String(t.id)] } }),
+    cells: Object.fromEntries([...everyCaller, "auth's service token (users:credentials)" as const].map((c) => [c, { status: 404, code: 'route_not_found' }])),
+  },
+  {
+    name: 'POST /users/internal/lookup on the users service',
+    request: (t) => ({ method: 'POST', path: '/users/internal/lookup', json: { ids: [String(t.id)] }, direct: true }),
+    cells: {
+      'another user': { status: 403, code: 'forbidden' },
+      'the user themself': { status: 403, code: 'forbidden' },
+      'an admin': { status: 403, code: 'forbidden' },
+      'a service (users:read)': { status: 200, check: (r, t) => assert.deepEqual(r.body.data.map((u: { id: number }) => u.id), [t.id]) },
+      // Auth's own token carries users:read beside users:credentials.
+      "auth's service token (users:credentials)": { status: 200, check: (r, t) => assert.deepEqual(r.body.data.map((u: { id: number }) => u.id), [t.id]) },
+    },
+  },
+
   // Internal: auth's credential check. Never routed by the gateway, whoever asks.
   {
     name: 'POST /users/internal/verify-credentials through the gateway',

@@ -1,44 +1,41 @@
-// Email deliveries: the address is looked up at the users service when sending (notifications
-// keeps no copy of it, so an address change or an erasure applies to messages still queued). A
+// Email deliveries: the address is looked up at the users service when sending (recipient-lookup.ts:
+// notifications keeps no copy of it, so an address change or an erasure applies to messages still queued). A
 // link bound to an address (verification, reset) goes to that address only, and only while it is
 // still one of the account's (current, or waiting for its confirmation).
-import type { ServiceClient } from '@paymesh/platform/service-client';
 import type { AttemptResult, ChannelSender, ClaimedDelivery } from '../delivery/channel-sender.ts';
 import { notificationType } from '../messages/notification-types.ts';
 import type { Mailer } from './mailer.ts';
-
-interface Recipient { readonly email: string | null; readonly pending_email?: string | null; readonly status?: string; readonly email_verified?: boolean }
+import type { RecipientLookup } from './recipient-lookup.ts';
 
 export class EmailChannel implements ChannelSender {
   readonly #mailer: Mailer;
-  readonly #users: ServiceClient;
+  readonly #recipients: RecipientLookup;
 
-  constructor(mailer: Mailer, users: ServiceClient) {
+  constructor(mailer: Mailer, recipients: RecipientLookup) {
     this.#mailer = mailer;
-    this.#users = users;
+    this.#recipients = recipients;
   }
 
   async send(delivery: ClaimedDelivery): Promise<AttemptResult> {
     const content = delivery.payload as { subject: string; text: string; html: string; to?: string } | null;
     if (content === null) return { outcome: { kind: 'failed', error: 'the message was erased' } };
-    let answer;
+    let recipient;
     try {
-      answer = await this.#users.request<Recipient>({ method: 'GET', path: `/users/${delivery.recipient_id}` });
+      recipient = await this.#recipients.find(delivery.recipient_id);
     } catch (error) {
-      return { outcome: { kind: 'retry', error: `users service unreachable: ${(error as Error).message}` } };
+      return { outcome: { kind: 'retry', error: (error as Error).message } };
     }
-    if (answer.status === 404) return { outcome: { kind: 'canceled', error: 'recipient not found (deleted)' } };
-    if (answer.status !== 200) return { outcome: { kind: 'retry', error: `users service answered ${answer.status}` } };
-    const { status, email_verified: verified } = answer.body;
+    if (recipient === undefined) return { outcome: { kind: 'canceled', error: 'recipient not found (deleted)' } };
+    const { status, email_verified: verified } = recipient;
     // A link made for one mailbox (the account events name it) goes there only; any other message
     // to the account's current address, never to one still waiting for its confirmation.
     const bound = content.to;
-    if (bound !== undefined && ![answer.body.email, answer.body.pending_email].some((own) => typeof own === 'string' && sameAddress(own, bound))) {
+    if (bound !== undefined && ![recipient.email, recipient.pending_email].some((own) => typeof own === 'string' && sameAddress(own, bound))) {
       // The owner moved away from it since: its link is void at users, and the mailbox is no
       // longer theirs to write to.
       return { outcome: { kind: 'canceled', error: 'the address this link was made for is no longer the account\'s' } };
     }
-    const email = bound ?? answer.body.email;
+    const email = bound ?? recipient.email;
     if (email === null || email === '') return { outcome: { kind: 'failed', error: 'recipient has no email address' } };
     // Not failures (nothing to fix, nothing to alert on): these messages are simply not for email.
     if (status === 'disabled' && !notificationType(delivery.type).locked) return { outcome: { kind: 'canceled', error: 'recipient is disabled' } };

@@ -59,6 +59,13 @@ export async function findUserById(db: Db, id: string, options: { forUpdate?: bo
   return rows[0];
 }
 
+/** The accounts with these ids (plain numeric spellings, as findUserById), in no particular order. */
+export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRow[]> {
+  const plain = ids.filter(isNumericId);
+  if (plain.length === 0) return [];
+  return queryRows<UserRow>(db, sql`select * from users where id in (select jsonb_array_elements_text(${JSON.stringify(plain)}::jsonb)::bigint)`);
+}
+
 /**
  * The account whose username or email has the login key of `login` (the one folding auth counts
  * guesses by). A name not in NFC is no account's: every stored name is NFC.
