@@ -84,7 +84,11 @@ export class NatsTransport implements EventTransport {
   }
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
-    const nc = await connect({ servers: options.url, name: options.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    // noAsyncTraces: nats.js otherwise builds an Error (a stack trace) up front for every request,
+    // each JetStream publish and its timer included, in case it fails: 2 % of the payments service's
+    // busy time under load in a profile (0.55 s of 27.7 s). A failed publish is logged with its
+    // event id and subject instead.
+    const nc = await connect({ servers: options.url, name: options.connectionName, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
     const jsm = await jetstreamManager(nc).catch(async (error: unknown) => {
       await nc.close();
       throw error;
