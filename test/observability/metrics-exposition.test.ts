@@ -236,8 +236,8 @@ for (const backend of backends()) describeOrSkip(`metrics exposition on ${backen
       const pending = value(name, 'db_client_connection_pending_requests')!;
       if (backend === 'pglite') assert.equal(used + idle, 1, name);
       else assert.ok(used + idle >= 1 && used + idle <= 10, `${name}: ${used} used, ${idle} idle`);
+      // Callers waiting for the connection (on PGlite, for their turn: ADR 31): a job may be running at the scrape.
       assert.ok(pending >= 0, name);
-      if (backend === 'pglite') assert.equal(pending, 0, name);
     }
     assert.equal(value('gateway', 'db_client_connection_count', { state: 'idle' }), undefined, 'the gateway has no database');
   });
