@@ -26,6 +26,8 @@ interface Stream {
   readonly caller: Caller;
   /** The newest notification id this stream has shown (its SSE event id); undefined until its first push. */
   lastId: bigint | undefined;
+  /** The unread count this stream showed last: a refresh that finds nothing new and the same count writes nothing. */
+  lastCount: number | undefined;
 }
 
 /**
@@ -88,7 +90,7 @@ export class InboxHub {
       'x-accel-buffering': 'no',
     });
     response.write('retry: 3000\n\n');
-    const stream: Stream = { response, caller, lastId: undefined };
+    const stream: Stream = { response, caller, lastId: undefined, lastCount: undefined };
     let follower = this.#followers.get(recipientId);
     if (follower === undefined) this.#followers.set(recipientId, (follower = { streams: new Set(), queue: Promise.resolve(), refreshWaiting: false, inLatestTrace: (push) => push() }));
     const streams = follower.streams;
@@ -134,6 +136,7 @@ export class InboxHub {
       const { newestId, unread } = await inboxHead(this.#db, recipientId);
       stream.response.write(countEvent(unread));
       stream.lastId = newestId;
+      stream.lastCount = unread;
       return;
     }
     stream.lastId = lastEventId;
@@ -161,8 +164,12 @@ export class InboxHub {
     const push = events + countEvent(unread);
     for (const stream of streams) {
       if (isClosed(stream)) continue;
+      // Announcements of changes an earlier refresh already covered (they arrive while it reads) find
+      // nothing new: nothing to say.
+      if (rows.length === 0 && stream.lastCount === unread) continue;
       stream.response.write(push);
       stream.lastId = newest;
+      stream.lastCount = unread;
     }
   }
 
