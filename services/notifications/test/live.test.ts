@@ -111,6 +111,21 @@ for (const backend of backends()) {
       }
     });
 
+    test('a reconnect far behind (more than one push holds) gets everything it missed at once, in order, without waiting for another change', async () => {
+      const judy = await suite.platform.api.signUp();
+      await suite.db.execute(sql`insert into notifications (recipient_id, type, message)
+        select ${String(judy.id)}, 'custom', 'missed ' || g from generate_series(1, 1203) g`);
+      const stream = await Stream.open(streamUrl(), judy.token, '0');
+      try {
+        await eventually(async () => (stream.of('notification').length >= 1203 ? true : undefined), { timeoutMs: 15_000 });
+        const messages = stream.of('notification').map((e) => e.data.message);
+        assert.deepEqual(messages, Array.from({ length: 1203 }, (_, i) => `missed ${i + 1}`));
+        assert.equal(stream.lastCount(), 1203);
+      } finally {
+        await stream.close();
+      }
+    });
+
     test("a stream never carries another user's notifications or count", async () => {
       const dave = await suite.platform.api.signUp();
       const erin = await suite.platform.api.signUp();

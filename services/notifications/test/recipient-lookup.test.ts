@@ -38,12 +38,14 @@ describe('notifications: email recipients looked up at users in batches', () => 
       },
     });
     const lookup = new RecipientLookup(counted);
-    const asked = [...users.map((u) => String(u.id)), '987654321', `00${users[0]!.id}`, String(users[1]!.id)];
-    const answers = await Promise.all(asked.map((id) => lookup.find(id)));
-    users.forEach((user, i) => assert.deepEqual([answers[i]?.id, (answers[i] as { username?: string } | undefined)?.username], [user.id, user.username]));
+    // Unknown, zero-padded, the same twice, and ids no account can have (too long, not a number), all in one burst.
+    const asked = [...users.map((u) => String(u.id)), '987654321', `00${users[0]!.id}`, String(users[1]!.id), '1000000000000000000', 'abc', '0'];
+    const answers = (await Promise.all(asked.map((id) => lookup.find(id)))) as ({ id: number; username: string } | undefined)[];
+    users.forEach((user, i) => assert.deepEqual([answers[i]?.id, answers[i]?.username], [user.id, user.username]));
     assert.equal(answers[12], undefined, 'an unknown id has no account');
     assert.equal(answers[13]?.id, users[0]!.id, 'a zero-padded spelling is the same user');
     assert.equal(answers[14]?.id, users[1]!.id, 'the same id twice: both callers answered');
+    assert.deepEqual(answers.slice(15), [undefined, undefined, undefined], 'ids no account can have are nobody, and do not fail their batch');
     assert.ok(requests.length < asked.length, `${requests.length} requests for ${asked.length} look-ups`);
     assert.ok(requests.every((r) => r.method === 'POST' && r.path === '/users/internal/lookup'));
   });

@@ -367,17 +367,18 @@ for (const backend of backends()) {
       const path = '/users/internal/lookup';
       const direct = () => new Api(platform.embedded!.services.users.url);
 
-      test('a service reads the accounts asked for, in the order asked; unknown and deleted ones are absent', async () => {
+      test('a service reads the accounts asked for, position by position; unknown and deleted ones are null', async () => {
         const [alice, bob, gone] = [await platform.api.signUp(), await platform.api.signUp(), await platform.api.signUp()];
         assert.equal((await platform.api.call('DELETE', `/users/${gone.id}`, { token: gone.token })).status, 204);
         const token = await serviceToken('notifications-service', 'users:read');
         const found = await direct().call('POST', path, { token, json: { ids: [String(bob.id), '987654321', String(gone.id), String(alice.id)] } });
         assert.equal(found.status, 200, JSON.stringify(found.body));
         assert.equal(found.body.object, 'list');
-        assert.deepEqual(found.body.data.map((u: { id: number; username: string }) => [u.id, u.username]), [[bob.id, bob.username], [alice.id, alice.username]]);
+        // Position by position: null where there is no account (unknown, deleted).
+        assert.deepEqual(found.body.data.map((u: { id: number; username: string } | null) => u && [u.id, u.username]), [[bob.id, bob.username], null, null, [alice.id, alice.username]]);
         const single = await direct().call('GET', `/users/${alice.id}`, { token });
-        assert.deepEqual(found.body.data[1], single.body, 'each account exactly as GET /users/:id shows it');
-        assert.ok(found.body.data.every((u: object) => !('password_hash' in u)));
+        assert.deepEqual(found.body.data[3], single.body, 'each account exactly as GET /users/:id shows it');
+        assert.ok(found.body.data.every((u: object | null) => u === null || !('password_hash' in u)));
       });
 
       test('a list that is empty, too long, repeats an id or holds anything but plain numeric ids is 400 and reads nothing', async () => {

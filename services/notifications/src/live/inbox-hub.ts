@@ -17,7 +17,7 @@ import { publicNotification } from '../inbox/notification.ts';
 /** Streams one user may hold open on one replica (tabs and devices); more is refused with 429. */
 export const maxStreamsPerUser = 10;
 
-/** Notifications one push sends a stream at most; a stream further behind gets the rest on the next change. */
+/** Notifications one push sends a stream at most; a stream further behind gets the rest in the pushes that follow. */
 const maxPushed = 500;
 
 interface Stream {
@@ -134,6 +134,7 @@ export class InboxHub {
     if (isClosed(stream)) return;
     if (lastEventId === undefined) {
       const { newestId, unread } = await inboxHead(this.#db, recipientId);
+      if (isClosed(stream)) return;
       stream.response.write(countEvent(unread));
       stream.lastId = newestId;
       stream.lastCount = unread;
@@ -171,6 +172,8 @@ export class InboxHub {
       stream.lastId = newest;
       stream.lastCount = unread;
     }
+    // Far behind (a reconnect after a long absence): the rest follows at once, not at the next change.
+    if (rows.length === maxPushed) this.refresh(recipientId);
   }
 
   *#allStreams(): Iterable<Stream> {

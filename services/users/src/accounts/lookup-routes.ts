@@ -18,13 +18,12 @@ export function lookupRoutes(app: HttpServer, runtime: Runtime): void {
       config: { callers: ['service'], scope: 'users:read' },
       schema: {
         body: Type.Object({ ids: Type.Array(numericIdSchema, { minItems: 1, maxItems: maxLookupIds, uniqueItems: true }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(userSchema) }) },
+        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(Type.Union([userSchema, Type.Null()]), { description: 'Position by position: the account of the i-th id asked, or null when there is none (or it was deleted). Matched by position, never by the id in the answer (a JSON number cannot hold every bigint id).' }) }) },
       },
     }, async (request) => {
-      // Those that exist and are not deleted, in the order asked; a missing one is simply absent.
       const rows = await findUsersByIds(runtime.database.db, request.body.ids);
       const byId = new Map(rows.filter((row) => row.status !== 'deleted').map((row) => [String(row.id), row]));
-      return { object: 'list' as const, data: request.body.ids.flatMap((id) => (byId.has(id) ? [publicUser(byId.get(id)!)] : [])) };
+      return { object: 'list' as const, data: request.body.ids.map((id) => (byId.has(id) ? publicUser(byId.get(id)!) : null)) };
     });
   });
 }
