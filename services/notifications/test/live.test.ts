@@ -126,6 +126,26 @@ for (const backend of backends()) {
       }
     });
 
+    test('a change that leaves nothing new to show (marking a read notification read again) pushes nothing', async () => {
+      const kim = await suite.platform.api.signUp();
+      const id = await send(kim, 'read twice');
+      const stream = await Stream.open(streamUrl(), kim.token);
+      try {
+        await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+        assert.equal((await suite.platform.api.call('PUT', `/notifications/${id}/`, { token: kim.token })).status, 200);
+        await eventually(async () => (stream.lastCount() === 0 ? true : undefined));
+        // Announced again (the update matched the row), but the inbox shows the same.
+        assert.equal((await suite.platform.api.call('PUT', `/notifications/${id}/`, { token: kim.token })).status, 200);
+        await suite.platform.settle();
+        const later = await send(kim, 'after');
+        await eventually(async () => stream.of('notification').find((e) => e.data.id === later));
+        await eventually(async () => (stream.lastCount() === 1 ? true : undefined));
+        assert.deepEqual(stream.of('unread_count').map((e) => e.data.unread), [1, 0, 1]);
+      } finally {
+        await stream.close();
+      }
+    });
+
     test("a stream never carries another user's notifications or count", async () => {
       const dave = await suite.platform.api.signUp();
       const erin = await suite.platform.api.signUp();

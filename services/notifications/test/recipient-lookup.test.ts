@@ -1,6 +1,6 @@
 // Email recipients asked of the real users service in batches (email/recipient-lookup.ts): every
-// caller gets its own user's account however many ask at once, unknown ids and other spellings
-// of an id included, in far fewer requests than callers; and a users service that cannot be
+// caller gets its own user's account however many ask at once, unknown ids and ids no account
+// can have included, in far fewer requests than callers; and a users service that cannot be
 // reached fails every waiting look-up (the email is retried), none is left hanging.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -38,12 +38,12 @@ describe('notifications: email recipients looked up at users in batches', () => 
       },
     });
     const lookup = new RecipientLookup(counted);
-    // Unknown, zero-padded, the same twice, and ids no account can have (too long, not a number), all in one burst.
+    // Unknown, zero-padded, the same twice, and other ids no account can have (too long, not a number), all in one burst.
     const asked = [...users.map((u) => String(u.id)), '987654321', `00${users[0]!.id}`, String(users[1]!.id), '1000000000000000000', 'abc', '0'];
     const answers = (await Promise.all(asked.map((id) => lookup.find(id)))) as ({ id: number; username: string } | undefined)[];
     users.forEach((user, i) => assert.deepEqual([answers[i]?.id, answers[i]?.username], [user.id, user.username]));
     assert.equal(answers[12], undefined, 'an unknown id has no account');
-    assert.equal(answers[13]?.id, users[0]!.id, 'a zero-padded spelling is the same user');
+    assert.equal(answers[13], undefined, 'a zero-padded spelling names nobody (ids.ts), as at users');
     assert.equal(answers[14]?.id, users[1]!.id, 'the same id twice: both callers answered');
     assert.deepEqual(answers.slice(15), [undefined, undefined, undefined], 'ids no account can have are nobody, and do not fail their batch');
     assert.ok(requests.length < asked.length, `${requests.length} requests for ${asked.length} look-ups`);

@@ -175,7 +175,7 @@ export class DeliveryWorker {
     const recipients = records.map(({ delivery }) => delivery.recipient_id);
     await lockRecipients(tx, recipients);
     const erased = await erasedAmong(tx, recipients);
-    await logAttempts(tx, records.map(({ delivery, result, durationMs }) => {
+    const logged = records.map(({ delivery, result, durationMs }): LoggedAttempt => {
       // An attempt that ends after its recipient was erased is logged without the far end's words
       // (an SMTP server quotes the address).
       const hidden = erased.has(delivery.recipient_id);
@@ -185,7 +185,8 @@ export class DeliveryWorker {
         error: hidden || outcome.kind === 'delivered' ? null : storableText(outcome.error.slice(0, 1000)),
         response: hidden || result.response === undefined ? null : storableText(result.response.slice(0, 1024)),
       };
-    }));
+    });
+    await logAttempts(tx, logged);
     // Only the holder of the latest claim moves the delivery on; a stale attempt is only logged.
     const delivered = records.filter(({ result }) => result.outcome.kind === 'delivered')
       .map(({ delivery }) => ({ id: delivery.id, attempts: delivery.attempts, secret: notificationType(delivery.type).secret }));
@@ -195,10 +196,10 @@ export class DeliveryWorker {
       from jsonb_to_recordset(${JSON.stringify(delivered)}::jsonb) as x(id text, attempts int, secret boolean)
       where d.id = x.id and d.attempts = x.attempts and d.status = 'pending'
       returning d.id, d.attempts, extract(epoch from now() - d.created_at)::float8 as seconds`)).map((row) => [`${row.id} ${row.attempts}`, row.seconds]));
-    for (const { delivery, result } of records) {
+    for (const [i, { delivery, result }] of records.entries()) {
       const { outcome } = result;
       if (outcome.kind === 'delivered') continue;
-      const error = erased.has(delivery.recipient_id) ? null : storableText(outcome.error.slice(0, 1000));
+      const { error } = logged[i]!;
       const current = sql`id = ${delivery.id} and attempts = ${delivery.attempts} and status = 'pending'`;
       const delayMs = delivery.attempts <= retryDelaysMs.length && outcome.kind === 'retry' && !delivery.manual
         ? Math.max(retryDelaysMs[delivery.attempts - 1]!, Math.min(outcome.retryAfterMs ?? 0, maxRetryAfterMs))

@@ -32,7 +32,7 @@ interface Waiter {
 
 export class RecipientLookup {
   readonly #users: ServiceClient;
-  /** Waiting for the next request, by canonical user id. */
+  /** Waiting for the next request, by user id. */
   readonly #waiting = new Map<string, Waiter[]>();
   #inFlight = 0;
 
@@ -41,9 +41,9 @@ export class RecipientLookup {
   }
 
   /** The user's account; undefined when there is none (or it was deleted). Throws when users cannot answer. */
-  find(userId: string): Promise<Recipient | undefined> {
-    const id = userId.replace(/^0+(?=\d)/, '');
-    // No account has such an id (users would refuse the whole batch for it).
+  find(id: string): Promise<Recipient | undefined> {
+    // A delivery's recipient as PostgreSQL prints a bigint; anything else (ids.ts) is no account's,
+    // and users would refuse the whole batch for it.
     if (!isNumericId(id)) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       const waiters = this.#waiting.get(id);

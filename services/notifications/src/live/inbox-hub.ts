@@ -198,6 +198,6 @@ function countEvent(unread: number): string {
 
 /** Says why (an `end` event the client can read), then closes: its reconnect with the same token is refused. */
 function endStream(stream: Stream, reason: 'token_expired' | 'token_revoked'): void {
-  if (stream.response.writableEnded || stream.response.destroyed) return;
+  if (isClosed(stream)) return;
   stream.response.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
 }

@@ -9,11 +9,10 @@ const lockOf = (userId: string) => sql`hashtext('recipient'), hashtext(${userId}
 /** Call in the transaction that writes about this user; true when they were erased. */
 export async function isErased(tx: Db, userId: string): Promise<boolean> {
   await lockRecipients(tx, [userId]);
-  const [row] = await queryRows(tx, sql`select 1 from erased_recipients where user_id = ${userId}`);
-  return row !== undefined;
+  return (await erasedAmong(tx, [userId])).size > 0;
 }
 
-/** Which of these users (canonical ids) were erased: call in the transaction that writes about them, after lockRecipients. */
+/** Which of these users were erased (their ids as PostgreSQL prints them): call in the transaction that writes about them, after lockRecipients. */
 export async function erasedAmong(tx: Db, userIds: readonly string[]): Promise<Set<string>> {
   const rows = await queryRows<{ user_id: string }>(tx, sql`select user_id::text as user_id from erased_recipients
     where user_id in (select jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb)::bigint)`);

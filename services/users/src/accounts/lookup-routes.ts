@@ -10,7 +10,7 @@ import type { Runtime } from '@paymesh/platform/runtime';
 import { findUsersByIds, publicUser, userSchema } from './user.ts';
 
 /** Ids one look-up may ask for. */
-export const maxLookupIds = 100;
+const maxLookupIds = 100;
 
 export function lookupRoutes(app: HttpServer, runtime: Runtime): void {
   protectedRoutes(app, runtime.verify, (scope) => {
