@@ -13,6 +13,9 @@ export interface LaneResult {
   readonly counts: Record<'tests' | 'suites' | 'passed' | 'failed' | 'cancelled' | 'skipped' | 'todo', number>;
   /** Seconds each file's top-level tests took, by path from the repository's root. */
   readonly fileSeconds: Record<string, number>;
+  /** CPU seconds (user + system) this lane's process spent while each file's top-level tests ran:
+   * its own work and PGlite's, not PostgreSQL's, a browser's or a container's, which run apart. */
+  readonly fileCpuSeconds: Record<string, number>;
   /** `file:line name` of every failed test. */
   readonly failures: string[];
 }
@@ -22,7 +25,9 @@ const resultPath = process.env.PAYMESH_TEST_LANE_RESULT;
 const files = process.argv.slice(2);
 if (resultPath === undefined || files.length === 0) throw new Error('usage: PAYMESH_TEST_LANE_RESULT=out.json node scripts/test-lane.ts file.test.ts ...');
 
-const result: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, failures: [] };
+const result: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, fileCpuSeconds: {}, failures: [] };
+/** The process's CPU time at the previous top-level test's end: the next one's starts there. */
+let cpuMark = process.cpuUsage();
 // The run's own summary lines ("ℹ tests 12" …): the runner prints one summary for all lanes instead.
 const summaryLine = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) [\d.]+$/;
 
@@ -36,6 +41,9 @@ const tap = new Transform({
     if ((type === 'test:pass' || type === 'test:fail') && data.nesting === 0 && data.file !== undefined) {
       const file = relative(root, data.file);
       result.fileSeconds[file] = (result.fileSeconds[file] ?? 0) + (data.details?.duration_ms ?? 0) / 1000;
+      const cpu = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      result.fileCpuSeconds[file] = (result.fileCpuSeconds[file] ?? 0) + (cpu.user + cpu.system) / 1e6;
     }
     if (type === 'test:fail' && data.details?.type !== 'suite') result.failures.push(`${data.file === undefined ? '?' : relative(root, data.file)}:${data.line ?? 0} ${data.name ?? ''}`);
     if (type === 'test:diagnostic' && data.nesting === 0 && summaryLine.test(data.message ?? '')) return done();

@@ -10,8 +10,9 @@
 //   npm test -- services/payments/test/refunds.test.ts ...   some files
 //   TEST_CONCURRENCY=1 npm test                one lane at a time
 //   TEST_LANE_LIMIT_SECONDS=600 npm test       stop a lane after this long (default: 10 × its usual time, ≥ 10 min)
-//   TEST_TIMES=times.json npm test             also writes each file's seconds (to update `seconds` below;
-//                                              a suite declared by a helper counts under the helper's file)
+//   TEST_TIMES=times.json npm test             also writes each file's seconds and its lane process's CPU
+//                                              seconds meanwhile (to update `seconds` below; a suite declared
+//                                              by a helper counts under the helper's file)
 import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -95,7 +96,7 @@ if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new Error(`TEST
 process.env.NODE_COMPILE_CACHE ??= resolve(root, 'node_modules/.cache/node-compile-cache');
 
 const results = mkdtempSync(join(tmpdir(), 'paymesh-test-'));
-const total: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, failures: [] };
+const total: LaneResult = { counts: { tests: 0, suites: 0, passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 }, fileSeconds: {}, fileCpuSeconds: {}, failures: [] };
 const started = performance.now();
 
 /** How long a lane may run: ten times what its files usually take, and at least 10 minutes (TEST_LANE_LIMIT_SECONDS sets it). */
@@ -140,6 +141,7 @@ async function runLane(files: string[], index: number): Promise<void> {
   }
   for (const key of Object.keys(total.counts) as (keyof LaneResult['counts'])[]) total.counts[key] += result.counts[key] ?? 0;
   Object.assign(total.fileSeconds, result.fileSeconds);
+  Object.assign(total.fileCpuSeconds, result.fileCpuSeconds);
   total.failures.push(...result.failures);
 }
 
@@ -161,7 +163,8 @@ process.stdout.write([
 ].join('\n') + '\n');
 if (total.failures.length > 0) process.stdout.write(`\n✖ failing tests:\n${total.failures.map((failure) => `  ${failure}`).join('\n')}\n`);
 if (process.env.TEST_TIMES !== undefined) {
-  const sorted = Object.fromEntries(Object.entries(total.fileSeconds).sort(([, a], [, b]) => b - a).map(([file, s]) => [file, Math.round(s)]));
+  const sorted = Object.fromEntries(Object.entries(total.fileSeconds).sort(([, a], [, b]) => b - a)
+    .map(([file, s]) => [file, { seconds: Math.round(s), cpuSeconds: Math.round(total.fileCpuSeconds[file] ?? 0) }]));
   writeFileSync(process.env.TEST_TIMES, JSON.stringify(sorted, null, 2) + '\n');
 }
 if (counts.failed > 0 || counts.cancelled > 0) process.exitCode = 1;

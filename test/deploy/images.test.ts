@@ -117,6 +117,7 @@ describeOrSkip('the service images, run hardened', skip, () => {
       assert.equal(labels['org.opencontainers.image.revision']?.replace(/-dirty$/, ''), expected.revision.replace(/-dirty$/, ''), `${service}: revision (run npm run images after a commit)`);
       assert.equal(labels['org.opencontainers.image.source'], expected.source, `${service}: source`);
       assert.equal(labels['org.opencontainers.image.title'], `paymesh-${service}`);
+      assert.equal(labels['org.opencontainers.image.licenses'], 'Apache-2.0', `${service}: licence`);
     }
   });
 
