@@ -93,6 +93,70 @@ for (const backend of backends()) {
       if (backend === 'postgres') assert.ok(groups!.n < payments.length, `${payments.length} transfers in ${groups!.n} transactions`);
     });
 
+    test('new cards, 3-D Secure, declines, the wallet and unconfirmed payments sent at once: each answer is the payment as stored and read back, and each new card is stored once, for its payer', async () => {
+      const cardDetails = { number: '4242424242424242', exp_month: 12, exp_year: new Date().getUTCFullYear() + 2, cvc: '123' };
+      const kinds = [
+        { method: cardDetails, status: 200 },
+        { method: 'pm_card_visa', status: 200 },
+        { method: 'pm_card_authenticationRequired', status: 200 },
+        { method: 'pm_card_visa_chargeDeclined', status: 402 },
+        { method: 'pm_card_visa', confirm: false, status: 200 },
+        { method: 'pm_card_visa', capture: 'manual', status: 200 },
+        { method: 'wallet', status: 402 },
+        { method: undefined, confirm: false, status: 200 },
+      ] as const;
+      const requests = Array.from({ length: 32 }, (_, i) => {
+        const kind = kinds[i % kinds.length]!;
+        const payer = i % 2 === 0 ? suite.alice : suite.bob;
+        const body = JSON.stringify({
+          amount: (900 + i) / 100, user_id: payer.id, description: `grouped n°${i} ✓`,
+          ...(kind.method === undefined ? {} : { payment_method: kind.method }),
+          ...('confirm' in kind ? { confirm: kind.confirm } : {}),
+          ...('capture' in kind ? { capture_method: kind.capture } : {}),
+        });
+        return { payer, kind, body, key: randomUUID() };
+      });
+      const answers = await Promise.all(requests.map((r) => post(r.payer.token, r.body, r.key)));
+      assert.deepEqual(answers.map((a) => a.status), requests.map((r) => r.kind.status), answers.map((a) => a.text).join('\n'));
+      type Shown = { id: string; user_id: number; created: number; payment_method: { id?: string; type: string } | null; last_payment_error: object | null; next_action: object | null };
+      const shown = answers.map((a) => {
+        const body = JSON.parse(a.text) as { payment?: Shown; error?: { payment?: Shown } };
+        return (body.payment ?? body.error?.payment)!;
+      });
+      assert.equal(new Set(shown.map((p) => p.id)).size, requests.length, 'every answer names its own payment');
+      assert.ok(shown.some((p) => p.next_action !== null), 'a payment awaits 3-D Secure');
+      assert.ok(shown.some((p) => p.last_payment_error !== null), 'a payment was declined');
+
+      for (const [i, payment] of shown.entries()) {
+        const read = await fetch(`${suite.platform.gatewayUrl}/payments/${payment.id}`, { headers: { authorization: `Bearer ${requests[i]!.payer.token}` } });
+        assert.equal(read.status, 200);
+        assert.deepEqual(await read.json(), payment, `${payment.id}: the answer is the payment a later read returns`);
+      }
+      // The JSON the answer showed has the stored jsonb's key order (other answers serialise rows read back).
+      const stored = await queryRows<{ id: string; payment_method: string | null; last_payment_error: string | null; next_action: string | null }>(suite.db, sql`
+        select id, payment_method::text, last_payment_error::text, next_action::text from payments where id in ${shown.map((p) => p.id)}`);
+      const byId = new Map(stored.map((row) => [row.id, row]));
+      for (const payment of shown) {
+        const row = byId.get(payment.id)!;
+        for (const field of ['payment_method', 'last_payment_error', 'next_action'] as const) {
+          const text = row[field];
+          assert.equal(JSON.stringify(payment[field]), text === null ? 'null' : JSON.stringify(JSON.parse(text)), `${payment.id}: ${field} in the stored key order`);
+        }
+      }
+      // Each new card once, its payer's, the one its payment names (a declined card is not kept on the payment: Stripe's).
+      const cardIds = shown.flatMap((p) => (p.payment_method?.id === undefined ? [] : [p.payment_method.id]));
+      assert.ok(cardIds.length >= 16, `${cardIds.length} payments name a card`);
+      const cards = await queryRows<{ id: string; user_id: string; saved: boolean }>(suite.db, sql`select id, user_id::text, saved from payment_methods where id in ${cardIds}`);
+      assert.equal(cards.length, cardIds.length, 'one stored card per payment that names one');
+      for (const card of cards) {
+        const payment = shown.find((p) => p.payment_method?.id === card.id)!;
+        assert.equal(card.user_id, String(payment.user_id), `${card.id}: its payer's`);
+        assert.equal(card.saved, false);
+      }
+      const replays = await Promise.all(requests.map((r) => post(r.payer.token, r.body, r.key)));
+      assert.deepEqual(replays.map((a) => a.text), answers.map((a) => a.text));
+    });
+
     test('the ledger invariants hold after the groups above', async () => {
       await assertInvariantsOverScenarios(suite.db);
     });

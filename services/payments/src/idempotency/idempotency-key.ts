@@ -143,13 +143,13 @@ export async function recordIdempotencyResource(tx: Db, scope: string, key: stri
   if (recorded.length === 0) throw new IdempotencyClaimLostError();
 }
 
-/** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */
 /** Whether the claim `token` still holds the key (a retry has not taken it over). */
 export async function holdsIdempotencyKey(db: Db, scope: string, key: string, token: string): Promise<boolean> {
   const held = await queryRows(db, sql`select 1 from idempotency_keys where scope = ${scope} and key = ${key} and claim_token = ${token}`);
   return held.length > 0;
 }
 
+/** Gives the key up (the request could not be executed, say a dependency was down): a retry runs anew. */
 export async function releaseIdempotencyKey(db: Db, scope: string, key: string, token: string): Promise<void> {
   // A claim that recorded what its request began (a refund reserved, maybe sent to the processor)
   // is kept: its lease lapses and the retry takes it over and resumes that refund with the same

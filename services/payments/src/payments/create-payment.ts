@@ -8,7 +8,7 @@
 import { enqueue } from '@paymesh/platform/events/enqueue';
 import { PaymentCreated } from '../events.ts';
 import type { Hold, StoreOutcome, Outcome } from '../idempotency/idempotent-post.ts';
-import { cardMethod, insertPaymentMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
+import { cardMethod, methodSnapshot, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { CardMethod } from '../processor/card-details.ts';
 import type { PaymentsContext } from '../payments-context.ts';
 import type { Db } from '@paymesh/platform/db/open-database';
@@ -49,13 +49,12 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
   try {
     if (attempt !== undefined) answer = await attemptCard(ctx, attempt);
     ({ row, outcome } = await ctx.paymentCommits.run(async (tx) => {
-      if (card !== undefined) await insertPaymentMethod(tx, card);
       let fields: AttemptFields;
       let post: ((tx: Db, ledger: Ledger) => Promise<void>) | undefined;
       if (!input.confirm) fields = unconfirmed(input.method === undefined ? undefined : (card ?? 'wallet'));
       else if (card !== undefined) ({ fields, post } = cardAttemptFields(target, card, answer!));
       else fields = await attemptWallet(tx, ctx.ledger, target);
-      const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields);
+      const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields, card);
       const data = paymentEventData(row);
       await enqueue(tx, PaymentCreated, data);
       if (input.confirm) await enqueue(tx, attemptEvent(fields), data);

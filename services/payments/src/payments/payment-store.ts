@@ -1,7 +1,9 @@
 // Reading and writing payment rows. Status changes come from attempt-payment.ts and the actions,
 // each checked against payment-status.ts first.
 import { randomBytes } from 'node:crypto';
+import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import type { CardMethod } from '../processor/card-details.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { AttemptFields } from './attempt-payment.ts';
 import { paymentColumns, type PaymentRow } from './payment.ts';
@@ -22,17 +24,85 @@ export interface NewPaymentRow {
 
 const jsonOrNull = (value: object | null) => (value === null ? null : JSON.stringify(value));
 
-export async function insertPayment(tx: Db, input: NewPaymentRow, fields: AttemptFields): Promise<PaymentRow> {
-  const [row] = await queryRows<PaymentRow>(tx, sql`
-    insert into payments (id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
-      payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
-      last_payment_error, next_action)
-    values (${input.id}, ${input.userId}, ${input.amountMinor.toString()}::bigint, ${input.currency}, ${fields.status}, ${input.description ?? null},
-      ${input.createdBy}, ${input.captureMethod}, ${fields.payment_method_type}, ${fields.payment_method_id}, ${jsonOrNull(fields.payment_method)}::jsonb,
-      ${fields.processor_authorization}, ${fields.authorization_transfer_id}, ${fields.amount_capturable.toString()}::bigint,
-      ${fields.amount_received.toString()}::bigint, ${jsonOrNull(fields.last_payment_error)}::jsonb, ${jsonOrNull(fields.next_action)}::jsonb)
-    returning ${paymentColumns}`);
-  return row!;
+/**
+ * A new payment (and its new card, if any): its row is built here as the insert stores it, so that
+ * in payments' commit group the row is held and the group's payments are inserted together at its
+ * end (held-writes.ts: a statement for their new cards and one for their rows, instead of two per
+ * payment); outside a group, inserted at once. The row is the one the payment's response and
+ * events are made of, so it must equal what a later read returns: `created_at` is set here (to the
+ * millisecond a timestamptz keeps exactly), and JSON objects have jsonb's key order.
+ */
+export async function insertPayment(tx: Db, input: NewPaymentRow, fields: AttemptFields, card?: CardMethod): Promise<PaymentRow> {
+  const row: PaymentRow = {
+    id: input.id,
+    user_id: input.userId,
+    amount_minor: input.amountMinor.toString(),
+    currency: input.currency,
+    status: fields.status,
+    description: input.description ?? null,
+    created_by: input.createdBy,
+    capture_method: input.captureMethod,
+    payment_method_type: fields.payment_method_type,
+    payment_method_id: fields.payment_method_id,
+    payment_method: inJsonbOrder(fields.payment_method),
+    processor_authorization: fields.processor_authorization,
+    authorization_transfer_id: fields.authorization_transfer_id,
+    amount_capturable: fields.amount_capturable.toString(),
+    amount_received: fields.amount_received.toString(),
+    amount_refunded: '0',
+    last_payment_error: inJsonbOrder(fields.last_payment_error),
+    next_action: inJsonbOrder(fields.next_action),
+    cancellation_reason: null,
+    canceled_at: null,
+    created_at: new Date(),
+  };
+  const unit: NewPaymentWrite = { row, card: card?.insert === undefined ? undefined : card };
+  if (!holdWrite(newPayments, unit)) await newPayments.write(tx, [unit]);
+  return row;
+}
+
+interface NewPaymentWrite { readonly row: PaymentRow; readonly card: CardMethod | undefined }
+
+/** New payments in one statement, after their new cards in one (a payment refers to its card). */
+const newPayments: HeldWrite<NewPaymentWrite> = {
+  async write(tx, units) {
+    const cards = units.flatMap(({ card }) => (card?.insert === undefined ? [] : [{
+      id: card.id, user_id: card.insert.userId, brand: card.summary.brand, last4: card.summary.last4, exp_month: card.summary.exp_month,
+      exp_year: card.summary.exp_year, fingerprint: card.summary.fingerprint, processor: card.insert.processor, processor_token: card.token, saved: card.insert.saved,
+    }]));
+    if (cards.length > 0) {
+      await tx.execute(sql`insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
+        select id, user_id, 'card', brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved
+        from jsonb_to_recordset(${JSON.stringify(cards)}::jsonb) as x(id text, user_id bigint, brand text, last4 text, exp_month int, exp_year int,
+          fingerprint text, processor text, processor_token text, saved boolean)`);
+    }
+    const rows = units.map(({ row }, n) => ({ ...row, n, created_at: (row.created_at as Date).toISOString() }));
+    const inserted = await queryRows(tx, sql`
+      insert into payments (id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
+        payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
+        last_payment_error, next_action, created_at)
+      select id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
+        payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
+        last_payment_error, next_action, created_at
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(n int, id text, user_id bigint, amount_minor bigint, currency text, status text,
+        description text, created_by text, capture_method text, payment_method_type text, payment_method_id text, payment_method jsonb,
+        processor_authorization text, authorization_transfer_id uuid, amount_capturable bigint, amount_received bigint, last_payment_error jsonb,
+        next_action jsonb, created_at timestamptz)
+      order by n
+      returning id`);
+    if (inserted.length !== units.length) throw new Error(`${inserted.length} of ${units.length} new payments inserted`);
+  },
+};
+
+/**
+ * `value` with its objects' keys in the order jsonb keeps them (shorter keys first, then by their
+ * bytes), so that a row built in JavaScript shows them as one read back from the database does.
+ */
+function inJsonbOrder<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(inJsonbOrder) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const keys = Object.keys(value).sort((a, b) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return Object.fromEntries(keys.map((key) => [key, inJsonbOrder((value as Record<string, unknown>)[key])])) as T;
 }
 
 export async function updatePaymentAttempt(tx: Db, id: string, fields: AttemptFields): Promise<PaymentRow> {

@@ -29,7 +29,6 @@ export type NextAction = Static<typeof nextActionSchema>;
 
 export interface PaymentRow {
   id: string;
-  seq: string;
   user_id: string;
   amount_minor: string;
   currency: string;
@@ -52,7 +51,7 @@ export interface PaymentRow {
   created_at: string | Date;
 }
 
-export const paymentColumns = sql.raw(`id, seq, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
+export const paymentColumns = sql.raw(`id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
   payment_method_id, payment_method, processor_authorization, authorization_transfer_id, amount_capturable, amount_received,
   amount_refunded, last_payment_error, next_action, cancellation_reason, canceled_at, created_at`);
 
