@@ -5,6 +5,7 @@
 // answer carries nosniff and no-store; and no spelling of /users/internal reaches it from outside.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { backends, suitePlatform } from '@paymesh/app/testing';
 
@@ -39,6 +40,35 @@ function rawPost(baseUrl: string, path: string, body: string): Promise<{ status:
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Sends `request` as bytes on a new connection and reads the answer until the server closes it. */
+function rawExchange(host: string, port: number, request: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write(request));
+    let text = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ head, body });
+    });
+  });
+}
+
+/** A GET with these raw headers, repeats kept (fetch would join two Authorization headers into one). */
+function rawGet(url: string, headers: string[]): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    // With headers as a raw list, Node sends no Host of its own.
+    const req = httpRequest(url, { method: 'GET', headers: ['host', new URL(url).host, ...headers], timeout: 10_000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -133,6 +163,69 @@ for (const backend of backends()) {
         assert.ok([400, 404].includes(response.status), `${path}: ${response.status}`);
         assert.ok(['path_ambiguous', 'route_not_found'].includes(response.body.error.code), path);
       }
+    });
+
+    test('two Authorization headers are 401 invalid_token at the gateway and at each service itself, whether they name two callers or one', async () => {
+      const alice = await suite.platform.api.signUp();
+      const bob = await suite.platform.api.signUp();
+      const { http } = suite.platform.embedded!.plan;
+      const targets = [
+        `${suite.platform.gatewayUrl}/users/me`, `${suite.platform.gatewayUrl}/payments`, `${suite.platform.gatewayUrl}/notifications/`, `${suite.platform.gatewayUrl}/wallet`,
+        `http://127.0.0.1:${http.users}/users/me`, `http://127.0.0.1:${http.payments}/wallet`, `http://127.0.0.1:${http.notifications}/notifications/`,
+      ];
+      for (const url of targets) {
+        for (const second of [bob.token, alice.token]) {
+          const answer = await rawGet(url, ['authorization', `Bearer ${alice.token}`, 'authorization', `Bearer ${second}`]);
+          assert.equal(answer.status, 401, `${url}: ${answer.status} ${JSON.stringify(answer.body)}`);
+          assert.equal(answer.body.error.code, 'invalid_token', url);
+          assert.match(answer.body.error.message, /more than one Authorization header/, url);
+        }
+        // One is fine.
+        assert.equal((await rawGet(url, ['authorization', `Bearer ${alice.token}`])).status, 200, url);
+      }
+    });
+
+    test('a query parameter a protected route does not declare is 400 parameter_unknown, and nothing is done: POST /payments?confirm=false does not charge', async () => {
+      const alice = await suite.platform.api.signUp();
+      const listed = async () => (await suite.platform.api.call('GET', '/payments', { token: alice.token })).body.data.length as number;
+      const before = await listed();
+      const charged = await suite.platform.api.call('POST', '/payments?confirm=false', { token: alice.token, json: { amount: 2, user_id: alice.id } });
+      assert.equal(charged.status, 400, JSON.stringify(charged.body));
+      assert.equal(charged.body.error.code, 'parameter_unknown');
+      assert.equal(await listed(), before, 'no payment was made');
+      for (const [method, path] of [['GET', '/wallet?user=1'], ['GET', '/users/me?x=1'], ['GET', '/notifications/unread_count?all=1'], ['POST', '/wallet/top-ups?amount=5']] as const) {
+        const answer = await suite.platform.api.call(method, path, { token: alice.token, json: method === 'POST' ? { amount: 1, payment_method: 'pm_card_visa' } : undefined });
+        assert.equal(answer.status, 400, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.code, 'parameter_unknown', path);
+      }
+      // Declared ones still work.
+      assert.equal((await suite.platform.api.call('GET', '/payments?limit=1', { token: alice.token })).status, 200);
+    });
+
+    test('a JSON body sent as text/plain, or with a Content-Encoding, is 415 media_type_unsupported for every service, refused before any handler runs', async () => {
+      for (const endpoint of endpoints) {
+        const token = endpoint.auth ? suite.adminToken : undefined;
+        const body = JSON.stringify(endpoint.body('edge'));
+        for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json', 'content-encoding': 'br' }]) {
+          const response = await fetch(`${suite.platform.gatewayUrl}${endpoint.path}`, {
+            method: 'POST', body, headers: { ...headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, signal: AbortSignal.timeout(20_000),
+          });
+          const answer = await response.json() as { error: { code: string; message: string } };
+          assert.equal(response.status, 415, `${endpoint.path} ${JSON.stringify(headers)}: ${JSON.stringify(answer)}`);
+          assert.equal(answer.error.code, 'media_type_unsupported');
+        }
+      }
+    });
+
+    test('a request the HTTP parser refuses answers in the platform\'s error shape: Content-Length beside Transfer-Encoding 400 request_malformed, headers over the limit 431 headers_too_large', async () => {
+      const { hostname, port } = new URL(suite.platform.gatewayUrl);
+      const smuggled = await rawExchange(hostname, Number(port), 'POST /payments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      assert.match(smuggled.head, /^HTTP\/1\.1 400 /);
+      assert.equal(JSON.parse(smuggled.body).error.code, 'request_malformed');
+      assert.match(smuggled.head, /x-content-type-options: nosniff/i);
+      const huge = await rawExchange(hostname, Number(port), `GET /payments HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(huge.head, /^HTTP\/1\.1 431 /);
+      assert.equal(JSON.parse(huge.body).error.code, 'headers_too_large');
     });
 
     // Last: it stops a service of the suite's platform.

@@ -63,6 +63,9 @@ export const platformErrors = {
     new AppError(401, 'authentication_error', 'authorization_missing', 'Authorization header missing', { legacy: { message: 'Authorization header missing' }, headers: { 'www-authenticate': 'Bearer' } }),
   invalidToken: () =>
     new AppError(401, 'authentication_error', 'invalid_token', 'Invalid token', { legacy: { message: 'Invalid token' }, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }),
+  /** RFC 6750 §3.1 calls it a malformed request; it is refused as a token that cannot be trusted, so every protected route's documented 401 covers it. */
+  authorizationRepeated: () =>
+    new AppError(401, 'authentication_error', 'invalid_token', 'The request carries more than one Authorization header: send exactly one.', { legacy: { message: 'Invalid token' }, headers: { 'www-authenticate': 'Bearer error="invalid_request"' } }),
   insufficientScope: (scope: string) =>
     new AppError(403, 'permission_error', 'insufficient_scope', `This request needs the scope ${scope}.`, { headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` } }),
   forbidden: (message = 'You are not allowed to do this.') => new AppError(403, 'permission_error', 'forbidden', message),
@@ -75,6 +78,11 @@ export const platformErrors = {
   nulInText: () => new AppError(400, 'invalid_request_error', 'text_contains_nul', 'Text may not contain NUL (\\u0000) characters.'),
   textNotUnicode: () => new AppError(400, 'invalid_request_error', 'text_not_unicode', 'Text must be well-formed Unicode: an unpaired surrogate (\\uD800 to \\uDFFF alone) is not a character.'),
   unsupportedMediaType: (type: string) => new AppError(415, 'invalid_request_error', 'media_type_unsupported', `Unsupported content type: ${type}.`),
+  unsupportedContentEncoding: (encoding: string) => new AppError(415, 'invalid_request_error', 'media_type_unsupported', `Unsupported content encoding: ${encoding.slice(0, 100)}. Send the body as it is (no Content-Encoding).`),
+  /** Answers the HTTP parser gives before any route (http-server.ts's clientErrorHandler). */
+  requestMalformed: () => new AppError(400, 'invalid_request_error', 'request_malformed', 'The request is not valid HTTP/1.1 (its framing, a header or the request line).'),
+  headersTooLarge: () => new AppError(431, 'invalid_request_error', 'headers_too_large', 'The request line and headers are larger than this server accepts.'),
+  requestTimeout: () => new AppError(408, 'invalid_request_error', 'request_timeout', 'The request was not received in time.'),
   payloadTooLarge: () => new AppError(413, 'invalid_request_error', 'body_too_large', 'The request body is too large.'),
   serviceUnavailable: (message = 'A service this request depends on is unavailable; retry later.') => new AppError(503, 'api_error', 'service_unavailable', message),
   // Retry-After in seconds: a restarting database is usually back within a few.

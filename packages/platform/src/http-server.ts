@@ -2,7 +2,7 @@
 // coercion), the platform error shape, request ids that cross services, the request duration
 // histogram, and /healthz + /readyz.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
@@ -65,6 +65,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       void sendError(reply, toAppError(error));
     },
     forceCloseConnections: 'idle',
+    // What the HTTP parser refuses before any route (a Content-Length beside a Transfer-Encoding,
+    // headers over Node's limit, a request that never finished) answers in the platform's shape too.
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.parsesBodies !== false) useJsonParser(app);
@@ -77,6 +80,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     reply.header('x-request-id', request.id);
     // Arrived after the drain began: refused before any work, so a retry is always safe.
     if (closing) return void sendError(reply, platformErrors.shuttingDown());
+    // Bodies are read as sent: one compressed (or claimed to be) is refused, not parsed as if plain.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return void sendError(reply, platformErrors.unsupportedContentEncoding(encoding));
     requestContext.run({ requestId: request.id }, done);
   });
   const connections = new Set<Socket>();
@@ -139,6 +145,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   return app;
 }
 
+/** Fastify's clientErrorHandler, with the platform's error body and headers; the connection is closed after it. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer = error.code === 'HPE_HEADER_OVERFLOW' ? platformErrors.headersTooLarge()
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? platformErrors.requestTimeout()
+      : platformErrors.requestMalformed();
+  const body = JSON.stringify(answer.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
+      + `x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.headers !== undefined) reply.headers(error.headers);
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(error.toBody());
@@ -176,7 +196,9 @@ export function toAppError(error: FastifyError): AppError {
   }
   if (isDatabaseUnavailable(error)) return platformErrors.databaseUnavailable();
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', error.message);
+    // Some of Fastify's messages quote the request (a URI too long): never more than a line of it.
+    const message = error.message.length > 200 ? `${error.message.slice(0, 200)}…` : error.message;
+    return new AppError(error.statusCode, 'invalid_request_error', 'request_invalid', message);
   }
   return platformErrors.internal();
 }

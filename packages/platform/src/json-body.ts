@@ -20,6 +20,9 @@ export const secureJsonParse: JsonParse = (text) => secureJson.parse(text, undef
 /** Takes any Fastify instance (http-server.ts calls it on each it builds), so this file needs nothing of that one. */
 export function useJsonParser(app: FastifyInstance, parse: JsonParse = secureJsonParse): void {
   if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
+  // No route takes plain text: a JSON body sent as text/plain is 415 media_type_unsupported, as
+  // any other type is, instead of a string that fails validation with a puzzling "must be object".
+  if (app.hasContentTypeParser('text/plain')) app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text === '') return done(platformErrors.malformedBody('The JSON body is empty.'), undefined);

@@ -12,6 +12,7 @@ import { apiReferencePath } from '@paymesh/platform/api-reference-client';
 import { webAppPath } from '@paymesh/platform/web-app-client';
 import type { ConfigOf } from '@paymesh/platform/config';
 import { platformErrors } from '@paymesh/platform/errors';
+import { repeatsAuthorization } from '@paymesh/platform/auth/authenticate';
 import { createHttpServer, sendError, type HttpServer } from '@paymesh/platform/http-server';
 import type { Logger } from '@paymesh/platform/logger';
 import type { Metrics } from '@paymesh/platform/metrics';
@@ -92,6 +93,8 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   app.addHook('onRequest', async (request, reply) => {
     if (!isPlainPath(request.raw.url ?? '')) return sendError(reply, gatewayErrors.pathAmbiguous());
     if (isBlockedPath(request.raw.url ?? '', blockedPrefixes)) return sendError(reply, platformErrors.routeNotFound(request.method, request.url));
+    // The proxy forwards Node's first copy only: refused here, where every copy is still seen.
+    if (repeatsAuthorization(request.raw.rawHeaders)) return sendError(reply, platformErrors.authorizationRepeated());
     // The services' own limit, checked here when the size is announced: an upstream that answers
     // 413 and closes while the gateway still streams the body would otherwise look like a crash.
     if (Number(request.headers['content-length'] ?? 0) > config.maxBodyBytes) return sendError(reply, platformErrors.payloadTooLarge());

@@ -8,6 +8,7 @@ export const paymentsErrors = {
   userNotFound: () => new AppError(404, 'invalid_request_error', 'user_not_found', 'No such user.', { param: 'user_id' }),
   payerDisabled: () => new AppError(403, 'permission_error', 'user_disabled', 'This user is disabled and cannot make payments.', { param: 'user_id' }),
   notYourUser: () => new AppError(403, 'permission_error', 'forbidden', 'You may only make payments for yourself.', { param: 'user_id' }),
+  notYourList: () => new AppError(403, 'permission_error', 'forbidden', 'You may only list your own payments: user_id names another user.', { param: 'user_id' }),
   paymentNotFound: () => new AppError(404, 'invalid_request_error', 'payment_not_found', 'No such payment.'),
   invalidIdempotencyKey: () => new AppError(400, 'invalid_request_error', 'idempotency_key_invalid', 'An Idempotency-Key is 1 to 255 printable ASCII characters.', { param: 'idempotency-key' }),
   idempotencyKeyReused: () => new AppError(400, 'idempotency_error', 'idempotency_key_reused', 'This Idempotency-Key was already used with other parameters.', { param: 'idempotency-key' }),

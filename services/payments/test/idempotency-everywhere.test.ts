@@ -204,7 +204,8 @@ for (const backend of backends()) {
         test('a malformed Idempotency-Key is 400 idempotency_key_invalid and runs nothing', async () => {
           const { path, token, body } = await c.setup();
           const start = await counts();
-          for (const key of ['k'.repeat(256), 'with space', 'caf\u00e9']) {
+          // An empty key too: a client whose key variable is empty is told, not left unprotected.
+          for (const key of ['', 'k'.repeat(256), 'with space', 'caf\u00e9']) {
             const response = await post(path, token, body, key);
             assert.equal(response.status, 400, `${JSON.stringify(key)} ${response.text}`);
             assert.equal(JSON.parse(response.text).error.code, 'idempotency_key_invalid');

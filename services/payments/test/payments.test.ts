@@ -291,13 +291,19 @@ for (const backend of backends()) {
         assert.equal(unknown.body.error.code, 'parameter_unknown');
       });
 
-      test("a user's list holds only their payments, whatever user_id they ask for", async () => {
+      test("a user's list holds only their payments; user_id naming another user is 403 forbidden, not their own list as if it were filtered", async () => {
         await pay({ amount: 2, user_id: suite.bob.id }, suite.bob.token);
-        for (const query of ['', `?user_id=${suite.bob.id}`]) {
+        for (const query of ['', `?user_id=${suite.alice.id}`]) {
           const response = await suite.platform.api.call('GET', `/payments${query}`, { token: suite.alice.token });
           assert.equal(response.status, 200, query);
           assert.ok(response.body.data.length > 0);
           for (const payment of response.body.data) assert.equal(payment.user_id, suite.alice.id, query);
+        }
+        for (const other of [suite.bob.id, 999_999_999]) {
+          const refused = await suite.platform.api.call('GET', `/payments?user_id=${other}`, { token: suite.alice.token });
+          assert.equal(refused.status, 403, JSON.stringify(refused.body));
+          assert.equal(refused.body.error.code, 'forbidden');
+          assert.equal(refused.body.error.param, 'user_id');
         }
       });
 

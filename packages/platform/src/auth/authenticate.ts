@@ -4,7 +4,7 @@
 // and checked by one hook here. A route outside must say `config: { public: true }`
 // (route-declarations.ts refuses to start otherwise), so no route is public by omission.
 import type { FastifyContextConfig, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../http-server.ts';
 import { platformErrors } from '../errors.ts';
 import { isAdmin, type Caller } from './caller.ts';
@@ -31,12 +31,17 @@ declare module 'fastify' {
   }
 }
 
+const noQuery = Type.Object({}, { additionalProperties: false });
+
 export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register: (scope: HttpServer) => void | Promise<void>): void {
   void app.register(async (scope) => {
     scope.decorateRequest('caller', null as unknown as Caller);
     scope.addHook('onRoute', (route) => {
       if (route.config?.public === true) throw new Error(`${String(route.method)} ${route.url} is declared public inside protectedRoutes: register it outside`);
       if (route.config?.callers?.length === 0) throw new Error(`${String(route.method)} ${route.url} admits no callers: leave callers out to admit anyone authenticated`);
+      // A route that declares no query takes none: `POST /payments?confirm=false` is refused
+      // (parameter_unknown) instead of charging as if the caller had not asked.
+      if (route.schema?.querystring === undefined) route.schema = { ...route.schema, querystring: noQuery };
       protectedRouteOptions.add(route);
     });
     scope.addHook('onRequest', async (request) => {
@@ -51,8 +56,19 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
   });
 }
 
+/**
+ * Whether the request carries Authorization more than once. Node keeps the first and drops the
+ * rest, and a proxy in front may keep another one: the two would then act for different callers.
+ */
+export function repeatsAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
+}
+
 async function authenticateRequest(request: FastifyRequest, verify: TokenVerifier): Promise<Caller> {
   const header = request.headers.authorization;
+  if (repeatsAuthorization(request.raw.rawHeaders)) throw platformErrors.authorizationRepeated();
   if (header === undefined || header === '') throw platformErrors.authorizationMissing();
   const match = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i.exec(header);
   if (match === null) throw platformErrors.invalidToken();

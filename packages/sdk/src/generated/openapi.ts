@@ -1535,6 +1535,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -2713,6 +2722,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -3833,7 +3851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope or role the route needs. */
+            /** @description The token lacks the scope payments:read (insufficient_scope), or `user_id` is another user's and the caller is not an admin or a service (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6453,6 +6471,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -6646,6 +6673,15 @@ export interface operations {
                             detail: string;
                         }[];
                     };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
@@ -7283,6 +7319,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
             401: {
                 headers: {
@@ -7408,6 +7453,25 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "parameter_invalid",
+                     *         "message": "Last-Event-ID is the id of a notification this stream sent.",
+                     *         "param": "last-event-id"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
@@ -7598,6 +7662,15 @@ export interface operations {
                             };
                         }[];
                     };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
@@ -7877,6 +7950,15 @@ export interface operations {
                         /** @description More items follow: ask again with `starting_after` set to the last item's id. */
                         has_more: boolean;
                     };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
@@ -8200,6 +8282,15 @@ export interface operations {
                         /** @description More items follow: ask again with `starting_after` set to the last item's id. */
                         has_more: boolean;
                     };
+                };
+            };
+            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No token, or one that is not valid (authorization_missing, token_invalid). */

@@ -218,6 +218,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
         response: {
           200: listSchema(paymentSchema),
           400: errorAnswer(`A parameter is not valid (${parameterCodes}), or starting_after is not a payment of this list (parameter_invalid).`),
+          403: errorAnswer('The token lacks the scope payments:read (insufficient_scope), or `user_id` is another user\'s and the caller is not an admin or a service (forbidden).'),
         },
       },
     }, async (request) => {
@@ -225,6 +226,8 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       // Users see their own; admins and services may filter by user or see all.
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged ? request.query.user_id : localUserId(caller);
+      // Another user's list is refused, not answered with the caller's own as if the filter applied.
+      if (!privileged && request.query.user_id !== undefined && request.query.user_id !== userId) throw paymentsErrors.notYourList();
       const createdGte = request.query['created[gte]'];
       const createdLte = request.query['created[lte]'];
       const page = await listPayments(ctx.db, {
