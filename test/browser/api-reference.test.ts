@@ -102,7 +102,7 @@ describe('the API reference site in a real browser', { skip: skipWithoutChromium
     assert.equal(claims.aud, 'urn:paymesh:platform');
     assert.equal(claims.client_id, 'paymesh-docs');
     assert.equal(claims.sub, String(alice.id));
-    assert.deepEqual(String(claims.scope).split(' ').sort(), ['notifications:read', 'notifications:write', 'payments:read', 'payments:write', 'users:read'], 'the scopes ticked at first');
+    assert.deepEqual(String(claims.scope).split(' ').sort(), ['notifications:read', 'notifications:write', 'payments:read', 'payments:write', 'users:read', 'users:write'], 'the scopes ticked at first');
     await dialog.getByRole('button', { name: 'Close' }).last().click();
 
     const me = page.locator('.opblock-get').filter({ has: page.locator('.opblock-summary-path[data-path="/users/me"]') });

@@ -54,6 +54,8 @@ export interface AuthContext {
   readonly clientAuth: ClientAuthThrottle;
   readonly devices: DeviceCookie;
   readonly isFirstParty: (clientId: string, metadata: Record<string, unknown>) => boolean;
+  /** The platform's own services' clients (SERVICE_CLIENTS and auth's own). */
+  readonly isServiceClient: (clientId: string) => boolean;
 }
 
 export const authService = defineService({
@@ -149,10 +151,10 @@ export const authService = defineService({
     // one for client authentication at every token endpoint (the provider's and ours); ADR 9.
     const throttle = new LoginThrottle(db, loginThrottleLimits(config), { logger: runtime.logger, metrics: throttleMetrics, now: () => new Date(runtime.clock.now()) });
     const devices = new DeviceCookie(config.cookieKeys, { maxAgeSec: config.loginKnownDeviceDays * 86_400, secure: new URL(config.authIssuer).protocol === 'https:' });
-    return { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty };
+    return { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty, isServiceClient: (clientId) => serviceClientIds.has(clientId) };
   },
 
-  async routes(app, { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty }) {
+  async routes(app, { runtime, config, provider, resourceServers, users, throttle, clientAuth, devices, isFirstParty, isServiceClient }) {
     await app.register(formbody);
     await app.register(middie);
     app.use('/auth', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
@@ -167,7 +169,7 @@ export const authService = defineService({
       issuers: [{ issuer: config.authIssuer, jwksUrl: `${config.authUrl}/auth/jwks`, audience: platformAudiences, ownIssuer: true }],
       revocations: runtime.revocations,
       now: () => runtime.clock.now(),
-    }), clientAuth);
+    }), clientAuth, isServiceClient);
     interactionRoutes(app, {
       provider,
       users,

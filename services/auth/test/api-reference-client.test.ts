@@ -14,7 +14,7 @@ import { apiReferenceClient } from '../src/oidc/api-reference-client.ts';
 import { authorizeCode, discover, issuerOf, type AuthorizedCode } from './sign-in.ts';
 
 const platformResource = 'urn:paymesh:platform';
-const everyScope = 'openid users:read users:admin payments:read payments:write notifications:read notifications:write';
+const everyScope = 'openid users:read users:write users:admin payments:read payments:write notifications:read notifications:write';
 
 describe('the redirect URI of the API reference client', () => {
   test('is the site\'s page under the public URL the issuer is served from, in every way Paymesh runs', () => {
@@ -70,7 +70,7 @@ for (const backend of backends()) {
       assert.equal(claims.aud, platformResource);
       assert.equal(claims.client_id, 'paymesh-docs');
       assert.equal(claims.sub, String(alice.id));
-      assert.deepEqual(String(claims.scope).split(' ').sort(), ['notifications:read', 'notifications:write', 'payments:read', 'payments:write', 'users:read']);
+      assert.deepEqual(String(claims.scope).split(' ').sort(), ['notifications:read', 'notifications:write', 'payments:read', 'payments:write', 'users:read', 'users:write']);
       assert.equal(tokens.refresh_token, undefined);
       for (const path of ['/users/me', '/payments', '/notifications/']) {
         assert.equal((await platform.api.call('GET', path, { token: tokens.access_token })).status, 200, path);

@@ -198,6 +198,9 @@ for (const backend of backends()) {
       assert.equal(active.client_id, 'partner-app');
       assert.match(String(active.scope), /payments:read/);
       assert.equal((await oidc.tokenIntrospection(partner, 'not-a-token')).active, false);
+      // Another client's token (the contract's login, first-party) is not the partner's to learn about (RFC 7662 §4).
+      const someoneElses = await platform.api.login(alice.username, alice.password);
+      assert.deepEqual(await oidc.tokenIntrospection(partner, someoneElses).then((answer) => ({ ...answer })), { active: false });
       await oidc.tokenRevocation(partner, tokens.access_token);
       assert.equal((await oidc.tokenIntrospection(partner, tokens.access_token)).active, false);
       // A public client cannot introspect.
@@ -234,8 +237,11 @@ for (const backend of backends()) {
       assert.doesNotMatch(String(claims.scope), /users:admin/);
       // The admin's view of payments (another user's list) is not available to it.
       const others = await platform.api.call('GET', `/payments?user_id=${alice.id}`, { token: tokens.access_token });
-      assert.equal(others.status, 200);
-      assert.ok(others.body.data.every((p: { user_id: number }) => p.user_id !== alice.id));
+      assert.equal(others.status, 403);
+      assert.equal(others.body.error.code, 'forbidden');
+      const own = await platform.api.call('GET', '/payments', { token: tokens.access_token });
+      assert.equal(own.status, 200);
+      assert.ok(own.body.data.every((p: { user_id: number }) => p.user_id !== alice.id));
       const { challenge: c2 } = await pkce();
       const toAuth = await new HttpBrowser().request(oidc.buildAuthorizationUrl(partner, { redirect_uri: partnerRedirect, resource: 'urn:paymesh:auth', scope: 'openid', code_challenge: c2, code_challenge_method: 'S256', state: 's' }));
       assert.equal(new URL(toAuth.location!).searchParams.get('error'), 'invalid_target');

@@ -205,6 +205,45 @@ for (const backend of backends()) {
       assert.equal(new URL(refused.location!).searchParams.get('error'), 'invalid_target', 'no sign-in for a resource the app was not given');
     });
 
+    test('an app the user allowed users:read alone reads their account and cannot change or delete it (403 insufficient_scope); users:write can', async () => {
+      const users = 'urn:paymesh:users';
+      const redirect = 'https://reader.example/cb';
+      const tokenFor = async (scopes: string, user: { id: number; username: string; password: string; token: string }) => {
+        const created = await register({ client_name: `Reader ${scopes}`, redirect_uris: [redirect], resource_scopes: { [users]: scopes } });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const app = await discover(issuer, created.body.client_id, oidc.ClientSecretBasic(created.body.client_secret));
+        const code = await authorizeCode(app, { issuer, redirectUri: redirect, user, params: { scope: `openid ${scopes}` } });
+        const tokens = await oidc.authorizationCodeGrant(app, code.callback, code.checks, { resource: users });
+        assert.equal(decodeJwt(tokens.access_token).scope, scopes);
+        return tokens.access_token;
+      };
+      const user = await platform.api.signUp();
+      const reader = await tokenFor('users:read', user);
+      assert.equal((await platform.api.call('GET', '/users/me', { token: reader })).status, 200);
+      assert.equal((await platform.api.call('GET', `/users/${user.id}`, { token: reader })).status, 200);
+      const writes: [string, string, unknown][] = [
+        ['PATCH', '/users/me', { display_name: 'owned by the reader app' }],
+        ['POST', '/users/me/password', { current_password: user.password, new_password: 'a-reader-chose-this-1' }],
+        ['POST', '/users/me/verify-email', undefined],
+        ['DELETE', `/users/${user.id}`, undefined],
+        ['POST', '/users/delete_user', { user_id: user.id }],
+      ];
+      for (const [method, path, json] of writes) {
+        const refused = await platform.api.call(method, path, { token: reader, json });
+        assert.equal(refused.status, 403, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+        assert.equal(refused.body.error.code, 'insufficient_scope', `${method} ${path}`);
+      }
+      const me = await platform.api.call('GET', '/users/me', { token: user.token });
+      assert.equal(me.status, 200, 'the account is still there');
+      assert.equal(me.body.display_name ?? null, null, 'and unchanged');
+      assert.equal(await platform.api.login(user.username, user.password).then(() => 'same password'), 'same password');
+      // An app the user allowed to change their account can.
+      const writer = await tokenFor('users:read users:write', user);
+      const changed = await platform.api.call('PATCH', '/users/me', { token: writer, json: { display_name: 'Changed by the writer app' } });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.equal(changed.body.display_name, 'Changed by the writer app');
+    });
+
     test('a client registered before secrets were hashed keeps its secret: migration 0007 hashes it in place', async () => {
       const db = platform.embedded!.services.auth.runtime.database.db;
       const clientId = 'cli_registered_in_clear';

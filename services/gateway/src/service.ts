@@ -56,10 +56,10 @@ export const gatewayPaths = ['/openapi.json', '/openapi', apiReferencePath, webA
 export const gatewayExactPaths = ['/'] as const;
 
 /** What the reference site's Authorize dialog ticks at first: what a user needs to try every operation open to them. */
-const apiReferenceScopes = ['users:read', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
+const apiReferenceScopes = ['users:read', 'users:write', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
 
 /** What the dashboard asks for: the person's identity (username in the header), what a user needs, and users:admin, which auth grants to admins only (the admin pages need it; others' sign-ins simply go without). */
-const webAppScopes = ['openid', 'profile', 'users:read', 'users:admin', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
+const webAppScopes = ['openid', 'profile', 'users:read', 'users:write', 'users:admin', 'payments:read', 'payments:write', 'notifications:read', 'notifications:write'];
 
 export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, logger: Logger, metrics: Metrics): Promise<HttpServer> {
   const routes = routeTable(config);

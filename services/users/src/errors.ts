@@ -17,6 +17,7 @@ export const usersErrors = {
   currentPasswordWrong: () => new AppError(400, 'invalid_request_error', 'current_password_invalid', 'The current password is not right.', { param: 'current_password' }),
   tokenInvalid: () => new AppError(400, 'invalid_request_error', 'token_invalid', 'This link is invalid, expired or already used. Ask for a new one.', { param: 'token' }),
   ownAccess: () => new AppError(400, 'invalid_request_error', 'own_access', 'Admins cannot disable their own account or take away their own admin role (another admin can).'),
+  lastAdmin: () => new AppError(400, 'invalid_request_error', 'last_admin', 'This is the platform\'s last active admin: make another user admin before deleting this account.'),
   // Registration and the routes that check a current password are throttled before any argon2 work
   // (docs/adr/0010-account-abuse.md): Retry-After says when the busiest limit has room again.
   tooManyRegistrations: (retryAfterSec: number) => new AppError(429, 'rate_limit_error', 'registration_rate_limited', 'Too many registrations from this network or for this mailbox; try again later.', { headers: { 'retry-after': String(retryAfterSec) }, legacy: { success: false, message: 'Too many requests' } }),

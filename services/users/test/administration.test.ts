@@ -342,6 +342,25 @@ for (const backend of backends()) {
       });
     });
 
+    describe('the last admin', () => {
+      test('the last active admin cannot delete their account (400 last_admin, both routes) and stays; with another admin, an admin may delete their own', async () => {
+        // Every other active admin goes first (earlier tests made some).
+        const others = await queryRows<{ id: string }>(usersDb, sql`select id from users where role = 'admin' and status = 'active' and id <> ${String(adminId)}`);
+        for (const { id } of others) assert.equal((await platform.api.call('DELETE', `/users/${id}`, { token: adminToken })).status, 204, id);
+        for (const [method, path, json] of [['DELETE', `/users/${adminId}`, undefined], ['POST', '/users/delete_user', { user_id: adminId }]] as const) {
+          const refused = await platform.api.call(method, path, { token: adminToken, json });
+          assert.equal(refused.status, 400, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+          assert.equal(refused.body.error.code, 'last_admin');
+        }
+        assert.equal((await stored(adminId))?.status, 'active');
+        assert.deepEqual(await eventsAbout('user.deleted', adminId), []);
+        // With a second admin, either may go.
+        const alice = await newAdmin();
+        assert.equal((await platform.api.call('DELETE', `/users/${alice.id}`, { token: alice.token })).status, 204);
+        assert.equal((await stored(alice.id))?.status, 'deleted');
+      });
+    });
+
     describe('what a body may set', () => {
       test('PATCH /users/me refuses role, status, id and every other field not a profile field with 400 parameter_unknown, changing nothing', async () => {
         const alice = await platform.api.signUp();

@@ -85,7 +85,7 @@ const endpoints: Endpoint[] = [
       'another user': { status: 200, check: (r, t) => assert.notEqual(r.body.id, t.id) },
       'the user themself': { status: 200, check: (r, t) => assert.deepEqual([r.body.id, r.body.display_name], [t.id, 'Matrix']) },
       'an admin': { status: 200, check: (r) => assert.equal(r.body.username, 'admin') },
-      'a service (users:read)': { status: 403, code: 'forbidden' },
+      'a service (users:read)': { status: 403, code: 'insufficient_scope' },
     },
   },
   {
@@ -100,7 +100,7 @@ const endpoints: Endpoint[] = [
         assert.notEqual((await stored())?.password_hash, before?.password_hash);
       } },
       'an admin': { status: 400, code: 'current_password_invalid' },
-      'a service (users:read)': { status: 403, code: 'forbidden' },
+      'a service (users:read)': { status: 403, code: 'insufficient_scope' },
     },
   },
   {
@@ -110,7 +110,7 @@ const endpoints: Endpoint[] = [
       'another user': { status: 202 },
       'the user themself': { status: 202 },
       'an admin': { status: 202 },
-      'a service (users:read)': { status: 403, code: 'forbidden' },
+      'a service (users:read)': { status: 403, code: 'insufficient_scope' },
     },
   },
 

@@ -129,6 +129,7 @@ const oauthScopes: Record<string, string> = {
   email: 'The user\'s email claims in the ID token and at userinfo.',
   offline_access: 'A refresh token.',
   'users:read': 'Read user accounts (a user: their own).',
+  'users:write': 'Change the user\'s own account: profile, email, password, email confirmation, deletion.',
   'users:admin': 'Administer user accounts (administrators, first-party apps only).',
   'payments:read': 'Read payments, refunds, payment methods and wallets.',
   'payments:write': 'Create and act on payments, refunds, payment methods and top-ups.',

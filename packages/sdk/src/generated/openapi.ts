@@ -3238,7 +3238,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description The account is the platform's last active admin (last_admin): make another user admin first. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3503,7 +3503,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description user_id is missing or not a string or number (parameter_invalid). */
+            /** @description user_id is missing or not a string or number (parameter_invalid), or names the platform's last active admin (last_admin). */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -46,7 +46,7 @@ export interface StoredClient extends ClientMetadata {
 }
 
 /** What a newly registered app may ask for unless told otherwise. */
-const defaultScope = 'openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read';
+const defaultScope = 'openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read users:write';
 /** Identity scopes, for apps that sign users in and name their resources. */
 const identityScopes = 'openid profile email offline_access';
 

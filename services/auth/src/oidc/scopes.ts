@@ -5,7 +5,7 @@ import { platformWideAudience, serviceAudience } from '@paymesh/platform/service
 // with names a caller chose, and `constructor` or `__proto__` must be unknown, not Object's.
 const serviceResources = new Map<string, readonly string[]>([
   [serviceAudience('auth'), []],
-  [serviceAudience('users'), ['users:read', 'users:admin', 'users:credentials']],
+  [serviceAudience('users'), ['users:read', 'users:write', 'users:admin', 'users:credentials']],
   [serviceAudience('payments'), ['payments:read', 'payments:write']],
   [serviceAudience('notifications'), ['notifications:read', 'notifications:write']],
 ]);
@@ -24,7 +24,7 @@ export const platformAudiences = [...resourceScopes.keys()];
 
 /** What a signed-in user's token carries; admins also get users:admin. */
 export function userScopes(role: 'user' | 'admin'): string[] {
-  const scopes = ['payments:read', 'payments:write', 'users:read', 'notifications:read', 'notifications:write'];
+  const scopes = ['payments:read', 'payments:write', 'users:read', 'users:write', 'notifications:read', 'notifications:write'];
   return role === 'admin' ? [...scopes, 'users:admin'] : scopes;
 }
 

@@ -69,7 +69,8 @@ const introspection = Type.Union([
  * `verify` accepts a token for any of the platform's services (auth revokes and describes them
  * all); the revocation list is the runtime's, as everywhere.
  */
-export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, verify: TokenVerifier, clientAuth: ClientAuthThrottle): void {
+/** `isServiceClient`: the platform's own services, the resource servers its access tokens are for. */
+export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerRef: ProviderRef, verify: TokenVerifier, clientAuth: ClientAuthThrottle, isServiceClient: (clientId: string) => boolean): void {
   /** Our access token, verified (signature, issuer, audience, expiry, revocation), or undefined. */
   const accessToken = async (token: string) => {
     if (token.split('.').length !== 3) return undefined;
@@ -178,6 +179,10 @@ export function tokenEndpointRoutes(app: HttpServer, runtime: Runtime, providerR
     const access = await accessToken(token);
     if (access !== undefined) {
       const { audience, caller } = access;
+      // RFC 7662 §4: described to the client it was issued to and to the platform's services (the
+      // resource servers it is for); to any other client it is as inactive as an unknown token,
+      // or any partner could learn who is behind another app's token and what it may do.
+      if (caller.clientId !== client.clientId && !isServiceClient(client.clientId)) return { active: false } as const;
       return { active: true, token_type: 'access_token', scope: [...caller.scopes].join(' '), client_id: caller.clientId, sub: caller.subject, iss: caller.issuer, aud: audience, exp: caller.expiresAtSec, iat: caller.issuedAtSec, jti: caller.tokenId } as const;
     }
     // A userinfo token is for no resource server: only its own client learns about it.

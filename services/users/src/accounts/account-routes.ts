@@ -24,7 +24,7 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     // A service reads accounts under users:read; a user reads their own, an admin anyone's.
-    scope.get('/users/:id', { config: { scope: { service: 'users:read' } }, schema: { params: Type.Object({ id: Type.String() }), response: { 200: userSchema, 404: notFound } } }, async (request) => {
+    scope.get('/users/:id', { config: { scope: 'users:read' }, schema: { params: Type.Object({ id: Type.String() }), response: { 200: userSchema, 404: notFound } } }, async (request) => {
       const { caller } = request;
       // Someone else's id answers 404, not 403: whether an account exists is not theirs to learn.
       if (!mayActFor(caller, request.params.id)) throw usersErrors.userNotFound();
@@ -44,8 +44,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
     };
 
     scope.post('/users/delete_user', {
-      config: { callers: ['user'], documentedBody: { schema: deleteUserBody, consumes: formOrJson } },
-      schema: { response: { 200: legacySuccessSchema, 400: errorAnswer('user_id is missing or not a string or number (parameter_invalid).'), 404: notFound } },
+      config: { callers: ['user'], scope: 'users:write', documentedBody: { schema: deleteUserBody, consumes: formOrJson } },
+      schema: { response: { 200: legacySuccessSchema, 400: errorAnswer('user_id is missing or not a string or number (parameter_invalid), or names the platform\'s last active admin (last_admin).'), 404: notFound } },
     }, async (request) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       await remove(request.caller, body.user_id);
@@ -53,8 +53,8 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
     });
 
     scope.delete('/users/:id', {
-      config: { callers: ['user'] },
-      schema: { params: Type.Object({ id: Type.String() }), response: { 204: noContent('Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked.'), 404: notFound } },
+      config: { callers: ['user'], scope: 'users:write' },
+      schema: { params: Type.Object({ id: Type.String() }), response: { 204: noContent('Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked.'), 400: errorAnswer('The account is the platform\'s last active admin (last_admin): make another user admin first.'), 404: notFound } },
     }, async (request, reply) => {
       await remove(request.caller, request.params.id);
       return reply.code(204).send();

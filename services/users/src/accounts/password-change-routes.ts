@@ -26,6 +26,7 @@ export function passwordChangeRoutes(app: HttpServer, runtime: Runtime, throttle
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.post('/users/me/password', {
+      config: { scope: 'users:write' },
       schema: {
         body: passwordChange,
         response: {

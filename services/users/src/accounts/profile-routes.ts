@@ -29,6 +29,7 @@ export function profileRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
   const { db } = runtime.database;
   protectedRoutes(app, runtime.verify, (scope) => {
     scope.get('/users/me', {
+      config: { scope: 'users:read' },
       schema: {
         response: {
           200: userSchema,
@@ -43,6 +44,7 @@ export function profileRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     });
 
     scope.patch('/users/me', {
+      config: { scope: 'users:write' },
       schema: {
         body: profileChange,
         response: {

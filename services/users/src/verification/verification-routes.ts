@@ -60,6 +60,7 @@ export function verificationRoutes(app: HttpServer, runtime: Runtime, ctx: Regis
   protectedRoutes(app, runtime.verify, (scope) => {
     // Sends the link again (to the address waiting for confirmation, or the unconfirmed current one).
     scope.post('/users/me/verify-email', {
+      config: { scope: 'users:write' },
       schema: {
         response: {
           202: linkRequested,
