@@ -112,12 +112,21 @@ for (const backend of backends()) {
         [{ grant_types: ['client_credentials'], resource_scopes: { [payments]: 'notifications:read' } }, 'resource_scopes'],
         [{ grant_types: ['client_credentials'], resource_scopes: { [payments]: 'payments:read' }, jwks: { keys: [{ kty: 'EC' }] } }, 'jwks'],
         [{ type: 'public', redirect_uris: ['https://spa.example/cb'], token_endpoint_auth_method: 'client_secret_basic' }, 'token_endpoint_auth_method'],
+        // A code must not cross a network in clear text (OAuth 2.1): http only to the machine itself.
+        [{ type: 'public', redirect_uris: ['http://evil.example/cb'] }, 'redirect_uris'],
+        [{ redirect_uris: ['https://partner.example/cb', 'http://10.0.0.8/cb'] }, 'redirect_uris'],
+        [{ redirect_uris: ['https://partner.example/cb'], post_logout_redirect_uris: ['http://partner.example/bye'] }, 'post_logout_redirect_uris'],
       ];
       for (const [body, param] of cases) {
         const response = await register(body);
         assert.equal(response.status, 400, JSON.stringify(body));
         assert.equal(response.body.error.code, 'client_metadata_invalid', JSON.stringify(body));
         assert.equal(response.body.error.param, param, JSON.stringify(body));
+      }
+      // Loopback http is a native app's listener (RFC 8252 §7.3), or a developer's machine.
+      for (const uri of ['http://127.0.0.1:8400/cb', 'http://localhost:3000/cb', 'http://[::1]:9000/cb']) {
+        const response = await register({ type: 'public', redirect_uris: [uri] });
+        assert.equal(response.status, 201, `${uri}: ${JSON.stringify(response.body)}`);
       }
     });
 

@@ -57,6 +57,11 @@ for (const backend of backends()) {
       assert.equal(info.sub, String(alice.id));
       assert.equal(info.preferred_username, alice.username);
       assert.equal(info.email, emailOf(alice));
+      // email_verified goes with the address (OIDC Core 5.4): an app can tell one nobody confirmed.
+      assert.equal(info.email_verified, false, 'alice has not followed her link yet');
+      assert.ok(partner.serverMetadata().claims_supported?.includes('email_verified'));
+      await platform.confirmEmail(alice.id);
+      assert.equal((await userinfoOf(tokens.access_token, sub)).email_verified, true, 'once confirmed');
       // … and nowhere else: it is for the userinfo endpoint only.
       assert.equal(await status('/payments', tokens.access_token), 401);
       // The API token: the same grant, asked for the resource.
@@ -85,6 +90,7 @@ for (const backend of backends()) {
       const info = await userinfoOf(tokens.access_token, String(alice.id));
       assert.equal(info.preferred_username, alice.username);
       assert.equal(info.email, undefined, 'email was not asked for');
+      assert.equal(info.email_verified, undefined, 'nor whether it is confirmed');
       await assert.rejects(oidc.refreshTokenGrant(partner, tokens.refresh_token!, { resource: payments }), (error: { error?: string }) => error.error === 'invalid_target');
       assert.equal((await userinfoOf((await oidc.refreshTokenGrant(partner, tokens.refresh_token!)).access_token, String(alice.id))).sub, String(alice.id));
     });

@@ -90,7 +90,10 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
   // Ingress needs the same rule). The check runs on the raw path before routing, and a path that
   // could be read two ways is refused first, so no spelling reaches a blocked route.
   const blockedPrefixes = routes.map(([prefix]) => `${prefix}/internal`);
+  /** The connection's byte count when each request began: how much of a streamed (chunked) body had come when its upstream gave up. */
+  const bytesAtStart = new WeakMap<object, number>();
   app.addHook('onRequest', async (request, reply) => {
+    bytesAtStart.set(request.raw, request.raw.socket.bytesRead);
     if (!isPlainPath(request.raw.url ?? '')) return sendError(reply, gatewayErrors.pathAmbiguous());
     if (isBlockedPath(request.raw.url ?? '', blockedPrefixes)) return sendError(reply, platformErrors.routeNotFound(request.method, request.url));
     // The proxy forwards Node's first copy only: refused here, where every copy is still seen.
@@ -140,9 +143,16 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         // false): answering twice logged the request as a 500 or not at all.
         if (answered.has(reply)) return;
         answered.add(reply);
-        const { answer, code } = upstreamError(error);
+        // A chunked body over the services' limit: the service answered 413 and closed while the
+        // body was still being sent, which the proxy sees as a broken pipe. The client gets the
+        // 413 it caused, not a 502 (which would also look like a service down to whoever is on call).
+        const raw = reply.request.raw;
+        const received = raw.socket.bytesRead - (bytesAtStart.get(raw) ?? raw.socket.bytesRead);
+        const { answer, code } = raw.headers['content-length'] === undefined && received > config.maxBodyBytes
+          ? { answer: platformErrors.payloadTooLarge(), code: 'body_too_large' }
+          : upstreamError(error);
         // The access line (onResponse) follows and counts it; this one says why.
-        reply.log[answer.statusCode === 500 ? 'error' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
+        reply.log[answer.statusCode === 500 ? 'error' : answer.statusCode === 413 ? 'info' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
         void sendError(reply as unknown as FastifyReply, answer);
       },
       rewriteRequestHeaders: (request, headers) => ({

@@ -50,6 +50,22 @@ const defaultScope = 'openid profile email offline_access payments:read payments
 /** Identity scopes, for apps that sign users in and name their resources. */
 const identityScopes = 'openid profile email offline_access';
 
+/**
+ * Where a code may be sent (OAuth 2.1, RFC 9700 §4.1): https, or http to the machine itself (a
+ * native app's loopback listener, RFC 8252 §7.3; localhost while developing). Other schemes are
+ * left to the provider's own checks.
+ */
+function isSafeRedirect(uri: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return true; // not a URL at all: the provider refuses it with its own message
+  }
+  if (url.protocol !== 'http:') return true;
+  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
 /** The client's metadata and, for a client authenticated by secret, the secret (shown once). */
 export function buildClient(body: Registration, nowSec: number): { client: StoredClient; secret: string | undefined } {
   const confidential = body.type === 'confidential';
@@ -67,6 +83,9 @@ export function buildClient(body: Registration, nowSec: number): { client: Store
   }
   if (signsUsersIn && (body.redirect_uris ?? []).length === 0) throw invalid('An app that signs users in needs redirect_uris.', 'redirect_uris');
   if (!signsUsersIn && (body.redirect_uris !== undefined || body.post_logout_redirect_uris !== undefined)) throw invalid('redirect_uris are for apps that sign users in (authorization_code).', 'redirect_uris');
+  for (const [param, list] of [['redirect_uris', body.redirect_uris], ['post_logout_redirect_uris', body.post_logout_redirect_uris]] as const) {
+    for (const uri of list ?? []) if (!isSafeRedirect(uri)) throw invalid(`${param}: ${uri.slice(0, 200)} is neither https nor http on a loopback address (OAuth 2.1: a code sent in clear text on a network can be taken).`, param);
+  }
   if (!confidential && body.token_endpoint_auth_method !== undefined) throw invalid('A public client does not authenticate.', 'token_endpoint_auth_method');
   const authMethod = confidential ? body.token_endpoint_auth_method ?? 'client_secret_basic' : 'none';
   if ((authMethod === 'private_key_jwt') !== (body.jwks !== undefined)) throw invalid('jwks goes with token_endpoint_auth_method private_key_jwt, and only with it.', 'jwks');

@@ -9,15 +9,17 @@ export interface Account {
   readonly id: string;
   readonly username: string;
   readonly email: string | null;
+  /** Whether `email` was confirmed by its emailed link (OIDC's email_verified, released with it). */
+  readonly emailVerified: boolean;
   readonly role: 'user' | 'admin';
 }
 
 /** The active account with this id, or undefined (unknown, deleted, disabled). */
 export async function lookupAccount(users: ServiceClient, id: string): Promise<Account | undefined> {
   if (!isNumericId(id)) return undefined;
-  const response = await users.request<{ id: number; username: string; email: string | null; role: 'user' | 'admin'; status: string }>({ method: 'GET', path: `/users/${id}` });
+  const response = await users.request<{ id: number; username: string; email: string | null; email_verified: boolean; role: 'user' | 'admin'; status: string }>({ method: 'GET', path: `/users/${id}` });
   if (response.status === 404) return undefined;
   if (response.status !== 200) throw platformErrors.serviceUnavailable();
   if (response.body.status !== 'active') return undefined;
-  return { id: String(response.body.id), username: response.body.username, email: response.body.email, role: response.body.role };
+  return { id: String(response.body.id), username: response.body.username, email: response.body.email, emailVerified: response.body.email_verified === true, role: response.body.role };
 }

@@ -158,10 +158,16 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
       const firstParty = client !== undefined && options.isFirstParty(client.clientId, client.metadata() as Record<string, unknown>);
       return {
         accountId: account.id,
-        claims: async () => ({ sub: account.id, preferred_username: account.username, email: account.email ?? undefined, ...(firstParty ? { role: account.role } : {}) }),
+        // email_verified with the address (OIDC Core 5.4): an app that links accounts by email must
+        // be able to tell an address nobody confirmed.
+        claims: async () => ({
+          sub: account.id, preferred_username: account.username,
+          ...(account.email === null ? {} : { email: account.email, email_verified: account.emailVerified }),
+          ...(firstParty ? { role: account.role } : {}),
+        }),
       };
     },
-    claims: { openid: ['sub'], profile: ['preferred_username', 'role'], email: ['email'] },
+    claims: { openid: ['sub'], profile: ['preferred_username', 'role'], email: ['email', 'email_verified'] },
     interactions: { url: (_ctx, interaction) => `/auth/interaction/${interaction.uid}` },
     // OAuth 2.1: PKCE (S256 only) for every authorization code, public or confidential client.
     pkce: { required: () => true },
