@@ -77,6 +77,26 @@ for (const backend of backends()) {
         assert.equal(await loginStatus(user.username, user.password), 200, 'the password did not change');
       });
 
+      test('a display name with a control or bidirectional formatting character, or nothing visible, is 400 parameter_invalid and changes nothing; joiners, accents and other scripts are names', async () => {
+        const user = await suite.platform.api.signUp();
+        const before = await me(user);
+        for (const name of ['bell\u0007', 'tab\there', 'new\nline', '\u202Egpj.exe', 'a\u2066b\u2069', 'rlm\u200F', '   ', '\u3000\u200B', '\u00A0']) {
+          const answer = await api('PATCH', '/users/me', { token: user.token, json: { display_name: name } });
+          assert.equal(answer.status, 400, JSON.stringify(name));
+          assert.deepEqual([answer.body.error.code, answer.body.error.param], ['parameter_invalid', 'display_name'], JSON.stringify(name));
+        }
+        assert.deepEqual(await me(user), before);
+        // An admin may not set one either.
+        const admin = await suite.platform.api.adminToken();
+        const byAdmin = await api('PATCH', `/users/${user.id}`, { token: admin, json: { display_name: '\u202Eevil' } });
+        assert.deepEqual([byAdmin.status, byAdmin.body.error?.code], [400, 'parameter_invalid']);
+        for (const name of ['Élodie Müller', '👩\u200D💻 dev', '李小龙', 'ناديا', 'Zoë  O\u2019Brien']) {
+          const answer = await api('PATCH', '/users/me', { token: user.token, json: { display_name: name } });
+          assert.equal(answer.status, 200, `${JSON.stringify(name)}: ${JSON.stringify(answer.body)}`);
+          assert.equal(answer.body.display_name, name);
+        }
+      });
+
       test('PATCH /users/me refuses role, status, id, username and the verification fields (400) and changes nothing', async () => {
         const user = await suite.platform.api.signUp();
         const before = await me(user);

@@ -12,13 +12,14 @@ import { maxPasswordLength } from '../passwords/check-password.ts';
 import type { AccountThrottles } from '../throttle/account-throttles.ts';
 import type { RegistrationContext } from './create-user.ts';
 import type { CurrentPasswordCheck } from './current-password-check.ts';
+import { checkDisplayName, displayNameSchema } from './display-name.ts';
 import { updateOwnAccount } from './update-own-account.ts';
 import { findUserById, publicUser, userSchema } from './user.ts';
 import { normalizeEmail } from './validate-registration.ts';
 
 // Nothing else is the user's to change (role, status, id are refused as unknown fields).
 const profileChange = Type.Object({
-  display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+  display_name: Type.Optional(Type.Union([displayNameSchema, Type.Null()])),
   email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
   // Required with `email`: the address is how an account is recovered, so a stolen token
   // alone must not be able to move it.
@@ -59,6 +60,7 @@ export function profileRoutes(app: HttpServer, runtime: Runtime, ctx: Registrati
     }, async (request) => {
       const userId = localUserId(request.caller);
       const { display_name: displayName, email: rawEmail, current_password: currentPassword } = request.body;
+      checkDisplayName(displayName);
       const email = rawEmail === undefined ? undefined : normalizeEmail(rawEmail);
       if (email !== undefined && currentPassword === undefined) throw platformErrors.missingParameter('current_password');
       const change = () => updateOwnAccount(ctx, currentPasswords, userId, { displayName, email, currentPassword });

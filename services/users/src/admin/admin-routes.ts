@@ -14,6 +14,7 @@ import { administerUser } from './administer-user.ts';
 import { listUsers } from './list-users.ts';
 import { isNumericId, numericIdSchema } from '@paymesh/platform/ids';
 import { listOf, listSchema, pageLimit, pageQuery } from '@paymesh/platform/pagination';
+import { checkDisplayName, displayNameSchema } from '../accounts/display-name.ts';
 
 const role = Type.Union([Type.Literal('user'), Type.Literal('admin')]);
 
@@ -59,7 +60,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
         body: Type.Object({
           role: Type.Optional(role),
           status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
-          display_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
+          display_name: Type.Optional(Type.Union([displayNameSchema, Type.Null()])),
         }, { additionalProperties: false, minProperties: 1 }),
         response: {
           200: userSchema,
@@ -80,6 +81,7 @@ export function adminRoutes(app: HttpServer, runtime: Runtime): void {
       if (!isAdmin(caller)) throw refuseNonAdmin();
       if (!isNumericId(id)) throw usersErrors.userNotFound();
       const { role: newRole, status, display_name: displayName } = request.body;
+      checkDisplayName(displayName);
       // An admin cannot lock themselves out (nor the platform out of its last admin by accident).
       if (caller.subject === id && ((status !== undefined && status !== 'active') || (newRole !== undefined && newRole !== 'admin'))) throw usersErrors.ownAccess();
       const user = await administerUser(db, caller, id, { role: newRole, status, displayName }, refuseNonAdmin);
