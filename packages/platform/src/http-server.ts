@@ -152,7 +152,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? platformErrors.requestTimeout()
       : platformErrors.requestMalformed();
   const body = JSON.stringify(answer.toBody());
-  if (socket.writable) {
+  // Never in the middle of an answer already under way on this connection (Node's own handler's rule).
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !answering) {
     socket.write(`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
       + `x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
   }

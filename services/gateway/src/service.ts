@@ -146,11 +146,16 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         // A chunked body over the services' limit: the service answered 413 and closed while the
         // body was still being sent, which the proxy sees as a broken pipe. The client gets the
         // 413 it caused, not a 502 (which would also look like a service down to whoever is on call).
+        // The count is the connection's bytes since the request began: its chunk framing included,
+        // and the first body bytes read with the headers left out, so only a body well over the
+        // limit is read as one, and only when the service broke the pipe or reset the connection.
         const raw = reply.request.raw;
         const received = raw.socket.bytesRead - (bytesAtStart.get(raw) ?? raw.socket.bytesRead);
-        const { answer, code } = raw.headers['content-length'] === undefined && received > config.maxBodyBytes
+        const upstream = upstreamError(error);
+        const brokenPipe = /(^|\/)(EPIPE|ECONNRESET)(\/|$)/.test(upstream.code);
+        const { answer, code } = brokenPipe && raw.headers['content-length'] === undefined && received > config.maxBodyBytes
           ? { answer: platformErrors.payloadTooLarge(), code: 'body_too_large' }
-          : upstreamError(error);
+          : upstream;
         // The access line (onResponse) follows and counts it; this one says why.
         reply.log[answer.statusCode === 500 ? 'error' : answer.statusCode === 413 ? 'info' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
         void sendError(reply as unknown as FastifyReply, answer);

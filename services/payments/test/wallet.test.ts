@@ -332,6 +332,12 @@ for (const backend of backends()) {
         // card payments made with one-off details are not saved methods
         assert.equal((await pay(carol, { amount: 3, payment_method: card('4242424242424242') })).status, 200);
         assert.equal((await suite.platform.api.call('GET', '/payment_methods', { token: carol.token })).body.data.length, 2);
+        // user_id naming another user is refused, not answered with the caller's own cards; their own id is their list
+        const others = await suite.platform.api.call('GET', `/payment_methods?user_id=${suite.alice.id}`, { token: carol.token });
+        assert.deepEqual([others.status, others.body.error?.code], [403, 'forbidden']);
+        assert.equal((await suite.platform.api.call('GET', `/payment_methods?user_id=${carol.id}`, { token: carol.token })).body.data.length, 2);
+        // an admin names whom they mean
+        assert.equal((await suite.platform.api.call('GET', `/payment_methods?user_id=${carol.id}`, { token: suite.adminToken })).body.data.length, 2);
       });
 
       test('GET /payment_methods pages newest first by limit and starting_after; a cursor outside the caller\'s list or a bad limit is 400', async () => {

@@ -80,7 +80,7 @@ for (const backend of backends()) {
       test('a display name with a control or bidirectional formatting character, or nothing visible, is 400 parameter_invalid and changes nothing; joiners, accents and other scripts are names', async () => {
         const user = await suite.platform.api.signUp();
         const before = await me(user);
-        for (const name of ['bell\u0007', 'tab\there', 'new\nline', '\u202Egpj.exe', 'a\u2066b\u2069', 'rlm\u200F', '   ', '\u3000\u200B', '\u00A0']) {
+        for (const name of ['bell\u0007', 'tab\there', 'new\nline', '\u202Egpj.exe', 'a\u2066b\u2069', 'rlm\u200F', 'line\u2028break', 'tag\u{E0041}', '   ', '\u3000\u200B', '\u00A0']) {
           const answer = await api('PATCH', '/users/me', { token: user.token, json: { display_name: name } });
           assert.equal(answer.status, 400, JSON.stringify(name));
           assert.deepEqual([answer.body.error.code, answer.body.error.param], ['parameter_invalid', 'display_name'], JSON.stringify(name));

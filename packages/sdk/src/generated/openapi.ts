@@ -978,7 +978,7 @@ export interface operations {
                      *       "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJl",
                      *       "token_type": "Bearer",
                      *       "expires_in": 900,
-                     *       "scope": "payments:read payments:write users:read notifications:read notifications:write users:admin"
+                     *       "scope": "payments:read payments:write users:read users:write notifications:read notifications:write users:admin"
                      *     }
                      */
                     "application/json": {
@@ -1481,7 +1481,7 @@ export interface operations {
                      *             "authorization_code",
                      *             "refresh_token"
                      *           ],
-                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read",
+                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read users:write",
                      *           "resource_scopes": null,
                      *           "first_party": true,
                      *           "client_id_issued_at": 1796599700
@@ -1499,7 +1499,7 @@ export interface operations {
                      *             "authorization_code",
                      *             "refresh_token"
                      *           ],
-                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read",
+                     *           "scope": "openid profile email offline_access payments:read payments:write notifications:read notifications:write users:read users:write",
                      *           "resource_scopes": null,
                      *           "first_party": false,
                      *           "client_id_issued_at": 1796599700
@@ -5803,7 +5803,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user's and names no user_id (forbidden). */
+            /** @description The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user's and names no user_id, or a user's names another user in user_id (forbidden). */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -4,6 +4,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
+import { platformErrors } from '@paymesh/platform/errors';
 import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
@@ -62,13 +63,15 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
         response: {
           200: listSchema(savedPaymentMethodSchema, 'A page of the saved cards, newest first (pagination: `limit`, 100 unless given, and `starting_after`).'),
           400: errorAnswer('A parameter is not valid (limit 1 to 100), or starting_after is not a payment method of this list (parameter_invalid).'),
-          403: errorAnswer('The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user\'s and names no user_id (forbidden).'),
+          403: errorAnswer('The token lacks the scope payments:read (insufficient_scope), or is not a Paymesh user\'s and names no user_id, or a user\'s names another user in user_id (forbidden).'),
         },
       },
     }, async (request) => {
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
+      // Another user's cards are refused, not answered with the caller's own as if the filter applied.
+      if (!privileged && request.query.user_id !== undefined && request.query.user_id !== userId) throw platformErrors.forbidden('You may only list your own payment methods: user_id names another user.');
       const page = await savedMethodsOf(ctx.db, userId, pageLimit(request.query.limit, 100), request.query.starting_after);
       return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });

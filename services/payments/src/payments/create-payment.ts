@@ -54,7 +54,7 @@ export async function createPayment(ctx: PaymentsContext, input: NewPayment, hol
       if (!input.confirm) fields = unconfirmed(input.method === undefined ? undefined : (card ?? 'wallet'));
       else if (card !== undefined) ({ fields, post } = cardAttemptFields(target, card, answer!));
       else fields = await attemptWallet(tx, ctx.ledger, target);
-      const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy }, fields, card);
+      const row = await insertPayment(tx, { ...target, description: input.description, createdBy: input.createdBy, createdAt: new Date(ctx.runtime.clock.now()) }, fields, card);
       const data = paymentEventData(row);
       await enqueue(tx, PaymentCreated, data);
       if (input.confirm) await enqueue(tx, attemptEvent(fields), data);

@@ -20,6 +20,8 @@ export interface NewPaymentRow {
   readonly description: string | undefined;
   readonly captureMethod: 'automatic' | 'manual';
   readonly createdBy: string;
+  /** When it is created: the service's clock (runtime.clock), to the millisecond. */
+  readonly createdAt: Date;
 }
 
 const jsonOrNull = (value: object | null) => (value === null ? null : JSON.stringify(value));
@@ -54,7 +56,7 @@ export async function insertPayment(tx: Db, input: NewPaymentRow, fields: Attemp
     next_action: inJsonbOrder(fields.next_action),
     cancellation_reason: null,
     canceled_at: null,
-    created_at: new Date(),
+    created_at: input.createdAt,
   };
   const unit: NewPaymentWrite = { row, card: card?.insert === undefined ? undefined : card };
   if (!holdWrite(newPayments, unit)) await newPayments.write(tx, [unit]);
