@@ -6,8 +6,14 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { adminPassword, startTestPlatform, type TestPlatform } from '@paymesh/app/testing';
 import { configDocs } from '../scripts/config-docs.ts';
+import { errorDocs } from '../scripts/error-docs.ts';
 
 const root = resolve(import.meta.dirname, '..');
+
+test('docs/errors.md lists exactly the error codes of the catalogues, the one the API document points to (run npm run docs:errors)', () => {
+  assert.equal(readFileSync(resolve(root, 'docs/errors.md'), 'utf8'), errorDocs());
+  assert.match(errorDocs(), /\| `last_admin` \| 400 \|/);
+});
 
 test('docs/configuration.md documents exactly the keys the code checks at boot (run npm run docs:config)', () => {
   assert.equal(readFileSync(resolve(root, 'docs/configuration.md'), 'utf8'), configDocs());
