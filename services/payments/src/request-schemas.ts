@@ -1,6 +1,6 @@
 // Request pieces several routes share: money, a payment method, a user id.
 import { Type } from '@fastify/type-provider-typebox';
-import { localUserId, mayActFor, type Caller } from '@paymesh/platform/auth/caller';
+import { isAdmin, localUserId, mayActFor, type Caller } from '@paymesh/platform/auth/caller';
 import { platformErrors } from '@paymesh/platform/errors';
 import type { ConfigOf } from '@paymesh/platform/config';
 import type { paymentsConfigSpec } from './config.ts';
@@ -50,4 +50,14 @@ export function actingUser(caller: Caller, raw: number | string | undefined): st
   const userId = String(raw);
   if (!mayActFor(caller, userId)) throw paymentsErrors.notYourUser();
   return userId;
+}
+
+/**
+ * A list's `user_id` filter as a user may give it: their own id, or none. Another user's is
+ * refused (403 forbidden), never answered with the caller's own list as if the filter applied.
+ * Admins and services name whom they mean; the route decides what no filter means for them.
+ */
+export function assertOwnListFilter(caller: Caller, requested: string | undefined, what: string): void {
+  if (requested === undefined || caller.kind === 'service' || isAdmin(caller)) return;
+  if (requested !== localUserId(caller)) throw paymentsErrors.notYourList(what);
 }

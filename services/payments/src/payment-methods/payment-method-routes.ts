@@ -4,11 +4,10 @@ import { Type } from '@fastify/type-provider-typebox';
 import { isAdmin, localUserId, mayActFor } from '@paymesh/platform/auth/caller';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import type { HttpServer } from '@paymesh/platform/http-server';
-import { platformErrors } from '@paymesh/platform/errors';
 import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import { paymentsErrors } from '../errors.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { actingUser, cardSchema, userIdSchema } from '../request-schemas.ts';
+import { actingUser, assertOwnListFilter, cardSchema, userIdSchema } from '../request-schemas.ts';
 import { checkCardDetails } from '../processor/card-details.ts';
 import { cardMethod, deletedPaymentMethodSchema, insertPaymentMethod, publicPaymentMethod, savedPaymentMethodSchema } from './payment-method.ts';
 import { detachMethod, findSavedMethod, savedMethodsOf } from './payment-method-store.ts';
@@ -70,8 +69,7 @@ export function paymentMethodRoutes(app: HttpServer, ctx: PaymentsContext): void
       const { caller } = request;
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged && request.query.user_id !== undefined ? request.query.user_id : localUserId(caller);
-      // Another user's cards are refused, not answered with the caller's own as if the filter applied.
-      if (!privileged && request.query.user_id !== undefined && request.query.user_id !== userId) throw platformErrors.forbidden('You may only list your own payment methods: user_id names another user.');
+      assertOwnListFilter(caller, request.query.user_id, 'payment methods');
       const page = await savedMethodsOf(ctx.db, userId, pageLimit(request.query.limit, 100), request.query.starting_after);
       return listOf(page.rows.map(publicPaymentMethod), page.hasMore);
     });

@@ -71,6 +71,19 @@ export async function insertPaymentMethod(tx: Db, method: CardMethod): Promise<P
   return row;
 }
 
+/** The new ones among `methods` in one statement (a commit group's new payments' cards; payment-store.ts). */
+export async function insertPaymentMethods(tx: Db, methods: readonly CardMethod[]): Promise<void> {
+  const rows = methods.flatMap(({ id, token, summary, insert }) => (insert === undefined ? [] : [{
+    id, user_id: insert.userId, brand: summary.brand, last4: summary.last4, exp_month: summary.exp_month, exp_year: summary.exp_year,
+    fingerprint: summary.fingerprint, processor: insert.processor, processor_token: token, saved: insert.saved,
+  }]));
+  if (rows.length === 0) return;
+  await tx.execute(sql`insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
+    select id, user_id, 'card', brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, user_id bigint, brand text, last4 text, exp_month int, exp_year int,
+      fingerprint text, processor text, processor_token text, saved boolean)`);
+}
+
 export function summaryOf(row: PaymentMethodRow): CardSummary {
   return { brand: row.brand, last4: row.last4, exp_month: Number(row.exp_month), exp_year: Number(row.exp_year), fingerprint: row.fingerprint };
 }

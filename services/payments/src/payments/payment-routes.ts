@@ -13,7 +13,7 @@ import type { Outcome } from '../idempotency/idempotent-post.ts';
 import { formatAmount } from '../money/parse-amount.ts';
 import { requestedMethod, type RequestedMethod } from '../payment-methods/payment-method.ts';
 import type { PaymentsContext } from '../payments-context.ts';
-import { actingUser, amountSchema, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
+import { actingUser, amountSchema, assertOwnListFilter, currencySchema, paymentMethodSchema, requestAmount, requestCurrency, userIdSchema } from '../request-schemas.ts';
 import { cancelPayment } from './cancel-payment.ts';
 import { capturePayment } from './capture-payment.ts';
 import { confirmPayment } from './confirm-payment.ts';
@@ -226,8 +226,7 @@ export function paymentRoutes(app: HttpServer, ctx: PaymentsContext): void {
       // Users see their own; admins and services may filter by user or see all.
       const privileged = isAdmin(caller) || caller.kind === 'service';
       const userId = privileged ? request.query.user_id : localUserId(caller);
-      // Another user's list is refused, not answered with the caller's own as if the filter applied.
-      if (!privileged && request.query.user_id !== undefined && request.query.user_id !== userId) throw paymentsErrors.notYourList();
+      assertOwnListFilter(caller, request.query.user_id, 'payments');
       const createdGte = request.query['created[gte]'];
       const createdLte = request.query['created[lte]'];
       const page = await listPayments(ctx.db, {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { holdWrite, type HeldWrite } from '@paymesh/platform/db/held-writes';
 import { queryRows, sql, type Db } from '@paymesh/platform/db/open-database';
+import { insertPaymentMethods } from '../payment-methods/payment-method.ts';
 import type { CardMethod } from '../processor/card-details.ts';
 import { paymentsErrors } from '../errors.ts';
 import type { AttemptFields } from './attempt-payment.ts';
@@ -58,7 +59,7 @@ export async function insertPayment(tx: Db, input: NewPaymentRow, fields: Attemp
     canceled_at: null,
     created_at: input.createdAt,
   };
-  const unit: NewPaymentWrite = { row, card: card?.insert === undefined ? undefined : card };
+  const unit: NewPaymentWrite = { row, card };
   if (!holdWrite(newPayments, unit)) await newPayments.write(tx, [unit]);
   return row;
 }
@@ -68,16 +69,7 @@ interface NewPaymentWrite { readonly row: PaymentRow; readonly card: CardMethod 
 /** New payments in one statement, after their new cards in one (a payment refers to its card). */
 const newPayments: HeldWrite<NewPaymentWrite> = {
   async write(tx, units) {
-    const cards = units.flatMap(({ card }) => (card?.insert === undefined ? [] : [{
-      id: card.id, user_id: card.insert.userId, brand: card.summary.brand, last4: card.summary.last4, exp_month: card.summary.exp_month,
-      exp_year: card.summary.exp_year, fingerprint: card.summary.fingerprint, processor: card.insert.processor, processor_token: card.token, saved: card.insert.saved,
-    }]));
-    if (cards.length > 0) {
-      await tx.execute(sql`insert into payment_methods (id, user_id, type, brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved)
-        select id, user_id, 'card', brand, last4, exp_month, exp_year, fingerprint, processor, processor_token, saved
-        from jsonb_to_recordset(${JSON.stringify(cards)}::jsonb) as x(id text, user_id bigint, brand text, last4 text, exp_month int, exp_year int,
-          fingerprint text, processor text, processor_token text, saved boolean)`);
-    }
+    await insertPaymentMethods(tx, units.flatMap(({ card }) => (card === undefined ? [] : [card])));
     const rows = units.map(({ row }, n) => ({ ...row, n, created_at: (row.created_at as Date).toISOString() }));
     const inserted = await queryRows(tx, sql`
       insert into payments (id, user_id, amount_minor, currency, status, description, created_by, capture_method, payment_method_type,
