@@ -206,6 +206,31 @@ for (const backend of backends()) {
       assert.equal((await suite.platform.api.call('GET', '/payments?limit=1', { token: alice.token })).status, 200);
     });
 
+    test('a path that exists under other methods is 405 method_not_allowed with Allow, through the gateway, for every service; nothing is done', async () => {
+      const alice = await suite.platform.api.signUp();
+      const cases = [
+        ['PUT', '/payments', 'GET, HEAD, POST'],
+        ['DELETE', '/wallet', 'GET, HEAD'],
+        ['POST', '/users/me', 'DELETE, GET, HEAD, PATCH'],
+        ['POST', '/notifications/unread_count', 'DELETE, GET, HEAD, PATCH, PUT'],
+        ['GET', '/notifications/mark_all_read', 'DELETE, PATCH, POST, PUT'],
+        ['PATCH', '/auth/login', 'POST'],
+        ['DELETE', '/auth/clients', 'GET, HEAD, POST'],
+      ] as const;
+      for (const [method, path, allow] of cases) {
+        const response = await fetch(`${suite.platform.gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${alice.token}` }, signal: AbortSignal.timeout(20_000) });
+        const answer = await response.json() as { error: { code: string; type: string } };
+        assert.equal(response.status, 405, `${method} ${path}: ${JSON.stringify(answer)}`);
+        assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+        assert.deepEqual([answer.error.type, answer.error.code], ['invalid_request_error', 'method_not_allowed']);
+      }
+      // Unknown paths are still 404; internal ones stay hidden whatever the method.
+      for (const [method, path] of [['PUT', '/payments/x/y/z'], ['GET', '/users/internal/verify-credentials'], ['DELETE', '/users/internal/lookup']] as const) {
+        const response = await suite.platform.api.call(method, path, { token: alice.token });
+        assert.deepEqual([response.status, response.body.error.code], [404, 'route_not_found'], `${method} ${path}`);
+      }
+    });
+
     test('a JSON body sent as text/plain, or with a Content-Encoding, is 415 media_type_unsupported for every service, refused before any handler runs', async () => {
       for (const endpoint of endpoints) {
         const token = endpoint.auth ? suite.adminToken : undefined;

@@ -69,6 +69,8 @@ export const platformErrors = {
   insufficientScope: (scope: string) =>
     new AppError(403, 'permission_error', 'insufficient_scope', `This request needs the scope ${scope}.`, { headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"` } }),
   forbidden: (message = 'You are not allowed to do this.') => new AppError(403, 'permission_error', 'forbidden', message),
+  methodNotAllowed: (method: string, allowed: readonly string[]) =>
+    new AppError(405, 'invalid_request_error', 'method_not_allowed', `This path does not take ${method}: it takes ${allowed.join(', ')}.`, { headers: { allow: allowed.join(', ') } }),
   routeNotFound: (method: string, url: string) => new AppError(404, 'invalid_request_error', 'route_not_found', `No route for ${method} ${url.split('?')[0]}.`),
   invalidParameter: (param: string, message: string) => new AppError(400, 'invalid_request_error', 'parameter_invalid', message, { param }),
   missingParameter: (param: string) => new AppError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${param}.`, { param }),

@@ -12,6 +12,7 @@ import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { useJsonParser } from './json-body.ts';
 import { requireRouteDeclarations } from './auth/route-declarations.ts';
+import { RouteMethods } from './route-methods.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
 
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -116,7 +117,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     request.log[level]({ method: request.method, url: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, platformErrors.routeNotFound(request.method, request.url)));
+  // A path that exists under other methods is 405 with Allow (RFC 9110 §15.5.6), not "no route".
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url ?? route.path));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = routes.allowedFor(request.url.split('?')[0]!);
+    // A route of this very method that found nothing (reply.callNotFound()) is a plain 404.
+    const wrongMethod = allowed.length > 0 && !allowed.includes(request.method);
+    return sendError(reply, wrongMethod ? platformErrors.methodNotAllowed(request.method, allowed) : platformErrors.routeNotFound(request.method, request.url));
+  });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? platformErrors.unsupportedMediaType(request.headers['content-type'] ?? '(none)') : toAppError(error);
     if (appError.code === 'database_unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable');

@@ -51,6 +51,7 @@ before(async () => {
     return reply.code(201).send({ ...request.body, requestId: currentRequestId() });
   });
   app.get('/payments/:id', { config: { public: true }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request) => ({ id: request.params.id }));
+  app.get('/files/:name', { config: { public: true } }, async (request, reply) => (request.params as { name: string }).name === 'a.txt' ? 'a' : reply.callNotFound());
   app.get('/boom', { config: { public: true } }, async () => {
     throw new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2');
   });
@@ -162,9 +163,34 @@ describe('errors', () => {
     const response = await app.inject({ method: 'GET', url: '/nowhere?token=s3cret' });
     assert.equal(response.statusCode, 404);
     assert.deepEqual(response.json(), { error: { type: 'invalid_request_error', code: 'route_not_found', message: 'No route for GET /nowhere.' } });
-    const wrongMethod = await app.inject({ method: 'DELETE', url: '/payments' });
-    assert.equal(wrongMethod.statusCode, 404);
-    assert.equal(wrongMethod.json().error.code, 'route_not_found');
+  });
+
+  test('a path served under other methods is 405 method_not_allowed, naming them in Allow (RFC 9110 §15.5.6)', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/payments', 'POST'],
+      ['PUT', '/payments/', 'POST'],
+      ['GET', '/payments?limit=1', 'POST'],
+      ['POST', '/payments/pay_123', 'GET, HEAD'],
+      ['PATCH', '/payments/pay_123/', 'GET, HEAD'],
+      ['DELETE', '/healthz', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const response = await app.inject({ method: method as 'GET', url });
+      assert.equal(response.statusCode, 405, `${method} ${url}`);
+      assert.equal(response.headers.allow, allow, `${method} ${url}`);
+      assert.deepEqual(response.json(), { error: { type: 'invalid_request_error', code: 'method_not_allowed', message: `This path does not take ${method}: it takes ${allow}.` } });
+      assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    }
+    // The route of this very method found nothing: that is 404, not 405.
+    const missing = await app.inject({ method: 'GET', url: '/files/b.txt' });
+    assert.deepEqual([missing.statusCode, missing.json().error.code, missing.headers.allow], [404, 'route_not_found', undefined]);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/files/b.txt' })).statusCode, 405);
+    // A segment more or fewer is another path: no route at all.
+    for (const url of ['/payments/pay_123/refunds', '/payment', '/payments/a/b']) {
+      const response = await app.inject({ method: 'DELETE', url });
+      assert.deepEqual([response.statusCode, response.json().error.code], [404, 'route_not_found'], url);
+      assert.equal(response.headers.allow, undefined, url);
+    }
   });
 
   test('a malformed URL is answered in the platform error shape, with a request id', async () => {

@@ -152,21 +152,27 @@ for (const backend of backends()) {
         assert.ok(!('token' in wrong.body));
       });
 
-      test('missing or non-string fields give 400 naming the field', async () => {
-        const cases: [unknown, string][] = [
-          [{}, 'username'],
-          [{ password: 'x' }, 'username'],
-          [{ username: 'admin' }, 'password'],
-          [{ username: 'admin', password: '' }, 'password'],
-          [{ username: 'admin', password: 12345678 }, 'password'],
-          [{ username: ['admin'], password: 'x' }, 'username'],
-          ['null', 'username'],
+      test('missing, non-string or unknown fields give 400 naming the field and what is wrong, in JSON and in forms', async () => {
+        const cases: [unknown, string, string][] = [
+          [{}, 'username', 'parameter_missing'],
+          [{ password: 'x' }, 'username', 'parameter_missing'],
+          [{ username: 'admin' }, 'password', 'parameter_missing'],
+          [{ username: 'admin', password: '' }, 'password', 'parameter_missing'],
+          [{ username: 'admin', password: null }, 'password', 'parameter_missing'],
+          [{ username: 'admin', password: 12345678 }, 'password', 'parameter_invalid'],
+          [{ username: ['admin'], password: 'x' }, 'username', 'parameter_invalid'],
+          [{ username: { $ne: '' }, password: 'x' }, 'username', 'parameter_invalid'],
+          [{ username: 'admin', password: 'x', remember_me: true }, 'remember_me', 'parameter_unknown'],
+          [{ user: 'admin', password: 'x' }, 'user', 'parameter_unknown'],
+          ['null', 'username', 'parameter_missing'],
         ];
-        for (const [body, param] of cases) {
+        for (const [body, param, code] of cases) {
           const response = await platform.api.call('POST', '/auth/login', { json: body });
           assert.equal(response.status, 400, JSON.stringify(body));
-          assert.equal(response.body.error.param, param, JSON.stringify(body));
+          assert.deepEqual([response.body.error.param, response.body.error.code], [param, code], JSON.stringify(body));
         }
+        const form = await platform.api.call('POST', '/auth/login', { form: { username: 'admin', password: 'x', grant_type: 'password' } });
+        assert.deepEqual([form.status, form.body.error.code, form.body.error.param], [400, 'parameter_unknown', 'grant_type']);
         const empty = await platform.api.call('POST', '/auth/login');
         assert.equal(empty.status, 400);
       });

@@ -111,5 +111,14 @@ for (const backend of backends()) {
       assert.equal((await platform.api.call('DELETE', `/auth/clients/${clientId}`, { token: adminToken })).status, 404);
       assert.equal(await authenticate(clientId, secret), 'invalid_client');
     });
+
+    test('an id that names no registered client, however it is spelt, is 404 client_not_found on every route (the platform\'s own clients included)', async () => {
+      for (const id of ['nope', 'cli_doesnotexist', `cli_${'x'.repeat(65)}`, 'payments-service', 'auth-service', 'cli_a.b', 'x'.repeat(200)]) {
+        for (const [method, path] of [['GET', `/auth/clients/${id}`], ['DELETE', `/auth/clients/${id}`], ['POST', `/auth/clients/${id}/secret`]] as const) {
+          const response = await platform.api.call(method, path, { token: adminToken });
+          assert.deepEqual([response.status, response.body.error.code], [404, 'client_not_found'], `${method} ${path}`);
+        }
+      }
+    });
   });
 }

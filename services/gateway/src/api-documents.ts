@@ -61,6 +61,7 @@ export function mergeDocuments(documents: readonly Document[], publicUrl: string
     info: {
       title: 'Paymesh API',
       version: apiVersion,
+      license: { name: 'Apache License 2.0', identifier: 'Apache-2.0' },
       description: 'Every service\'s public API through the gateway: auth (sign-in, tokens, clients; the OAuth 2.1 / OpenID Connect endpoints are in the discovery document at /auth/.well-known/openid-configuration), users, payments and notifications.',
     },
     servers: [{ url: publicUrl }],

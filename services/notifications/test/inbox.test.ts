@@ -67,6 +67,7 @@ for (const backend of backends()) {
           [{ user_id: suite.alice.id, message: '' }, 'parameter_invalid', 'message'],
           [{ user_id: suite.alice.id, message: 'm'.repeat(2001) }, 'parameter_invalid', 'message'],
           [{ user_id: 0, message: 'x' }, 'parameter_invalid', 'user_id'],
+          [{ user_id: 9_007_199_254_740_992, message: 'x' }, 'parameter_invalid', 'user_id'],
           [{ user_id: String(suite.alice.id), message: 'x' }, 'parameter_invalid', 'user_id'],
           [{ user_id: suite.alice.id, message: 'x', type: 'Not A Type' }, 'parameter_invalid', 'type'],
         ];
@@ -109,7 +110,7 @@ for (const backend of backends()) {
       test('PUT of an unknown or non-numeric id is 404 with the same body as another user\'s', async () => {
         const sent = await send({ user_id: suite.alice.id, message: 'x' });
         const foreign = await suite.platform.api.call('PUT', `/notifications/${sent.body.id}/`, { token: suite.bob.token });
-        for (const id of ['987654321', 'abc', '0', '-1', '01', '1.5', '1e3', '99999999999999999999']) {
+        for (const id of ['987654321', 'abc', '0', '-1', '01', '1.5', '1e3', '9007199254740993', '99999999999999999999']) {
           const response = await suite.platform.api.call('PUT', `/notifications/${id}/`, { token: suite.alice.token });
           assert.equal(response.status, 404, id);
           assert.deepEqual(response.body, foreign.body, id);

@@ -7,7 +7,7 @@ import type { paymentsConfigSpec } from './config.ts';
 import { paymentsErrors } from './errors.ts';
 import { isSupportedCurrency } from './money/currencies.ts';
 import { parseAmount } from './money/parse-amount.ts';
-import { numericIdSchema } from '@paymesh/platform/ids';
+import { numericIdInteger, numericIdSchema } from '@paymesh/platform/ids';
 
 /**
  * A money amount in the currency's major unit, sent as a JSON number (100.5) or a decimal string
@@ -20,7 +20,7 @@ export const amountSchema = Type.Unsafe<string>({
   anyOf: [{ type: 'string', maxLength: 40 }, { type: 'number' }],
   description: 'In the currency\'s major unit (100.5 or "100.50"), at most its decimals; never rounded through floating point.',
 });
-export const userIdSchema = Type.Union([Type.Integer({ minimum: 1 }), numericIdSchema]);
+export const userIdSchema = Type.Union([numericIdInteger, numericIdSchema]);
 export const currencySchema = Type.String({ minLength: 3, maxLength: 3 });
 export const cardSchema = Type.Object({
   number: Type.String({ minLength: 1, maxLength: 30 }),

@@ -147,11 +147,15 @@ for (const backend of backends()) {
         assert.equal(response.body.error.param, 'user_id');
       });
 
-      test('a malformed user_id is refused with 400 param user_id', async () => {
-        for (const userId of [0, -1, 1.5, '01', 'abc', null, true]) {
+      test('a malformed user_id is refused with 400 param user_id; so is one past 15 digits, which a JSON number could not carry exactly', async () => {
+        for (const userId of [0, -1, 1.5, '01', 'abc', null, true, 1_000_000_000_000_000, 9_007_199_254_740_992, '1000000000000000', '9007199254740993', '99999999999999999999']) {
           const response = await pay({ amount: 1, user_id: userId }, suite.adminToken);
           assert.equal(response.status, 400, JSON.stringify(userId));
           assert.equal(response.body.error.param, 'user_id', JSON.stringify(userId));
+        }
+        for (const path of ['/payments?user_id=9007199254740993', '/payment_methods?user_id=1000000000000000', '/wallet/9007199254740993']) {
+          const response = await suite.platform.api.call('GET', path, { token: suite.adminToken });
+          assert.deepEqual([response.status, response.body.error.code, response.body.error.param], [400, 'parameter_invalid', 'user_id'], path);
         }
       });
 

@@ -222,6 +222,34 @@ for (const backend of backends()) {
       assert.deepEqual(unknown.body, foreign.body);
     });
 
+    test("GET /payments/:id/refunds pages with limit and starting_after: every refund once, newest first; another payment's refund is not a cursor", async () => {
+      const id = await paid('9.00');
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const one = await refund(id, { amount: 1 });
+        assert.equal(one.status, 200, JSON.stringify(one.body));
+        made.unshift(one.body.id);
+      }
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const list = await suite.platform.api.call('GET', `/payments/${id}/refunds?limit=2${after === undefined ? '' : `&starting_after=${after}`}`, { token: suite.alice.token });
+        assert.equal(list.status, 200, JSON.stringify(list.body));
+        seen.push(...list.body.data.map((r: { id: string }) => r.id));
+        assert.equal(list.body.has_more, seen.length < made.length);
+        if (!list.body.has_more) break;
+        after = seen.at(-1);
+      }
+      assert.deepEqual(seen, made);
+      const otherPayment = await paid('1.00');
+      const otherRefund = await refund(otherPayment, { amount: 1 });
+      for (const query of [`starting_after=${otherRefund.body.id}`, 'starting_after=re_nope', 'limit=0', 'limit=101', 'limit=01', 'order=asc']) {
+        const refused = await suite.platform.api.call('GET', `/payments/${id}/refunds?${query}`, { token: suite.alice.token });
+        assert.equal(refused.status, 400, `${query}: ${JSON.stringify(refused.body)}`);
+        assert.equal(refused.body.error.code, query.startsWith('order') ? 'parameter_unknown' : 'parameter_invalid', query);
+      }
+    });
+
     test('a wallet payment is refunded to the wallet: its balance goes back up, and system:refunds pays for it', async () => {
       const carol = await suite.platform.api.signUp();
       const topUp = await suite.platform.api.call('POST', '/wallet/top-ups', { token: carol.token, json: { amount: '20.00', payment_method: 'pm_card_visa' } });

@@ -197,6 +197,20 @@ for (const backend of backends()) {
         assert.deepEqual((await suite.platform.api.call('GET', '/wallet/987654321', { token: suite.bob.token })).body, foreign.body);
         assert.equal((await suite.platform.api.call('GET', '/wallet/abc', { token: carol.token })).status, 400);
       });
+
+      test('GET /wallet/:user_id of a user who does not exist is 404 user_not_found for an admin; a known user with no money yet, or a deleted one, has a wallet', async () => {
+        const unknown = await suite.platform.api.call('GET', '/wallet/987654321', { token: suite.adminToken });
+        assert.deepEqual([unknown.status, unknown.body.error.code, unknown.body.error.param], [404, 'user_not_found', 'user_id']);
+        const dave = await suite.platform.api.signUp();
+        const empty = await suite.platform.api.call('GET', `/wallet/${dave.id}`, { token: suite.adminToken });
+        assert.deepEqual([empty.status, empty.body], [200, { object: 'wallet', user_id: dave.id, balances: [] }]);
+        // A deleted user's money stays in the ledger, and the admin still sees it.
+        const erin = await funded('3.00');
+        const before = await suite.platform.api.call('GET', `/wallet/${erin.id}`, { token: suite.adminToken });
+        assert.equal((await suite.platform.api.call('DELETE', `/users/${erin.id}`, { token: suite.adminToken })).status, 204);
+        const after = await suite.platform.api.call('GET', `/wallet/${erin.id}`, { token: suite.adminToken });
+        assert.deepEqual([after.status, after.body], [200, before.body]);
+      });
     });
 
     describe('paying from the wallet', () => {

@@ -50,6 +50,7 @@ export const usersService = defineService({
     operationIds: {
       'GET /users/me': 'getCurrentUser',
       'PATCH /users/me': 'updateCurrentUser',
+      'DELETE /users/me': 'deleteCurrentUser',
       'POST /users/me/password': 'changePassword',
       'POST /users/me/verify-email': 'sendVerificationEmail',
       'POST /users/verify-email': 'verifyEmail',

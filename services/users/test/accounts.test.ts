@@ -23,14 +23,19 @@ const registration = (username = unique('u')) => ({ username, email: `${username
  * the test signs it with auth's current key, read from auth's database.
  */
 async function signServiceToken(platform: TestPlatform, clientId: string, scope: string): Promise<string> {
+  return signToken(platform, clientId, { client_id: clientId, scope, paymesh_service: true });
+}
+
+/** A token of the platform's issuer for `subject` with these claims, as auth would mint it. */
+async function signToken(platform: TestPlatform, subject: string, claims: Record<string, unknown>): Promise<string> {
   const authDb = platform.embedded!.services.auth.runtime.database.db;
   const [row] = await queryRows<{ private_jwk: JWK }>(authDb, sql`select private_jwk from signing_keys where not_before <= now() order by not_before desc limit 1`);
   const jwk = row!.private_jwk;
-  return new SignJWT({ client_id: clientId, scope, paymesh_service: true })
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
     .setIssuer(`http://localhost:${platform.embedded!.plan.gateway}/auth`)
     .setAudience('urn:paymesh:users')
-    .setSubject(clientId)
+    .setSubject(subject)
     .setJti(randomUUID())
     .setIssuedAt()
     .setExpirationTime('5m')
@@ -209,7 +214,7 @@ for (const backend of backends()) {
 
       test('GET /users/:id of an unknown or non-numeric id is 404, for an admin too', async () => {
         const alice = await platform.api.signUp();
-        for (const id of ['987654321', 'abc', '1e3', '-1', '0', `${alice.id}.0`, '99999999999999999999']) {
+        for (const id of ['987654321', 'abc', '1e3', '-1', '0', `${alice.id}.0`, '9007199254740993', '99999999999999999999']) {
           for (const token of [alice.token, adminToken]) {
             const response = await platform.api.call('GET', `/users/${id}`, { token });
             assert.equal(response.status, 404, `${id}`);
@@ -278,6 +283,21 @@ for (const backend of backends()) {
         const again = await platform.api.call('POST', '/users/delete_user', { token: adminToken, json: { user_id: alice.id } });
         assert.equal(again.status, 404);
         assert.deepEqual({ success: again.body.success, message: again.body.message }, { success: false, message: 'User not found' });
+      });
+
+      test('DELETE /users/me deletes the caller\'s own account and no other; a token without users:write is refused', async () => {
+        const alice = await platform.api.signUp();
+        const bob = await platform.api.signUp();
+        const response = await platform.api.call('DELETE', '/users/me', { token: alice.token });
+        assert.equal(response.status, 204);
+        assert.equal((await storedUser(alice.id))?.status, 'deleted');
+        assert.equal((await storedUser(bob.id))?.status, 'active');
+        assert.equal((await platform.api.call('POST', '/auth/login', { json: { username: alice.username, password: alice.password } })).status, 401);
+        // An app Bob allowed to read his account only.
+        const readOnly = await signToken(platform, String(bob.id), { client_id: 'reader-app', scope: 'users:read', role: 'user' });
+        const refused = await platform.api.call('DELETE', '/users/me', { token: readOnly });
+        assert.deepEqual([refused.status, refused.body.error.code], [403, 'insufficient_scope']);
+        assert.equal((await storedUser(bob.id))?.status, 'active');
       });
 
       test("a deleted user's token is refused once the deletion has travelled", async () => {

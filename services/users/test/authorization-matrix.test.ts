@@ -89,6 +89,17 @@ const endpoints: Endpoint[] = [
     },
   },
   {
+    name: 'DELETE /users/me',
+    changesState: true,
+    request: () => ({ method: 'DELETE', path: '/users/me' }),
+    cells: {
+      // Only the token's own subject goes: never the account a caller might have meant. (Another
+      // user and the admin would delete themselves here, and both are shared by the other cells.)
+      'the user themself': { status: 204, check: async (_r, _t, stored) => assert.equal((await stored())?.status, 'deleted') },
+      'a service (users:read)': { status: 403, code: 'forbidden' },
+    },
+  },
+  {
     name: 'POST /users/me/password',
     changesState: true,
     // The body carries the target's current password: only the target's own token can use it.

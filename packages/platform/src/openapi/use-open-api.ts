@@ -72,7 +72,7 @@ export interface Documented {
 }
 
 /** The API's version: the document's `info.version`, changed when the API changes on purpose. */
-export const apiVersion = '1.1.0';
+export const apiVersion = '1.2.0';
 
 /** Registers the generator and GET /openapi.json; call before the service's routes are added. */
 export function useOpenApi(app: HttpServer, api: ApiDescription, issuer: string, options: ResponseCheck): void {

@@ -221,7 +221,8 @@ export interface paths {
         get: operations["getCurrentUser"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete current user */
+        delete: operations["deleteCurrentUser"];
         options?: never;
         head?: never;
         /** Update current user */
@@ -950,7 +951,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A form post or JSON; other fields are ignored. */
+        /** @description A form post or JSON, with these two fields and no others. */
         requestBody: {
             content: {
                 "application/json": {
@@ -995,7 +996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description username or password is missing or empty (parameter_missing). */
+            /** @description username or password is missing or empty (parameter_missing), not a string (parameter_invalid), or another field was sent (parameter_unknown). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2769,6 +2770,69 @@ export interface operations {
                 };
             };
             /** @description The account was deleted (user_not_found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The error object (docs/errors.md). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The account is the platform's last active admin (last_admin): make another user admin first. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No token, or one that is not valid (authorization_missing, token_invalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the scope or role the route needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user, or not one the caller may see or delete (user_not_found). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5381,7 +5445,10 @@ export interface operations {
     };
     listPaymentRefunds: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: string;
+                starting_after?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -5390,7 +5457,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the list (pagination: `limit`, `starting_after`). */
+            /** @description A page of the payment's refunds, newest first (pagination: `limit`, 100 unless given, and `starting_after`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5434,7 +5501,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A parameter is missing, unknown or not valid (parameter_missing, parameter_unknown, parameter_invalid). */
+            /** @description A parameter is not valid (limit 1 to 100), or starting_after is not a refund of this payment (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6605,7 +6672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Another user's wallet, for a caller who is not an admin or a service (user_not_found): as absent as an unknown user. */
+            /** @description No such user (user_not_found); another user's wallet, for a caller who is not an admin or a service, is as absent. */
             404: {
                 headers: {
                     [name: string]: unknown;

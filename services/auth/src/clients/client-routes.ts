@@ -18,7 +18,10 @@ import { deleteClient } from './delete-client.ts';
 import { listClients } from './list-clients.ts';
 import { clientSchema, clientWithNewSecretSchema, publicClient, registeredClientSchema } from './public-client.ts';
 
-const idParams = Type.Object({ client_id: Type.String({ pattern: '^cli_[A-Za-z0-9_-]{1,64}$' }) });
+// Any spelling is looked for: an id this API could never have issued is as absent as a deleted one
+// (404, as payments answers for a malformed payment id), not a lesson in the id's format.
+const idParams = Type.Object({ client_id: Type.String({ maxLength: 200 }) });
+const issuedId = /^cli_[A-Za-z0-9_-]{1,64}$/;
 
 /** Every registered client at once: the list is not paged (no `has_more`). */
 const clientList = Type.Object({
@@ -33,6 +36,8 @@ export function clientRoutes(app: HttpServer, runtime: Runtime, providerRef: Pro
   const store = new (createAdapter(db))('Client');
 
   const load = async (clientId: string): Promise<StoredClient> => {
+    // Static clients (the platform's services) are configuration: never found here.
+    if (!issuedId.test(clientId)) throw authErrors.clientNotFound();
     const found = (await store.find(clientId)) as StoredClient | undefined;
     if (found === undefined) throw authErrors.clientNotFound();
     return found;

@@ -10,6 +10,7 @@ import type { HttpServer } from '@paymesh/platform/http-server';
 import { errorAnswer, formOrJson } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
 import type { ServiceClient } from '@paymesh/platform/service-client';
+import { platformErrors } from '@paymesh/platform/errors';
 import { authErrors } from '../errors.ts';
 import type { DeviceCookie } from '../throttle/device-cookie.ts';
 import type { LoginThrottle } from '../throttle/login-throttle.ts';
@@ -29,7 +30,7 @@ const signedIn = Type.Object({
 const logInBody = Type.Object({
   username: Type.String({ description: 'The username, or the account\'s email address.' }),
   password: Type.String(),
-}, { description: 'A form post or JSON; other fields are ignored.' });
+}, { description: 'A form post or JSON, with these two fields and no others.' });
 
 const loggedOut = Type.Object({
   success: Type.Literal(true),
@@ -42,7 +43,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     schema: {
       response: {
         200: signedIn,
-        400: errorAnswer('username or password is missing or empty (parameter_missing).'),
+        400: errorAnswer('username or password is missing or empty (parameter_missing), not a string (parameter_invalid), or another field was sent (parameter_unknown).'),
         401: errorAnswer('Wrong username or password, or the account cannot sign in; the same for an unknown account (invalid_credentials).'),
         429: errorAnswer('Too many failed logins for this account or from this address; Retry-After says when to try again (too_many_attempts).'),
         503: errorAnswer('The users service could not be asked; retry later (service_unavailable).'),
@@ -50,6 +51,9 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     },
   }, async (request, reply) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+    // Strict like every other route: a misspelt field (`user`, `pass`) is named, not read as missing.
+    const unknown = Object.keys(body).find((key) => key !== 'username' && key !== 'password');
+    if (unknown !== undefined) throw platformErrors.unknownParameter(unknown);
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');
     // Counted before anything about the account is looked at, so that a known and an unknown
@@ -86,6 +90,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
 
 function requiredString(body: Record<string, unknown>, param: 'username' | 'password'): string {
   const value = body[param];
+  if (value !== undefined && value !== null && typeof value !== 'string') throw platformErrors.invalidParameter(param, `Invalid ${param}: must be a string.`);
   if (typeof value !== 'string' || value === '') throw authErrors.invalidLoginInput(param);
   return value;
 }

@@ -3,6 +3,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { protectedRoutes } from '@paymesh/platform/auth/authenticate';
 import { platformErrors } from '@paymesh/platform/errors';
+import { numericIdInteger } from '@paymesh/platform/ids';
 import type { HttpServer } from '@paymesh/platform/http-server';
 import { errorAnswer } from '@paymesh/platform/openapi/use-open-api';
 import type { Runtime } from '@paymesh/platform/runtime';
@@ -24,7 +25,7 @@ export function sendMessageRoutes(app: HttpServer, runtime: Runtime, fanout: Fan
       config: { callers: ['admin', 'service'], scope: 'notifications:write' },
       schema: {
         body: Type.Object({
-          user_id: Type.Integer({ minimum: 1 }),
+          user_id: numericIdInteger,
           message: Type.String({ minLength: 1, maxLength: 2000 }),
           title: Type.Optional(Type.String({ maxLength: 200 })),
           type: Type.Optional(notificationTypeSchema),

@@ -38,6 +38,12 @@ export class Payers {
     if (status !== 'active') throw paymentsErrors.userNotFound();
   }
 
+  /** Throws unless payments knows the user or users does: a deleted user still has their wallet's history. */
+  async assertKnown(userId: string): Promise<void> {
+    const [known] = await queryRows<{ status: PayerStatus }>(this.#db, sql`select status from payers where user_id = ${userId}`);
+    if (known === undefined && (await this.#lookUp(userId)) === 'unknown') throw paymentsErrors.userNotFound();
+  }
+
   async #lookUp(userId: string): Promise<PayerStatus | 'unknown'> {
     const answer = await this.#users.request<{ status: PayerStatus }>({ method: 'GET', path: `/users/${userId}` });
     if (answer.status === 404) return 'unknown';

@@ -14,8 +14,8 @@ import { literalUnion } from '@paymesh/platform/literal-union';
 import { createRefund } from './create-refund.ts';
 import { publicRefund, refundReasons, refundSchema } from './refund.ts';
 import { refundsOf } from './refund-store.ts';
-import { objectIdParams } from '@paymesh/platform/ids';
-import { listOf, listSchema } from '@paymesh/platform/pagination';
+import { objectIdParams, objectIdSchema } from '@paymesh/platform/ids';
+import { listOf, listSchema, pageLimit, pageQuery } from '@paymesh/platform/pagination';
 
 /** createRefund's 402: the processor refused the refund, which is kept as failed. */
 const refundFailedAnswer = errorCarrying(
@@ -53,12 +53,21 @@ export function refundRoutes(app: HttpServer, ctx: PaymentsContext): void {
 
     scope.get('/payments/:id/refunds', {
       config: { scope: 'payments:read' },
-      schema: { params: objectIdParams, response: { 200: listSchema(refundSchema), 404: errorAnswer('No such payment (payment_not_found); another user\'s is as absent.') } },
+      schema: {
+        params: objectIdParams,
+        querystring: Type.Object(pageQuery(objectIdSchema), { additionalProperties: false }),
+        response: {
+          200: listSchema(refundSchema, 'A page of the payment\'s refunds, newest first (pagination: `limit`, 100 unless given, and `starting_after`).'),
+          400: errorAnswer('A parameter is not valid (limit 1 to 100), or starting_after is not a refund of this payment (parameter_invalid).'),
+          404: errorAnswer('No such payment (payment_not_found); another user\'s is as absent.'),
+        },
+      },
     }, async (request) => {
       const payment = await findPayment(ctx.db, request.params.id);
       if (payment === undefined || !mayActFor(request.caller, payment.user_id)) throw paymentsErrors.paymentNotFound();
-      const rows = await refundsOf(ctx.db, payment.id);
-      return listOf(rows.map(publicRefund), false);
+      // 100 unless asked: a payment's refunds fit one page for every caller written before paging.
+      const page = await refundsOf(ctx.db, payment.id, pageLimit(request.query.limit, 100), request.query.starting_after);
+      return listOf(page.rows.map(publicRefund), page.hasMore);
     });
   });
 }

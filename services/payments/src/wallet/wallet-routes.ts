@@ -54,11 +54,14 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
 
     scope.get('/wallet/:user_id', {
       config: { scope: 'payments:read' },
-      schema: { params: Type.Object({ user_id: numericIdSchema }), response: { 200: walletSchema, 404: errorAnswer('Another user\'s wallet, for a caller who is not an admin or a service (user_not_found): as absent as an unknown user.') } },
+      schema: { params: Type.Object({ user_id: numericIdSchema }), response: { 200: walletSchema, 404: errorAnswer('No such user (user_not_found); another user\'s wallet, for a caller who is not an admin or a service, is as absent.') } },
     }, async (request) => {
       // Another user's wallet is as absent as an unknown user.
       if (!mayActFor(request.caller, request.params.user_id)) throw paymentsErrors.userNotFound();
-      return walletOf(ctx.db, request.params.user_id);
+      const wallet = await walletOf(ctx.db, request.params.user_id);
+      // An empty wallet is either a user's who never had money here or nobody's: tell them apart.
+      if (wallet.balances.length === 0) await ctx.payers.assertKnown(request.params.user_id);
+      return wallet;
     });
   });
 }

@@ -52,9 +52,24 @@ export function accountRoutes(app: HttpServer, runtime: Runtime): void {
       return { success: true, message: 'User deleted successfully' } as const;
     });
 
+    const deletedAnswers = {
+      204: noContent('Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked.'),
+      400: errorAnswer('The account is the platform\'s last active admin (last_admin): make another user admin first.'),
+      404: notFound,
+    };
+
+    // The caller's own account, without knowing its id (as GET and PATCH /users/me).
+    scope.delete('/users/me', {
+      config: { callers: ['user'], scope: 'users:write' },
+      schema: { response: deletedAnswers },
+    }, async (request, reply) => {
+      await remove(request.caller, request.caller.subject);
+      return reply.code(204).send();
+    });
+
     scope.delete('/users/:id', {
       config: { callers: ['user'], scope: 'users:write' },
-      schema: { params: Type.Object({ id: Type.String() }), response: { 204: noContent('Deleted: the personal data is erased and the account kept as a tombstone; every token of the user is revoked.'), 400: errorAnswer('The account is the platform\'s last active admin (last_admin): make another user admin first.'), 404: notFound } },
+      schema: { params: Type.Object({ id: Type.String() }), response: deletedAnswers },
     }, async (request, reply) => {
       await remove(request.caller, request.params.id);
       return reply.code(204).send();
