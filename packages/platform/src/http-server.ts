@@ -12,7 +12,7 @@ import { isDatabaseUnavailable } from './db/database-unavailable.ts';
 import { AppError, platformErrors } from './errors.ts';
 import { useJsonParser } from './json-body.ts';
 import { requireRouteDeclarations } from './auth/route-declarations.ts';
-import { RouteMethods } from './route-methods.ts';
+import { RouteMethods, routerOptions } from './route-methods.ts';
 import { acceptRequestId, newRequestId, requestContext } from './request-context.ts';
 
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -52,7 +52,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // The request id is already on every line through the logger's mixin; don't bind it twice.
     childLoggerFactory: (logger, _bindings, childOptions) => logger.child({}, childOptions),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ...routerOptions },
     requestIdHeader: false,
     genReqId: (req) => acceptRequestId(req.headers['x-request-id']) ?? newRequestId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
@@ -121,7 +121,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const routes = new RouteMethods();
   app.addHook('onRoute', (route) => routes.add(route.method, route.url ?? route.path));
   app.setNotFoundHandler((request, reply) => {
-    const allowed = routes.allowedFor(request.url.split('?')[0]!);
+    const allowed = routes.allowedFor(request.url);
     // A route of this very method that found nothing (reply.callNotFound()) is a plain 404.
     const wrongMethod = allowed.length > 0 && !allowed.includes(request.method);
     return sendError(reply, wrongMethod ? platformErrors.methodNotAllowed(request.method, allowed) : platformErrors.routeNotFound(request.method, request.url));

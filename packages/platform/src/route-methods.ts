@@ -1,45 +1,27 @@
 // Which methods a path is served under, from the routes a server declares: what a 405's Allow
-// header lists. Route templates are matched segment by segment (`:id` is any one segment, `*` any
-// rest), with the router's own rules: a trailing slash is ignored, the query is not part of it.
+// header lists. The routes are kept in a router of their own, the same library and options as
+// Fastify's, so a path matches here exactly when it would match there (trailing slash, percent
+// decoding, a parameter's own pattern, wildcards), and a lookup costs what routing costs.
+import FindMyWay, { type HTTPVersion, type Instance } from 'find-my-way';
 
-interface Template {
-  readonly pattern: RegExp;
-  readonly methods: Set<string>;
-}
+/** Fastify's router options, shared so that both routers read paths alike. */
+export const routerOptions = { ignoreTrailingSlash: true, maxParamLength: 200 } as const;
 
 export class RouteMethods {
-  readonly #templates = new Map<string, Template>();
+  readonly #router: Instance<HTTPVersion.V1> = FindMyWay({ ...routerOptions });
+  readonly #methods = new Set<string>();
 
   add(method: string | readonly string[], url: string): void {
-    let template = this.#templates.get(url);
-    if (template === undefined) {
-      template = { pattern: templatePattern(url), methods: new Set() };
-      this.#templates.set(url, template);
+    for (const one of typeof method === 'string' ? [method] : method) {
+      const upper = one.toUpperCase();
+      if (this.#router.hasRoute(upper as never, url)) continue;
+      this.#router.on(upper as never, url, () => {});
+      this.#methods.add(upper);
     }
-    for (const one of typeof method === 'string' ? [method] : method) template.methods.add(one.toUpperCase());
   }
 
-  /** The methods some route serves this path under, sorted; empty when no route has the path. */
-  allowedFor(path: string): string[] {
-    const bare = path.length > 1 ? path.replace(/\/+$/, '') : path;
-    const allowed = new Set<string>();
-    for (const { pattern, methods } of this.#templates.values()) {
-      if (pattern.test(bare)) for (const method of methods) allowed.add(method);
-    }
-    return [...allowed].sort();
+  /** The methods some route serves this URL under, sorted; empty when no route has the path. */
+  allowedFor(url: string): string[] {
+    return [...this.#methods].filter((method) => this.#router.find(method as never, url) !== null).sort();
   }
-}
-
-function templatePattern(url: string): RegExp {
-  const bare = url.length > 1 ? url.replace(/\/+$/, '') : url;
-  const source = bare.split('/').map((segment) => {
-    if (segment === '*') return '.*';
-    // A parameter may share its segment with text (`:from-:to`) or carry its own pattern (`:id(^\\d+)`).
-    return segment.split(/(:[A-Za-z0-9_]+(?:\([^)]*\))?)/).map((part) => (part.startsWith(':') ? '[^/]+' : escape(part))).join('');
-  }).join('/');
-  return new RegExp(`^${source}$`);
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -185,6 +185,15 @@ describe('errors', () => {
     const missing = await app.inject({ method: 'GET', url: '/files/b.txt' });
     assert.deepEqual([missing.statusCode, missing.json().error.code, missing.headers.allow], [404, 'route_not_found', undefined]);
     assert.equal((await app.inject({ method: 'DELETE', url: '/files/b.txt' })).statusCode, 405);
+    // The router's reading of a path decides, odd spellings included: 405 exactly when the path
+    // is served under another method, 404 exactly when it is served under none.
+    for (const url of ['/pay%6Dents/pay_1', '/payments//', '/payments/pay_1//', '//payments/pay_1', '/payments/pay%2F1', '/PAYMENTS/pay_1', '/payments/pay_1;a']) {
+      const served = await app.inject({ method: 'GET', url });
+      const wrong = await app.inject({ method: 'OPTIONS', url });
+      const routed = !(served.statusCode === 404 && served.json().error.code === 'route_not_found');
+      assert.equal(wrong.statusCode, routed ? 405 : 404, `${url}: GET ${served.statusCode}, OPTIONS ${wrong.statusCode}`);
+    }
+    assert.equal((await app.inject({ method: 'OPTIONS', url: '/pay%6Dents/pay_1' })).headers.allow, 'GET, HEAD');
     // A segment more or fewer is another path: no route at all.
     for (const url of ['/payments/pay_123/refunds', '/payment', '/payments/a/b']) {
       const response = await app.inject({ method: 'DELETE', url });

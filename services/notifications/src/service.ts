@@ -32,6 +32,7 @@ import { WebhookChannel } from './webhooks/webhook-channel.ts';
 import { webhookRoutes } from './webhooks/webhook-routes.ts';
 import { webhookDescriptions } from './webhooks/webhook-api.ts';
 import { apiExamplesIn } from '@paymesh/platform/openapi/api-examples';
+import { numericIdPattern } from '@paymesh/platform/ids';
 
 /** What the notifications routes, consumers and jobs share; built once by `context`. */
 export interface NotificationsContext {
@@ -71,7 +72,7 @@ export const notificationsService = defineService({
     documented: {
       'GET /notifications/stream': {
         headers: {
-          'last-event-id': { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$', description: 'On a reconnect, the id of the last notification received: the stream first sends what came after it (browsers send it by themselves).' },
+          'last-event-id': { type: 'string', pattern: `^(0|${numericIdPattern.slice(1, -1)})$`, description: 'On a reconnect, the id of the last notification received: the stream first sends what came after it (browsers send it by themselves).' },
         },
         responses: {
           '200': {

@@ -3,7 +3,7 @@
 // with holds for manual capture, and the no-overdraft rule under 200 concurrent payments.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform, type ApiResponse } from '@paymesh/app/testing';
+import { backends, eventually, suitePlatform, type ApiResponse } from '@paymesh/app/testing';
 import { queryRows, sql } from '@paymesh/platform/db/open-database';
 import { checkLedgerInvariants } from '../src/ledger/check-invariants.ts';
 import { assertInvariantsOverScenarios } from './assert-ledger-invariants.ts';
@@ -204,6 +204,12 @@ for (const backend of backends()) {
         const dave = await suite.platform.api.signUp();
         const empty = await suite.platform.api.call('GET', `/wallet/${dave.id}`, { token: suite.adminToken });
         assert.deepEqual([empty.status, empty.body], [200, { object: 'wallet', user_id: dave.id, balances: [] }]);
+        // A deleted user who never had money here has an empty wallet, not a 404 (payments knows them).
+        const gone = await suite.platform.api.signUp();
+        assert.equal((await suite.platform.api.call('DELETE', `/users/${gone.id}`, { token: suite.adminToken })).status, 204);
+        await eventually(async () => ((await queryRows<{ status: string }>(suite.db, sql`select status from payers where user_id = ${String(gone.id)}`))[0]?.status === 'deleted' ? true : undefined));
+        const goneWallet = await suite.platform.api.call('GET', `/wallet/${gone.id}`, { token: suite.adminToken });
+        assert.deepEqual([goneWallet.status, goneWallet.body], [200, { object: 'wallet', user_id: gone.id, balances: [] }]);
         // A deleted user's money stays in the ledger, and the admin still sees it.
         const erin = await funded('3.00');
         const before = await suite.platform.api.call('GET', `/wallet/${erin.id}`, { token: suite.adminToken });

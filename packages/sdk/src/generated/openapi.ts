@@ -951,7 +951,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A form post or JSON, with these two fields and no others. */
+        /** @description A form post or JSON; other fields are ignored, as the compatibility contract's clients (a login form's submit button, say) may send them. */
         requestBody: {
             content: {
                 "application/json": {
@@ -996,7 +996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description username or password is missing or empty (parameter_missing), not a string (parameter_invalid), or another field was sent (parameter_unknown). */
+            /** @description username or password is missing or empty (parameter_missing), or not a string (parameter_invalid). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6646,7 +6646,7 @@ export interface operations {
                      *       "error": {
                      *         "type": "invalid_request_error",
                      *         "code": "parameter_invalid",
-                     *         "message": "Invalid user_id: must match pattern \"^[1-9][0-9]{0,17}$\".",
+                     *         "message": "Invalid user_id: must match pattern \"^[1-9][0-9]{0,14}$\".",
                      *         "param": "user_id"
                      *       }
                      *     }
@@ -6688,6 +6688,15 @@ export interface operations {
                      *       }
                      *     }
                      */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The wallet is empty and payments has not heard of the user yet, and the users service could not be asked whether they exist (service_unavailable): retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };

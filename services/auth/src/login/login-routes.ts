@@ -30,7 +30,7 @@ const signedIn = Type.Object({
 const logInBody = Type.Object({
   username: Type.String({ description: 'The username, or the account\'s email address.' }),
   password: Type.String(),
-}, { description: 'A form post or JSON, with these two fields and no others.' });
+}, { description: 'A form post or JSON; other fields are ignored, as the compatibility contract\'s clients (a login form\'s submit button, say) may send them.' });
 
 const loggedOut = Type.Object({
   success: Type.Literal(true),
@@ -43,7 +43,7 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     schema: {
       response: {
         200: signedIn,
-        400: errorAnswer('username or password is missing or empty (parameter_missing), not a string (parameter_invalid), or another field was sent (parameter_unknown).'),
+        400: errorAnswer('username or password is missing or empty (parameter_missing), or not a string (parameter_invalid).'),
         401: errorAnswer('Wrong username or password, or the account cannot sign in; the same for an unknown account (invalid_credentials).'),
         429: errorAnswer('Too many failed logins for this account or from this address; Retry-After says when to try again (too_many_attempts).'),
         503: errorAnswer('The users service could not be asked; retry later (service_unavailable).'),
@@ -51,9 +51,6 @@ export function loginRoutes(app: HttpServer, runtime: Runtime, providerRef: Prov
     },
   }, async (request, reply) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-    // Strict like every other route: a misspelt field (`user`, `pass`) is named, not read as missing.
-    const unknown = Object.keys(body).find((key) => key !== 'username' && key !== 'password');
-    if (unknown !== undefined) throw platformErrors.unknownParameter(unknown);
     const username = requiredString(body, 'username');
     const password = requiredString(body, 'password');
     // Counted before anything about the account is looked at, so that a known and an unknown

@@ -54,7 +54,11 @@ export function walletRoutes(app: HttpServer, ctx: PaymentsContext): void {
 
     scope.get('/wallet/:user_id', {
       config: { scope: 'payments:read' },
-      schema: { params: Type.Object({ user_id: numericIdSchema }), response: { 200: walletSchema, 404: errorAnswer('No such user (user_not_found); another user\'s wallet, for a caller who is not an admin or a service, is as absent.') } },
+      schema: { params: Type.Object({ user_id: numericIdSchema }), response: {
+        200: walletSchema,
+        404: errorAnswer('No such user (user_not_found); another user\'s wallet, for a caller who is not an admin or a service, is as absent.'),
+        503: errorAnswer('The wallet is empty and payments has not heard of the user yet, and the users service could not be asked whether they exist (service_unavailable): retry.'),
+      } },
     }, async (request) => {
       // Another user's wallet is as absent as an unknown user.
       if (!mayActFor(request.caller, request.params.user_id)) throw paymentsErrors.userNotFound();
