@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
-import { backends, suitePlatform } from '@paymesh/app/testing';
+import { backends, eventually, suitePlatform } from '@paymesh/app/testing';
 
 /** The JSON endpoint of each service, and a valid body for it with `value` in one text field. */
 const endpoints = [
@@ -206,6 +206,25 @@ for (const backend of backends()) {
       assert.equal((await suite.platform.api.call('GET', '/payments?limit=1', { token: alice.token })).status, 200);
     });
 
+    test('a body field a protected route does not declare is 400 parameter_unknown (a route without a body takes none, or {}), and nothing is done', async () => {
+      const alice = await suite.platform.api.signUp();
+      const paid = await suite.platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 2, user_id: alice.id } });
+      assert.equal(paid.status, 200);
+      const unread = async () => (await suite.platform.api.call('GET', '/notifications/unread_count', { token: alice.token })).body.unread as number;
+      await eventually(async () => ((await unread()) > 0 ? true : undefined));
+      const before = await unread();
+      for (const [json, code] of [[{ all: true }, 'parameter_unknown'], [[1], 'body_malformed'], ['"x"', 'body_malformed']] as const) {
+        const refused = await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: alice.token, json });
+        assert.equal(refused.status, 400, `${JSON.stringify(json)}: ${JSON.stringify(refused.body)}`);
+        assert.equal(refused.body.error.code, code);
+      }
+      assert.equal(await unread(), before, 'nothing was marked read');
+      // No body, or an empty object, is the request as documented.
+      assert.equal((await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: alice.token, json: {} })).status, 200);
+      assert.equal((await suite.platform.api.call('POST', '/notifications/mark_all_read', { token: alice.token })).status, 200);
+      assert.equal(await unread(), 0);
+    });
+
     test('a path that exists under other methods is 405 method_not_allowed with Allow, through the gateway, for every service; nothing is done', async () => {
       const alice = await suite.platform.api.signUp();
       const cases = [
@@ -228,6 +247,32 @@ for (const backend of backends()) {
       for (const [method, path] of [['PUT', '/payments/x/y/z'], ['GET', '/users/internal/verify-credentials'], ['DELETE', '/users/internal/lookup']] as const) {
         const response = await suite.platform.api.call(method, path, { token: alice.token });
         assert.deepEqual([response.status, response.body.error.code], [404, 'route_not_found'], `${method} ${path}`);
+      }
+    });
+
+    test('a GET or HEAD with a body never puts the gateway\'s pooled connection out of step: the next caller\'s requests are answered as sent', async () => {
+      const [mallory, alice] = [await suite.platform.api.signUp(), await suite.platform.api.signUp()];
+      for (const [method, body] of [['GET', '{"url":"x"}'], ['GET', JSON.stringify({ pad: 'x'.repeat(5_000) })], ['HEAD', '{"a":1}'], ['GET', 'POST /notifications/mark_all_read HTTP/1.1\r\nHost: x\r\n\r\n']] as const) {
+        for (const path of ['/notifications/webhooks', '/payments', '/users/me']) {
+          // fetch refuses a body on GET; Node's client sends one, as any client could.
+          const status = await new Promise<number>((resolve, reject) => {
+            const req = httpRequest(`${suite.platform.gatewayUrl}${path}`, { method, headers: { authorization: `Bearer ${mallory.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            });
+            req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
+            req.on('error', reject);
+            req.end(body);
+          });
+          assert.equal(status, 200, `${method} ${path}`);
+          // The very next requests through the gateway, another user's, on the pool's idle connections.
+          for (let i = 0; i < 3; i++) {
+            const next = await suite.platform.api.call('GET', '/notifications/unread_count', { token: alice.token, timeoutMs: 10_000 });
+            assert.deepEqual([next.status, next.body.object], [200, 'unread_count'], `after ${method} ${path} with a ${body.length}-byte body: ${JSON.stringify(next.body)}`);
+          }
+          const paid = await suite.platform.api.call('POST', '/payments', { token: alice.token, json: { amount: 1, user_id: alice.id }, timeoutMs: 10_000 });
+          assert.equal(paid.status, 200, `after ${method} ${path}: ${JSON.stringify(paid.body)}`);
+        }
       }
     });
 

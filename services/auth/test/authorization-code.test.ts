@@ -102,6 +102,25 @@ for (const backend of backends()) {
       await assert.rejects(oidc.authorizationCodeGrant(web, new URL(landed.location!), { pkceCodeVerifier: verifier, expectedState: state }, { resource: resourceFor(web) }), (error: { error?: string }) => error.error === 'invalid_grant');
     });
 
+    test('a code exchange without redirect_uri is refused (RFC 6749 §4.1.3), even for an app with one registered URI; the code still works with it', async () => {
+      const { verifier, challenge, state } = await pkce();
+      const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);
+      const code = new URL(landed.location!).searchParams.get('code')!;
+      const exchange = (extra: Record<string, string>) => fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: 'first-party-spa', code_verifier: verifier, resource: resourceFor(web), ...extra }),
+      });
+      const without = await exchange({});
+      assert.equal(without.status, 400);
+      const refusal = await without.json() as { error: string; error_description: string };
+      assert.equal(refusal.error, 'invalid_request');
+      assert.match(refusal.error_description, /redirect_uri/);
+      const withIt = await exchange({ redirect_uri: webRedirect });
+      assert.equal(withIt.status, 200, await withIt.clone().text());
+      assert.ok(((await withIt.json()) as { access_token?: string }).access_token);
+    });
+
     test('a wrong PKCE verifier is refused at the token endpoint', async () => {
       const { challenge, state } = await pkce();
       const { landed } = await authorize(web, webRedirect, { scope: 'openid payments:read', code_challenge: challenge, code_challenge_method: 'S256', state }, alice);

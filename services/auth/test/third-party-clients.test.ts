@@ -66,6 +66,10 @@ for (const backend of backends()) {
         for (const path of ['/users/me', '/notifications/']) assert.equal((await platform.api.call('GET', path, { token })).status, 401, path);
       }
       await assert.rejects(oidc.clientCredentialsGrant(partner, { scope: 'payments:write' }), invalid('invalid_scope'));
+      // No scope at all would be a token good for nothing (RFC 6749 §3.3: a default or a refusal): refused, and named.
+      for (const params of [{}, { scope: '' }, { scope: '  ' }, { resource: payments }] as Record<string, string>[]) {
+        await assert.rejects(oidc.clientCredentialsGrant(partner, params), invalid('invalid_scope'), JSON.stringify(params));
+      }
       for (const resource of ['urn:paymesh:users', 'urn:paymesh:notifications', 'urn:paymesh:platform', 'urn:paymesh:auth']) {
         await assert.rejects(oidc.clientCredentialsGrant(partner, { scope: 'payments:read', resource }), invalid('invalid_target'), resource);
       }
@@ -116,6 +120,11 @@ for (const backend of backends()) {
         [{ type: 'public', redirect_uris: ['http://evil.example/cb'] }, 'redirect_uris'],
         [{ redirect_uris: ['https://partner.example/cb', 'http://10.0.0.8/cb'] }, 'redirect_uris'],
         [{ redirect_uris: ['https://partner.example/cb'], post_logout_redirect_uris: ['http://partner.example/bye'] }, 'post_logout_redirect_uris'],
+        // Matching is exact: the registered text must be the one spelling of where codes go.
+        ...[' https://ok.example/cb', 'https://ok.example/cb ', 'https://ok.example/c b', 'https://ok.example/cb\t', 'https://user:pw@ok.example/cb', 'https://ok.example/*', 'https://*.ok.example/cb',
+          'HTTP://LOCALHOST/cb', 'https://OK.example/cb', 'https://ok.example:443/cb', 'http://127.1/cb', 'http://2130706433/cb', 'http://0x7f.0.0.1/cb']
+          .map((uri) => [{ type: 'public', redirect_uris: [uri] }, 'redirect_uris'] as [Record<string, unknown>, string]),
+        [{ redirect_uris: ['https://partner.example/cb'], post_logout_redirect_uris: ['https://a:b@partner.example/bye'] }, 'post_logout_redirect_uris'],
       ];
       for (const [body, param] of cases) {
         const response = await register(body);
@@ -124,7 +133,7 @@ for (const backend of backends()) {
         assert.equal(response.body.error.param, param, JSON.stringify(body));
       }
       // Loopback http is a native app's listener (RFC 8252 §7.3), or a developer's machine.
-      for (const uri of ['http://127.0.0.1:8400/cb', 'http://localhost:3000/cb', 'http://[::1]:9000/cb']) {
+      for (const uri of ['http://127.0.0.1:8400/cb', 'http://localhost:3000/cb', 'http://[::1]:9000/cb', 'https://ok.example', 'https://ok.example/cb?x=1', 'https://xn--bcher-kva.example/cb']) {
         const response = await register({ type: 'public', redirect_uris: [uri] });
         assert.equal(response.status, 201, `${uri}: ${JSON.stringify(response.body)}`);
       }

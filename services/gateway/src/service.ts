@@ -160,13 +160,22 @@ export async function buildGateway(config: ConfigOf<typeof gatewayConfigSpec>, l
         reply.log[answer.statusCode === 500 ? 'error' : answer.statusCode === 413 ? 'info' : 'warn']({ upstream: prefix, code }, 'upstream did not answer');
         void sendError(reply as unknown as FastifyReply, answer);
       },
-      rewriteRequestHeaders: (request, headers) => ({
-        ...headers,
-        'x-request-id': request.id,
-        'x-forwarded-host': publicOrigin.host,
-        'x-forwarded-proto': publicOrigin.protocol.replace(':', ''),
-        'x-forwarded-for': request.ip,
-      }),
+      rewriteRequestHeaders: (request, headers) => {
+        const rewritten: typeof headers = {
+          ...headers,
+          'x-request-id': request.id,
+          'x-forwarded-host': publicOrigin.host,
+          'x-forwarded-proto': publicOrigin.protocol.replace(':', ''),
+          'x-forwarded-for': request.ip,
+        };
+        // The proxy never forwards a GET's or HEAD's body: a length left behind would have the
+        // service read the next request on the pooled connection (someone else's) as this body.
+        if (request.method === 'GET' || request.method === 'HEAD') {
+          delete rewritten['content-length'];
+          delete rewritten['transfer-encoding'];
+        }
+        return rewritten;
+      },
     },
   });
   // The stream's own route (GET only, exactly the stream's path) wins over `/notifications/*`.

@@ -42,6 +42,12 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
       // A route that declares no query takes none: `POST /payments?confirm=false` is refused
       // (parameter_unknown) instead of charging as if the caller had not asked.
       if (route.schema?.querystring === undefined) route.schema = { ...route.schema, querystring: noQuery };
+      // Likewise a route that declares no body takes none (`{}` or nothing): a field sent to
+      // POST /notifications/deliveries/:id/redeliver is named, not silently dropped. Routes that
+      // read their own body (the contract's, `documentedBody`) are left to do so.
+      if (route.schema?.body === undefined && route.config?.documentedBody === undefined) {
+        route.preValidation = [...(route.preValidation === undefined ? [] : [route.preValidation].flat()), refuseUndeclaredBody];
+      }
       protectedRouteOptions.add(route);
     });
     scope.addHook('onRequest', async (request) => {
@@ -54,6 +60,14 @@ export function protectedRoutes(app: HttpServer, verify: TokenVerifier, register
     });
     await register(scope.withTypeProvider<TypeBoxTypeProvider>());
   });
+}
+
+async function refuseUndeclaredBody(request: FastifyRequest): Promise<void> {
+  const { body } = request;
+  if (body === undefined || body === null) return;
+  if (typeof body !== 'object' || Array.isArray(body)) throw platformErrors.malformedBody('This request takes no body (or an empty JSON object).');
+  const [first] = Object.keys(body);
+  if (first !== undefined) throw platformErrors.unknownParameter(first);
 }
 
 /**

@@ -66,6 +66,29 @@ function isSafeRedirect(uri: string): boolean {
   return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
 }
 
+/**
+ * Why a redirect URI would mislead, or undefined. Matching is exact, character for character, so
+ * the registered text must be the one spelling of its origin (lower case, no default port, no
+ * shortened IPv4, no spaces); credentials in it would travel in every redirect, and a `*` reads as
+ * a pattern that matching never applies.
+ */
+function oddRedirect(uri: string): string | undefined {
+  if (uri !== uri.trim() || /[\s\u0000-\u001f\u007f]/.test(uri)) return 'contains spaces or control characters.';
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined; // not a URL at all: the provider refuses it with its own message
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username !== '' || url.password !== '') return 'carries credentials (user:password@): a redirect would hand them to every browser.';
+  if (uri.includes('*')) return 'contains *: redirect URIs are matched exactly, never as patterns.';
+  const origin = `${url.protocol}//${url.host}`;
+  const rest = uri.slice(origin.length);
+  if (!uri.startsWith(origin) || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) return `is not written in its one exact spelling: register ${origin}${url.pathname}${url.search} (redirect URIs are compared character for character).`;
+  return undefined;
+}
+
 /** The client's metadata and, for a client authenticated by secret, the secret (shown once). */
 export function buildClient(body: Registration, nowSec: number): { client: StoredClient; secret: string | undefined } {
   const confidential = body.type === 'confidential';
@@ -84,7 +107,11 @@ export function buildClient(body: Registration, nowSec: number): { client: Store
   if (signsUsersIn && (body.redirect_uris ?? []).length === 0) throw invalid('An app that signs users in needs redirect_uris.', 'redirect_uris');
   if (!signsUsersIn && (body.redirect_uris !== undefined || body.post_logout_redirect_uris !== undefined)) throw invalid('redirect_uris are for apps that sign users in (authorization_code).', 'redirect_uris');
   for (const [param, list] of [['redirect_uris', body.redirect_uris], ['post_logout_redirect_uris', body.post_logout_redirect_uris]] as const) {
-    for (const uri of list ?? []) if (!isSafeRedirect(uri)) throw invalid(`${param}: ${uri.slice(0, 200)} is neither https nor http on a loopback address (OAuth 2.1: a code sent in clear text on a network can be taken).`, param);
+    for (const uri of list ?? []) {
+      const odd = oddRedirect(uri);
+      if (odd !== undefined) throw invalid(`${param}: ${JSON.stringify(uri.slice(0, 200))} ${odd}`, param);
+      if (!isSafeRedirect(uri)) throw invalid(`${param}: ${uri.slice(0, 200)} is neither https nor http on a loopback address (OAuth 2.1: a code sent in clear text on a network can be taken).`, param);
+    }
   }
   if (!confidential && body.token_endpoint_auth_method !== undefined) throw invalid('A public client does not authenticate.', 'token_endpoint_auth_method');
   const authMethod = confidential ? body.token_endpoint_auth_method ?? 'client_secret_basic' : 'none';

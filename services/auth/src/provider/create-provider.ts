@@ -101,6 +101,9 @@ export function createProvider(options: ProviderOptions): { provider: Provider; 
     },
     // OAuth 2.1: the authorization code flow only; no implicit or hybrid responses.
     responseTypes: ['code'],
+    // redirect_uri always, at the authorization request (OIDC Core 3.1.2.1) and at the code's
+    // exchange (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3): the provider would fill in a client's only URI.
+    allowOmittingSingleRegisteredRedirectUri: false,
     scopes: ['openid', 'offline_access', ...apiScopes],
     jwks: { keys: options.signingKeys as never },
     cookies: { keys: options.cookieKeys },

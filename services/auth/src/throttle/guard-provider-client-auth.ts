@@ -33,7 +33,14 @@ export function guardProviderClientAuth(throttle: ClientAuthThrottle, logger: Lo
     // The client address as the service's HTTP server decided it (middie copies Fastify's
     // request.ip, which believes X-Forwarded-For from trusted proxies only), never Koa's own.
     const ip = (ctx.req as IncomingMessage & { ip?: string }).ip ?? ctx.req.socket.remoteAddress ?? '';
-    const ticket = await throttle.begin(endpoint, presentedClientId(ctx.get('authorization') || undefined, formOf(ctx, body)), ip);
+    const form = formOf(ctx, body);
+    // RFC 6749 §3.3: without a scope the server must apply a default or refuse. The provider would
+    // mint a token with no scope, good for nothing but a 403 later; refused here, before any
+    // secret is checked, so that the mistake is named where it is made.
+    if (endpoint === 'token' && form.grant_type === 'client_credentials' && (typeof form.scope !== 'string' || form.scope.trim() === '')) {
+      return oauthError(ctx, 400, 'invalid_scope', 'client_credentials needs a scope: name the scopes this token is for (the client\'s resource_scopes)');
+    }
+    const ticket = await throttle.begin(endpoint, presentedClientId(ctx.get('authorization') || undefined, form), ip);
     if ('retryAfterSec' in ticket) {
       ctx.set('retry-after', String(ticket.retryAfterSec));
       return oauthError(ctx, 429, 'invalid_client', 'too many failed client authentications from this address; retry later');

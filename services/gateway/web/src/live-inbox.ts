@@ -25,6 +25,8 @@ export class LiveInbox {
   readonly #count = h('span', { 'data-testid': 'unread-count' });
   /** The header's badge: one element, moved into each rendering of the header. */
   readonly badge = h('span', { class: 'unread-badge', hidden: true }, this.#count, h('span', { class: 'visually-hidden' }, ' unread'));
+  /** Called when the server ends the stream because the token was revoked (signed out elsewhere, say). */
+  onRevoked: (() => void) | undefined;
 
   constructor(paymesh: Paymesh) {
     this.#paymesh = paymesh;
@@ -106,6 +108,7 @@ export class LiveInbox {
       }
       // Ended by the server for a revoked token (signed out elsewhere), or stopped here.
       if (this.#stop === stop) this.#stop = undefined;
+      if (!stop.signal.aborted) this.onRevoked?.();
     } catch (error) {
       this.#failed(stop, error);
     }

@@ -89,6 +89,17 @@ function signIn(): Promise<void> {
 // followed by a silent sign-in that comes back to the page the person is on.
 session.renewSilentlyReturningTo(returnHere);
 
+// Signed out in another tab of this browser: nothing of the account stays on screen here.
+session.onSignedOutElsewhere(() => {
+  liveInboxOf(paymesh).stop();
+  notSignedInReason = 'You signed out in another tab or window.';
+  render();
+});
+// The server ended the live stream for a revoked token (a sign-out in another browser, say): the
+// session is asked at once, which either renews quietly (the header restarts the stream) or ends
+// in the signed-out page.
+liveInboxOf(paymesh).onRevoked = () => void session.recheck().then(renderHeader, showError);
+
 function showError(error: unknown): void {
   main.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { role: 'alert', class: 'error' }, errorSentence(error)));
 }
@@ -158,6 +169,8 @@ async function start(): Promise<void> {
     await session.signIn(returnHere(), { silent: true }).catch(showError);
     return;
   }
+  // The end of a sign-out (auth ended the session and sent the browser here): the other tabs hear it.
+  if (trimmed(location.pathname) === signedOutPath) session.announceSignedOut();
   render();
 }
 

@@ -51,11 +51,43 @@ export class Session {
   #renewing: Promise<string> | undefined;
   #user: SignedIn | undefined;
   #silentRenewal: (() => string) | undefined;
+  /** This app's other tabs and windows in this browser: a sign-out in one is heard in each. */
+  readonly #tabs = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(tabsChannel);
 
   constructor(settings: AppSettings) {
     this.#settings = settings;
     // auth signs ID tokens with ES256 (oauth4webapi would expect RS256 otherwise).
     this.#client = { client_id: settings.clientId, id_token_signed_response_alg: 'ES256' };
+  }
+
+  /**
+   * Calls `listener` when another tab of this browser completes a sign-out, after forgetting the
+   * tokens here: their grant is gone at auth, and what the page shows must go with it now, not at
+   * its next request.
+   */
+  onSignedOutElsewhere(listener: () => void): void {
+    this.#tabs?.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if ((event.data as { type?: unknown } | null)?.type !== 'signed-out' || this.#user === undefined) return;
+      this.#forget();
+      this.#idToken = undefined;
+      listener();
+    });
+  }
+
+  /** Tells the other tabs that the session ended (called on the signed-out page, once auth has ended it). */
+  announceSignedOut(): void {
+    this.#tabs?.postMessage({ type: 'signed-out' });
+  }
+
+  /**
+   * Whether the session still holds, asked when the server has said a token was revoked: a new
+   * access token from the refresh token, or (the grant gone) the silent sign-in that says the
+   * session ended.
+   */
+  async recheck(): Promise<void> {
+    if (this.#accessToken === undefined) return;
+    this.#accessExpiresAtMs = 0;
+    await this.accessToken();
   }
 
   get user(): SignedIn | undefined {
@@ -213,6 +245,7 @@ export class Session {
 }
 
 const sessionEndedSentence = 'Your session has ended. Please sign in again.';
+const tabsChannel = 'paymesh-web:session';
 
 /** What a prompt=none request answers when there is no session at auth (OpenID Connect Core 3.1.2.6). */
 const notSignedInErrors = new Set(['login_required', 'interaction_required', 'account_selection_required']);
