@@ -128,7 +128,7 @@ export const authService = defineService({
       });
       // Client authentication at the provider's own endpoints (token, PAR) is throttled inside it,
       // where the route is the one its router serves.
-      built.provider.use(guardProviderClientAuth(clientAuth, runtime.logger));
+      built.provider.use(guardProviderClientAuth(clientAuth, runtime.logger, async (clientId) => (await built.provider.Client.find(clientId).catch(() => undefined))?.scope));
       tokenMetrics.observe(built.provider);
       // A grant that ends (logout, a reused refresh token) takes its live access tokens with it.
       // oidc-provider announces it after the fact, so the write is retried rather than given up.

@@ -127,7 +127,7 @@ for (const backend of backends()) {
       const credentials = await fetch(new URL(`${issuer.pathname}/token`, issuer), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'paymesh-docs', resource: platformResource }),
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'paymesh-docs', resource: platformResource, scope: 'payments:read' }),
       });
       assert.equal(credentials.status, 400);
       assert.deepEqual(await credentials.json(), { error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });

@@ -23,7 +23,11 @@ const maxBodyBytes = 56 * 1024;
 
 const endpoints: Partial<Record<NonNullable<ReturnType<typeof guardedRoute>>, ClientAuthEndpoint>> = { token: 'token', pushed_authorization_request: 'par' };
 
-export function guardProviderClientAuth(throttle: ClientAuthThrottle, logger: Logger): Middleware {
+/**
+ * `clientScope` gives a client's registered scope (undefined for no such client): a
+ * client_credentials request without a scope gets it as its default (below).
+ */
+export function guardProviderClientAuth(throttle: ClientAuthThrottle, logger: Logger, clientScope: (clientId: string) => Promise<string | undefined>): Middleware {
   return async (ctx, next) => {
     const route = guardedRoute(ctx.method, ctx.path);
     const endpoint = route === undefined ? undefined : endpoints[route];
@@ -34,13 +38,8 @@ export function guardProviderClientAuth(throttle: ClientAuthThrottle, logger: Lo
     // request.ip, which believes X-Forwarded-For from trusted proxies only), never Koa's own.
     const ip = (ctx.req as IncomingMessage & { ip?: string }).ip ?? ctx.req.socket.remoteAddress ?? '';
     const form = formOf(ctx, body);
-    // RFC 6749 §3.3: without a scope the server must apply a default or refuse. The provider would
-    // mint a token with no scope, good for nothing but a 403 later; refused here, before any
-    // secret is checked, so that the mistake is named where it is made.
-    if (endpoint === 'token' && form.grant_type === 'client_credentials' && (typeof form.scope !== 'string' || form.scope.trim() === '')) {
-      return oauthError(ctx, 400, 'invalid_scope', 'client_credentials needs a scope: name the scopes this token is for (the client\'s resource_scopes)');
-    }
-    const ticket = await throttle.begin(endpoint, presentedClientId(ctx.get('authorization') || undefined, form), ip);
+    const clientId = presentedClientId(ctx.get('authorization') || undefined, form);
+    const ticket = await throttle.begin(endpoint, clientId, ip);
     if ('retryAfterSec' in ticket) {
       ctx.set('retry-after', String(ticket.retryAfterSec));
       return oauthError(ctx, 429, 'invalid_client', 'too many failed client authentications from this address; retry later');
@@ -50,8 +49,17 @@ export function guardProviderClientAuth(throttle: ClientAuthThrottle, logger: Lo
       const outcome = !res.writableFinished ? 'unchecked' : res.statusCode === 401 ? 'failed' : res.statusCode < 300 ? 'succeeded' : 'unchecked';
       throttle.settle(ticket, outcome).catch((error: unknown) => logger.error({ err: error }, 'recording a client authentication outcome failed'));
     });
+    // RFC 6749 §3.3: a request without a scope gets a default or is refused. The provider would mint
+    // a token with no scope, good for nothing but a 403 later; as Auth0 does, the default is every
+    // scope the client registered (the provider keeps those of the resource asked for). Only for a
+    // client that exists: the provider still authenticates it, and refuses an unknown one as before.
+    let sent = body;
+    if (endpoint === 'token' && form.grant_type === 'client_credentials' && (form.scope === undefined || (typeof form.scope === 'string' && form.scope.trim() === '')) && clientId !== undefined && isUtf8Form(ctx)) {
+      const scope = await clientScope(clientId);
+      if (scope !== undefined && scope !== '') sent = Buffer.from(querystring.stringify({ ...form, scope }));
+    }
     // What the provider reads is what we counted.
-    ctx.req = ctx.request.req = replay(ctx.req, body);
+    ctx.req = ctx.request.req = replay(ctx.req, sent);
     return next();
   };
 }
@@ -95,12 +103,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks, received);
 }
 
-/** The request again, its body already read. */
+/** A form whose text is UTF-8 (or says no charset): one that can be written again as it was read. */
+function isUtf8Form(ctx: Context): boolean {
+  const charset = ctx.request.charset;
+  return ctx.is('application/x-www-form-urlencoded') !== false && (charset === '' || charset.toLowerCase() === 'utf-8');
+}
+
+/** The request again, its body already read (or rewritten: its length follows it). */
 function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
   const copy = new IncomingMessage(req.socket);
   copy.method = req.method;
   copy.url = req.url;
-  copy.headers = req.headers;
+  copy.headers = req.headers['content-length'] === undefined ? req.headers : { ...req.headers, 'content-length': String(body.length) };
   copy.rawHeaders = req.rawHeaders;
   copy.httpVersion = req.httpVersion;
   copy.httpVersionMajor = req.httpVersionMajor;

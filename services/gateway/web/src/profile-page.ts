@@ -5,6 +5,7 @@
 import type { Paymesh, ResponseData } from '@paymesh/sdk';
 import { h } from './element.ts';
 import { errorSentence } from './error-sentence.ts';
+import { liveInboxOf } from './live-inbox.ts';
 import { clearFormErrors, inputField, showFormError, type FormField } from './form-field.ts';
 import type { Session } from './session.ts';
 import { meetsPasswordRules } from './password-rules.ts';
@@ -84,6 +85,10 @@ export function profilePage(paymesh: Paymesh, session: Session): HTMLElement {
     const form = accountForm('profile-password', 'Password', 'Change password', fields, async () => {
       if (fields.current_password.control.value === '') return void fields.current_password.setError('Enter your current password.');
       if (!meetsPasswordRules(fields.new_password.control.value, { username: me.username ?? undefined, email: me.email ?? undefined })) return void fields.new_password.setError('The new password does not meet the rules listed above.');
+      // The change ends this session's tokens: the live stream is stopped first, so that its end
+      // (token revoked) does not take the page to "session ended" before it says what happened.
+      // A refused change leaves it stopped until the next page, whose header starts it again.
+      liveInboxOf(paymesh).stop();
       await paymesh.post('/users/me/password', { body: { current_password: fields.current_password.control.value, new_password: fields.new_password.control.value } });
       // Every token of the person ended with the change, this page's included: nothing more can be
       // asked of the API until they sign in again.
