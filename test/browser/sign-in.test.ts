@@ -101,12 +101,13 @@ describe('signing in to an app in a real browser', { skip: skipWithoutChromium()
     assert.equal(signedIn(await landed()).apiStatus, 200);
   });
 
-  test("a third-party app asks for consent, showing its name (escaped) and the scopes; Allow gives it a working code", async () => {
+  test("a third-party app asks for consent, showing its name (escaped) and the scopes in words; Allow gives it a working code", async () => {
     await page.goto(rp.signInUrl(partner));
     await signInAs(alice);
     await page.getByRole('heading', { name: 'Allow access' }).waitFor();
     assert.equal(await page.locator('main strong').innerText(), 'Partner <App>');
-    assert.deepEqual(await page.locator('main li').allInnerTexts(), ['openid', 'payments:read']);
+    // Each scope in words a person reads, its name after it.
+    assert.deepEqual(await page.locator('main li').allInnerTexts(), ['Know which Paymesh account is yours openid', 'See your payments, saved cards and wallet payments:read']);
     assert.deepEqual(await seriousAxeViolations(page), [], 'the consent page');
     await page.getByRole('button', { name: 'Allow' }).click();
     const landing = signedIn(await landed());

@@ -1,6 +1,7 @@
 // The server-rendered pages of the authorization flow: login and consent. Plain, accessible HTML
 // (labels, autocomplete, an alert region for errors, no script), every value escaped.
 import { escapeHtml, htmlPage } from '@paymesh/platform/html-page';
+import { scopeSentences } from '../oidc/scopes.ts';
 
 export function loginPage(options: { action: string; csrf: string; clientName: string; username?: string; error?: string }): string {
   return htmlPage('Sign in', `<h1>Sign in</h1>
@@ -19,7 +20,7 @@ ${options.error === undefined ? '' : `<p role="alert" id="error">${escapeHtml(op
 export function consentPage(options: { action: string; abortAction: string; csrf: string; clientName: string; scopes: string[] }): string {
   return htmlPage('Allow access', `<h1>Allow access</h1>
 <p><strong>${escapeHtml(options.clientName)}</strong> asks to:</p>
-<ul>${options.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
+<ul>${options.scopes.map((s) => `<li>${scopeSentences.has(s) ? `${escapeHtml(scopeSentences.get(s)!)} ` : ''}<code>${escapeHtml(s)}</code></li>`).join('')}</ul>
 <form method="post" action="${escapeHtml(options.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <button type="submit">Allow</button>

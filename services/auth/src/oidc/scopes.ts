@@ -45,3 +45,21 @@ export const serviceClientScopes: ReadonlyMap<string, string> = new Map([
   ['payments-service', 'users:read notifications:write'],
   ['notifications-service', 'users:read'],
 ]);
+
+/**
+ * What each scope lets an app do, in the words the consent page shows a person (the scope's name
+ * follows, for whoever reads the app's documentation). A scope without a sentence shows its name.
+ */
+export const scopeSentences: ReadonlyMap<string, string> = new Map([
+  ['openid', 'Know which Paymesh account is yours'],
+  ['profile', 'See your username and display name'],
+  ['email', 'See your email address'],
+  ['offline_access', 'Keep this access while you are away, until you sign out of the app'],
+  ['payments:read', 'See your payments, saved cards and wallet'],
+  ['payments:write', 'Make payments and wallet top-ups in your name'],
+  ['notifications:read', 'Read your inbox and notification settings'],
+  ['notifications:write', 'Mark your notifications read and change how you are notified'],
+  ['users:read', 'See your account'],
+  ['users:write', 'Change your profile and password, and delete your account'],
+  ['users:admin', 'Administer every Paymesh account'],
+]);
