@@ -51,41 +51,25 @@ const defaultScope = 'openid profile email offline_access payments:read payments
 const identityScopes = 'openid profile email offline_access';
 
 /**
- * Where a code may be sent (OAuth 2.1, RFC 9700 §4.1): https, or http to the machine itself (a
- * native app's loopback listener, RFC 8252 §7.3; localhost while developing). Other schemes are
- * left to the provider's own checks.
+ * What is wrong with a redirect URI, as the end of a sentence, or undefined.
+ * - Where a code may be sent (OAuth 2.1, RFC 9700 §4.1): https, or http to the machine itself (a
+ *   native app's loopback listener, RFC 8252 §7.3; localhost while developing).
+ * - Matching is exact, character for character, so the registered text must be the one spelling
+ *   of its origin (lower case, no default port, no shortened IPv4, no spaces); credentials in it
+ *   would travel in every redirect, and a `*` reads as a pattern that matching never applies.
+ * Other schemes, and what is not a URL at all, are left to the provider's own checks and messages.
  */
-function isSafeRedirect(uri: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return true; // not a URL at all: the provider refuses it with its own message
-  }
-  if (url.protocol !== 'http:') return true;
-  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
-}
-
-/**
- * Why a redirect URI would mislead, or undefined. Matching is exact, character for character, so
- * the registered text must be the one spelling of its origin (lower case, no default port, no
- * shortened IPv4, no spaces); credentials in it would travel in every redirect, and a `*` reads as
- * a pattern that matching never applies.
- */
-function oddRedirect(uri: string): string | undefined {
+function redirectProblem(uri: string): string | undefined {
   if (uri !== uri.trim() || /[\s\u0000-\u001f\u007f]/.test(uri)) return 'contains spaces or control characters.';
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return undefined; // not a URL at all: the provider refuses it with its own message
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const url = URL.parse(uri);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
   if (url.username !== '' || url.password !== '') return 'carries credentials (user:password@): a redirect would hand them to every browser.';
   if (uri.includes('*')) return 'contains *: redirect URIs are matched exactly, never as patterns.';
   const origin = `${url.protocol}//${url.host}`;
   const rest = uri.slice(origin.length);
   if (!uri.startsWith(origin) || !(rest === '' || rest.startsWith('/') || rest.startsWith('?'))) return `is not written in its one exact spelling: register ${origin}${url.pathname}${url.search} (redirect URIs are compared character for character).`;
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  if (url.protocol === 'http:' && !loopback) return 'is neither https nor http on a loopback address (OAuth 2.1: a code sent in clear text on a network can be taken).';
   return undefined;
 }
 
@@ -108,9 +92,8 @@ export function buildClient(body: Registration, nowSec: number): { client: Store
   if (!signsUsersIn && (body.redirect_uris !== undefined || body.post_logout_redirect_uris !== undefined)) throw invalid('redirect_uris are for apps that sign users in (authorization_code).', 'redirect_uris');
   for (const [param, list] of [['redirect_uris', body.redirect_uris], ['post_logout_redirect_uris', body.post_logout_redirect_uris]] as const) {
     for (const uri of list ?? []) {
-      const odd = oddRedirect(uri);
-      if (odd !== undefined) throw invalid(`${param}: ${JSON.stringify(uri.slice(0, 200))} ${odd}`, param);
-      if (!isSafeRedirect(uri)) throw invalid(`${param}: ${uri.slice(0, 200)} is neither https nor http on a loopback address (OAuth 2.1: a code sent in clear text on a network can be taken).`, param);
+      const problem = redirectProblem(uri);
+      if (problem !== undefined) throw invalid(`${param}: ${JSON.stringify(uri.slice(0, 200))} ${problem}`, param);
     }
   }
   if (!confidential && body.token_endpoint_auth_method !== undefined) throw invalid('A public client does not authenticate.', 'token_endpoint_auth_method');

@@ -32,16 +32,20 @@ export class Payers {
 
   /** Throws unless the user exists and may pay now. */
   async assertMayPay(userId: string): Promise<void> {
-    const [known] = await queryRows<{ status: PayerStatus }>(this.#db, sql`select status from payers where user_id = ${userId}`);
-    const status = known?.status ?? (await this.#lookUp(userId));
+    const status = await this.#statusOf(userId);
     if (status === 'disabled') throw paymentsErrors.payerDisabled();
     if (status !== 'active') throw paymentsErrors.userNotFound();
   }
 
   /** Throws unless payments knows the user or users does: a deleted user still has their wallet's history. */
   async assertKnown(userId: string): Promise<void> {
+    if ((await this.#statusOf(userId)) === 'unknown') throw paymentsErrors.userNotFound();
+  }
+
+  /** What payments was told, or else what users answers now. */
+  async #statusOf(userId: string): Promise<PayerStatus | 'unknown'> {
     const [known] = await queryRows<{ status: PayerStatus }>(this.#db, sql`select status from payers where user_id = ${userId}`);
-    if (known === undefined && (await this.#lookUp(userId)) === 'unknown') throw paymentsErrors.userNotFound();
+    return known?.status ?? this.#lookUp(userId);
   }
 
   async #lookUp(userId: string): Promise<PayerStatus | 'unknown'> {
